@@ -1,0 +1,175 @@
+// A Kernel is one WGSL file: its source, what wgsl_reflect says about its bindings and uniform struct,
+// and its compiled pipelines (one per set of override constants).
+//
+// Launchers never restate a binding index or a struct offset: bindings are named as in the WGSL
+// (`var<storage, read> x`), uniform fields by their struct member names.
+import { WgslReflect, ResourceType } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { readShader, shadersDir } from './shader_source.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface BindingInfo {
+  name: string;
+  group: number;
+  binding: number;
+  kind: 'storage' | 'read-only-storage' | 'uniform';
+}
+
+export interface UniformField {
+  name: string;
+  offset: number;
+  /** Number of 4-byte scalars (1 for f32/u32/i32, 2..4 for vecN). */
+  components: number;
+  scalar: 'f32' | 'u32' | 'i32';
+}
+
+export interface UniformLayout {
+  binding: string;
+  size: number;
+  fields: Map<string, UniformField>;
+}
+
+export type Overrides = Record<string, number>;
+
+const INCLUDE_RE = /^\s*\/\/\s*#include\s+"([\w.-]+)"\s*$/gm;
+
+/** Expand `// #include "name.wgsl"` lines from shaders/include/, once per file. */
+function expandIncludes(source: string, seen = new Set<string>()): string {
+  return source.replace(INCLUDE_RE, (_line, file: string) => {
+    if (seen.has(file)) return '';
+    seen.add(file);
+    const path = join(shadersDir(), 'include', file);
+    if (!existsSync(path)) throw new Error(`#include "${file}": no file ${path}`);
+    return expandIncludes(readFileSync(path, 'utf8'), seen);
+  });
+}
+
+function scalarOf(typeName: string, format?: string): UniformField['scalar'] {
+  const s = format ?? typeName;
+  if (s === 'f32' || s === 'u32' || s === 'i32') return s;
+  throw new Error(`unsupported uniform scalar type ${s}`);
+}
+
+export class Kernel {
+  readonly source: string;
+  readonly bindings: BindingInfo[];
+  readonly uniform: UniformLayout | null;
+  readonly entryPoint: string;
+  readonly workgroupSize: [number, number, number];
+  readonly overrideNames: string[];
+  private module: GPUShaderModule | null = null;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private layout: GPUBindGroupLayout | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly device: GPUDevice,
+  ) {
+    this.source = expandIncludes(readShader(name));
+    const reflect = new WgslReflect(this.source);
+    const entries = reflect.entry.compute;
+    if (entries.length !== 1) throw new Error(`kernel '${name}': expected exactly one @compute entry point, found ${entries.length}`);
+    this.entryPoint = entries[0].name;
+    const ws = entries[0].workgroupSize as unknown as [number, number, number] | undefined;
+    this.workgroupSize = ws ? [ws[0] ?? 1, ws[1] ?? 1, ws[2] ?? 1] : [1, 1, 1];
+    this.overrideNames = reflect.overrides.map((o) => o.name);
+    this.bindings = [];
+    let uniform: UniformLayout | null = null;
+    for (const group of reflect.getBindGroups()) {
+      for (const v of group) {
+        if (!v) continue;
+        if (v.group !== 0) throw new Error(`kernel '${name}': only @group(0) is supported (binding ${v.name})`);
+        let kind: BindingInfo['kind'];
+        if (v.resourceType === ResourceType.Uniform) {
+          kind = 'uniform';
+          if (uniform) throw new Error(`kernel '${name}': at most one uniform binding`);
+          const fields = new Map<string, UniformField>();
+          const members = (v.type as unknown as { members?: { name: string; offset: number; size: number; type: { name: string; format?: { name: string } } }[] }).members;
+          if (!members) throw new Error(`kernel '${name}': uniform ${v.name} must be a struct`);
+          for (const m of members) {
+            fields.set(m.name, { name: m.name, offset: m.offset, components: m.size / 4, scalar: scalarOf(m.type.name, m.type.format?.name) });
+          }
+          uniform = { binding: v.name, size: Math.max(16, Math.ceil(v.size / 16) * 16), fields };
+        } else if (v.resourceType === ResourceType.Storage) {
+          kind = v.access === 'read' ? 'read-only-storage' : 'storage';
+        } else {
+          throw new Error(`kernel '${name}': unsupported resource ${v.name}`);
+        }
+        this.bindings.push({ name: v.name, group: v.group, binding: v.binding, kind });
+      }
+    }
+    this.bindings.sort((a, b) => a.binding - b.binding);
+    this.uniform = uniform;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  bindGroupLayout(): GPUBindGroupLayout {
+    if (!this.layout) {
+      this.layout = this.device.createBindGroupLayout({
+        label: this.name,
+        entries: this.bindings.map((b) => ({
+          binding: b.binding,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: b.kind },
+        })),
+      });
+    }
+    return this.layout;
+  }
+
+  pipeline(overrides: Overrides = {}): GPUComputePipeline {
+    const key = Object.keys(overrides)
+      .sort()
+      .map((k) => `${k}=${overrides[k]}`)
+      .join(',');
+    let p = this.pipelines.get(key);
+    if (!p) {
+      for (const k of Object.keys(overrides)) {
+        if (!this.overrideNames.includes(k)) throw new Error(`kernel '${this.name}': no override constant '${k}' (has ${this.overrideNames.join(', ') || 'none'})`);
+      }
+      this.module ??= this.device.createShaderModule({ label: this.name, code: this.source });
+      p = this.device.createComputePipeline({
+        label: `${this.name}{${key}}`,
+        layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.bindGroupLayout()] }),
+        compute: { module: this.module, entryPoint: this.entryPoint, constants: overrides },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Pack uniform values by member name into the struct's bytes; every member must be given. */
+  packUniforms(values: Record<string, number | readonly number[]>): Uint8Array {
+    const layout = this.uniform;
+    if (!layout) {
+      if (Object.keys(values).length) throw new Error(`kernel '${this.name}' has no uniform struct`);
+      return new Uint8Array(0);
+    }
+    const bytes = new ArrayBuffer(layout.size);
+    const view = new DataView(bytes);
+    for (const key of Object.keys(values)) {
+      if (!layout.fields.has(key)) throw new Error(`kernel '${this.name}': uniform has no field '${key}' (fields: ${[...layout.fields.keys()].join(', ')})`);
+    }
+    for (const f of layout.fields.values()) {
+      const v = values[f.name];
+      if (v === undefined) throw new Error(`kernel '${this.name}': uniform field '${f.name}' not given`);
+      const arr = typeof v === 'number' ? [v] : v;
+      if (arr.length !== f.components) throw new Error(`kernel '${this.name}': uniform field '${f.name}' needs ${f.components} values, got ${arr.length}`);
+      arr.forEach((x, i) => {
+        const o = f.offset + 4 * i;
+        if (f.scalar === 'f32') view.setFloat32(o, x, true);
+        else if (f.scalar === 'u32') {
+          if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new Error(`kernel '${this.name}': uniform ${f.name}=${x} is not a u32`);
+          view.setUint32(o, x, true);
+        } else {
+          if (!Number.isInteger(x)) throw new Error(`kernel '${this.name}': uniform ${f.name}=${x} is not an i32`);
+          view.setInt32(o, x, true);
+        }
+      });
+    }
+    return new Uint8Array(bytes);
+  }
+}

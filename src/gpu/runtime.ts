@@ -1,0 +1,243 @@
+// The GPU runtime: kernels by name, the buffer pool, and the command encoder that a training step
+// records into. Everything a step launches goes into one command encoder and (mostly) one compute
+// pass; `submit()` ends it. Uniform buffers are content-addressed (same bytes -> same buffer) and
+// bind groups are cached by (pipeline, buffers, uniform), so a steady-state step creates nothing.
+import { BufferPool, GpuBuffer, type PoolStats } from './buffer_pool.js';
+import { acquireDevice, GpuDevice, type GpuOptions } from './device.js';
+import { Kernel, type Overrides } from './kernel.js';
+
+/** A byte range of a GPU buffer: what a binding points at. */
+export interface BufferRange {
+  buf: GpuBuffer;
+  /** Byte offset; a multiple of 256 (minStorageBufferOffsetAlignment). */
+  offset: number;
+  /** Byte length. */
+  bytes: number;
+}
+
+export type Workgroups = number | [number, number?, number?];
+
+export interface DispatchArgs {
+  /** Storage bindings by their WGSL variable names. */
+  bindings: Record<string, BufferRange>;
+  /** Uniform struct fields by member name (every member required). */
+  uniforms?: Record<string, number | readonly number[]>;
+  workgroups: Workgroups;
+  overrides?: Overrides;
+}
+
+export interface RuntimeStats extends PoolStats {
+  uniformBuffers: number;
+  bindGroups: number;
+  pipelines: number;
+  dispatches: number;
+  submits: number;
+}
+
+/** Workgroup grid covering n items at `perGroup` items a workgroup, folded into y past 65535. */
+export function grid1d(n: number, perGroup: number): [number, number] {
+  const groups = Math.ceil(n / perGroup);
+  if (groups <= 65535) return [groups, 1];
+  const y = Math.ceil(groups / 65535);
+  return [Math.ceil(groups / y), y];
+}
+
+export class Gpu {
+  readonly pool: BufferPool;
+  /** Tests set this: every new pooled tensor is filled with NaN (f32) or 0xdeadbeef so unwritten elements show. */
+  poisonNewTensors = false;
+  private readonly kernels = new Map<string, Kernel>();
+  private readonly uniformBuffers = new Map<string, GpuBuffer>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private dispatchCount = 0;
+  private submitCount = 0;
+
+  constructor(readonly dev: GpuDevice) {
+    this.pool = new BufferPool(dev.device);
+  }
+
+  static async create(options: GpuOptions = {}): Promise<Gpu> {
+    return new Gpu(await acquireDevice(options));
+  }
+
+  get device(): GPUDevice {
+    return this.dev.device;
+  }
+
+  kernel(name: string): Kernel {
+    let k = this.kernels.get(name);
+    if (!k) {
+      k = new Kernel(name, this.device);
+      this.kernels.set(name, k);
+    }
+    return k;
+  }
+
+  private uniformBuffer(kernel: Kernel, values: Record<string, number | readonly number[]>): GpuBuffer | null {
+    const bytes = kernel.packUniforms(values);
+    if (bytes.length === 0) return null;
+    const key = Buffer.from(bytes).toString('base64');
+    let b = this.uniformBuffers.get(key);
+    if (!b) {
+      const buffer = this.device.createBuffer({ size: bytes.length, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: `uniform:${kernel.name}` });
+      this.device.queue.writeBuffer(buffer, 0, bytes);
+      b = new GpuBuffer(buffer, bytes.length, false);
+      this.uniformBuffers.set(key, b);
+    }
+    return b;
+  }
+
+  private bindGroup(kernel: Kernel, pipelineKey: string, pipeline: GPUComputePipeline, args: DispatchArgs, uniform: GpuBuffer | null): GPUBindGroup {
+    const parts: string[] = [kernel.name, pipelineKey];
+    const entries: GPUBindGroupEntry[] = [];
+    for (const b of kernel.bindings) {
+      if (b.kind === 'uniform') {
+        parts.push(`u${uniform!.id}`);
+        entries.push({ binding: b.binding, resource: { buffer: uniform!.buffer } });
+        continue;
+      }
+      const r = args.bindings[b.name];
+      if (!r) throw new Error(`kernel '${kernel.name}': binding '${b.name}' not given (needs ${kernel.bindings.filter((x) => x.kind !== 'uniform').map((x) => x.name).join(', ')})`);
+      if (r.offset % 256 !== 0) throw new Error(`kernel '${kernel.name}': binding '${b.name}' offset ${r.offset} is not 256-aligned`);
+      if (r.bytes <= 0 || r.offset + r.bytes > r.buf.size) throw new Error(`kernel '${kernel.name}': binding '${b.name}' range [${r.offset}, ${r.offset + r.bytes}) outside buffer of ${r.buf.size} bytes`);
+      parts.push(`${r.buf.id}:${r.offset}:${r.bytes}`);
+      entries.push({ binding: b.binding, resource: { buffer: r.buf.buffer, offset: r.offset, size: Math.ceil(r.bytes / 4) * 4 } });
+    }
+    for (const name of Object.keys(args.bindings)) {
+      if (!kernel.bindings.some((b) => b.name === name)) throw new Error(`kernel '${kernel.name}': no binding named '${name}'`);
+    }
+    const key = parts.join('|');
+    let g = this.bindGroups.get(key);
+    if (!g) {
+      g = this.device.createBindGroup({ label: kernel.name, layout: pipeline.getBindGroupLayout(0), entries });
+      this.bindGroups.set(key, g);
+    }
+    return g;
+  }
+
+  private ensurePass(): GPUComputePassEncoder {
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass ??= this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    return this.encoder;
+  }
+
+  /** Record one dispatch of a kernel into the current step's compute pass. */
+  dispatch(name: string, args: DispatchArgs): void {
+    const kernel = this.kernel(name);
+    const overrides = args.overrides ?? {};
+    const pipelineKey = Object.keys(overrides).sort().map((k) => `${k}=${overrides[k]}`).join(',');
+    const pipeline = kernel.pipeline(overrides);
+    const uniform = this.uniformBuffer(kernel, args.uniforms ?? {});
+    const group = this.bindGroup(kernel, pipelineKey, pipeline, args, uniform);
+    const wg = typeof args.workgroups === 'number' ? [args.workgroups, 1, 1] : args.workgroups;
+    const [x, y = 1, z = 1] = wg;
+    const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`kernel '${name}': workgroups ${x}x${y}x${z} exceed ${maxWg} per dimension`);
+    if (x === 0 || y === 0 || z === 0) return;
+    this.dev.currentKernel = name;
+    if (this.dev.debug) {
+      this.submit();
+      this.device.pushErrorScope('validation');
+      this.device.pushErrorScope('out-of-memory');
+    }
+    const pass = this.ensurePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount++;
+    if (this.dev.debug) {
+      this.submit();
+      for (let i = 0; i < 2; i++) {
+        void this.device.popErrorScope().then((e) => {
+          if (e) this.dev.recordError(e.message, name);
+        });
+      }
+    }
+  }
+
+  /** Copy bytes between buffers, in order with the recorded dispatches. */
+  copy(src: BufferRange, dst: BufferRange, bytes = src.bytes): void {
+    if (bytes > dst.bytes) throw new Error(`copy: ${bytes} bytes into a ${dst.bytes}-byte range`);
+    this.endPass().copyBufferToBuffer(src.buf.buffer, src.offset, dst.buf.buffer, dst.offset, bytes);
+  }
+
+  /** Access to the encoder for timestamp queries and the like (ends the current pass). */
+  commandEncoder(): GPUCommandEncoder {
+    return this.endPass();
+  }
+
+  /** Finish and submit everything recorded so far. */
+  submit(): void {
+    if (!this.encoder) return;
+    const enc = this.endPass();
+    this.encoder = null;
+    this.device.queue.submit([enc.finish()]);
+    this.submitCount++;
+  }
+
+  /** Write host data into a buffer range. Submits recorded work first so ordering is preserved. */
+  write(dst: BufferRange, data: ArrayBufferView): void {
+    if (data.byteLength > dst.bytes) throw new Error(`write: ${data.byteLength} bytes into a ${dst.bytes}-byte range`);
+    this.submit();
+    this.device.queue.writeBuffer(dst.buf.buffer, dst.offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Read a buffer range back to the host (submits recorded work, waits, surfaces errors). */
+  async readBytes(src: BufferRange): Promise<ArrayBuffer> {
+    const bytes = Math.ceil(src.bytes / 4) * 4;
+    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass().copyBufferToBuffer(src.buf.buffer, src.offset, staging, 0, bytes);
+    this.submit();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+      this.dev.check();
+      return staging.getMappedRange().slice(0, src.bytes);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** Wait until the GPU has finished everything submitted; throw any error it raised. */
+  async sync(): Promise<void> {
+    this.submit();
+    await this.dev.sync();
+  }
+
+  stats(): RuntimeStats {
+    return {
+      ...this.pool.stats(),
+      uniformBuffers: this.uniformBuffers.size,
+      bindGroups: this.bindGroups.size,
+      pipelines: [...this.kernels.values()].reduce((n, k) => n + k.pipelineCount, 0),
+      dispatches: this.dispatchCount,
+      submits: this.submitCount,
+    };
+  }
+
+  /** Allocate a standalone (non-pooled) storage buffer, e.g. for parameters or the dataset. */
+  createBuffer(bytes: number, label: string): GpuBuffer {
+    const size = Math.max(256, Math.ceil(bytes / 256) * 256);
+    const buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
+    return new GpuBuffer(buffer, size, false);
+  }
+
+  destroy(): void {
+    if (this.dev.isDestroyed) return;
+    this.pool.destroy();
+    for (const b of this.uniformBuffers.values()) b.buffer.destroy();
+    this.uniformBuffers.clear();
+    this.bindGroups.clear();
+    this.dev.destroy();
+  }
+}

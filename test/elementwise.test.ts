@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { backward } from '../src/autograd/backward.js';
+import { add, addInPlace, relu } from '../src/ops/elementwise.js';
+import { leaf } from '../src/tensor/param_store.js';
+import { Scope } from '../src/tensor/scope.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { expectClose } from './helpers/compare.js';
+import { expectGradClose } from './helpers/gradcheck.js';
+import { useGpu } from './helpers/gpu.js';
+import { f32, Rng } from './helpers/random.js';
+import { addRef, reluRef } from './reference/elementwise.js';
+
+const gpu = useGpu();
+
+describe('elementwise kernels', () => {
+  for (const n of [1, 7, 256, 1000, 70_001]) {
+    it(`add, add_inplace, relu_forward match float64 (n=${n})`, async () => {
+      const rng = new Rng();
+      const a = f32(rng.array(n)), b = f32(rng.array(n));
+      const ta = Tensor.fromArray(gpu(), a, [n]), tb = Tensor.fromArray(gpu(), b, [n]);
+      expectClose(await add(ta, tb).read(), addRef(a, b), {}, `add seed=${rng.seed}`);
+      expectClose(await relu(ta).read(), reluRef(a), { atol: 0, rtol: 0 }, `relu seed=${rng.seed}`);
+      addInPlace(ta, tb);
+      expectClose(await ta.read(), addRef(a, b), {}, `add_inplace seed=${rng.seed}`);
+    });
+  }
+
+  it('relu_backward and add backward pass finite-difference checks (residual: x used twice)', async () => {
+    const rng = new Rng();
+    const n = 300;
+    // Keep inputs away from the kink at 0 so finite differences are valid.
+    const x = f32(rng.array(n).map((v) => (Math.abs(v) < 1e-3 ? 0.5 : v)));
+    const r = f32(rng.array(n));
+    // y = relu(x) + x : x feeds two ops, so its gradient accumulates.
+    const forward = ([xx]: Float64Array[]) => addRef(reluRef(xx), xx);
+    const scope = Scope.open();
+    const tx = leaf(gpu(), x, [n]);
+    const y = add(relu(tx), tx);
+    backward(y, Tensor.fromArray(gpu(), r, [n]));
+    const g = await tx.grad!.read();
+    scope.close();
+    expectGradClose(g, forward, [x], r, 0, { atol: 1e-6, rtol: 1e-6 }, `relu+add seed=${rng.seed}`);
+  });
+
+  it('rejects mismatched shapes with the op and shapes in the message', () => {
+    const a = Tensor.zeros(gpu(), [2, 3]);
+    const b = Tensor.zeros(gpu(), [3, 2]);
+    expect(() => add(a, b)).toThrow(/add: a \[2, 3\] and b \[3, 2\]/);
+    const i = Tensor.zeros(gpu(), [2, 3], 'u32');
+    expect(() => relu(i)).toThrow(/relu: x must be f32/);
+  });
+});

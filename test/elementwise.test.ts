@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+// @kernels add add_inplace relu_forward relu_backward fill
+// @gradcheck relu_backward
 import { backward } from '../src/autograd/backward.js';
 import { add, addInPlace, relu } from '../src/ops/elementwise.js';
 import { leaf } from '../src/tensor/param_store.js';

@@ -1,0 +1,67 @@
+// batchnorm_backward: second pass of the BatchNorm2d backward. With xhat = (x - mean) * invstd,
+// S1 = sum_c dy and S2 = sum_c dy * (x - mean) over the M = N*H*W values of channel c:
+//   dbeta_c  = S1,   dgamma_c = S2 * invstd,
+//   training (batch statistics): dx = gamma * invstd * (dy - S1 / M - (x - mean) * invstd^2 * S2 / M)
+//   eval (running statistics are constants):  dx = gamma * invstd * dy.
+// Layout: x, dy, dx NCHW; saved [2, C] = (mean, invstd) written by the forward; gamma, dgamma,
+// dbeta [C]; partial [C, P] vec2(S1, S2) chunk partials from batchnorm_backward_reduce.
+// Tiling: workgroup (p, c) of WG invocations handles chunk p of channel c (channel-local index
+// j = n*HW + hw, strided by WG: coalesced). Invocation 0 merges the P partials in order p = 0..P-1
+// so all workgroups of a channel agree; workgroup p = 0 writes dgamma_c and dbeta_c. No atomics.
+override WG: u32 = 256;
+
+struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> saved: array<f32>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> partial: array<vec2<f32>>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(8) var<uniform> p: Params;
+
+var<workgroup> s_a: f32;
+var<workgroup> s_b: f32;
+var<workgroup> s_k: f32;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let part = wg.x;
+  let c = wg.y;
+  let m = p.n * p.hw;
+  let mean = saved[c];
+  if (lid == 0u) {
+    var s1 = 0.0;
+    var s2 = 0.0;
+    for (var q = 0u; q < p.parts; q++) {
+      let v = partial[c * p.parts + q];
+      s1 += v.x;
+      s2 += v.y;
+    }
+    let invstd = saved[p.c + c];
+    s_a = gamma[c] * invstd;
+    if (p.training != 0u) {
+      s_b = s1 / f32(m);
+      s_k = invstd * invstd * s2 / f32(m);
+    } else {
+      s_b = 0.0;
+      s_k = 0.0;
+    }
+    if (part == 0u) {
+      dgamma[c] = s2 * invstd;
+      dbeta[c] = s1;
+    }
+  }
+  workgroupBarrier();
+  let a = s_a;
+  let b = s_b;
+  let k = s_k;
+  let start = part * p.chunk;
+  let end = min(start + p.chunk, m);
+  for (var j = start + lid; j < end; j += WG) {
+    let nn = j / p.hw;
+    let i = (nn * p.c + c) * p.hw + (j - nn * p.hw);
+    dx[i] = a * (dy[i] - b - (x[i] - mean) * k);
+  }
+}

@@ -1,0 +1,50 @@
+// batchnorm_backward_reduce: first pass of the BatchNorm2d backward. For channel c, with mean and
+// invstd from saved [2, C] (forward statistics), chunk p of the channel's M = N*H*W values
+// (channel-local index j = n*HW + hw, chunked as in batchnorm_stats) reduces to
+//   partial[c*P + p] = vec2(sum dy, sum dy * (x - mean)).
+// Layout: x, dy NCHW. Tiling: workgroup (p, c) of WG invocations (power of two); each invocation
+// sums its strided slice (coalesced), then a fixed-order tree in workgroup memory. No atomics.
+// batchnorm_backward merges the P partials in order.
+override WG: u32 = 256;
+
+struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> saved: array<f32>;
+@group(0) @binding(3) var<storage, read_write> partial: array<vec2<f32>>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+var<workgroup> s_dy: array<f32, WG>;
+var<workgroup> s_dyx: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let part = wg.x;
+  let c = wg.y;
+  let m = p.n * p.hw;
+  let mean = saved[c];
+  let start = part * p.chunk;
+  let end = min(start + p.chunk, m);
+  var sdy = 0.0;
+  var sdyx = 0.0;
+  for (var j = start + lid; j < end; j += WG) {
+    let nn = j / p.hw;
+    let i = (nn * p.c + c) * p.hw + (j - nn * p.hw);
+    let g = dy[i];
+    sdy += g;
+    sdyx += g * (x[i] - mean);
+  }
+  s_dy[lid] = sdy;
+  s_dyx[lid] = sdyx;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      s_dy[lid] += s_dy[lid + stride];
+      s_dyx[lid] += s_dyx[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    partial[c * p.parts + part] = vec2<f32>(s_dy[0], s_dyx[0]);
+  }
+}

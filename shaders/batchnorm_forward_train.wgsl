@@ -1,0 +1,69 @@
+// batchnorm_forward_train: y = (x - mean_c) * invstd_c * gamma_c + beta_c with the batch statistics
+// of channel c over (N, H, W): mean and biased variance var_c = M2 / M, invstd = 1 / sqrt(var + eps).
+// Layout: x, y NCHW; gamma, beta, running_mean, running_var [C]; partial [C, P] vec4(count, mean,
+// M2, 0) from batchnorm_stats; saved [2, C] = (mean, invstd) for the backward.
+// Tiling: same grid as batchnorm_stats, workgroup (p, c) normalises chunk p of channel c
+// (channel-local index j = n*HW + hw, strided by WG so reads and writes coalesce). Invocation 0
+// first merges the P partials in order p = 0..P-1 (Chan's formula), so every workgroup of a channel
+// gets identical statistics; workgroup p = 0 also writes `saved` and updates the running stats in
+// place (PyTorch semantics: running = (1 - momentum) * running + momentum * batch, with the
+// UNBIASED variance M2 / (M - 1) for running_var; the launcher rejects M = 1).
+override WG: u32 = 256;
+
+struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momentum: f32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> partial: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> saved: array<f32>;
+@group(0) @binding(6) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(7) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(8) var<uniform> p: Params;
+
+var<workgroup> s_mean: f32;
+var<workgroup> s_scale: f32;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let part = wg.x;
+  let c = wg.y;
+  let m = p.n * p.hw;
+  if (lid == 0u) {
+    var cnt = 0.0;
+    var mean = 0.0;
+    var m2 = 0.0;
+    for (var q = 0u; q < p.parts; q++) {
+      let b = partial[c * p.parts + q];
+      let nab = cnt + b.x;
+      if (nab > 0.0) {
+        let d = b.y - mean;
+        mean = mean + d * (b.x / nab);
+        m2 = m2 + b.z + d * d * (cnt * b.x / nab);
+        cnt = nab;
+      }
+    }
+    let var_b = m2 / f32(m);
+    let invstd = 1.0 / sqrt(var_b + p.eps);
+    s_mean = mean;
+    s_scale = invstd * gamma[c];
+    if (part == 0u) {
+      saved[c] = mean;
+      saved[p.c + c] = invstd;
+      let var_u = m2 / f32(m - 1u);
+      running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mean;
+      running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * var_u;
+    }
+  }
+  workgroupBarrier();
+  let mean = s_mean;
+  let scale = s_scale;
+  let shift = beta[c];
+  let start = part * p.chunk;
+  let end = min(start + p.chunk, m);
+  for (var j = start + lid; j < end; j += WG) {
+    let nn = j / p.hw;
+    let i = (nn * p.c + c) * p.hw + (j - nn * p.hw);
+    y[i] = (x[i] - mean) * scale + shift;
+  }
+}

@@ -1,0 +1,61 @@
+// batchnorm_stats: first pass of training-mode BatchNorm2d statistics. For channel c the M = N*H*W
+// values x[n, c, h, w] (NCHW, so channel c is N runs of H*W contiguous floats) are split into P
+// contiguous chunks of `chunk` values along the channel-local index j = n*HW + hw. Workgroup
+// (p, c) reduces chunk p of channel c to (count, mean, M2 = sum (x - mean)^2) and writes it to
+// partial[c*P + p] as vec4(count, mean, M2, 0).
+// Numerics: each invocation runs Welford's update over its strided slice (j = start + lid + k*WG,
+// coalesced: neighbouring invocations read neighbouring floats), then the workgroup combines the
+// WG triples with Chan et al.'s pairwise formula in a fixed tree order. No cancellation from
+// E[x^2] - E[x]^2, no atomics, same bits every run. batchnorm_forward_train combines the P partials.
+// Grid: (P, C) workgroups of WG invocations (WG a power of two).
+override WG: u32 = 256;
+
+struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> partial: array<vec4<f32>>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+var<workgroup> s_cnt: array<f32, WG>;
+var<workgroup> s_mean: array<f32, WG>;
+var<workgroup> s_m2: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let part = wg.x;
+  let c = wg.y;
+  let m = p.n * p.hw;
+  let start = part * p.chunk;
+  let end = min(start + p.chunk, m);
+  var cnt = 0.0;
+  var mean = 0.0;
+  var m2 = 0.0;
+  for (var j = start + lid; j < end; j += WG) {
+    let nn = j / p.hw;
+    let v = x[(nn * p.c + c) * p.hw + (j - nn * p.hw)];
+    cnt += 1.0;
+    let d = v - mean;
+    mean += d / cnt;
+    m2 += d * (v - mean);
+  }
+  s_cnt[lid] = cnt;
+  s_mean[lid] = mean;
+  s_m2[lid] = m2;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      let na = s_cnt[lid];
+      let nb = s_cnt[lid + stride];
+      let nab = na + nb;
+      if (nab > 0.0) {
+        let d = s_mean[lid + stride] - s_mean[lid];
+        s_mean[lid] = s_mean[lid] + d * (nb / nab);
+        s_m2[lid] = s_m2[lid] + s_m2[lid + stride] + d * d * (na * nb / nab);
+        s_cnt[lid] = nab;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    partial[c * p.parts + part] = vec4<f32>(s_cnt[0], s_mean[0], s_m2[0], 0.0);
+  }
+}

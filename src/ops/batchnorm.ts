@@ -1,0 +1,92 @@
+// BatchNorm2d over NCHW activations (PyTorch semantics).
+//
+// Training: batch statistics per channel over (N, H, W), biased variance to normalise, running
+// statistics updated in place with the unbiased variance: running = (1 - m) * running + m * batch.
+// Two passes forward (batchnorm_stats: per-chunk Welford partials; batchnorm_forward_train: merge
+// partials in a fixed order, normalise, update running stats) and two backward
+// (batchnorm_backward_reduce: per-chunk sum dy and sum dy*(x - mean); batchnorm_backward: merge,
+// write dx, dgamma, dbeta). Deterministic: fixed reduction trees, no atomics.
+// Eval: one elementwise pass with the running statistics; its backward treats them as constants.
+import { record } from '../autograd/node.js';
+import { grid1d } from '../gpu/runtime.js';
+import { shapeStr, Tensor } from '../tensor/tensor.js';
+import { expectDtype, expectRank, ShapeError } from './check.js';
+
+export interface BatchNormOptions {
+  /** Batch statistics + running-stat update (true) or running statistics (false). */
+  training: boolean;
+  /** Running-stat momentum (PyTorch's default 0.1). */
+  momentum?: number;
+  eps?: number;
+}
+
+/** Invocations per workgroup of the chunked reduction kernels. */
+const WG = 256;
+/** Values a workgroup reduces in one chunk (16 per invocation), before capping the chunk count. */
+const TARGET_CHUNK = 4096;
+const MAX_PARTS = 256;
+
+/** How the M = N*H*W values of a channel are split into chunks (one workgroup each). */
+export function batchNormChunks(m: number): { parts: number; chunk: number } {
+  const parts = Math.max(1, Math.min(MAX_PARTS, Math.ceil(m / TARGET_CHUNK)));
+  const chunk = Math.ceil(m / parts);
+  return { parts: Math.ceil(m / chunk), chunk };
+}
+
+/**
+ * y = (x - mean) / sqrt(var + eps) * weight + bias, per channel of x [N, C, H, W].
+ * weight, bias, runningMean, runningVar: [C] f32. runningMean/runningVar are plain tensors (no
+ * gradient), updated in place when `training`. Gradients flow to x, weight and bias.
+ */
+export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, options: BatchNormOptions): Tensor {
+  const op = 'batchNorm2d';
+  const { training, momentum = 0.1, eps = 1e-5 } = options;
+  expectRank(op, 'x', x, 4);
+  expectDtype(op, 'x', x, 'f32');
+  const [n, c, h, w] = x.shape;
+  const named: [string, Tensor][] = [['weight', weight], ['bias', bias], ['runningMean', runningMean], ['runningVar', runningVar]];
+  for (const [name, t] of named) {
+    expectDtype(op, name, t, 'f32');
+    if (t.rank !== 1 || t.shape[0] !== c) throw new ShapeError(op, `${name} must have shape [${c}] for x ${shapeStr(x.shape)}, got ${shapeStr(t.shape)}`);
+  }
+  if (!(eps > 0)) throw new ShapeError(op, `eps must be > 0, got ${eps}`);
+  if (!(momentum >= 0 && momentum <= 1)) throw new ShapeError(op, `momentum must be in [0, 1], got ${momentum}`);
+  const hw = h * w;
+  const m = n * hw;
+  if (m === 0 || c === 0) throw new ShapeError(op, `empty input x ${shapeStr(x.shape)}`);
+  if (training && m < 2) throw new ShapeError(op, `expected more than 1 value per channel when training, got x ${shapeStr(x.shape)}`);
+  const gpu = x.gpu;
+  const y = Tensor.empty(gpu, x.shape, 'f32', 'batchnorm');
+  const saved = Tensor.empty(gpu, [2, c], 'f32', 'batchnorm.saved');
+  const { parts, chunk } = batchNormChunks(m);
+  if (training) {
+    const partial = Tensor.empty(gpu, [c, parts, 4], 'f32', 'batchnorm.partial');
+    gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG } });
+    gpu.dispatch('batchnorm_forward_train', {
+      bindings: { x, partial, gamma: weight, beta: bias, y, saved, running_mean: runningMean, running_var: runningVar },
+      uniforms: { n, c, hw, chunk, parts, eps, momentum },
+      workgroups: [parts, c],
+      overrides: { WG },
+    });
+  } else {
+    gpu.dispatch('batchnorm_forward_eval', {
+      bindings: { x, gamma: weight, beta: bias, running_mean: runningMean, running_var: runningVar, y, saved },
+      uniforms: { total: x.size, c, hw, eps },
+      workgroups: grid1d(Math.max(x.size, c), 256),
+    });
+  }
+  return record('batchNorm2d', [x, weight, bias], y, (dy, ctx) => {
+    const partial = Tensor.empty(gpu, [c, parts, 2], 'f32', 'batchnorm.grad_partial');
+    gpu.dispatch('batchnorm_backward_reduce', { bindings: { x, dy, saved, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG } });
+    const dx = ctx.needsGrad(0) ? ctx.gradOutput(0) : Tensor.empty(gpu, x.shape, 'f32', 'batchnorm.dx_unused');
+    const dgamma = ctx.needsGrad(1) ? ctx.gradOutput(1) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dgamma_unused');
+    const dbeta = ctx.needsGrad(2) ? ctx.gradOutput(2) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dbeta_unused');
+    gpu.dispatch('batchnorm_backward', {
+      bindings: { x, dy, saved, gamma: weight, partial, dx, dgamma, dbeta },
+      uniforms: { n, c, hw, chunk, parts, training: training ? 1 : 0 },
+      workgroups: [parts, c],
+      overrides: { WG },
+    });
+    return [ctx.needsGrad(0) ? dx : null, ctx.needsGrad(1) ? dgamma : null, ctx.needsGrad(2) ? dbeta : null];
+  });
+}

@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+// @kernels batchnorm_stats batchnorm_forward_train batchnorm_forward_eval batchnorm_backward_reduce batchnorm_backward
+// @gradcheck batchnorm_backward_reduce batchnorm_backward
+import { backward } from '../src/autograd/backward.js';
+import { noGrad } from '../src/autograd/node.js';
+import { batchNorm2d, batchNormChunks } from '../src/ops/batchnorm.js';
+import { leaf } from '../src/tensor/param_store.js';
+import { Scope } from '../src/tensor/scope.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { expectClose } from './helpers/compare.js';
+import { expectGradClose } from './helpers/gradcheck.js';
+import { useGpu } from './helpers/gpu.js';
+import { f32, Rng } from './helpers/random.js';
+import { batchNormApplyRef, batchNormBackwardRef, batchNormTrainRef, batchStatsRef, runningUpdateRef, type Shape4 } from './reference/batchnorm.js';
+
+const gpu = useGpu();
+
+const sz = (s: Shape4) => s.n * s.c * s.h * s.w;
+const str = (s: Shape4) => `[${s.n},${s.c},${s.h},${s.w}]`;
+
+interface Inputs {
+  x: Float64Array;
+  gamma: Float64Array;
+  beta: Float64Array;
+  rm: Float64Array;
+  rv: Float64Array;
+}
+
+function inputs(rng: Rng, s: Shape4, offset = 0, scale = 1): Inputs {
+  return {
+    x: f32(rng.normals(sz(s), scale).map((v, i) => v + offset + 0.3 * (Math.floor(i / (s.h * s.w)) % s.c))),
+    gamma: f32(rng.array(s.c, 0.5, 1.5)),
+    beta: f32(rng.array(s.c, -0.5, 0.5)),
+    rm: f32(rng.array(s.c, -0.2, 0.2)),
+    rv: f32(rng.array(s.c, 0.5, 2)),
+  };
+}
+
+describe('batchnorm forward', () => {
+  const shapes: Shape4[] = [
+    { n: 2, c: 3, h: 5, w: 7 },
+    { n: 1, c: 3, h: 4, w: 4 }, // batch 1 with H, W > 1
+    { n: 7, c: 1, h: 1, w: 1 }, // H = W = 1 (the per-channel values come from the batch only)
+    { n: 3, c: 5, h: 17, w: 13 },
+    { n: 5, c: 3, h: 37, w: 41 }, // several chunks, chunk not a multiple of 256
+    { n: 128, c: 16, h: 32, w: 32 }, // ResNet-20 first stage at batch 128: M = 131072, 32 chunks
+  ];
+  for (const s of shapes) {
+    it(`training: output and running stats match float64 ${str(s)} (chunks ${batchNormChunks(s.n * s.h * s.w).parts})`, async () => {
+      const rng = new Rng();
+      const inp = inputs(rng, s, 0.5, 2);
+      const g = gpu();
+      const momentum = 0.1;
+      const tx = Tensor.fromArray(g, inp.x, [s.n, s.c, s.h, s.w]);
+      const rm = Tensor.fromArray(g, inp.rm, [s.c]);
+      const rv = Tensor.fromArray(g, inp.rv, [s.c]);
+      const y = batchNorm2d(tx, Tensor.fromArray(g, inp.gamma, [s.c]), Tensor.fromArray(g, inp.beta, [s.c]), rm, rv, { training: true });
+      const label = `${str(s)} seed=${rng.seed}`;
+      expectClose(await y.read(), batchNormTrainRef(inp.x, inp.gamma, inp.beta, s), { atol: 2e-5, rtol: 1e-4 }, `bn train y ${label}`);
+      const upd = runningUpdateRef(inp.rm, inp.rv, batchStatsRef(inp.x, s), momentum);
+      expectClose(await rm.read(), upd.mean, { atol: 1e-6, rtol: 1e-5 }, `running_mean ${label}`);
+      expectClose(await rv.read(), upd.var, { atol: 1e-6, rtol: 1e-5 }, `running_var ${label}`);
+    });
+  }
+
+  it('training statistics stay accurate with a large mean offset (Welford, not E[x^2] - E[x]^2)', async () => {
+    const rng = new Rng();
+    const s = { n: 16, c: 4, h: 16, w: 16 };
+    const inp = inputs(rng, s, 300, 0.05);
+    const g = gpu();
+    const rm = Tensor.fromArray(g, inp.rm, [s.c]);
+    const rv = Tensor.fromArray(g, inp.rv, [s.c]);
+    const y = batchNorm2d(Tensor.fromArray(g, inp.x, [s.n, s.c, s.h, s.w]), Tensor.fromArray(g, inp.gamma, [s.c]), Tensor.fromArray(g, inp.beta, [s.c]), rm, rv, { training: true, momentum: 1 });
+    const label = `seed=${rng.seed}`;
+    // With momentum 1 the running variance is exactly the unbiased batch variance (~0.0025 here).
+    expectClose(await rv.read(), batchStatsRef(inp.x, s).varUnbiased, { atol: 0, rtol: 2e-3 }, `variance ${label}`);
+    expectClose(await y.read(), batchNormTrainRef(inp.x, inp.gamma, inp.beta, s), { atol: 5e-3, rtol: 0 }, `y ${label}`);
+  });
+
+  for (const s of [
+    { n: 1, c: 3, h: 5, w: 5 },
+    { n: 4, c: 7, h: 9, w: 11 },
+  ]) {
+    it(`eval: uses running stats, leaves them alone ${str(s)}`, async () => {
+      const rng = new Rng();
+      const inp = inputs(rng, s);
+      const g = gpu();
+      const rm = Tensor.fromArray(g, inp.rm, [s.c]);
+      const rv = Tensor.fromArray(g, inp.rv, [s.c]);
+      const y = batchNorm2d(Tensor.fromArray(g, inp.x, [s.n, s.c, s.h, s.w]), Tensor.fromArray(g, inp.gamma, [s.c]), Tensor.fromArray(g, inp.beta, [s.c]), rm, rv, { training: false, eps: 1e-3 });
+      const label = `${str(s)} seed=${rng.seed}`;
+      expectClose(await y.read(), batchNormApplyRef(inp.x, inp.gamma, inp.beta, inp.rm, inp.rv, s, 1e-3), { atol: 1e-5, rtol: 1e-5 }, `bn eval ${label}`);
+      expectClose(await rm.read(), inp.rm, { atol: 0, rtol: 0 }, `running_mean untouched ${label}`);
+      expectClose(await rv.read(), inp.rv, { atol: 0, rtol: 0 }, `running_var untouched ${label}`);
+    });
+  }
+
+  it('is deterministic: same inputs, same bits (forward and backward)', async () => {
+    const rng = new Rng();
+    const s = { n: 32, c: 2, h: 16, w: 16 };
+    const inp = inputs(rng, s);
+    const dy = f32(rng.normals(sz(s)));
+    const g = gpu();
+    const run = async () => {
+      const scope = Scope.open();
+      const x = leaf(g, inp.x, [s.n, s.c, s.h, s.w]);
+      const y = batchNorm2d(x, leaf(g, inp.gamma, [s.c]), leaf(g, inp.beta, [s.c]), Tensor.fromArray(g, inp.rm, [s.c]), Tensor.fromArray(g, inp.rv, [s.c]), { training: true });
+      backward(y, Tensor.fromArray(g, dy, [s.n, s.c, s.h, s.w]));
+      const out = [...(await y.read()), ...(await x.grad!.read())];
+      scope.close();
+      return out;
+    };
+    const a = await run();
+    const b = await run();
+    expect(a.every((v, i) => Object.is(v, b[i])), `seed=${rng.seed}`).toBe(true);
+  });
+
+  it('rejects bad shapes and degenerate batches with the op and shapes in the message', () => {
+    const g = gpu();
+    const x = Tensor.zeros(g, [2, 3, 4, 4]);
+    const c3 = () => Tensor.zeros(g, [3]);
+    expect(() => batchNorm2d(x, Tensor.zeros(g, [4]), c3(), c3(), c3(), { training: true })).toThrow(/batchNorm2d: weight must have shape \[3\] for x \[2, 3, 4, 4\], got \[4\]/);
+    expect(() => batchNorm2d(Tensor.zeros(g, [2, 3, 4]), c3(), c3(), c3(), c3(), { training: true })).toThrow(/batchNorm2d: x must have rank 4/);
+    expect(() => batchNorm2d(Tensor.zeros(g, [1, 3, 1, 1]), c3(), c3(), c3(), c3(), { training: true })).toThrow(/batchNorm2d: expected more than 1 value per channel/);
+    expect(() => batchNorm2d(x, c3(), c3(), Tensor.zeros(g, [3], 'u32'), c3(), { training: true })).toThrow(/batchNorm2d: runningMean must be f32/);
+  });
+});
+
+describe('batchnorm backward', () => {
+  async function runBackward(s: Shape4, inp: Inputs, dy: Float64Array, training: boolean, eps = 1e-5) {
+    const g = gpu();
+    const scope = Scope.open();
+    const x = leaf(g, inp.x, [s.n, s.c, s.h, s.w]);
+    const gamma = leaf(g, inp.gamma, [s.c]);
+    const beta = leaf(g, inp.beta, [s.c]);
+    const y = batchNorm2d(x, gamma, beta, Tensor.fromArray(g, inp.rm, [s.c]), Tensor.fromArray(g, inp.rv, [s.c]), { training, eps });
+    backward(y, Tensor.fromArray(g, dy, [s.n, s.c, s.h, s.w]));
+    const out = { dx: await x.grad!.read(), dgamma: await gamma.grad!.read(), dbeta: await beta.grad!.read() };
+    scope.close();
+    return out;
+  }
+
+  for (const s of [
+    { n: 1, c: 3, h: 6, w: 5 },
+    { n: 5, c: 3, h: 37, w: 41 },
+    { n: 64, c: 16, h: 16, w: 16 },
+  ]) {
+    it(`training: dx, dgamma, dbeta match the float64 analytic backward ${str(s)}`, async () => {
+      const rng = new Rng();
+      const inp = inputs(rng, s, 0.2, 1.5);
+      const dy = f32(rng.normals(sz(s)));
+      const got = await runBackward(s, inp, dy, true);
+      const st = batchStatsRef(inp.x, s);
+      const ref = batchNormBackwardRef(inp.x, inp.gamma, dy, s, 1e-5, { mean: st.mean, variance: st.varBiased, training: true });
+      const label = `${str(s)} seed=${rng.seed}`;
+      const m = s.n * s.h * s.w;
+      expectClose(got.dx, ref.dx, { atol: 2e-5, rtol: 1e-3 }, `dx ${label}`);
+      expectClose(got.dgamma, ref.dgamma, { atol: 1e-6 * m, rtol: 1e-4 }, `dgamma ${label}`);
+      expectClose(got.dbeta, ref.dbeta, { atol: 1e-6 * m, rtol: 1e-4 }, `dbeta ${label}`);
+    });
+  }
+
+  it('training: finite-difference check of dx, dgamma, dbeta', async () => {
+    const rng = new Rng();
+    const s = { n: 2, c: 3, h: 3, w: 5 };
+    const inp = inputs(rng, s);
+    const r = f32(rng.normals(sz(s)));
+    const got = await runBackward(s, inp, r, true);
+    const fwd = ([x, gm, bt]: Float64Array[]) => batchNormTrainRef(x, gm, bt, s);
+    const args = [inp.x, inp.gamma, inp.beta];
+    const tol = { atol: 1e-4, rtol: 1e-3 };
+    expectGradClose(got.dx, fwd, args, r, 0, tol, `bn train dx seed=${rng.seed}`);
+    expectGradClose(got.dgamma, fwd, args, r, 1, tol, `bn train dgamma seed=${rng.seed}`);
+    expectGradClose(got.dbeta, fwd, args, r, 2, tol, `bn train dbeta seed=${rng.seed}`);
+  });
+
+  it('training with batch 1: finite-difference check of dx', async () => {
+    const rng = new Rng();
+    const s = { n: 1, c: 3, h: 4, w: 3 };
+    const inp = inputs(rng, s);
+    const r = f32(rng.normals(sz(s)));
+    const got = await runBackward(s, inp, r, true);
+    const fwd = ([x, gm, bt]: Float64Array[]) => batchNormTrainRef(x, gm, bt, s);
+    expectGradClose(got.dx, fwd, [inp.x, inp.gamma, inp.beta], r, 0, { atol: 1e-4, rtol: 1e-3 }, `bn n=1 dx seed=${rng.seed}`);
+  });
+
+  it('eval: finite-difference check of dx, dgamma, dbeta (running stats constant)', async () => {
+    const rng = new Rng();
+    const s = { n: 3, c: 3, h: 2, w: 3 };
+    const inp = inputs(rng, s);
+    const r = f32(rng.normals(sz(s)));
+    const got = await runBackward(s, inp, r, false, 1e-3);
+    const fwd = ([x, gm, bt]: Float64Array[]) => batchNormApplyRef(x, gm, bt, inp.rm, inp.rv, s, 1e-3);
+    const args = [inp.x, inp.gamma, inp.beta];
+    const tol = { atol: 1e-5, rtol: 1e-4 };
+    expectGradClose(got.dx, fwd, args, r, 0, tol, `bn eval dx seed=${rng.seed}`);
+    expectGradClose(got.dgamma, fwd, args, r, 1, tol, `bn eval dgamma seed=${rng.seed}`);
+    expectGradClose(got.dbeta, fwd, args, r, 2, tol, `bn eval dbeta seed=${rng.seed}`);
+  });
+
+  it('no graph under noGrad', () => {
+    const g = gpu();
+    const x = leaf(g, new Float32Array(2 * 3 * 2 * 2), [2, 3, 2, 2]);
+    const c3 = () => Tensor.zeros(g, [3]);
+    const y = noGrad(() => batchNorm2d(x, c3(), c3(), c3(), Tensor.zeros(g, [3]), { training: false }));
+    expect(y.node).toBeNull();
+  });
+});

@@ -1,0 +1,70 @@
+// Pooling over NCHW activations: global average pooling (the head of every CIFAR ResNet, WRN,
+// VGG — VGG's final 2x2 average pool over a 2x2 map is the global one — and ResNet-18) and 2-D
+// max pooling (VGG's 2x2/2, ResNet-18's ImageNet stem 3x3/2 pad 1). Max pooling saves the argmax
+// (u32, position inside the input plane) in the forward; the backward gathers per input element
+// from the windows containing it, so overlapping windows need no atomics.
+import { record } from '../autograd/node.js';
+import { grid1d } from '../gpu/runtime.js';
+import { shapeStr, Tensor } from '../tensor/tensor.js';
+import { expectDtype, expectRank, ShapeError } from './check.js';
+
+/** Invocations per row in avgpool_global_forward. */
+const AVG_WG = 64;
+
+/** y[n, c] = mean over (h, w) of x[n, c, h, w]. */
+export function globalAvgPool(x: Tensor): Tensor {
+  const op = 'globalAvgPool';
+  expectRank(op, 'x', x, 4);
+  expectDtype(op, 'x', x, 'f32');
+  const [n, c, h, w] = x.shape;
+  const hw = h * w;
+  const rows = n * c;
+  if (rows === 0 || hw === 0) throw new ShapeError(op, `empty input x ${shapeStr(x.shape)}`);
+  const gpu = x.gpu;
+  const y = Tensor.empty(gpu, [n, c], 'f32', 'avgpool');
+  gpu.dispatch('avgpool_global_forward', { bindings: { x, y }, uniforms: { rows, hw }, workgroups: grid1d(rows, 1), overrides: { WG: AVG_WG } });
+  return record('globalAvgPool', [x], y, (dy, ctx) => {
+    const dx = ctx.gradOutput(0);
+    gpu.dispatch('avgpool_global_backward', { bindings: { dy, dx }, uniforms: { total: x.size, hw }, workgroups: grid1d(x.size, 256) });
+    return [dx];
+  });
+}
+
+export interface MaxPoolOptions {
+  kernel: number;
+  /** Defaults to kernel. */
+  stride?: number;
+  /** Implicit -inf padding on each side; at most kernel / 2 (as PyTorch requires). Default 0. */
+  padding?: number;
+}
+
+/** Output size of a pooling window along one axis (floor mode, as PyTorch's default). */
+export function poolOutSize(size: number, kernel: number, stride: number, padding: number): number {
+  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+}
+
+/** y = max over each kernel x kernel window (stride, padding) of x [N, C, H, W]. */
+export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
+  const op = 'maxPool2d';
+  const { kernel: k, stride = options.kernel, padding: pad = 0 } = options;
+  expectRank(op, 'x', x, 4);
+  expectDtype(op, 'x', x, 'f32');
+  if (!Number.isInteger(k) || k < 1 || !Number.isInteger(stride) || stride < 1 || !Number.isInteger(pad) || pad < 0) {
+    throw new ShapeError(op, `kernel ${k}, stride ${stride}, padding ${pad} must be integers with kernel, stride >= 1, padding >= 0`);
+  }
+  if (pad > k / 2) throw new ShapeError(op, `padding ${pad} must be at most half the kernel ${k}`);
+  const [n, c, h, w] = x.shape;
+  const oh = poolOutSize(h, k, stride, pad);
+  const ow = poolOutSize(w, k, stride, pad);
+  if (oh < 1 || ow < 1) throw new ShapeError(op, `x ${shapeStr(x.shape)} is smaller than the ${k}x${k} window (padding ${pad})`);
+  const gpu = x.gpu;
+  const y = Tensor.empty(gpu, [n, c, oh, ow], 'f32', 'maxpool');
+  const argmax = Tensor.empty(gpu, [n, c, oh, ow], 'u32', 'maxpool.argmax');
+  const geometry = { h, w, oh, ow, k, stride, pad };
+  gpu.dispatch('maxpool2d_forward', { bindings: { x, y, argmax }, uniforms: { total: y.size, ...geometry }, workgroups: grid1d(y.size, 256) });
+  return record('maxPool2d', [x], y, (dy, ctx) => {
+    const dx = ctx.gradOutput(0);
+    gpu.dispatch('maxpool2d_backward', { bindings: { dy, argmax, dx }, uniforms: { total: x.size, ...geometry }, workgroups: grid1d(x.size, 256) });
+    return [dx];
+  });
+}

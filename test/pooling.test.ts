@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+// @kernels avgpool_global_forward avgpool_global_backward maxpool2d_forward maxpool2d_backward
+// @gradcheck avgpool_global_backward maxpool2d_backward
+import { backward } from '../src/autograd/backward.js';
+import { globalAvgPool, maxPool2d } from '../src/ops/pooling.js';
+import { leaf } from '../src/tensor/param_store.js';
+import { Scope } from '../src/tensor/scope.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { expectClose } from './helpers/compare.js';
+import { expectGradClose } from './helpers/gradcheck.js';
+import { useGpu } from './helpers/gpu.js';
+import { f32, Rng } from './helpers/random.js';
+import { globalAvgPoolRef, maxPool2dRef, poolOut, type PoolGeometry } from './reference/pooling.js';
+
+const gpu = useGpu();
+
+describe('globalAvgPool', () => {
+  for (const [n, c, h, w] of [
+    [1, 3, 1, 1],
+    [2, 3, 2, 2],
+    [2, 3, 5, 7],
+    [3, 5, 17, 13], // HW = 221: several elements per invocation
+    [128, 64, 8, 8], // ResNet-20 head at batch 128
+    [7, 10001, 1, 2], // 70007 rows: workgroup grid folded into y
+  ]) {
+    it(`forward matches float64 [${n},${c},${h},${w}]`, async () => {
+      const rng = new Rng();
+      const x = f32(rng.array(n * c * h * w));
+      const y = globalAvgPool(Tensor.fromArray(gpu(), x, [n, c, h, w]));
+      expect(y.shape).toEqual([n, c]);
+      expectClose(await y.read(), globalAvgPoolRef(x, n, c, h, w), { atol: 1e-6, rtol: 1e-5 }, `avgpool seed=${rng.seed}`);
+    });
+  }
+
+  for (const [n, c, h, w] of [
+    [2, 3, 3, 5],
+    [1, 2, 1, 1],
+  ]) {
+    it(`backward passes a finite-difference check [${n},${c},${h},${w}]`, async () => {
+      const rng = new Rng();
+      const x = f32(rng.array(n * c * h * w));
+      const r = f32(rng.normals(n * c));
+      const scope = Scope.open();
+      const tx = leaf(gpu(), x, [n, c, h, w]);
+      backward(globalAvgPool(tx), Tensor.fromArray(gpu(), r, [n, c]));
+      const g = await tx.grad!.read();
+      scope.close();
+      expectGradClose(g, ([xx]) => globalAvgPoolRef(xx, n, c, h, w), [x], r, 0, { atol: 1e-6, rtol: 1e-5 }, `avgpool seed=${rng.seed}`);
+    });
+  }
+
+  it('rejects non-4D input', () => {
+    expect(() => globalAvgPool(Tensor.zeros(gpu(), [2, 3]))).toThrow(/globalAvgPool: x must have rank 4, got \[2, 3\]/);
+  });
+});
+
+describe('maxPool2d', () => {
+  const cases: PoolGeometry[] = [
+    { n: 2, c: 3, h: 8, w: 8, k: 2, stride: 2, pad: 0 }, // VGG
+    { n: 1, c: 3, h: 7, w: 9, k: 2, stride: 2, pad: 0 }, // odd sizes: last row/column dropped
+    { n: 2, c: 3, h: 2, w: 2, k: 2, stride: 2, pad: 0 }, // VGG's last pool
+    { n: 2, c: 4, h: 16, w: 16, k: 3, stride: 2, pad: 1 }, // ResNet-18 stem
+    { n: 1, c: 3, h: 15, w: 13, k: 3, stride: 2, pad: 1 },
+    { n: 3, c: 5, h: 9, w: 11, k: 3, stride: 1, pad: 1 }, // heavy overlap
+  ];
+  const str = (g: PoolGeometry) => `[${g.n},${g.c},${g.h},${g.w}] k${g.k} s${g.stride} p${g.pad}`;
+
+  for (const g of cases) {
+    it(`forward (values and argmax) matches float64 ${str(g)}`, async () => {
+      const rng = new Rng();
+      const x = f32(rng.array(g.n * g.c * g.h * g.w));
+      const { oh, ow } = poolOut(g);
+      const y = maxPool2d(Tensor.fromArray(gpu(), x, [g.n, g.c, g.h, g.w]), { kernel: g.k, stride: g.stride, padding: g.pad });
+      expect(y.shape).toEqual([g.n, g.c, oh, ow]);
+      expectClose(await y.read(), maxPool2dRef(x, g).y, { atol: 0, rtol: 0 }, `maxpool ${str(g)} seed=${rng.seed}`);
+    });
+
+    it(`backward passes a finite-difference check ${str(g)}`, async () => {
+      const rng = new Rng();
+      const x = f32(rng.array(g.n * g.c * g.h * g.w));
+      const { oh, ow } = poolOut(g);
+      const r = f32(rng.normals(g.n * g.c * oh * ow));
+      const scope = Scope.open();
+      const tx = leaf(gpu(), x, [g.n, g.c, g.h, g.w]);
+      backward(maxPool2d(tx, { kernel: g.k, stride: g.stride, padding: g.pad }), Tensor.fromArray(gpu(), r, [g.n, g.c, oh, ow]));
+      const grad = await tx.grad!.read();
+      scope.close();
+      // Random uniform inputs: windows have no near-ties, so the step 1e-6 never flips an argmax.
+      expectGradClose(grad, ([xx]) => maxPool2dRef(xx, g).y, [x], r, 0, { atol: 1e-6, rtol: 1e-6 }, `maxpool ${str(g)} seed=${rng.seed}`);
+    });
+  }
+
+  it('backward at scale routes each gradient to its argmax (3x3/2 pad 1, overlapping windows)', async () => {
+    const rng = new Rng();
+    const g = { n: 8, c: 16, h: 33, w: 32, k: 3, stride: 2, pad: 1 };
+    const x = f32(rng.array(g.n * g.c * g.h * g.w));
+    const { oh, ow } = poolOut(g);
+    const r = f32(rng.normals(g.n * g.c * oh * ow));
+    const scope = Scope.open();
+    const tx = leaf(gpu(), x, [g.n, g.c, g.h, g.w]);
+    backward(maxPool2d(tx, { kernel: 3, stride: 2, padding: 1 }), Tensor.fromArray(gpu(), r, [g.n, g.c, oh, ow]));
+    const grad = await tx.grad!.read();
+    scope.close();
+    const { argmax } = maxPool2dRef(x, g);
+    const expected = new Float64Array(x.length);
+    for (let o = 0; o < argmax.length; o++) {
+      const plane = Math.floor(o / (oh * ow));
+      expected[plane * g.h * g.w + argmax[o]] += r[o];
+    }
+    expectClose(grad, expected, { atol: 1e-6, rtol: 1e-6 }, `maxpool scatter seed=${rng.seed}`);
+  });
+
+  it('propagates NaN (a NaN in a window makes its maximum NaN)', async () => {
+    const x = new Float32Array(16).map((_, i) => i);
+    x[5] = NaN;
+    const y = await maxPool2d(Tensor.fromArray(gpu(), x, [1, 1, 4, 4]), { kernel: 2 }).read();
+    expect(Number.isNaN(y[0])).toBe(true);
+    expect(Array.from(y.slice(1))).toEqual([7, 13, 15]);
+  });
+
+  it('rejects bad geometry with the op and shapes in the message', () => {
+    const x = Tensor.zeros(gpu(), [1, 3, 4, 4]);
+    expect(() => maxPool2d(x, { kernel: 3, stride: 2, padding: 2 })).toThrow(/maxPool2d: padding 2 must be at most half the kernel 3/);
+    expect(() => maxPool2d(Tensor.zeros(gpu(), [1, 3, 1, 1]), { kernel: 2 })).toThrow(/maxPool2d: x \[1, 3, 1, 1\] is smaller than the 2x2 window/);
+    expect(() => maxPool2d(Tensor.zeros(gpu(), [3, 4, 4]), { kernel: 2 })).toThrow(/maxPool2d: x must have rank 4/);
+  });
+});

@@ -1,0 +1,23 @@
+// Bundles the CLI, the library entry and the benchmarks into dist/. Dawn (webgpu) and wgsl_reflect
+// stay external: webgpu loads a native addon, and Node resolves both from node_modules at run time.
+// Shaders are read from shaders/ at run time (src/gpu/shader_source.ts), not bundled.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  external: ['webgpu', 'wgsl_reflect', 'wgsl_reflect/*'],
+  logLevel: 'warning',
+  // Some bundled CommonJS deps call require(); give ESM output a real one.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+};
+
+await build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node\n' + common.banner.js } });
+await build({ ...common, entryPoints: { index: 'src/index.ts', bench: 'bench/main.ts' }, outdir: 'dist' });
+if (!process.argv.includes('--no-types')) {
+  execFileSync('npx', ['tsc', '-p', '.', '--emitDeclarationOnly'], { stdio: 'inherit' });
+}

@@ -1,0 +1,66 @@
+// Turns the hyperparameter definitions (src/train/hparams.ts) into commander options and back.
+import { Command, Option } from 'commander';
+import { TRAIN_HPARAMS, validateHparams, type HparamDef, type Hparams } from '../train/hparams.js';
+
+function camel(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function parseNumber(def: HparamDef) {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`${def.flag} expects a number, got '${v}'`);
+    if (def.type === 'int' && !Number.isInteger(n)) throw new Error(`${def.flag} expects an integer, got '${v}'`);
+    return n;
+  };
+}
+
+export function addHparamOptions(cmd: Command, defs: HparamDef[] = TRAIN_HPARAMS, skip: string[] = []): Command {
+  for (const d of defs) {
+    if (skip.includes(d.key)) continue;
+    const def = d.default === null ? 'required' : JSON.stringify(d.default);
+    if (d.type === 'bool') {
+      cmd.addOption(new Option(d.flag, `${d.help} (default: ${def})`));
+      cmd.addOption(new Option(d.flag.replace(/^--/, '--no-')).hideHelp());
+      continue;
+    }
+    const o = new Option(`${d.flag} <value>`, `${d.help} (default: ${def})`);
+    if (d.choices) o.choices(d.choices as string[]);
+    if (d.type === 'int' || d.type === 'float') o.argParser(parseNumber(d));
+    cmd.addOption(o);
+  }
+  return cmd;
+}
+
+/** Collect hyperparameters from parsed options; unspecified ones take their defaults. */
+export function hparamsFromOptions(opts: Record<string, unknown>, defs: HparamDef[] = TRAIN_HPARAMS, base: Hparams = {}): Hparams {
+  const h: Hparams = { ...base };
+  for (const d of defs) {
+    const v = opts[camel(d.flag)];
+    if (v !== undefined) h[d.key] = v as string | number | boolean;
+  }
+  if (opts.epochs !== undefined && opts.iterations !== undefined) throw new Error('give --epochs or --iterations, not both');
+  if (opts.epochs !== undefined) h.trainingSteps = `${opts.epochs}ep`;
+  if (opts.iterations !== undefined) h.trainingSteps = `${opts.iterations}it`;
+  return validateHparams(h, defs);
+}
+
+export function addTrainingLengthOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--epochs <n>', 'train for N epochs (default: 160)').argParser((v) => parseNumber({ flag: '--epochs', type: 'int' } as HparamDef)(v)))
+    .addOption(new Option('--iterations <n>', 'train for N iterations instead of epochs').argParser((v) => parseNumber({ flag: '--iterations', type: 'int' } as HparamDef)(v)));
+}
+
+/** "3" -> [3]; "1-5" -> [1,2,3,4,5]; "1,3" -> [1,3]. */
+export function parseReplicates(text: string): number[] {
+  const out: number[] = [];
+  for (const part of String(text).split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw new Error(`--replicate '${text}': use a number (3), a range (1-5) or a list (1,3)`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new Error(`--replicate '${text}': empty range`);
+    for (let r = a; r <= b; r++) out.push(r);
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+// CIFAR ResNets (He et al. 2016, Sec. 4.2), as open_lth's `cifar_resnet_<depth>[_<width>]`:
+// stem conv3x3 -> BN -> ReLU; 3 segments of N blocks with widths w, 2w, 4w (depth = 6N + 2);
+// block = conv3x3 -> BN -> ReLU -> conv3x3 -> BN, plus shortcut (identity, or 1x1 stride-2 conv + BN
+// where the shape changes), then ReLU; global average pool; fc. No conv biases.
+// Parameter names: conv, bn, blocks.N.{conv1,bn1,conv2,bn2,shortcut.0,shortcut.1}, fc.
+import { add, relu } from '../ops/elementwise.js';
+import { globalAvgPool } from '../ops/pooling.js';
+import { BatchNorm2d, Conv2d, convBnRelu, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Model } from './model.js';
+
+class Block {
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly shortcut: [Conv2d, BatchNorm2d] | null;
+
+  constructor(prefix: string, fIn: number, fOut: number, downsample: boolean) {
+    const stride = downsample ? 2 : 1;
+    this.conv1 = new Conv2d(`${prefix}.conv1`, fIn, fOut, 3, stride, 1);
+    this.bn1 = new BatchNorm2d(`${prefix}.bn1`, fOut);
+    this.conv2 = new Conv2d(`${prefix}.conv2`, fOut, fOut, 3, 1, 1);
+    this.bn2 = new BatchNorm2d(`${prefix}.bn2`, fOut);
+    // open_lth: a projection shortcut whenever the shape changes, always stride 2.
+    this.shortcut = downsample || fIn !== fOut ? [new Conv2d(`${prefix}.shortcut.0`, fIn, fOut, 1, 2, 0), new BatchNorm2d(`${prefix}.shortcut.1`, fOut)] : null;
+  }
+
+  layers(): Layer[] {
+    return [this.conv1, this.bn1, this.conv2, this.bn2, ...(this.shortcut ?? [])];
+  }
+
+  forward(ctx: ForwardContext, x: Tensor): Tensor {
+    const h = convBnRelu(ctx, this.conv1, this.bn1, x);
+    const out = this.bn2.forward(ctx, this.conv2.forward(ctx, h));
+    const skip = this.shortcut ? this.shortcut[1].forward(ctx, this.shortcut[0].forward(ctx, x)) : x;
+    return relu(add(out, skip));
+  }
+}
+
+export class CifarResNet extends Model {
+  readonly name: string;
+  private readonly conv: Conv2d;
+  private readonly bn: BatchNorm2d;
+  private readonly blocks: Block[] = [];
+  private readonly fc: Linear;
+
+  constructor(
+    readonly depth: number,
+    readonly width = 16,
+    readonly numClasses = 10,
+    name?: string,
+  ) {
+    super();
+    if ((depth - 2) % 6 !== 0 || depth < 8) throw new Error(`CIFAR ResNet depth must be 6N+2 with N >= 1, got ${depth}`);
+    this.name = name ?? `cifar_resnet_${depth}_${width}`;
+    const n = (depth - 2) / 6;
+    this.conv = new Conv2d('conv', 3, width, 3, 1, 1);
+    this.bn = new BatchNorm2d('bn', width);
+    let current = width;
+    const plan = [width, 2 * width, 4 * width];
+    plan.forEach((filters, segment) => {
+      for (let b = 0; b < n; b++) {
+        this.blocks.push(new Block(`blocks.${this.blocks.length}`, current, filters, segment > 0 && b === 0));
+        current = filters;
+      }
+    });
+    this.fc = new Linear('fc', current, numClasses);
+  }
+
+  protected layers(): Layer[] {
+    return [this.conv, this.bn, ...this.blocks.flatMap((b) => b.layers()), this.fc];
+  }
+
+  forward(ctx: ForwardContext, images: Tensor): Tensor {
+    let x = convBnRelu(ctx, this.conv, this.bn, images);
+    for (const b of this.blocks) x = b.forward(ctx, x);
+    return this.fc.forward(ctx, globalAvgPool(x));
+  }
+}

@@ -1,0 +1,51 @@
+// A Model lists its layers (hence its parameter and buffer names, in open_lth's state_dict order)
+// and computes logits from a batch. Parameters live in a ParamStore, BN statistics in a StateStore.
+import type { BufferSpec } from '../nn/state_store.js';
+import type { ForwardContext, Layer, LayerParamSpec } from '../nn/layers.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export abstract class Model {
+  abstract readonly name: string;
+  abstract readonly numClasses: number;
+  /** Layers in state_dict order. */
+  protected abstract layers(): Layer[];
+  abstract forward(ctx: ForwardContext, images: Tensor): Tensor;
+  /** Parameters IMP never prunes by default (open_lth: none for ResNets, fc.weight for VGG). */
+  defaultPruneIgnore(): string[] {
+    return [];
+  }
+
+  /**
+   * state_dict entries in PyTorch's order: per layer its parameters, then its buffers, then (for BN)
+   * num_batches_tracked.
+   */
+  stateDictOrder(): { name: string; kind: 'param' | 'buffer' | 'count' }[] {
+    const out: { name: string; kind: 'param' | 'buffer' | 'count' }[] = [];
+    for (const l of this.layers()) {
+      for (const p of l.paramSpecs()) out.push({ name: p.name, kind: 'param' });
+      const bufs = l.bufferSpecs();
+      for (const b of bufs) out.push({ name: b.name, kind: 'buffer' });
+      if (bufs.some((b) => b.name.endsWith('.running_mean'))) out.push({ name: bufs[0].name.replace(/\.running_mean$/, '.num_batches_tracked'), kind: 'count' });
+    }
+    return out;
+  }
+
+  paramSpecs(): LayerParamSpec[] {
+    return this.layers().flatMap((l) => l.paramSpecs());
+  }
+
+  bufferSpecs(): BufferSpec[] {
+    return this.layers().flatMap((l) => l.bufferSpecs());
+  }
+
+  /** Names of BN layers (each has weight, bias, running_mean, running_var, num_batches_tracked). */
+  batchNormNames(): string[] {
+    return this.bufferSpecs()
+      .filter((b) => b.name.endsWith('.running_mean'))
+      .map((b) => b.name.slice(0, -'.running_mean'.length));
+  }
+
+  parameterCount(): number {
+    return this.paramSpecs().reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  }
+}

@@ -1,0 +1,72 @@
+// ResNet-18 (He et al. 2016, BasicBlock [2,2,2,2], widths 64..512) with torchvision's names:
+// conv1, bn1, layer<k>.<b>.{conv1,bn1,conv2,bn2,downsample.0,downsample.1}, fc. The CIFAR stem
+// (default) is conv3x3 stride 1 with no max-pool; the ImageNet stem is conv7x7 stride 2 + 3x3/2 max-pool.
+import { add, relu } from '../ops/elementwise.js';
+import { globalAvgPool, maxPool2d } from '../ops/pooling.js';
+import { BatchNorm2d, Conv2d, convBnRelu, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Model } from './model.js';
+
+class BasicBlock {
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly downsample: [Conv2d, BatchNorm2d] | null;
+
+  constructor(prefix: string, fIn: number, fOut: number, stride: number) {
+    this.conv1 = new Conv2d(`${prefix}.conv1`, fIn, fOut, 3, stride, 1);
+    this.bn1 = new BatchNorm2d(`${prefix}.bn1`, fOut);
+    this.conv2 = new Conv2d(`${prefix}.conv2`, fOut, fOut, 3, 1, 1);
+    this.bn2 = new BatchNorm2d(`${prefix}.bn2`, fOut);
+    this.downsample = stride !== 1 || fIn !== fOut ? [new Conv2d(`${prefix}.downsample.0`, fIn, fOut, 1, stride, 0), new BatchNorm2d(`${prefix}.downsample.1`, fOut)] : null;
+  }
+
+  layers(): Layer[] {
+    return [this.conv1, this.bn1, this.conv2, this.bn2, ...(this.downsample ?? [])];
+  }
+
+  forward(ctx: ForwardContext, x: Tensor): Tensor {
+    const h = convBnRelu(ctx, this.conv1, this.bn1, x);
+    const out = this.bn2.forward(ctx, this.conv2.forward(ctx, h));
+    const skip = this.downsample ? this.downsample[1].forward(ctx, this.downsample[0].forward(ctx, x)) : x;
+    return relu(add(out, skip));
+  }
+}
+
+export class ResNet18 extends Model {
+  readonly name: string;
+  private readonly conv1: Conv2d;
+  private readonly bn1: BatchNorm2d;
+  private readonly blocks: BasicBlock[] = [];
+  private readonly fc: Linear;
+
+  constructor(
+    readonly stem: 'cifar' | 'imagenet' = 'cifar',
+    readonly numClasses = 10,
+  ) {
+    super();
+    this.name = stem === 'cifar' ? 'resnet18' : 'resnet18_imagenet_stem';
+    this.conv1 = stem === 'cifar' ? new Conv2d('conv1', 3, 64, 3, 1, 1) : new Conv2d('conv1', 3, 64, 7, 2, 3);
+    this.bn1 = new BatchNorm2d('bn1', 64);
+    let current = 64;
+    [64, 128, 256, 512].forEach((w, k) => {
+      for (let b = 0; b < 2; b++) {
+        this.blocks.push(new BasicBlock(`layer${k + 1}.${b}`, current, w, k > 0 && b === 0 ? 2 : 1));
+        current = w;
+      }
+    });
+    this.fc = new Linear('fc', 512, numClasses);
+  }
+
+  protected layers(): Layer[] {
+    return [this.conv1, this.bn1, ...this.blocks.flatMap((b) => b.layers()), this.fc];
+  }
+
+  forward(ctx: ForwardContext, images: Tensor): Tensor {
+    let x = convBnRelu(ctx, this.conv1, this.bn1, images);
+    if (this.stem === 'imagenet') x = maxPool2d(x, { kernel: 3, stride: 2, padding: 1 });
+    for (const b of this.blocks) x = b.forward(ctx, x);
+    return this.fc.forward(ctx, globalAvgPool(x));
+  }
+}

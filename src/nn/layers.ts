@@ -1,0 +1,118 @@
+// The layers the paper's networks are built from. A layer knows its parameter names and shapes
+// (open_lth's PyTorch names, so checkpoints load into open_lth models 1:1) and how to run forward
+// with the ops; autograd records the backward.
+import { batchNorm2d } from '../ops/batchnorm.js';
+import { conv2d } from '../ops/conv2d.js';
+import { relu } from '../ops/elementwise.js';
+import { linear } from '../ops/linear.js';
+import type { ParamSpec, ParamStore } from '../tensor/param_store.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { BufferSpec, StateStore } from './state_store.js';
+
+export interface ForwardContext {
+  params: ParamStore;
+  buffers: StateStore;
+  training: boolean;
+}
+
+/** How a layer's parameters are initialised (see src/nn/init.ts). */
+export type InitKind = 'kaiming_normal' | 'uniform_fan_in' | 'uniform01' | 'zeros';
+
+export interface LayerParamSpec extends ParamSpec {
+  init: InitKind;
+  fanIn: number;
+}
+
+export interface Layer {
+  paramSpecs(): LayerParamSpec[];
+  bufferSpecs(): BufferSpec[];
+}
+
+export class Conv2d implements Layer {
+  constructor(
+    readonly name: string,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    readonly stride = 1,
+    readonly padding = 0,
+    readonly bias = false,
+  ) {}
+
+  paramSpecs(): LayerParamSpec[] {
+    const fanIn = this.inChannels * this.kernel * this.kernel;
+    const specs: LayerParamSpec[] = [{ name: `${this.name}.weight`, shape: [this.outChannels, this.inChannels, this.kernel, this.kernel], prunable: true, init: 'kaiming_normal', fanIn }];
+    if (this.bias) specs.push({ name: `${this.name}.bias`, shape: [this.outChannels], prunable: false, init: 'uniform_fan_in', fanIn });
+    return specs;
+  }
+
+  bufferSpecs(): BufferSpec[] {
+    return [];
+  }
+
+  forward(ctx: ForwardContext, x: Tensor): Tensor {
+    const w = ctx.params.get(`${this.name}.weight`).value;
+    const b = this.bias ? ctx.params.get(`${this.name}.bias`).value : null;
+    return conv2d(x, w, b, { stride: this.stride, padding: this.padding });
+  }
+}
+
+export class BatchNorm2d implements Layer {
+  constructor(
+    readonly name: string,
+    readonly channels: number,
+  ) {}
+
+  paramSpecs(): LayerParamSpec[] {
+    return [
+      { name: `${this.name}.weight`, shape: [this.channels], prunable: false, init: 'uniform01', fanIn: this.channels },
+      { name: `${this.name}.bias`, shape: [this.channels], prunable: false, init: 'zeros', fanIn: this.channels },
+    ];
+  }
+
+  bufferSpecs(): BufferSpec[] {
+    return [
+      { name: `${this.name}.running_mean`, shape: [this.channels], init: 0 },
+      { name: `${this.name}.running_var`, shape: [this.channels], init: 1 },
+    ];
+  }
+
+  forward(ctx: ForwardContext, x: Tensor): Tensor {
+    return batchNorm2d(
+      x,
+      ctx.params.get(`${this.name}.weight`).value,
+      ctx.params.get(`${this.name}.bias`).value,
+      ctx.buffers.get(`${this.name}.running_mean`),
+      ctx.buffers.get(`${this.name}.running_var`),
+      { training: ctx.training },
+    );
+  }
+}
+
+export class Linear implements Layer {
+  constructor(
+    readonly name: string,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+  ) {}
+
+  paramSpecs(): LayerParamSpec[] {
+    return [
+      { name: `${this.name}.weight`, shape: [this.outFeatures, this.inFeatures], prunable: true, init: 'kaiming_normal', fanIn: this.inFeatures },
+      { name: `${this.name}.bias`, shape: [this.outFeatures], prunable: false, init: 'uniform_fan_in', fanIn: this.inFeatures },
+    ];
+  }
+
+  bufferSpecs(): BufferSpec[] {
+    return [];
+  }
+
+  forward(ctx: ForwardContext, x: Tensor): Tensor {
+    return linear(x, ctx.params.get(`${this.name}.weight`).value, ctx.params.get(`${this.name}.bias`).value);
+  }
+}
+
+/** conv -> BN -> ReLU, the unit VGG and the ResNet stems are made of. */
+export function convBnRelu(ctx: ForwardContext, conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
+  return relu(bn.forward(ctx, conv.forward(ctx, x)));
+}

@@ -1,0 +1,106 @@
+// `early-phase train` as a library call: OUT/train_<hash>/replicate_<R>/ with hparams.json,
+// metrics.jsonl, checkpoint.safetensors (while running) and model_final.safetensors.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Gpu } from '../gpu/runtime.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { createModel } from '../models/registry.js';
+import { Network } from '../nn/network.js';
+import { getKernelConfig, setKernelConfig, type KernelConfig } from '../ops/kernel_config.js';
+import { describeEnvironment } from './environment.js';
+import { hparamsHash, validateHparams, type Hparams } from './hparams.js';
+import { runTrainingLoop, type EvalResult } from './training_loop.js';
+import { openTrainData } from './cifar_train_data.js';
+import type { TrainData } from './train_data.js';
+
+export interface TrainOptions {
+  out: string;
+  replicate?: number;
+  /** CIFAR-10 folder or tarball (else EARLY_PHASE_DATA, else ../shared/data/...). */
+  data?: string;
+  quiet?: boolean;
+  /** Reuse an open GPU (tests, sweeps); otherwise one is opened and destroyed. */
+  gpu?: Gpu;
+  /** Inject a dataset (tests); otherwise CIFAR-10 is loaded. */
+  trainData?: TrainData;
+  logEvery?: number;
+  stopAfter?: number;
+}
+
+export interface TrainResult {
+  runDir: string;
+  hash: string;
+  test: EvalResult | null;
+  skipped: boolean;
+  resumed: boolean;
+}
+
+/** The seed of every random stream of a replicate: distinct for distinct (seed, replicate). */
+export function replicateSeed(seed: number, replicate: number): number {
+  if (replicate < 0 || replicate >= 65536) throw new Error(`replicate ${replicate} out of range 0..65535`);
+  return seed * 65536 + replicate;
+}
+
+export interface RunMeta {
+  hparams: Hparams;
+  hash: string;
+  replicate: number;
+  kernels: KernelConfig;
+  environment: ReturnType<typeof describeEnvironment>;
+  [extra: string]: unknown;
+}
+
+/**
+ * Write hparams.json for a run directory, or check an existing one: the same hyperparameters must
+ * be there, and its kernel configuration is adopted so a resumed run computes the same bits.
+ */
+export function prepareRunDir(dir: string, meta: Omit<RunMeta, 'kernels'>): RunMeta {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'hparams.json');
+  if (existsSync(path)) {
+    const old = JSON.parse(readFileSync(path, 'utf8')) as RunMeta;
+    if (JSON.stringify(old.hparams) !== JSON.stringify(meta.hparams)) {
+      throw new Error(`${path} holds different hyperparameters (hash collision or edited file); move it away to start over`);
+    }
+    setKernelConfig(old.kernels);
+    return old;
+  }
+  const full: RunMeta = { ...meta, kernels: getKernelConfig() };
+  writeFileAtomic(path, JSON.stringify(full, null, 2) + '\n');
+  return full;
+}
+
+export async function train(input: Hparams, options: TrainOptions): Promise<TrainResult> {
+  const hparams = validateHparams(input);
+  const replicate = options.replicate ?? 1;
+  const hash = hparamsHash(hparams);
+  const runDir = join(options.out, `train_${hash}`, `replicate_${replicate}`);
+  const gpu = options.gpu ?? (await Gpu.create());
+  const seed = replicateSeed(Number(hparams.seed), replicate);
+  const data = options.trainData ?? openTrainData(gpu, hparams, seed, options.data);
+  const network = new Network(gpu, createModel(String(hparams.model), data.numClasses));
+  try {
+    prepareRunDir(runDir, { hparams, hash, replicate, environment: describeEnvironment(gpu) });
+    const r = await runTrainingLoop({
+      gpu,
+      network,
+      data,
+      hparams,
+      dir: runDir,
+      start: 0,
+      initialize: () => network.init(seed),
+      label: `train ${hparams.model}`,
+      quiet: options.quiet,
+      logEvery: options.logEvery,
+      stopAfter: options.stopAfter,
+    });
+    return { runDir, hash, test: r.test, skipped: r.skipped, resumed: r.resumed };
+  } finally {
+    network.destroy();
+    if (!options.trainData) data.destroy();
+    if (!options.gpu) {
+      await gpu.sync().catch(() => undefined);
+      gpu.destroy();
+    }
+  }
+}

@@ -1,0 +1,243 @@
+// The training loop shared by `train`, every IMP level and every branch: from a start state at
+// iteration `start` to `end`, with evaluation, resumable checkpoints and the final model.
+//
+// One iteration: write the batch's indices and transforms (one queue write), then record into one
+// command encoder: augmentation -> forward -> loss -> backward -> fused masked SGD; submit. The loss
+// is read back only at log and checkpoint steps (the GPU runs ahead in between).
+//
+// Resume: checkpoint.safetensors holds the weights, BN statistics, momentum, masks and the
+// iteration; every random stream is counter-based on (seed, replicate, iteration), so restoring the
+// iteration restores the data order and augmentation exactly and a resumed run is bit-identical.
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { backward } from '../autograd/backward.js';
+import { noGrad } from '../autograd/node.js';
+import type { Gpu } from '../gpu/runtime.js';
+import { loadSafetensors, saveSafetensors, type SafeTensors } from '../io/safetensors.js';
+import type { Network } from '../nn/network.js';
+import { countCorrect, crossEntropy } from '../ops/cross_entropy.js';
+import { SgdMasked } from '../optim/sgd.js';
+import { Scope } from '../tensor/scope.js';
+import type { TrainData } from './train_data.js';
+import { LrSchedule } from './schedule.js';
+import { MetricsLog } from './metrics_log.js';
+import { Progress } from './progress.js';
+import { parseStep } from './steps.js';
+import type { Hparams } from './hparams.js';
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+export interface LoopResult {
+  dir: string;
+  iterations: number;
+  test: EvalResult | null;
+  resumed: boolean;
+  skipped: boolean;
+}
+
+export interface TrainingJob {
+  gpu: Gpu;
+  network: Network;
+  data: TrainData;
+  hparams: Hparams;
+  /** Output directory of this run (created by the caller). */
+  dir: string;
+  /** First iteration to train (0, or k when rewinding). */
+  start: number;
+  /** Sets the start state (weights, BN statistics, masks, momentum) when no checkpoint exists. */
+  initialize: () => Promise<void> | void;
+  label?: string;
+  quiet?: boolean;
+  /** Log a training line every this many iterations (the loss is read back then). */
+  logEvery?: number;
+  /** Test hook: throw after this many iterations of this process (simulates a kill). */
+  stopAfter?: number;
+}
+
+export class NonFiniteLossError extends Error {
+  constructor(iteration: number, loss: number, checkpoint: string | null) {
+    super(
+      `loss became ${loss} at iteration ${iteration}; training stopped. ` +
+        (checkpoint ? `The last good checkpoint is kept at ${checkpoint}.` : 'No checkpoint had been written yet.') +
+        ' Lower --lr or check the data.',
+    );
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+export const CHECKPOINT = 'checkpoint.safetensors';
+export const MODEL_FINAL = 'model_final.safetensors';
+export const METRICS = 'metrics.jsonl';
+
+/** Evaluate on the test split (BN in inference mode). */
+export async function evaluate(gpu: Gpu, network: Network, data: TrainData, batchSize = 500): Promise<EvalResult> {
+  let lossSum = 0;
+  let correct = 0;
+  const n = data.testSize;
+  for (let s = 0; s < n; s += batchSize) {
+    const count = Math.min(batchSize, n - s);
+    const scope = Scope.open();
+    const { images, labels } = data.testBatch(s, count);
+    const [loss, hits] = noGrad(() => {
+      const logits = network.forward(images, false);
+      return [crossEntropy(logits, labels), countCorrect(logits, labels)];
+    });
+    const [l] = await loss.readF32();
+    const [c] = (await hits.read()) as Uint32Array;
+    scope.close();
+    lossSum += l * count;
+    correct += c;
+  }
+  return { loss: lossSum / n, accuracy: correct / n, count: n };
+}
+
+/** State that a checkpoint adds to the model's state_dict. */
+async function checkpointTensors(network: Network): Promise<SafeTensors> {
+  const state = await network.stateDict();
+  const momenta = network.unflatten(await network.readFlat('momenta'));
+  const masks = network.unflatten(await network.readFlat('masks'));
+  for (const e of network.params.entries) {
+    state.set(`optimizer.momentum.${e.name}`, { dtype: 'F32', shape: e.shape, data: momenta.get(e.name)! });
+    state.set(`mask.${e.name}`, { dtype: 'F32', shape: e.shape, data: masks.get(e.name)! });
+  }
+  return state;
+}
+
+function restoreCheckpoint(network: Network, tensors: SafeTensors, source: string): void {
+  network.loadStateDict(tensors, source);
+  for (const which of ['momenta', 'masks'] as const) {
+    const prefix = which === 'momenta' ? 'optimizer.momentum.' : 'mask.';
+    const flat = new Float32Array(network.params.flatSize);
+    for (const e of network.params.entries) {
+      const t = tensors.get(prefix + e.name);
+      if (!t || t.data.length !== e.size) throw new Error(`${source}: missing or mis-shaped ${prefix}${e.name}`);
+      flat.set(t.data as Float32Array, e.offset);
+    }
+    network.writeFlat(which, flat);
+  }
+}
+
+function allFinite(tensors: SafeTensors): boolean {
+  for (const t of tensors.values()) {
+    if (t.dtype !== 'F32') continue;
+    for (const v of t.data as Float32Array) if (!Number.isFinite(v)) return false;
+  }
+  return true;
+}
+
+export async function runTrainingLoop(job: TrainingJob): Promise<LoopResult> {
+  const { gpu, network, data, hparams, dir } = job;
+  const log = new MetricsLog(join(dir, METRICS));
+  const finalPath = join(dir, MODEL_FINAL);
+  const ckptPath = join(dir, CHECKPOINT);
+  const batch = Number(hparams.batch);
+  const itersPerEpoch = Math.ceil(data.trainSize / batch);
+  const end = parseStep(String(hparams.trainingSteps), itersPerEpoch);
+  const evalEvery = Math.max(1, parseStep(String(hparams.evalEvery), itersPerEpoch));
+  const ckptEvery = Math.max(1, parseStep(String(hparams.checkpointEvery), itersPerEpoch));
+  const logEvery = Math.max(1, job.logEvery ?? 10);
+
+  if (existsSync(finalPath)) {
+    const lastTest = log.read().filter((r) => r.split === 'test').pop();
+    return {
+      dir,
+      iterations: end,
+      test: lastTest ? { loss: Number(lastTest.loss), accuracy: Number(lastTest.accuracy), count: Number(lastTest.count ?? 0) } : null,
+      resumed: false,
+      skipped: true,
+    };
+  }
+  if (job.start > end) throw new Error(`start iteration ${job.start} is past the end of training (${end})`);
+
+  let iteration = job.start;
+  let resumed = false;
+  if (existsSync(ckptPath)) {
+    const { tensors, metadata } = loadSafetensors(ckptPath);
+    restoreCheckpoint(network, tensors, ckptPath);
+    iteration = Number(metadata.iteration);
+    if (!Number.isInteger(iteration)) throw new Error(`${ckptPath}: no iteration in its metadata`);
+    log.truncateAfter(iteration);
+    log.append({ event: 'resumed', iteration });
+    resumed = true;
+  } else {
+    log.truncateAfter(job.start - 1);
+    await job.initialize();
+  }
+
+  const schedule = new LrSchedule(Number(hparams.lr), String(hparams.milestones), Number(hparams.gamma), itersPerEpoch);
+  const sgd = new SgdMasked(network.params, { momentum: Number(hparams.momentum), weightDecay: Number(hparams.weightDecay) });
+  const progress = new Progress(job.label ?? 'train', end, iteration, job.quiet);
+  let lastCheckpoint: string | null = existsSync(ckptPath) ? ckptPath : null;
+  let currentLr = NaN;
+  let lastTest: EvalResult | null = null;
+  let windowStart = performance.now();
+  let windowImages = 0;
+  let stepsThisProcess = 0;
+
+  const writeCheckpoint = async (at: number) => {
+    const tensors = await checkpointTensors(network);
+    if (!allFinite(tensors)) throw new NonFiniteLossError(at, NaN, lastCheckpoint);
+    saveSafetensors(ckptPath, tensors, { format: 'early-phase-checkpoint-1', iteration: String(at) });
+    lastCheckpoint = ckptPath;
+  };
+
+  try {
+    while (iteration < end) {
+      const lr = schedule.at(iteration);
+      if (lr !== currentLr) {
+        sgd.setLearningRate(lr);
+        currentLr = lr;
+      }
+      const scope = Scope.open();
+      const { images, labels, count } = data.trainBatch(iteration);
+      const logits = network.forward(images, true);
+      const loss = crossEntropy(logits, labels);
+      backward(loss, undefined, network.params.entries.map((e) => e.value));
+      sgd.step();
+      network.buffers.numBatchesTracked++;
+      gpu.submit();
+      iteration++;
+      stepsThisProcess++;
+      windowImages += count;
+
+      const doLog = iteration % logEvery === 0 || iteration === end;
+      const doEval = iteration % evalEvery === 0 || iteration === end;
+      const doCkpt = iteration % ckptEvery === 0 && iteration !== end;
+      if (doLog || doCkpt) {
+        const [l] = await loss.readF32();
+        const now = performance.now();
+        const ips = (windowImages / (now - windowStart)) * 1000;
+        windowStart = now;
+        windowImages = 0;
+        if (!Number.isFinite(l)) throw new NonFiniteLossError(iteration, l, lastCheckpoint);
+        if (doLog) log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'train', loss: l, lr, images_per_s: Math.round(ips * 10) / 10 });
+        progress.update(iteration, { epoch: (iteration / itersPerEpoch).toFixed(2), loss: l.toFixed(4), ips: ips.toFixed(1) });
+      }
+      scope.close();
+      if (doEval) {
+        lastTest = await evaluate(gpu, network, data);
+        log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'test', loss: lastTest.loss, accuracy: lastTest.accuracy, count: lastTest.count });
+        progress.update(iteration, { acc: (100 * lastTest.accuracy).toFixed(2) + '%' });
+        if (!Number.isFinite(lastTest.loss)) throw new NonFiniteLossError(iteration, lastTest.loss, lastCheckpoint);
+      }
+      if (doCkpt) await writeCheckpoint(iteration);
+      if (job.stopAfter !== undefined && stepsThisProcess >= job.stopAfter) throw new Error(`stopped after ${stepsThisProcess} iterations (test hook)`);
+    }
+    if (!lastTest) {
+      lastTest = await evaluate(gpu, network, data);
+      log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'test', loss: lastTest.loss, accuracy: lastTest.accuracy, count: lastTest.count });
+    }
+    const state = await network.stateDict();
+    if (!allFinite(state)) throw new NonFiniteLossError(iteration, NaN, lastCheckpoint);
+    saveSafetensors(finalPath, state);
+    rmSync(ckptPath, { force: true });
+  } finally {
+    progress.stop();
+    sgd.destroy();
+  }
+  return { dir, iterations: end, test: lastTest, resumed, skipped: false };
+}

@@ -1,0 +1,126 @@
+// augment_sample: build one normalised f32 NCHW batch [N, 3, 32, 32] from raw CIFAR bytes, applying a
+// per-sample 2-D affine transform (crop with zero padding, flip, exact 90° rotations, or any affine with
+// bilinear filtering) and optionally a blur, in one pass. Also writes each sample's label.
+//
+//   src  : N * 768 u32 words; image s is bytes [s*3072, (s+1)*3072) in CIFAR order (R plane, G plane,
+//          B plane, 32x32 row-major), 4 pixel bytes per word, little-endian (byte 0 = bits 0..7).
+//   prm  : N * 8 u32 words per sample: [a, b, c, d, tx, ty] as f32 bits (gl-matrix mat2d, output pixel
+//          (x, y) -> source (a*x + c*y + tx, b*x + d*y + ty), pixel centres at integers), label, unused.
+//   out  : out[((s*3 + ch)*32 + y)*32 + x] = (v / 255 - mean[ch]) / std[ch], v the sampled source value.
+//   labels: labels[s] = prm[s*8 + 6].
+//
+// Sampling (p.filter): 0 = nearest, v = img(floor(sx + 0.5), floor(sy + 0.5)); 1 = bilinear over the four
+// neighbours floor(sx), floor(sx)+1 (same in y). Source pixels outside 0..31 read as 0 (zero padding in
+// raw pixel space, so padding normalises to -mean/std, as torchvision's RandomCrop(padding=4)).
+//
+// Blur (p.blur = f in {1, 2, 4, 8, 16, 32}; 1 = off), applied to the source image before sampling, in
+// float (no re-quantisation): area downsample to P = 32/f (mean of each f x f block), then bilinear upsample
+// back to 32 with align_corners=False, as PyTorch F.interpolate(mode='area') then
+// F.interpolate(size=32, mode='bilinear', align_corners=False):
+//   u = max((x + 0.5) / f - 0.5, 0), x0 = floor(u), x1 = min(x0 + 1, P - 1), wx = u - x0  (same in y).
+//
+// Tiling: one workgroup of 256 invocations per (sample, channel) plane; workgroup index
+// g = wid.x + wid.y * nwg.x, s = g / 3, ch = g % 3. The plane is staged in workgroup memory (each
+// invocation unpacks one word = 4 pixels), blurred there if asked, and each invocation then writes
+// output pixels t, t+256, t+512, t+768.
+struct Params {
+  n: u32,
+  blur: u32,
+  filter: u32,
+  pad0: u32,
+  mean: vec4f,
+  std: vec4f,
+}
+@group(0) @binding(0) var<storage, read> src: array<u32>;
+@group(0) @binding(1) var<storage, read> prm: array<u32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> labels: array<u32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+var<workgroup> plane: array<f32, 1024>;
+var<workgroup> pooled: array<f32, 256>;
+
+fn texel(x: i32, y: i32) -> f32 {
+  if (x < 0 || x > 31 || y < 0 || y > 31) { return 0.0; }
+  return plane[u32(y) * 32u + u32(x)];
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p.n * 3u) { return; }
+  let s = g / 3u;
+  let ch = g % 3u;
+
+  let w = src[s * 768u + ch * 256u + t];
+  plane[4u * t] = f32(w & 255u);
+  plane[4u * t + 1u] = f32((w >> 8u) & 255u);
+  plane[4u * t + 2u] = f32((w >> 16u) & 255u);
+  plane[4u * t + 3u] = f32(w >> 24u);
+  workgroupBarrier();
+
+  if (p.blur > 1u) {
+    let f = p.blur;
+    let P = 32u / f;
+    if (t < P * P) {
+      let by = (t / P) * f;
+      let bx = (t % P) * f;
+      var acc = 0.0;
+      for (var yy = 0u; yy < f; yy++) {
+        for (var xx = 0u; xx < f; xx++) { acc += plane[(by + yy) * 32u + bx + xx]; }
+      }
+      pooled[t] = acc / f32(f * f);
+    }
+    workgroupBarrier();
+    let inv = 1.0 / f32(f);
+    for (var q = 0u; q < 4u; q++) {
+      let i = t + 256u * q;
+      let uy = max((f32(i / 32u) + 0.5) * inv - 0.5, 0.0);
+      let ux = max((f32(i % 32u) + 0.5) * inv - 0.5, 0.0);
+      let y0 = u32(floor(uy));
+      let x0 = u32(floor(ux));
+      let y1 = min(y0 + 1u, P - 1u);
+      let x1 = min(x0 + 1u, P - 1u);
+      let wy = uy - f32(y0);
+      let wx = ux - f32(x0);
+      let top = (1.0 - wx) * pooled[y0 * P + x0] + wx * pooled[y0 * P + x1];
+      let bot = (1.0 - wx) * pooled[y1 * P + x0] + wx * pooled[y1 * P + x1];
+      plane[i] = (1.0 - wy) * top + wy * bot;
+    }
+    workgroupBarrier();
+  }
+
+  let b = s * 8u;
+  let ma = bitcast<f32>(prm[b]);
+  let mb = bitcast<f32>(prm[b + 1u]);
+  let mc = bitcast<f32>(prm[b + 2u]);
+  let md = bitcast<f32>(prm[b + 3u]);
+  let tx = bitcast<f32>(prm[b + 4u]);
+  let ty = bitcast<f32>(prm[b + 5u]);
+  let mean = p.mean[ch];
+  let sd = p.std[ch];
+  let ob = g * 1024u;
+  for (var q = 0u; q < 4u; q++) {
+    let i = t + 256u * q;
+    let x = f32(i % 32u);
+    let y = f32(i / 32u);
+    let sx = ma * x + mc * y + tx;
+    let sy = mb * x + md * y + ty;
+    var v: f32;
+    if (p.filter == 0u) {
+      v = texel(i32(floor(sx + 0.5)), i32(floor(sy + 0.5)));
+    } else {
+      let fx = floor(sx);
+      let fy = floor(sy);
+      let ax = sx - fx;
+      let ay = sy - fy;
+      let ix = i32(fx);
+      let iy = i32(fy);
+      let top = (1.0 - ax) * texel(ix, iy) + ax * texel(ix + 1, iy);
+      let bot = (1.0 - ax) * texel(ix, iy + 1) + ax * texel(ix + 1, iy + 1);
+      v = (1.0 - ay) * top + ay * bot;
+    }
+    out[ob + i] = (v / 255.0 - mean) / sd;
+  }
+  if (ch == 0u && t == 0u) { labels[s] = prm[b + 6u]; }
+}

@@ -1,0 +1,225 @@
+// A split uploaded to the GPU once, and the augmenter that turns a batch of indices into a normalised
+// f32 NCHW batch and its labels, recorded into the gpu's current command stream.
+//
+// Layout on the GPU: the raw bytes (3,072 per image, CIFAR order) in chunks of at most `chunkImages`
+// images, each its own storage buffer (one binding is capped at 128 MiB; the training set is 150 MB).
+// Image i of a chunk sits at byte (i - chunk.start) * 3072, a multiple of 256. Labels stay on the host:
+// they are written per batch, with the transforms, so label overrides (random labels, rotation labels)
+// cost nothing on the GPU.
+//
+// One batch = one gpu.write (per-sample transforms + labels, 32 bytes a sample), one copyBufferToBuffer
+// per run of consecutive indices (gathering the batch's raw images, 3 KB each, into a pooled staging
+// tensor, whatever chunks they come from), and ONE dispatch of `augment_sample`.
+import type { GpuBuffer } from '../gpu/buffer_pool.js';
+import { grid1d, type Gpu } from '../gpu/runtime.js';
+import { Tensor } from '../tensor/tensor.js';
+import { IMAGE_BYTES, IMAGE_SIZE, type CifarSplit } from './cifar10.js';
+import { compose, cropFlip, identity, rot90, trainDraw, type Affine } from './transforms.js';
+
+/** Normalisation used by open_lth (and the paper's protocol). */
+export const CIFAR_MEAN = [0.485, 0.456, 0.406] as const;
+export const CIFAR_STD = [0.229, 0.224, 0.225] as const;
+
+/** Default images per chunk: 16,384 * 3,072 bytes = 48 MiB per buffer; the training set is 4 chunks. */
+export const DEFAULT_CHUNK_IMAGES = 16_384;
+
+const WORDS_PER_IMAGE = IMAGE_BYTES / 4; // 768
+const PARAM_WORDS = 8;
+
+export interface UploadOptions {
+  /** Images per GPU buffer (tests use tiny values to cross chunk boundaries). */
+  chunkImages?: number;
+}
+
+export interface DataChunk {
+  buf: GpuBuffer;
+  /** First image index in this chunk. */
+  start: number;
+  count: number;
+}
+
+/** A split's images on the GPU (immutable), its labels on the host. */
+export class GpuDataset {
+  readonly chunks: DataChunk[] = [];
+  readonly chunkImages: number;
+  private destroyed = false;
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly name: string,
+    readonly n: number,
+    /** The split's true labels (host). */
+    readonly labels: Uint8Array,
+    chunkImages: number,
+  ) {
+    this.chunkImages = chunkImages;
+  }
+
+  /** Upload a split once (one queue write per chunk). */
+  static upload(gpu: Gpu, split: CifarSplit, opts: UploadOptions = {}): GpuDataset {
+    const maxBinding = Number(gpu.device.limits.maxStorageBufferBindingSize);
+    const chunkImages = opts.chunkImages ?? DEFAULT_CHUNK_IMAGES;
+    if (!Number.isInteger(chunkImages) || chunkImages < 1) throw new Error(`GpuDataset: chunkImages must be a positive integer, got ${chunkImages}`);
+    if (chunkImages * IMAGE_BYTES > maxBinding) throw new Error(`GpuDataset: ${chunkImages} images per chunk exceed the ${maxBinding}-byte storage binding limit`);
+    if (split.images.length !== split.n * IMAGE_BYTES || split.labels.length !== split.n) throw new Error(`GpuDataset: split '${split.name}' arrays do not match n=${split.n}`);
+    if (split.n === 0) throw new Error(`GpuDataset: split '${split.name}' is empty`);
+    const ds = new GpuDataset(gpu, split.name, split.n, split.labels.slice(), chunkImages);
+    for (let start = 0; start < split.n; start += chunkImages) {
+      const count = Math.min(chunkImages, split.n - start);
+      const buf = gpu.createBuffer(count * IMAGE_BYTES, `data:${split.name}[${start}..${start + count})`);
+      gpu.write({ buf, offset: 0, bytes: count * IMAGE_BYTES }, split.images.subarray(start * IMAGE_BYTES, (start + count) * IMAGE_BYTES));
+      ds.chunks.push({ buf, start, count });
+    }
+    return ds;
+  }
+
+  get bytes(): number {
+    return this.n * IMAGE_BYTES;
+  }
+
+  /** Record copies of images indices[k] into consecutive 3,072-byte slots of `dst` (runs coalesced). */
+  gather(indices: ArrayLike<number>, dst: Tensor): void {
+    if (this.destroyed) throw new Error(`GpuDataset '${this.name}' used after destroy()`);
+    const m = indices.length;
+    if (dst.bytes < m * IMAGE_BYTES) throw new Error(`gather: ${m} images into ${dst.bytes} bytes`);
+    let k = 0;
+    while (k < m) {
+      const i = indices[k];
+      if (!(Number.isInteger(i) && i >= 0 && i < this.n)) throw new Error(`batch index ${i} outside '${this.name}' (${this.n} images)`);
+      const c = Math.floor(i / this.chunkImages);
+      const chunk = this.chunks[c];
+      let len = 1;
+      while (k + len < m && indices[k + len] === i + len && i + len < chunk.start + chunk.count) len++;
+      this.gpu.copy(
+        { buf: chunk.buf, offset: (i - chunk.start) * IMAGE_BYTES, bytes: len * IMAGE_BYTES },
+        { buf: dst.buf, offset: dst.offset + k * IMAGE_BYTES, bytes: len * IMAGE_BYTES },
+      );
+      k += len;
+    }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const c of this.chunks) c.buf.buffer.destroy();
+    this.chunks.length = 0;
+  }
+}
+
+/** What to do to a batch. */
+export interface AugmentSpec {
+  /** 'train': random crop (4-pixel zero padding) + horizontal flip from trainDraw(seed, epoch, index); 'eval': none. */
+  kind: 'train' | 'eval';
+  seed?: number;
+  epoch?: number;
+  /** Per-sample exact rotations k (k*90° counterclockwise), applied after crop/flip (rotation pre-training). */
+  rotations?: ArrayLike<number>;
+  /** Per-sample transforms replacing all of the above (N mat2d, output -> source pixel coordinates). */
+  transforms?: readonly Affine[];
+  /** Blur factor f (1 = none, 4 = the paper's 4x blur): area-downsample to 32/f, bilinear back up. */
+  blur?: number;
+  /** Sampling filter (default nearest; exact for crops, flips and 90° rotations). */
+  filter?: 'nearest' | 'bilinear';
+  /** Per-sample labels for this batch (e.g. the rotation classes), overriding every other label source. */
+  labels?: ArrayLike<number>;
+}
+
+export interface AugmenterOptions {
+  /** Dataset-wide label override indexed by dataset index (e.g. randomLabels(n, seed)). */
+  labels?: ArrayLike<number>;
+  mean?: readonly number[];
+  std?: readonly number[];
+  /** Random-crop padding (default 4). */
+  pad?: number;
+}
+
+export interface Batch {
+  /** [N, 3, 32, 32] f32, normalised. */
+  images: Tensor;
+  /** [N] u32. */
+  labels: Tensor;
+}
+
+const BLUR_FACTORS = [1, 2, 4, 8, 16, 32];
+
+/** Turns index lists into augmented batches on the GPU. */
+export class Augmenter {
+  private readonly labelOverride: ArrayLike<number> | null;
+  private readonly mean: number[];
+  private readonly std: number[];
+  private readonly pad: number;
+  private readonly draw = new Uint32Array(4);
+
+  constructor(
+    readonly data: GpuDataset,
+    opts: AugmenterOptions = {},
+  ) {
+    if (opts.labels && opts.labels.length !== data.n) throw new Error(`Augmenter: label override has ${opts.labels.length} entries for ${data.n} images`);
+    this.labelOverride = opts.labels ?? null;
+    this.mean = [...(opts.mean ?? CIFAR_MEAN), 0];
+    this.std = [...(opts.std ?? CIFAR_STD), 1];
+    if (this.mean.length !== 4 || this.std.length !== 4) throw new Error('Augmenter: mean and std need 3 values');
+    this.pad = opts.pad ?? 4;
+  }
+
+  /** The transform matrix of sample k of a batch (what the kernel receives). */
+  transformOf(aug: AugmentSpec, indices: ArrayLike<number>, k: number): Affine {
+    if (aug.transforms) return aug.transforms[k];
+    let m: Affine;
+    if (aug.kind === 'train') {
+      const d = trainDraw(aug.seed!, aug.epoch!, indices[k], this.pad, this.draw);
+      m = cropFlip(d.dx, d.dy, d.flip);
+    } else {
+      m = identity();
+    }
+    if (aug.rotations && aug.rotations[k] % 4 !== 0) m = compose(m, rot90(aug.rotations[k]));
+    return m;
+  }
+
+  /**
+   * Record the batch `indices` (dataset indices) into the current command stream and return its images
+   * and labels (pooled tensors owned by the current Scope). Writes its per-batch data with ONE gpu.write
+   * first (which submits earlier recorded work), so call it at the start of a step, before encoding.
+   */
+  batch(indices: ArrayLike<number>, aug: AugmentSpec = { kind: 'eval' }): Batch {
+    const gpu = this.data.gpu;
+    const n = indices.length;
+    if (n === 0) throw new Error('Augmenter.batch: empty batch');
+    if (aug.kind === 'train' && !aug.transforms && (aug.seed === undefined || aug.epoch === undefined)) throw new Error("Augmenter.batch: kind 'train' needs seed and epoch");
+    for (const [what, arr] of [
+      ['transforms', aug.transforms],
+      ['rotations', aug.rotations],
+      ['labels', aug.labels],
+    ] as const) {
+      if (arr && arr.length !== n) throw new Error(`Augmenter.batch: ${what} has ${arr.length} entries for a batch of ${n}`);
+    }
+    const blur = aug.blur ?? 1;
+    if (!BLUR_FACTORS.includes(blur)) throw new Error(`Augmenter.batch: blur factor ${blur} not one of ${BLUR_FACTORS.join(', ')}`);
+
+    const words = new Uint32Array(n * PARAM_WORDS);
+    const floats = new Float32Array(words.buffer);
+    for (let k = 0; k < n; k++) {
+      const i = indices[k];
+      if (!(Number.isInteger(i) && i >= 0 && i < this.data.n)) throw new Error(`batch index ${i} outside '${this.data.name}' (${this.data.n} images)`);
+      const m = this.transformOf(aug, indices, k);
+      for (let j = 0; j < 6; j++) floats[k * PARAM_WORDS + j] = m[j];
+      const label = aug.labels ? aug.labels[k] : this.labelOverride ? this.labelOverride[i] : this.data.labels[i];
+      if (!(Number.isInteger(label) && label >= 0)) throw new Error(`Augmenter.batch: bad label ${label} for sample ${k}`);
+      words[k * PARAM_WORDS + 6] = label;
+    }
+
+    const prm = Tensor.empty(gpu, [n * PARAM_WORDS], 'u32', 'augment.params');
+    gpu.write(prm, words);
+    const raw = Tensor.empty(gpu, [n * WORDS_PER_IMAGE], 'u32', 'augment.raw');
+    this.data.gather(indices, raw);
+    const images = Tensor.empty(gpu, [n, 3, IMAGE_SIZE, IMAGE_SIZE], 'f32', 'images');
+    const labels = Tensor.empty(gpu, [n], 'u32', 'labels');
+    gpu.dispatch('augment_sample', {
+      bindings: { src: raw, prm, out: images, labels },
+      uniforms: { n, blur, filter: aug.filter === 'bilinear' ? 1 : 0, pad0: 0, mean: this.mean, std: this.std },
+      workgroups: grid1d(n * 3, 1),
+    });
+    return { images, labels };
+  }
+}
+

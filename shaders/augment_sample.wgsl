@@ -9,7 +9,7 @@
 //   out  : out[((s*3 + ch)*32 + y)*32 + x] = (v / 255 - mean[ch]) / std[ch], v the sampled source value.
 //   labels: labels[s] = prm[s*8 + 6].
 //
-// Sampling (p.filter): 0 = nearest, v = img(floor(sx + 0.5), floor(sy + 0.5)); 1 = bilinear over the four
+// Sampling (p.bilinear): 0 = nearest, v = img(floor(sx + 0.5), floor(sy + 0.5)); 1 = bilinear over the four
 // neighbours floor(sx), floor(sx)+1 (same in y). Source pixels outside 0..31 read as 0 (zero padding in
 // raw pixel space, so padding normalises to -mean/std, as torchvision's RandomCrop(padding=4)).
 //
@@ -26,10 +26,10 @@
 struct Params {
   n: u32,
   blur: u32,
-  filter: u32,
+  bilinear: u32,
   pad0: u32,
-  mean: vec4f,
-  std: vec4f,
+  mean: vec4<f32>,
+  stdev: vec4<f32>,
 }
 @group(0) @binding(0) var<storage, read> src: array<u32>;
 @group(0) @binding(1) var<storage, read> prm: array<u32>;
@@ -98,7 +98,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let tx = bitcast<f32>(prm[b + 4u]);
   let ty = bitcast<f32>(prm[b + 5u]);
   let mean = p.mean[ch];
-  let sd = p.std[ch];
+  let sd = p.stdev[ch];
   let ob = g * 1024u;
   for (var q = 0u; q < 4u; q++) {
     let i = t + 256u * q;
@@ -107,7 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let sx = ma * x + mc * y + tx;
     let sy = mb * x + md * y + ty;
     var v: f32;
-    if (p.filter == 0u) {
+    if (p.bilinear == 0u) {
       v = texel(i32(floor(sx + 0.5)), i32(floor(sy + 0.5)));
     } else {
       let fx = floor(sx);

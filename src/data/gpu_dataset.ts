@@ -216,7 +216,7 @@ export class Augmenter {
     const labels = Tensor.empty(gpu, [n], 'u32', 'labels');
     gpu.dispatch('augment_sample', {
       bindings: { src: raw, prm, out: images, labels },
-      uniforms: { n, blur, filter: aug.filter === 'bilinear' ? 1 : 0, pad0: 0, mean: this.mean, std: this.std },
+      uniforms: { n, blur, bilinear: aug.filter === 'bilinear' ? 1 : 0, pad0: 0, mean: this.mean, stdev: this.std },
       workgroups: grid1d(n * 3, 1),
     });
     return { images, labels };

@@ -13,6 +13,7 @@ import {
   FILE_BYTES,
   loadCifar10,
   parseCifarFile,
+  prepareCifar10,
   philox4x32,
   randomLabels,
   resolveDataDir,
@@ -151,6 +152,18 @@ describe('CIFAR-10 reader', () => {
       expect(msg).toMatch(/--data DIR/);
       expect(msg).toMatch(/EARLY_PHASE_DATA/);
     }
+  });
+
+  it('prepareCifar10: resolve + load + balanced subsets in one call', () => {
+    const p = prepareCifar10({ data: dir, allowSmall: true, warn: () => {}, trainSubset: 20, testSubset: 7 });
+    expect(p.source).toBe(dir);
+    expect(p.train.n).toBe(20);
+    expect(p.test.n).toBe(7);
+    expect(Array.from(p.train.labels)).toEqual(Array.from(p.trainIndices!, (i) => fake.train.labels[i]));
+    expect(Buffer.compare(p.test.images.subarray(0, 3072), fake.test.images.subarray(p.testIndices![0] * 3072, (p.testIndices![0] + 1) * 3072))).toBe(0);
+    const all = prepareCifar10({ data: dir, allowSmall: true, warn: () => {} });
+    expect(all.trainIndices).toBeNull();
+    expect(all.train.n).toBe(65);
   });
 
   it('selectSplit copies the chosen images and labels', () => {

@@ -5,4 +5,5 @@ export * from './subset.js';
 export * from './order.js';
 export * from './transforms.js';
 export * from './gpu_dataset.js';
+export * from './prepare.js';
 export { philox4x32, seedKey } from './philox.js';

@@ -44,11 +44,15 @@ function split(records: Uint8Array[]): { images: Uint8Array; labels: Uint8Array 
   return { images, labels };
 }
 
-/** Six small files: `perFile` records each (the test file `testN`). */
+/** Six small files: `perFile` records each (the test file `testN`); labels cycle through all ten classes from a random start. */
 export function fakeCifar(rng: Rng, perFile = 12, testN = perFile): FakeCifar {
   const files = new Map<string, Uint8Array>();
-  for (const name of TRAIN_NAMES) files.set(name, fakeRecords(perFile, rng));
-  files.set(TEST_NAME, fakeRecords(testN, rng));
+  const cyclic = () => {
+    const o = rng.int(10);
+    return (i: number) => (o + i * 3) % 10;
+  };
+  for (const name of TRAIN_NAMES) files.set(name, fakeRecords(perFile, rng, cyclic()));
+  files.set(TEST_NAME, fakeRecords(testN, rng, cyclic()));
   return { files, train: split(TRAIN_NAMES.map((n) => files.get(n)!)), test: split([files.get(TEST_NAME)!]) };
 }
 

@@ -4,6 +4,8 @@ import { doctor, formatDoctor } from './doctor.js';
 import { addHparamOptions, addTrainingLengthOptions, hparamsFromOptions, parseReplicates } from './options.js';
 import { train } from '../train/train.js';
 import { quickstart } from './quickstart.js';
+import { lottery, LOTTERY_HPARAMS } from '../lottery/lottery.js';
+import { formatLevels } from './format.js';
 
 const program = new Command();
 program
@@ -38,6 +40,30 @@ trainCmd.action(async (opts: Record<string, unknown>) => {
     const acc = r.test ? `test accuracy ${(100 * r.test.accuracy).toFixed(2)}%, loss ${r.test.loss.toFixed(4)}` : 'no evaluation';
     console.log(`${r.skipped ? 'already complete' : 'done'}: ${r.runDir} (${acc})`);
   }
+});
+
+const lotteryCmd = program
+  .command('lottery')
+  .description('iterative magnitude pruning with rewinding to iteration k (levels 0..N); resumes and skips finished levels when re-run')
+  .addOption(new Option('--levels <n>', 'run levels 0..N (level L keeps 0.8^L of the prunable weights)').default(20).argParser(Number))
+  .option('--replicate <R>', 'replicate number or range (1-5), run in sequence', '1')
+  .option('--data <dir>', 'CIFAR-10 location (see train --help)')
+  .option('--out <dir>', 'output directory', 'runs')
+  .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(Number))
+  .option('--quiet', 'no progress output');
+addTrainingLengthOptions(lotteryCmd);
+addHparamOptions(lotteryCmd, LOTTERY_HPARAMS, ['trainingSteps']);
+lotteryCmd.action(async (opts: Record<string, unknown>) => {
+  const hparams = hparamsFromOptions(opts, LOTTERY_HPARAMS);
+  const results = await lottery(hparams, {
+    out: String(opts.out),
+    replicates: parseReplicates(String(opts.replicate)),
+    levels: Number(opts.levels),
+    data: opts.data as string | undefined,
+    quiet: Boolean(opts.quiet),
+    logEvery: Number(opts.logEvery),
+  });
+  console.log(formatLevels(results));
 });
 
 program

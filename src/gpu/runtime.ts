@@ -28,6 +28,7 @@ export interface DispatchArgs {
 
 export interface RuntimeStats extends PoolStats {
   uniformBuffers: number;
+  stagingBuffers: number;
   bindGroups: number;
   pipelines: number;
   dispatches: number;
@@ -49,6 +50,7 @@ export class Gpu {
   private readonly kernels = new Map<string, Kernel>();
   private readonly uniformBuffers = new Map<string, GpuBuffer>();
   private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly staging = new Map<number, GPUBuffer[]>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private dispatchCount = 0;
@@ -196,15 +198,24 @@ export class Gpu {
   /** Read a buffer range back to the host (submits recorded work, waits, surfaces errors). */
   async readBytes(src: BufferRange): Promise<ArrayBuffer> {
     const bytes = Math.ceil(src.bytes / 4) * 4;
-    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // Staging buffers are kept per size, so reading the loss every step creates nothing.
+    const size = bytes <= 4096 ? 4096 : bytes;
+    const free = this.staging.get(size) ?? [];
+    this.staging.set(size, free);
+    const staging = free.pop() ?? this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'staging' });
     this.endPass().copyBufferToBuffer(src.buf.buffer, src.offset, staging, 0, bytes);
     this.submit();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
       this.dev.check();
-      return staging.getMappedRange().slice(0, src.bytes);
-    } finally {
+      const out = staging.getMappedRange(0, bytes).slice(0, src.bytes);
+      staging.unmap();
+      if (size <= 1 << 20) free.push(staging);
+      else staging.destroy();
+      return out;
+    } catch (e) {
       staging.destroy();
+      throw e;
     }
   }
 
@@ -218,6 +229,7 @@ export class Gpu {
     return {
       ...this.pool.stats(),
       uniformBuffers: this.uniformBuffers.size,
+      stagingBuffers: [...this.staging.values()].reduce((n, l) => n + l.length, 0),
       bindGroups: this.bindGroups.size,
       pipelines: [...this.kernels.values()].reduce((n, k) => n + k.pipelineCount, 0),
       dispatches: this.dispatchCount,
@@ -238,6 +250,8 @@ export class Gpu {
     for (const b of this.uniformBuffers.values()) b.buffer.destroy();
     this.uniformBuffers.clear();
     this.bindGroups.clear();
+    for (const list of this.staging.values()) for (const b of list) b.destroy();
+    this.staging.clear();
     this.dev.destroy();
   }
 }

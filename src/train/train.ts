@@ -47,7 +47,6 @@ export interface RunMeta {
   replicate: number;
   kernels: KernelConfig;
   environment: ReturnType<typeof describeEnvironment>;
-  [extra: string]: unknown;
 }
 
 /**

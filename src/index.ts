@@ -1,0 +1,24 @@
+// The library entry: what the CLI does, as functions, plus the building blocks.
+export { Gpu, grid1d } from './gpu/runtime.js';
+export { acquireDevice, GpuError } from './gpu/device.js';
+export { Tensor } from './tensor/tensor.js';
+export { Scope } from './tensor/scope.js';
+export { ParamStore, leaf } from './tensor/param_store.js';
+export { backward } from './autograd/backward.js';
+export { noGrad, record } from './autograd/node.js';
+export { add, relu } from './ops/elementwise.js';
+export { conv2d } from './ops/conv2d.js';
+export { batchNorm2d } from './ops/batchnorm.js';
+export { linear } from './ops/linear.js';
+export { globalAvgPool, maxPool2d } from './ops/pooling.js';
+export { crossEntropy, countCorrect } from './ops/cross_entropy.js';
+export { SgdMasked } from './optim/sgd.js';
+export { createModel, MODEL_NAMES } from './models/registry.js';
+export { Network } from './nn/network.js';
+export { train, type TrainOptions, type TrainResult } from './train/train.js';
+export { TRAIN_HPARAMS, validateHparams, hparamsHash, type Hparams } from './train/hparams.js';
+export { lottery, LOTTERY_HPARAMS, type LotteryOptions, type LevelResult } from './lottery/lottery.js';
+export { loadCifar10, resolveDataDir } from './data/cifar10.js';
+export { syntheticCifar } from './data/synthetic.js';
+export { loadSafetensors, saveSafetensors } from './io/safetensors.js';
+export { doctor } from './cli/doctor.js';

@@ -1,0 +1,194 @@
+// IMP with rewinding (paper.md): OUT/lottery_<hash>/
+//   hparams.json
+//   replicate_<R>/init.safetensors          iteration-0 state
+//   replicate_<R>/rewind.safetensors        iteration-k state (metadata: iteration)
+//   replicate_<R>/rewind_run/               the dense training from 0 to k (when k > 0)
+//   replicate_<R>/level_<L>/main/           mask.safetensors, sparsity.json, metrics.jsonl,
+//                                           model_start.safetensors, model_final.safetensors
+// Every stage is skipped when its outputs exist, and every training stage resumes from its
+// checkpoint, so re-running the same command after a kill continues where it stopped.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Gpu } from '../gpu/runtime.js';
+import { loadSafetensors, saveSafetensors, writeFileAtomic, type SafeTensors } from '../io/safetensors.js';
+import { createModel } from '../models/registry.js';
+import { Network } from '../nn/network.js';
+import { describeEnvironment } from '../train/environment.js';
+import { hparamsHash, TRAIN_HPARAMS, validateHparams, type HparamDef, type Hparams } from '../train/hparams.js';
+import { openTrainData } from '../train/cifar_train_data.js';
+import { parseStep } from '../train/steps.js';
+import { prepareRunDir, replicateSeed } from '../train/train.js';
+import type { TrainData } from '../train/train_data.js';
+import { runTrainingLoop, type EvalResult } from '../train/training_loop.js';
+import { trainFromRewind } from './from_rewind.js';
+import { magnitudePrune, sparsityOf, type Sparsity } from './prune.js';
+
+export const LOTTERY_HPARAMS: HparamDef[] = [
+  ...TRAIN_HPARAMS,
+  { key: 'rewind', flag: '--rewind', type: 'step', default: '0it', hashed: true, help: 'rewinding iteration k: every level starts from the iteration-k state' },
+  { key: 'pruningFraction', flag: '--pruning-fraction', type: 'float', default: 0.2, hashed: true, help: 'fraction of the remaining prunable weights removed at each level' },
+  {
+    key: 'pruneIgnore',
+    flag: '--prune-ignore',
+    type: 'string',
+    default: 'default',
+    hashed: true,
+    help: 'comma-separated weights never pruned; "default" = none for ResNets, fc.weight for VGG (open_lth); "none"',
+  },
+];
+
+export interface LotteryOptions {
+  out: string;
+  replicates?: number[];
+  /** Run levels 0..levels. */
+  levels: number;
+  data?: string;
+  quiet?: boolean;
+  gpu?: Gpu;
+  trainData?: (seed: number) => TrainData;
+  logEvery?: number;
+  /** Test hook: stop (throw) after this many training iterations in this process. */
+  stopAfter?: number;
+}
+
+export interface LevelResult {
+  replicate: number;
+  level: number;
+  sparsity: Sparsity;
+  test: EvalResult | null;
+  dir: string;
+}
+
+export function lotteryDir(out: string, hparams: Hparams): string {
+  return join(out, `lottery_${hparamsHash(hparams, LOTTERY_HPARAMS)}`);
+}
+
+export function pruneIgnoreList(hparams: Hparams, defaults: string[]): string[] {
+  const v = String(hparams.pruneIgnore);
+  if (v === 'default') return defaults;
+  if (v === 'none') return [];
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function masksOf(tensors: SafeTensors): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, t] of tensors) {
+    const data = t.dtype === 'U8' ? Float32Array.from(t.data as Uint8Array) : (t.data as Float32Array);
+    out.set(name, data);
+  }
+  return out;
+}
+
+export function loadMask(levelDir: string): Map<string, Float32Array> {
+  return masksOf(loadSafetensors(join(levelDir, 'mask.safetensors')).tensors);
+}
+
+/** Mask of level L: all ones at L = 0, else pruned from level L-1's final weights and mask. */
+function levelMask(network: Network, repDir: string, level: number, prunable: string[], fraction: number): Map<string, Float32Array> {
+  if (level === 0) return new Map(prunable.map((n) => [n, new Float32Array(network.params.get(n).size).fill(1)]));
+  const prev = join(repDir, `level_${level - 1}`, 'main');
+  const finalPath = join(prev, 'model_final.safetensors');
+  if (!existsSync(finalPath)) throw new Error(`level ${level} needs ${finalPath} (level ${level - 1} has not finished)`);
+  const weights = loadSafetensors(finalPath).tensors;
+  const prevMask = loadMask(prev);
+  return magnitudePrune(
+    prunable.map((name) => ({ name, weights: weights.get(name)!.data as Float32Array, mask: prevMask.get(name)! })),
+    fraction,
+  );
+}
+
+export async function lottery(input: Hparams, options: LotteryOptions): Promise<LevelResult[]> {
+  const hparams = validateHparams(input, LOTTERY_HPARAMS);
+  const root = lotteryDir(options.out, hparams);
+  const gpu = options.gpu ?? (await Gpu.create());
+  const results: LevelResult[] = [];
+  try {
+    prepareRunDir(root, { hparams, hash: hparamsHash(hparams, LOTTERY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) });
+    for (const replicate of options.replicates ?? [1]) {
+      const seed = replicateSeed(Number(hparams.seed), replicate);
+      const data = options.trainData ? options.trainData(seed) : openTrainData(gpu, hparams, seed, options.data);
+      const network = new Network(gpu, createModel(String(hparams.model), data.numClasses));
+      try {
+        results.push(...(await lotteryReplicate(gpu, network, data, hparams, root, replicate, seed, options)));
+      } finally {
+        network.destroy();
+        data.destroy();
+      }
+    }
+  } finally {
+    if (!options.gpu) {
+      await gpu.sync().catch(() => undefined);
+      gpu.destroy();
+    }
+  }
+  return results;
+}
+
+async function lotteryReplicate(gpu: Gpu, network: Network, data: TrainData, hparams: Hparams, root: string, replicate: number, seed: number, options: LotteryOptions): Promise<LevelResult[]> {
+  const repDir = join(root, `replicate_${replicate}`);
+  mkdirSync(repDir, { recursive: true });
+  const itersPerEpoch = Math.ceil(data.trainSize / Number(hparams.batch));
+  const k = parseStep(String(hparams.rewind), itersPerEpoch);
+  const common = { quiet: options.quiet, logEvery: options.logEvery, stopAfter: options.stopAfter };
+
+  // Iteration 0.
+  const initPath = join(repDir, 'init.safetensors');
+  if (!existsSync(initPath)) {
+    network.init(seed);
+    saveSafetensors(initPath, await network.stateDict());
+  }
+  // Iteration k.
+  const rewindPath = join(repDir, 'rewind.safetensors');
+  if (!existsSync(rewindPath)) {
+    let state: SafeTensors;
+    if (k === 0) state = loadSafetensors(initPath).tensors;
+    else {
+      const dir = join(repDir, 'rewind_run');
+      mkdirSync(dir, { recursive: true });
+      await runTrainingLoop({
+        gpu,
+        network,
+        data,
+        hparams: { ...hparams, trainingSteps: `${k}it` },
+        dir,
+        start: 0,
+        label: `rep ${replicate} dense 0 -> ${k}`,
+        initialize: () => network.loadStateDict(loadSafetensors(initPath).tensors, initPath),
+        ...common,
+      });
+      state = loadSafetensors(join(dir, 'model_final.safetensors')).tensors;
+    }
+    saveSafetensors(rewindPath, state, { iteration: String(k) });
+  }
+  const rewindState = loadSafetensors(rewindPath).tensors;
+
+  const prunable = network.prunableNames(pruneIgnoreList(hparams, network.model.defaultPruneIgnore()));
+  const results: LevelResult[] = [];
+  for (let level = 0; level <= options.levels; level++) {
+    const dir = join(repDir, `level_${level}`, 'main');
+    mkdirSync(dir, { recursive: true });
+    const maskPath = join(dir, 'mask.safetensors');
+    let masks: Map<string, Float32Array>;
+    if (existsSync(maskPath)) masks = loadMask(dir);
+    else {
+      masks = levelMask(network, repDir, level, prunable, Number(hparams.pruningFraction));
+      saveSafetensors(maskPath, new Map([...masks].map(([name, m]) => [name, { dtype: 'F32' as const, shape: network.params.get(name).shape, data: m }])));
+    }
+    const sparsity = sparsityOf(masks.values());
+    writeFileAtomic(join(dir, 'sparsity.json'), JSON.stringify(sparsity, null, 2) + '\n');
+    const r = await trainFromRewind({
+      gpu,
+      network,
+      data,
+      hparams,
+      dir,
+      start: k,
+      rewindState,
+      masks,
+      label: `rep ${replicate} level ${level} (${(100 * sparsity.fraction_remaining).toFixed(1)}% left)`,
+      ...common,
+    });
+    results.push({ replicate, level, sparsity, test: r.test, dir });
+  }
+  return results;
+}

@@ -100,6 +100,7 @@ describe('CIFAR-10 reader', () => {
     mkdirSync(bad);
     writeFiles(bad, new Map([...fake.files].filter(([n]) => n !== 'data_batch_4.bin')));
     expect(() => loadCifar10(bad, small)).toThrow(/missing\/data_batch_4\.bin: missing/);
+    expect(() => loadCifar10(join(root, 'nowhere'), small)).toThrow(/nowhere: no such file or folder\. Download the binary version/);
   });
 
   it('corrupt or truncated archives are errors naming the archive', () => {

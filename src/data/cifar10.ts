@@ -215,6 +215,7 @@ export function loadCifar10(source: string, opts: LoadOptions = {}): CifarData {
   const wantTrain = which !== 'test';
   const wantTest = which !== 'train';
   let getFile: (file: string) => ParsedFile;
+  if (!existsSync(source)) throw new DataError(`${source}: no such file or folder. ${HOW_TO_GET}`);
   if (statSync(source).isFile()) {
     const entries = readTar(gunzipArchive(readFileSync(source), source), source);
     getFile = (file) => {

@@ -8,7 +8,7 @@
 // Tiling: workgroup (p, c) of WG invocations handles chunk p of channel c (channel-local index
 // j = n*HW + hw, strided by WG: coalesced). Invocation 0 merges the P partials in order p = 0..P-1
 // so all workgroups of a channel agree; workgroup p = 0 writes dgamma_c and dbeta_c. No atomics.
-override WG: u32 = 256;
+override WG: u32 = 64;
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -59,9 +59,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let k = s_k;
   let start = part * p.chunk;
   let end = min(start + p.chunk, m);
+  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
+  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
+  let step_n = WG / p.hw;
+  let step_s = WG - step_n * p.hw;
+  var nn = (start + lid) / p.hw;
+  var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
-    let nn = j / p.hw;
-    let i = (nn * p.c + c) * p.hw + (j - nn * p.hw);
+    let i = (nn * p.c + c) * p.hw + s;
     dx[i] = a * (dy[i] - b - (x[i] - mean) * k);
+    s += step_s;
+    nn += step_n;
+    if (s >= p.hw) {
+      s -= p.hw;
+      nn += 1u;
+    }
   }
 }

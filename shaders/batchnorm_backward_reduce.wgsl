@@ -5,7 +5,7 @@
 // Layout: x, dy NCHW. Tiling: workgroup (p, c) of WG invocations (power of two); each invocation
 // sums its strided slice (coalesced), then a fixed-order tree in workgroup memory. No atomics.
 // batchnorm_backward merges the P partials in order.
-override WG: u32 = 256;
+override WG: u32 = 64;
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -27,12 +27,23 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let end = min(start + p.chunk, m);
   var sdy = 0.0;
   var sdyx = 0.0;
+  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
+  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
+  let step_n = WG / p.hw;
+  let step_s = WG - step_n * p.hw;
+  var nn = (start + lid) / p.hw;
+  var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
-    let nn = j / p.hw;
-    let i = (nn * p.c + c) * p.hw + (j - nn * p.hw);
+    let i = (nn * p.c + c) * p.hw + s;
     let g = dy[i];
     sdy += g;
     sdyx += g * (x[i] - mean);
+    s += step_s;
+    nn += step_n;
+    if (s >= p.hw) {
+      s -= p.hw;
+      nn += 1u;
+    }
   }
   s_dy[lid] = sdy;
   s_dyx[lid] = sdyx;

@@ -1,10 +1,14 @@
 // batchnorm_forward_eval: y = (x - running_mean_c) / sqrt(running_var_c + eps) * gamma_c + beta_c
-// (inference: running statistics, nothing updated). Layout: x, y NCHW (channel of flat index i is
-// (i / HW) % C); gamma, beta, running_mean, running_var [C]; saved [2, C] receives
-// (running_mean, 1 / sqrt(running_var + eps)) so batchnorm_backward can differentiate eval mode.
-// Tiling: one invocation per element, 256 per workgroup, grid folded into y past 65535 groups;
-// invocations i < C also write saved[i], saved[C + i].
-struct Params { total: u32, c: u32, hw: u32, eps: f32 }
+// (inference: running statistics, nothing updated). Layout: x, y NCHW; gamma, beta, running_mean,
+// running_var [C]; saved [2, C] receives (running_mean, 1 / sqrt(running_var + eps)) so
+// batchnorm_backward can also differentiate eval mode.
+// Tiling: as batchnorm_forward_train, workgroup (p, c) of WG invocations handles chunk p of channel
+// c's M = N*H*W values (channel-local index j = n*HW + hw, strided by WG: coalesced), so the
+// per-channel scale and shift are computed once per invocation and no per-element index division
+// is needed. Workgroup p = 0 writes saved[c], saved[C + c].
+override WG: u32 = 64;
+
+struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
 @group(0) @binding(2) var<storage, read> beta: array<f32>;
@@ -14,16 +18,35 @@ struct Params { total: u32, c: u32, hw: u32, eps: f32 }
 @group(0) @binding(6) var<storage, read_write> saved: array<f32>;
 @group(0) @binding(7) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i < p.c) {
-    saved[i] = running_mean[i];
-    saved[p.c + i] = 1.0 / sqrt(running_var[i] + p.eps);
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let part = wg.x;
+  let c = wg.y;
+  let m = p.n * p.hw;
+  let mean = running_mean[c];
+  let invstd = 1.0 / sqrt(running_var[c] + p.eps);
+  let scale = invstd * gamma[c];
+  let shift = beta[c];
+  if (part == 0u && lid == 0u) {
+    saved[c] = mean;
+    saved[p.c + c] = invstd;
   }
-  if (i < p.total) {
-    let c = (i / p.hw) % p.c;
-    let invstd = 1.0 / sqrt(running_var[c] + p.eps);
-    y[i] = (x[i] - running_mean[c]) * (invstd * gamma[c]) + beta[c];
+  let start = part * p.chunk;
+  let end = min(start + p.chunk, m);
+  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
+  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
+  let step_n = WG / p.hw;
+  let step_s = WG - step_n * p.hw;
+  var nn = (start + lid) / p.hw;
+  var s = (start + lid) - nn * p.hw;
+  for (var j = start + lid; j < end; j += WG) {
+    let i = (nn * p.c + c) * p.hw + s;
+    y[i] = (x[i] - mean) * scale + shift;
+    s += step_s;
+    nn += step_n;
+    if (s >= p.hw) {
+      s -= p.hw;
+      nn += 1u;
+    }
   }
 }

@@ -8,7 +8,7 @@
 // gets identical statistics; workgroup p = 0 also writes `saved` and updates the running stats in
 // place (PyTorch semantics: running = (1 - momentum) * running + momentum * batch, with the
 // UNBIASED variance M2 / (M - 1) for running_var; the launcher rejects M = 1).
-override WG: u32 = 256;
+override WG: u32 = 64;
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momentum: f32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -61,9 +61,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let shift = beta[c];
   let start = part * p.chunk;
   let end = min(start + p.chunk, m);
+  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
+  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
+  let step_n = WG / p.hw;
+  let step_s = WG - step_n * p.hw;
+  var nn = (start + lid) / p.hw;
+  var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
-    let nn = j / p.hw;
-    let i = (nn * p.c + c) * p.hw + (j - nn * p.hw);
+    let i = (nn * p.c + c) * p.hw + s;
     y[i] = (x[i] - mean) * scale + shift;
+    s += step_s;
+    nn += step_n;
+    if (s >= p.hw) {
+      s -= p.hw;
+      nn += 1u;
+    }
   }
 }

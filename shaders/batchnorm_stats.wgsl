@@ -8,7 +8,7 @@
 // WG triples with Chan et al.'s pairwise formula in a fixed tree order. No cancellation from
 // E[x^2] - E[x]^2, no atomics, same bits every run. batchnorm_forward_train combines the P partials.
 // Grid: (P, C) workgroups of WG invocations (WG a power of two).
-override WG: u32 = 256;
+override WG: u32 = 64;
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -29,13 +29,24 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var cnt = 0.0;
   var mean = 0.0;
   var m2 = 0.0;
+  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
+  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
+  let step_n = WG / p.hw;
+  let step_s = WG - step_n * p.hw;
+  var nn = (start + lid) / p.hw;
+  var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
-    let nn = j / p.hw;
-    let v = x[(nn * p.c + c) * p.hw + (j - nn * p.hw)];
+    let v = x[(nn * p.c + c) * p.hw + s];
     cnt += 1.0;
     let d = v - mean;
     mean += d / cnt;
     m2 += d * (v - mean);
+    s += step_s;
+    nn += step_n;
+    if (s >= p.hw) {
+      s -= p.hw;
+      nn += 1u;
+    }
   }
   s_cnt[lid] = cnt;
   s_mean[lid] = mean;

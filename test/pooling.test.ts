@@ -110,6 +110,20 @@ describe('maxPool2d', () => {
     expectClose(grad, expected, { atol: 1e-6, rtol: 1e-6 }, `maxpool scatter seed=${rng.seed}`);
   });
 
+  it('loops over planes past the 65535-workgroup grid limit (1x1 window: identity)', async () => {
+    const rng = new Rng();
+    const planes = 65535 * 64 + 37; // the 1x1 map packs 64 planes a workgroup
+    const x = Float32Array.from({ length: planes }, () => rng.uniform());
+    const scope = Scope.open();
+    const tx = leaf(gpu(), x, [1, planes, 1, 1]);
+    const y = maxPool2d(tx, { kernel: 1 });
+    backward(y, Tensor.fromArray(gpu(), x, [1, planes, 1, 1]));
+    const [yv, gv] = [await y.read(), await tx.grad!.read()];
+    scope.close();
+    expect(yv.every((v, i) => v === x[i]), `y seed=${rng.seed}`).toBe(true);
+    expect(gv.every((v, i) => v === x[i]), `dx seed=${rng.seed}`).toBe(true);
+  });
+
   it('propagates NaN (a NaN in a window makes its maximum NaN)', async () => {
     const x = new Float32Array(16).map((_, i) => i);
     x[5] = NaN;

@@ -25,7 +25,7 @@ export function globalAvgPool(x: Tensor): Tensor {
   gpu.dispatch('avgpool_global_forward', { bindings: { x, y }, uniforms: { rows, hw }, workgroups: grid1d(rows, 1), overrides: { WG: AVG_WG } });
   return record('globalAvgPool', [x], y, (dy, ctx) => {
     const dx = ctx.gradOutput(0);
-    gpu.dispatch('avgpool_global_backward', { bindings: { dy, dx }, uniforms: { total: x.size, hw }, workgroups: grid1d(x.size, 256) });
+    gpu.dispatch('avgpool_global_backward', { bindings: { dy, dx }, uniforms: { rows, hw }, workgroups: grid1d(rows, 1), overrides: { WG: AVG_WG } });
     return [dx];
   });
 }
@@ -41,6 +41,23 @@ export interface MaxPoolOptions {
 /** Output size of a pooling window along one axis (floor mode, as PyTorch's default). */
 export function poolOutSize(size: number, kernel: number, stride: number, padding: number): number {
   return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+}
+
+const POOL_WG = 64;
+const MAX_GRID = 65535;
+
+const pow2ceil = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+
+/**
+ * A 64-invocation workgroup WX x WY x WZ and grid for a (width, height, planes) launch: x and y
+ * cover the map (powers of two up to its size), z takes several planes of small maps; the grid's z
+ * is capped at 65535 and the kernels loop over the remaining planes.
+ */
+export function planeGrid(width: number, height: number, planes: number): { overrides: { WX: number; WY: number; WZ: number }; workgroups: [number, number, number] } {
+  const WX = Math.min(pow2ceil(width), POOL_WG);
+  const WY = Math.min(pow2ceil(height), POOL_WG / WX);
+  const WZ = POOL_WG / (WX * WY);
+  return { overrides: { WX, WY, WZ }, workgroups: [Math.ceil(width / WX), Math.ceil(height / WY), Math.min(Math.ceil(planes / WZ), MAX_GRID)] };
 }
 
 /** y = max over each kernel x kernel window (stride, padding) of x [N, C, H, W]. */
@@ -60,11 +77,14 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
   const gpu = x.gpu;
   const y = Tensor.empty(gpu, [n, c, oh, ow], 'f32', 'maxpool');
   const argmax = Tensor.empty(gpu, [n, c, oh, ow], 'u32', 'maxpool.argmax');
-  const geometry = { h, w, oh, ow, k, stride, pad };
-  gpu.dispatch('maxpool2d_forward', { bindings: { x, y, argmax }, uniforms: { total: y.size, ...geometry }, workgroups: grid1d(y.size, 256) });
+  const dims = { planes: n * c, h, w, oh, ow };
+  const geometry = { K: k, S: stride, P: pad };
+  const fwdGrid = planeGrid(ow, oh, n * c);
+  gpu.dispatch('maxpool2d_forward', { bindings: { x, y, argmax }, uniforms: dims, workgroups: fwdGrid.workgroups, overrides: { ...geometry, ...fwdGrid.overrides } });
   return record('maxPool2d', [x], y, (dy, ctx) => {
     const dx = ctx.gradOutput(0);
-    gpu.dispatch('maxpool2d_backward', { bindings: { dy, argmax, dx }, uniforms: { total: x.size, ...geometry }, workgroups: grid1d(x.size, 256) });
+    const bwdGrid = planeGrid(w, h, n * c);
+    gpu.dispatch('maxpool2d_backward', { bindings: { dy, argmax, dx }, uniforms: dims, workgroups: bwdGrid.workgroups, overrides: { ...geometry, ...bwdGrid.overrides } });
     return [dx];
   });
 }

@@ -45,7 +45,9 @@ function expandIncludes(source: string, seen = new Set<string>()): string {
 }
 
 function scalarOf(typeName: string, format?: string): UniformField['scalar'] {
-  const s = format ?? typeName;
+  // vec4<f32> reflects as name 'vec4' + format 'f32'; the aliases vec4f / vec2u / vec3i carry it in the name.
+  const alias = /^vec[234]([fui])$/.exec(typeName);
+  const s = format ?? (alias ? { f: 'f32', u: 'u32', i: 'i32' }[alias[1]]! : typeName);
   if (s === 'f32' || s === 'u32' || s === 'i32') return s;
   throw new Error(`unsupported uniform scalar type ${s}`);
 }

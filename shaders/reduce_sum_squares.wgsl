@@ -1,6 +1,6 @@
 // reduce_sum_squares: per-workgroup partial sums of a[i]^2, i < n (squared L2 norms). Optionally masked (masked != 0: only elements with mask != 0 count; unmasked launches bind a as the mask).
-// Tiling: 256 invocations a workgroup; invocation t of workgroup g loads the vec4s g*1024 + k*256 + t,
-// k = 0..3 (coalesced, 4096 elements a workgroup), adds them in a fixed order, then the workgroup
+// Tiling: 256 invocations a workgroup; invocation t of workgroup g loads the vec4s g*4096 + k*256 + t,
+// k = 0..15 (coalesced, 16384 elements a workgroup), adds them in a fixed order, then the workgroup
 // reduces its 256 partial sums in a fixed binary tree in workgroup memory. No atomics: same inputs,
 // same bits. Workgroup g writes out[outOffset + g]; the launcher repeats over the partials
 // (reduce_sum / reduce_sum_u32) until one value is left. Grid folded into y past 65535 groups.
@@ -17,8 +17,8 @@ var<workgroup> sh: array<f32, 256>;
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let g = wid.x + wid.y * nwg.x;
   var acc = 0.0;
-  for (var k = 0u; k < 4u; k++) {
-    let j = g * 1024u + k * 256u + lid.x;
+  for (var k = 0u; k < 16u; k++) {
+    let j = g * 4096u + k * 256u + lid.x;
     if (j * 4u < p.n) {
       var valid = (vec4u(j * 4u) + vec4u(0u, 1u, 2u, 3u)) < vec4u(p.n);
       if (p.masked != 0u) { valid = valid & (mask[j] != vec4f(0.0)); }
@@ -33,5 +33,5 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     if (lid.x < s) { sh[lid.x] = sh[lid.x] + sh[lid.x + s]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u && g * 4096u < p.n) { out[p.outOffset + g] = sh[0]; }
+  if (lid.x == 0u && g * 16384u < p.n) { out[p.outOffset + g] = sh[0]; }
 }

@@ -12,9 +12,9 @@ async function scalar(t: Tensor): Promise<number> {
   return (await t.read())[0];
 }
 
-/** f32 summation error bound: about 32 rounding steps deep (per-thread, tree, second pass, terms). */
+/** f32 summation error bound: at most ~60 rounding steps deep (per-thread, tree, second pass, terms). */
 function expectSum(got: number, ref: RefSum, label: string): void {
-  const tol = 2e-6 * ref.scale + 1e-30;
+  const tol = 4e-6 * ref.scale + 1e-30;
   expect(Math.abs(got - ref.value), `${label}: got ${got}, expected ${ref.value} (tol ${tol})`).toBeLessThanOrEqual(tol);
 }
 

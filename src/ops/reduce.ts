@@ -1,5 +1,5 @@
 // Deterministic reductions for metrics and telemetry: fixed-order tree reductions (no atomics), so the
-// same inputs always give the same bits. A first pass reduces 4096-element tiles to one partial each
+// same inputs always give the same bits. A first pass reduces 16384-element tiles to one partial each
 // (shaders/reduce_<what>.wgsl); reduce_sum / reduce_sum_u32 then repeat over the partials until one
 // value is left. Results are small GPU tensors (shape [1]) read back only when the caller wants them;
 // `into` writes the result into element `at` of a caller's tensor instead, so many telemetry scalars
@@ -8,8 +8,8 @@ import { grid1d, type BufferRange } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectSameShape, ShapeError } from './check.js';
 
-/** Elements one workgroup reduces (256 invocations x 4 vec4s). */
-export const REDUCE_TILE = 4096;
+/** Elements one workgroup reduces (256 invocations x 16 vec4s). */
+export const REDUCE_TILE = 16384;
 
 export interface ReduceOptions {
   /** Only elements where mask != 0 count (same shape as the inputs, f32). */

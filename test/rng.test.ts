@@ -58,8 +58,9 @@ describe('Philox4x32-10', () => {
     const rng = new Rng();
     const seed = seedOf(rng), n = 200_000, lo = -3, hi = 5;
     const x = (await fillUniform(Tensor.empty(gpu(), [n]), seed, 7, lo, hi).read()) as Float32Array;
-    const m = moments(x);
     const label = `seed=${seed}`;
+    expectClose(x, cpuUniform(n, seed, 7, lo, hi), { atol: 1e-6, rtol: 0 }, `uniform(lo, hi) vs CPU ${label}`);
+    const m = moments(x);
     expect(m.min, label).toBeGreaterThanOrEqual(lo);
     expect(m.max, label).toBeLessThanOrEqual(hi);
     const sd = (hi - lo) / Math.sqrt(12);

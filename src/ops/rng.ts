@@ -90,12 +90,13 @@ export function cpuRandomBits(n: number, seed: number, stream: number): Uint32Ar
   return out;
 }
 
-/** CPU: the uniforms fillUniform writes (lo + (hi - lo) * u, rounded to f32). */
+/** CPU: the uniforms fillUniform writes (lo + (hi - lo) * u in f32 arithmetic, as the GPU does it). */
 export function cpuUniform(n: number, seed: number, stream: number, lo = 0, hi = 1): Float32Array {
   const out = new Float32Array(n);
-  const scale = Math.fround(hi - lo);
+  const lo32 = Math.fround(lo);
+  const scale = Math.fround(Math.fround(hi) - lo32);
   forBlocks(n, seed, stream, (b, r) => {
-    for (let k = 0; k < 4 && 4 * b + k < n; k++) out[4 * b + k] = lo + scale * uniformFromBits(r[k]);
+    for (let k = 0; k < 4 && 4 * b + k < n; k++) out[4 * b + k] = lo32 + Math.fround(scale * uniformFromBits(r[k]));
   });
   return out;
 }

@@ -184,3 +184,18 @@ export function segmentIds(weight: Tensor, mask: Tensor, structure: SegmentStruc
   });
   return { ids, numSegments: Math.max(1, count) };
 }
+
+/**
+ * Figs. 5-6 in one call: a copy of `weight` whose unpruned values (mask != 0) are shuffled among the
+ * unpruned positions of each structural element (optionally only among equal signs). Pruned
+ * positions keep their values.
+ */
+export function shuffleWeights(weight: Tensor, mask: Tensor, structure: SegmentStructure, seed: number, opts: { sameSign?: boolean; stream?: number } = {}): Tensor {
+  return Scope.run(
+    () => {
+      const { ids, numSegments } = segmentIds(weight, mask, structure, opts.sameSign ?? false);
+      return permuteSegments(weight, ids, numSegments, seed, opts.stream ?? 0);
+    },
+    (out) => [out],
+  );
+}

@@ -1,49 +1,52 @@
 // linear_forward: y[n, o] = sum_i x[n, i] * w[o, i] + b[o]   (y = x W^T + b, PyTorch's nn.Linear).
 // Layout: x [N, IN] row-major, w [OUT, IN] (PyTorch's fc layout), b [OUT] (read only when
 // has_bias != 0; the launcher binds w in its place otherwise), y [N, OUT].
-// Tiling: a TS x TS workgroup computes a TS x TS tile of y (one output per invocation; local x
-// runs along o, local y along n). The reduction walks IN in steps of TS: each step stages
-// x[n0.., k0..] and w[o0.., k0..] tiles in workgroup memory with reads contiguous along IN, then
-// every invocation accumulates TS products in a fixed order (deterministic). The w tile is stored
-// with a TS+1 row pitch so the column reads hit different banks. Grid: (ceil(OUT/TS), ceil(N/TS)).
-override TS: u32 = 16;
+// Tiling: each invocation computes a 4 x 4 register block y[n0..n0+3, o0..o0+3], walking IN once:
+// per step it loads 4 floats of x (rows n0..n0+3) and 4 of w (rows o0..o0+3), each row read
+// contiguously, for 16 multiply-adds. No workgroup memory and no barriers (they are costly on CPU
+// drivers; the caches serve the re-reads). Rows past the edges are clamped to the last row for the
+// loads and not stored. Sums run in index order: deterministic. Invocation t takes block
+// (t / blocks_o, t % blocks_o); WG invocations a workgroup, grid folded into y past 65535 groups.
+override WG: u32 = 64;
 
-struct Params { n: u32, in_features: u32, out_features: u32, has_bias: u32 }
+struct Params { n: u32, in_features: u32, out_features: u32, has_bias: u32, blocks_o: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-var<workgroup> xs: array<f32, TS * TS>;
-var<workgroup> ws: array<f32, TS * (TS + 1u)>;
-
-@compute @workgroup_size(TS, TS)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let tx = lid.x;
-  let ty = lid.y;
-  let n0 = wg.y * TS;
-  let o0 = wg.x * TS;
-  let n = n0 + ty;
-  let o = o0 + tx;
-  var acc = 0.0;
-  for (var k0 = 0u; k0 < p.in_features; k0 += TS) {
-    let k = k0 + tx;
-    // x tile: row ty = sample n0 + ty; w tile: row ty = output o0 + ty (both contiguous along k).
-    var xv = 0.0;
-    if (n0 + ty < p.n && k < p.in_features) { xv = x[(n0 + ty) * p.in_features + k]; }
-    xs[ty * TS + tx] = xv;
-    var wv = 0.0;
-    if (o0 + ty < p.out_features && k < p.in_features) { wv = w[(o0 + ty) * p.in_features + k]; }
-    ws[ty * (TS + 1u) + tx] = wv;
-    workgroupBarrier();
-    for (var kk = 0u; kk < TS; kk++) {
-      acc += xs[ty * TS + kk] * ws[tx * (TS + 1u) + kk];
-    }
-    workgroupBarrier();
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = gid.x + gid.y * nwg.x * WG;
+  let nb = t / p.blocks_o;
+  let n0 = nb * 4u;
+  if (n0 >= p.n) { return; }
+  let o0 = (t - nb * p.blocks_o) * 4u;
+  let k = p.in_features;
+  let xr = vec4<u32>(n0, min(n0 + 1u, p.n - 1u), min(n0 + 2u, p.n - 1u), min(n0 + 3u, p.n - 1u)) * k;
+  let last_o = p.out_features - 1u;
+  let wr = vec4<u32>(min(o0, last_o), min(o0 + 1u, last_o), min(o0 + 2u, last_o), min(o0 + 3u, last_o)) * k;
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  for (var i = 0u; i < k; i++) {
+    let wv = vec4<f32>(w[wr.x + i], w[wr.y + i], w[wr.z + i], w[wr.w + i]);
+    a0 += x[xr.x + i] * wv;
+    a1 += x[xr.y + i] * wv;
+    a2 += x[xr.z + i] * wv;
+    a3 += x[xr.w + i] * wv;
   }
-  if (n < p.n && o < p.out_features) {
-    if (p.has_bias != 0u) { acc += b[o]; }
-    y[n * p.out_features + o] = acc;
+  var bias = vec4<f32>(0.0);
+  if (p.has_bias != 0u) {
+    bias = vec4<f32>(b[min(o0, last_o)], b[min(o0 + 1u, last_o)], b[min(o0 + 2u, last_o)], b[min(o0 + 3u, last_o)]);
+  }
+  let rows = array<vec4<f32>, 4>(a0 + bias, a1 + bias, a2 + bias, a3 + bias);
+  for (var r = 0u; r < 4u; r++) {
+    if (n0 + r >= p.n) { break; }
+    for (var c = 0u; c < 4u; c++) {
+      if (o0 + c < p.out_features) { y[(n0 + r) * p.out_features + o0 + c] = rows[r][c]; }
+    }
   }
 }

@@ -1,41 +1,46 @@
 // linear_input_grad: dx[n, i] = sum_o dy[n, o] * w[o, i]   (dX = dY W).
 // Layout: dy [N, OUT], w [OUT, IN] (PyTorch's fc layout), dx [N, IN], all row-major.
-// Tiling: a TS x TS workgroup computes a TS x TS tile of dx (local x along i, local y along n),
-// walking OUT in steps of TS: it stages dy[n0.., o0..] (contiguous along o) and w[o0.., i0..]
-// (contiguous along i) in workgroup memory, then each invocation accumulates TS products in a
-// fixed order (deterministic). Grid: (ceil(IN/TS), ceil(N/TS)).
-override TS: u32 = 16;
+// Tiling: each invocation computes a 4 x 4 register block dx[n0..n0+3, i0..i0+3], walking OUT
+// once: per step 4 floats of dy (rows n0..n0+3, each read contiguously along o) and 4 contiguous
+// floats of w's row o, for 16 multiply-adds. No workgroup memory, no barriers; edge rows/columns
+// are clamped for the loads and not stored. Sums run in index order: deterministic. Invocation t
+// takes block (t / blocks_i, t % blocks_i); WG a workgroup, grid folded into y past 65535 groups.
+override WG: u32 = 64;
 
-struct Params { n: u32, in_features: u32, out_features: u32 }
+struct Params { n: u32, in_features: u32, out_features: u32, blocks_i: u32 }
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-var<workgroup> dys: array<f32, TS * TS>;
-var<workgroup> ws: array<f32, TS * TS>;
-
-@compute @workgroup_size(TS, TS)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let tx = lid.x;
-  let ty = lid.y;
-  let n0 = wg.y * TS;
-  let i0 = wg.x * TS;
-  let n = n0 + ty;
-  let i = i0 + tx;
-  var acc = 0.0;
-  for (var o0 = 0u; o0 < p.out_features; o0 += TS) {
-    var dv = 0.0;
-    if (n0 + ty < p.n && o0 + tx < p.out_features) { dv = dy[(n0 + ty) * p.out_features + o0 + tx]; }
-    dys[ty * TS + tx] = dv;
-    var wv = 0.0;
-    if (o0 + ty < p.out_features && i < p.in_features) { wv = w[(o0 + ty) * p.in_features + i]; }
-    ws[ty * TS + tx] = wv;
-    workgroupBarrier();
-    for (var kk = 0u; kk < TS; kk++) {
-      acc += dys[ty * TS + kk] * ws[kk * TS + tx];
-    }
-    workgroupBarrier();
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = gid.x + gid.y * nwg.x * WG;
+  let nb = t / p.blocks_i;
+  let n0 = nb * 4u;
+  if (n0 >= p.n) { return; }
+  let i0 = (t - nb * p.blocks_i) * 4u;
+  let m = p.out_features;
+  let dr = vec4<u32>(n0, min(n0 + 1u, p.n - 1u), min(n0 + 2u, p.n - 1u), min(n0 + 3u, p.n - 1u)) * m;
+  let last_i = p.in_features - 1u;
+  let wc = vec4<u32>(min(i0, last_i), min(i0 + 1u, last_i), min(i0 + 2u, last_i), min(i0 + 3u, last_i));
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  for (var o = 0u; o < m; o++) {
+    let base = o * p.in_features;
+    let wv = vec4<f32>(w[base + wc.x], w[base + wc.y], w[base + wc.z], w[base + wc.w]);
+    a0 += dy[dr.x + o] * wv;
+    a1 += dy[dr.y + o] * wv;
+    a2 += dy[dr.z + o] * wv;
+    a3 += dy[dr.w + o] * wv;
   }
-  if (n < p.n && i < p.in_features) { dx[n * p.in_features + i] = acc; }
+  let rows = array<vec4<f32>, 4>(a0, a1, a2, a3);
+  for (var r = 0u; r < 4u; r++) {
+    if (n0 + r >= p.n) { break; }
+    for (var c = 0u; c < 4u; c++) {
+      if (i0 + c < p.in_features) { dx[(n0 + r) * p.in_features + i0 + c] = rows[r][c]; }
+    }
+  }
 }

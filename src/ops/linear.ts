@@ -1,13 +1,15 @@
 // Fully connected layer, PyTorch layout: y = x W^T + b with x [N, IN], W [OUT, IN], b [OUT].
-// Three tiled kernels (forward, input gradient, weight gradient) plus a column sum for the bias
-// gradient; every reduction runs in a fixed order (deterministic, no atomics).
+// Three register-blocked kernels (forward, input gradient, weight gradient: 4 x 4 outputs per
+// invocation, no workgroup memory or barriers) plus a column sum for the bias gradient; every
+// reduction runs in index order (deterministic, no atomics).
 import { record } from '../autograd/node.js';
 import { grid1d } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
 
-/** Tile edge of the linear kernels (TS x TS invocations, one output each). */
-const TS = 16;
+/** Invocations per workgroup; each computes a 4 x 4 block of outputs. */
+const WG = 64;
+const blocks = (v: number) => Math.ceil(v / 4);
 
 /** y[n, o] = sum_i x[n, i] w[o, i] + b[o]. `b` may be null (no bias). */
 export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
@@ -29,9 +31,9 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   const y = Tensor.empty(gpu, [n, outFeatures], 'f32', 'linear');
   gpu.dispatch('linear_forward', {
     bindings: { x, w, b: b ?? w, y },
-    uniforms: { ...dims, has_bias: b ? 1 : 0 },
-    workgroups: [Math.ceil(outFeatures / TS), Math.ceil(n / TS)],
-    overrides: { TS },
+    uniforms: { ...dims, has_bias: b ? 1 : 0, blocks_o: blocks(outFeatures) },
+    workgroups: grid1d(blocks(n) * blocks(outFeatures), WG),
+    overrides: { WG },
   });
   const inputs = b ? [x, w, b] : [x, w];
   return record('linear', inputs, y, (dy, ctx) => {
@@ -40,11 +42,11 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
     let db: Tensor | null = null;
     if (ctx.needsGrad(0)) {
       dx = ctx.gradOutput(0);
-      gpu.dispatch('linear_input_grad', { bindings: { dy, w, dx }, uniforms: dims, workgroups: [Math.ceil(inFeatures / TS), Math.ceil(n / TS)], overrides: { TS } });
+      gpu.dispatch('linear_input_grad', { bindings: { dy, w, dx }, uniforms: { ...dims, blocks_i: blocks(inFeatures) }, workgroups: grid1d(blocks(n) * blocks(inFeatures), WG), overrides: { WG } });
     }
     if (ctx.needsGrad(1)) {
       dw = ctx.gradOutput(1);
-      gpu.dispatch('linear_weight_grad', { bindings: { dy, x, dw }, uniforms: dims, workgroups: [Math.ceil(inFeatures / TS), Math.ceil(outFeatures / TS)], overrides: { TS } });
+      gpu.dispatch('linear_weight_grad', { bindings: { dy, x, dw }, uniforms: { ...dims, blocks_i: blocks(inFeatures) }, workgroups: grid1d(blocks(outFeatures) * blocks(inFeatures), WG), overrides: { WG } });
     }
     if (b && ctx.needsGrad(2)) {
       db = ctx.gradOutput(2);

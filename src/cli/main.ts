@@ -6,6 +6,10 @@ import { train } from '../train/train.js';
 import { quickstart } from './quickstart.js';
 import { lottery, LOTTERY_HPARAMS } from '../lottery/lottery.js';
 import { formatLevels } from './format.js';
+import { BRANCHES, branchDef } from '../lottery/branches.js';
+import { runBranch } from '../lottery/branch_run.js';
+import { TRAIN_HPARAMS } from '../train/hparams.js';
+import { argsFromOptions, trainOverridesFromOptions } from './options.js';
 
 const program = new Command();
 program
@@ -59,6 +63,42 @@ lotteryCmd.action(async (opts: Record<string, unknown>) => {
     out: String(opts.out),
     replicates: parseReplicates(String(opts.replicate)),
     levels: Number(opts.levels),
+    data: opts.data as string | undefined,
+    quiet: Boolean(opts.quiet),
+    logEvery: Number(opts.logEvery),
+  });
+  console.log(formatLevels(results));
+});
+
+const branchCmd = program
+  .command('branch <name>')
+  .description(`an intervention at the rewinding point of finished IMP levels, trained from k to the end: ${Object.keys(BRANCHES).join(', ')}`)
+  .requiredOption('--lottery <dir>', "the lottery's lottery_<hash> directory")
+  .requiredOption('--levels <range>', 'levels to branch from: 3, 0-6 or 2,4,6')
+  .option('--replicate <R>', 'replicate number or range (1-5)', '1')
+  .option('--data <dir>', 'CIFAR-10 location (see train --help)')
+  .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(Number))
+  .option('--quiet', 'no progress output');
+for (const def of Object.values(BRANCHES)) addHparamOptions(branchCmd, def.args.map((d) => ({ ...d, help: `[${def.name}] ${d.help}` })));
+addTrainingLengthOptions(branchCmd);
+addHparamOptions(branchCmd, TRAIN_HPARAMS.filter((d) => d.key !== 'model').map((d) => ({ ...d, help: `${d.help}; default: the lottery's` })), ['trainingSteps']);
+branchCmd.action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
+  const def = branchDef(name);
+  const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+  for (const other of Object.values(BRANCHES)) {
+    if (other === def) continue;
+    for (const d of other.args) {
+      const key = d.flag.replace(/^--/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+      if (given(key) && !def.args.some((x) => x.flag === d.flag)) throw new Error(`${d.flag} belongs to branch '${other.name}', not '${name}'`);
+    }
+  }
+  const trainOverrides = trainOverridesFromOptions(opts);
+  const results = await runBranch(name, {
+    lottery: String(opts.lottery),
+    levels: parseReplicates(String(opts.levels)),
+    replicates: parseReplicates(String(opts.replicate)),
+    args: argsFromOptions(opts, def.args),
+    trainOverrides,
     data: opts.data as string | undefined,
     quiet: Boolean(opts.quiet),
     logEvery: Number(opts.logEvery),

@@ -64,3 +64,21 @@ export function parseReplicates(text: string): number[] {
   }
   return out;
 }
+
+/** Only the values given on the command line for `defs` (no defaults), keyed by hyperparameter. */
+export function argsFromOptions(opts: Record<string, unknown>, defs: HparamDef[]): Hparams {
+  const h: Hparams = {};
+  for (const d of defs) {
+    const v = opts[camel(d.flag)];
+    if (v !== undefined) h[d.key] = v as string | number | boolean;
+  }
+  return h;
+}
+
+/** Training flags given on the command line (for branches and sweeps: the rest comes from the lottery). */
+export function trainOverridesFromOptions(opts: Record<string, unknown>): Hparams {
+  const h = argsFromOptions(opts, TRAIN_HPARAMS);
+  if (opts.epochs !== undefined) h.trainingSteps = `${opts.epochs}ep`;
+  if (opts.iterations !== undefined) h.trainingSteps = `${opts.iterations}it`;
+  return h;
+}

@@ -24,6 +24,7 @@ import { MetricsLog } from './metrics_log.js';
 import { Progress } from './progress.js';
 import { parseStep } from './steps.js';
 import type { Hparams } from './hparams.js';
+import { RunLock } from './run_lock.js';
 
 export interface EvalResult {
   loss: number;
@@ -130,10 +131,9 @@ function allFinite(tensors: SafeTensors): boolean {
 }
 
 export async function runTrainingLoop(job: TrainingJob): Promise<LoopResult> {
-  const { gpu, network, data, hparams, dir } = job;
+  const { data, hparams, dir } = job;
   const log = new MetricsLog(join(dir, METRICS));
   const finalPath = join(dir, MODEL_FINAL);
-  const ckptPath = join(dir, CHECKPOINT);
   const batch = Number(hparams.batch);
   const itersPerEpoch = Math.ceil(data.trainSize / batch);
   const end = parseStep(String(hparams.trainingSteps), itersPerEpoch);
@@ -141,7 +141,7 @@ export async function runTrainingLoop(job: TrainingJob): Promise<LoopResult> {
   const ckptEvery = Math.max(1, parseStep(String(hparams.checkpointEvery), itersPerEpoch));
   const logEvery = Math.max(1, job.logEvery ?? 10);
 
-  if (existsSync(finalPath)) {
+  const finished = (): LoopResult => {
     const lastTest = log.read().filter((r) => r.split === 'test').pop();
     return {
       dir,
@@ -150,8 +150,23 @@ export async function runTrainingLoop(job: TrainingJob): Promise<LoopResult> {
       resumed: false,
       skipped: true,
     };
-  }
+  };
+  if (existsSync(finalPath)) return finished();
   if (job.start > end) throw new Error(`start iteration ${job.start} is past the end of training (${end})`);
+  const lock = RunLock.acquire(dir);
+  try {
+    // Another worker may have finished it between the check above and taking the lock.
+    if (existsSync(finalPath)) return finished();
+    return await trainLocked(job, log, end, itersPerEpoch, evalEvery, ckptEvery, logEvery);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, itersPerEpoch: number, evalEvery: number, ckptEvery: number, logEvery: number): Promise<LoopResult> {
+  const { gpu, network, data, hparams, dir } = job;
+  const finalPath = join(dir, MODEL_FINAL);
+  const ckptPath = join(dir, CHECKPOINT);
 
   let iteration = job.start;
   let resumed = false;

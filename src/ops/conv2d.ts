@@ -1,0 +1,194 @@
+// 2-D convolution (NCHW activations, OIHW weights, optional bias) and its backward, on three
+// kernels plus two small ones:
+//   conv2d_forward             y = conv(x, w) + b
+//   conv2d_input_grad          dx (parity classes for stride > 1: no masked-out multiplies)
+//   conv2d_weight_grad         dw split-K pass 1: per-pixel-chunk partial sums into pooled scratch
+//   conv2d_weight_grad_reduce  dw split-K pass 2: fixed-order sum over the chunks (deterministic)
+//   conv2d_bias_grad           db: per-channel fixed-shape tree reduction
+// All of them read the operand that is shared by a whole subgroup once per subgroup and hand it out
+// with subgroupBroadcast (lavapipe turns every storage load into a per-lane loop), so they need the
+// 'subgroups' feature and subgroups of at least 8 invocations.
+//
+// The tunables (workgroup sizes, split-K chunk) are WGSL override constants; they come from a
+// module-level ConvConfig (setConvConfig/getConvConfig) so an autotuner can pick them per adapter
+// and a training run can record them. Another config may change the summation order of the weight
+// gradient (chunking); the same config gives the same bits every run.
+import { record } from '../autograd/node.js';
+import type { Gpu } from '../gpu/runtime.js';
+import { shapeStr, Tensor } from '../tensor/tensor.js';
+import { expectDtype, expectRank, ShapeError } from './check.js';
+
+export interface Conv2dOptions {
+  /** Square stride, default 1. */
+  stride?: number;
+  /** Square zero padding, default 0. */
+  padding?: number;
+}
+
+export interface ConvConfig {
+  /** Invocations per workgroup of conv2d_forward (each computes 4 pixels x 8 channels); multiple of 8. */
+  forwardWorkgroup: number;
+  /** Invocations per workgroup of conv2d_input_grad (4 pixels x 8 channels each); multiple of 8. */
+  inputGradWorkgroup: number;
+  /** Largest workgroup of conv2d_weight_grad (3 taps x 8 channels each; shrunk to fit C*KH*KW); multiple of 8. */
+  weightGradWorkgroup: number;
+  /** Output pixels (n,oh,ow) per split-K chunk of the weight gradient. */
+  weightGradChunk: number;
+  /** Workgroup of conv2d_weight_grad_reduce. */
+  reduceWorkgroup: number;
+  /** Workgroup of conv2d_bias_grad; a power of two <= 256. */
+  biasGradWorkgroup: number;
+}
+
+export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
+  forwardWorkgroup: 64,
+  inputGradWorkgroup: 64,
+  weightGradWorkgroup: 64,
+  weightGradChunk: 1024,
+  reduceWorkgroup: 64,
+  biasGradWorkgroup: 64,
+});
+
+let config: ConvConfig = { ...defaultConvConfig };
+
+function checkConfig(cfg: ConvConfig): void {
+  const bad = (k: keyof ConvConfig, why: string) => {
+    throw new Error(`setConvConfig: ${k}=${cfg[k]} ${why}`);
+  };
+  for (const k of ['forwardWorkgroup', 'inputGradWorkgroup', 'weightGradWorkgroup'] as const) {
+    if (!Number.isInteger(cfg[k]) || cfg[k] < 8 || cfg[k] % 8 !== 0 || cfg[k] > 256) bad(k, 'must be a multiple of 8 in [8, 256]');
+  }
+  if (!Number.isInteger(cfg.weightGradChunk) || cfg.weightGradChunk < 1) bad('weightGradChunk', 'must be a positive integer');
+  if (!Number.isInteger(cfg.reduceWorkgroup) || cfg.reduceWorkgroup < 1 || cfg.reduceWorkgroup > 256) bad('reduceWorkgroup', 'must be an integer in [1, 256]');
+  const b = cfg.biasGradWorkgroup;
+  if (!Number.isInteger(b) || b < 1 || b > 256 || (b & (b - 1)) !== 0) bad('biasGradWorkgroup', 'must be a power of two <= 256');
+}
+
+/** Set the kernel configuration used by every later conv2d call (and its backward). */
+export function setConvConfig(cfg: Partial<ConvConfig>): void {
+  const next = { ...config, ...cfg };
+  checkConfig(next);
+  config = next;
+}
+
+/** The configuration in use (a copy; record it in hparams.json). */
+export function getConvConfig(): ConvConfig {
+  return { ...config };
+}
+
+/** Output spatial size: floor((H + 2p - K) / s) + 1. */
+export function conv2dOutputSize(h: number, w: number, kh: number, kw: number, stride = 1, padding = 0): [number, number] {
+  return [Math.floor((h + 2 * padding - kh) / stride) + 1, Math.floor((w + 2 * padding - kw) / stride) + 1];
+}
+
+const MAX_GROUPS = 65535;
+
+/** Fold `blocks` workgroups into (x, fold) with x <= 65535. */
+function fold(blocks: number): [number, number] {
+  const f = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
+  return [Math.max(1, Math.ceil(blocks / f)), f];
+}
+
+const checkedDevices = new WeakSet<Gpu>();
+function checkSubgroups(gpu: Gpu): void {
+  if (checkedDevices.has(gpu)) return;
+  if (!gpu.device.features.has('subgroups')) throw new Error("conv2d: the device lacks the 'subgroups' feature the conv kernels need");
+  const min = (gpu.dev.adapter.info as unknown as { subgroupMinSize?: number }).subgroupMinSize;
+  if (typeof min === 'number' && min > 0 && min < 8) throw new Error(`conv2d: subgroups of ${min} invocations; the conv kernels need at least 8`);
+  checkedDevices.add(gpu);
+}
+
+/**
+ * y = conv2d(x, w) + bias. x [N,C,H,W], w [O,C,KH,KW], bias [O] or null; returns [N,O,OH,OW].
+ * Records a backward that computes dx, dw and db as needed.
+ */
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  const stride = opts.stride ?? 1;
+  const pad = opts.padding ?? 0;
+  expectDtype(op, 'x', x, 'f32');
+  expectDtype(op, 'w', w, 'f32');
+  expectRank(op, 'x', x, 4);
+  expectRank(op, 'w', w, 4);
+  const [N, C, H, W] = x.shape;
+  const [O, Cw, KH, KW] = w.shape;
+  if (Cw !== C) throw new ShapeError(op, `x ${shapeStr(x.shape)} has ${C} channels but w ${shapeStr(w.shape)} expects ${Cw}`);
+  if (!Number.isInteger(stride) || stride < 1) throw new ShapeError(op, `stride must be a positive integer, got ${stride}`);
+  if (!Number.isInteger(pad) || pad < 0) throw new ShapeError(op, `padding must be a non-negative integer, got ${pad}`);
+  if (bias) {
+    expectDtype(op, 'bias', bias, 'f32');
+    if (bias.rank !== 1 || bias.shape[0] !== O) throw new ShapeError(op, `bias ${shapeStr(bias.shape)} must be [${O}] for w ${shapeStr(w.shape)}`);
+  }
+  if ([N, C, H, W, O, KH, KW].some((d) => d < 1)) throw new ShapeError(op, `empty operand: x ${shapeStr(x.shape)}, w ${shapeStr(w.shape)}`);
+  const [OH, OW] = conv2dOutputSize(H, W, KH, KW, stride, pad);
+  if (OH < 1 || OW < 1) throw new ShapeError(op, `kernel ${KH}x${KW} (padding ${pad}) larger than input x ${shapeStr(x.shape)}`);
+  const gpu = x.gpu;
+  checkSubgroups(gpu);
+  const cfg = config;
+  const dims = { N, C, H, W, O, OH, OW, KH, KW, stride, pad };
+
+  const y = Tensor.empty(gpu, [N, O, OH, OW], 'f32', 'conv2d');
+  {
+    const WG = cfg.forwardWorkgroup;
+    const [gx, gz] = fold(Math.ceil((N * OH * OW) / (4 * WG)));
+    gpu.dispatch('conv2d_forward', {
+      bindings: { x, w, b: bias ?? w, y },
+      uniforms: { ...dims, has_bias: bias ? 1 : 0 },
+      workgroups: [gx, Math.ceil(O / 8), gz],
+      overrides: { WG },
+    });
+  }
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return record(op, inputs, y, (dy, ctx) => {
+    let dx: Tensor | null = null;
+    let dw: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (ctx.needsGrad(0)) {
+      dx = ctx.gradOutput(0);
+      const WG = cfg.inputGradWorkgroup;
+      const maxClass = N * Math.ceil(H / stride) * Math.ceil(W / stride);
+      const [gx, gz] = fold(Math.ceil(maxClass / (4 * WG)));
+      gpu.dispatch('conv2d_input_grad', {
+        bindings: { dy, w, dx },
+        uniforms: dims,
+        workgroups: [gx, Math.ceil(C / 8), stride * stride * gz],
+        overrides: { WG },
+      });
+    }
+    if (ctx.needsGrad(1)) {
+      dw = ctx.gradOutput(1);
+      const CKK = C * KH * KW;
+      const P = N * OH * OW;
+      const WG = Math.min(cfg.weightGradWorkgroup, 8 * Math.ceil(Math.ceil(CKK / 3) / 8));
+      const chunk = Math.max(cfg.weightGradChunk, Math.ceil(P / MAX_GROUPS));
+      const nchunks = Math.ceil(P / chunk);
+      const part = Tensor.empty(gpu, [nchunks, O, CKK], 'f32', 'conv2d:dw-part');
+      gpu.dispatch('conv2d_weight_grad', {
+        bindings: { x, dy, part },
+        uniforms: { ...dims, chunk },
+        workgroups: [Math.ceil(CKK / (3 * WG)), Math.ceil(O / 8), nchunks],
+        overrides: { WG },
+      });
+      const n = O * CKK;
+      const RW = cfg.reduceWorkgroup;
+      const blocks = Math.ceil(n / RW);
+      const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
+      gpu.dispatch('conv2d_weight_grad_reduce', {
+        bindings: { part, dw },
+        uniforms: { n, nchunks },
+        workgroups: [Math.ceil(blocks / gy), gy],
+        overrides: { WG: RW },
+      });
+    }
+    if (bias && ctx.needsGrad(2)) {
+      db = ctx.gradOutput(2);
+      gpu.dispatch('conv2d_bias_grad', {
+        bindings: { dy, db },
+        uniforms: { N, O, HW: OH * OW },
+        workgroups: [O],
+        overrides: { WG: cfg.biasGradWorkgroup },
+      });
+    }
+    return bias ? [dx, dw, db] : [dx, dw];
+  });
+}

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+// @kernels conv2d_forward conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_reduce conv2d_bias_grad
+// @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_bias_grad
+import { backward } from '../src/autograd/backward.js';
+import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
+import { leaf } from '../src/tensor/param_store.js';
+import { Scope } from '../src/tensor/scope.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { expectClose } from './helpers/compare.js';
+import { expectGradClose } from './helpers/gradcheck.js';
+import { useGpu } from './helpers/gpu.js';
+import { f32, Rng } from './helpers/random.js';
+import { conv2dBiasGradRef, conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from './reference/conv2d.js';
+
+const gpu = useGpu();
+
+interface Case extends ConvShape {
+  name: string;
+  bias: boolean;
+}
+
+const cases: Case[] = [
+  { name: 'batch 1, 3 channels, 7x7, 3x3 pad 1, bias', N: 1, C: 3, H: 7, W: 7, O: 5, KH: 3, KW: 3, stride: 1, pad: 1, bias: true },
+  { name: 'stride 2 odd sizes 9x11, O=10', N: 2, C: 5, H: 9, W: 11, O: 10, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
+  { name: '1x1 stride 2 (ResNet shortcut)', N: 3, C: 6, H: 9, W: 9, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
+  { name: '7x7 stride 2 pad 3 (ImageNet stem), bias', N: 1, C: 3, H: 23, W: 21, O: 8, KH: 7, KW: 7, stride: 2, pad: 3, bias: true },
+  { name: '16->16 3x3 8x8, bias', N: 4, C: 16, H: 8, W: 8, O: 16, KH: 3, KW: 3, stride: 1, pad: 1, bias: true },
+  { name: 'non-square 2x3 kernel, no padding', N: 2, C: 4, H: 6, W: 5, O: 9, KH: 2, KW: 3, stride: 1, pad: 0, bias: true },
+  { name: 'stride 3, 10x10', N: 1, C: 2, H: 10, W: 10, O: 3, KH: 3, KW: 3, stride: 3, pad: 1, bias: false },
+  { name: '16->32 stride 2 32x32 (ResNet downsample)', N: 2, C: 16, H: 32, W: 32, O: 32, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
+];
+
+/** Tolerance for a float32 sum of `len` products of O(1) terms. */
+function tolFor(len: number) {
+  return { atol: 2e-6 * len, rtol: 1e-4 };
+}
+
+interface Run {
+  y: Float32Array;
+  dx: Float32Array;
+  dw: Float32Array;
+  db: Float32Array | null;
+}
+
+async function runGpu(s: Case, x: Float64Array, w: Float64Array, b: Float64Array | null, r: Float64Array): Promise<Run> {
+  const scope = Scope.open();
+  try {
+    const tx = leaf(gpu(), x, [s.N, s.C, s.H, s.W], 'x');
+    const tw = leaf(gpu(), w, [s.O, s.C, s.KH, s.KW], 'w');
+    const tb = b ? leaf(gpu(), b, [s.O], 'b') : null;
+    const y = conv2d(tx, tw, tb, { stride: s.stride, padding: s.pad });
+    const { OH, OW } = convOutSize(s);
+    expect(y.shape).toEqual([s.N, s.O, OH, OW]);
+    backward(y, Tensor.fromArray(gpu(), r, y.shape));
+    return {
+      y: await y.readF32(),
+      dx: await tx.grad!.readF32(),
+      dw: await tw.grad!.readF32(),
+      db: tb ? await tb.grad!.readF32() : null,
+    };
+  } finally {
+    scope.close();
+  }
+}
+
+function inputs(rng: Rng, s: Case) {
+  const { OH, OW } = convOutSize(s);
+  return {
+    x: f32(rng.array(s.N * s.C * s.H * s.W)),
+    w: f32(rng.array(s.O * s.C * s.KH * s.KW)),
+    b: s.bias ? f32(rng.array(s.O)) : null,
+    r: f32(rng.array(s.N * s.O * OH * OW)),
+  };
+}
+
+async function checkCase(s: Case, label: string): Promise<void> {
+  const rng = new Rng();
+  const { x, w, b, r } = inputs(rng, s);
+  const got = await runGpu(s, x, w, b, r);
+  const { OH, OW } = convOutSize(s);
+  const tag = `${label} ${s.name} seed=${rng.seed}`;
+  expectClose(got.y, conv2dForwardRef(x, w, b, s), tolFor(s.C * s.KH * s.KW), `forward ${tag}`);
+  expectClose(got.dx, conv2dInputGradRef(r, w, s), tolFor(s.O * s.KH * s.KW), `input grad ${tag}`);
+  expectClose(got.dw, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `weight grad ${tag}`);
+  if (got.db) expectClose(got.db, conv2dBiasGradRef(r, s), tolFor(s.N * OH * OW), `bias grad ${tag}`);
+}
+
+describe('conv2d kernels match the float64 reference', () => {
+  for (const s of cases) {
+    it(s.name, async () => {
+      await checkCase(s, 'default config');
+    });
+  }
+
+  it('other configs (small workgroups, many split-K chunks) still match', async () => {
+    const cfg: Partial<ConvConfig> = { forwardWorkgroup: 8, inputGradWorkgroup: 16, weightGradWorkgroup: 8, weightGradChunk: 37, reduceWorkgroup: 32, biasGradWorkgroup: 8 };
+    setConvConfig(cfg);
+    try {
+      expect(getConvConfig()).toMatchObject(cfg);
+      for (const i of [1, 3, 4]) await checkCase(cases[i], 'config ' + JSON.stringify(cfg));
+    } finally {
+      setConvConfig(defaultConvConfig);
+    }
+    expect(getConvConfig()).toEqual(defaultConvConfig);
+  });
+
+  it('is deterministic: same inputs, same config, same bits', async () => {
+    const s: Case = { name: 'determinism', N: 3, C: 8, H: 12, W: 10, O: 12, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
+    setConvConfig({ weightGradChunk: 50 });
+    try {
+      const rng = new Rng();
+      const { x, w, b, r } = inputs(rng, s);
+      const a = await runGpu(s, x, w, b, r);
+      const c = await runGpu(s, x, w, b, r);
+      for (const k of ['y', 'dx', 'dw', 'db'] as const) {
+        expect(Buffer.from(c[k]!.buffer).equals(Buffer.from(a[k]!.buffer)), `${k} bits differ seed=${rng.seed}`).toBe(true);
+      }
+    } finally {
+      setConvConfig(defaultConvConfig);
+    }
+  });
+});
+
+describe('conv2d gradients pass finite-difference checks', () => {
+  const s: Case = { name: 'gradcheck', N: 2, C: 2, H: 5, W: 4, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: true };
+  for (const which of [0, 1, 2]) {
+    it(`d${['x', 'w', 'b'][which]} (stride 2, pad 1, bias)`, async () => {
+      const rng = new Rng();
+      const { x, w, b, r } = inputs(rng, s);
+      const got = await runGpu(s, x, w, b, r);
+      const forward = ([xx, ww, bb]: Float64Array[]) => conv2dForwardRef(xx, ww, bb, s);
+      const grad = [got.dx, got.dw, got.db!][which];
+      expectGradClose(grad, forward, [x, w, b!], r, which, { atol: 1e-4, rtol: 1e-3 }, `d${['x', 'w', 'b'][which]} seed=${rng.seed}`);
+    });
+  }
+});
+
+describe('conv2d argument checks', () => {
+  it('rejects bad shapes with the op and shapes in the message', () => {
+    const x = Tensor.zeros(gpu(), [2, 3, 8, 8]);
+    expect(() => conv2d(x, Tensor.zeros(gpu(), [4, 5, 3, 3]), null)).toThrow(/conv2d: x \[2, 3, 8, 8\] has 3 channels but w \[4, 5, 3, 3\] expects 5/);
+    expect(() => conv2d(x, Tensor.zeros(gpu(), [4, 3, 3]), null)).toThrow(/conv2d: w must have rank 4, got \[4, 3, 3\]/);
+    expect(() => conv2d(x, Tensor.zeros(gpu(), [4, 3, 3, 3]), Tensor.zeros(gpu(), [5]))).toThrow(/conv2d: bias \[5\] must be \[4\]/);
+    expect(() => conv2d(x, Tensor.zeros(gpu(), [4, 3, 9, 9]), null)).toThrow(/conv2d: kernel 9x9 \(padding 0\) larger than input/);
+    expect(() => conv2d(x, Tensor.zeros(gpu(), [4, 3, 3, 3]), null, { stride: 0 })).toThrow(/conv2d: stride must be a positive integer/);
+    expect(() => conv2d(Tensor.zeros(gpu(), [2, 3, 8, 8], 'u32'), Tensor.zeros(gpu(), [4, 3, 3, 3]), null)).toThrow(/conv2d: x must be f32/);
+    expect(() => setConvConfig({ forwardWorkgroup: 12 })).toThrow(/forwardWorkgroup=12/);
+  });
+});

@@ -9,6 +9,7 @@ import { formatLevels } from './format.js';
 import { BRANCHES, branchDef } from '../lottery/branches.js';
 import { runBranch } from '../lottery/branch_run.js';
 import { TRAIN_HPARAMS } from '../train/hparams.js';
+import { telemetry, TELEMETRY_HPARAMS } from '../experiments/telemetry.js';
 import { argsFromOptions, trainOverridesFromOptions } from './options.js';
 
 const program = new Command();
@@ -104,6 +105,24 @@ branchCmd.action(async (name: string, opts: Record<string, unknown>, cmd: Comman
     logEvery: Number(opts.logEvery),
   });
   console.log(formatLevels(results));
+});
+
+const telemetryCmd = program
+  .command('telemetry')
+  .description('dense training with early-phase telemetry (Fig. 3): accuracy, |w|, sign changes, gradient norm, distances and cosines to init and final')
+  .option('--final <run>', 'a finished run of the same seed (its directory or model_final.safetensors) for dist_to_final / cos_to_final')
+  .option('--replicate <R>', 'replicate number or range (1-5)', '1')
+  .option('--data <dir>', 'CIFAR-10 location (see train --help)')
+  .option('--out <dir>', 'output directory', 'runs')
+  .option('--quiet', 'no progress output');
+addTrainingLengthOptions(telemetryCmd);
+addHparamOptions(telemetryCmd, TELEMETRY_HPARAMS, ['trainingSteps']);
+telemetryCmd.action(async (opts: Record<string, unknown>) => {
+  const hparams = hparamsFromOptions(opts, TELEMETRY_HPARAMS);
+  for (const replicate of parseReplicates(String(opts.replicate))) {
+    const r = await telemetry(hparams, { out: String(opts.out), replicate, final: opts.final as string | undefined, data: opts.data as string | undefined, quiet: Boolean(opts.quiet) });
+    console.log(`telemetry: ${r.dir}/telemetry.jsonl (${r.samples} samples; reductions took ${((100 * r.reductionMs) / Math.max(1, r.stepMs)).toFixed(1)}% of the wall time)`);
+  }
 });
 
 program

@@ -27,12 +27,16 @@ export class Network {
 
   /** Fresh initialisation from `seed` (paper.md's scheme); BN statistics reset; momentum zero. */
   init(seed: number): void {
-    const flat = new Float32Array(this.params.flatSize);
-    const specs = this.model.paramSpecs();
-    specs.forEach((spec, i) => flat.set(initParameter(spec, i, seed), this.params.get(spec.name).offset));
-    this.writeFlat('values', flat);
+    this.writeFlat('values', this.initialFlat(seed));
     this.writeFlat('momenta', new Float32Array(this.params.flatSize));
     this.buffers.reset();
+  }
+
+  /** The initial parameter values for `seed`, in the flat layout (a pure function of the seed). */
+  initialFlat(seed: number): Float32Array {
+    const flat = new Float32Array(this.params.flatSize);
+    this.model.paramSpecs().forEach((spec, i) => flat.set(initParameter(spec, i, seed), this.params.get(spec.name).offset));
+    return flat;
   }
 
   writeFlat(which: 'values' | 'grads' | 'momenta' | 'masks', data: Float32Array): void {

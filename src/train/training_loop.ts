@@ -19,6 +19,7 @@ import { countCorrect, crossEntropy } from '../ops/cross_entropy.js';
 import { SgdMasked } from '../optim/sgd.js';
 import { Scope } from '../tensor/scope.js';
 import type { TrainData } from './train_data.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { LrSchedule } from './schedule.js';
 import { MetricsLog } from './metrics_log.js';
 import { Progress } from './progress.js';
@@ -57,6 +58,13 @@ export interface TrainingJob {
   logEvery?: number;
   /** Test hook: throw after this many iterations of this process (simulates a kill). */
   stopAfter?: number;
+  /**
+   * Called after each step is recorded and submitted, before its tensors are released (gradients
+   * are still in the parameters' grad buffers). Telemetry samples here.
+   */
+  onStep?: (iteration: number, loss: Tensor) => Promise<void> | void;
+  /** Called when the run resumes from a checkpoint at `iteration` (e.g. to cut back a side log). */
+  onResume?: (iteration: number) => void;
 }
 
 export class NonFiniteLossError extends Error {
@@ -75,10 +83,10 @@ export const MODEL_FINAL = 'model_final.safetensors';
 export const METRICS = 'metrics.jsonl';
 
 /** Evaluate on the test split (BN in inference mode). */
-export async function evaluate(gpu: Gpu, network: Network, data: TrainData, batchSize = 500): Promise<EvalResult> {
+export async function evaluate(gpu: Gpu, network: Network, data: TrainData, batchSize = 500, limit = Infinity): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;
-  const n = data.testSize;
+  const n = Math.min(limit, data.testSize);
   for (let s = 0; s < n; s += batchSize) {
     const count = Math.min(batchSize, n - s);
     const scope = Scope.open();
@@ -177,9 +185,11 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
     if (!Number.isInteger(iteration)) throw new Error(`${ckptPath}: no iteration in its metadata`);
     log.truncateAfter(iteration);
     log.append({ event: 'resumed', iteration });
+    job.onResume?.(iteration);
     resumed = true;
   } else {
     log.truncateAfter(job.start - 1);
+    job.onResume?.(job.start - 1);
     await job.initialize();
   }
 
@@ -232,6 +242,7 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
         if (doLog) log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'train', loss: l, lr, images_per_s: Math.round(ips * 10) / 10 });
         progress.update(iteration, { epoch: (iteration / itersPerEpoch).toFixed(2), loss: l.toFixed(4), ips: ips.toFixed(1) });
       }
+      if (job.onStep) await job.onStep(iteration, loss);
       scope.close();
       if (doEval) {
         lastTest = await evaluate(gpu, network, data);

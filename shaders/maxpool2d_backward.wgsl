@@ -1,20 +1,23 @@
-// maxpool2d_backward: dx[n, c, ih, iw] = sum of dy[n, c, oh, ow] over the output windows that
-// contain (ih, iw) and whose argmax (saved by maxpool2d_forward as ih*W + iw) is this position.
-// Gather form: each input element visits its own windows (oh in [ceil((ih+P-K+1)/S), floor((ih+P)/S)],
-// likewise ow) in a fixed order, so overlapping windows (3x3 stride 2) need no atomics and the
-// result is deterministic. Layout: dx NCHW [N, C, H, W]; dy, argmax [N, C, OH, OW].
-// Tiling: one invocation per input element on a 3-D grid (x = iw, y = ih, z = plane: no index
-// divisions), workgroup WX x WY x WZ (= 64) chosen by the launcher, plane axis looping past 65535
-// workgroups. K, S, P are override constants, so the window-range divisions are by constants.
+// maxpool2d_backward: dx[n, c, ih, iw] = sum of dy[n, c, oh, ow] over the output windows whose
+// argmax (saved by maxpool2d_forward as ih*W + iw inside the plane) is this position.
+// Gather form, no atomics, deterministic: each invocation owns an S x S cell of input positions
+// (rows cy*S .. cy*S+S-1, columns cx*S .. cx*S+S-1) and visits the NC x NC windows that can touch
+// it, oh = cy + LO + a, ow = cx + LO + b (a, b < NC; the launcher derives LO = ceil((P-K+1)/S) and
+// NC from K, S, P), loading each window's argmax and dy once for all S*S positions of the cell and
+// adding dy to the position it names. Windows are visited in row-major (oh, ow) order. A position
+// that no window covers (floor mode drops trailing rows/columns) gets 0.
+// Layout: dx NCHW [N, C, H, W]; dy, argmax [N, C, OH, OW] (plane = n*C + c).
+// Tiling: 3-D grid over (cell column, cell row, plane) with a WX x WY x WZ (= 64) workgroup chosen
+// by the launcher; the plane axis loops past 65535 workgroups. K, S, P, LO, NC are override
+// constants (one pipeline per pooling geometry), so the kernel does no integer division. S <= 4.
 override K: u32 = 2;
 override S: u32 = 2;
 override P: u32 = 0;
+override LO: i32 = 0;
+override NC: u32 = 1;
 override WX: u32 = 8;
 override WY: u32 = 8;
 override WZ: u32 = 1;
-
-// Windows per axis containing one input position, at most.
-override NW: u32 = (K + S - 1u) / S;
 
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32 }
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
@@ -22,38 +25,37 @@ struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32 }
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-// First output index whose window [o*S - P, o*S - P + K) reaches input index i: ceil((i + P - K + 1) / S), >= 0.
-fn first_window(i: u32) -> u32 {
-  let a = i32(i + P) - i32(K) + 1;
-  if (a <= 0) { return 0u; }
-  return (u32(a) + S - 1u) / S;
-}
-
 @compute @workgroup_size(WX, WY, WZ)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let iw = gid.x;
-  let ih = gid.y;
-  if (iw >= p.w || ih >= p.h) { return; }
-  let at = ih * p.w + iw;
-  let oh_begin = first_window(ih);
-  let ow_begin = first_window(iw);
-  let oh_end = min((ih + P) / S + 1u, p.oh);
-  let ow_end = min((iw + P) / S + 1u, p.ow);
+  let cx = gid.x;
+  let cy = gid.y;
+  let x0 = cx * S;
+  let y0 = cy * S;
+  if (x0 >= p.w || y0 >= p.h) { return; }
   for (var plane = gid.z; plane < p.planes; plane += nwg.z * WZ) {
     let obase = plane * p.oh * p.ow;
-    var acc = 0.0;
-    // At most NW = ceil(K / S) windows per axis contain a position: constant trip counts (unrolled,
-    // no divergent loop control), out-of-range candidates masked.
-    for (var a = 0u; a < NW; a++) {
-      let oh = oh_begin + a;
-      for (var b = 0u; b < NW; b++) {
-        let ow = ow_begin + b;
-        if (oh < oh_end && ow < ow_end) {
-          let o = obase + oh * p.ow + ow;
-          if (argmax[o] == at) { acc += dy[o]; }
+    var acc = array<f32, 16>();
+    for (var a = 0u; a < NC; a++) {
+      let oh = i32(cy) + LO + i32(a);
+      if (oh < 0 || oh >= i32(p.oh)) { continue; }
+      for (var b = 0u; b < NC; b++) {
+        let ow = i32(cx) + LO + i32(b);
+        if (ow < 0 || ow >= i32(p.ow)) { continue; }
+        let o = obase + u32(oh) * p.ow + u32(ow);
+        let at = argmax[o];
+        let g = dy[o];
+        for (var ry = 0u; ry < S; ry++) {
+          for (var rx = 0u; rx < S; rx++) {
+            if (at == (y0 + ry) * p.w + x0 + rx) { acc[ry * S + rx] += g; }
+          }
         }
       }
     }
-    dx[plane * p.h * p.w + at] = acc;
+    let base = plane * p.h * p.w;
+    for (var ry = 0u; ry < S; ry++) {
+      for (var rx = 0u; rx < S; rx++) {
+        if (y0 + ry < p.h && x0 + rx < p.w) { dx[base + (y0 + ry) * p.w + x0 + rx] = acc[ry * S + rx]; }
+      }
+    }
   }
 }

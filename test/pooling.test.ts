@@ -62,6 +62,9 @@ describe('maxPool2d', () => {
     { n: 2, c: 4, h: 16, w: 16, k: 3, stride: 2, pad: 1 }, // ResNet-18 stem
     { n: 1, c: 3, h: 15, w: 13, k: 3, stride: 2, pad: 1 },
     { n: 3, c: 5, h: 9, w: 11, k: 3, stride: 1, pad: 1 }, // heavy overlap
+    { n: 2, c: 3, h: 10, w: 11, k: 3, stride: 3, pad: 1 },
+    { n: 2, c: 2, h: 6, w: 7, k: 2, stride: 1, pad: 1 },
+    { n: 1, c: 2, h: 13, w: 9, k: 4, stride: 4, pad: 2 }, // largest supported stride
   ];
   const str = (g: PoolGeometry) => `[${g.n},${g.c},${g.h},${g.w}] k${g.k} s${g.stride} p${g.pad}`;
 
@@ -137,5 +140,6 @@ describe('maxPool2d', () => {
     expect(() => maxPool2d(x, { kernel: 3, stride: 2, padding: 2 })).toThrow(/maxPool2d: padding 2 must be at most half the kernel 3/);
     expect(() => maxPool2d(Tensor.zeros(gpu(), [1, 3, 1, 1]), { kernel: 2 })).toThrow(/maxPool2d: x \[1, 3, 1, 1\] is smaller than the 2x2 window/);
     expect(() => maxPool2d(Tensor.zeros(gpu(), [3, 4, 4]), { kernel: 2 })).toThrow(/maxPool2d: x must have rank 4/);
+    expect(() => maxPool2d(Tensor.zeros(gpu(), [1, 1, 12, 12]), { kernel: 5 })).toThrow(/maxPool2d: stride 5 is above the supported 4/);
   });
 });

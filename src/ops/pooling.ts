@@ -32,7 +32,7 @@ export function globalAvgPool(x: Tensor): Tensor {
 
 export interface MaxPoolOptions {
   kernel: number;
-  /** Defaults to kernel. */
+  /** Defaults to kernel; at most 4. */
   stride?: number;
   /** Implicit -inf padding on each side; at most kernel / 2 (as PyTorch requires). Default 0. */
   padding?: number;
@@ -44,6 +44,8 @@ export function poolOutSize(size: number, kernel: number, stride: number, paddin
 }
 
 const POOL_WG = 64;
+/** Largest max-pool stride: maxpool2d_backward holds an S x S cell of gradients (16 registers). */
+const MAX_STRIDE = 4;
 const MAX_GRID = 65535;
 
 const pow2ceil = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
@@ -70,6 +72,7 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
     throw new ShapeError(op, `kernel ${k}, stride ${stride}, padding ${pad} must be integers with kernel, stride >= 1, padding >= 0`);
   }
   if (pad > k / 2) throw new ShapeError(op, `padding ${pad} must be at most half the kernel ${k}`);
+  if (stride > MAX_STRIDE) throw new ShapeError(op, `stride ${stride} is above the supported ${MAX_STRIDE} (the backward keeps a stride x stride cell in registers)`);
   const [n, c, h, w] = x.shape;
   const oh = poolOutSize(h, k, stride, pad);
   const ow = poolOutSize(w, k, stride, pad);
@@ -83,8 +86,17 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
   gpu.dispatch('maxpool2d_forward', { bindings: { x, y, argmax }, uniforms: dims, workgroups: fwdGrid.workgroups, overrides: { ...geometry, ...fwdGrid.overrides } });
   return record('maxPool2d', [x], y, (dy, ctx) => {
     const dx = ctx.gradOutput(0);
-    const bwdGrid = planeGrid(w, h, n * c);
-    gpu.dispatch('maxpool2d_backward', { bindings: { dy, argmax, dx }, uniforms: dims, workgroups: bwdGrid.workgroups, overrides: { ...geometry, ...bwdGrid.overrides } });
+    // Each invocation owns an S x S cell of inputs; the windows that can touch a cell are
+    // oh = cell + LO + a, a < NC (offsets from the window range [ceil((i+P-K+1)/S), floor((i+P)/S)]).
+    const lo = Math.ceil((pad - k + 1) / stride);
+    const hi = Math.floor((stride - 1 + pad) / stride);
+    const bwdGrid = planeGrid(Math.ceil(w / stride), Math.ceil(h / stride), n * c);
+    gpu.dispatch('maxpool2d_backward', {
+      bindings: { dy, argmax, dx },
+      uniforms: dims,
+      workgroups: bwdGrid.workgroups,
+      overrides: { ...geometry, LO: lo, NC: hi - lo + 1, ...bwdGrid.overrides },
+    });
     return [dx];
   });
 }

@@ -56,6 +56,7 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   const hw = h * w;
   const m = n * hw;
   if (m === 0 || c === 0) throw new ShapeError(op, `empty input x ${shapeStr(x.shape)}`);
+  if (c > 65535) throw new ShapeError(op, `x ${shapeStr(x.shape)} has more than 65535 channels (one workgroup row each)`);
   if (training && m < 2) throw new ShapeError(op, `expected more than 1 value per channel when training, got x ${shapeStr(x.shape)}`);
   const gpu = x.gpu;
   const y = Tensor.empty(gpu, x.shape, 'f32', 'batchnorm');

@@ -1,8 +1,9 @@
 // Pooling over NCHW activations: global average pooling (the head of every CIFAR ResNet, WRN,
 // VGG — VGG's final 2x2 average pool over a 2x2 map is the global one — and ResNet-18) and 2-D
 // max pooling (VGG's 2x2/2, ResNet-18's ImageNet stem 3x3/2 pad 1). Max pooling saves the argmax
-// (u32, position inside the input plane) in the forward; the backward gathers per input element
-// from the windows containing it, so overlapping windows need no atomics.
+// (u32, position inside the input plane) in the forward; the backward gathers, each invocation
+// for a stride x stride cell of inputs from the windows that can contain it, so overlapping
+// windows need no atomics and the result is deterministic.
 import { record } from '../autograd/node.js';
 import { grid1d } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';

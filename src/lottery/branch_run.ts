@@ -30,7 +30,7 @@ export interface BranchOptions {
   data?: string;
   quiet?: boolean;
   gpu?: Gpu;
-  trainData?: (seed: number) => TrainData;
+  trainData?: (seed: number, hparams: Hparams) => TrainData;
   logEvery?: number;
 }
 
@@ -73,7 +73,7 @@ export async function runBranch(name: string, options: BranchOptions): Promise<B
       const rewindPath = join(repDir, 'rewind.safetensors');
       if (!existsSync(rewindPath)) throw new Error(`${rewindPath} missing: run the lottery for replicate ${replicate} first`);
       const seed = replicateSeed(Number(hparams.seed), replicate);
-      const data = options.trainData ? options.trainData(seed) : openTrainData(gpu, hparams, seed, options.data);
+      const data = options.trainData ? options.trainData(seed, hparams) : openTrainData(gpu, hparams, seed, options.data);
       const network = new Network(gpu, createModel(String(hparams.model), data.numClasses));
       try {
         const rewind = loadSafetensors(rewindPath);
@@ -106,7 +106,18 @@ export async function runBranch(name: string, options: BranchOptions): Promise<B
             quiet: options.quiet,
             logEvery: options.logEvery,
             perturb: async (net) => {
-              await def.perturb({ network: net, prunable, init: initWeights, seed, args });
+              await def.perturb({
+                network: net,
+                prunable,
+                init: initWeights,
+                seed,
+                args,
+                dir,
+                masks,
+                hparams,
+                dataFor: (h) => (options.trainData ? options.trainData(seed, h) : openTrainData(gpu, h, seed, options.data)),
+                quiet: options.quiet,
+              });
               const stats = await perturbationStats(net, wk, prunable);
               writeFileAtomic(join(dir, 'perturbation.json'), JSON.stringify(stats, null, 2) + '\n');
             },

@@ -9,6 +9,10 @@ import type { Network } from '../nn/network.js';
 import type { HparamDef, Hparams } from '../train/hparams.js';
 import { Scope } from '../tensor/scope.js';
 import { initSigma } from './perturbation.js';
+import { join } from 'node:path';
+import { pretrain, PRETRAIN_TASKS } from '../experiments/pretrain.js';
+import type { TrainData } from '../train/train_data.js';
+import { loadMasked } from './from_rewind.js';
 
 export interface BranchContext {
   network: Network;
@@ -19,6 +23,13 @@ export interface BranchContext {
   /** Seed of this replicate's branch randomness. */
   seed: number;
   args: Hparams;
+  /** The branch's own directory (for stages such as sparse pre-training). */
+  dir: string;
+  masks: Map<string, Float32Array>;
+  /** The run's training hyperparameters, and datasets for other tasks. */
+  hparams: Hparams;
+  dataFor: (hparams: Hparams) => TrainData;
+  quiet?: boolean;
 }
 
 export interface BranchDef {
@@ -118,7 +129,32 @@ const noise: BranchDef = {
   },
 };
 
-export const BRANCHES: Record<string, BranchDef> = Object.fromEntries([signsMagnitudes, reinit, shuffle, noise].map((b) => [b.name, b]));
+const sparsePretrain: BranchDef = {
+  name: 'sparse-pretrain',
+  description: 'pre-train the masked network (iteration-k weights) on a task without labels, then train on CIFAR-10 (Fig. 10)',
+  args: [
+    { key: 'pretrainEpochs', flag: '--pretrain-epochs', type: 'int', default: 40, hashed: true, help: 'epochs of sparse pre-training' },
+    { key: 'pretrainTask', flag: '--pretrain-task', type: 'string', default: 'rotation', choices: PRETRAIN_TASKS.filter((t) => t !== 'none'), hashed: true, help: 'pre-training task' },
+  ],
+  label: (a) => `sparse pre-training: ${a.pretrainEpochs}ep ${a.pretrainTask}`,
+  perturb: async (ctx) => {
+    const state = await pretrain({
+      gpu: ctx.network.gpu,
+      hparams: ctx.hparams,
+      task: String(ctx.args.pretrainTask),
+      epochs: Number(ctx.args.pretrainEpochs),
+      seed: ctx.seed,
+      dir: join(ctx.dir, 'pretrain_run'),
+      start: await ctx.network.stateDict(),
+      masks: ctx.masks,
+      dataFor: ctx.dataFor,
+      quiet: ctx.quiet,
+    });
+    await loadMasked(ctx.network, state, ctx.masks, 'sparse pre-training result');
+  },
+};
+
+export const BRANCHES: Record<string, BranchDef> = Object.fromEntries([signsMagnitudes, reinit, shuffle, noise, sparsePretrain].map((b) => [b.name, b]));
 
 export function branchDef(name: string): BranchDef {
   const b = BRANCHES[name];

@@ -21,6 +21,7 @@ import { prepareRunDir, replicateSeed } from '../train/train.js';
 import type { TrainData } from '../train/train_data.js';
 import { runTrainingLoop, type EvalResult } from '../train/training_loop.js';
 import { trainFromRewind } from './from_rewind.js';
+import { pretrain, PRETRAIN_TASKS } from '../experiments/pretrain.js';
 import { magnitudePrune, sparsityOf, type Sparsity } from './prune.js';
 
 export const LOTTERY_HPARAMS: HparamDef[] = [
@@ -35,6 +36,9 @@ export const LOTTERY_HPARAMS: HparamDef[] = [
     hashed: true,
     help: 'comma-separated weights never pruned; "default" = none for ResNets, fc.weight for VGG (open_lth); "none"',
   },
+  { key: 'pretrainEpochs', flag: '--pretrain-epochs', type: 'int', default: 0, hashed: true, help: 'pre-train the dense network for E epochs on --pretrain-task and use the result as the rewinding state' },
+  { key: 'pretrainTask', flag: '--pretrain-task', type: 'string', default: 'none', choices: PRETRAIN_TASKS, hashed: true, help: 'pre-training task: random-labels, rotation (4-way, head swapped after), blur, blur+rotation' },
+  { key: 'pretrainInBudget', flag: '--pretrain-in-budget', type: 'bool', default: false, hashed: true, help: 'count pre-training against the CIFAR-10 budget (open_lth does); by default levels train the full budget from 0' },
 ];
 
 export interface LotteryOptions {
@@ -45,7 +49,8 @@ export interface LotteryOptions {
   data?: string;
   quiet?: boolean;
   gpu?: Gpu;
-  trainData?: (seed: number) => TrainData;
+  /** Inject datasets (tests): called with the replicate's seed and the hyperparameters of the stage. */
+  trainData?: (seed: number, hparams: Hparams) => TrainData;
   logEvery?: number;
   /** Test hook: stop (throw) after this many training iterations in this process. */
   stopAfter?: number;
@@ -106,7 +111,7 @@ export async function lottery(input: Hparams, options: LotteryOptions): Promise<
     prepareRunDir(root, { hparams, hash: hparamsHash(hparams, LOTTERY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) });
     for (const replicate of options.replicates ?? [1]) {
       const seed = replicateSeed(Number(hparams.seed), replicate);
-      const data = options.trainData ? options.trainData(seed) : openTrainData(gpu, hparams, seed, options.data);
+      const data = options.trainData ? options.trainData(seed, hparams) : openTrainData(gpu, hparams, seed, options.data);
       const network = new Network(gpu, createModel(String(hparams.model), data.numClasses));
       try {
         results.push(...(await lotteryReplicate(gpu, network, data, hparams, root, replicate, seed, options)));
@@ -128,7 +133,11 @@ async function lotteryReplicate(gpu: Gpu, network: Network, data: TrainData, hpa
   const repDir = join(root, `replicate_${replicate}`);
   mkdirSync(repDir, { recursive: true });
   const itersPerEpoch = Math.ceil(data.trainSize / Number(hparams.batch));
-  const k = parseStep(String(hparams.rewind), itersPerEpoch);
+  const pretrainEpochs = String(hparams.pretrainTask) === 'none' ? 0 : Number(hparams.pretrainEpochs);
+  if (pretrainEpochs > 0 && hparams.rewind !== '0it') throw new Error('--pretrain-epochs replaces rewinding: leave --rewind at 0it');
+  if ((pretrainEpochs > 0) !== (String(hparams.pretrainTask) !== 'none')) throw new Error('give --pretrain-epochs E and --pretrain-task together');
+  // With pre-training, the levels start at 0 (or, in budget, where pre-training stopped).
+  const k = pretrainEpochs > 0 ? (hparams.pretrainInBudget ? pretrainEpochs * itersPerEpoch : 0) : parseStep(String(hparams.rewind), itersPerEpoch);
   const common = { quiet: options.quiet, logEvery: options.logEvery, stopAfter: options.stopAfter };
 
   // Iteration 0.
@@ -141,7 +150,21 @@ async function lotteryReplicate(gpu: Gpu, network: Network, data: TrainData, hpa
   const rewindPath = join(repDir, 'rewind.safetensors');
   if (!existsSync(rewindPath)) {
     let state: SafeTensors;
-    if (k === 0) state = loadSafetensors(initPath).tensors;
+    if (pretrainEpochs > 0) {
+      state = await pretrain({
+        gpu,
+        hparams,
+        task: String(hparams.pretrainTask),
+        epochs: pretrainEpochs,
+        seed,
+        dir: join(repDir, 'pretrain_run'),
+        start: loadSafetensors(initPath).tensors,
+        dataFor: (h) => (options.trainData ? options.trainData(seed, h) : openTrainData(gpu, h, seed, options.data)),
+        quiet: options.quiet,
+        logEvery: options.logEvery,
+        label: `rep ${replicate} pre-train ${hparams.pretrainTask} ${pretrainEpochs}ep`,
+      });
+    } else if (k === 0) state = loadSafetensors(initPath).tensors;
     else {
       const dir = join(repDir, 'rewind_run');
       mkdirSync(dir, { recursive: true });

@@ -77,6 +77,46 @@ describe('batchnorm forward', () => {
     expectClose(await y.read(), batchNormTrainRef(inp.x, inp.gamma, inp.beta, s), { atol: 5e-3, rtol: 0 }, `y ${label}`);
   });
 
+  it('running stats accumulate over steps with a non-default momentum', async () => {
+    const rng = new Rng();
+    const s = { n: 4, c: 3, h: 6, w: 5 };
+    const g = gpu();
+    const first = inputs(rng, s);
+    const second = inputs(rng, s, -0.7, 3);
+    const rm = Tensor.fromArray(g, first.rm, [s.c]);
+    const rv = Tensor.fromArray(g, first.rv, [s.c]);
+    const gamma = Tensor.fromArray(g, first.gamma, [s.c]);
+    const beta = Tensor.fromArray(g, first.beta, [s.c]);
+    for (const inp of [first, second]) batchNorm2d(Tensor.fromArray(g, inp.x, [s.n, s.c, s.h, s.w]), gamma, beta, rm, rv, { training: true, momentum: 0.3 });
+    const one = runningUpdateRef(first.rm, first.rv, batchStatsRef(first.x, s), 0.3);
+    const two = runningUpdateRef(one.mean, one.var, batchStatsRef(second.x, s), 0.3);
+    expectClose(await rm.read(), two.mean, { atol: 1e-6, rtol: 1e-5 }, `running_mean seed=${rng.seed}`);
+    expectClose(await rv.read(), two.var, { atol: 1e-6, rtol: 1e-5 }, `running_var seed=${rng.seed}`);
+  });
+
+  it('a constant channel (zero variance) gives y = beta and finite gradients', async () => {
+    const rng = new Rng();
+    const s = { n: 3, c: 3, h: 4, w: 4 };
+    const inp = inputs(rng, s);
+    const hw = s.h * s.w;
+    for (let b = 0; b < s.n; b++) inp.x.fill(2.5, (b * s.c + 1) * hw, (b * s.c + 2) * hw); // channel 1 constant
+    const dy = f32(rng.normals(sz(s)));
+    const g = gpu();
+    const scope = Scope.open();
+    const x = leaf(g, inp.x, [s.n, s.c, s.h, s.w]);
+    const gamma = leaf(g, inp.gamma, [s.c]);
+    const y = batchNorm2d(x, gamma, leaf(g, inp.beta, [s.c]), Tensor.fromArray(g, inp.rm, [s.c]), Tensor.fromArray(g, inp.rv, [s.c]), { training: true });
+    const label = `seed=${rng.seed}`;
+    expectClose(await y.read(), batchNormTrainRef(inp.x, inp.gamma, inp.beta, s), { atol: 2e-5, rtol: 1e-4 }, `y ${label}`);
+    backward(y, Tensor.fromArray(g, dy, [s.n, s.c, s.h, s.w]));
+    const st = batchStatsRef(inp.x, s);
+    const ref = batchNormBackwardRef(inp.x, inp.gamma, dy, s, 1e-5, { mean: st.mean, variance: st.varBiased, training: true });
+    // invstd = 1/sqrt(eps) ~ 316 on the constant channel: allow for that gain on dx.
+    expectClose(await x.grad!.read(), ref.dx, { atol: 2e-3, rtol: 1e-3 }, `dx ${label}`);
+    expectClose(await gamma.grad!.read(), ref.dgamma, { atol: 1e-4, rtol: 1e-4 }, `dgamma ${label}`);
+    scope.close();
+  });
+
   for (const s of [
     { n: 1, c: 3, h: 5, w: 5 },
     { n: 4, c: 7, h: 9, w: 11 },

@@ -9,6 +9,8 @@ import { formatLevels } from './format.js';
 import { BRANCHES, branchDef } from '../lottery/branches.js';
 import { runBranch } from '../lottery/branch_run.js';
 import { TRAIN_HPARAMS } from '../train/hparams.js';
+import { expandSweep, FIGURES, runSweep, shellQuote, type FigureName, type SweepSize } from '../experiments/sweep.js';
+import { Gpu } from '../gpu/runtime.js';
 import { telemetry, TELEMETRY_HPARAMS } from '../experiments/telemetry.js';
 import { argsFromOptions, trainOverridesFromOptions } from './options.js';
 
@@ -37,7 +39,7 @@ const trainCmd = program
   .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(Number))
   .option('--quiet', 'no progress output');
 addTrainingLengthOptions(trainCmd);
-addHparamOptions(trainCmd, undefined, ['trainingSteps']);
+addHparamOptions(trainCmd);
 trainCmd.action(async (opts: Record<string, unknown>) => {
   const hparams = hparamsFromOptions(opts);
   for (const replicate of parseReplicates(String(opts.replicate))) {
@@ -57,7 +59,7 @@ const lotteryCmd = program
   .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(Number))
   .option('--quiet', 'no progress output');
 addTrainingLengthOptions(lotteryCmd);
-addHparamOptions(lotteryCmd, LOTTERY_HPARAMS, ['trainingSteps']);
+addHparamOptions(lotteryCmd, LOTTERY_HPARAMS);
 lotteryCmd.action(async (opts: Record<string, unknown>) => {
   const hparams = hparamsFromOptions(opts, LOTTERY_HPARAMS);
   const results = await lottery(hparams, {
@@ -82,7 +84,7 @@ const branchCmd = program
   .option('--quiet', 'no progress output');
 for (const def of Object.values(BRANCHES)) addHparamOptions(branchCmd, def.args.map((d) => ({ ...d, help: `[${def.name}] ${d.help}` })));
 addTrainingLengthOptions(branchCmd);
-addHparamOptions(branchCmd, TRAIN_HPARAMS.filter((d) => d.key !== 'model').map((d) => ({ ...d, help: `${d.help}; default: the lottery's` })), ['trainingSteps']);
+addHparamOptions(branchCmd, TRAIN_HPARAMS.filter((d) => d.key !== 'model').map((d) => ({ ...d, help: `${d.help}; default: the lottery's` })));
 branchCmd.action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
   const def = branchDef(name);
   const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
@@ -116,7 +118,7 @@ const telemetryCmd = program
   .option('--out <dir>', 'output directory', 'runs')
   .option('--quiet', 'no progress output');
 addTrainingLengthOptions(telemetryCmd);
-addHparamOptions(telemetryCmd, TELEMETRY_HPARAMS, ['trainingSteps']);
+addHparamOptions(telemetryCmd, TELEMETRY_HPARAMS);
 telemetryCmd.action(async (opts: Record<string, unknown>) => {
   const hparams = hparamsFromOptions(opts, TELEMETRY_HPARAMS);
   for (const replicate of parseReplicates(String(opts.replicate))) {
@@ -124,6 +126,44 @@ telemetryCmd.action(async (opts: Record<string, unknown>) => {
     console.log(`telemetry: ${r.dir}/telemetry.jsonl (${r.samples} samples; reductions took ${((100 * r.reductionMs) / Math.max(1, r.stepMs)).toFixed(1)}% of the wall time)`);
   }
 });
+
+program
+  .command('sweep <figure>')
+  .description(`expand a figure (${FIGURES.join(', ')}) into its runs, skip complete ones and run the rest (or --list them for a scheduler)`)
+  .requiredOption('--model <name>', 'network (resnet20, vgg13, ...)')
+  .addOption(new Option('--size <size>', 'quick (this machine, ~1 h a figure; see README) or paper (the full protocol)').choices(['quick', 'paper']).default('quick'))
+  .option('--k <list>', 'rewinding iterations, comma-separated (default: the size\'s)')
+  .option('--replicate <R>', 'replicates (default: the size\'s: 1 quick, 1-5 paper)')
+  .addOption(new Option('--levels <n>', 'IMP levels 0..N (default: the size\'s)').argParser(Number))
+  .option('--list', 'print one self-contained command per pending run whose inputs exist, and exit')
+  .option('--data <dir>', 'CIFAR-10 location (see train --help)')
+  .option('--out <dir>', 'output directory', 'runs')
+  .option('--quiet', 'no progress output')
+  .action(async (figure: string, opts: Record<string, unknown>) => {
+    if (!FIGURES.includes(figure as FigureName)) throw new Error(`unknown figure '${figure}'; choose one of ${FIGURES.join(', ')}`);
+    const runs = expandSweep({
+      figure: figure as FigureName,
+      model: String(opts.model),
+      size: opts.size as SweepSize,
+      out: String(opts.out),
+      ks: opts.k ? String(opts.k).split(',').map(Number) : undefined,
+      replicates: opts.replicate ? parseReplicates(String(opts.replicate)) : undefined,
+      levels: opts.levels as number | undefined,
+    });
+    if (opts.list) {
+      const self = process.argv[1];
+      for (const r of runs) if (!r.done() && r.ready()) console.log([process.execPath, self, ...r.argv, ...(opts.data ? ['--data', String(opts.data)] : []), '--quiet'].map(shellQuote).join(' '));
+      return;
+    }
+    const gpu = await Gpu.create();
+    try {
+      const s = await runSweep(runs, { gpu, data: opts.data as string | undefined, quiet: Boolean(opts.quiet) });
+      console.log(`sweep ${figure}: ${s.ran} run, ${s.skipped} already complete, ${s.busy} held by other workers or waiting`);
+    } finally {
+      await gpu.sync().catch(() => undefined);
+      gpu.destroy();
+    }
+  });
 
 program
   .command('quickstart')

@@ -98,6 +98,84 @@ function checkSubgroups(gpu: Gpu): void {
   checkedDevices.add(gpu);
 }
 
+/** Shape of one convolution, as the kernels' uniforms see it. */
+export interface ConvDims {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  OH: number;
+  OW: number;
+  KH: number;
+  KW: number;
+  stride: number;
+  pad: number;
+}
+
+/** Launch conv2d_forward: y = conv(x, w) (+ b). Outside autograd; y must be [N,O,OH,OW]. */
+export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
+  const WG = cfg.forwardWorkgroup;
+  const [gx, gz] = fold(Math.ceil((d.N * d.OH * d.OW) / (4 * WG)));
+  x.gpu.dispatch('conv2d_forward', {
+    bindings: { x, w, b: bias ?? w, y },
+    uniforms: { ...d, has_bias: bias ? 1 : 0 },
+    workgroups: [gx, Math.ceil(d.O / 8), gz],
+    overrides: { WG },
+  });
+}
+
+/** Launch conv2d_input_grad: dx from dy and w. Outside autograd; dx must be [N,C,H,W]. */
+export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
+  const WG = cfg.inputGradWorkgroup;
+  const s = d.stride;
+  const maxClass = d.N * Math.ceil(d.H / s) * Math.ceil(d.W / s);
+  const [gx, gz] = fold(Math.ceil(maxClass / (4 * WG)));
+  dy.gpu.dispatch('conv2d_input_grad', {
+    bindings: { dy, w, dx },
+    uniforms: { ...d },
+    workgroups: [gx, Math.ceil(d.C / 8), s * s * gz],
+    overrides: { WG },
+  });
+}
+
+/** Launch the split-K weight gradient (both passes) into dw [O,C,KH,KW]; scratch comes from the pool. */
+export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
+  const gpu = x.gpu;
+  const CKK = d.C * d.KH * d.KW;
+  const P = d.N * d.OH * d.OW;
+  const WG = Math.min(cfg.weightGradWorkgroup, 8 * Math.ceil(Math.ceil(CKK / 3) / 8));
+  const chunk = Math.max(cfg.weightGradChunk, Math.ceil(P / MAX_GROUPS));
+  const nchunks = Math.ceil(P / chunk);
+  const part = Tensor.empty(gpu, [nchunks, d.O, CKK], 'f32', 'conv2d:dw-part');
+  gpu.dispatch('conv2d_weight_grad', {
+    bindings: { x, dy, part },
+    uniforms: { ...d, chunk },
+    workgroups: [Math.ceil(CKK / (3 * WG)), Math.ceil(d.O / 8), nchunks],
+    overrides: { WG },
+  });
+  const n = d.O * CKK;
+  const RW = cfg.reduceWorkgroup;
+  const blocks = Math.ceil(n / RW);
+  const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
+  gpu.dispatch('conv2d_weight_grad_reduce', {
+    bindings: { part, dw },
+    uniforms: { n, nchunks },
+    workgroups: [Math.ceil(blocks / gy), gy],
+    overrides: { WG: RW },
+  });
+}
+
+/** Launch conv2d_bias_grad: db[o] = sum of dy over n, oh, ow. */
+export function conv2dBiasGradInto(dy: Tensor, db: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
+  dy.gpu.dispatch('conv2d_bias_grad', {
+    bindings: { dy, db },
+    uniforms: { N: d.N, O: d.O, HW: d.OH * d.OW },
+    workgroups: [d.O],
+    overrides: { WG: cfg.biasGradWorkgroup },
+  });
+}
+
 /**
  * y = conv2d(x, w) + bias. x [N,C,H,W], w [O,C,KH,KW], bias [O] or null; returns [N,O,OH,OW].
  * Records a backward that computes dx, dw and db as needed.
@@ -125,70 +203,17 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
   const gpu = x.gpu;
   checkSubgroups(gpu);
   const cfg = config;
-  const dims = { N, C, H, W, O, OH, OW, KH, KW, stride, pad };
-
+  const d: ConvDims = { N, C, H, W, O, OH, OW, KH, KW, stride, pad };
   const y = Tensor.empty(gpu, [N, O, OH, OW], 'f32', 'conv2d');
-  {
-    const WG = cfg.forwardWorkgroup;
-    const [gx, gz] = fold(Math.ceil((N * OH * OW) / (4 * WG)));
-    gpu.dispatch('conv2d_forward', {
-      bindings: { x, w, b: bias ?? w, y },
-      uniforms: { ...dims, has_bias: bias ? 1 : 0 },
-      workgroups: [gx, Math.ceil(O / 8), gz],
-      overrides: { WG },
-    });
-  }
+  conv2dForwardInto(x, w, bias, y, d, cfg);
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(op, inputs, y, (dy, ctx) => {
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
-    if (ctx.needsGrad(0)) {
-      dx = ctx.gradOutput(0);
-      const WG = cfg.inputGradWorkgroup;
-      const maxClass = N * Math.ceil(H / stride) * Math.ceil(W / stride);
-      const [gx, gz] = fold(Math.ceil(maxClass / (4 * WG)));
-      gpu.dispatch('conv2d_input_grad', {
-        bindings: { dy, w, dx },
-        uniforms: dims,
-        workgroups: [gx, Math.ceil(C / 8), stride * stride * gz],
-        overrides: { WG },
-      });
-    }
-    if (ctx.needsGrad(1)) {
-      dw = ctx.gradOutput(1);
-      const CKK = C * KH * KW;
-      const P = N * OH * OW;
-      const WG = Math.min(cfg.weightGradWorkgroup, 8 * Math.ceil(Math.ceil(CKK / 3) / 8));
-      const chunk = Math.max(cfg.weightGradChunk, Math.ceil(P / MAX_GROUPS));
-      const nchunks = Math.ceil(P / chunk);
-      const part = Tensor.empty(gpu, [nchunks, O, CKK], 'f32', 'conv2d:dw-part');
-      gpu.dispatch('conv2d_weight_grad', {
-        bindings: { x, dy, part },
-        uniforms: { ...dims, chunk },
-        workgroups: [Math.ceil(CKK / (3 * WG)), Math.ceil(O / 8), nchunks],
-        overrides: { WG },
-      });
-      const n = O * CKK;
-      const RW = cfg.reduceWorkgroup;
-      const blocks = Math.ceil(n / RW);
-      const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
-      gpu.dispatch('conv2d_weight_grad_reduce', {
-        bindings: { part, dw },
-        uniforms: { n, nchunks },
-        workgroups: [Math.ceil(blocks / gy), gy],
-        overrides: { WG: RW },
-      });
-    }
-    if (bias && ctx.needsGrad(2)) {
-      db = ctx.gradOutput(2);
-      gpu.dispatch('conv2d_bias_grad', {
-        bindings: { dy, db },
-        uniforms: { N, O, HW: OH * OW },
-        workgroups: [O],
-        overrides: { WG: cfg.biasGradWorkgroup },
-      });
-    }
+    if (ctx.needsGrad(0)) conv2dInputGradInto(dy, w, (dx = ctx.gradOutput(0)), d, cfg);
+    if (ctx.needsGrad(1)) conv2dWeightGradInto(x, dy, (dw = ctx.gradOutput(1)), d, cfg);
+    if (bias && ctx.needsGrad(2)) conv2dBiasGradInto(dy, (db = ctx.gradOutput(2)), d, cfg);
     return bias ? [dx, dw, db] : [dx, dw];
   });
 }

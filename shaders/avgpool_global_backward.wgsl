@@ -1,7 +1,7 @@
 // avgpool_global_backward: dx[n, c, h, w] = dy[n, c] / HW (every input of a row gets an equal
 // share). Layout: dx NCHW (row r = n*C + c is HW contiguous floats), dy [N, C].
-// Tiling: as avgpool_global_forward, one workgroup of WG invocations per row (grid folded into y
-// past 65535 rows), invocation t writing dx[r*HW + t + k*WG]: coalesced, no index division.
+// Tiling: as avgpool_global_forward, one invocation per row writing its HW floats (no per-element
+// index division, no barriers), WG invocations a workgroup, grid folded into y past 65535 groups.
 override WG: u32 = 64;
 
 struct Params { rows: u32, hw: u32 }
@@ -10,10 +10,10 @@ struct Params { rows: u32, hw: u32 }
 @group(0) @binding(2) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = wg.x + wg.y * nwg.x;
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.rows) { return; }
   let g = dy[r] / f32(p.hw);
   let base = r * p.hw;
-  for (var j = lid; j < p.hw; j += WG) { dx[base + j] = g; }
+  for (var j = 0u; j < p.hw; j++) { dx[base + j] = g; }
 }

@@ -9,7 +9,7 @@ import { grid1d } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
 
-/** Invocations per row in avgpool_global_forward. */
+/** Invocations per workgroup of the global average pool (one row each). */
 const AVG_WG = 64;
 
 /** y[n, c] = mean over (h, w) of x[n, c, h, w]. */
@@ -23,10 +23,10 @@ export function globalAvgPool(x: Tensor): Tensor {
   if (rows === 0 || hw === 0) throw new ShapeError(op, `empty input x ${shapeStr(x.shape)}`);
   const gpu = x.gpu;
   const y = Tensor.empty(gpu, [n, c], 'f32', 'avgpool');
-  gpu.dispatch('avgpool_global_forward', { bindings: { x, y }, uniforms: { rows, hw }, workgroups: grid1d(rows, 1), overrides: { WG: AVG_WG } });
+  gpu.dispatch('avgpool_global_forward', { bindings: { x, y }, uniforms: { rows, hw }, workgroups: grid1d(rows, AVG_WG), overrides: { WG: AVG_WG } });
   return record('globalAvgPool', [x], y, (dy, ctx) => {
     const dx = ctx.gradOutput(0);
-    gpu.dispatch('avgpool_global_backward', { bindings: { dy, dx }, uniforms: { rows, hw }, workgroups: grid1d(rows, 1), overrides: { WG: AVG_WG } });
+    gpu.dispatch('avgpool_global_backward', { bindings: { dy, dx }, uniforms: { rows, hw }, workgroups: grid1d(rows, AVG_WG), overrides: { WG: AVG_WG } });
     return [dx];
   });
 }

@@ -21,7 +21,7 @@ describe('globalAvgPool', () => {
     [2, 3, 5, 7],
     [3, 5, 17, 13], // HW = 221: several elements per invocation
     [128, 64, 8, 8], // ResNet-20 head at batch 128
-    [7, 10001, 1, 2], // 70007 rows: workgroup grid folded into y
+    [4, 512, 7, 7], // ResNet-18 ImageNet head
   ]) {
     it(`forward matches float64 [${n},${c},${h},${w}]`, async () => {
       const rng = new Rng();
@@ -31,6 +31,20 @@ describe('globalAvgPool', () => {
       expectClose(await y.read(), globalAvgPoolRef(x, n, c, h, w), { atol: 1e-6, rtol: 1e-5 }, `avgpool seed=${rng.seed}`);
     });
   }
+
+  it('folds the grid into y past 65535 workgroups (4.2M rows), forward and backward', async () => {
+    const rng = new Rng();
+    const [n, c] = [2, 65535 * 32 + 77]; // one row per invocation, 64 a workgroup
+    const x = Float32Array.from({ length: n * c }, () => rng.uniform());
+    const scope = Scope.open();
+    const tx = leaf(gpu(), x, [n, c, 1, 1]);
+    const y = globalAvgPool(tx);
+    backward(y, Tensor.fromArray(gpu(), x, [n, c]));
+    const [yv, gv] = [await y.read(), await tx.grad!.read()];
+    scope.close();
+    expect(yv.every((v, i) => v === x[i]), `y seed=${rng.seed}`).toBe(true);
+    expect(gv.every((v, i) => v === x[i]), `dx seed=${rng.seed}`).toBe(true);
+  });
 
   for (const [n, c, h, w] of [
     [2, 3, 3, 5],

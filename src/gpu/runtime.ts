@@ -179,6 +179,21 @@ export class Gpu {
     return this.endPass();
   }
 
+  /**
+   * End the current compute pass and begin a new one (optionally writing timestamps at its start and
+   * end); the dispatches recorded next go into it. For GPU timing (src/gpu/timer.ts).
+   */
+  beginPass(timestampWrites?: GPUComputePassTimestampWrites): GPUComputePassEncoder {
+    const enc = this.endPass();
+    this.pass = enc.beginComputePass(timestampWrites ? { timestampWrites } : undefined);
+    return this.pass;
+  }
+
+  /** The compute pass dispatches are being recorded into now (null between passes). */
+  get currentPass(): GPUComputePassEncoder | null {
+    return this.pass;
+  }
+
   /** Finish and submit everything recorded so far. */
   submit(): void {
     if (!this.encoder) return;

@@ -1,0 +1,219 @@
+// Ceilings of this adapter, measured in the same run with our own micro-kernels (shaders/bench_*.wgsl):
+//   fma_gflops        peak FMA throughput, best of several (workgroup, independent vec4 chains) shapes
+//   read_gbps         storage-buffer read bandwidth (bench_read: sum a large buffer)
+//   write_gbps        storage-buffer write bandwidth (bench_write: fill a large buffer)
+//   copy_gbps         storage read+write bandwidth of a copy kernel (bytes read + bytes written)
+//   copy_buffer_gbps  copyBufferToBuffer, counted the same way (read + written)
+//   dispatch          µs per empty dispatch (GPU timestamps over many in one pass), per empty pass with
+//                     timestamps, CPU µs to record one dispatch, µs per submit, submit+wait round trip
+// Every kernel entry of the benchmark names one of these ceilings.
+import { grid1d, type BufferRange, type Gpu } from '../src/gpu/runtime.js';
+import { median, timeGpu, type GpuTimer } from '../src/gpu/timer.js';
+
+export interface FmaShape {
+  wg: number;
+  chains: number;
+}
+
+/** Record bench_fma over `threads` invocations (out needs `threads` floats). */
+export function recordFma(gpu: Gpu, out: BufferRange, threads: number, iters: number, shape: FmaShape, m = 0.9999, c = 1e-4): void {
+  gpu.dispatch('bench_fma', { bindings: { out }, uniforms: { threads, iters, m, c }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, CHAINS: shape.chains } });
+}
+
+export interface StreamShape {
+  wg: number;
+  /** vec4s per invocation. */
+  per: number;
+}
+
+export const streamThreads = (n4: number, per: number) => Math.ceil(n4 / per);
+
+/** Record bench_read over n4 vec4s of src (out needs streamThreads(n4, per) floats). */
+export function recordRead(gpu: Gpu, src: BufferRange, out: BufferRange, n4: number, shape: StreamShape): void {
+  const threads = streamThreads(n4, shape.per);
+  gpu.dispatch('bench_read', { bindings: { src, out }, uniforms: { n4, threads }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per } });
+}
+
+export function recordWrite(gpu: Gpu, dst: BufferRange, n4: number, shape: StreamShape, value: number): void {
+  const threads = streamThreads(n4, shape.per);
+  gpu.dispatch('bench_write', { bindings: { dst }, uniforms: { n4, threads, value }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per } });
+}
+
+export function recordCopyKernel(gpu: Gpu, src: BufferRange, dst: BufferRange, n4: number, shape: StreamShape): void {
+  const threads = streamThreads(n4, shape.per);
+  gpu.dispatch('bench_copy', { bindings: { src, dst }, uniforms: { n4, threads }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per } });
+}
+
+export function recordEmpty(gpu: Gpu): void {
+  gpu.dispatch('bench_empty', { bindings: {}, workgroups: 1 });
+}
+
+export interface ShapeResult {
+  shape: string;
+  ms: number;
+  value: number;
+}
+
+export interface Ceilings {
+  fma_gflops: number;
+  read_gbps: number;
+  write_gbps: number;
+  copy_gbps: number;
+  copy_buffer_gbps: number;
+  empty_dispatch_us: number;
+  empty_pass_us: number;
+  dispatch_encode_cpu_us: number;
+  submit_us: number;
+  submit_roundtrip_us: number;
+  details: {
+    fma: ShapeResult[];
+    read: ShapeResult[];
+    write: ShapeResult[];
+    copy: ShapeResult[];
+    bandwidth_buffer_mib: number;
+    fma_threads: number;
+    empty_dispatches_per_pass: number;
+    submits: number;
+  };
+}
+
+export type CeilingName = 'fma_gflops' | 'read_gbps' | 'write_gbps' | 'copy_gbps' | 'copy_buffer_gbps';
+
+export const FMA_SHAPES: FmaShape[] = [
+  { wg: 64, chains: 8 },
+  { wg: 64, chains: 12 },
+  { wg: 64, chains: 16 },
+  { wg: 256, chains: 8 },
+  { wg: 256, chains: 16 },
+];
+export const STREAM_SHAPES: StreamShape[] = [
+  { wg: 256, per: 4 },
+  { wg: 256, per: 16 },
+  { wg: 64, per: 8 },
+];
+
+export interface CeilingOptions {
+  reps: number;
+  /** GPU ms each FMA / bandwidth timing aims at (iterations are scaled to it). */
+  targetMs?: number;
+  log?: (line: string) => void;
+}
+
+function best(rs: ShapeResult[]): number {
+  return Math.max(...rs.map((r) => (Number.isFinite(r.value) ? r.value : 0)));
+}
+
+export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOptions): Promise<Ceilings> {
+  const { reps } = opts;
+  const targetMs = opts.targetMs ?? 25;
+  const log = opts.log ?? (() => undefined);
+  const created: GPUBuffer[] = [];
+  const buffer = (bytes: number, label: string): BufferRange => {
+    const b = gpu.createBuffer(bytes, label);
+    created.push(b.buffer);
+    return { buf: b, offset: 0, bytes };
+  };
+  try {
+    // --- FMA peak ---
+    const threads = 1 << 20;
+    const out = buffer(threads * 4, 'bench:fma-out');
+    const fma: ShapeResult[] = [];
+    for (const shape of FMA_SHAPES) {
+      let iters = 16;
+      const probe = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape), { warmup: 1, reps: 1 });
+      iters = Math.max(16, Math.min(1 << 16, Math.round((iters * targetMs) / Math.max(probe.ms, 1e-3))));
+      const t = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape), { warmup: 1, reps });
+      const gflops = (threads * iters * shape.chains * 8) / (t.ms * 1e6);
+      fma.push({ shape: `wg${shape.wg} x ${shape.chains} vec4 chains, ${iters} iters`, ms: t.ms, value: gflops });
+      log(`  fma  wg=${shape.wg} chains=${shape.chains}: ${gflops.toFixed(1)} GFLOP/s`);
+    }
+
+    // --- bandwidth ---
+    const limits = gpu.device.limits;
+    const maxBytes = Math.min(Number(limits.maxStorageBufferBindingSize), Number(limits.maxBufferSize));
+    const bytes = Math.min(128 << 20, Math.floor(maxBytes / (1 << 20)) << 20);
+    const n4 = bytes / 16;
+    const a = buffer(bytes, 'bench:bw-a');
+    const b = buffer(bytes, 'bench:bw-b');
+    const partial = buffer(Math.max(...STREAM_SHAPES.map((s) => streamThreads(n4, s.per))) * 4, 'bench:bw-out');
+    recordWrite(gpu, a, n4, STREAM_SHAPES[0], 1); // defined contents (finite, no denormals)
+    const gbps = (moved: number, ms: number) => moved / (ms * 1e6);
+    const read: ShapeResult[] = [];
+    const write: ShapeResult[] = [];
+    const copy: ShapeResult[] = [];
+    for (const s of STREAM_SHAPES) {
+      const name = `wg${s.wg} x ${s.per} vec4/invocation`;
+      const r = await timeGpu(timer, () => recordRead(gpu, a, partial, n4, s), { reps });
+      read.push({ shape: name, ms: r.ms, value: gbps(bytes, r.ms) });
+      const w = await timeGpu(timer, () => recordWrite(gpu, b, n4, s, 2), { reps });
+      write.push({ shape: name, ms: w.ms, value: gbps(bytes, w.ms) });
+      const c = await timeGpu(timer, () => recordCopyKernel(gpu, a, b, n4, s), { reps });
+      copy.push({ shape: name, ms: c.ms, value: gbps(2 * bytes, c.ms) });
+      log(`  bandwidth ${name}: read ${gbps(bytes, r.ms).toFixed(1)}, write ${gbps(bytes, w.ms).toFixed(1)}, copy ${gbps(2 * bytes, c.ms).toFixed(1)} GB/s`);
+    }
+    const cb = await timeGpu(timer, () => gpu.copy(a, b, bytes), { reps, mode: 'span' });
+    const copyBuffer = gbps(2 * bytes, cb.ms);
+    log(`  copyBufferToBuffer: ${copyBuffer.toFixed(1)} GB/s`);
+
+    // --- dispatch overhead ---
+    const K = 1000;
+    const ed = await timeGpu(timer, () => {
+      for (let i = 0; i < K; i++) recordEmpty(gpu);
+    }, { reps });
+    const ep = await timeGpu(timer, () => undefined, { reps });
+    // CPU time to record one dispatch through the runtime (pipeline and bind group cached).
+    const enc: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < K; i++) recordEmpty(gpu);
+      enc.push(((performance.now() - t0) * 1000) / K);
+      await gpu.sync();
+    }
+    // Submits: S command buffers of one empty dispatch each, then one wait.
+    const S = 200;
+    const sub: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      await gpu.sync();
+      const t0 = performance.now();
+      for (let i = 0; i < S; i++) {
+        recordEmpty(gpu);
+        gpu.submit();
+      }
+      await gpu.sync();
+      sub.push(((performance.now() - t0) * 1000) / S);
+    }
+    const rt: number[] = [];
+    for (let r = 0; r < 4 * reps; r++) {
+      const t0 = performance.now();
+      recordEmpty(gpu);
+      await gpu.sync();
+      rt.push((performance.now() - t0) * 1000);
+    }
+    const c: Ceilings = {
+      fma_gflops: best(fma),
+      read_gbps: best(read),
+      write_gbps: best(write),
+      copy_gbps: best(copy),
+      copy_buffer_gbps: copyBuffer,
+      empty_dispatch_us: (ed.ms * 1000) / K,
+      empty_pass_us: ep.ms * 1000,
+      dispatch_encode_cpu_us: median(enc),
+      submit_us: median(sub),
+      submit_roundtrip_us: median(rt),
+      details: { fma, read, write, copy, bandwidth_buffer_mib: bytes / (1 << 20), fma_threads: threads, empty_dispatches_per_pass: K, submits: S },
+    };
+    log(`  dispatch: ${c.empty_dispatch_us.toFixed(2)} µs/empty dispatch (GPU), ${c.dispatch_encode_cpu_us.toFixed(2)} µs to record (CPU), ${c.submit_us.toFixed(1)} µs/submit, ${c.submit_roundtrip_us.toFixed(0)} µs submit+wait`);
+    return c;
+  } finally {
+    await gpu.sync().catch(() => undefined);
+    for (const b of created) b.destroy();
+  }
+}
+
+export const CEILING_LABEL: Record<CeilingName, string> = {
+  fma_gflops: 'FMA peak',
+  read_gbps: 'read BW',
+  write_gbps: 'write BW',
+  copy_gbps: 'copy BW',
+  copy_buffer_gbps: 'copyB2B BW',
+};

@@ -1,0 +1,21 @@
+// bench_copy: the storage read+write bandwidth ceiling (benchmark only): dst[i] = src[i] for i < n4,
+// vec4 elements. Invocation t of p.threads copies elements t + k * p.threads, k < PER.
+// Bytes counted: n4 * 16 read + n4 * 16 written (what memory-bound kernels that read and write,
+// like BN or SGD, are compared against).
+// Tiling: one invocation per PER vec4s, WG per workgroup, grid folded into y.
+override WG: u32 = 256;
+override PER: u32 = 8;
+struct Params { n4: u32, threads: u32 }
+@group(0) @binding(0) var<storage, read> src: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = gid.x + gid.y * nwg.x * WG;
+  if (t >= p.threads) { return; }
+  for (var k = 0u; k < PER; k++) {
+    let i = t + k * p.threads;
+    if (i < p.n4) { dst[i] = src[i]; }
+  }
+}

@@ -1,0 +1,20 @@
+// bench_write: the storage-buffer write-bandwidth ceiling (benchmark only).
+// Invocation t of p.threads writes dst[t + k * p.threads] = vec4(p.value) for k < PER (element index
+// < p.n4). Bytes counted: n4 * 16 written.
+// Tiling: one invocation per PER vec4s, WG per workgroup, grid folded into y.
+override WG: u32 = 256;
+override PER: u32 = 8;
+struct Params { n4: u32, threads: u32, value: f32 }
+@group(0) @binding(0) var<storage, read_write> dst: array<vec4f>;
+@group(0) @binding(1) var<uniform> p: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = gid.x + gid.y * nwg.x * WG;
+  if (t >= p.threads) { return; }
+  let v = vec4f(p.value);
+  for (var k = 0u; k < PER; k++) {
+    let i = t + k * p.threads;
+    if (i < p.n4) { dst[i] = v; }
+  }
+}

@@ -1,0 +1,104 @@
+// Smoke test of the benchmark's ceiling micro-kernels on tiny sizes: each computes what it claims
+// (so the ceilings measure real work), and the GPU timer returns finite durations. No timing
+// assertions: speed is the benchmark's business, not the tests'.
+// @kernels bench_fma bench_read bench_write bench_copy bench_empty
+import { describe, expect, it } from 'vitest';
+import { recordCopyKernel, recordEmpty, recordFma, recordRead, recordWrite, streamThreads } from '../bench/ceilings.js';
+import { GpuTimer, timeGpu } from '../src/gpu/timer.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { expectClose } from './helpers/compare.js';
+import { useGpu } from './helpers/gpu.js';
+import { f32, Rng } from './helpers/random.js';
+
+const gpu = useGpu();
+
+describe('bench ceiling kernels', () => {
+  it('bench_fma: every chain of every invocation matches a float64 recomputation', async () => {
+    const threads = 300; // not a multiple of the workgroup
+    const iters = 7;
+    const m = Math.fround(0.9999);
+    const c = Math.fround(1e-4);
+    for (const [wg, chains] of [[64, 4], [64, 8], [256, 12], [64, 16]]) {
+      const out = Tensor.empty(gpu(), [threads + 5], 'f32');
+      recordFma(gpu(), out, threads, iters, { wg, chains }, m, c);
+      const got = await out.readF32();
+      const ref = new Float64Array(threads + 5).fill(NaN);
+      for (let t = 0; t < threads; t++) {
+        const s = Math.fround(Math.fround(t % 1024) * Math.fround(1e-3));
+        let sum = 0;
+        for (let k = 0; k < chains; k++) {
+          for (let lane = 0; lane < 4; lane++) {
+            let a = lane === 0 ? s : Math.fround(s + lane);
+            if (k > 0) a = Math.fround(a + Math.fround(0.1 * k));
+            for (let i = 0; i < iters; i++) a = a * m + c;
+            sum += a;
+          }
+        }
+        ref[t] = sum;
+      }
+      expectClose(got.subarray(0, threads), ref.subarray(0, threads), { atol: 1e-4, rtol: 1e-5 }, `bench_fma wg=${wg} chains=${chains}`);
+      expect(Number.isNaN(got[threads]), 'bench_fma writes past threads').toBe(true); // poisoned tail untouched
+    }
+  });
+
+  it('bench_read: each invocation sums its strided vec4s', async () => {
+    const rng = new Rng();
+    const n4 = 1003;
+    for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 4 }]) {
+      const data = f32(Array.from({ length: n4 * 4 }, () => rng.normal()));
+      const src = Tensor.fromArray(gpu(), data, [n4 * 4]);
+      const threads = streamThreads(n4, shape.per);
+      const out = Tensor.empty(gpu(), [threads]);
+      recordRead(gpu(), src, out, n4, shape);
+      const ref = new Float64Array(threads);
+      for (let t = 0; t < threads; t++) {
+        for (let k = 0; k < shape.per; k++) {
+          const i = t + k * threads;
+          if (i < n4) for (let l = 0; l < 4; l++) ref[t] += data[4 * i + l];
+        }
+      }
+      expectClose(await out.readF32(), ref, { atol: 1e-5, rtol: 1e-5 }, `bench_read ${JSON.stringify(shape)} seed=${rng.seed}`);
+    }
+  });
+
+  it('bench_write fills exactly n4 vec4s; bench_copy copies exactly n4 vec4s', async () => {
+    const rng = new Rng();
+    const n4 = 777;
+    for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 16 }]) {
+      const dst = Tensor.empty(gpu(), [n4 * 4 + 8]); // poisoned with NaN
+      recordWrite(gpu(), dst, n4, shape, 2.5);
+      const w = await dst.readF32();
+      expect(w.subarray(0, n4 * 4).every((v) => v === 2.5), `bench_write ${JSON.stringify(shape)}`).toBe(true);
+      expect(w.subarray(n4 * 4).every((v) => Number.isNaN(v)), 'bench_write past n4').toBe(true);
+
+      const data = f32(Array.from({ length: n4 * 4 + 8 }, () => rng.normal()));
+      const src = Tensor.fromArray(gpu(), data, [n4 * 4 + 8]);
+      const out = Tensor.empty(gpu(), [n4 * 4 + 8]);
+      recordCopyKernel(gpu(), src, out, n4, shape);
+      const got = await out.readF32();
+      const bad = got.subarray(0, n4 * 4).findIndex((v, i) => v !== data[i]);
+      expect(bad, `bench_copy ${JSON.stringify(shape)} seed=${rng.seed}: first differing element`).toBe(-1);
+      expect(got.subarray(n4 * 4).every((v) => Number.isNaN(v)), 'bench_copy past n4').toBe(true);
+    }
+  });
+
+  it('bench_empty dispatches without error; the timer gives finite durations for regions and spans', async () => {
+    const timer = new GpuTimer(gpu(), 8);
+    try {
+      const r = await timeGpu(timer, () => {
+        for (let i = 0; i < 10; i++) recordEmpty(gpu());
+      }, { reps: 3 });
+      expect(r.samples).toHaveLength(3);
+      for (const s of r.samples) expect(Number.isFinite(s) && s >= 0, `region sample ${s}`).toBe(true);
+      const a = Tensor.zeros(gpu(), [1024]);
+      const b = Tensor.empty(gpu(), [1024]);
+      const s = await timeGpu(timer, () => gpu().copy(a, b), { reps: 2, mode: 'span' });
+      for (const x of s.samples) expect(Number.isFinite(x) && x >= 0, `span sample ${x}`).toBe(true);
+      expect(() => timer.region(() => gpu().copy(a, b))).toThrow(/span/);
+      await timer.read();
+      await gpu().sync();
+    } finally {
+      timer.destroy();
+    }
+  });
+});

@@ -2,8 +2,8 @@
 // invstd from saved [2, C] (forward statistics), chunk p of the channel's M = N*H*W values
 // (channel-local index j = n*HW + hw, chunked as in batchnorm_stats) reduces to
 //   partial[c*P + p] = vec2(sum dy, sum dy * (x - mean)).
-// Layout: x, dy NCHW. Tiling: workgroup (p, c) of WG invocations (power of two); each invocation
-// sums its strided slice (coalesced), then a fixed-order tree in workgroup memory. No atomics.
+// Layout: x, dy NCHW. Tiling: workgroup (p, c) of WG invocations; each invocation sums its strided
+// slice (coalesced), then invocation 0 adds the WG pairs in order after one barrier. No atomics.
 // batchnorm_backward merges the P partials in order.
 override WG: u32 = 64;
 
@@ -48,14 +48,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   s_dy[lid] = sdy;
   s_dyx[lid] = sdyx;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      s_dy[lid] += s_dy[lid + stride];
-      s_dyx[lid] += s_dyx[lid + stride];
-    }
-    workgroupBarrier();
-  }
+  // One barrier, then invocation 0 sums the WG pairs in order (a tree costs a barrier per level,
+  // and barriers are expensive on CPU drivers).
   if (lid == 0u) {
-    partial[c * p.parts + part] = vec2<f32>(s_dy[0], s_dyx[0]);
+    var a = 0.0;
+    var b = 0.0;
+    for (var t = 0u; t < WG; t++) {
+      a += s_dy[t];
+      b += s_dyx[t];
+    }
+    partial[c * p.parts + part] = vec2<f32>(a, b);
   }
 }

@@ -4,10 +4,11 @@
 // (p, c) reduces chunk p of channel c to (count, mean, M2 = sum (x - mean)^2) and writes it to
 // partial[c*P + p] as vec4(count, mean, M2, 0).
 // Numerics: each invocation runs Welford's update over its strided slice (j = start + lid + k*WG,
-// coalesced: neighbouring invocations read neighbouring floats), then the workgroup combines the
-// WG triples with Chan et al.'s pairwise formula in a fixed tree order. No cancellation from
-// E[x^2] - E[x]^2, no atomics, same bits every run. batchnorm_forward_train combines the P partials.
-// Grid: (P, C) workgroups of WG invocations (WG a power of two).
+// coalesced: neighbouring invocations read neighbouring floats), then invocation 0 merges the WG
+// triples in order with Chan et al.'s pairwise formula (one barrier; a tree would cost one per
+// level, and barriers are expensive on CPU drivers). No cancellation from E[x^2] - E[x]^2, no
+// atomics, same bits every run. batchnorm_forward_train combines the P partials.
+// Grid: (P, C) workgroups of WG invocations.
 override WG: u32 = 64;
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
@@ -52,21 +53,22 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   s_mean[lid] = mean;
   s_m2[lid] = m2;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      let na = s_cnt[lid];
-      let nb = s_cnt[lid + stride];
-      let nab = na + nb;
-      if (nab > 0.0) {
-        let d = s_mean[lid + stride] - s_mean[lid];
-        s_mean[lid] = s_mean[lid] + d * (nb / nab);
-        s_m2[lid] = s_m2[lid] + s_m2[lid + stride] + d * d * (na * nb / nab);
-        s_cnt[lid] = nab;
+  // One barrier, then invocation 0 merges the WG triples in order (a tree costs a barrier per
+  // level, and barriers are expensive on CPU drivers; WG serial merges are cheap next to the loads).
+  if (lid == 0u) {
+    var n_a = s_cnt[0];
+    var mean_a = s_mean[0];
+    var m2_a = s_m2[0];
+    for (var t = 1u; t < WG; t++) {
+      let n_b = s_cnt[t];
+      let nab = n_a + n_b;
+      if (n_b > 0.0) {
+        let d = s_mean[t] - mean_a;
+        mean_a = mean_a + d * (n_b / nab);
+        m2_a = m2_a + s_m2[t] + d * d * (n_a * n_b / nab);
+        n_a = nab;
       }
     }
-    workgroupBarrier();
-  }
-  if (lid == 0u) {
-    partial[c * p.parts + part] = vec4<f32>(s_cnt[0], s_mean[0], s_m2[0], 0.0);
+    partial[c * p.parts + part] = vec4<f32>(n_a, mean_a, m2_a, 0.0);
   }
 }

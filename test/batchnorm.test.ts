@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { backward } from '../src/autograd/backward.js';
 import { noGrad } from '../src/autograd/node.js';
 import { batchNorm2d, batchNormChunks } from '../src/ops/batchnorm.js';
-import { leaf } from '../src/tensor/param_store.js';
+import { leaf, ParamStore } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose } from './helpers/compare.js';
@@ -199,6 +199,33 @@ describe('batchnorm backward', () => {
       expectClose(got.dbeta, ref.dbeta, { atol: 1e-6 * m, rtol: 1e-4 }, `dbeta ${label}`);
     });
   }
+
+  it('gamma and beta as views of one flat parameter buffer (grads land in the flat grad buffer)', async () => {
+    const rng = new Rng();
+    const s = { n: 4, c: 5, h: 3, w: 7 };
+    const inp = inputs(rng, s);
+    const dy = f32(rng.normals(sz(s)));
+    const g = gpu();
+    const store = new ParamStore(g, [
+      { name: 'bn.weight', shape: [s.c], prunable: false },
+      { name: 'bn.bias', shape: [s.c], prunable: false },
+    ]);
+    const gamma = store.get('bn.weight').value;
+    const beta = store.get('bn.bias').value;
+    gamma.write(inp.gamma);
+    beta.write(inp.beta);
+    const scope = Scope.open();
+    const x = Tensor.fromArray(g, inp.x, [s.n, s.c, s.h, s.w]); // no gradient needed for x
+    const y = batchNorm2d(x, gamma, beta, Tensor.fromArray(g, inp.rm, [s.c]), Tensor.fromArray(g, inp.rv, [s.c]), { training: true });
+    backward(y, Tensor.fromArray(g, dy, [s.n, s.c, s.h, s.w]), [gamma, beta]);
+    const st = batchStatsRef(inp.x, s);
+    const ref = batchNormBackwardRef(inp.x, inp.gamma, dy, s, 1e-5, { mean: st.mean, variance: st.varBiased, training: true });
+    const label = `seed=${rng.seed}`;
+    expectClose(await store.get('bn.weight').grad.read(), ref.dgamma, { atol: 1e-5, rtol: 1e-4 }, `dgamma ${label}`);
+    expectClose(await store.get('bn.bias').grad.read(), ref.dbeta, { atol: 1e-5, rtol: 1e-4 }, `dbeta ${label}`);
+    scope.close();
+    store.destroy();
+  });
 
   it('training: finite-difference check of dx, dgamma, dbeta', async () => {
     const rng = new Rng();

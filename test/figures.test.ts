@@ -1,0 +1,261 @@
+// `early-phase figures` on synthetic run directories: the CSV must equal what the metrics files say
+// (means and spreads recomputed here, independently), unfinished runs must be shown as missing, and
+// SVG and PNG files must be written. No GPU.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeSafetensors } from '../src/io/safetensors.js';
+import { figures, type FiguresResult } from '../src/report/figures.js';
+import { parseCsv } from '../src/report/stats.js';
+
+const REPLICATES = [1, 2, 3];
+const LEVELS = [0, 1, 2, 3];
+let root: string;
+let runs: string;
+let out: string;
+let result: FiguresResult;
+
+/** Deterministic pseudo-random accuracy in [0.6, 0.9). */
+function fakeAcc(...key: number[]): number {
+  let h = 2166136261;
+  for (const k of key) h = Math.imul(h ^ (k + 0x9e37), 16777619) >>> 0;
+  return 0.6 + (h % 30000) / 100000;
+}
+
+function writeJson(path: string, obj: unknown): void {
+  writeFileSync(path, JSON.stringify(obj, null, 2) + '\n');
+}
+
+/** One run directory; the final test record is deliberately not the last line. */
+function writeRun(dir: string, level: number, acc: number, finished: boolean): void {
+  mkdirSync(dir, { recursive: true });
+  writeJson(join(dir, 'sparsity.json'), { total: 1000, remaining: Math.round(1000 * 0.8 ** level), fraction_remaining: 0.8 ** level });
+  const lines = [
+    { split: 'train', iteration: 10, loss: 2.0, accuracy: 0.2 },
+    { split: 'test', iteration: 100, epoch: 1, loss: 1.5, accuracy: acc - 0.2 },
+    { event: 'resumed', iteration: 100 },
+    { split: 'test', iteration: 400, epoch: 4, loss: 0.5, accuracy: acc },
+    { split: 'test', iteration: 200, epoch: 2, loss: 1.0, accuracy: acc - 0.1 },
+    { split: 'train', iteration: 390, loss: 0.4, accuracy: 0.9 },
+  ];
+  if (!finished) lines.splice(3, 1); // an unfinished run stopped before its last evaluation
+  writeFileSync(join(dir, 'metrics.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  if (finished) writeFileSync(join(dir, 'model_final.safetensors'), encodeSafetensors(new Map()));
+}
+
+function lotteryHparams(model: string, rewind: string) {
+  return { model, rewind, trainingSteps: '4ep', trainSubset: 12_800, batch: 128, pruningFraction: 0.2, seed: 0, evalEvery: '1ep' };
+}
+
+const BRANCHES = [
+  { dir: 'branch_noise_aaaa', json: { name: 'noise', args: { n: 0.5 }, label: 'noise 0.5σ' }, std: 0.05 },
+  { dir: 'branch_shuffle_bbbb', json: { name: 'shuffle', args: { within: 'layer', sameSign: false }, label: 'shuffle within layer' }, std: 0.12 },
+];
+
+/** Which runs are unfinished: k=500 replicate 3 level 3 (partial point), k=2000 level 3 (missing point). */
+function finished(k: number, rep: number, level: number): boolean {
+  if (k === 500 && rep === 3 && level === 3) return false;
+  if (k === 2000 && level === 3) return false;
+  return true;
+}
+
+function buildRuns(): void {
+  const ks = [0, 500, 2000];
+  for (const k of ks) {
+    const dir = join(runs, `lottery_r20k${k}`);
+    mkdirSync(dir, { recursive: true });
+    writeJson(join(dir, 'hparams.json'), { hparams: lotteryHparams('resnet20', `${k}it`), hash: `r20k${k}` });
+    for (const rep of REPLICATES) {
+      const repDir = join(dir, `replicate_${rep}`);
+      mkdirSync(repDir, { recursive: true });
+      if (k === 500) writeFileSync(join(repDir, 'rewind.safetensors'), encodeSafetensors(new Map(), { iteration: '500' }));
+      for (const level of LEVELS) {
+        writeRun(join(repDir, `level_${level}`, 'main'), level, fakeAcc(k, rep, level), finished(k, rep, level));
+        if (k !== 500) continue;
+        BRANCHES.forEach((b, bi) => {
+          const bdir = join(repDir, `level_${level}`, b.dir);
+          writeRun(bdir, level, fakeAcc(k, rep, level, bi + 7), true);
+          writeJson(join(bdir, 'branch.json'), b.json);
+          const std = b.std * (1 + rep / 10);
+          writeJson(join(bdir, 'perturbation.json'), { mean: 0.001, std, mean_normalized: 0.01, std_normalized: std * 10, count: 800, layers: {} });
+        });
+      }
+    }
+  }
+  // A second model with one k.
+  const vgg = join(runs, 'nested', 'lottery_vgg0');
+  mkdirSync(vgg, { recursive: true });
+  writeJson(join(vgg, 'hparams.json'), { hparams: lotteryHparams('vgg13', '0it'), hash: 'vgg0' });
+  for (const level of LEVELS) writeRun(join(vgg, 'replicate_1', `level_${level}`, 'main'), level, fakeAcc(13, level), true);
+  // Telemetry: two replicates, log-spaced samples.
+  const tel = join(runs, 'telemetry_t1');
+  mkdirSync(tel, { recursive: true });
+  writeJson(join(tel, 'hparams.json'), { hparams: { model: 'resnet20', trainingSteps: '4ep', trainSubset: 12_800 }, hash: 't1' });
+  for (const rep of [1, 2]) {
+    mkdirSync(join(tel, `replicate_${rep}`), { recursive: true });
+    const samples = [0, 1, 2, 4, 8, 16, 32].map((it) => ({
+      iteration: it,
+      test_accuracy: fakeAcc(99, rep, it),
+      test_loss: 2 - it / 32,
+      mean_abs_w: 0.05 + it / 1000,
+      sign_changed_fraction: it / 100,
+      grad_norm: 1 + rep,
+      dist_to_init: it / 10,
+      cos_to_init: 1 - it / 100,
+      tracked_weights: Array.from({ length: 10 }, (_, i) => i / 10 + it / 100),
+      dist_to_final: 5 - it / 10,
+      cos_to_final: 0.5 + it / 100,
+    }));
+    writeFileSync(join(tel, `replicate_${rep}`, 'telemetry.jsonl'), samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
+  }
+}
+
+/** The final accuracy of a run directory, read here independently of src/report. */
+function finalAccuracy(dir: string): number | null {
+  if (!existsSync(join(dir, 'model_final.safetensors'))) return null;
+  const tests = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.split === 'test');
+  tests.sort((a, b) => a.iteration - b.iteration);
+  return tests[tests.length - 1].accuracy;
+}
+
+function stats(xs: number[]) {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, std, min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+let csv: Record<string, string>[];
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'ep-figures-'));
+  runs = join(root, 'runs');
+  out = join(root, 'figures');
+  buildRuns();
+  result = await figures({ runs, out });
+  csv = parseCsv(readFileSync(join(out, 'figures.csv'), 'utf8'));
+}, 60_000);
+
+afterAll(() => (process.env.KEEP_FIGURES ? console.log('figures kept in', out) : rmSync(root, { recursive: true, force: true })));
+
+function row(figure: string, series: string, x: number, panel = ''): Record<string, string> {
+  const rs = csv.filter((r) => r.figure === figure && r.series === series && r.panel === panel && Math.abs(Number(r.x) - x) < 1e-9);
+  expect(rs, `${figure} / ${panel} / ${series} @ ${x}`).toHaveLength(1);
+  return rs[0];
+}
+
+function expectMatches(r: Record<string, string>, accs: { rep: number; acc: number | null }[]): void {
+  const done = accs.filter((a) => a.acc !== null) as { rep: number; acc: number }[];
+  const s = stats(done.map((a) => a.acc));
+  expect(Number(r.y_mean)).toBeCloseTo(s.mean, 12);
+  expect(Number(r.y_std)).toBeCloseTo(s.std, 12);
+  expect(Number(r.y_min)).toBe(s.min);
+  expect(Number(r.y_max)).toBe(s.max);
+  expect(Number(r.n)).toBe(done.length);
+  expect(r.values.split(';').sort()).toEqual(done.map((a) => `s0r${a.rep}=${a.acc}`).sort());
+}
+
+describe('early-phase figures', () => {
+  it('writes the figures for which runs exist and says which were skipped', () => {
+    const names = result.written.map((p) => p.slice(out.length + 1));
+    for (const f of ['fig1_resnet20', 'fig1_vgg13', 'figA2_resnet20', 'fig5_resnet20', 'fig7_resnet20', 'fig8_resnet20', 'fig3_resnet20']) {
+      expect(names).toContain(`${f}.svg`);
+      expect(names).toContain(`${f}.png`);
+    }
+    expect(names).toEqual(expect.arrayContaining(['figures.csv', 'runs.csv', 'index.md']));
+    expect(names).not.toContain('fig4_resnet20.svg');
+    expect(names).not.toContain('fig6_resnet20.svg');
+    expect(result.skipped.join('\n')).toMatch(/fig9/);
+    expect(result.skipped.join('\n')).toMatch(/figA2_vgg13/);
+  });
+
+  it('Fig. 1: every point equals the mean/spread of the final test accuracies in metrics.jsonl', () => {
+    for (const k of [0, 500, 2000]) {
+      for (const level of LEVELS) {
+        const accs = REPLICATES.map((rep) => ({ rep, acc: finalAccuracy(join(runs, `lottery_r20k${k}`, `replicate_${rep}`, `level_${level}`, 'main')) }));
+        if (accs.every((a) => a.acc === null)) continue;
+        expectMatches(row('fig1_resnet20', `k = ${k}`, 100 * 0.8 ** level), accs);
+      }
+    }
+    // Figure A2 holds the same numbers, indexed by k.
+    const a2 = row('figA2_resnet20', '64.0% (level 2)', 500);
+    expect(a2.y_mean).toBe(row('fig1_resnet20', 'k = 500', 64).y_mean);
+  });
+
+  it('shows unfinished runs as missing, never with their partial accuracy', () => {
+    const partial = row('fig1_resnet20', 'k = 500', 100 * 0.8 ** 3);
+    expect(partial.status).toBe('partial');
+    expect(partial.n_missing).toBe('1');
+    expect(partial.missing_replicates).toBe('s0r3');
+    expect(partial.values).not.toMatch(/s0r3/);
+    const missing = row('fig1_resnet20', 'k = 2000', 100 * 0.8 ** 3);
+    expect(missing.status).toBe('missing');
+    expect(missing.y_mean).toBe('');
+    expect(missing.n).toBe('0');
+    expect(missing.missing_replicates.split(';').sort()).toEqual(['s0r1', 's0r2', 's0r3']);
+    expect(row('fig1_resnet20', 'k = 0', 100).status).toBe('ok');
+    // runs.csv lists the unfinished runs as incomplete, without an accuracy.
+    const runsCsv = parseCsv(readFileSync(join(out, 'runs.csv'), 'utf8'));
+    const inc = runsCsv.filter((r) => r.status === 'incomplete');
+    expect(inc).toHaveLength(4);
+    for (const r of inc) expect(r.final_accuracy).toBe('');
+  });
+
+  it('Figs. 5 and 7: branch curves per k against weights remaining, with the unmodified IMP curve', () => {
+    for (const level of LEVELS) {
+      const x = 100 * 0.8 ** level;
+      const [noise, shuffle] = BRANCHES;
+      const accs = (dir: string) => REPLICATES.map((rep) => ({ rep, acc: finalAccuracy(join(runs, 'lottery_r20k500', `replicate_${rep}`, `level_${level}`, dir)) }));
+      expectMatches(row('fig7_resnet20', noise.json.label, x, 'k = 500'), accs(noise.dir));
+      expectMatches(row('fig5_resnet20', shuffle.json.label, x, 'k = 500'), accs(shuffle.dir));
+      expect(row('fig7_resnet20', 'IMP (unmodified, rewound to k)', x, 'k = 500').y_mean).toBe(row('fig1_resnet20', 'k = 500', x).y_mean);
+    }
+  });
+
+  it('Fig. 8: effective std (raw and normalised) vs mean accuracy at the level closest to 26.2%', () => {
+    // 0.8^3 = 51.2%, 0.8^... : of levels 0-3 the closest to 26.2% is level 3 (51.2%).
+    for (const b of BRANCHES) {
+      const stds = REPLICATES.map((rep) => b.std * (1 + rep / 10));
+      const accs = REPLICATES.map((rep) => ({ rep, acc: finalAccuracy(join(runs, 'lottery_r20k500', `replicate_${rep}`, 'level_3', b.dir)) }));
+      const raw = csv.find((r) => r.figure === 'fig8_resnet20' && r.panel === 'raw' && r.series === `${b.json.label}, k = 500`)!;
+      expect(Number(raw.x)).toBeCloseTo(stats(stds).mean, 12);
+      expectMatches(raw, accs);
+      const norm = csv.find((r) => r.figure === 'fig8_resnet20' && r.panel === 'normalized' && r.series === `${b.json.label}, k = 500`)!;
+      expect(Number(norm.x)).toBeCloseTo(stats(stds).mean * 10, 10);
+    }
+  });
+
+  it('Fig. 3: telemetry means over replicates per iteration', () => {
+    const read = (rep: number) =>
+      readFileSync(join(runs, 'telemetry_t1', `replicate_${rep}`, 'telemetry.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    const [a, b] = [read(1), read(2)];
+    for (let i = 0; i < a.length; i++) {
+      const r = row('fig3_resnet20', 'test accuracy', a[i].iteration, 'accuracy');
+      expect(Number(r.y_mean)).toBeCloseTo((a[i].test_accuracy + b[i].test_accuracy) / 2, 12);
+      expect(Number(r.y_min)).toBe(Math.min(a[i].test_accuracy, b[i].test_accuracy));
+    }
+    expect(csv.filter((r) => r.figure === 'fig3_resnet20' && r.panel === 'tracked weights')).toHaveLength(70);
+  });
+
+  it('titles state the data size; SVG and PNG files are real', () => {
+    const svg = readFileSync(join(out, 'fig1_resnet20.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('REDUCED PROTOCOL');
+    expect(svg).toContain('12,800 of 50,000 training images');
+    expect(svg).toContain('Percent of Weights Remaining');
+    expect(svg).toContain('Test Accuracy');
+    for (const p of result.written.filter((f) => f.endsWith('.png'))) {
+      const buf = readFileSync(p);
+      expect(buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+      expect(statSync(p).size).toBeGreaterThan(5000);
+    }
+    for (const p of result.written.filter((f) => f.endsWith('.svg'))) expect(statSync(p).size).toBeGreaterThan(1000);
+  });
+});

@@ -72,6 +72,12 @@ function buildRuns(): void {
       if (k === 500) writeFileSync(join(repDir, 'rewind.safetensors'), encodeSafetensors(new Map(), { iteration: '500' }));
       for (const level of LEVELS) {
         writeRun(join(repDir, `level_${level}`, 'main'), level, fakeAcc(k, rep, level), finished(k, rep, level));
+        if (k !== 0) {
+          // Fig. 4 at both k: one panel per k.
+          const sm = join(repDir, `level_${level}`, 'branch_signs-magnitudes_cccc');
+          writeRun(sm, level, fakeAcc(k, rep, level, 5), true);
+          writeJson(join(sm, 'branch.json'), { name: 'signs-magnitudes', args: { signs: 'k', magnitudes: '0' }, label: 'signs @k, magnitudes @0' });
+        }
         if (k !== 500) continue;
         BRANCHES.forEach((b, bi) => {
           const bdir = join(repDir, `level_${level}`, b.dir);
@@ -88,6 +94,14 @@ function buildRuns(): void {
   mkdirSync(vgg, { recursive: true });
   writeJson(join(vgg, 'hparams.json'), { hparams: lotteryHparams('vgg13', '0it'), hash: 'vgg0' });
   for (const level of LEVELS) writeRun(join(vgg, 'replicate_1', `level_${level}`, 'main'), level, fakeAcc(13, level), true);
+  // Pre-training lotteries (Fig. 9): rotation pre-training as the rewinding state.
+  const pre = join(runs, 'lottery_pre');
+  mkdirSync(pre, { recursive: true });
+  writeJson(join(pre, 'hparams.json'), {
+    hparams: { ...lotteryHparams('resnet20', '0it'), pretrainTask: 'rotation', pretrainEpochs: 40 },
+    hash: 'pre',
+  });
+  for (const rep of [1, 2]) for (const level of LEVELS) writeRun(join(pre, `replicate_${rep}`, `level_${level}`, 'main'), level, fakeAcc(40, rep, level), true);
   // Telemetry: two replicates, log-spaced samples.
   const tel = join(runs, 'telemetry_t1');
   mkdirSync(tel, { recursive: true });
@@ -162,14 +176,13 @@ function expectMatches(r: Record<string, string>, accs: { rep: number; acc: numb
 describe('early-phase figures', () => {
   it('writes the figures for which runs exist and says which were skipped', () => {
     const names = result.written.map((p) => p.slice(out.length + 1));
-    for (const f of ['fig1_resnet20', 'fig1_vgg13', 'figA2_resnet20', 'fig5_resnet20', 'fig7_resnet20', 'fig8_resnet20', 'fig3_resnet20']) {
+    for (const f of ['fig1_resnet20', 'fig1_vgg13', 'figA2_resnet20', 'fig4_resnet20', 'fig5_resnet20', 'fig9_resnet20', 'fig7_resnet20', 'fig8_resnet20', 'fig3_resnet20']) {
       expect(names).toContain(`${f}.svg`);
       expect(names).toContain(`${f}.png`);
     }
     expect(names).toEqual(expect.arrayContaining(['figures.csv', 'runs.csv', 'index.md']));
-    expect(names).not.toContain('fig4_resnet20.svg');
     expect(names).not.toContain('fig6_resnet20.svg');
-    expect(result.skipped.join('\n')).toMatch(/fig9/);
+    expect(result.skipped.join('\n')).toMatch(/fig10_resnet20/);
     expect(result.skipped.join('\n')).toMatch(/figA2_vgg13/);
   });
 
@@ -214,6 +227,20 @@ describe('early-phase figures', () => {
       expectMatches(row('fig5_resnet20', shuffle.json.label, x, 'k = 500'), accs(shuffle.dir));
       expect(row('fig7_resnet20', 'IMP (unmodified, rewound to k)', x, 'k = 500').y_mean).toBe(row('fig1_resnet20', 'k = 500', x).y_mean);
     }
+  });
+
+  it('Fig. 4: one panel per k; Fig. 9: pre-trained states beside k = 0 and k = 500', () => {
+    for (const k of [500, 2000]) {
+      const accs = REPLICATES.map((rep) => ({ rep, acc: finalAccuracy(join(runs, `lottery_r20k${k}`, `replicate_${rep}`, 'level_1', 'branch_signs-magnitudes_cccc')) }));
+      expectMatches(row('fig4_resnet20', 'signs @k, magnitudes @0', 80, `k = ${k}`), accs);
+    }
+    const pre = [1, 2].map((rep) => ({ rep, acc: finalAccuracy(join(runs, 'lottery_pre', `replicate_${rep}`, 'level_2', 'main')) }));
+    expectMatches(row('fig9_resnet20', 'pre-trained: rotation, 40 ep', 64), pre);
+    expect(row('fig9_resnet20', 'no pre-training, k = 500', 64).y_mean).toBe(row('fig1_resnet20', 'k = 500', 64).y_mean);
+    expect(row('fig9_resnet20', 'no pre-training, k = 0', 64).y_mean).toBe(row('fig1_resnet20', 'k = 0', 64).y_mean);
+    expect(csv.some((r) => r.figure === 'fig9_resnet20' && r.series.includes('2000'))).toBe(false);
+    // Pre-training lotteries stay out of Fig. 1.
+    expect([...new Set(csv.filter((r) => r.figure === 'fig1_resnet20').map((r) => r.series))].sort()).toEqual(['dense baseline (level 0, k = 0)', 'k = 0', 'k = 2000', 'k = 500']);
   });
 
   it('Fig. 8: effective std (raw and normalised) vs mean accuracy at the level closest to 26.2%', () => {

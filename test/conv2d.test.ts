@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_forward conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_reduce conv2d_bias_grad
-// @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_bias_grad
+// @kernels conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_reduce conv2d_bias_grad
+// @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
 import { leaf } from '../src/tensor/param_store.js';
@@ -28,6 +28,12 @@ const cases: Case[] = [
   { name: 'non-square 2x3 kernel, no padding', N: 2, C: 4, H: 6, W: 5, O: 9, KH: 2, KW: 3, stride: 1, pad: 0, bias: true },
   { name: 'stride 3, 10x10', N: 1, C: 2, H: 10, W: 10, O: 3, KH: 3, KW: 3, stride: 3, pad: 1, bias: false },
   { name: '16->32 stride 2 32x32 (ResNet downsample)', N: 2, C: 16, H: 32, W: 32, O: 32, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
+  // shapes for conv2d_forward_row4 (W % 4S == 0, OW*S == W): odd row counts, rows longer than a
+  // subgroup (halo loads at subgroup edges), rows that straddle subgroups, 1x1 stride 1 and 2
+  { name: 'row kernel: 3x3 pad 1, odd H, W=64, O=10, bias', N: 2, C: 3, H: 5, W: 64, O: 10, KH: 3, KW: 3, stride: 1, pad: 1, bias: true },
+  { name: 'row kernel: 3x3 stride 2, W=24, odd OH', N: 3, C: 5, H: 13, W: 24, O: 9, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
+  { name: 'row kernel: 1x1 stride 2 (shortcut) 16x16', N: 2, C: 6, H: 16, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
+  { name: 'row kernel: 1x1 stride 1, W=12, bias', N: 2, C: 7, H: 3, W: 12, O: 17, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
 ];
 
 /** Tolerance for a float32 sum of `len` products of O(1) terms. */
@@ -104,6 +110,17 @@ describe('conv2d kernels match the float64 reference', () => {
     expect(getConvConfig()).toEqual(defaultConvConfig);
   });
 
+  for (const cfg of [{ rowRows: 1, rowWorkgroup: 16 }, { rowKernel: false }] as Partial<ConvConfig>[]) {
+    it(`row-kernel shapes with ${JSON.stringify(cfg)}`, async () => {
+      setConvConfig(cfg);
+      try {
+        for (const s of cases.filter((c) => c.name.startsWith('row kernel') || c.name.includes('ResNet'))) await checkCase(s, JSON.stringify(cfg));
+      } finally {
+        setConvConfig(defaultConvConfig);
+      }
+    });
+  }
+
   it('is deterministic: same inputs, same config, same bits', async () => {
     const s: Case = { name: 'determinism', N: 3, C: 8, H: 12, W: 10, O: 12, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
     setConvConfig({ weightGradChunk: 50 });
@@ -122,9 +139,11 @@ describe('conv2d kernels match the float64 reference', () => {
 });
 
 describe('conv2d gradients pass finite-difference checks', () => {
-  const s: Case = { name: 'gradcheck', N: 2, C: 2, H: 5, W: 4, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: true };
-  for (const which of [0, 1, 2]) {
-    it(`d${['x', 'w', 'b'][which]} (stride 2, pad 1, bias)`, async () => {
+  const strided: Case = { name: 'gradcheck', N: 2, C: 2, H: 5, W: 4, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: true };
+  // stride 1, W % 4 == 0: the input gradient runs on conv2d_forward_row4 with flipped weights
+  const same: Case = { name: 'gradcheck', N: 1, C: 3, H: 3, W: 8, O: 2, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
+  for (const [which, s] of [[0, strided], [1, strided], [2, strided], [0, same], [1, same]] as [number, Case][]) {
+    it(`d${['x', 'w', 'b'][which]} (stride ${s.stride}, pad 1, W=${s.W}, bias)`, async () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);
       const got = await runGpu(s, x, w, b, r);

@@ -38,6 +38,12 @@ export interface ConvConfig {
   reduceWorkgroup: number;
   /** Workgroup of conv2d_bias_grad; a power of two <= 256. */
   biasGradWorkgroup: number;
+  /** Use conv2d_forward_row4 (forward, and the stride-1 input gradient) where the shape allows. */
+  rowKernel: boolean;
+  /** Invocations per workgroup of conv2d_forward_row4; multiple of 8. */
+  rowWorkgroup: number;
+  /** Output rows per invocation of conv2d_forward_row4 (1 or 2). */
+  rowRows: number;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -47,6 +53,9 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   weightGradChunk: 1024,
   reduceWorkgroup: 64,
   biasGradWorkgroup: 64,
+  rowKernel: true,
+  rowWorkgroup: 64,
+  rowRows: 2,
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -55,7 +64,9 @@ function checkConfig(cfg: ConvConfig): void {
   const bad = (k: keyof ConvConfig, why: string) => {
     throw new Error(`setConvConfig: ${k}=${cfg[k]} ${why}`);
   };
-  for (const k of ['forwardWorkgroup', 'inputGradWorkgroup', 'weightGradWorkgroup'] as const) {
+  if (typeof cfg.rowKernel !== 'boolean') bad('rowKernel', 'must be a boolean');
+  if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
+  for (const k of ['forwardWorkgroup', 'inputGradWorkgroup', 'weightGradWorkgroup', 'rowWorkgroup'] as const) {
     if (!Number.isInteger(cfg[k]) || cfg[k] < 8 || cfg[k] % 8 !== 0 || cfg[k] > 256) bad(k, 'must be a multiple of 8 in [8, 256]');
   }
   if (!Number.isInteger(cfg.weightGradChunk) || cfg.weightGradChunk < 1) bad('weightGradChunk', 'must be a positive integer');
@@ -113,8 +124,51 @@ export interface ConvDims {
   pad: number;
 }
 
-/** Launch conv2d_forward: y = conv(x, w) (+ b). Outside autograd; y must be [N,O,OH,OW]. */
+/** Can conv2d_forward_row4 run a convolution of this shape? (Every ResNet conv can.) */
+function rowShapeOk(d: ConvDims): boolean {
+  const S = d.stride;
+  return S <= 2 && d.W % (4 * S) === 0 && d.OW * S === d.W && d.pad <= 4 && d.KW <= 4 && d.KW - d.pad - S <= 4;
+}
+
+/** Repack w for conv2d_forward_row4 (flip: transposed + flipped, for the stride-1 input gradient). */
+function packWeights(w: Tensor, flip: boolean, cfg: ConvConfig): Tensor {
+  const [O, C, KH, KW] = w.shape;
+  const OO = flip ? C : O;
+  const CI = flip ? O : C;
+  const total = Math.ceil(OO / 8) * CI * KH * 8;
+  const wp = Tensor.empty(w.gpu, [total, 4], 'f32', 'conv2d:packed-w');
+  const WG = cfg.reduceWorkgroup;
+  const blocks = Math.ceil(total / WG);
+  const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
+  w.gpu.dispatch('conv2d_pack_weights', {
+    bindings: { w, wp },
+    uniforms: { O, C, KH, KW, flip: flip ? 1 : 0, total },
+    workgroups: [Math.ceil(blocks / gy), gy],
+    overrides: { WG },
+  });
+  return wp;
+}
+
+/** conv2d_forward_row4 of src [N,C,H,W] with packed weights into dst [N,O,OH,OW] (d describes this conv). */
+function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig): void {
+  const WG = cfg.rowWorkgroup;
+  const ROWS = cfg.rowRows;
+  const tiles = d.N * Math.ceil(d.OH / ROWS) * (d.OW / 4);
+  const [gx, gz] = fold(Math.ceil(tiles / WG));
+  src.gpu.dispatch('conv2d_forward_row4', {
+    bindings: { x: src, wp, b: bias ?? wp, y: dst },
+    uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: bias ? 1 : 0 },
+    workgroups: [gx, Math.ceil(d.O / 8), gz],
+    overrides: { WG, ROWS, S_: d.stride, PAD_: d.pad, KW_: d.KW },
+  });
+}
+
+/** Launch the forward conv: y = conv(x, w) (+ b). Outside autograd; y must be [N,O,OH,OW]. */
 export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
+  if (cfg.rowKernel && rowShapeOk(d)) {
+    launchRow4(x, packWeights(w, false, cfg), bias, y, d, cfg);
+    return;
+  }
   const WG = cfg.forwardWorkgroup;
   const [gx, gz] = fold(Math.ceil((d.N * d.OH * d.OW) / (4 * WG)));
   x.gpu.dispatch('conv2d_forward', {
@@ -127,6 +181,12 @@ export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: 
 
 /** Launch conv2d_input_grad: dx from dy and w. Outside autograd; dx must be [N,C,H,W]. */
 export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
+  // Stride 1, square "same" kernel: dx is the convolution of dy with the transposed, flipped kernel.
+  const t: ConvDims = { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: d.H, OW: d.W, KH: d.KH, KW: d.KW, stride: 1, pad: d.KW - 1 - d.pad };
+  if (cfg.rowKernel && d.stride === 1 && d.KH === d.KW && d.KW === 2 * d.pad + 1 && rowShapeOk(t)) {
+    launchRow4(dy, packWeights(w, true, cfg), null, dx, t, cfg);
+    return;
+  }
   const WG = cfg.inputGradWorkgroup;
   const s = d.stride;
   const maxClass = d.N * Math.ceil(d.H / s) * Math.ceil(d.W / s);

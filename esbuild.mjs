@@ -10,7 +10,7 @@ const common = {
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: ['webgpu', 'wgsl_reflect', 'wgsl_reflect/*'],
+  external: ['webgpu', 'wgsl_reflect', 'wgsl_reflect/*', 'vega', 'vega-lite', '@resvg/resvg-js', 'dejavu-fonts-ttf'],
   logLevel: 'warning',
   // Some bundled CommonJS deps call require(); give ESM output a real one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },

@@ -11,6 +11,7 @@ import { runBranch } from '../lottery/branch_run.js';
 import { TRAIN_HPARAMS } from '../train/hparams.js';
 import { expandSweep, FIGURES, runSweep, shellQuote, type FigureName, type SweepSize } from '../experiments/sweep.js';
 import { Gpu } from '../gpu/runtime.js';
+import { figures } from '../report/figures.js';
 import { telemetry, TELEMETRY_HPARAMS } from '../experiments/telemetry.js';
 import { argsFromOptions, trainOverridesFromOptions } from './options.js';
 
@@ -163,6 +164,19 @@ program
       await gpu.sync().catch(() => undefined);
       gpu.destroy();
     }
+  });
+
+program
+  .command('figures')
+  .description("regenerate the paper's figures from run outputs (SVG, PNG, figures.csv of every plotted point, runs.csv); no GPU")
+  .option('--runs <dir>', 'directory holding lottery_* / telemetry_* runs', 'runs')
+  .option('--out <dir>', 'output directory', 'figures')
+  .option('--no-png', 'write SVG only')
+  .action(async (opts: { runs: string; out: string; png: boolean }) => {
+    const r = await figures({ runs: opts.runs, out: opts.out, png: opts.png });
+    for (const w of r.warnings) console.warn(`warning: ${w}`);
+    for (const s of r.skipped) console.log(`skipped ${s}`);
+    console.log(`wrote ${r.written.length} files to ${opts.out} (see ${opts.out}/index.md)`);
   });
 
 program

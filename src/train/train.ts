@@ -25,6 +25,8 @@ export interface TrainOptions {
   trainData?: TrainData;
   logEvery?: number;
   stopAfter?: number;
+  /** Test hook, called after every step (see TrainingJob.onStep). */
+  onStepHook?: (iteration: number) => Promise<void> | void;
 }
 
 export interface TrainResult {
@@ -92,6 +94,7 @@ export async function train(input: Hparams, options: TrainOptions): Promise<Trai
       quiet: options.quiet,
       logEvery: options.logEvery,
       stopAfter: options.stopAfter,
+      onStep: options.onStepHook ? (it) => options.onStepHook!(it) : undefined,
     });
     return { runDir, hash, test: r.test, skipped: r.skipped, resumed: r.resumed };
   } finally {

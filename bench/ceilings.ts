@@ -115,13 +115,13 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
   };
   try {
     // --- FMA peak ---
-    const threads = 1 << 20;
+    const threads = 1 << 18;
     const out = buffer(threads * 4, 'bench:fma-out');
     const fma: ShapeResult[] = [];
     for (const shape of FMA_SHAPES) {
-      let iters = 16;
+      let iters = 64;
       const probe = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape), { warmup: 1, reps: 1 });
-      iters = Math.max(16, Math.min(1 << 16, Math.round((iters * targetMs) / Math.max(probe.ms, 1e-3))));
+      iters = Math.max(64, Math.min(1 << 20, Math.round((iters * targetMs) / Math.max(probe.ms, 1e-3))));
       const t = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape), { warmup: 1, reps });
       const gflops = (threads * iters * shape.chains * 8) / (t.ms * 1e6);
       fma.push({ shape: `wg${shape.wg} x ${shape.chains} vec4 chains, ${iters} iters`, ms: t.ms, value: gflops });

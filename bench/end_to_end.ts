@@ -1,0 +1,197 @@
+// End-to-end throughput on the training path of `train`: a Network, CifarTrainData (the Augmenter
+// over a GpuDataset: data already on the GPU), SgdMasked, and the step of src/train/training_loop.ts
+// (batch -> forward -> cross-entropy -> backward -> fused masked SGD -> submit), with the loss read
+// back at the loop's logging cadence and after the last step. Evaluation through `evaluate()`.
+import { backward } from '../src/autograd/backward.js';
+import { loadCifar10, resolveDataDir } from '../src/data/cifar10.js';
+import { syntheticCifar } from '../src/data/synthetic.js';
+import type { Gpu } from '../src/gpu/runtime.js';
+import { median } from '../src/gpu/timer.js';
+import { createModel } from '../src/models/registry.js';
+import { Network } from '../src/nn/network.js';
+import { crossEntropy } from '../src/ops/cross_entropy.js';
+import { SgdMasked } from '../src/optim/sgd.js';
+import { Scope } from '../src/tensor/scope.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+import { CifarTrainData } from '../src/train/cifar_train_data.js';
+import { defaultHparams, validateHparams, type Hparams } from '../src/train/hparams.js';
+import { evaluate } from '../src/train/training_loop.js';
+import type { TrainData } from '../src/train/train_data.js';
+
+export interface TrainSetup {
+  network: Network;
+  data: TrainData;
+  sgd: SgdMasked;
+  hparams: Hparams;
+  /** 'synthetic(...)' or the CIFAR-10 source. */
+  source: string;
+  dataBytes: number;
+  destroy(): void;
+}
+
+/** A network, its data (synthetic CIFAR unless dataDir) and the optimizer, as `train` builds them. */
+export function trainSetup(gpu: Gpu, model: string, batch: number, opts: { dataDir?: string; nTrain?: number; nTest?: number; seed?: number } = {}): TrainSetup {
+  const seed = opts.seed ?? 1;
+  const hparams = validateHparams({ ...defaultHparams(), model, batch });
+  const cifar = opts.dataDir ? loadCifar10(resolveDataDir(opts.dataDir)) : syntheticCifar(opts.nTrain ?? 8 * batch, opts.nTest ?? 1000, seed);
+  const data = new CifarTrainData(gpu, cifar, hparams, seed);
+  const network = new Network(gpu, createModel(model, data.numClasses));
+  network.init(seed);
+  const sgd = new SgdMasked(network.params, { momentum: Number(hparams.momentum), weightDecay: Number(hparams.weightDecay) });
+  sgd.setLearningRate(Number(hparams.lr));
+  return {
+    network,
+    data,
+    sgd,
+    hparams,
+    source: cifar.source,
+    dataBytes: (data.trainSize + data.testSize) * 3072,
+    destroy() {
+      sgd.destroy();
+      network.destroy();
+      data.destroy();
+    },
+  };
+}
+
+/**
+ * One training iteration exactly as runTrainingLoop records it (src/train/training_loop.ts), in a
+ * scope the caller closes after any readback of `loss`.
+ */
+export function recordTrainStep(gpu: Gpu, s: TrainSetup, iteration: number): { loss: Tensor; count: number; scope: Scope } {
+  const scope = Scope.open();
+  const { images, labels, count } = s.data.trainBatch(iteration);
+  const logits = s.network.forward(images, true);
+  const loss = crossEntropy(logits, labels);
+  backward(loss, undefined, s.network.params.entries.map((e) => e.value));
+  s.sgd.step();
+  s.network.buffers.numBatchesTracked++;
+  gpu.submit();
+  return { loss, count, scope };
+}
+
+export interface EndToEndOptions {
+  model: string;
+  batch: number;
+  steps: number;
+  warmup: number;
+  /** Read the loss back every this many steps (the training loop's default logEvery is 10). */
+  logEvery: number;
+  evalImages: number;
+  evalBatch: number;
+  dataDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface GpuMemory {
+  pool_bytes: number;
+  params_bytes: number;
+  state_bytes: number;
+  dataset_bytes: number;
+  total_bytes: number;
+  counts: string;
+}
+
+export interface EndToEndResult {
+  model: string;
+  batch: number;
+  data: string;
+  warmup_steps: number;
+  steps: number;
+  loss_readback_every: number;
+  train_images_per_s: number;
+  step_ms: number;
+  encode_cpu_ms: number;
+  encode_cpu_ms_gpu_idle: number;
+  eval_images_per_s: number;
+  eval_images: number;
+  eval_batch: number;
+  final_loss: number;
+  dispatches_per_step: number;
+  submits_per_step: number;
+  pool_buffers_created_while_timed: number;
+  gpu_memory: GpuMemory;
+}
+
+export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndResult> {
+  const log = o.log ?? (() => undefined);
+  const s = trainSetup(gpu, o.model, o.batch, { dataDir: o.dataDir, nTest: o.evalImages });
+  try {
+    let iteration = 0;
+    const idleEncode: number[] = [];
+    for (let i = 0; i < o.warmup; i++) {
+      await gpu.sync();
+      const t0 = performance.now();
+      const step = recordTrainStep(gpu, s, iteration++);
+      idleEncode.push(performance.now() - t0);
+      await step.loss.readF32();
+      step.scope.close();
+    }
+    log(`  ${o.warmup} warm-up steps done; timing ${o.steps} steps`);
+    const before = gpu.stats();
+    const encode: number[] = [];
+    let finalLoss = NaN;
+    const t0 = performance.now();
+    for (let i = 0; i < o.steps; i++) {
+      const te = performance.now();
+      const step = recordTrainStep(gpu, s, iteration++);
+      encode.push(performance.now() - te);
+      if ((i + 1) % o.logEvery === 0 || i === o.steps - 1) {
+        [finalLoss] = await step.loss.readF32();
+        if (!Number.isFinite(finalLoss)) throw new Error(`end-to-end: loss ${finalLoss} at iteration ${iteration}`);
+      }
+      step.scope.close();
+    }
+    const wall = performance.now() - t0;
+    const after = gpu.stats();
+    const trainIps = (o.steps * o.batch * 1000) / wall;
+    log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toFixed(4)}`);
+
+    // Evaluation: one untimed pass (pipelines for eval BN), then a timed one.
+    const evalImages = s.data.testSize;
+    await evaluate(gpu, s.network, s.data, o.evalBatch);
+    const e0 = performance.now();
+    await evaluate(gpu, s.network, s.data, o.evalBatch);
+    const evalIps = (evalImages * 1000) / (performance.now() - e0);
+    log(`  eval: ${evalIps.toFixed(1)} img/s over ${evalImages} images`);
+
+    const stats = gpu.stats();
+    const params = s.network.params.flatSize * 4 * 4;
+    let state = 0;
+    for (const t of s.network.buffers.tensors.values()) state += t.buf.size;
+    const memory: GpuMemory = {
+      pool_bytes: stats.liveBytes,
+      params_bytes: params,
+      state_bytes: state,
+      dataset_bytes: s.dataBytes,
+      total_bytes: stats.liveBytes + params + state + s.dataBytes,
+      counts:
+        'buffers made through the runtime: the pool (activations, gradients, scratch; it keeps what it created, so this is the high-water mark), ' +
+        'the 4 flat parameter buffers (values, grads, momenta, masks), BN running statistics and the dataset on the GPU; ' +
+        'not uniform, staging or query buffers, pipelines, nor Dawn/driver memory',
+    };
+    return {
+      model: o.model,
+      batch: o.batch,
+      data: s.source,
+      warmup_steps: o.warmup,
+      steps: o.steps,
+      loss_readback_every: o.logEvery,
+      train_images_per_s: trainIps,
+      step_ms: wall / o.steps,
+      encode_cpu_ms: median(encode),
+      encode_cpu_ms_gpu_idle: median(idleEncode.slice(1)),
+      eval_images_per_s: evalIps,
+      eval_images: evalImages,
+      eval_batch: o.evalBatch,
+      final_loss: finalLoss,
+      dispatches_per_step: (after.dispatches - before.dispatches) / o.steps,
+      submits_per_step: (after.submits - before.submits) / o.steps,
+      pool_buffers_created_while_timed: after.created - before.created,
+      gpu_memory: memory,
+    };
+  } finally {
+    await gpu.sync().catch(() => undefined);
+    s.destroy();
+  }
+}

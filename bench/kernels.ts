@@ -1,0 +1,511 @@
+// Per-kernel timings at the shapes a model uses, through the public ops: each op is called once on
+// random inputs while its recorded work (dispatches, copies) is captured; that work is then replayed
+// between GPU timestamps (warm-up, then the median of `reps`). Backward passes are timed by calling the
+// op's recorded backward with only the gradient of interest requested (input grad, weight grad, ...).
+//
+// The shapes come from tracing the real model: a batch-1 eval forward with the layer classes'
+// forward methods wrapped to note their input shapes (and the relu/add dispatches' sizes), scaled to
+// the benchmark batch. Work is counted as useful work only: conv 2*N*O*OH*OW*C*KH*KW FLOPs per
+// direction; memory-bound kernels the bytes of their tensors read + written (scratch ignored).
+//
+// A step profile replays every dispatch and copy of one real training step one at a time and sums
+// the GPU time per kernel: it covers the kernels the op list leaves out (max pool, accumulation, ...).
+import { noGrad, type BackwardContext } from '../src/autograd/node.js';
+import { Augmenter, GpuDataset } from '../src/data/gpu_dataset.js';
+import { syntheticCifar } from '../src/data/synthetic.js';
+import type { Gpu } from '../src/gpu/runtime.js';
+import { GpuTimer, median, timeGpu } from '../src/gpu/timer.js';
+import { createModel } from '../src/models/registry.js';
+import { BatchNorm2d, Conv2d, Linear, type ForwardContext } from '../src/nn/layers.js';
+import { Network } from '../src/nn/network.js';
+import { batchNorm2d } from '../src/ops/batchnorm.js';
+import { conv2d, conv2dOutputSize } from '../src/ops/conv2d.js';
+import { crossEntropy } from '../src/ops/cross_entropy.js';
+import { add, relu } from '../src/ops/elementwise.js';
+import { linear } from '../src/ops/linear.js';
+import { shuffleWeights } from '../src/ops/permute.js';
+import { globalAvgPool } from '../src/ops/pooling.js';
+import { countSignChanges, dot, squaredDistance, sum, sumSquares } from '../src/ops/reduce.js';
+import { fillNormal, fillUniform } from '../src/ops/rng.js';
+import { SgdMasked } from '../src/optim/sgd.js';
+import { Scope } from '../src/tensor/scope.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { capture, hasCopies, kernelNames, replay, type Recorded } from './capture.js';
+import type { CeilingName, Ceilings } from './ceilings.js';
+import { recordTrainStep, trainSetup } from './end_to_end.js';
+
+export interface KernelEntry {
+  /** Unique: model, op and shape. */
+  name: string;
+  model: string;
+  op: string;
+  shape: string;
+  batch: number;
+  /** Times one training step runs it (0: not part of a step, e.g. telemetry reductions). */
+  per_step: number;
+  /** The kernels (and copies) replayed, in order. */
+  dispatches: string[];
+  /** Median GPU time, ms. */
+  ms: number;
+  min_ms: number;
+  max_ms: number;
+  flops?: number;
+  gflops?: number;
+  bytes?: number;
+  gbps?: number;
+  ceiling: CeilingName;
+  percent_of_ceiling: number;
+  /** Each dispatch timed alone, when the op records several. */
+  parts?: { kernel: string; ms: number }[];
+  error?: string;
+}
+
+export interface StepProfile {
+  model: string;
+  batch: number;
+  dispatches: number;
+  copies: number;
+  /** Sum over the step's dispatches and copies, each timed alone (median of reps), ms. */
+  gpu_ms: number;
+  kernels: { kernel: string; count: number; ms: number; percent: number }[];
+}
+
+type Work = { flops: number; ceiling: 'fma_gflops' } | { bytes: number; ceiling: Exclude<CeilingName, 'fma_gflops'> };
+
+export interface KernelBenchOptions {
+  reps: number;
+  batch: number;
+  log?: (line: string) => void;
+  /** Include the per-kernel profile of one training step. */
+  profile?: boolean;
+}
+
+interface Ctx {
+  gpu: Gpu;
+  timer: GpuTimer;
+  ceilings: Ceilings;
+  reps: number;
+  log: (line: string) => void;
+  entries: KernelEntry[];
+}
+
+// ---------------------------------------------------------------- tracing the model's shapes
+
+interface ConvShape {
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  k: number;
+  stride: number;
+  pad: number;
+  bias: boolean;
+  /** Layers with this shape, and how many of them need an input gradient (not fed the images). */
+  count: number;
+  inputGrads: number;
+}
+
+interface ModelShapes {
+  convs: Map<string, ConvShape>;
+  bns: Map<string, { C: number; H: number; W: number; count: number }>;
+  relus: Map<number, number>;
+  adds: Map<number, number>;
+  linears: Map<string, { inF: number; outF: number; count: number }>;
+  pools: Map<string, { C: number; H: number; W: number; count: number }>;
+  paramCount: number;
+  largestWeight: { name: string; shape: number[] };
+}
+
+function bump<K, V extends { count: number }>(m: Map<K, V>, key: K, make: () => V): V {
+  let v = m.get(key);
+  if (!v) m.set(key, (v = make()));
+  else v.count++;
+  return v;
+}
+
+/** Shapes of every conv / BN / linear / relu / add / pool of one forward, per image (batch 1). */
+export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShapes> {
+  const model = createModel(modelName);
+  const net = new Network(gpu, model);
+  const shapes: ModelShapes = { convs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), linears: new Map(), pools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
+  const convFwd = Conv2d.prototype.forward;
+  const bnFwd = BatchNorm2d.prototype.forward;
+  const linFwd = Linear.prototype.forward;
+  let images: Tensor | null = null;
+  Conv2d.prototype.forward = function (this: Conv2d, ctx: ForwardContext, x: Tensor) {
+    const [, C, H, W] = x.shape;
+    const key = `${C}x${H}x${W}>${this.outChannels}k${this.kernel}s${this.stride}p${this.padding}${this.bias ? 'b' : ''}`;
+    const s = bump(shapes.convs, key, () => ({ C, H, W, O: this.outChannels, k: this.kernel, stride: this.stride, pad: this.padding, bias: this.bias, count: 1, inputGrads: 0 }));
+    if (x !== images) s.inputGrads++;
+    return convFwd.call(this, ctx, x);
+  };
+  BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor) {
+    const [, C, H, W] = x.shape;
+    bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1 }));
+    return bnFwd.call(this, ctx, x);
+  };
+  Linear.prototype.forward = function (this: Linear, ctx: ForwardContext, x: Tensor) {
+    bump(shapes.linears, `${this.inFeatures}>${this.outFeatures}`, () => ({ inF: this.inFeatures, outF: this.outFeatures, count: 1 }));
+    return linFwd.call(this, ctx, x);
+  };
+  try {
+    Scope.run(() => {
+      images = Tensor.zeros(gpu, [1, 3, 32, 32], 'f32', 'trace.images');
+      const { work } = capture(gpu, () => noGrad(() => net.forward(images!, false)));
+      for (const w of work) {
+        if (w.kind !== 'dispatch') continue;
+        const u = w.args.uniforms ?? {};
+        if (w.name === 'relu_forward') shapes.relus.set(Number(u.n), (shapes.relus.get(Number(u.n)) ?? 0) + 1);
+        if (w.name === 'add') shapes.adds.set(Number(u.n), (shapes.adds.get(Number(u.n)) ?? 0) + 1);
+        if (w.name === 'avgpool_global_forward') {
+          const C = Number(u.rows);
+          const hw = Number(u.hw);
+          const side = Math.round(Math.sqrt(hw));
+          bump(shapes.pools, `${C}x${hw}`, () => ({ C, H: side, W: hw / side, count: 1 }));
+        }
+      }
+    });
+  } finally {
+    Conv2d.prototype.forward = convFwd;
+    BatchNorm2d.prototype.forward = bnFwd;
+    Linear.prototype.forward = linFwd;
+    await gpu.sync().catch(() => undefined);
+    net.destroy();
+  }
+  let best = { name: '', size: 0, shape: [] as number[] };
+  for (const p of model.paramSpecs()) {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    if (p.prunable && size > best.size) best = { name: p.name, size, shape: p.shape };
+  }
+  shapes.largestWeight = { name: best.name, shape: best.shape };
+  return shapes;
+}
+
+// ---------------------------------------------------------------- measuring
+
+function randn(gpu: Gpu, shape: number[], seed: number, std = 1): Tensor {
+  return fillNormal(Tensor.empty(gpu, shape, 'f32', 'bench.input'), seed, 0, 0, std);
+}
+
+const dims = (s: readonly number[]) => s.join('x');
+
+async function measure(
+  c: Ctx,
+  meta: { model: string; op: string; shape: string; batch: number; perStep: number; work: Work },
+  recorded: Recorded[],
+  opts: { parts?: boolean } = {},
+): Promise<KernelEntry> {
+  const { gpu, timer, reps } = c;
+  const mode = hasCopies(recorded) ? 'span' : 'region';
+  const t = await timeGpu(timer, () => replay(gpu, recorded), { warmup: 1, reps, mode });
+  const ceilingValue = c.ceilings[meta.work.ceiling];
+  const e: KernelEntry = {
+    name: `${meta.model === '-' ? '' : meta.model + ' '}${meta.op} ${meta.shape}`,
+    model: meta.model,
+    op: meta.op,
+    shape: meta.shape,
+    batch: meta.batch,
+    per_step: meta.perStep,
+    dispatches: kernelNames(recorded),
+    ms: t.ms,
+    min_ms: t.min,
+    max_ms: t.max,
+    ceiling: meta.work.ceiling,
+    percent_of_ceiling: NaN,
+  };
+  if ('flops' in meta.work) {
+    e.flops = meta.work.flops;
+    e.gflops = meta.work.flops / (t.ms * 1e6);
+    e.percent_of_ceiling = (100 * e.gflops) / ceilingValue;
+  } else {
+    e.bytes = meta.work.bytes;
+    e.gbps = meta.work.bytes / (t.ms * 1e6);
+    e.percent_of_ceiling = (100 * e.gbps) / ceilingValue;
+  }
+  if (opts.parts !== false && recorded.length > 1 && recorded.length <= 8) {
+    e.parts = [];
+    for (const r of recorded) {
+      const p = await timeGpu(timer, () => replay(gpu, [r]), { warmup: 0, reps, mode: r.kind === 'copy' ? 'span' : 'region' });
+      e.parts.push({ kernel: r.kind === 'dispatch' ? r.name : 'copyBufferToBuffer', ms: p.ms });
+    }
+  }
+  c.entries.push(e);
+  const rate = e.gflops !== undefined ? `${e.gflops.toFixed(1)} GFLOP/s` : `${e.gbps!.toFixed(2)} GB/s`;
+  c.log(`  ${e.name}: ${e.ms.toFixed(3)} ms, ${rate}, ${e.percent_of_ceiling.toFixed(1)}% of ${e.ceiling}`);
+  return e;
+}
+
+/** Run one op's measurements in a scope (inputs released after); a failure becomes an entry with an error. */
+async function guarded(c: Ctx, what: string, fn: () => Promise<void>): Promise<void> {
+  const scope = Scope.open();
+  try {
+    await fn();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    c.log(`  ${what}: FAILED ${msg}`);
+    c.entries.push({ name: what, model: '', op: what, shape: '', batch: 0, per_step: 0, dispatches: [], ms: NaN, min_ms: NaN, max_ms: NaN, ceiling: 'fma_gflops', percent_of_ceiling: NaN, error: msg });
+  } finally {
+    await c.gpu.sync().catch(() => undefined);
+    scope.close();
+  }
+}
+
+function onlyGrads(grads: (Tensor | null)[], which: number[]): BackwardContext {
+  return {
+    needsGrad: (i) => which.includes(i),
+    gradOutput: (i) => {
+      const g = grads[i];
+      if (!g) throw new Error(`no gradient buffer for input ${i}`);
+      return g;
+    },
+  };
+}
+
+async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Promise<void> {
+  const { gpu } = c;
+  const [OH, OW] = conv2dOutputSize(s.H, s.W, s.k, s.k, s.stride, s.pad);
+  const shape = `${N}x${s.C}x${s.H}x${s.W} -> ${s.O} k${s.k} s${s.stride}${s.bias ? ' +bias' : ''}`;
+  const flops = 2 * N * s.O * OH * OW * s.C * s.k * s.k;
+  const x = randn(gpu, [N, s.C, s.H, s.W], 1);
+  const w = randn(gpu, [s.O, s.C, s.k, s.k], 2, Math.sqrt(2 / (s.C * s.k * s.k)));
+  const b = s.bias ? randn(gpu, [s.O], 3, 0.1) : null;
+  const opts = { stride: s.stride, padding: s.pad };
+  const fwd = capture(gpu, () => conv2d(x, w, b, opts)).work;
+  const meta = { model, shape, batch: N };
+  await measure(c, { ...meta, op: 'conv2d.forward', perStep: s.count, work: { flops, ceiling: 'fma_gflops' } }, fwd);
+  for (const t of [x, w, b]) if (t) t.requiresGrad = true;
+  const y = conv2d(x, w, b, opts);
+  const dy = randn(gpu, y.shape as number[], 4);
+  const grads = [Tensor.empty(gpu, x.shape), Tensor.empty(gpu, w.shape), b ? Tensor.empty(gpu, [s.O]) : null];
+  const node = y.node!;
+  const dx = capture(gpu, () => node.backward(dy, onlyGrads(grads, [0]))).work;
+  await measure(c, { ...meta, op: 'conv2d.input_grad', perStep: s.inputGrads, work: { flops, ceiling: 'fma_gflops' } }, dx);
+  const dw = capture(gpu, () => node.backward(dy, onlyGrads(grads, [1]))).work;
+  await measure(c, { ...meta, op: 'conv2d.weight_grad', perStep: s.count, work: { flops, ceiling: 'fma_gflops' } }, dw);
+  if (b) {
+    const db = capture(gpu, () => node.backward(dy, onlyGrads(grads, [2]))).work;
+    await measure(c, { ...meta, op: 'conv2d.bias_grad', perStep: s.count, work: { bytes: 4 * N * s.O * OH * OW, ceiling: 'read_gbps' } }, db);
+  }
+}
+
+async function bnEntries(c: Ctx, model: string, N: number, C: number, H: number, W: number, count: number): Promise<void> {
+  const { gpu } = c;
+  const shape = `${N}x${C}x${H}x${W}`;
+  const n = N * C * H * W;
+  const x = randn(gpu, [N, C, H, W], 5);
+  x.requiresGrad = true;
+  const gamma = fillUniform(Tensor.empty(gpu, [C]), 6, 0, 0.5, 1.5);
+  gamma.requiresGrad = true;
+  const beta = randn(gpu, [C], 7, 0.1);
+  beta.requiresGrad = true;
+  const rm = Tensor.zeros(gpu, [C]);
+  const rv = Tensor.empty(gpu, [C]);
+  rv.fill(1);
+  const { result: y, work: fwd } = capture(gpu, () => batchNorm2d(x, gamma, beta, rm, rv, { training: true }));
+  const meta = { model, shape, batch: N, perStep: count };
+  // Statistics pass reads x; normalise pass reads x and writes y.
+  await measure(c, { ...meta, op: 'batchnorm.forward_train', work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, fwd);
+  const dy = randn(gpu, [N, C, H, W], 8);
+  const grads = [Tensor.empty(gpu, x.shape), Tensor.empty(gpu, [C]), Tensor.empty(gpu, [C])];
+  const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads(grads, [0, 1, 2]))).work;
+  // Reduce pass reads x and dy; the second reads x and dy and writes dx.
+  await measure(c, { ...meta, op: 'batchnorm.backward', work: { bytes: 5 * 4 * n, ceiling: 'copy_gbps' } }, bwd);
+  const { work: ev } = capture(gpu, () => noGrad(() => batchNorm2d(x, gamma, beta, rm, rv, { training: false })));
+  await measure(c, { ...meta, op: 'batchnorm.forward_eval', perStep: 0, work: { bytes: 2 * 4 * n, ceiling: 'copy_gbps' } }, ev);
+}
+
+async function elementwiseEntries(c: Ctx, model: string, N: number, perImage: number, reluCount: number, addCount: number): Promise<void> {
+  const { gpu } = c;
+  const n = N * perImage;
+  const shape = `${N}x${perImage}`;
+  const x = randn(gpu, [n], 9);
+  if (reluCount) {
+    x.requiresGrad = true;
+    const { result: y, work: fwd } = capture(gpu, () => relu(x));
+    await measure(c, { model, op: 'relu.forward', shape, batch: N, perStep: reluCount, work: { bytes: 2 * 4 * n, ceiling: 'copy_gbps' } }, fwd);
+    const dy = randn(gpu, [n], 10);
+    const dx = Tensor.empty(gpu, [n]);
+    const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads([dx], [0]))).work;
+    await measure(c, { model, op: 'relu.backward', shape, batch: N, perStep: reluCount, work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, bwd);
+    x.requiresGrad = false;
+  }
+  if (addCount) {
+    const b = randn(gpu, [n], 11);
+    const { work } = capture(gpu, () => add(x, b));
+    await measure(c, { model, op: 'add', shape, batch: N, perStep: addCount, work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, work);
+  }
+}
+
+async function headEntries(c: Ctx, model: string, N: number, shapes: ModelShapes): Promise<void> {
+  const { gpu } = c;
+  for (const p of shapes.pools.values()) {
+    const x = randn(gpu, [N, p.C, p.H, p.W], 12);
+    x.requiresGrad = true;
+    const { result: y, work: fwd } = capture(gpu, () => globalAvgPool(x));
+    const bytes = 4 * N * p.C * (p.H * p.W + 1);
+    const shape = `${N}x${p.C}x${p.H}x${p.W}`;
+    await measure(c, { model, op: 'avgpool.forward', shape, batch: N, perStep: p.count, work: { bytes, ceiling: 'copy_gbps' } }, fwd);
+    const dy = randn(gpu, [N, p.C], 13);
+    const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads([Tensor.empty(gpu, x.shape)], [0]))).work;
+    await measure(c, { model, op: 'avgpool.backward', shape, batch: N, perStep: p.count, work: { bytes, ceiling: 'copy_gbps' } }, bwd);
+  }
+  for (const l of shapes.linears.values()) {
+    const x = randn(gpu, [N, l.inF], 14);
+    const w = randn(gpu, [l.outF, l.inF], 15, 0.1);
+    const b = randn(gpu, [l.outF], 16, 0.1);
+    for (const t of [x, w, b]) t.requiresGrad = true;
+    const shape = `${N}x${l.inF} -> ${l.outF}`;
+    const flops = 2 * N * l.inF * l.outF;
+    const { result: y, work: fwd } = capture(gpu, () => linear(x, w, b));
+    await measure(c, { model, op: 'linear.forward', shape, batch: N, perStep: l.count, work: { flops, ceiling: 'fma_gflops' } }, fwd);
+    const dy = randn(gpu, [N, l.outF], 17);
+    const grads = [Tensor.empty(gpu, x.shape), Tensor.empty(gpu, w.shape), Tensor.empty(gpu, [l.outF])];
+    const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads(grads, [0, 1, 2]))).work;
+    await measure(c, { model, op: 'linear.backward', shape, batch: N, perStep: l.count, work: { flops: 2 * flops, ceiling: 'fma_gflops' } }, bwd);
+
+    const labels = Tensor.fromArray(gpu, Array.from({ length: N }, (_, i) => i % l.outF), [N], 'u32');
+    const logits = randn(gpu, [N, l.outF], 18);
+    logits.requiresGrad = true;
+    const { result: loss, work: ce } = capture(gpu, () => crossEntropy(logits, labels));
+    const one = Tensor.empty(gpu, [1]);
+    one.fill(1);
+    const ceb = capture(gpu, () => loss.node!.backward(one, onlyGrads([Tensor.empty(gpu, logits.shape)], [0]))).work;
+    await measure(c, { model, op: 'cross_entropy.forward+backward', shape: `${N}x${l.outF}`, batch: N, perStep: l.count, work: { bytes: 3 * 4 * N * l.outF, ceiling: 'copy_gbps' } }, [...ce, ...ceb]);
+  }
+}
+
+async function paramEntries(c: Ctx, modelName: string, shapes: ModelShapes): Promise<void> {
+  const { gpu } = c;
+  const net = new Network(gpu, createModel(modelName));
+  try {
+    net.init(1);
+    const store = net.params;
+    const n = store.flatSize;
+    gpu.write(store.flat('grads'), new Float32Array(n).fill(1e-3));
+    const sgd = new SgdMasked(store, { momentum: 0.9, weightDecay: 1e-4 });
+    try {
+      sgd.setLearningRate(0.01);
+      const { work } = capture(gpu, () => sgd.step());
+      // values, grads, momenta, masks read; values, momenta written.
+      await measure(c, { model: modelName, op: 'sgd_masked', shape: `${shapes.paramCount} params (${n} with padding)`, batch: 0, perStep: 1, work: { bytes: 6 * 4 * n, ceiling: 'copy_gbps' } }, work);
+    } finally {
+      sgd.destroy();
+    }
+    const v = store.flat('values');
+    const g = store.flat('grads');
+    const shape = `${n}`;
+    for (const [op, fn, reads] of [
+      ['reduce.sum', () => sum(v), 1],
+      ['reduce.sum_squares', () => sumSquares(v), 1],
+      ['reduce.dot', () => dot(v, g), 2],
+      ['reduce.squared_distance', () => squaredDistance(v, g), 2],
+      ['reduce.sign_changes', () => countSignChanges(v, g), 2],
+    ] as const) {
+      const { work } = capture(gpu, fn);
+      await measure(c, { model: modelName, op, shape, batch: 0, perStep: 0, work: { bytes: reads * 4 * n, ceiling: 'read_gbps' } }, work);
+    }
+    // Weight shuffles (Figs. 5-6) on the largest prunable weight.
+    const e = store.get(shapes.largestWeight.name);
+    for (const structure of ['layer', 'filter'] as const) {
+      const { work } = capture(gpu, () => shuffleWeights(e.value, e.mask, structure, 7));
+      await measure(c, { model: modelName, op: `permute.shuffle_${structure}`, shape: `${e.name} ${dims(e.shape)}`, batch: 0, perStep: 0, work: { bytes: 2 * 4 * e.size, ceiling: 'copy_gbps' } }, work, { parts: false });
+    }
+  } finally {
+    await gpu.sync();
+    net.destroy();
+  }
+}
+
+/** Augmentation of one batch: the gather of raw images (copies) and augment_sample. */
+export async function augmentEntries(c: Ctx, N: number): Promise<void> {
+  const { gpu } = c;
+  const data = GpuDataset.upload(gpu, syntheticCifar(4 * N, 1, 3).train);
+  try {
+    const aug = new Augmenter(data);
+    // Distinct even indices, no two consecutive: one copy per image, as in a shuffled epoch order.
+    const indices = Uint32Array.from({ length: N }, (_, i) => (2 * i * 7) % (4 * N));
+    const { work } = capture(gpu, () => aug.batch(indices, { kind: 'train', seed: 1, epoch: 0 }));
+    const copies = work.filter((w) => w.kind === 'copy');
+    const dispatches = work.filter((w) => w.kind === 'dispatch');
+    await measure(c, { model: '-', op: 'data.gather', shape: `${N} images (${copies.length} copies)`, batch: N, perStep: 1, work: { bytes: 2 * N * 3072, ceiling: 'copy_buffer_gbps' } }, copies, { parts: false });
+    // Raw bytes and per-sample parameters read; f32 images and labels written.
+    await measure(c, { model: '-', op: 'augment_sample', shape: `${N}x3x32x32 crop+flip`, batch: N, perStep: 1, work: { bytes: N * (3072 + 32 + 3 * 32 * 32 * 4 + 4), ceiling: 'copy_gbps' } }, dispatches);
+  } finally {
+    await gpu.sync();
+    data.destroy();
+  }
+}
+
+/** Every dispatch and copy of one training step, each timed alone; GPU ms per kernel name. */
+export async function profileStep(gpu: Gpu, modelName: string, batch: number, reps: number, log: (s: string) => void): Promise<StepProfile> {
+  const s = trainSetup(gpu, modelName, batch, { nTrain: 2 * batch, nTest: 10 });
+  let timer: GpuTimer | null = null;
+  try {
+    const warm = recordTrainStep(gpu, s, 0);
+    await warm.loss.readF32();
+    warm.scope.close();
+    const { result: step, work } = capture(gpu, () => recordTrainStep(gpu, s, 1));
+    await step.loss.readF32();
+    timer = new GpuTimer(gpu, work.length);
+    replay(gpu, work);
+    await gpu.sync();
+    const samples: number[][] = work.map(() => []);
+    for (let r = 0; r < reps; r++) {
+      for (const w of work) {
+        if (w.kind === 'copy') timer.span(() => replay(gpu, [w]));
+        else timer.region(() => replay(gpu, [w]));
+      }
+      const t = await timer.read();
+      t.forEach((ms, i) => samples[i].push(ms));
+    }
+    step.scope.close();
+    const per = new Map<string, { count: number; ms: number }>();
+    let total = 0;
+    work.forEach((w, i) => {
+      const name = w.kind === 'dispatch' ? w.name : 'copyBufferToBuffer';
+      const ms = median(samples[i]);
+      total += ms;
+      const e = per.get(name) ?? { count: 0, ms: 0 };
+      e.count++;
+      e.ms += ms;
+      per.set(name, e);
+    });
+    const kernels = [...per.entries()].map(([kernel, e]) => ({ kernel, count: e.count, ms: e.ms, percent: (100 * e.ms) / total })).sort((a, b) => b.ms - a.ms);
+    log(`  ${modelName} step profile: ${work.length} dispatches/copies, ${total.toFixed(1)} ms of GPU time (each timed alone)`);
+    return { model: modelName, batch, dispatches: work.filter((w) => w.kind === 'dispatch').length, copies: work.filter((w) => w.kind === 'copy').length, gpu_ms: total, kernels };
+  } finally {
+    await gpu.sync().catch(() => undefined);
+    timer?.destroy();
+    s.destroy();
+  }
+}
+
+export async function benchKernels(gpu: Gpu, models: string[], ceilings: Ceilings, o: KernelBenchOptions): Promise<{ entries: KernelEntry[]; profiles: StepProfile[] }> {
+  const timer = new GpuTimer(gpu, Math.max(64, o.reps));
+  const c: Ctx = { gpu, timer, ceilings, reps: o.reps, log: o.log ?? (() => undefined), entries: [] };
+  const profiles: StepProfile[] = [];
+  const N = o.batch;
+  try {
+    await guarded(c, 'augmentation', () => augmentEntries(c, N));
+    for (const model of models) {
+      c.log(`${model} (batch ${N}):`);
+      const shapes = await traceModel(gpu, model);
+      for (const s of shapes.convs.values()) await guarded(c, `${model} conv2d ${s.C}x${s.H}x${s.W}->${s.O}`, () => convEntries(c, model, N, s));
+      for (const b of shapes.bns.values()) await guarded(c, `${model} batchnorm ${b.C}x${b.H}x${b.W}`, () => bnEntries(c, model, N, b.C, b.H, b.W, b.count));
+      const sizes = new Set([...shapes.relus.keys(), ...shapes.adds.keys()]);
+      for (const n of sizes) await guarded(c, `${model} elementwise ${n}`, () => elementwiseEntries(c, model, N, n, shapes.relus.get(n) ?? 0, shapes.adds.get(n) ?? 0));
+      await guarded(c, `${model} head`, () => headEntries(c, model, N, shapes));
+      await guarded(c, `${model} parameters`, () => paramEntries(c, model, shapes));
+      if (o.profile) {
+        try {
+          profiles.push(await profileStep(gpu, model, N, Math.min(o.reps, 3), c.log));
+        } catch (e) {
+          c.log(`  ${model} step profile FAILED: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    }
+  } finally {
+    timer.destroy();
+  }
+  return { entries: c.entries, profiles };
+}

@@ -1,0 +1,174 @@
+// `npm run bench` (node dist/bench.js): ceilings of this adapter, every kernel at the shapes the models
+// use, and end-to-end training / evaluation throughput on the `train` code path. Prints tables and
+// optionally writes JSON (--json FILE) that carries the adapter, Dawn version and git commit.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Gpu } from '../src/gpu/runtime.js';
+import { GpuTimer } from '../src/gpu/timer.js';
+import { getKernelConfig } from '../src/ops/kernel_config.js';
+import { describeEnvironment } from '../src/train/environment.js';
+import { measureCeilings, type Ceilings } from './ceilings.js';
+import { endToEnd, type EndToEndResult } from './end_to_end.js';
+import { benchKernels, type KernelEntry, type StepProfile } from './kernels.js';
+import { ceilingsTable, endToEndTable, header, kernelsTable, perStepSummary, profileTable, type BenchReport } from './report.js';
+
+const USAGE = `usage: node dist/bench.js [options]
+  --json FILE            also write the results as JSON
+  --only PART            ceilings | kernels | end-to-end (kernels measures the ceilings too)
+  --reps N               timed repetitions per kernel, median reported (default 5)
+  --models LIST          models whose kernel shapes to time: resnet20,wrn16_8,vgg13 (default resnet20)
+  --batch N              batch of the kernel shapes (default 128; WRN/VGG at 128 take minutes on a CPU adapter)
+  --no-profile           skip the per-kernel profile of one training step
+  --steps N              timed training steps end to end (default 20, at least 20 for reported numbers)
+  --warmup N             warm-up steps before them (default 3)
+  --e2e-batch N          end-to-end training batch (default 128)
+  --eval-images N        test images evaluated end to end (default 1000, synthetic data)
+  --data DIR             CIFAR-10 for end to end (default: synthetic CIFAR-shaped data)
+  --markdown             print the tables as markdown
+  -h, --help`;
+
+const PARTS = ['ceilings', 'kernels', 'end-to-end'] as const;
+
+function int(name: string, v: string | undefined, dflt: number, min = 1): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${v}: must be an integer >= ${min}`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: {
+      json: { type: 'string' },
+      only: { type: 'string' },
+      reps: { type: 'string' },
+      models: { type: 'string' },
+      batch: { type: 'string' },
+      'no-profile': { type: 'boolean' },
+      steps: { type: 'string' },
+      warmup: { type: 'string' },
+      'e2e-batch': { type: 'string' },
+      'eval-images': { type: 'string' },
+      data: { type: 'string' },
+      markdown: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const only = values.only as (typeof PARTS)[number] | undefined;
+  if (only !== undefined && !PARTS.includes(only)) throw new Error(`--only ${only}: choose one of ${PARTS.join(', ')}`);
+  const reps = int('reps', values.reps, 5);
+  const models = (values.models ?? 'resnet20').split(',').map((s) => s.trim()).filter(Boolean);
+  const batch = int('batch', values.batch, 128);
+  const steps = int('steps', values.steps, 20);
+  const warmup = int('warmup', values.warmup, 3, 0);
+  const e2eBatch = int('e2e-batch', values['e2e-batch'], 128);
+  const evalImages = int('eval-images', values['eval-images'], 1000);
+  const md = Boolean(values.markdown);
+  const runCeilings = only !== 'end-to-end';
+  const runKernels = only === undefined || only === 'kernels';
+  const runE2e = only === undefined || only === 'end-to-end';
+  const log = (s: string) => console.error(s);
+  const t0 = performance.now();
+
+  const gpu = await Gpu.create();
+  try {
+    if (!GpuTimer.supported(gpu) && only !== 'end-to-end') throw new Error("the adapter lacks 'timestamp-query'; only --only end-to-end can run");
+    const env = describeEnvironment(gpu);
+    const report: BenchReport = {
+      schema: 'early-phase-bench-1',
+      date: new Date().toISOString(),
+      adapter: env.adapter,
+      dawn_version: `webgpu@${env.webgpu_package}`,
+      git_commit: env.git_commit,
+      environment: { ...env },
+      kernel_config: getKernelConfig(),
+      options: { only: only ?? 'all', reps, models, batch, steps, warmup, e2e_batch: e2eBatch, eval_images: evalImages, data: values.data ?? 'synthetic', profile: !values['no-profile'] },
+      train_images_per_s: null,
+      eval_images_per_s: null,
+      ceilings: null,
+      kernels: [],
+      step_profiles: [],
+      end_to_end: null,
+      wall_s: 0,
+    };
+    console.log(header(report));
+    if (batch !== 128) console.log(`NOTE: kernel shapes at batch ${batch}, not the batch 128 the models train at.`);
+
+    let ceilings: Ceilings | null = null;
+    if (runCeilings) {
+      log('ceilings:');
+      const timer = new GpuTimer(gpu, Math.max(64, reps));
+      try {
+        ceilings = await measureCeilings(gpu, timer, { reps, log });
+      } finally {
+        timer.destroy();
+      }
+      report.ceilings = ceilings;
+    }
+
+    let entries: KernelEntry[] = [];
+    let profiles: StepProfile[] = [];
+    if (runKernels && ceilings) {
+      log(`kernels (batch ${batch}, median of ${reps} after warm-up, GPU timestamps):`);
+      ({ entries, profiles } = await benchKernels(gpu, models, ceilings, { reps, batch, log, profile: !values['no-profile'] }));
+      report.kernels = entries;
+      report.step_profiles = profiles;
+    }
+
+    let e2e: EndToEndResult | null = null;
+    if (runE2e) {
+      log(`end to end (resnet20, batch ${e2eBatch}):`);
+      try {
+        e2e = await endToEnd(gpu, { model: 'resnet20', batch: e2eBatch, steps, warmup, logEvery: 10, evalImages, evalBatch: 500, dataDir: values.data, log });
+        report.end_to_end = e2e;
+        report.train_images_per_s = e2e.train_images_per_s;
+        report.eval_images_per_s = e2e.eval_images_per_s;
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        log(`  end to end SKIPPED: ${msg}`);
+        report.end_to_end = { skipped: msg };
+      }
+    }
+
+    report.wall_s = (performance.now() - t0) / 1000;
+    console.log('');
+    if (ceilings) console.log(ceilingsTable(ceilings, md) + '\n');
+    if (entries.length) {
+      console.log(kernelsTable(entries, md) + '\n');
+      for (const line of perStepSummary(entries)) console.log(line);
+      const failed = entries.filter((e) => e.error);
+      for (const e of failed) console.log(`FAILED ${e.name}: ${e.error}`);
+      console.log('');
+    }
+    for (const p of profiles) {
+      console.log(`${p.model} step profile (batch ${p.batch}): ${p.dispatches} dispatches + ${p.copies} copies, ${p.gpu_ms.toFixed(1)} ms GPU time, each timed alone`);
+      console.log(profileTable(p, md) + '\n');
+    }
+    if (e2e) console.log(endToEndTable(e2e, md) + '\n');
+    else if (report.end_to_end && 'skipped' in report.end_to_end) console.log(`end to end skipped: ${report.end_to_end.skipped}\n`);
+    console.log(`bench took ${report.wall_s.toFixed(0)} s`);
+    if (values.json) {
+      mkdirSync(dirname(values.json), { recursive: true });
+      writeFileSync(values.json, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+      console.log(`wrote ${values.json}`);
+    }
+    return 0;
+  } finally {
+    await gpu.sync().catch(() => undefined);
+    gpu.destroy();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,106 @@
+// The benchmark's JSON document and its terminal / markdown tables.
+import type { Ceilings } from './ceilings.js';
+import type { EndToEndResult } from './end_to_end.js';
+import type { KernelEntry, StepProfile } from './kernels.js';
+
+export interface BenchReport {
+  schema: 'early-phase-bench-1';
+  date: string;
+  adapter: string;
+  /** The npm `webgpu` package (Dawn's Node bindings) version. */
+  dawn_version: string;
+  git_commit: string;
+  environment: Record<string, unknown>;
+  /** Conv kernel configuration in use (tile sizes and the like). */
+  kernel_config: unknown;
+  options: Record<string, unknown>;
+  /** ResNet-20 training, batch 128 (see end_to_end.batch), images per second by wall clock; null if not run. */
+  train_images_per_s: number | null;
+  eval_images_per_s: number | null;
+  ceilings: Ceilings | null;
+  kernels: KernelEntry[];
+  step_profiles: StepProfile[];
+  end_to_end: EndToEndResult | { skipped: string } | null;
+  /** Wall time of the whole benchmark, s. */
+  wall_s: number;
+}
+
+const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+
+function table(headers: string[], rows: string[][], align: ('l' | 'r')[], markdown: boolean): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const pad = (s: string, i: number) => (align[i] === 'l' ? s.padEnd(widths[i]) : s.padStart(widths[i]));
+  if (markdown) {
+    const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+    return [line(headers), line(align.map((a) => (a === 'l' ? ':--' : '--:'))), ...rows.map(line)].join('\n');
+  }
+  const line = (cells: string[]) => cells.map(pad).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function ceilingsTable(c: Ceilings, markdown = false): string {
+  const rows = [
+    ['FMA peak (best shape)', `${f(c.fma_gflops, 1)} GFLOP/s`, c.details.fma.reduce((a, b) => (b.value > a.value ? b : a)).shape],
+    ['storage read', `${f(c.read_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB, best of ${c.details.read.length} shapes`],
+    ['storage write', `${f(c.write_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB`],
+    ['storage copy kernel (read + write)', `${f(c.copy_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB, bytes read + written`],
+    ['copyBufferToBuffer (read + write)', `${f(c.copy_buffer_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB, bytes read + written`],
+    ['empty dispatch (GPU)', `${f(c.empty_dispatch_us)} µs`, `${c.details.empty_dispatches_per_pass} in one pass, timestamps`],
+    ['empty pass with timestamps', `${f(c.empty_pass_us)} µs`, 'floor of every timed region'],
+    ['record one dispatch (CPU)', `${f(c.dispatch_encode_cpu_us)} µs`, 'Gpu.dispatch, cached pipeline and bind group'],
+    ['submit', `${f(c.submit_us, 1)} µs`, `${c.details.submits} submits of one empty dispatch, then one wait`],
+    ['submit + wait round trip', `${f(c.submit_roundtrip_us, 0)} µs`, 'one empty dispatch, onSubmittedWorkDone'],
+  ];
+  return table(['ceiling', 'value', 'how'], rows, ['l', 'r', 'l'], markdown);
+}
+
+export function kernelsTable(entries: KernelEntry[], markdown = false): string {
+  const rows = entries
+    .filter((e) => !e.error)
+    .map((e) => [
+      e.model === '-' ? '' : e.model,
+      e.op,
+      e.shape,
+      String(e.per_step),
+      f(e.ms, 3),
+      e.gflops !== undefined ? `${f(e.gflops, 1)} GFLOP/s` : `${f(e.gbps, 2)} GB/s`,
+      `${f(e.percent_of_ceiling, 1)}% ${e.ceiling.replace(/_(gflops|gbps)$/, '')}`,
+    ]);
+  return table(['model', 'op', 'shape', '/step', 'ms', 'rate', 'of ceiling'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'], markdown);
+}
+
+export function perStepSummary(entries: KernelEntry[]): string[] {
+  const byModel = new Map<string, { ms: number; conv: number }>();
+  for (const e of entries) {
+    if (e.error || !e.per_step || e.model === '-' || !Number.isFinite(e.ms)) continue;
+    const m = byModel.get(e.model) ?? { ms: 0, conv: 0 };
+    m.ms += e.ms * e.per_step;
+    if (e.op.startsWith('conv2d')) m.conv += e.ms * e.per_step;
+    byModel.set(e.model, m);
+  }
+  const shared = entries.filter((e) => e.model === '-' && !e.error).reduce((s, e) => s + e.ms * e.per_step, 0);
+  return [...byModel.entries()].map(
+    ([model, m]) => `${model}: listed ops sum to ${f(m.ms + shared, 1)} ms of GPU time per step (conv ${f(m.conv, 1)} ms = ${f((100 * m.conv) / (m.ms + shared), 0)}%), augmentation included`,
+  );
+}
+
+export function profileTable(p: StepProfile, markdown = false, top = 15): string {
+  const rows = p.kernels.slice(0, top).map((k) => [k.kernel, String(k.count), f(k.ms, 2), `${f(k.percent, 1)}%`]);
+  return table(['kernel', 'count', 'ms/step', 'share'], rows, ['l', 'r', 'r', 'r'], markdown);
+}
+
+export function endToEndTable(e: EndToEndResult, markdown = false): string {
+  const mib = (b: number) => `${f(b / (1 << 20), 1)} MiB`;
+  const rows = [
+    ['train', `${f(e.train_images_per_s, 1)} img/s`, `${e.model}, batch ${e.batch}, ${e.steps} steps after ${e.warmup_steps} warm-up, loss read every ${e.loss_readback_every} and at the end`],
+    ['step (wall)', `${f(e.step_ms, 1)} ms`, `${f(e.dispatches_per_step, 0)} dispatches, ${f(e.submits_per_step, 1)} submits per step`],
+    ['encode a step (CPU)', `${f(e.encode_cpu_ms, 2)} ms`, `while the GPU runs; ${f(e.encode_cpu_ms_gpu_idle, 2)} ms with the GPU idle`],
+    ['eval', `${f(e.eval_images_per_s, 1)} img/s`, `${e.eval_images} images, batch ${e.eval_batch}`],
+    ['GPU memory in use', mib(e.gpu_memory.total_bytes), `pool ${mib(e.gpu_memory.pool_bytes)}, params ${mib(e.gpu_memory.params_bytes)}, BN state ${mib(e.gpu_memory.state_bytes)}, data ${mib(e.gpu_memory.dataset_bytes)}`],
+  ];
+  return table(['end to end', 'value', 'how'], rows, ['l', 'r', 'l'], markdown);
+}
+
+export function header(r: BenchReport): string {
+  return `adapter: ${r.adapter}\nDawn (npm webgpu): ${r.dawn_version}   commit: ${r.git_commit}   node: ${String(r.environment.node)}`;
+}

@@ -1,6 +1,6 @@
 // Kernel variants tried for conv2d, kept on record (llm.c dev/cuda style). Each has a one-line note;
 // bench/conv2d_variants.ts times them next to the shipped kernels (shaders/conv2d_*.wgsl).
-import type { ConvDims } from '../../src/ops/conv2d.js';
+import { conv2dForwardInto, conv2dInputGradInto, conv2dWeightGradInto, getConvConfig, type ConvConfig, type ConvDims } from '../../src/ops/conv2d.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
 export type Kind = 'fwd' | 'dx' | 'dw';
@@ -14,8 +14,39 @@ export interface Variant {
 }
 
 const k = (name: string) => `../bench/conv2d/${name}`;
+const cfg = (c: Partial<ConvConfig>): ConvConfig => ({ ...getConvConfig(), ...c });
 
 export const VARIANTS: Variant[] = [
+  {
+    kind: 'fwd',
+    name: 'generic',
+    note: 'shaders/conv2d_forward (any shape): lanes = 4 flattened pixels x 8 channels, per-tap scalar x loads, weights subgroupBroadcast',
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowKernel: false })),
+  },
+  {
+    kind: 'fwd',
+    name: 'row4 ROWS=1',
+    note: 'shipped row kernel with 1 output row per lane (input rows reused across kh only within a lane: 3 loads per output row)',
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowRows: 1 })),
+  },
+  {
+    kind: 'dw',
+    name: 'generic',
+    note: 'shaders/conv2d_weight_grad (any shape): lanes over 3 taps (c,kh,kw), per-pixel scalar x loads, dy subgroupBroadcast',
+    launch: (o, d) => conv2dWeightGradInto(o.x, o.dy, o.out, d, cfg({ rowKernel: false })),
+  },
+  {
+    kind: 'dw',
+    name: 'row4 chunk 4096',
+    note: 'shipped row kernel with 4x longer split-K chunks (fewer partials, less parallelism)',
+    launch: (o, d) => conv2dWeightGradInto(o.x, o.dy, o.out, d, cfg({ weightGradChunk: 4096 })),
+  },
+  {
+    kind: 'dx',
+    name: 'generic (parity)',
+    note: 'shaders/conv2d_input_grad (any shape, stride via parity classes): 4 flattened pixels x 8 channels per lane',
+    launch: (o, d) => conv2dInputGradInto(o.dy, o.w, o.out, d, cfg({ rowKernel: false })),
+  },
   {
     kind: 'fwd',
     name: 'fwd_v1',
@@ -29,3 +60,21 @@ export const VARIANTS: Variant[] = [
       }),
   },
 ];
+
+const row4Ok = (d: ConvDims) => d.W % (4 * d.stride) === 0 && d.OW * d.stride === d.W && d.pad <= 3 && d.KW <= 3 && d.KW - d.pad - d.stride <= 1;
+VARIANTS.push({
+  kind: 'fwd',
+  name: 'fwd_row4',
+  note: "first row kernel: 1 row per lane, OIHW weights by 3 scalar loads per (c,kh) + broadcast (shipped version packs them as a vec4)",
+  supports: row4Ok,
+  launch: (o, d) => {
+    const WG = 64;
+    const T = d.N * d.OH * (d.OW / 4);
+    o.x.gpu.dispatch(k('fwd_row4'), {
+      bindings: { x: o.x, w: o.w, b: o.w, y: o.out },
+      uniforms: { ...d, has_bias: 0 },
+      workgroups: [Math.ceil(T / WG), Math.ceil(d.O / 8)],
+      overrides: { WG, S_: d.stride, PAD_: d.pad, KW_: d.KW },
+    });
+  },
+});

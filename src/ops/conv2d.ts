@@ -203,17 +203,35 @@ export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDi
 export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
   const gpu = x.gpu;
   const CKK = d.C * d.KH * d.KW;
-  const P = d.N * d.OH * d.OW;
-  const WG = Math.min(cfg.weightGradWorkgroup, 8 * Math.ceil(Math.ceil(CKK / 3) / 8));
-  const chunk = Math.max(cfg.weightGradChunk, Math.ceil(P / MAX_GROUPS));
-  const nchunks = Math.ceil(P / chunk);
-  const part = Tensor.empty(gpu, [nchunks, d.O, CKK], 'f32', 'conv2d:dw-part');
-  gpu.dispatch('conv2d_weight_grad', {
-    bindings: { x, dy, part },
-    uniforms: { ...d, chunk },
-    workgroups: [Math.ceil(CKK / (3 * WG)), Math.ceil(d.O / 8), nchunks],
-    overrides: { WG },
-  });
+  let nchunks: number;
+  let part: Tensor;
+  if (cfg.rowKernel && rowShapeOk(d)) {
+    // lanes over kernel rows (c, kh); chunks of 4-column output tiles
+    const NR = d.C * d.KH;
+    const T = d.N * d.OH * (d.OW / 4);
+    const WG = Math.min(cfg.weightGradWorkgroup, 8 * Math.ceil(NR / 8));
+    const chunk = Math.max(Math.ceil(cfg.weightGradChunk / 4), Math.ceil(T / MAX_GROUPS));
+    nchunks = Math.ceil(T / chunk);
+    part = Tensor.empty(gpu, [nchunks, d.O, CKK], 'f32', 'conv2d:dw-part');
+    gpu.dispatch('conv2d_weight_grad_row4', {
+      bindings: { x4: x, x, dy, part },
+      uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
+      workgroups: [Math.ceil(NR / WG), Math.ceil(d.O / 8), nchunks],
+      overrides: { WG, S_: d.stride, PAD_: d.pad, KW_: d.KW },
+    });
+  } else {
+    const P = d.N * d.OH * d.OW;
+    const WG = Math.min(cfg.weightGradWorkgroup, 8 * Math.ceil(Math.ceil(CKK / 3) / 8));
+    const chunk = Math.max(cfg.weightGradChunk, Math.ceil(P / MAX_GROUPS));
+    nchunks = Math.ceil(P / chunk);
+    part = Tensor.empty(gpu, [nchunks, d.O, CKK], 'f32', 'conv2d:dw-part');
+    gpu.dispatch('conv2d_weight_grad', {
+      bindings: { x, dy, part },
+      uniforms: { ...d, chunk },
+      workgroups: [Math.ceil(CKK / (3 * WG)), Math.ceil(d.O / 8), nchunks],
+      overrides: { WG },
+    });
+  }
   const n = d.O * CKK;
   const RW = cfg.reduceWorkgroup;
   const blocks = Math.ceil(n / RW);

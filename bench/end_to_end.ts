@@ -85,6 +85,7 @@ export interface EndToEndOptions {
 
 export interface GpuMemory {
   pool_bytes: number;
+  pool_bytes_before_training: number;
   params_bytes: number;
   state_bytes: number;
   dataset_bytes: number;
@@ -110,7 +111,30 @@ export interface EndToEndResult {
   dispatches_per_step: number;
   submits_per_step: number;
   pool_buffers_created_while_timed: number;
+  /** After the timed training steps (before evaluation). */
   gpu_memory: GpuMemory;
+  /** After evaluation too (its batch of 500 may grow the pool). */
+  gpu_memory_after_eval: GpuMemory;
+}
+
+function gpuMemory(gpu: Gpu, s: TrainSetup, poolBefore: number): GpuMemory {
+  const stats = gpu.stats();
+  const params = s.network.params.flatSize * 4 * 4;
+  let state = 0;
+  for (const t of s.network.buffers.tensors.values()) state += t.buf.size;
+  return {
+    pool_bytes: stats.liveBytes,
+    pool_bytes_before_training: poolBefore,
+    params_bytes: params,
+    state_bytes: state,
+    dataset_bytes: s.dataBytes,
+    total_bytes: stats.liveBytes + params + state + s.dataBytes,
+    counts:
+      'buffers made through the runtime: the buffer pool (activations, gradients, scratch; the pool keeps every buffer it creates, so this is its ' +
+      'high-water mark, including anything pooled before training started: pool_bytes_before_training), the 4 flat parameter buffers ' +
+      '(values, grads, momenta, masks), BN running statistics and the dataset on the GPU; not uniform, staging or query buffers, pipelines, ' +
+      'nor Dawn/driver memory',
+  };
 }
 
 export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndResult> {
@@ -118,6 +142,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
   const s = trainSetup(gpu, o.model, o.batch, { dataDir: o.dataDir, nTest: o.evalImages });
   try {
     let iteration = 0;
+    const poolAtStart = gpu.stats().liveBytes;
     const idleEncode: number[] = [];
     for (let i = 0; i < o.warmup; i++) {
       await gpu.sync();
@@ -144,6 +169,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     }
     const wall = performance.now() - t0;
     const after = gpu.stats();
+    const memory = gpuMemory(gpu, s, poolAtStart);
     const trainIps = (o.steps * o.batch * 1000) / wall;
     log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toFixed(4)}`);
 
@@ -155,21 +181,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     const evalIps = (evalImages * 1000) / (performance.now() - e0);
     log(`  eval: ${evalIps.toFixed(1)} img/s over ${evalImages} images`);
 
-    const stats = gpu.stats();
-    const params = s.network.params.flatSize * 4 * 4;
-    let state = 0;
-    for (const t of s.network.buffers.tensors.values()) state += t.buf.size;
-    const memory: GpuMemory = {
-      pool_bytes: stats.liveBytes,
-      params_bytes: params,
-      state_bytes: state,
-      dataset_bytes: s.dataBytes,
-      total_bytes: stats.liveBytes + params + state + s.dataBytes,
-      counts:
-        'buffers made through the runtime: the pool (activations, gradients, scratch; it keeps what it created, so this is the high-water mark), ' +
-        'the 4 flat parameter buffers (values, grads, momenta, masks), BN running statistics and the dataset on the GPU; ' +
-        'not uniform, staging or query buffers, pipelines, nor Dawn/driver memory',
-    };
+    const afterEval = gpuMemory(gpu, s, poolAtStart);
     return {
       model: o.model,
       batch: o.batch,
@@ -189,6 +201,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       submits_per_step: (after.submits - before.submits) / o.steps,
       pool_buffers_created_while_timed: after.created - before.created,
       gpu_memory: memory,
+      gpu_memory_after_eval: afterEval,
     };
   } finally {
     await gpu.sync().catch(() => undefined);

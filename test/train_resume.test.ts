@@ -53,12 +53,12 @@ describe('training runs', () => {
     expect(header['bn.num_batches_tracked'].dtype).toBe('I64');
   });
 
-  it('killed with SIGKILL after a checkpoint, the same command resumes and ends bit-identical', async () => {
+  it('killed with SIGKILL after a checkpoint, the same command resumes and ends bit-identical', { timeout: 400_000 }, async () => {
     const reference = await runTiny(tempDir('ep-run-ref-'));
     const out = tempDir('ep-run-kill-');
     const child = spawn(process.execPath, [join('node_modules', 'vite-node', 'vite-node.mjs'), join('test', 'helpers', 'train_child.ts'), out, '20'], { stdio: 'ignore' });
     try {
-      await waitFor(join(out, 'HOLDING'), 90_000);
+      await waitFor(join(out, 'HOLDING'), 300_000);
     } finally {
       child.kill('SIGKILL');
     }

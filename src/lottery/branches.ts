@@ -52,7 +52,7 @@ async function editWeights(ctx: BranchContext, fn: (name: string, w: Float32Arra
     const e = ctx.network.params.get(name);
     const w = values.subarray(e.offset, e.offset + e.size);
     fn(name, w, masks.subarray(e.offset, e.offset + e.size));
-    for (let i = 0; i < w.length; i++) w[i] *= masks[e.offset + i];
+    for (let i = 0; i < w.length; i++) w[i] = masks[e.offset + i] === 0 ? 0 : w[i] * masks[e.offset + i];
   }
   ctx.network.writeFlat('values', values);
 }

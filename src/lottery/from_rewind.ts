@@ -26,7 +26,7 @@ export interface FromRewindJob {
   label?: string;
   quiet?: boolean;
   logEvery?: number;
-  stopAfter?: number;
+  onStep?: (iteration: number) => Promise<void> | void;
 }
 
 /** Flat mask buffer contents: ones everywhere except the given masks. */
@@ -48,7 +48,8 @@ export async function loadMasked(network: Network, state: SafeTensors, masks: Ma
   network.loadStateDict(state, source);
   const mask = flatMasks(network, masks);
   const values = await network.readFlat('values');
-  for (let i = 0; i < values.length; i++) values[i] *= mask[i];
+  // Pruned weights are +0 exactly (not -0), as the masked SGD kernel writes them.
+  for (let i = 0; i < values.length; i++) values[i] = mask[i] === 0 ? 0 : values[i] * mask[i];
   network.writeFlat('values', values);
   network.writeFlat('masks', mask);
   network.writeFlat('momenta', new Float32Array(network.params.flatSize));
@@ -66,7 +67,7 @@ export async function trainFromRewind(job: FromRewindJob): Promise<LoopResult> {
     label: job.label,
     quiet: job.quiet,
     logEvery: job.logEvery,
-    stopAfter: job.stopAfter,
+    onStep: job.onStep,
     initialize: async () => {
       await loadMasked(network, job.rewindState, job.masks, 'rewind state');
       if (job.perturb) await job.perturb(network);

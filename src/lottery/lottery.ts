@@ -102,6 +102,15 @@ function levelMask(network: Network, repDir: string, level: number, prunable: st
   );
 }
 
+/** Test hook: a step callback that throws once `n` training iterations have run in this process. */
+export function stopHook(n: number | undefined): ((iteration: number) => void) | undefined {
+  if (n === undefined) return undefined;
+  let left = n;
+  return () => {
+    if (--left <= 0) throw new Error(`stopped after ${n} iterations (test hook)`);
+  };
+}
+
 export async function lottery(input: Hparams, options: LotteryOptions): Promise<LevelResult[]> {
   const hparams = validateHparams(input, LOTTERY_HPARAMS);
   const root = lotteryDir(options.out, hparams);
@@ -138,7 +147,7 @@ async function lotteryReplicate(gpu: Gpu, network: Network, data: TrainData, hpa
   if ((pretrainEpochs > 0) !== (String(hparams.pretrainTask) !== 'none')) throw new Error('give --pretrain-epochs E and --pretrain-task together');
   // With pre-training, the levels start at 0 (or, in budget, where pre-training stopped).
   const k = pretrainEpochs > 0 ? (hparams.pretrainInBudget ? pretrainEpochs * itersPerEpoch : 0) : parseStep(String(hparams.rewind), itersPerEpoch);
-  const common = { quiet: options.quiet, logEvery: options.logEvery, stopAfter: options.stopAfter };
+  const common = { quiet: options.quiet, logEvery: options.logEvery, onStep: stopHook(options.stopAfter) };
 
   // Iteration 0.
   const initPath = join(repDir, 'init.safetensors');

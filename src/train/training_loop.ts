@@ -218,32 +218,37 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
         currentLr = lr;
       }
       const scope = Scope.open();
-      const { images, labels, count } = data.trainBatch(iteration);
-      const logits = network.forward(images, true);
-      const loss = crossEntropy(logits, labels);
-      backward(loss, undefined, network.params.entries.map((e) => e.value));
-      sgd.step();
-      network.buffers.numBatchesTracked++;
-      gpu.submit();
-      iteration++;
-      stepsThisProcess++;
-      windowImages += count;
+      let doEval = false;
+      let doCkpt = false;
+      try {
+        const { images, labels, count } = data.trainBatch(iteration);
+        const logits = network.forward(images, true);
+        const loss = crossEntropy(logits, labels);
+        backward(loss, undefined, network.params.entries.map((e) => e.value));
+        sgd.step();
+        network.buffers.numBatchesTracked++;
+        gpu.submit();
+        iteration++;
+        stepsThisProcess++;
+        windowImages += count;
 
-      const doLog = iteration % logEvery === 0 || iteration === end;
-      const doEval = iteration % evalEvery === 0 || iteration === end;
-      const doCkpt = iteration % ckptEvery === 0 && iteration !== end;
-      if (doLog || doCkpt) {
-        const [l] = await loss.readF32();
-        const now = performance.now();
-        const ips = (windowImages / (now - windowStart)) * 1000;
-        windowStart = now;
-        windowImages = 0;
-        if (!Number.isFinite(l)) throw new NonFiniteLossError(iteration, l, lastCheckpoint);
-        if (doLog) log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'train', loss: l, lr, images_per_s: Math.round(ips * 10) / 10 });
-        progress.update(iteration, { epoch: (iteration / itersPerEpoch).toFixed(2), loss: l.toFixed(4), ips: ips.toFixed(1) });
+        const doLog = iteration % logEvery === 0 || iteration === end;
+        doEval = iteration % evalEvery === 0 || iteration === end;
+        doCkpt = iteration % ckptEvery === 0 && iteration !== end;
+        if (doLog || doCkpt) {
+          const [l] = await loss.readF32();
+          const now = performance.now();
+          const ips = (windowImages / (now - windowStart)) * 1000;
+          windowStart = now;
+          windowImages = 0;
+          if (!Number.isFinite(l)) throw new NonFiniteLossError(iteration, l, lastCheckpoint);
+          if (doLog) log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'train', loss: l, lr, images_per_s: Math.round(ips * 10) / 10 });
+          progress.update(iteration, { epoch: (iteration / itersPerEpoch).toFixed(2), loss: l.toFixed(4), ips: ips.toFixed(1) });
+        }
+        if (job.onStep) await job.onStep(iteration, loss);
+      } finally {
+        scope.close();
       }
-      if (job.onStep) await job.onStep(iteration, loss);
-      scope.close();
       if (doEval) {
         lastTest = await evaluate(gpu, network, data);
         log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'test', loss: lastTest.loss, accuracy: lastTest.accuracy, count: lastTest.count });

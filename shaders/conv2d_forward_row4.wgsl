@@ -1,6 +1,6 @@
 // conv2d_forward_row4: the fast path of y[n,o,oh,ow] = b[o] + sum_{c,kh,kw} x[n,c,oh*S-P+kh,
-// ow*S-P+kw] * w[o,c,kh,kw] for "same"-width rows (OW*S == W, W % 4S == 0, S <= 2, P <= 4, KW <= 4,
-// KW-P-S <= 4: every ResNet conv). Also runs the stride-1 input gradient, which is this conv of dy
+// ow*S-P+kw] * w[o,c,kh,kw] for "same"-width rows (OW*S == W, W % 4S == 0, S <= 2, P <= 4, KH <= 4,
+// KW <= 4, KW-P-S <= 4: every ResNet conv). Also runs the stride-1 input gradient, which is this conv of dy
 // with the transposed, flipped kernel (conv2d_pack_weights flip=1). Layouts: x NCHW [N,C,H,W] read
 // as vec4, wp = conv2d_pack_weights output [ceil(O/8), C, KH, 8] vec4 (one vec4 = the KW taps of a
 // kernel row), b [O], y NCHW [N,O,OH,OW].
@@ -12,7 +12,8 @@
 // the left / KW-P-S on the right from its neighbour lanes with subgroupShuffleUp/Down (a tile at the
 // row start/end gets zeros; a lane at a subgroup edge loads them itself). On lavapipe each storage
 // load is a per-lane scalar loop, so this is ~3x fewer loads than one per tap. Weights: lane j (< 8)
-// loads the vec4 of its channel's kernel row and subgroupBroadcast hands every lane all eight.
+// loads the vec4s of its channel's kernel rows once per input channel and subgroupBroadcast hands
+// every lane all eight channels' taps. y is stored as vec4.
 // S_, PAD_, KW_ (override constants) make the column picks compile-time swizzles. Summation order is
 // fixed: c ascending, then input rows ascending, then kw ascending.
 enable subgroups;
@@ -25,7 +26,7 @@ struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u3
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read> wp: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
 @group(0) @binding(4) var<uniform> p: Params;
 
 // Element i of the lane's input span [L | A0 | A1 (S_ = 2 only) | R]; i = 4 is column 4*S_*j.
@@ -54,18 +55,20 @@ fn fma8(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wv4: 
   }
 }
 
-fn store(acc: Acc, n: u32, oh: u32, col: u32, o0: u32) {
-  let OHW = p.OH * p.OW;
-  let ybase = n * p.O * OHW + oh * p.OW + col;
+// y is written as vec4 (OW % 4 == 0, tiles start at multiples of 4): a quarter of the stores.
+fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
+  let OHW4 = p.OH * p.OW / 4u;
+  let ybase = n * p.O * OHW4 + oh * (p.OW / 4u) + j;
   let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
   for (var q = 0u; q < 8u; q++) {
     let o = o0 + q;
-    if (o < p.O) {
-      let v = a[q] + vec4f(select(0.0, b[o], p.has_bias != 0u));
-      let yi = ybase + o * OHW;
-      y[yi] = v.x; y[yi + 1u] = v.y; y[yi + 2u] = v.z; y[yi + 3u] = v.w;
-    }
+    if (o < p.O) { y[ybase + o * OHW4] = a[q] + vec4f(select(0.0, b[o], p.has_bias != 0u)); }
   }
+}
+
+// the packed weight row kh (< 4) of this input channel, from the four preloaded rows
+fn wrow(w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f, kh: u32) -> vec4f {
+  return select(select(select(w0, w1, kh == 1u), w2, kh == 2u), w3, kh == 3u);
 }
 
 @compute @workgroup_size(WG)
@@ -94,7 +97,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let ih0 = i32(oh0 * S_) - i32(PAD_);
   let M = p.KH + S_ * (ROWS - 1u);          // input rows the tile touches
   for (var c = 0u; c < p.C; c++) {
+    // this input channel's packed kernel rows (KH <= 4), loaded once and reused by every row
+    let w0 = wp[wc];
+    var w1 = vec4f(0.0); var w2 = vec4f(0.0); var w3 = vec4f(0.0);
+    if (p.KH > 1u) { w1 = wp[wc + 8u]; }
+    if (p.KH > 2u) { w2 = wp[wc + 16u]; }
+    if (p.KH > 3u) { w3 = wp[wc + 24u]; }
     for (var m = 0u; m < M; m++) {
+      if (!(m < p.KH || (ROWS > 1u && m >= S_ && m - S_ < p.KH))) { continue; }  // row unused (KH < S)
       let ih = ih0 + i32(m);
       let rowok = ih >= 0 && ih < i32(p.H);
       let base = xc + u32(select(0, ih, rowok)) * W4;
@@ -111,13 +121,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (firstTile) { L = vec4f(0.0); }
       if (lastTile) { R = vec4f(0.0); }
       if (!rowok) { A0 = vec4f(0.0); A1 = vec4f(0.0); L = vec4f(0.0); R = vec4f(0.0); }
-      if (m < p.KH) { fma8(&acc0, L, A0, A1, R, wp[wc + m * 8u]); }
-      if (ROWS > 1u && m >= S_ && m - S_ < p.KH) { fma8(&acc1, L, A0, A1, R, wp[wc + (m - S_) * 8u]); }
+      if (m < p.KH) { fma8(&acc0, L, A0, A1, R, wrow(w0, w1, w2, w3, m)); }
+      if (ROWS > 1u && m >= S_ && m - S_ < p.KH) { fma8(&acc1, L, A0, A1, R, wrow(w0, w1, w2, w3, m - S_)); }
     }
     xc += HW4;
     wc += p.KH * 8u;
   }
   if (gi >= T) { return; }
-  store(acc0, n, oh0, 4u * j, o0);
-  if (ROWS > 1u && oh0 + 1u < p.OH) { store(acc1, n, oh0 + 1u, 4u * j, o0); }
+  store(acc0, n, oh0, j, o0);
+  if (ROWS > 1u && oh0 + 1u < p.OH) { store(acc1, n, oh0 + 1u, j, o0); }
 }

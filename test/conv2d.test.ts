@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
-// @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_bias_grad conv2d_forward_row4
+// @kernels conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
+// @gradcheck conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
 import { leaf } from '../src/tensor/param_store.js';
@@ -34,6 +34,7 @@ const cases: Case[] = [
   { name: 'row kernel: 3x3 stride 2, W=24, odd OH', N: 3, C: 5, H: 13, W: 24, O: 9, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
   { name: 'row kernel: 1x1 stride 2 (shortcut) 16x16', N: 2, C: 6, H: 16, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
   { name: 'row kernel: 1x1 stride 1, W=12, bias', N: 2, C: 7, H: 3, W: 12, O: 17, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
+  { name: 'row kernel: 4x4 stride 2 pad 1 (padded parity classes)', N: 2, C: 3, H: 10, W: 16, O: 5, KH: 4, KW: 4, stride: 2, pad: 1, bias: true },
 ];
 
 /** Tolerance for a float32 sum of `len` products of O(1) terms. */
@@ -142,7 +143,9 @@ describe('conv2d gradients pass finite-difference checks', () => {
   const strided: Case = { name: 'gradcheck', N: 2, C: 2, H: 5, W: 4, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: true };
   // stride 1, W % 4 == 0: the input gradient runs on conv2d_forward_row4 with flipped weights
   const same: Case = { name: 'gradcheck', N: 1, C: 3, H: 3, W: 8, O: 2, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
-  for (const [which, s] of [[0, strided], [1, strided], [2, strided], [0, same], [1, same]] as [number, Case][]) {
+  // stride 2 with OW % 4 == 0: the input gradient runs on conv2d_input_grad_row4 (parity classes)
+  const strided8: Case = { name: 'gradcheck', N: 1, C: 2, H: 5, W: 8, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
+  for (const [which, s] of [[0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8]] as [number, Case][]) {
     it(`d${['x', 'w', 'b'][which]} (stride ${s.stride}, pad 1, W=${s.W}, bias)`, async () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);

@@ -1,6 +1,6 @@
 // Kernel variants tried for conv2d, kept on record (llm.c dev/cuda style). Each has a one-line note;
 // bench/conv2d_variants.ts times them next to the shipped kernels (shaders/conv2d_*.wgsl).
-import { conv2dForwardInto, conv2dInputGradInto, conv2dWeightGradInto, getConvConfig, type ConvConfig, type ConvDims } from '../../src/ops/conv2d.js';
+import { packConvWeights, conv2dForwardInto, conv2dInputGradInto, conv2dWeightGradInto, getConvConfig, type ConvConfig, type ConvDims } from '../../src/ops/conv2d.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
 export type Kind = 'fwd' | 'dx' | 'dw';
@@ -75,6 +75,24 @@ VARIANTS.push({
       uniforms: { ...d, has_bias: 0 },
       workgroups: [Math.ceil(T / WG), Math.ceil(d.O / 8)],
       overrides: { WG, S_: d.stride, PAD_: d.pad, KW_: d.KW },
+    });
+  },
+});
+
+VARIANTS.push({
+  kind: 'fwd',
+  name: 'row4_v2',
+  note: 'row kernel, 2 rows: packed weights loaded per use (2x per channel) and scalar y stores; shipped one preloads + stores vec4',
+  supports: (d) => row4Ok(d) && d.KH <= 4,
+  launch: (o, d) => {
+    const WG = 64;
+    const T = d.N * Math.ceil(d.OH / 2) * (d.OW / 4);
+    const wp = packConvWeights(o.w, false, getConvConfig());
+    o.x.gpu.dispatch(k('fwd_row4_v2'), {
+      bindings: { x: o.x, wp, b: wp, y: o.out },
+      uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: 0 },
+      workgroups: [Math.ceil(T / WG), Math.ceil(d.O / 8)],
+      overrides: { WG, ROWS: 2, S_: d.stride, PAD_: d.pad, KW_: d.KW },
     });
   },
 });

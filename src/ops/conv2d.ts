@@ -127,26 +127,85 @@ export interface ConvDims {
 /** Can conv2d_forward_row4 run a convolution of this shape? (Every ResNet conv can.) */
 function rowShapeOk(d: ConvDims): boolean {
   const S = d.stride;
-  return S <= 2 && d.W % (4 * S) === 0 && d.OW * S === d.W && d.pad <= 4 && d.KW <= 4 && d.KW - d.pad - S <= 4;
+  return S <= 2 && d.W % (4 * S) === 0 && d.OW * S === d.W && d.pad <= 4 && d.KH <= 4 && d.KW <= 4 && d.KW - d.pad - S <= 4;
 }
 
-/** Repack w for conv2d_forward_row4 (flip: transposed + flipped, for the stride-1 input gradient). */
-function packWeights(w: Tensor, flip: boolean, cfg: ConvConfig): Tensor {
+/** Which taps to pack: rows kh0 + step*r (r < KHp), columns kw0 + step*t (t < KWp). Default: all. */
+interface TapSel {
+  kh0: number;
+  kw0: number;
+  step: number;
+  KHp: number;
+  KWp: number;
+}
+
+/** Repack w for the row kernels (flip: transposed + flipped, for the input gradient). */
+export function packConvWeights(w: Tensor, flip: boolean, cfg: ConvConfig, sel?: TapSel): Tensor {
   const [O, C, KH, KW] = w.shape;
+  const taps = sel ?? { kh0: 0, kw0: 0, step: 1, KHp: KH, KWp: KW };
   const OO = flip ? C : O;
   const CI = flip ? O : C;
-  const total = Math.ceil(OO / 8) * CI * KH * 8;
+  const total = Math.ceil(OO / 8) * CI * taps.KHp * 8;
   const wp = Tensor.empty(w.gpu, [total, 4], 'f32', 'conv2d:packed-w');
   const WG = cfg.reduceWorkgroup;
   const blocks = Math.ceil(total / WG);
   const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
   w.gpu.dispatch('conv2d_pack_weights', {
     bindings: { w, wp },
-    uniforms: { O, C, KH, KW, flip: flip ? 1 : 0, total },
+    uniforms: { O, C, KH, KW, flip: flip ? 1 : 0, total, ...taps },
     workgroups: [Math.ceil(blocks / gy), gy],
     overrides: { WG },
   });
   return wp;
+}
+
+/** Parity class r (0 <= r < s) of one axis: first tap, tap count, and the dy offset b = (r + pad) / s. */
+function parityTaps(r: number, s: number, pad: number, K: number): { k0: number; n: number; b: number } {
+  const k0 = (r + pad) % s;
+  return { k0, n: k0 < K ? Math.ceil((K - k0) / s) : 0, b: Math.floor((r + pad) / s) };
+}
+
+/**
+ * The stride-S input gradient as S*S stride-1 row convolutions of dy (one per parity class), or
+ * false when some class does not fit conv2d_input_grad_row4.
+ */
+function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig): boolean {
+  const s = d.stride;
+  if (!cfg.rowKernel || s !== 2 || d.OW % 4 !== 0) return false;
+  const classes: { rh: number; rw: number; th: ReturnType<typeof parityTaps>; tw: ReturnType<typeof parityTaps>; Hc: number; Wc: number }[] = [];
+  let empty = false;
+  for (let rh = 0; rh < s; rh++) {
+    for (let rw = 0; rw < s; rw++) {
+      const th = parityTaps(rh, s, d.pad, d.KH);
+      const tw = parityTaps(rw, s, d.pad, d.KW);
+      const Hc = Math.ceil((d.H - rh) / s);
+      const Wc = Math.ceil((d.W - rw) / s);
+      if (th.n === 0 || tw.n === 0 || Hc <= 0 || Wc <= 0) {
+        empty = true;
+        continue;
+      }
+      const padh = th.n - 1 - th.b;
+      const padw = tw.n - 1 - tw.b;
+      // the sub-conv must be a row-kernel shape: class row width == dy row width, small kernel and halo
+      if (Wc !== d.OW || th.n > 4 || tw.n > 4 || padh < 0 || padw < 0 || padw > 4 || tw.n - padw - 1 > 4) return false;
+      classes.push({ rh, rw, th, tw, Hc, Wc });
+    }
+  }
+  if (empty) dx.fillBits(0); // pixels no tap reaches (e.g. odd positions of a 1x1 stride-2 conv)
+  const WG = cfg.rowWorkgroup;
+  const ROWS = cfg.rowRows;
+  for (const { rh, rw, th, tw, Hc, Wc } of classes) {
+    const wp = packConvWeights(w, true, cfg, { kh0: th.k0, kw0: tw.k0, step: s, KHp: th.n, KWp: tw.n });
+    const tiles = d.N * Math.ceil(Hc / ROWS) * (Wc / 4);
+    const [gx, gz] = fold(Math.ceil(tiles / WG));
+    dy.gpu.dispatch('conv2d_input_grad_row4', {
+      bindings: { dy, wp, dx },
+      uniforms: { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: Hc, OW: Wc, KH: th.n, padh: th.n - 1 - th.b, rh, rw, stride: s, DH: d.H, DW: d.W },
+      workgroups: [gx, Math.ceil(d.C / 8), gz],
+      overrides: { WG, ROWS, PAD_: tw.n - 1 - tw.b, KW_: tw.n },
+    });
+  }
+  return true;
 }
 
 /** conv2d_forward_row4 of src [N,C,H,W] with packed weights into dst [N,O,OH,OW] (d describes this conv). */
@@ -166,7 +225,7 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
 /** Launch the forward conv: y = conv(x, w) (+ b). Outside autograd; y must be [N,O,OH,OW]. */
 export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
   if (cfg.rowKernel && rowShapeOk(d)) {
-    launchRow4(x, packWeights(w, false, cfg), bias, y, d, cfg);
+    launchRow4(x, packConvWeights(w, false, cfg), bias, y, d, cfg);
     return;
   }
   const WG = cfg.forwardWorkgroup;
@@ -184,9 +243,10 @@ export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDi
   // Stride 1, square "same" kernel: dx is the convolution of dy with the transposed, flipped kernel.
   const t: ConvDims = { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: d.H, OW: d.W, KH: d.KH, KW: d.KW, stride: 1, pad: d.KW - 1 - d.pad };
   if (cfg.rowKernel && d.stride === 1 && d.KH === d.KW && d.KW === 2 * d.pad + 1 && rowShapeOk(t)) {
-    launchRow4(dy, packWeights(w, true, cfg), null, dx, t, cfg);
+    launchRow4(dy, packConvWeights(w, true, cfg), null, dx, t, cfg);
     return;
   }
+  if (inputGradRow4(dy, w, dx, d, cfg)) return;
   const WG = cfg.inputGradWorkgroup;
   const s = d.stride;
   const maxClass = d.N * Math.ceil(d.H / s) * Math.ceil(d.W / s);

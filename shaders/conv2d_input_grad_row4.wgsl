@@ -1,0 +1,132 @@
+// conv2d_input_grad_row4: the input gradient of a stride-S conv (S = 2 in practice) on the row-kernel
+// path. For the parity class (rh, rw) (workgroup_id.z), the pixels dx[n,c,S*i+rh,S*j+rw] only get
+// the taps kh = kh0 + S*a (a < KHs), kw = kw0 + S*b (b < KWs), with kh0 = (rh+P) % S, and
+//   dx[n,c,S*i+rh,S*j+rw] = sum_{o,a,b} dy[n,o, i + bh - a, j + bw - b] * w[o,c,kh0+S*a,kw0+S*b],
+// bh = (rh+P) / S: a stride-1 convolution of dy (rows padded by padh = KHs-1-bh, columns by
+// PAD_ = KWs-1-bw) with the flipped sub-kernel that conv2d_pack_weights packs for the class. So
+// this is conv2d_forward_row4 with S_ = 1 (same tiling: 4 class columns x ROWS class rows x 8
+// input channels per invocation, aligned vec4 dy row loads, halo columns by subgroup shuffles,
+// weights by subgroupBroadcast) and scattered (stride-S) scalar stores into dx. Layouts: dy NCHW
+// [N,O,OH,OW] as vec4 (OW % 4 == 0), wp packed [ceil(C/8), O, KHs, 8] vec4, dx NCHW [N,C,DH,DW].
+// Uniform names follow the conv it runs: C = O (dy channels), H/W = OH/OW (dy), O = C (dx
+// channels), OH/OW = class grid, KH = KHs. Summation order fixed (o, dy rows, taps ascending).
+enable subgroups;
+override WG: u32 = 64;
+override ROWS: u32 = 1;
+override PAD_: u32 = 1;
+override KW_: u32 = 3;
+const S_: u32 = 1u;
+struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, padh: i32, rh: u32, rw: u32, stride: u32, DH: u32, DW: u32 }
+@group(0) @binding(0) var<storage, read> dy: array<vec4f>;
+@group(0) @binding(1) var<storage, read> wp: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+// Element i of the lane's input span [L | A0 | A1 (S_ = 2 only) | R]; i = 4 is column 4*S_*j.
+fn pick(L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, i: u32) -> f32 {
+  if (i < 4u) { return L[i]; }
+  if (i < 8u) { return A0[i - 4u]; }
+  if (S_ > 1u && i < 12u) { return A1[i - 8u]; }
+  return R[i - 4u - 4u * S_];
+}
+
+struct Acc { a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f, a4: vec4f, a5: vec4f, a6: vec4f, a7: vec4f }
+
+fn fma8(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wv4: vec4f) {
+  for (var kw = 0u; kw < KW_; kw++) {
+    let i0 = 4u - PAD_ + kw;
+    let xv = vec4f(pick(L, A0, A1, R, i0), pick(L, A0, A1, R, i0 + S_), pick(L, A0, A1, R, i0 + 2u * S_), pick(L, A0, A1, R, i0 + 3u * S_));
+    let wv = wv4[kw];
+    (*acc).a0 = fma(xv, vec4f(subgroupBroadcast(wv, 0u)), (*acc).a0);
+    (*acc).a1 = fma(xv, vec4f(subgroupBroadcast(wv, 1u)), (*acc).a1);
+    (*acc).a2 = fma(xv, vec4f(subgroupBroadcast(wv, 2u)), (*acc).a2);
+    (*acc).a3 = fma(xv, vec4f(subgroupBroadcast(wv, 3u)), (*acc).a3);
+    (*acc).a4 = fma(xv, vec4f(subgroupBroadcast(wv, 4u)), (*acc).a4);
+    (*acc).a5 = fma(xv, vec4f(subgroupBroadcast(wv, 5u)), (*acc).a5);
+    (*acc).a6 = fma(xv, vec4f(subgroupBroadcast(wv, 6u)), (*acc).a6);
+    (*acc).a7 = fma(xv, vec4f(subgroupBroadcast(wv, 7u)), (*acc).a7);
+  }
+}
+
+// dx[n, o0+q, oh*stride+rh, (4j+t)*stride+rw] for the class pixels that exist
+fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
+  let row = oh * p.stride + p.rh;
+  if (row >= p.DH) { return; }
+  let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
+  for (var q = 0u; q < 8u; q++) {
+    let o = o0 + q;
+    if (o < p.O) {
+      let base = ((n * p.O + o) * p.DH + row) * p.DW;
+      for (var t = 0u; t < 4u; t++) {
+        let col = (4u * j + t) * p.stride + p.rw;
+        if (col < p.DW) { dx[base + col] = a[q][t]; }
+      }
+    }
+  }
+}
+
+// the packed weight row kh (< 4) of this input channel, from the four preloaded rows
+fn wrow(w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f, kh: u32) -> vec4f {
+  return select(select(select(w0, w1, kh == 1u), w2, kh == 2u), w3, kh == 3u);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(subgroup_invocation_id) sid: u32, @builtin(subgroup_size) sgs: u32) {
+  let TPR = p.OW / 4u;                      // tiles per output row
+  let RB = (p.OH + ROWS - 1u) / ROWS;       // row blocks per image
+  let T = p.N * RB * TPR;
+  let gi = (wid.x + wid.z * nwg.x) * WG + lid;
+  let g = min(gi, T - 1u);
+  let rb = g / TPR;
+  let j = g - rb * TPR;
+  let n = rb / RB;
+  let oh0 = (rb - n * RB) * ROWS;
+  let W4 = p.W / 4u;
+  let HW4 = p.H * W4;
+  var xc = n * p.C * HW4 + S_ * j;          // vec4 index of the lane's first own chunk, row 0, channel c
+  let o0 = wid.y * 8u;
+  var wc = wid.y * p.C * p.KH * 8u + (sid & 7u);  // wp index for (c, kh = 0), this lane's channel
+  var acc0: Acc;
+  var acc1: Acc;
+  let firstTile = j == 0u;
+  let lastTile = j + 1u == TPR;
+  let needL = PAD_ > 0u && sid == 0u && !firstTile;
+  let needR = KW_ > PAD_ + S_ && sid + 1u == sgs && !lastTile;
+  let ih0 = i32(oh0) - p.padh;
+  let M = p.KH + S_ * (ROWS - 1u);          // input rows the tile touches
+  for (var c = 0u; c < p.C; c++) {
+    // this input channel's packed kernel rows (KH <= 4), loaded once and reused by every row
+    let w0 = wp[wc];
+    var w1 = vec4f(0.0); var w2 = vec4f(0.0); var w3 = vec4f(0.0);
+    if (p.KH > 1u) { w1 = wp[wc + 8u]; }
+    if (p.KH > 2u) { w2 = wp[wc + 16u]; }
+    if (p.KH > 3u) { w3 = wp[wc + 24u]; }
+    for (var m = 0u; m < M; m++) {
+      if (!(m < p.KH || (ROWS > 1u && m >= S_ && m - S_ < p.KH))) { continue; }  // row unused (KH < S)
+      let ih = ih0 + i32(m);
+      let rowok = ih >= 0 && ih < i32(p.H);
+      let base = xc + u32(select(0, ih, rowok)) * W4;
+      var A0 = dy[base];
+      var A1 = vec4f(0.0);
+      if (S_ > 1u) { A1 = dy[base + 1u]; }
+      let last = select(A0, A1, S_ > 1u);
+      var L = vec4f(0.0);
+      for (var q = 1u; q <= PAD_; q++) { L[4u - q] = subgroupShuffleUp(last[4u - q], 1u); }
+      var R = vec4f(0.0);
+      for (var q = 0u; q + PAD_ + S_ < KW_; q++) { R[q] = subgroupShuffleDown(A0[q], 1u); }
+      if (needL) { L = dy[base - 1u]; }
+      if (needR) { R = dy[base + S_]; }
+      if (firstTile) { L = vec4f(0.0); }
+      if (lastTile) { R = vec4f(0.0); }
+      if (!rowok) { A0 = vec4f(0.0); A1 = vec4f(0.0); L = vec4f(0.0); R = vec4f(0.0); }
+      if (m < p.KH) { fma8(&acc0, L, A0, A1, R, wrow(w0, w1, w2, w3, m)); }
+      if (ROWS > 1u && m >= S_ && m - S_ < p.KH) { fma8(&acc1, L, A0, A1, R, wrow(w0, w1, w2, w3, m - S_)); }
+    }
+    xc += HW4;
+    wc += p.KH * 8u;
+  }
+  if (gi >= T) { return; }
+  store(acc0, n, oh0, j, o0);
+  if (ROWS > 1u && oh0 + 1u < p.OH) { store(acc1, n, oh0 + 1u, j, o0); }
+}

@@ -1,7 +1,7 @@
 // `npm run bench` (node dist/bench.js): ceilings of this adapter, every kernel at the shapes the models
 // use, and end-to-end training / evaluation throughput on the `train` code path. Prints tables and
 // optionally writes JSON (--json FILE) that carries the adapter, Dawn version and git commit.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/runtime.js';
@@ -11,7 +11,7 @@ import { describeEnvironment } from '../src/train/environment.js';
 import { measureCeilings, type Ceilings } from './ceilings.js';
 import { endToEnd, type EndToEndResult } from './end_to_end.js';
 import { benchKernels, type KernelEntry, type StepProfile } from './kernels.js';
-import { ceilingsTable, endToEndTable, header, kernelsTable, perStepSummary, profileTable, type BenchReport } from './report.js';
+import { ceilingsTable, endToEndTable, header, kernelsTable, perStepSummary, profileTable, renderMarkdown, type BenchReport } from './report.js';
 
 const USAGE = `usage: node dist/bench.js [options]
   --json FILE            also write the results as JSON
@@ -26,6 +26,8 @@ const USAGE = `usage: node dist/bench.js [options]
   --eval-images N        test images evaluated end to end (default 1000, synthetic data)
   --data DIR             CIFAR-10 for end to end (default: synthetic CIFAR-shaped data)
   --markdown             print the tables as markdown
+  --render FILE          no GPU: print a results JSON as markdown (with --readme README.md: replace the
+                         section between <!-- bench:begin --> and <!-- bench:end --> there)
   -h, --help`;
 
 const PARTS = ['ceilings', 'kernels', 'end-to-end'] as const;
@@ -53,11 +55,30 @@ async function main(): Promise<number> {
       'eval-images': { type: 'string' },
       data: { type: 'string' },
       markdown: { type: 'boolean' },
+      render: { type: 'string' },
+      readme: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values.render) {
+    const md = renderMarkdown(JSON.parse(readFileSync(values.render, 'utf8')) as BenchReport, values.render);
+    if (!values.readme) {
+      console.log(md);
+      return 0;
+    }
+    const begin = '<!-- bench:begin -->';
+    const end = '<!-- bench:end -->';
+    const text = existsSync(values.readme) ? readFileSync(values.readme, 'utf8') : '';
+    const i = text.indexOf(begin);
+    const j = text.indexOf(end);
+    const section = `${begin}\n${md}\n${end}`;
+    const next = i >= 0 && j > i ? text.slice(0, i) + section + text.slice(j + end.length) : `${text}${text && !text.endsWith('\n') ? '\n' : ''}\n## Benchmark\n\n${section}\n`;
+    writeFileSync(values.readme, next);
+    console.log(`updated ${values.readme}`);
     return 0;
   }
   const only = values.only as (typeof PARTS)[number] | undefined;

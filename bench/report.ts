@@ -105,3 +105,28 @@ export function endToEndTable(e: EndToEndResult, markdown = false): string {
 export function header(r: BenchReport): string {
   return `adapter: ${r.adapter}\nDawn (npm webgpu): ${r.dawn_version}   commit: ${r.git_commit}   node: ${String(r.environment.node)}`;
 }
+
+/** The README section: headline numbers, ceilings, end to end, step profile and every kernel. */
+export function renderMarkdown(r: BenchReport, source: string): string {
+  const out: string[] = [];
+  const e = r.end_to_end && !('skipped' in r.end_to_end) ? r.end_to_end : null;
+  out.push(`Measured by \`npm run bench\` on **${r.adapter}**, Dawn ${r.dawn_version}, commit \`${r.git_commit.slice(0, 12)}\`, ${r.date.slice(0, 10)} ([${source}](${source})).`);
+  out.push('');
+  if (e) {
+    out.push(`**ResNet-20, batch ${e.batch}: ${f(r.train_images_per_s ?? NaN, 1)} training images/s, ${f(r.eval_images_per_s ?? NaN, 1)} evaluation images/s.**`);
+    out.push('');
+  }
+  if (r.ceilings) out.push(ceilingsTable(r.ceilings, true), '');
+  if (e) out.push(endToEndTable(e, true), '');
+  for (const p of r.step_profiles) {
+    out.push(`${p.model} training step, batch ${p.batch}: ${p.dispatches} dispatches + ${p.copies} copies, ${f(p.gpu_ms, 1)} ms of GPU time (each timed alone):`, '');
+    out.push(profileTable(p, true), '');
+  }
+  if (r.kernels.length) {
+    out.push('<details><summary>Every kernel at the models\' shapes (median GPU time; rate and share of the matching ceiling)</summary>', '');
+    out.push(kernelsTable(r.kernels, true), '');
+    for (const line of perStepSummary(r.kernels)) out.push(line, '');
+    out.push('</details>');
+  }
+  return out.join('\n');
+}

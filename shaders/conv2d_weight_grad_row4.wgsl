@@ -6,17 +6,18 @@
 // part [nchunks, O, C*KH*KW]; conv2d_weight_grad_reduce sums part over q in fixed order.
 //
 // Tiling: lanes over kernel rows r = (c, kh) (workgroup_id.x picks WG of them), 8 output channels
-// per workgroup (workgroup_id.y), chunk q = workgroup_id.z = a run of consecutive 4-column output
+// (OB = 8 or 16) per workgroup (workgroup_id.y), chunk q = workgroup_id.z = a run of consecutive 4-column output
 // tiles walked in order by the whole workgroup. Per tile: lane j (< 8) loads the vec4
-// dy[n,o0+j,oh,4j..4j+3] and subgroupBroadcast hands all 32 values to every lane; each lane loads
+// dy[n,o0+j,oh,4j..4j+3] (and o0+8+j when OB = 16) and subgroupBroadcast hands all 32 (64) values to every lane; each lane loads
 // its input row's S aligned vec4 chunks plus the P left / KW-P-S right halo columns as scalars, and
-// accumulates 8 channels x KW taps (dot products over the tile's 4 columns). Summation order is
+// accumulates OB channels x KW taps (dot products over the tile's 4 columns). Summation order is
 // fixed (tiles ascending, then columns t = 0..3). Needs subgroups of >= 8 invocations.
 enable subgroups;
 override WG: u32 = 64;
 override S_: u32 = 1;
 override PAD_: u32 = 1;
 override KW_: u32 = 3;
+override OB: u32 = 16;  // output channels per workgroup: 8 or 16
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, chunk: u32 }
 @group(0) @binding(0) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -54,8 +55,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let W4 = p.W / 4u;
   let HW = p.H * p.W;
   let OHW4 = p.OH * TPR;
-  let o0 = wid.y * 8u;
+  let o0 = wid.y * OB;
   let olane = min(o0 + (sid & 7u), p.O - 1u);
+  let olane2 = min(o0 + 8u + (sid & 7u), p.O - 1u);
   // walk tiles q0..q1 with incremental (n, oh, j)
   var n = q0 / OHW4;
   var rem = q0 - n * OHW4;
@@ -63,6 +65,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var j = rem - oh * TPR;
   var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
   var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0);
+  var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0);
+  var b4 = vec4f(0.0); var b5 = vec4f(0.0); var b6 = vec4f(0.0); var b7 = vec4f(0.0);
   let Wi = i32(p.W);
   for (var q = q0; q < q1; q++) {
     let d = dy[((n * p.O + olane) * p.OH + oh) * TPR + j];
@@ -92,13 +96,24 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     a5 = taps(a5, vec4f(subgroupBroadcast(d.x, 5u), subgroupBroadcast(d.y, 5u), subgroupBroadcast(d.z, 5u), subgroupBroadcast(d.w, 5u)), L, A0, A1, R);
     a6 = taps(a6, vec4f(subgroupBroadcast(d.x, 6u), subgroupBroadcast(d.y, 6u), subgroupBroadcast(d.z, 6u), subgroupBroadcast(d.w, 6u)), L, A0, A1, R);
     a7 = taps(a7, vec4f(subgroupBroadcast(d.x, 7u), subgroupBroadcast(d.y, 7u), subgroupBroadcast(d.z, 7u), subgroupBroadcast(d.w, 7u)), L, A0, A1, R);
+    if (OB > 8u) {
+      let e = dy[((n * p.O + olane2) * p.OH + oh) * TPR + j];
+      b0 = taps(b0, vec4f(subgroupBroadcast(e.x, 0u), subgroupBroadcast(e.y, 0u), subgroupBroadcast(e.z, 0u), subgroupBroadcast(e.w, 0u)), L, A0, A1, R);
+      b1 = taps(b1, vec4f(subgroupBroadcast(e.x, 1u), subgroupBroadcast(e.y, 1u), subgroupBroadcast(e.z, 1u), subgroupBroadcast(e.w, 1u)), L, A0, A1, R);
+      b2 = taps(b2, vec4f(subgroupBroadcast(e.x, 2u), subgroupBroadcast(e.y, 2u), subgroupBroadcast(e.z, 2u), subgroupBroadcast(e.w, 2u)), L, A0, A1, R);
+      b3 = taps(b3, vec4f(subgroupBroadcast(e.x, 3u), subgroupBroadcast(e.y, 3u), subgroupBroadcast(e.z, 3u), subgroupBroadcast(e.w, 3u)), L, A0, A1, R);
+      b4 = taps(b4, vec4f(subgroupBroadcast(e.x, 4u), subgroupBroadcast(e.y, 4u), subgroupBroadcast(e.z, 4u), subgroupBroadcast(e.w, 4u)), L, A0, A1, R);
+      b5 = taps(b5, vec4f(subgroupBroadcast(e.x, 5u), subgroupBroadcast(e.y, 5u), subgroupBroadcast(e.z, 5u), subgroupBroadcast(e.w, 5u)), L, A0, A1, R);
+      b6 = taps(b6, vec4f(subgroupBroadcast(e.x, 6u), subgroupBroadcast(e.y, 6u), subgroupBroadcast(e.z, 6u), subgroupBroadcast(e.w, 6u)), L, A0, A1, R);
+      b7 = taps(b7, vec4f(subgroupBroadcast(e.x, 7u), subgroupBroadcast(e.y, 7u), subgroupBroadcast(e.z, 7u), subgroupBroadcast(e.w, 7u)), L, A0, A1, R);
+    }
     j++;
     if (j == TPR) { j = 0u; oh++; if (oh == p.OH) { oh = 0u; n++; } }
   }
   if (wid.x * WG + lid >= NR) { return; }
-  let acc = array<vec4f, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
+  let acc = array<vec4f, 16>(a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7);
   let CKK = NR * KW_;
-  for (var qq = 0u; qq < 8u; qq++) {
+  for (var qq = 0u; qq < OB; qq++) {
     let o = o0 + qq;
     if (o < p.O) {
       for (var kw = 0u; kw < KW_; kw++) { part[(wid.z * p.O + o) * CKK + r * KW_ + kw] = acc[qq][kw]; }

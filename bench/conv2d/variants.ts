@@ -42,6 +42,12 @@ export const VARIANTS: Variant[] = [
     launch: (o, d) => conv2dWeightGradInto(o.x, o.dy, o.out, d, cfg({ weightGradChunk: 4096 })),
   },
   {
+    kind: 'dw',
+    name: 'row4 8 channels',
+    note: 'row weight-grad kernel with OB=8 output channels per workgroup (one dy vec4 + 32 broadcasts per tile)',
+    launch: (o, d) => conv2dWeightGradInto(o.x, o.dy, o.out, d, cfg({ weightGradChannels: 8 })),
+  },
+  {
     kind: 'dx',
     name: 'generic (parity)',
     note: 'shaders/conv2d_input_grad (any shape, stride via parity classes): 4 flattened pixels x 8 channels per lane',

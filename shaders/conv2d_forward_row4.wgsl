@@ -6,7 +6,7 @@
 // kernel row), b [O], y NCHW [N,O,OH,OW].
 //
 // Tiling: an invocation owns a 4-column x ROWS-row output tile (n, oh0..oh0+ROWS-1, 4j..4j+3) for
-// 8 output channels (workgroup_id.y = channel block): 8*ROWS vec4 accumulators. Lanes are
+// OB = 8 or 16 output channels (workgroup_id.y = channel block): OB*ROWS vec4 accumulators. Lanes are
 // consecutive tiles of a row. For each input channel and each input row the tile touches, a lane
 // does S aligned vec4 loads of its own input columns [4Sj, 4Sj+4S) and gets the P halo columns on
 // the left / KW-P-S on the right from its neighbour lanes with subgroupShuffleUp/Down (a tile at the
@@ -19,6 +19,7 @@
 enable subgroups;
 override WG: u32 = 64;
 override ROWS: u32 = 1;
+override OB: u32 = 8;   // output channels per invocation: 8 or 16 (two broadcast groups)
 override S_: u32 = 1;
 override PAD_: u32 = 1;
 override KW_: u32 = 3;
@@ -86,10 +87,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let W4 = p.W / 4u;
   let HW4 = p.H * W4;
   var xc = n * p.C * HW4 + S_ * j;          // vec4 index of the lane's first own chunk, row 0, channel c
-  let o0 = wid.y * 8u;
-  var wc = wid.y * p.C * p.KH * 8u + (sid & 7u);  // wp index for (c, kh = 0), this lane's channel
-  var acc0: Acc;
-  var acc1: Acc;
+  let o0 = wid.y * OB;
+  var wc = (o0 / 8u) * p.C * p.KH * 8u + (sid & 7u);  // wp index for (c, kh = 0), this lane's channel
+  let wg2 = p.C * p.KH * 8u;                          // offset of the second 8-channel block
+  var acc0: Acc;  // row 0, channels o0..o0+7
+  var acc1: Acc;  // row 1
+  var acc2: Acc;  // row 0, channels o0+8..o0+15 (OB = 16)
+  var acc3: Acc;  // row 1, channels o0+8..
   let firstTile = j == 0u;
   let lastTile = j + 1u == TPR;
   let needL = PAD_ > 0u && sid == 0u && !firstTile;
@@ -103,6 +107,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (p.KH > 1u) { w1 = wp[wc + 8u]; }
     if (p.KH > 2u) { w2 = wp[wc + 16u]; }
     if (p.KH > 3u) { w3 = wp[wc + 24u]; }
+    var v0 = vec4f(0.0); var v1 = vec4f(0.0); var v2 = vec4f(0.0); var v3 = vec4f(0.0);
+    if (OB > 8u) {
+      v0 = wp[wc + wg2];
+      if (p.KH > 1u) { v1 = wp[wc + wg2 + 8u]; }
+      if (p.KH > 2u) { v2 = wp[wc + wg2 + 16u]; }
+      if (p.KH > 3u) { v3 = wp[wc + wg2 + 24u]; }
+    }
     for (var m = 0u; m < M; m++) {
       if (!(m < p.KH || (ROWS > 1u && m >= S_ && m - S_ < p.KH))) { continue; }  // row unused (KH < S)
       let ih = ih0 + i32(m);
@@ -121,13 +132,23 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (firstTile) { L = vec4f(0.0); }
       if (lastTile) { R = vec4f(0.0); }
       if (!rowok) { A0 = vec4f(0.0); A1 = vec4f(0.0); L = vec4f(0.0); R = vec4f(0.0); }
-      if (m < p.KH) { fma8(&acc0, L, A0, A1, R, wrow(w0, w1, w2, w3, m)); }
-      if (ROWS > 1u && m >= S_ && m - S_ < p.KH) { fma8(&acc1, L, A0, A1, R, wrow(w0, w1, w2, w3, m - S_)); }
+      if (m < p.KH) {
+        fma8(&acc0, L, A0, A1, R, wrow(w0, w1, w2, w3, m));
+        if (OB > 8u) { fma8(&acc2, L, A0, A1, R, wrow(v0, v1, v2, v3, m)); }
+      }
+      if (ROWS > 1u && m >= S_ && m - S_ < p.KH) {
+        fma8(&acc1, L, A0, A1, R, wrow(w0, w1, w2, w3, m - S_));
+        if (OB > 8u) { fma8(&acc3, L, A0, A1, R, wrow(v0, v1, v2, v3, m - S_)); }
+      }
     }
     xc += HW4;
     wc += p.KH * 8u;
   }
   if (gi >= T) { return; }
   store(acc0, n, oh0, j, o0);
-  if (ROWS > 1u && oh0 + 1u < p.OH) { store(acc1, n, oh0 + 1u, j, o0); }
+  if (OB > 8u) { store(acc2, n, oh0, j, o0 + 8u); }
+  if (ROWS > 1u && oh0 + 1u < p.OH) {
+    store(acc1, n, oh0 + 1u, j, o0);
+    if (OB > 8u) { store(acc3, n, oh0 + 1u, j, o0 + 8u); }
+  }
 }

@@ -25,9 +25,21 @@ export const VARIANTS: Variant[] = [
   },
   {
     kind: 'fwd',
-    name: 'row4 ROWS=1',
-    note: 'shipped row kernel with 1 output row per lane (input rows reused across kh only within a lane: 3 loads per output row)',
-    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowRows: 1 })),
+    name: 'row4 8ch x 1row',
+    note: 'row kernel with 8 channels x 1 output row per lane (each input row loaded once per kernel row: 3 loads per output row)',
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowRows: 1, rowChannels: 8 })),
+  },
+  {
+    kind: 'fwd',
+    name: 'row4 8ch x 2rows',
+    note: 'row kernel with 8 output channels x 2 rows per lane (16 vec4 accumulators); shipped: 16 x 2 (32 accumulators, ~20% faster)',
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowChannels: 8 })),
+  },
+  {
+    kind: 'fwd',
+    name: 'row4 16ch x 1row',
+    note: 'row kernel with 16 output channels x 1 row per lane',
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowChannels: 16, rowRows: 1 })),
   },
   {
     kind: 'dw',

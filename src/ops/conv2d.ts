@@ -44,8 +44,10 @@ export interface ConvConfig {
   rowKernel: boolean;
   /** Invocations per workgroup of conv2d_forward_row4; multiple of 8. */
   rowWorkgroup: number;
-  /** Output rows per invocation of conv2d_forward_row4 (1 or 2). */
+  /** Output rows per invocation of the row kernels (1 or 2). */
   rowRows: number;
+  /** Output channels per invocation of the row kernels (8 or 16). */
+  rowChannels: number;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -59,6 +61,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowKernel: true,
   rowWorkgroup: 64,
   rowRows: 2,
+  rowChannels: 16,
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -69,6 +72,7 @@ function checkConfig(cfg: ConvConfig): void {
   };
   if (typeof cfg.rowKernel !== 'boolean') bad('rowKernel', 'must be a boolean');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
+  if (cfg.rowChannels !== 8 && cfg.rowChannels !== 16) bad('rowChannels', 'must be 8 or 16');
   if (cfg.weightGradChannels !== 8 && cfg.weightGradChannels !== 16) bad('weightGradChannels', 'must be 8 or 16');
   for (const k of ['forwardWorkgroup', 'inputGradWorkgroup', 'weightGradWorkgroup', 'rowWorkgroup'] as const) {
     if (!Number.isInteger(cfg[k]) || cfg[k] < 8 || cfg[k] % 8 !== 0 || cfg[k] > 256) bad(k, 'must be a multiple of 8 in [8, 256]');
@@ -198,6 +202,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
   if (empty) dx.fillBits(0); // pixels no tap reaches (e.g. odd positions of a 1x1 stride-2 conv)
   const WG = cfg.rowWorkgroup;
   const ROWS = cfg.rowRows;
+  const OB = d.C <= 8 ? 8 : cfg.rowChannels;
   for (const { rh, rw, th, tw, Hc, Wc } of classes) {
     const wp = packConvWeights(w, true, cfg, { kh0: th.k0, kw0: tw.k0, step: s, KHp: th.n, KWp: tw.n });
     const tiles = d.N * Math.ceil(Hc / ROWS) * (Wc / 4);
@@ -205,8 +210,8 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
     dy.gpu.dispatch('conv2d_input_grad_row4', {
       bindings: { dy, wp, dx },
       uniforms: { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: Hc, OW: Wc, KH: th.n, padh: th.n - 1 - th.b, rh, rw, stride: s, DH: d.H, DW: d.W },
-      workgroups: [gx, Math.ceil(d.C / 8), gz],
-      overrides: { WG, ROWS, PAD_: tw.n - 1 - tw.b, KW_: tw.n },
+      workgroups: [gx, Math.ceil(d.C / OB), gz],
+      overrides: { WG, ROWS, OB, PAD_: tw.n - 1 - tw.b, KW_: tw.n },
     });
   }
   return true;
@@ -216,13 +221,14 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
 function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig): void {
   const WG = cfg.rowWorkgroup;
   const ROWS = cfg.rowRows;
+  const OB = d.O <= 8 ? 8 : cfg.rowChannels;
   const tiles = d.N * Math.ceil(d.OH / ROWS) * (d.OW / 4);
   const [gx, gz] = fold(Math.ceil(tiles / WG));
   src.gpu.dispatch('conv2d_forward_row4', {
     bindings: { x: src, wp, b: bias ?? wp, y: dst },
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: bias ? 1 : 0 },
-    workgroups: [gx, Math.ceil(d.O / 8), gz],
-    overrides: { WG, ROWS, S_: d.stride, PAD_: d.pad, KW_: d.KW },
+    workgroups: [gx, Math.ceil(d.O / OB), gz],
+    overrides: { WG, ROWS, OB, S_: d.stride, PAD_: d.pad, KW_: d.KW },
   });
 }
 

@@ -2,6 +2,7 @@
 // over a GpuDataset: data already on the GPU), SgdMasked, and the step of src/train/training_loop.ts
 // (batch -> forward -> cross-entropy -> backward -> fused masked SGD -> submit), with the loss read
 // back at the loop's logging cadence and after the last step. Evaluation through `evaluate()`.
+import { recordTrainStep as recordLoopStep } from '../src/train/training_loop.js';
 import { backward } from '../src/autograd/backward.js';
 import { loadCifar10, resolveDataDir } from '../src/data/cifar10.js';
 import { syntheticCifar } from '../src/data/synthetic.js';
@@ -58,16 +59,10 @@ export function trainSetup(gpu: Gpu, model: string, batch: number, opts: { dataD
  * One training iteration exactly as runTrainingLoop records it (src/train/training_loop.ts), in a
  * scope the caller closes after any readback of `loss`.
  */
-export function recordTrainStep(gpu: Gpu, s: TrainSetup, iteration: number): { loss: Tensor; count: number; scope: Scope } {
+/** The training loop's own step (src/train/training_loop.ts), in a scope the caller closes. */
+export function recordTrainStep(_gpu: Gpu, s: TrainSetup, iteration: number): { loss: Tensor; count: number; scope: Scope } {
   const scope = Scope.open();
-  const { images, labels, count } = s.data.trainBatch(iteration);
-  const logits = s.network.forward(images, true);
-  const loss = crossEntropy(logits, labels);
-  backward(loss, undefined, s.network.params.entries.map((e) => e.value));
-  s.sgd.step();
-  s.network.buffers.numBatchesTracked++;
-  gpu.submit();
-  return { loss, count, scope };
+  return { ...recordLoopStep(s.network, s.data, s.sgd, iteration), scope };
 }
 
 export interface EndToEndOptions {

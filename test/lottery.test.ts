@@ -6,7 +6,7 @@ import { syntheticCifar } from '../src/data/synthetic.js';
 import { loadSafetensors } from '../src/io/safetensors.js';
 import { loadMasked } from '../src/lottery/from_rewind.js';
 import { lottery, lotteryDir, LOTTERY_HPARAMS, loadMask } from '../src/lottery/lottery.js';
-import { magnitudePrune, pruneCount, sparsityOf } from '../src/lottery/prune.js';
+import { magnitudePrune, pruneCount, sparsityOf, type PruneInput } from '../src/lottery/prune.js';
 import { createModel } from '../src/models/registry.js';
 import { Network } from '../src/nn/network.js';
 import { CifarTrainData } from '../src/train/cifar_train_data.js';
@@ -22,7 +22,7 @@ describe('magnitude pruning', () => {
   it('removes exactly ceil(f * remaining) at every level, globally, intersected with the old mask', () => {
     const rng = new Rng();
     const sizes = [37, 500, 1203];
-    let tensors = sizes.map((n, i) => ({ name: `w${i}`, weights: Float32Array.from(rng.normals(n)), mask: new Float32Array(n).fill(1) }));
+    let tensors: PruneInput[] = sizes.map((n, i) => ({ name: `w${i}`, weights: Float32Array.from(rng.normals(n)), mask: new Float32Array(n).fill(1) }));
     let remaining = sizes.reduce((a, b) => a + b, 0);
     for (let level = 1; level <= 12; level++) {
       const masks = magnitudePrune(tensors, 0.2);

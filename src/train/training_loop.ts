@@ -82,6 +82,22 @@ export const CHECKPOINT = 'checkpoint.safetensors';
 export const MODEL_FINAL = 'model_final.safetensors';
 export const METRICS = 'metrics.jsonl';
 
+/**
+ * One training iteration, recorded into one command encoder and submitted: augmentation of the
+ * batch of `iteration` -> forward -> loss -> backward -> fused masked SGD. Call inside a Scope; the
+ * returned loss lives until the scope closes. Shared by the loop and `bench`.
+ */
+export function recordTrainStep(network: Network, data: TrainData, sgd: SgdMasked, iteration: number): { loss: Tensor; count: number } {
+  const { images, labels, count } = data.trainBatch(iteration);
+  const logits = network.forward(images, true);
+  const loss = crossEntropy(logits, labels);
+  backward(loss, undefined, network.params.entries.map((e) => e.value));
+  sgd.step();
+  network.buffers.numBatchesTracked++;
+  network.gpu.submit();
+  return { loss, count };
+}
+
 /** Evaluate on the test split (BN in inference mode). */
 export async function evaluate(gpu: Gpu, network: Network, data: TrainData, batchSize = 500, limit = Infinity): Promise<EvalResult> {
   let lossSum = 0;
@@ -221,13 +237,7 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
       let doEval = false;
       let doCkpt = false;
       try {
-        const { images, labels, count } = data.trainBatch(iteration);
-        const logits = network.forward(images, true);
-        const loss = crossEntropy(logits, labels);
-        backward(loss, undefined, network.params.entries.map((e) => e.value));
-        sgd.step();
-        network.buffers.numBatchesTracked++;
-        gpu.submit();
+        const { loss, count } = recordTrainStep(network, data, sgd, iteration);
         iteration++;
         stepsThisProcess++;
         windowImages += count;
@@ -250,7 +260,7 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
         scope.close();
       }
       if (doEval) {
-        lastTest = await evaluate(gpu, network, data);
+        lastTest = await evaluate(gpu, network, data, Number(hparams.batch));
         log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'test', loss: lastTest.loss, accuracy: lastTest.accuracy, count: lastTest.count });
         progress.update(iteration, { acc: (100 * lastTest.accuracy).toFixed(2) + '%' });
         if (!Number.isFinite(lastTest.loss)) throw new NonFiniteLossError(iteration, lastTest.loss, lastCheckpoint);
@@ -259,7 +269,7 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
       if (job.stopAfter !== undefined && stepsThisProcess >= job.stopAfter) throw new Error(`stopped after ${stepsThisProcess} iterations (test hook)`);
     }
     if (!lastTest) {
-      lastTest = await evaluate(gpu, network, data);
+      lastTest = await evaluate(gpu, network, data, Number(hparams.batch));
       log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'test', loss: lastTest.loss, accuracy: lastTest.accuracy, count: lastTest.count });
     }
     const state = await network.stateDict();

@@ -17,11 +17,12 @@ export type SweepSize = 'quick' | 'paper';
 
 /**
  * The two protocols. `paper` is ../shared/paper.md. `quick` keeps the structure (IMP levels,
- * rewinding, every branch) but trains on a class-balanced subset for few epochs, with k scaled to the
- * same fraction of training as the paper's 500 and 2000 (of 62,560), so a figure's sweep fits in about
- * an hour on a 2-core CPU. See README "Sizes" for what it gives up.
+ * rewinding, every branch) but trains ResNet-20 on a class-balanced 2,000-image subset for 4 epochs
+ * (64 iterations), levels 0-4, branches at levels 2 and 4, one replicate, and one "early" k = 8
+ * iterations (1,024 images seen, an eighth of training) for Figs. 4-8 (0, 8, 32 for Fig. 1), so that
+ * one figure's sweep fits in about an hour on a 2-core CPU. See README "Sizes" for what it gives up.
  */
-export const SIZES: Record<SweepSize, { train: Hparams; levels: number; replicates: string; ks: Record<'fig1' | 'default', number[]>; noise: number[]; pretrainEpochs: number }> = {
+export const SIZES: Record<SweepSize, { train: Hparams; levels: number; branchLevels?: number[]; replicates: string; ks: Record<'fig1' | 'default', number[]>; noise: number[]; pretrainEpochs: number }> = {
   paper: {
     train: {},
     levels: 20,
@@ -31,10 +32,11 @@ export const SIZES: Record<SweepSize, { train: Hparams; levels: number; replicat
     pretrainEpochs: 40,
   },
   quick: {
-    train: { trainSubset: 2000, testSubset: 1000, trainingSteps: '8ep', milestones: '4ep,6ep', evalEvery: '8ep', checkpointEvery: '2ep' },
+    train: { trainSubset: 2000, testSubset: 1000, trainingSteps: '4ep', milestones: '2ep,3ep', evalEvery: '4ep', checkpointEvery: '1ep' },
     levels: 4,
+    branchLevels: [2, 4],
     replicates: '1',
-    ks: { fig1: [0, 4, 16], default: [4, 16] },
+    ks: { fig1: [0, 8, 32], default: [8] },
     noise: [0.5, 2],
     pretrainEpochs: 2,
   },
@@ -152,7 +154,7 @@ export function expandSweep(o: SweepOptions): SweepRun[] {
   }
   const ks = o.ks ?? (o.figure === 'fig1' ? size.ks.fig1 : o.figure === 'fig10' ? size.ks.default.slice(0, 1) : size.ks.default);
   // Fig. 8 is measured at 26.2% weights remaining (level 6).
-  const branchLevels = o.figure === 'fig8' ? [Math.min(6, levels)] : Array.from({ length: levels + 1 }, (_, l) => l);
+  const branchLevels = o.figure === 'fig8' ? [Math.min(6, levels)] : o.levels === undefined && size.branchLevels ? size.branchLevels : Array.from({ length: levels + 1 }, (_, l) => l);
   for (const k of ks) {
     const lh = { ...base, rewind: `${k}it` };
     for (const r of replicates) {

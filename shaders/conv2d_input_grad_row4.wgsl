@@ -96,7 +96,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let firstTile = j == 0u;
   let lastTile = j + 1u == TPR;
   let needL = PAD_ > 0u && sid == 0u && !firstTile;
-  let needR = KW_ > PAD_ + S_ && sid + 1u == sgs && !lastTile;
+  // last active lane of its subgroup (a workgroup smaller than the subgroup ends it early)
+  let needR = KW_ > PAD_ + S_ && (sid + 1u == sgs || lid + 1u == WG) && !lastTile;
   let ih0 = i32(oh0) - p.padh;
   let M = p.KH + S_ * (ROWS - 1u);          // input rows the tile touches
   for (var c = 0u; c < p.C; c++) {

@@ -115,7 +115,9 @@ describe('conv2d kernels match the float64 reference', () => {
     it(`row-kernel shapes with ${JSON.stringify(cfg)}`, async () => {
       setConvConfig(cfg);
       try {
-        for (const s of cases.filter((c) => c.name.startsWith('row kernel') || c.name.includes('ResNet'))) await checkCase(s, JSON.stringify(cfg));
+        // two shapes keep the extra pipeline compiles (cold shader cache) cheap: stride 1 with subgroup-edge
+        // halos, and stride 2 (parity-class input gradient)
+        for (const s of cases.filter((c) => c.name.startsWith('row kernel: 3x3'))) await checkCase(s, JSON.stringify(cfg));
       } finally {
         setConvConfig(defaultConvConfig);
       }

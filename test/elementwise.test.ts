@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-// @kernels add add_inplace relu_forward relu_backward fill
+// @kernels add add_inplace relu_forward relu_backward fill add_relu_forward
 // @gradcheck relu_backward
 import { backward } from '../src/autograd/backward.js';
-import { add, addInPlace, relu } from '../src/ops/elementwise.js';
+import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -42,6 +42,25 @@ describe('elementwise kernels', () => {
     const g = await tx.grad!.read();
     scope.close();
     expectGradClose(g, forward, [x], r, 0, { atol: 1e-6, rtol: 1e-6 }, `relu+add seed=${rng.seed}`);
+  });
+
+  it('add_relu_forward matches relu(a + b), and its backward passes a finite-difference check for both inputs', async () => {
+    const rng = new Rng();
+    const n = 500;
+    // Keep a + b away from the kink at 0.
+    const a = f32(rng.array(n));
+    const b = f32(Float64Array.from(rng.array(n), (v, i) => (Math.abs(v + a[i]) < 1e-3 ? v + 0.5 : v)));
+    const r = f32(rng.array(n));
+    const scope = Scope.open();
+    const ta = leaf(gpu(), a, [n], 'a');
+    const tb = leaf(gpu(), b, [n], 'b');
+    const y = addRelu(ta, tb);
+    expectClose(await y.read(), reluRef(addRef(a, b)), { atol: 0, rtol: 1e-7 }, `add_relu seed=${rng.seed}`);
+    backward(y, Tensor.fromArray(gpu(), r, [n]));
+    const forward = ([aa, bb]: Float64Array[]) => reluRef(addRef(aa, bb));
+    expectGradClose(await ta.grad!.read(), forward, [a, b], r, 0, { atol: 1e-6, rtol: 1e-6 }, `add_relu da seed=${rng.seed}`);
+    expectGradClose(await tb.grad!.read(), forward, [a, b], r, 1, { atol: 1e-6, rtol: 1e-6 }, `add_relu db seed=${rng.seed}`);
+    scope.close();
   });
 
   it('rejects mismatched shapes with the op and shapes in the message', () => {

@@ -3,7 +3,7 @@
 // block = conv3x3 -> BN -> ReLU -> conv3x3 -> BN, plus shortcut (identity, or 1x1 stride-2 conv + BN
 // where the shape changes), then ReLU; global average pool; fc. No conv biases.
 // Parameter names: conv, bn, blocks.N.{conv1,bn1,conv2,bn2,shortcut.0,shortcut.1}, fc.
-import { add, relu } from '../ops/elementwise.js';
+import { addRelu } from '../ops/elementwise.js';
 import { globalAvgPool } from '../ops/pooling.js';
 import { BatchNorm2d, Conv2d, convBnRelu, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -34,7 +34,7 @@ class Block {
     const h = convBnRelu(ctx, this.conv1, this.bn1, x);
     const out = this.bn2.forward(ctx, this.conv2.forward(ctx, h));
     const skip = this.shortcut ? this.shortcut[1].forward(ctx, this.shortcut[0].forward(ctx, x)) : x;
-    return relu(add(out, skip));
+    return addRelu(out, skip);
   }
 }
 

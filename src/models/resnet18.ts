@@ -1,7 +1,7 @@
 // ResNet-18 (He et al. 2016, BasicBlock [2,2,2,2], widths 64..512) with torchvision's names:
 // conv1, bn1, layer<k>.<b>.{conv1,bn1,conv2,bn2,downsample.0,downsample.1}, fc. The CIFAR stem
 // (default) is conv3x3 stride 1 with no max-pool; the ImageNet stem is conv7x7 stride 2 + 3x3/2 max-pool.
-import { add, relu } from '../ops/elementwise.js';
+import { addRelu } from '../ops/elementwise.js';
 import { globalAvgPool, maxPool2d } from '../ops/pooling.js';
 import { BatchNorm2d, Conv2d, convBnRelu, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -30,7 +30,7 @@ class BasicBlock {
     const h = convBnRelu(ctx, this.conv1, this.bn1, x);
     const out = this.bn2.forward(ctx, this.conv2.forward(ctx, h));
     const skip = this.downsample ? this.downsample[1].forward(ctx, this.downsample[0].forward(ctx, x)) : x;
-    return relu(add(out, skip));
+    return addRelu(out, skip);
   }
 }
 

@@ -38,3 +38,20 @@ export function relu(x: Tensor): Tensor {
     return [dx];
   });
 }
+
+/**
+ * y = relu(a + b), the end of a residual block, in one kernel. Backward: the ReLU's gradient
+ * (relu_backward on y) goes to both inputs unchanged.
+ */
+export function addRelu(a: Tensor, b: Tensor): Tensor {
+  expectSameShape('addRelu', a, b);
+  expectDtype('addRelu', 'a', a, 'f32');
+  expectDtype('addRelu', 'b', b, 'f32');
+  const y = Tensor.empty(a.gpu, a.shape, 'f32', 'add_relu');
+  a.gpu.dispatch('add_relu_forward', { bindings: { a, b, y }, uniforms: { n: a.size }, workgroups: grid1d(a.size, 256) });
+  return record('addRelu', [a, b], y, (dy) => {
+    const d = Tensor.empty(a.gpu, a.shape, 'f32', 'grad:add_relu');
+    a.gpu.dispatch('relu_backward', { bindings: { y, dy, dx: d }, uniforms: { n: a.size }, workgroups: grid1d(a.size, 256) });
+    return [d, d];
+  });
+}

@@ -111,7 +111,7 @@ describe('conv2d kernels match the float64 reference', () => {
     expect(getConvConfig()).toEqual(defaultConvConfig);
   });
 
-  for (const cfg of [{ rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradChunk: 20 }, { rowChannels: 8 }, { rowKernel: false }] as Partial<ConvConfig>[]) {
+  for (const cfg of [{ rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, { rowChannels: 8 }, { rowKernel: false }] as Partial<ConvConfig>[]) {
     it(`row-kernel shapes with ${JSON.stringify(cfg)}`, async () => {
       setConvConfig(cfg);
       try {

@@ -1,7 +1,7 @@
 // Kernel variants tried for conv2d, kept on record (llm.c dev/cuda style). Each has a one-line note;
 // bench/conv2d_variants.ts times them next to the shipped kernels (shaders/conv2d_*.wgsl).
 import { packConvWeights, conv2dForwardInto, conv2dInputGradInto, conv2dWeightGradInto, getConvConfig, type ConvConfig, type ConvDims } from '../../src/ops/conv2d.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 
 export type Kind = 'fwd' | 'dx' | 'dw';
 
@@ -55,9 +55,15 @@ export const VARIANTS: Variant[] = [
   },
   {
     kind: 'dw',
+    name: 'row4 1 row/lane',
+    note: 'row weight-grad kernel with one kernel row (c,kh) per lane (TK=1): each broadcast dy value serves KW multiply-adds',
+    launch: (o, d) => conv2dWeightGradInto(o.x, o.dy, o.out, d, cfg({ weightGradRows: 1 })),
+  },
+  {
+    kind: 'dw',
     name: 'row4 8 channels',
-    note: 'row weight-grad kernel with OB=8 output channels per workgroup (one dy vec4 + 32 broadcasts per tile)',
-    launch: (o, d) => conv2dWeightGradInto(o.x, o.dy, o.out, d, cfg({ weightGradChannels: 8 })),
+    note: 'row weight-grad kernel with OB=8 output channels per workgroup, 1 row per lane (one dy vec4 + 32 broadcasts per tile)',
+    launch: (o, d) => conv2dWeightGradInto(o.x, o.dy, o.out, d, cfg({ weightGradChannels: 8, weightGradRows: 1 })),
   },
   {
     kind: 'dx',
@@ -112,5 +118,31 @@ VARIANTS.push({
       workgroups: [Math.ceil(T / WG), Math.ceil(d.O / 8)],
       overrides: { WG, ROWS: 2, S_: d.stride, PAD_: d.pad, KW_: d.KW },
     });
+  },
+});
+
+VARIANTS.push({
+  kind: 'dw',
+  name: 'dw_row4_tk1',
+  note: 'earlier row weight-grad kernel, one kernel row per lane, 16 channels, written without helper functions',
+  supports: row4Ok,
+  launch: (o, d) => {
+    const gpu = o.x.gpu;
+    const NR = d.C * d.KH;
+    const T = d.N * d.OH * (d.OW / 4);
+    const WG = 8 * Math.ceil(NR / (8 * Math.ceil(NR / 64)));
+    const OB = d.O <= 8 ? 8 : 16;
+    const chunk = 256;
+    const nchunks = Math.ceil(T / chunk);
+    const CKK = d.C * d.KH * d.KW;
+    const part = Tensor.empty(gpu, [nchunks, d.O, CKK]);
+    gpu.dispatch(k('dw_row4_tk1'), {
+      bindings: { x4: o.x, x: o.x, dy: o.dy, part },
+      uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
+      workgroups: [Math.ceil(NR / WG), Math.ceil(d.O / OB), nchunks],
+      overrides: { WG, OB, S_: d.stride, PAD_: d.pad, KW_: d.KW },
+    });
+    const n = d.O * CKK;
+    gpu.dispatch('conv2d_weight_grad_reduce', { bindings: { part, dw: o.out }, uniforms: { n, nchunks }, workgroups: [Math.ceil(n / 64)], overrides: { WG: 64 } });
   },
 });

@@ -34,6 +34,8 @@ export interface ConvConfig {
   weightGradWorkgroup: number;
   /** Output channels per workgroup of conv2d_weight_grad_row4 (8 or 16). */
   weightGradChannels: number;
+  /** Kernel rows (c, kh) per invocation of conv2d_weight_grad_row4 (1 or 2). */
+  weightGradRows: number;
   /** Output pixels (n,oh,ow) per split-K chunk of the weight gradient. */
   weightGradChunk: number;
   /** Workgroup of conv2d_weight_grad_reduce. */
@@ -55,6 +57,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   inputGradWorkgroup: 64,
   weightGradWorkgroup: 64,
   weightGradChannels: 16,
+  weightGradRows: 2,
   weightGradChunk: 1024,
   reduceWorkgroup: 64,
   biasGradWorkgroup: 64,
@@ -73,6 +76,7 @@ function checkConfig(cfg: ConvConfig): void {
   if (typeof cfg.rowKernel !== 'boolean') bad('rowKernel', 'must be a boolean');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowChannels !== 8 && cfg.rowChannels !== 16) bad('rowChannels', 'must be 8 or 16');
+  if (cfg.weightGradRows !== 1 && cfg.weightGradRows !== 2) bad('weightGradRows', 'must be 1 or 2');
   if (cfg.weightGradChannels !== 8 && cfg.weightGradChannels !== 16) bad('weightGradChannels', 'must be 8 or 16');
   for (const k of ['forwardWorkgroup', 'inputGradWorkgroup', 'weightGradWorkgroup', 'rowWorkgroup'] as const) {
     if (!Number.isInteger(cfg[k]) || cfg[k] < 8 || cfg[k] % 8 !== 0 || cfg[k] > 256) bad(k, 'must be a multiple of 8 in [8, 256]');
@@ -279,8 +283,10 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
     // lanes over kernel rows (c, kh); chunks of 4-column output tiles
     const NR = d.C * d.KH;
     const T = d.N * d.OH * (d.OW / 4);
-    const groups = Math.ceil(NR / cfg.weightGradWorkgroup);
-    const WG = 8 * Math.ceil(NR / (8 * groups)); // balanced: no workgroup mostly idle
+    const TK = NR > 1 ? cfg.weightGradRows : 1;
+    const NL = Math.ceil(NR / TK);
+    const groups = Math.ceil(NL / cfg.weightGradWorkgroup);
+    const WG = 8 * Math.ceil(NL / (8 * groups)); // balanced: no workgroup mostly idle
     const OB = d.O <= 8 ? 8 : cfg.weightGradChannels;
     const chunk = Math.max(Math.ceil(cfg.weightGradChunk / 4), Math.ceil(T / MAX_GROUPS));
     nchunks = Math.ceil(T / chunk);
@@ -288,8 +294,8 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
     gpu.dispatch('conv2d_weight_grad_row4', {
       bindings: { x4: x, x, dy, part },
       uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
-      workgroups: [Math.ceil(NR / WG), Math.ceil(d.O / OB), nchunks],
-      overrides: { WG, OB, S_: d.stride, PAD_: d.pad, KW_: d.KW },
+      workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
+      overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW },
     });
   } else {
     const P = d.N * d.OH * d.OW;

@@ -190,7 +190,9 @@ async function lotteryReplicate(gpu: Gpu, network: Network, data: TrainData, hpa
       });
       state = loadSafetensors(join(dir, 'model_final.safetensors')).tensors;
     }
-    saveSafetensors(rewindPath, state, { iteration: String(k) });
+    // Every random stream (data order, augmentation) is counter-based on (seed, iteration): the step
+    // and the seed are the whole RNG and data-order state.
+    saveSafetensors(rewindPath, state, { iteration: String(k), seed: String(seed), replicate: String(replicate), rng: 'philox4x32-10, counter-based on (seed, epoch, example)' });
   }
   const rewindState = loadSafetensors(rewindPath).tensors;
 

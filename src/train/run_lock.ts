@@ -66,7 +66,8 @@ export class RunLock {
         continue; // vanished meanwhile: try again
       }
       const sameHost = holder.host === hostname();
-      const stale = sameHost ? !(holder.pid && alive(holder.pid)) || holder.pid === process.pid : age > staleMs;
+      // The holder refreshes the mtime while it lives; a dead pid on this host is stale at once.
+      const stale = age > staleMs || (sameHost && !(holder.pid && alive(holder.pid)));
       if (!stale) throw new RunBusyError(dir, `${holder.host ?? '?'} pid ${holder.pid ?? '?'}`);
       rmSync(path, { force: true });
     }

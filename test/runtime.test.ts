@@ -1,0 +1,94 @@
+// The GPU runtime: reflected bindings and uniforms, clear errors for bad launches, caching (no GPU
+// objects created by repeated launches), the buffer pool, and asynchronous errors naming the kernel.
+// @kernels fill add
+import { describe, expect, it } from 'vitest';
+import { bucketSize } from '../src/gpu/buffer_pool.js';
+import { Gpu } from '../src/gpu/runtime.js';
+import { Scope } from '../src/tensor/scope.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { useGpu } from './helpers/gpu.js';
+
+const gpu = useGpu();
+
+describe('GPU runtime', () => {
+  it('reflects bindings and uniform layouts from the WGSL', () => {
+    const k = gpu().kernel('add');
+    expect(k.bindings.map((b) => [b.name, b.binding, b.kind])).toEqual([
+      ['a', 0, 'read-only-storage'],
+      ['b', 1, 'read-only-storage'],
+      ['out', 2, 'storage'],
+      ['p', 3, 'uniform'],
+    ]);
+    expect([...k.uniform!.fields.keys()]).toEqual(['n']);
+  });
+
+  it('bad launches are clear errors naming the kernel', () => {
+    const g = gpu();
+    const t = Tensor.zeros(g, [8]);
+    expect(() => g.dispatch('add', { bindings: { a: t, b: t }, uniforms: { n: 8 }, workgroups: 1 })).toThrow(/kernel 'add': binding 'out' not given/);
+    expect(() => g.dispatch('add', { bindings: { a: t, b: t, out: t, c: t }, uniforms: { n: 8 }, workgroups: 1 })).toThrow(/kernel 'add': no binding named 'c'/);
+    expect(() => g.dispatch('add', { bindings: { a: t, b: t, out: t }, uniforms: {}, workgroups: 1 })).toThrow(/kernel 'add': uniform field 'n' not given/);
+    expect(() => g.dispatch('add', { bindings: { a: t, b: t, out: t }, uniforms: { n: -1 }, workgroups: 1 })).toThrow(/not a u32/);
+    expect(() => g.dispatch('add', { bindings: { a: t, b: t, out: t }, uniforms: { n: 8, m: 1 }, workgroups: 1 })).toThrow(/no field 'm'/);
+    expect(() => g.dispatch('nonexistent_kernel', { bindings: {}, workgroups: 1 })).toThrow(/unknown kernel 'nonexistent_kernel'/);
+    expect(() => g.dispatch('add', { bindings: { a: t, b: t, out: t }, uniforms: { n: 8 }, workgroups: 1, overrides: { TILE: 4 } })).toThrow(/no override constant 'TILE'/);
+  });
+
+  it('repeated launches create no pipelines, uniform buffers or bind groups', async () => {
+    const g = gpu();
+    const scope = Scope.open();
+    const a = Tensor.zeros(g, [1000]);
+    const b = Tensor.zeros(g, [1000]);
+    const out = Tensor.empty(g, [1000]);
+    g.dispatch('add', { bindings: { a, b, out }, uniforms: { n: 1000 }, workgroups: 4 });
+    const before = g.stats();
+    for (let i = 0; i < 50; i++) g.dispatch('add', { bindings: { a, b, out }, uniforms: { n: 1000 }, workgroups: 4 });
+    const after = g.stats();
+    expect(after.pipelines).toBe(before.pipelines);
+    expect(after.uniformBuffers).toBe(before.uniformBuffers);
+    expect(after.bindGroups).toBe(before.bindGroups);
+    expect(after.dispatches - before.dispatches).toBe(50);
+    await g.sync();
+    scope.close();
+  });
+
+  it('the pool hands released buffers back (LIFO per size bucket) and counts what it holds', () => {
+    const g = gpu();
+    const s1 = Scope.open();
+    const t = Tensor.empty(g, [3000]);
+    const id = t.buf.id;
+    s1.close();
+    const created = g.stats().created;
+    const s2 = Scope.open();
+    const u = Tensor.empty(g, [2900]); // same bucket
+    expect(u.buf.id).toBe(id);
+    expect(g.stats().created).toBe(created);
+    s2.close();
+    expect(bucketSize(1)).toBe(256);
+    expect(bucketSize(3000 * 4)).toBeGreaterThanOrEqual(12000);
+    expect(bucketSize(3000 * 4)).toBeLessThanOrEqual(12000 * 1.25);
+  });
+
+  it('asynchronous GPU errors surface as thrown errors naming the kernel', async () => {
+    const g = await Gpu.create({ debug: true });
+    try {
+      const t = new Tensor(g, g.createBuffer(1024, 't'), 0, [16], 'f32', false);
+      // A binding range past the end of the buffer is caught before Dawn sees it.
+      expect(() => g.dispatch('fill', { bindings: { out: { buf: t.buf, offset: 0, bytes: 4096 } }, uniforms: { n: 4, bits: 0 }, workgroups: 1 })).toThrow(/kernel 'fill'.*outside buffer/);
+      // One buffer bound both read-only and writable in one dispatch is a Dawn validation error,
+      // reported asynchronously: it comes back from sync() naming the kernel.
+      g.dispatch('add', { bindings: { a: t, b: t, out: t }, uniforms: { n: 16 }, workgroups: 1 });
+      await expect(g.sync()).rejects.toThrow(/GPU error in kernel 'add'/);
+    } finally {
+      g.destroy();
+    }
+  });
+
+  it('reading a tensor back after release is an error', () => {
+    const g = gpu();
+    const s = Scope.open();
+    const t = Tensor.zeros(g, [4]);
+    s.close();
+    expect(() => t.assertAlive()).toThrow(/used after release/);
+  });
+});

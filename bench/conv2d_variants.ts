@@ -1,5 +1,5 @@
 // Conv2d kernel variants on record, timed at the ResNet-20 / CIFAR-10 batch-128 shapes, against
-// lavapipe's measured FMA ceiling.   npx vite-node bench/conv2d_variants.ts [filter]
+// lavapipe's measured FMA ceiling.   npx vite-node bench/conv2d_variants.ts [regex over 'kind variant', e.g. 'dw|fwd row4']
 //
 // FLOPs are useful FLOPs only: 2*N*O*OH*OW*C*KH*KW (padding taps and masked lanes don't count).
 // Timing: R back-to-back dispatches in one submit, wall clock to onSubmittedWorkDone, median of 5
@@ -120,7 +120,7 @@ for (const kind of ['fwd', 'dx', 'dw'] as Kind[]) {
     const flops = 2 * d.N * d.O * d.OH * d.OW * d.C * d.KH * d.KW;
     let ref: Float32Array | null = null;
     for (const [name, launch, supports] of variants) {
-      if (filter && !`${kind} ${name}`.includes(filter) && name !== 'shipped') continue;
+      if (filter && !new RegExp(filter).test(`${kind} ${name}`) && name !== 'shipped') continue;
       if (supports && !supports(d)) continue;
       const t = await timeMs(() => launch(ops, d));
       // check against the shipped kernel's output

@@ -42,6 +42,24 @@ export const VARIANTS: Variant[] = [
     launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowChannels: 16, rowRows: 1 })),
   },
   {
+    kind: 'fwd',
+    name: 'row4 WG=32',
+    note: 'shipped row kernel, 32 invocations per workgroup (default 64)',
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowWorkgroup: 32 })),
+  },
+  {
+    kind: 'fwd',
+    name: 'row4 WG=128',
+    note: 'shipped row kernel, 128 invocations per workgroup (default 64)',
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowWorkgroup: 128 })),
+  },
+  {
+    kind: 'dw',
+    name: 'row4 chunk 256',
+    note: 'shipped row weight-grad kernel with 4x shorter split-K chunks (more partials to reduce)',
+    launch: (o, d) => conv2dWeightGradInto(o.x, o.dy, o.out, d, cfg({ weightGradChunk: 256 })),
+  },
+  {
     kind: 'dw',
     name: 'generic',
     note: 'shaders/conv2d_weight_grad (any shape): lanes over 3 taps (c,kh,kw), per-pixel scalar x loads, dy subgroupBroadcast',

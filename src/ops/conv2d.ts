@@ -1,18 +1,27 @@
-// 2-D convolution (NCHW activations, OIHW weights, optional bias) and its backward, on three
-// kernels plus two small ones:
-//   conv2d_forward             y = conv(x, w) + b
-//   conv2d_input_grad          dx (parity classes for stride > 1: no masked-out multiplies)
-//   conv2d_weight_grad         dw split-K pass 1: per-pixel-chunk partial sums into pooled scratch
-//   conv2d_weight_grad_reduce  dw split-K pass 2: fixed-order sum over the chunks (deterministic)
-//   conv2d_bias_grad           db: per-channel fixed-shape tree reduction
-// All of them read the operand that is shared by a whole subgroup once per subgroup and hand it out
-// with subgroupBroadcast (lavapipe turns every storage load into a per-lane loop), so they need the
-// 'subgroups' feature and subgroups of at least 8 invocations.
+// 2-D convolution (NCHW activations, OIHW weights, optional bias) and its backward.
 //
-// The tunables (workgroup sizes, split-K chunk) are WGSL override constants; they come from a
-// module-level ConvConfig (setConvConfig/getConvConfig) so an autotuner can pick them per adapter
-// and a training run can record them. Another config may change the summation order of the weight
-// gradient (chunking); the same config gives the same bits every run.
+// Kernels (shaders/conv2d_*.wgsl):
+//   conv2d_pack_weights        repack w per call: a vec4 of kernel-row taps per (channel, row), or the
+//                              transposed + flipped kernel (one parity class of it) for dx
+//   conv2d_forward_row4        forward, fast path for "same"-width rows (every ResNet conv): aligned
+//                              vec4 row loads, halo columns by subgroup shuffles, 16 channels x
+//                              2 rows x 4 columns per invocation; also the stride-1 input gradient
+//                              (a convolution of dy with the flipped kernel)
+//   conv2d_input_grad_row4     stride-2 input gradient: one stride-1 row convolution of dy per
+//                              parity class, scattered into dx
+//   conv2d_weight_grad_row4    split-K weight gradient pass 1, fast path (lanes over kernel rows)
+//   conv2d_forward, conv2d_input_grad (parity classes), conv2d_weight_grad: any shape
+//   conv2d_weight_grad_reduce  split-K pass 2: fixed-order sum of the chunk partials (deterministic)
+//   conv2d_bias_grad           db: per-channel fixed-shape tree reduction
+// Lavapipe turns every storage load into a per-lane scalar loop (uniform address or not), so the
+// kernels load an operand shared by a subgroup once per subgroup and hand it out with
+// subgroupBroadcast: they need the 'subgroups' feature and subgroups of at least 8 invocations.
+// No float atomics anywhere; scratch (packed weights, split-K partials) comes from the pool.
+//
+// The tunables (workgroup sizes, register-tile shape, split-K chunk) are WGSL override constants;
+// they come from a module-level ConvConfig (setConvConfig/getConvConfig) so an autotuner can pick
+// them per adapter and a training run can record them. Another config may change the summation
+// order (e.g. the weight-gradient chunking); the same config gives the same bits every run.
 import { record } from '../autograd/node.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @kernels conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
-// @gradcheck conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_bias_grad conv2d_forward_row4
+// @gradcheck conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
 import { leaf } from '../src/tensor/param_store.js';

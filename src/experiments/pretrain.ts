@@ -69,7 +69,10 @@ export async function pretrain(job: PretrainJob): Promise<SafeTensors> {
               state.set(name, { dtype: 'F32', shape: e.shape, data: flat.slice(e.offset, e.offset + e.size) });
             }
           }
-          await loadMasked(network, state, job.masks ?? new Map(), 'pre-training start');
+          // The task's own head is fresh and dense; the body keeps its masks.
+          const masks = new Map(job.masks ?? []);
+          if (data.numClasses !== 10) for (const name of headNames(job.start)) masks.delete(name);
+          await loadMasked(network, state, masks, 'pre-training start');
         },
       });
     } finally {

@@ -39,7 +39,7 @@ export interface ConvConfig {
   forwardWorkgroup: number;
   /** Invocations per workgroup of conv2d_input_grad (4 pixels x 8 channels each); multiple of 8. */
   inputGradWorkgroup: number;
-  /** Largest workgroup of conv2d_weight_grad (3 taps x 8 channels each; shrunk to fit C*KH*KW); multiple of 8. */
+  /** Largest workgroup of the weight-gradient pass 1 (shrunk to fit the kernel rows / taps); multiple of 8. */
   weightGradWorkgroup: number;
   /** Output channels per workgroup of conv2d_weight_grad_row4 (8 or 16). */
   weightGradChannels: number;
@@ -47,13 +47,13 @@ export interface ConvConfig {
   weightGradRows: number;
   /** Output pixels (n,oh,ow) per split-K chunk of the weight gradient. */
   weightGradChunk: number;
-  /** Workgroup of conv2d_weight_grad_reduce. */
+  /** Workgroup of conv2d_weight_grad_reduce and conv2d_pack_weights. */
   reduceWorkgroup: number;
   /** Workgroup of conv2d_bias_grad; a power of two <= 256. */
   biasGradWorkgroup: number;
-  /** Use conv2d_forward_row4 (forward, and the stride-1 input gradient) where the shape allows. */
+  /** Use the row kernels (conv2d_forward_row4, conv2d_input_grad_row4, conv2d_weight_grad_row4) where the shape allows. */
   rowKernel: boolean;
-  /** Invocations per workgroup of conv2d_forward_row4; multiple of 8. */
+  /** Invocations per workgroup of conv2d_forward_row4 and conv2d_input_grad_row4; multiple of 8. */
   rowWorkgroup: number;
   /** Output rows per invocation of the row kernels (1 or 2). */
   rowRows: number;

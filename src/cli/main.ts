@@ -12,6 +12,7 @@ import { TRAIN_HPARAMS } from '../train/hparams.js';
 import { expandSweep, FIGURES, runSweep, shellQuote, type FigureName, type SweepSize } from '../experiments/sweep.js';
 import { Gpu } from '../gpu/runtime.js';
 import { figures } from '../report/figures.js';
+import { applyKernelTuning } from '../ops/conv2d_autotune.js';
 import { telemetry, TELEMETRY_HPARAMS } from '../experiments/telemetry.js';
 import { argsFromOptions, trainOverridesFromOptions } from './options.js';
 
@@ -38,13 +39,14 @@ const trainCmd = program
   .option('--data <dir>', 'CIFAR-10 folder (data_batch_1..5.bin, test_batch.bin) or cifar-10-binary.tar.gz (default: $EARLY_PHASE_DATA, else ../shared/data/cifar-10-batches-bin)')
   .option('--out <dir>', 'output directory', 'runs')
   .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(Number))
-  .option('--quiet', 'no progress output');
+  .option('--quiet', 'no progress output')
+  .option('--no-autotune', 'use the default conv kernel configuration instead of the measured one');
 addTrainingLengthOptions(trainCmd);
 addHparamOptions(trainCmd);
 trainCmd.action(async (opts: Record<string, unknown>) => {
   const hparams = hparamsFromOptions(opts);
   for (const replicate of parseReplicates(String(opts.replicate))) {
-    const r = await train(hparams, { out: String(opts.out), replicate, data: opts.data as string | undefined, quiet: Boolean(opts.quiet), logEvery: Number(opts.logEvery) });
+    const r = await train(hparams, { out: String(opts.out), replicate, data: opts.data as string | undefined, quiet: Boolean(opts.quiet), logEvery: Number(opts.logEvery), autotune: Boolean(opts.autotune) });
     const acc = r.test ? `test accuracy ${(100 * r.test.accuracy).toFixed(2)}%, loss ${r.test.loss.toFixed(4)}` : 'no evaluation';
     console.log(`${r.skipped ? 'already complete' : 'done'}: ${r.runDir} (${acc})`);
   }
@@ -58,7 +60,8 @@ const lotteryCmd = program
   .option('--data <dir>', 'CIFAR-10 location (see train --help)')
   .option('--out <dir>', 'output directory', 'runs')
   .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(Number))
-  .option('--quiet', 'no progress output');
+  .option('--quiet', 'no progress output')
+  .option('--no-autotune', 'use the default conv kernel configuration instead of the measured one');
 addTrainingLengthOptions(lotteryCmd);
 addHparamOptions(lotteryCmd, LOTTERY_HPARAMS);
 lotteryCmd.action(async (opts: Record<string, unknown>) => {
@@ -70,6 +73,7 @@ lotteryCmd.action(async (opts: Record<string, unknown>) => {
     data: opts.data as string | undefined,
     quiet: Boolean(opts.quiet),
     logEvery: Number(opts.logEvery),
+    autotune: Boolean(opts.autotune),
   });
   console.log(formatLevels(results));
 });
@@ -82,7 +86,8 @@ const branchCmd = program
   .option('--replicate <R>', 'replicate number or range (1-5)', '1')
   .option('--data <dir>', 'CIFAR-10 location (see train --help)')
   .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(Number))
-  .option('--quiet', 'no progress output');
+  .option('--quiet', 'no progress output')
+  .option('--no-autotune', 'use the default conv kernel configuration instead of the measured one');
 for (const def of Object.values(BRANCHES)) addHparamOptions(branchCmd, def.args.map((d) => ({ ...d, help: `[${def.name}] ${d.help}` })));
 addTrainingLengthOptions(branchCmd);
 addHparamOptions(branchCmd, TRAIN_HPARAMS.filter((d) => d.key !== 'model').map((d) => ({ ...d, help: `${d.help}; default: the lottery's` })));
@@ -106,6 +111,7 @@ branchCmd.action(async (name: string, opts: Record<string, unknown>, cmd: Comman
     data: opts.data as string | undefined,
     quiet: Boolean(opts.quiet),
     logEvery: Number(opts.logEvery),
+    autotune: Boolean(opts.autotune),
   });
   console.log(formatLevels(results));
 });
@@ -117,13 +123,14 @@ const telemetryCmd = program
   .option('--replicate <R>', 'replicate number or range (1-5)', '1')
   .option('--data <dir>', 'CIFAR-10 location (see train --help)')
   .option('--out <dir>', 'output directory', 'runs')
-  .option('--quiet', 'no progress output');
+  .option('--quiet', 'no progress output')
+  .option('--no-autotune', 'use the default conv kernel configuration instead of the measured one');
 addTrainingLengthOptions(telemetryCmd);
 addHparamOptions(telemetryCmd, TELEMETRY_HPARAMS);
 telemetryCmd.action(async (opts: Record<string, unknown>) => {
   const hparams = hparamsFromOptions(opts, TELEMETRY_HPARAMS);
   for (const replicate of parseReplicates(String(opts.replicate))) {
-    const r = await telemetry(hparams, { out: String(opts.out), replicate, final: opts.final as string | undefined, data: opts.data as string | undefined, quiet: Boolean(opts.quiet) });
+    const r = await telemetry(hparams, { out: String(opts.out), replicate, final: opts.final as string | undefined, data: opts.data as string | undefined, quiet: Boolean(opts.quiet), autotune: Boolean(opts.autotune) });
     console.log(`telemetry: ${r.dir}/telemetry.jsonl (${r.samples} samples; reductions took ${((100 * r.reductionMs) / Math.max(1, r.stepMs)).toFixed(1)}% of the wall time)`);
   }
 });
@@ -140,6 +147,7 @@ program
   .option('--data <dir>', 'CIFAR-10 location (see train --help)')
   .option('--out <dir>', 'output directory', 'runs')
   .option('--quiet', 'no progress output')
+  .option('--no-autotune', 'use the default conv kernel configuration instead of the measured one')
   .action(async (figure: string, opts: Record<string, unknown>) => {
     if (!FIGURES.includes(figure as FigureName)) throw new Error(`unknown figure '${figure}'; choose one of ${FIGURES.join(', ')}`);
     const runs = expandSweep({
@@ -158,6 +166,7 @@ program
     }
     const gpu = await Gpu.create();
     try {
+      await applyKernelTuning(gpu, Boolean(opts.autotune));
       const s = await runSweep(runs, { gpu, data: opts.data as string | undefined, quiet: Boolean(opts.quiet) });
       console.log(`sweep ${figure}: ${s.ran} run, ${s.skipped} already complete, ${s.busy} held by other workers or waiting`);
     } finally {
@@ -184,7 +193,8 @@ program
   .description('the main job: doctor, then the quick experiment of this machine (see README)')
   .option('--out <dir>', 'output directory', 'runs/quickstart')
   .option('--data <dir>', 'CIFAR-10 location (see train --help)')
-  .action(async (opts: { out: string; data?: string }) => {
+  .option('--no-autotune', 'use the default conv kernel configuration instead of the measured one')
+  .action(async (opts: { out: string; data?: string; autotune: boolean }) => {
     await quickstart(opts);
   });
 

@@ -16,6 +16,7 @@ import { train } from '../train/train.js';
 import { validateHparams, type Hparams } from '../train/hparams.js';
 import { doctor, formatDoctor } from './doctor.js';
 import { formatLevels } from './format.js';
+import { applyKernelTuning } from '../ops/conv2d_autotune.js';
 
 /** The quick lottery of this machine (README "Sizes"). */
 export const QUICK_LOTTERY: Hparams = {
@@ -30,7 +31,7 @@ export const QUICK_LOTTERY: Hparams = {
 };
 export const QUICK_LEVELS = 3;
 
-export async function quickstart(opts: { out: string; data?: string }): Promise<void> {
+export async function quickstart(opts: { out: string; data?: string; autotune?: boolean }): Promise<void> {
   const report = await doctor();
   console.log(formatDoctor(report));
   if (!report.ok) {
@@ -45,6 +46,7 @@ export async function quickstart(opts: { out: string; data?: string }): Promise<
   }
   const gpu = await Gpu.create();
   try {
+    await applyKernelTuning(gpu, opts.autotune ?? true);
     if (!dataDir) {
       console.log('\n== tiny training demo: ResNet-8 on 1,000 synthetic CIFAR-shaped images, 2 epochs ==');
       const hparams = validateHparams({ model: 'resnet8', trainingSteps: '2ep', batch: 64, lr: 0.05, milestones: '', evalEvery: '1ep', checkpointEvery: '1ep' });

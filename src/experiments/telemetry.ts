@@ -27,6 +27,7 @@ import { prepareRunDir, replicateSeed } from '../train/train.js';
 import type { TrainData } from '../train/train_data.js';
 import { evaluate, runTrainingLoop } from '../train/training_loop.js';
 import { parseStep } from '../train/steps.js';
+import { autotuneConv } from '../ops/conv2d_autotune.js';
 
 export const TELEMETRY_HPARAMS: HparamDef[] = [
   ...TRAIN_HPARAMS.map((d) => (d.key === 'trainingSteps' ? { ...d, default: '4000it' } : d)),
@@ -58,6 +59,8 @@ export interface TelemetryOptions {
   quiet?: boolean;
   gpu?: Gpu;
   trainData?: (seed: number) => TrainData;
+  /** Pick the conv kernel configuration by a short measured search (cached per adapter). */
+  autotune?: boolean;
 }
 
 /** Indices (into the concatenated prunable weights) of the ten tracked weights, fixed by the seed. */
@@ -85,6 +88,7 @@ export async function telemetry(input: Hparams, options: TelemetryOptions): Prom
   const dir = join(options.out, `telemetry_${hparamsHash(hparams, TELEMETRY_HPARAMS)}`, `replicate_${replicate}`);
   mkdirSync(dir, { recursive: true });
   const gpu = options.gpu ?? (await Gpu.create());
+  if (options.autotune) await autotuneConv(gpu, { log: (s) => process.stderr.write(s + '\n') });
   const seed = replicateSeed(Number(hparams.seed), replicate);
   const data = options.trainData ? options.trainData(seed) : openTrainData(gpu, hparams, seed, options.data);
   const network = new Network(gpu, createModel(String(hparams.model), data.numClasses));

@@ -16,6 +16,7 @@ import { branchDef, type BranchDef } from './branches.js';
 import { trainFromRewind } from './from_rewind.js';
 import { LOTTERY_HPARAMS, loadMask, pruneIgnoreList } from './lottery.js';
 import { perturbationStats } from './perturbation.js';
+import { autotuneConv } from '../ops/conv2d_autotune.js';
 import type { Sparsity } from './prune.js';
 
 export interface BranchOptions {
@@ -32,6 +33,8 @@ export interface BranchOptions {
   gpu?: Gpu;
   trainData?: (seed: number, hparams: Hparams) => TrainData;
   logEvery?: number;
+  /** Pick the conv kernel configuration by a short measured search (cached per adapter). */
+  autotune?: boolean;
 }
 
 export interface BranchResult {
@@ -66,6 +69,7 @@ export async function runBranch(name: string, options: BranchOptions): Promise<B
   const hparams = validateHparams({ ...lotteryHparams, ...overrides }, LOTTERY_HPARAMS);
   const dirName = branchDirName(def, args, overrides);
   const gpu = options.gpu ?? (await Gpu.create());
+  if (options.autotune) await autotuneConv(gpu, { log: (s) => process.stderr.write(s + '\n') });
   const results: BranchResult[] = [];
   try {
     for (const replicate of options.replicates ?? [1]) {

@@ -22,6 +22,7 @@ import type { TrainData } from '../train/train_data.js';
 import { runTrainingLoop, type EvalResult } from '../train/training_loop.js';
 import { trainFromRewind } from './from_rewind.js';
 import { pretrain, PRETRAIN_TASKS } from '../experiments/pretrain.js';
+import { autotuneConv } from '../ops/conv2d_autotune.js';
 import { magnitudePrune, sparsityOf, type Sparsity } from './prune.js';
 
 export const LOTTERY_HPARAMS: HparamDef[] = [
@@ -54,6 +55,8 @@ export interface LotteryOptions {
   logEvery?: number;
   /** Test hook: stop (throw) after this many training iterations in this process. */
   stopAfter?: number;
+  /** Pick the conv kernel configuration by a short measured search (cached per adapter). */
+  autotune?: boolean;
 }
 
 export interface LevelResult {
@@ -115,6 +118,7 @@ export async function lottery(input: Hparams, options: LotteryOptions): Promise<
   const hparams = validateHparams(input, LOTTERY_HPARAMS);
   const root = lotteryDir(options.out, hparams);
   const gpu = options.gpu ?? (await Gpu.create());
+  if (options.autotune) await autotuneConv(gpu, { log: (s) => process.stderr.write(s + '\n') });
   const results: LevelResult[] = [];
   try {
     prepareRunDir(root, { hparams, hash: hparamsHash(hparams, LOTTERY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) });

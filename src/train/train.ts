@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../io/safetensors.js';
 import { createModel } from '../models/registry.js';
 import { Network } from '../nn/network.js';
 import { getKernelConfig, setKernelConfig, type KernelConfig } from '../ops/kernel_config.js';
+import { autotuneConv } from '../ops/conv2d_autotune.js';
 import { describeEnvironment } from './environment.js';
 import { hparamsHash, validateHparams, type Hparams } from './hparams.js';
 import { runTrainingLoop, type EvalResult } from './training_loop.js';
@@ -27,6 +28,8 @@ export interface TrainOptions {
   stopAfter?: number;
   /** Test hook, called after every step (see TrainingJob.onStep). */
   onStepHook?: (iteration: number) => Promise<void> | void;
+  /** Pick the conv kernel configuration by a short measured search (cached per adapter); the CLI's default. */
+  autotune?: boolean;
 }
 
 export interface TrainResult {
@@ -77,6 +80,7 @@ export async function train(input: Hparams, options: TrainOptions): Promise<Trai
   const hash = hparamsHash(hparams);
   const runDir = join(options.out, `train_${hash}`, `replicate_${replicate}`);
   const gpu = options.gpu ?? (await Gpu.create());
+  if (options.autotune) await autotuneConv(gpu, { log: (s) => process.stderr.write(s + '\n') });
   const seed = replicateSeed(Number(hparams.seed), replicate);
   const data = options.trainData ?? openTrainData(gpu, hparams, seed, options.data);
   const network = new Network(gpu, createModel(String(hparams.model), data.numClasses));

@@ -1,0 +1,157 @@
+// Conv kernel autotuner: a short measured search for the ConvConfig (workgroup sizes, register
+// tiles, split-K chunk) that trains ResNet-20's convolutions fastest on this adapter, cached on disk
+// by adapter and Dawn version. Coordinate descent from the defaults: each field in turn tries its
+// candidate values and keeps the fastest, timing forward + input gradient + weight gradient of
+// ResNet-20's conv shapes (batch 64) by wall clock around submit + onSubmittedWorkDone.
+// Bounded (about a minute on lavapipe); never run by the tests. `--no-autotune` keeps the defaults.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { backward } from '../autograd/backward.js';
+import type { Gpu } from '../gpu/runtime.js';
+import { writeFileAtomic } from '../io/safetensors.js';
+import { leaf } from '../tensor/param_store.js';
+import { Scope } from '../tensor/scope.js';
+import { Tensor } from '../tensor/tensor.js';
+import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from './conv2d.js';
+
+const CACHE_VERSION = 'conv-config-1';
+
+/** Candidate values per field, searched in this order. */
+const CANDIDATES: [keyof ConvConfig, (number | boolean)[]][] = [
+  ['rowChannels', [8, 16]],
+  ['rowRows', [1, 2]],
+  ['rowWorkgroup', [32, 64, 128]],
+  ['weightGradChannels', [8, 16]],
+  ['weightGradRows', [1, 2]],
+  ['weightGradChunk', [512, 1024, 2048, 4096]],
+  ['inputGradWorkgroup', [32, 64, 128]],
+  ['forwardWorkgroup', [32, 64, 128]],
+];
+
+/** ResNet-20's conv shapes: [C, O, H, kernel, stride, pad]. */
+const SHAPES: [number, number, number, number, number, number][] = [
+  [3, 16, 32, 3, 1, 1],
+  [16, 16, 32, 3, 1, 1],
+  [16, 32, 32, 3, 2, 1],
+  [16, 32, 32, 1, 2, 0],
+  [32, 32, 16, 3, 1, 1],
+  [32, 64, 16, 3, 2, 1],
+  [64, 64, 8, 3, 1, 1],
+];
+/** How often each shape occurs in a ResNet-20 step (weights the time). */
+const COUNTS = [1, 6, 1, 1, 5, 1, 5];
+
+export function autotuneCachePath(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'early-phase', 'autotune.json');
+}
+
+function cacheKey(gpu: Gpu): string {
+  const d = gpu.dev.description;
+  return `${d.description || d.device}|webgpu ${d.webgpuPackageVersion}|${CACHE_VERSION}`;
+}
+
+function readCache(): Record<string, ConvConfig> {
+  const p = autotuneCachePath();
+  if (!existsSync(p)) return {};
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as Record<string, ConvConfig>;
+  } catch {
+    return {};
+  }
+}
+
+/** Time one pass over ResNet-20's convolutions (forward and both gradients) with the current config. */
+async function timeConvs(gpu: Gpu, batch: number, reps: number): Promise<number> {
+  const scope = Scope.open();
+  try {
+    const inputs = SHAPES.map(([c, o, h, k]) => ({
+      x: leaf(gpu, new Float32Array(batch * c * h * h).fill(0.5), [batch, c, h, h], 'x'),
+      w: leaf(gpu, new Float32Array(o * c * k * k).fill(0.01), [o, c, k, k], 'w'),
+    }));
+    const once = () => {
+      SHAPES.forEach(([, , , , stride, pad], i) => {
+        for (let r = 0; r < COUNTS[i]; r++) {
+          const inner = Scope.open();
+          const y = conv2d(inputs[i].x, inputs[i].w, null, { stride, padding: pad });
+          const seed = Tensor.empty(gpu, y.shape, 'f32', 'seed');
+          seed.fill(1);
+          backward(y, seed);
+          inner.close();
+        }
+      });
+    };
+    once(); // compile pipelines, warm caches
+    await gpu.sync();
+    const times: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      once();
+      await gpu.sync();
+      times.push(performance.now() - t0);
+    }
+    return Math.min(...times);
+  } finally {
+    scope.close();
+  }
+}
+
+export interface AutotuneResult {
+  config: ConvConfig;
+  ms: number;
+  defaultMs: number;
+  fromCache: boolean;
+  tried: number;
+}
+
+/** Search (or load from the cache) the fastest ConvConfig for this adapter, and set it. */
+export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; batch?: number; force?: boolean } = {}): Promise<AutotuneResult> {
+  const log = opts.log ?? (() => undefined);
+  const key = cacheKey(gpu);
+  const cache = readCache();
+  if (cache[key] && !opts.force) {
+    setConvConfig(cache[key]);
+    return { config: getConvConfig(), ms: NaN, defaultMs: NaN, fromCache: true, tried: 0 };
+  }
+  const batch = opts.batch ?? 64;
+  log(`autotune: timing conv kernel configurations for ${gpu.dev.description.description || 'this adapter'} (about a minute, once; cached in ${autotuneCachePath()})`);
+  setConvConfig({ ...defaultConvConfig });
+  let best: ConvConfig = getConvConfig();
+  const defaultMs = await timeConvs(gpu, batch, 2);
+  let bestMs = defaultMs;
+  let tried = 1;
+  for (const [field, values] of CANDIDATES) {
+    for (const v of values) {
+      if (best[field] === v) continue;
+      const candidate = { ...best, [field]: v } as ConvConfig;
+      try {
+        setConvConfig(candidate);
+      } catch {
+        continue; // not a valid combination
+      }
+      const ms = await timeConvs(gpu, batch, 2);
+      tried++;
+      if (ms < bestMs * 0.98) {
+        best = candidate;
+        bestMs = ms;
+      }
+    }
+    setConvConfig(best);
+  }
+  log(`autotune: ${tried} configurations; ResNet-20 convs at batch ${batch}: ${defaultMs.toFixed(0)} ms with the defaults, ${bestMs.toFixed(0)} ms with ${JSON.stringify(best)}`);
+  const path = autotuneCachePath();
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileAtomic(path, JSON.stringify({ ...readCache(), [key]: best }, null, 2) + '\n');
+  setConvConfig(best);
+  return { config: best, ms: bestMs, defaultMs, fromCache: false, tried };
+}
+
+/** What the CLI does before a run: the cached or searched configuration, or the defaults with --no-autotune. */
+export async function applyKernelTuning(gpu: Gpu, enabled: boolean, log: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<void> {
+  if (!enabled) {
+    setConvConfig({ ...defaultConvConfig });
+    return;
+  }
+  await autotuneConv(gpu, { log });
+}

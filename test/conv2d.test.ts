@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
+// @kernels conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_zero_fill
 // @gradcheck conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
@@ -33,6 +33,7 @@ const cases: Case[] = [
   { name: 'row kernel: 3x3 pad 1, odd H, W=64, O=10, bias', N: 2, C: 3, H: 5, W: 64, O: 10, KH: 3, KW: 3, stride: 1, pad: 1, bias: true },
   { name: 'row kernel: 3x3 stride 2, W=24, odd OH', N: 3, C: 5, H: 13, W: 24, O: 9, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
   { name: 'row kernel: 1x1 stride 2 (shortcut) 16x16', N: 2, C: 6, H: 16, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
+  { name: 'row kernel: 1x1 stride 2, odd W=15 (dx tail not a multiple of 4)', N: 1, C: 4, H: 6, W: 15, O: 9, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
   { name: 'row kernel: 1x1 stride 1, W=12, bias', N: 2, C: 7, H: 3, W: 12, O: 17, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
   { name: 'row kernel: 4x4 stride 2 pad 1 (padded parity classes)', N: 2, C: 3, H: 10, W: 16, O: 5, KH: 4, KW: 4, stride: 2, pad: 1, bias: true },
 ];

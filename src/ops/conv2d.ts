@@ -13,6 +13,7 @@
 //   conv2d_forward, conv2d_input_grad (parity classes), conv2d_weight_grad: any shape
 //   conv2d_weight_grad_reduce  split-K pass 2: fixed-order sum of the chunk partials (deterministic)
 //   conv2d_bias_grad           db: per-channel fixed-shape tree reduction
+//   conv2d_zero_fill           vec4 zeroing of the dx pixels no tap reaches (stride-2 input gradient)
 // Lavapipe turns every storage load into a per-lane scalar loop (uniform address or not), so the
 // kernels load an operand shared by a subgroup once per subgroup and hand it out with
 // subgroupBroadcast: they need the 'subgroups' feature and subgroups of at least 8 invocations.
@@ -212,7 +213,15 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
       classes.push({ rh, rw, th, tw, Hc, Wc });
     }
   }
-  if (empty) dx.fillBits(0); // pixels no tap reaches (e.g. odd positions of a 1x1 stride-2 conv)
+  if (empty && dx.size % 4 !== 0) dx.fillBits(0);
+  else if (empty) {
+    // pixels no tap reaches (e.g. 3/4 of dx for a 1x1 stride-2 conv)
+    const n4 = dx.size / 4;
+    const RW = cfg.reduceWorkgroup;
+    const blocks = Math.ceil(n4 / RW);
+    const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
+    dy.gpu.dispatch('conv2d_zero_fill', { bindings: { out: dx }, uniforms: { n4 }, workgroups: [Math.ceil(blocks / gy), gy], overrides: { WG: RW } });
+  }
   const WG = cfg.rowWorkgroup;
   const ROWS = cfg.rowRows;
   const OB = d.C <= 8 ? 8 : cfg.rowChannels;

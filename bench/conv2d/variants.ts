@@ -1,5 +1,19 @@
 // Kernel variants tried for conv2d, kept on record (llm.c dev/cuda style). Each has a one-line note;
 // bench/conv2d_variants.ts times them next to the shipped kernels (shaders/conv2d_*.wgsl).
+//
+// What lavapipe (Mesa 25.0, LLVM, 8-wide) taught us, from GALLIVM_DEBUG=asm and exp_loadcost.wgsl:
+// - every storage-buffer load is a per-lane scalar loop with a bounds-check branch, uniform address
+//   or not, in a loop or not (~40 cycles per scalar load for 8 lanes, ~90 for a vec4 load): loads,
+//   not FMAs, bound a naive kernel (fwd_v1: 3 GFLOP/s). Workgroup-memory loads are no cheaper.
+// - subgroupBroadcast with a constant lane is 1-2 instructions; subgroupShuffle ~10 cycles.
+// - so: load what a subgroup shares once per subgroup and broadcast it (weights in fwd/dx, dy in
+//   dw), load activations as aligned vec4 rows and get halo columns from neighbour lanes by
+//   shuffles, and grow the register tile (16 channels x 2 rows x 4 columns) until spills cost more.
+// - every accumulator update in a loop is blended with the exec mask (no FMA instruction: mul, add,
+//   blend); the FMA ceiling micro-kernel (fma_peak.wgsl) pays the same, so % of ceiling is fair.
+// - workgroup barriers suspend and resume every invocation (coroutines): none of the conv kernels
+//   uses workgroup memory; only conv2d_bias_grad does, once, for its final tree.
+// Experiments: fma_peak.wgsl (the ceiling), exp_loadcost.wgsl (cost of a load by kind).
 import { packConvWeights, conv2dForwardInto, conv2dInputGradInto, conv2dWeightGradInto, getConvConfig, type ConvConfig, type ConvDims } from '../../src/ops/conv2d.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 

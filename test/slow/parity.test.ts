@@ -2,7 +2,7 @@
 // real CIFAR-10): a ResNet-20 trained here is loaded into an open_lth-equivalent PyTorch model with
 // load_state_dict(strict=True), and its logits on real test images are compared with ours.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { noGrad } from '../../src/autograd/node.js';
@@ -18,12 +18,14 @@ import { tempDir } from '../helpers/cifar_fixture.js';
 import { useGpu } from '../helpers/gpu.js';
 
 const enabled = process.env.EARLY_PHASE_PARITY === '1';
+// Debian's python3-torch lives under /usr/bin/python3 (a pyenv python3 earlier on PATH lacks it).
+const python = process.env.EARLY_PHASE_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const gpu = useGpu({ poison: false });
 
 describe.runIf(enabled)('parity with PyTorch (open_lth ResNet-20)', () => {
   it('logits on 500 real test images agree', async () => {
     try {
-      execFileSync('python3', ['-c', 'import torch, numpy']);
+      execFileSync(python, ['-c', 'import torch, numpy']);
     } catch {
       throw new Error('the parity tier needs PyTorch: apt-get install python3-torch');
     }
@@ -43,7 +45,7 @@ describe.runIf(enabled)('parity with PyTorch (open_lth ResNet-20)', () => {
     data.destroy();
     net.destroy();
     const theirsPath = join(out, 'torch_logits.f32');
-    execFileSync('python3', [join(__dirname, '..', 'parity', 'open_lth_resnet.py'), modelPath, join(dataDir, 'test_batch.bin'), '500', theirsPath]);
+    execFileSync(python, [join(__dirname, '..', 'parity', 'open_lth_resnet.py'), modelPath, join(dataDir, 'test_batch.bin'), '500', theirsPath]);
     const theirs = new Float32Array(readFileSync(theirsPath).buffer.slice(0));
     expect(theirs.length).toBe(ours.length);
     let worst = 0;

@@ -20,6 +20,9 @@ enable subgroups;
 override WG: u32 = 64;
 override ROWS: u32 = 1;
 override OB: u32 = 8;   // output channels per invocation: 8 or 16 (two broadcast groups)
+// CPACK = 1 (1x1 kernels, C % 4 == 0): wp packs 4 input channels per vec4 instead of the KW taps,
+// wp[((ob*C/4 + c/4)*8 + j] = w[ob*8+j, c..c+3], a quarter of the weight loads
+override CPACK: u32 = 0;
 override S_: u32 = 1;
 override PAD_: u32 = 1;
 override KW_: u32 = 3;
@@ -101,19 +104,33 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let needR = KW_ > PAD_ + S_ && (sid + 1u == sgs || lid + 1u == WG) && !lastTile;
   let ih0 = i32(oh0 * S_) - i32(PAD_);
   let M = p.KH + S_ * (ROWS - 1u);          // input rows the tile touches
+  var cq0 = vec4f(0.0);  // CPACK: this lane's weights for input channels c & ~3 .. +3
+  var cq1 = vec4f(0.0);
+  var wcp = (o0 / 8u) * (p.C / 4u) * 8u + (sid & 7u);
+  let wg2p = (p.C / 4u) * 8u;
   for (var c = 0u; c < p.C; c++) {
     // this input channel's packed kernel rows (KH <= 4), loaded once and reused by every row
-    let w0 = wp[wc];
-    var w1 = vec4f(0.0); var w2 = vec4f(0.0); var w3 = vec4f(0.0);
-    if (p.KH > 1u) { w1 = wp[wc + 8u]; }
-    if (p.KH > 2u) { w2 = wp[wc + 16u]; }
-    if (p.KH > 3u) { w3 = wp[wc + 24u]; }
+    var w0 = vec4f(0.0); var w1 = vec4f(0.0); var w2 = vec4f(0.0); var w3 = vec4f(0.0);
     var v0 = vec4f(0.0); var v1 = vec4f(0.0); var v2 = vec4f(0.0); var v3 = vec4f(0.0);
-    if (OB > 8u) {
-      v0 = wp[wc + wg2];
-      if (p.KH > 1u) { v1 = wp[wc + wg2 + 8u]; }
-      if (p.KH > 2u) { v2 = wp[wc + wg2 + 16u]; }
-      if (p.KH > 3u) { v3 = wp[wc + wg2 + 24u]; }
+    if (CPACK == 0u) {
+      w0 = wp[wc];
+      if (p.KH > 1u) { w1 = wp[wc + 8u]; }
+      if (p.KH > 2u) { w2 = wp[wc + 16u]; }
+      if (p.KH > 3u) { w3 = wp[wc + 24u]; }
+      if (OB > 8u) {
+        v0 = wp[wc + wg2];
+        if (p.KH > 1u) { v1 = wp[wc + wg2 + 8u]; }
+        if (p.KH > 2u) { v2 = wp[wc + wg2 + 16u]; }
+        if (p.KH > 3u) { v3 = wp[wc + wg2 + 24u]; }
+      }
+    } else {
+      if ((c & 3u) == 0u) {
+        cq0 = wp[wcp];
+        if (OB > 8u) { cq1 = wp[wcp + wg2p]; }
+        wcp += 8u;
+      }
+      w0 = vec4f(cq0[c & 3u]);
+      v0 = vec4f(cq1[c & 3u]);
     }
     for (var m = 0u; m < M; m++) {
       if (!(m < p.KH || (ROWS > 1u && m >= S_ && m - S_ < p.KH))) { continue; }  // row unused (KH < S)

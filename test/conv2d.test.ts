@@ -32,7 +32,7 @@ const cases: Case[] = [
   // subgroup (halo loads at subgroup edges), rows that straddle subgroups, 1x1 stride 1 and 2
   { name: 'row kernel: 3x3 pad 1, odd H, W=64, O=10, bias', N: 2, C: 3, H: 5, W: 64, O: 10, KH: 3, KW: 3, stride: 1, pad: 1, bias: true },
   { name: 'row kernel: 3x3 stride 2, W=24, odd OH', N: 3, C: 5, H: 13, W: 24, O: 9, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
-  { name: 'row kernel: 1x1 stride 2 (shortcut) 16x16', N: 2, C: 6, H: 16, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
+  { name: 'row kernel: 1x1 stride 2 (shortcut) 16x16, C % 4 == 0 (channel-packed weights)', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
   { name: 'row kernel: 1x1 stride 2, odd W=15 (dx tail not a multiple of 4)', N: 1, C: 4, H: 6, W: 15, O: 9, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
   { name: 'row kernel: 1x1 stride 1, W=12, bias', N: 2, C: 7, H: 3, W: 12, O: 17, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
   { name: 'row kernel: 4x4 stride 2 pad 1 (padded parity classes)', N: 2, C: 3, H: 10, W: 16, O: 5, KH: 4, KW: 4, stride: 2, pad: 1, bias: true },
@@ -112,7 +112,7 @@ describe('conv2d kernels match the float64 reference', () => {
     expect(getConvConfig()).toEqual(defaultConvConfig);
   });
 
-  for (const cfg of [{ rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, { rowChannels: 8 }, { rowKernel: false }] as Partial<ConvConfig>[]) {
+  for (const cfg of [{ rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, { rowChannels: 8, rowChannelPack: false }, { rowKernel: false }] as Partial<ConvConfig>[]) {
     it(`row-kernel shapes with ${JSON.stringify(cfg)}`, async () => {
       setConvConfig(cfg);
       try {

@@ -57,6 +57,13 @@ export const VARIANTS: Variant[] = [
   },
   {
     kind: 'fwd',
+    name: 'row4 no channel pack',
+    note: '1x1 convs with weights packed per kernel row like 3x3 (vec4 of KW taps, 1 of 4 used): 4x the weight loads',
+    supports: (d) => d.KH === 1 && d.KW === 1,
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowChannelPack: false })),
+  },
+  {
+    kind: 'fwd',
     name: 'row4 WG=32',
     note: 'shipped row kernel, 32 invocations per workgroup (default 64)',
     launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowWorkgroup: 32 })),

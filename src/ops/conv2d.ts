@@ -60,6 +60,8 @@ export interface ConvConfig {
   rowRows: number;
   /** Output channels per invocation of the row kernels (8 or 16). */
   rowChannels: number;
+  /** 1x1 forward convs with C % 4 == 0: pack 4 input channels per weight vec4 (a quarter of the weight loads). */
+  rowChannelPack: boolean;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -75,6 +77,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowWorkgroup: 64,
   rowRows: 2,
   rowChannels: 16,
+  rowChannelPack: true,
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -84,6 +87,7 @@ function checkConfig(cfg: ConvConfig): void {
     throw new Error(`setConvConfig: ${k}=${cfg[k]} ${why}`);
   };
   if (typeof cfg.rowKernel !== 'boolean') bad('rowKernel', 'must be a boolean');
+  if (typeof cfg.rowChannelPack !== 'boolean') bad('rowChannelPack', 'must be a boolean');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowChannels !== 8 && cfg.rowChannels !== 16) bad('rowChannels', 'must be 8 or 16');
   if (cfg.weightGradRows !== 1 && cfg.weightGradRows !== 2) bad('weightGradRows', 'must be 1 or 2');
@@ -240,7 +244,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
 }
 
 /** conv2d_forward_row4 of src [N,C,H,W] with packed weights into dst [N,O,OH,OW] (d describes this conv). */
-function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig): void {
+function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false): void {
   const WG = cfg.rowWorkgroup;
   const ROWS = cfg.rowRows;
   const OB = d.O <= 8 ? 8 : cfg.rowChannels;
@@ -250,14 +254,17 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
     bindings: { x: src, wp, b: bias ?? wp, y: dst },
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: bias ? 1 : 0 },
     workgroups: [gx, Math.ceil(d.O / OB), gz],
-    overrides: { WG, ROWS, OB, S_: d.stride, PAD_: d.pad, KW_: d.KW },
+    overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: d.stride, PAD_: d.pad, KW_: d.KW },
   });
 }
 
 /** Launch the forward conv: y = conv(x, w) (+ b). Outside autograd; y must be [N,O,OH,OW]. */
 export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
   if (cfg.rowKernel && rowShapeOk(d)) {
-    launchRow4(x, packConvWeights(w, false, cfg), bias, y, d, cfg);
+    // 1x1 kernels: pack 4 input channels per vec4 (w viewed as [O, C/4, 1, 4])
+    const cpack = cfg.rowChannelPack && d.KH === 1 && d.KW === 1 && d.C % 4 === 0;
+    const wp = packConvWeights(cpack ? w.reshape([d.O, d.C / 4, 1, 4]) : w, false, cfg);
+    launchRow4(x, wp, bias, y, d, cfg, cpack);
     return;
   }
   const WG = cfg.forwardWorkgroup;

@@ -142,6 +142,31 @@ describe('conv2d kernels match the float64 reference', () => {
   });
 });
 
+describe('conv2d backward computes only what is needed', () => {
+  it('input without a gradient (first layer): only dw and db, still correct', async () => {
+    const s: Case = { name: 'first layer', N: 2, C: 3, H: 8, W: 8, O: 16, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
+    const rng = new Rng();
+    const { x, w, b, r } = inputs(rng, s);
+    const scope = Scope.open();
+    try {
+      const tx = Tensor.fromArray(gpu(), x, [s.N, s.C, s.H, s.W]);
+      const tw = leaf(gpu(), w, [s.O, s.C, s.KH, s.KW], 'w');
+      const tb = leaf(gpu(), b!, [s.O], 'b');
+      const y = conv2d(tx, tw, tb, { stride: s.stride, padding: s.pad });
+      const before = gpu().stats().dispatches;
+      backward(y, Tensor.fromArray(gpu(), r, y.shape));
+      const { OH, OW } = convOutSize(s);
+      expectClose(await tw.grad!.readF32(), conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `dw seed=${rng.seed}`);
+      expectClose(await tb.grad!.readF32(), conv2dBiasGradRef(r, s), tolFor(s.N * OH * OW), `db seed=${rng.seed}`);
+      // seed upload + weight grad (2 passes) + bias grad: no input-gradient kernels ran
+      expect(gpu().stats().dispatches - before).toBeLessThanOrEqual(5);
+      expect(tx.grad).toBeNull();
+    } finally {
+      scope.close();
+    }
+  });
+});
+
 describe('conv2d gradients pass finite-difference checks', () => {
   const strided: Case = { name: 'gradcheck', N: 2, C: 2, H: 5, W: 4, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: true };
   // stride 1, W % 4 == 0: the input gradient runs on conv2d_forward_row4 with flipped weights

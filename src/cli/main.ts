@@ -10,9 +10,8 @@ import { BRANCHES, branchDef } from '../lottery/branches.js';
 import { runBranch } from '../lottery/branch_run.js';
 import { TRAIN_HPARAMS } from '../train/hparams.js';
 import { expandSweep, FIGURES, runSweep, shellQuote, type FigureName, type SweepSize } from '../experiments/sweep.js';
-import { Gpu } from '../gpu/runtime.js';
 import { figures } from '../report/figures.js';
-import { applyKernelTuning } from '../ops/conv2d_autotune.js';
+import { withGpu } from '../train/session.js';
 import { telemetry, TELEMETRY_HPARAMS } from '../experiments/telemetry.js';
 import { argsFromOptions, trainOverridesFromOptions } from './options.js';
 
@@ -164,15 +163,8 @@ program
       for (const r of runs) if (!r.done() && r.ready()) console.log([process.execPath, self, ...r.argv, ...(opts.data ? ['--data', String(opts.data)] : []), '--quiet'].map(shellQuote).join(' '));
       return;
     }
-    const gpu = await Gpu.create();
-    try {
-      await applyKernelTuning(gpu, Boolean(opts.autotune));
-      const s = await runSweep(runs, { gpu, data: opts.data as string | undefined, quiet: Boolean(opts.quiet) });
-      console.log(`sweep ${figure}: ${s.ran} run, ${s.skipped} already complete, ${s.busy} held by other workers or waiting`);
-    } finally {
-      await gpu.sync().catch(() => undefined);
-      gpu.destroy();
-    }
+    const s = await withGpu({ autotune: Boolean(opts.autotune) }, (gpu) => runSweep(runs, { gpu, data: opts.data as string | undefined, quiet: Boolean(opts.quiet) }));
+    console.log(`sweep ${figure}: ${s.ran} run, ${s.skipped} already complete, ${s.busy} held by other workers or waiting`);
   });
 
 program

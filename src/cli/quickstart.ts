@@ -6,7 +6,6 @@
 //      without it: a tiny training demo on synthetic CIFAR-shaped data, and how to get the data.
 // Re-running resumes and skips what is finished.
 import { join } from 'node:path';
-import { Gpu } from '../gpu/runtime.js';
 import { resolveDataDir } from '../data/cifar10.js';
 import { syntheticCifar } from '../data/synthetic.js';
 import { lottery } from '../lottery/lottery.js';
@@ -16,7 +15,7 @@ import { train } from '../train/train.js';
 import { validateHparams, type Hparams } from '../train/hparams.js';
 import { doctor, formatDoctor } from './doctor.js';
 import { formatLevels } from './format.js';
-import { applyKernelTuning } from '../ops/conv2d_autotune.js';
+import { withGpu } from '../train/session.js';
 
 /** The quick lottery of this machine (README "Sizes"). */
 export const QUICK_LOTTERY: Hparams = {
@@ -44,9 +43,7 @@ export async function quickstart(opts: { out: string; data?: string; autotune?: 
   } catch (e) {
     console.log(`\nCIFAR-10 not found (${(e as Error).message.split('\n')[0]})`);
   }
-  const gpu = await Gpu.create();
-  try {
-    await applyKernelTuning(gpu, opts.autotune ?? true);
+  await withGpu({ autotune: opts.autotune ?? true }, async (gpu) => {
     if (!dataDir) {
       console.log('\n== tiny training demo: ResNet-8 on 1,000 synthetic CIFAR-shaped images, 2 epochs ==');
       const hparams = validateHparams({ model: 'resnet8', trainingSteps: '2ep', batch: 64, lr: 0.05, milestones: '', evalEvery: '1ep', checkpointEvery: '1ep' });
@@ -66,8 +63,5 @@ export async function quickstart(opts: { out: string; data?: string; autotune?: 
     console.log(`lottery finished in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
     const fig = await figures({ runs: opts.out, out: join(opts.out, 'figures') });
     console.log(`figures: ${fig.written.filter((f) => f.endsWith('.png')).join(', ') || '(none)'}`);
-  } finally {
-    await gpu.sync().catch(() => undefined);
-    gpu.destroy();
-  }
+  });
 }

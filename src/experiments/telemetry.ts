@@ -10,10 +10,9 @@
 // All reductions run on the GPU into one small tensor; one readback per sample.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Gpu } from '../gpu/runtime.js';
+import type { Gpu } from '../gpu/runtime.js';
+import { withGpu, withReplicate } from '../train/session.js';
 import { loadSafetensors, writeFileAtomic } from '../io/safetensors.js';
-import { createModel } from '../models/registry.js';
-import { Network } from '../nn/network.js';
 import { gather } from '../ops/permute.js';
 import { countSignChanges, dot, squaredDistance, sumAbs, sumSquares } from '../ops/reduce.js';
 import { Scope } from '../tensor/scope.js';
@@ -22,12 +21,10 @@ import { philox4x32, seedKey } from '../data/philox.js';
 import { describeEnvironment } from '../train/environment.js';
 import { hparamsHash, TRAIN_HPARAMS, validateHparams, type HparamDef, type Hparams } from '../train/hparams.js';
 import { MetricsLog, type MetricRecord } from '../train/metrics_log.js';
-import { openTrainData } from '../train/cifar_train_data.js';
 import { prepareRunDir, replicateSeed } from '../train/train.js';
 import type { TrainData } from '../train/train_data.js';
 import { evaluate, runTrainingLoop } from '../train/training_loop.js';
 import { parseStep } from '../train/steps.js';
-import { autotuneConv } from '../ops/conv2d_autotune.js';
 
 export const TELEMETRY_HPARAMS: HparamDef[] = [
   ...TRAIN_HPARAMS.map((d) => (d.key === 'trainingSteps' ? { ...d, default: '4000it' } : d)),
@@ -87,135 +84,127 @@ export async function telemetry(input: Hparams, options: TelemetryOptions): Prom
   const replicate = options.replicate ?? 1;
   const dir = join(options.out, `telemetry_${hparamsHash(hparams, TELEMETRY_HPARAMS)}`, `replicate_${replicate}`);
   mkdirSync(dir, { recursive: true });
-  const gpu = options.gpu ?? (await Gpu.create());
-  if (options.autotune) await autotuneConv(gpu, { log: (s) => process.stderr.write(s + '\n') });
   const seed = replicateSeed(Number(hparams.seed), replicate);
-  const data = options.trainData ? options.trainData(seed) : openTrainData(gpu, hparams, seed, options.data);
-  const network = new Network(gpu, createModel(String(hparams.model), data.numClasses));
   const log = new MetricsLog(join(dir, 'telemetry.jsonl'));
-  try {
-    prepareRunDir(dir, { hparams, hash: hparamsHash(hparams, TELEMETRY_HPARAMS), replicate, environment: describeEnvironment(gpu) });
-    const store = network.params;
-    const batch = Number(hparams.batch);
-    const end = parseStep(String(hparams.trainingSteps), Math.ceil(data.trainSize / batch));
-    const samples = new Set(sampleIterations(end, Number(hparams.denseUntil), Number(hparams.samplesPerDecade)));
-    const fullEvals = new Set(sampleIterations(end, 0, Number(hparams.fullEvalPerDecade)));
+  const replicateOptions = { data: options.data, trainData: options.trainData ? (s: number) => options.trainData!(s) : undefined };
+  return withGpu(options, (gpu) =>
+    withReplicate(gpu, hparams, seed, replicateOptions, async (network, data) => {
+      prepareRunDir(dir, { hparams, hash: hparamsHash(hparams, TELEMETRY_HPARAMS), replicate, environment: describeEnvironment(gpu) });
+      const store = network.params;
+      const batch = Number(hparams.batch);
+      const end = parseStep(String(hparams.trainingSteps), Math.ceil(data.trainSize / batch));
+      const samples = new Set(sampleIterations(end, Number(hparams.denseUntil), Number(hparams.samplesPerDecade)));
+      const fullEvals = new Set(sampleIterations(end, 0, Number(hparams.fullEvalPerDecade)));
 
-    // Persistent telemetry state: selector of prunable positions, w_0, w_T, tracked indices.
-    const flatSize = store.flatSize;
-    const selector = new Float32Array(flatSize);
-    const prunable = network.prunableNames();
-    for (const n of prunable) {
-      const e = store.get(n);
-      selector.fill(1, e.offset, e.offset + e.size);
-    }
-    const count = prunable.reduce((s, n) => s + store.get(n).size, 0);
-    const flatIndex: number[] = [];
-    for (const i of trackedIndices(count, seed)) {
-      let rest = i;
+      // Persistent telemetry state: selector of prunable positions, w_0, w_T, tracked indices.
+      const flatSize = store.flatSize;
+      const selector = new Float32Array(flatSize);
+      const prunable = network.prunableNames();
       for (const n of prunable) {
         const e = store.get(n);
-        if (rest < e.size) {
-          flatIndex.push(e.offset + rest);
-          break;
+        selector.fill(1, e.offset, e.offset + e.size);
+      }
+      const count = prunable.reduce((s, n) => s + store.get(n).size, 0);
+      const flatIndex: number[] = [];
+      for (const i of trackedIndices(count, seed)) {
+        let rest = i;
+        for (const n of prunable) {
+          const e = store.get(n);
+          if (rest < e.size) {
+            flatIndex.push(e.offset + rest);
+            break;
+          }
+          rest -= e.size;
         }
-        rest -= e.size;
       }
-    }
-    const persistent = Scope.open();
-    const sel = Tensor.fromArray(gpu, selector, [flatSize], 'f32', 'telemetry.selector');
-    const tracked = Tensor.fromArray(gpu, flatIndex, [flatIndex.length], 'u32', 'telemetry.tracked');
-    // w_0 is recomputed from the seed (initialisation is a pure function of it), so a resumed run has it too.
-    const w0 = Tensor.fromArray(gpu, network.initialFlat(seed), [flatSize], 'f32', 'telemetry.w0');
-    let wT: Tensor | null = null;
-    if (options.final) {
-      const state = loadSafetensors(finalWeightsPath(options.final)).tensors;
-      const flat = new Float32Array(flatSize);
-      for (const n of prunable) flat.set(state.get(n)!.data as Float32Array, store.get(n).offset);
-      wT = Tensor.fromArray(gpu, flat, [flatSize], 'f32', 'telemetry.wT');
-    }
-    let reductionMs = 0;
-    let sampled = 0;
-    const t0 = performance.now();
+      const persistent = Scope.open();
+      const sel = Tensor.fromArray(gpu, selector, [flatSize], 'f32', 'telemetry.selector');
+      const tracked = Tensor.fromArray(gpu, flatIndex, [flatIndex.length], 'u32', 'telemetry.tracked');
+      // w_0 is recomputed from the seed (initialisation is a pure function of it), so a resumed run has it too.
+      const w0 = Tensor.fromArray(gpu, network.initialFlat(seed), [flatSize], 'f32', 'telemetry.w0');
+      let wT: Tensor | null = null;
+      if (options.final) {
+        const state = loadSafetensors(finalWeightsPath(options.final)).tensors;
+        const flat = new Float32Array(flatSize);
+        for (const n of prunable) flat.set(state.get(n)!.data as Float32Array, store.get(n).offset);
+        wT = Tensor.fromArray(gpu, flat, [flatSize], 'f32', 'telemetry.wT');
+      }
+      let reductionMs = 0;
+      let sampled = 0;
+      const t0 = performance.now();
 
-    const sample = async (iteration: number, withGrad: boolean) => {
-      const start = performance.now();
-      const scope = Scope.open();
-      const w = store.flat('values');
-      const g = store.flat('grads');
-      const s = Tensor.empty(gpu, [10], 'f32', 'telemetry.scalars');
-      const c = Tensor.empty(gpu, [1], 'u32', 'telemetry.signs');
-      sumAbs(w, { mask: sel, into: s, at: 0 });
-      sumSquares(w, { mask: sel, into: s, at: 1 });
-      squaredDistance(w, w0, { mask: sel, into: s, at: 2 });
-      dot(w, w0, { mask: sel, into: s, at: 3 });
-      sumSquares(w0, { mask: sel, into: s, at: 4 });
-      if (withGrad) sumSquares(g, { mask: sel, into: s, at: 5 });
-      if (wT) {
-        squaredDistance(w, wT, { mask: sel, into: s, at: 6 });
-        dot(w, wT, { mask: sel, into: s, at: 7 });
-        sumSquares(wT, { mask: sel, into: s, at: 8 });
-      }
-      countSignChanges(w, w0, { mask: sel, into: c, at: 0 });
-      const tw = gather(w, tracked);
-      const [v, signs, weights] = [await s.readF32(), (await c.read())[0], await tw.readF32()];
-      scope.close();
-      reductionMs += performance.now() - start;
-      const small = await evaluate(gpu, network, data, 500, Number(hparams.sampleTestSubset));
-      const record: MetricRecord = {
-        iteration,
-        test_accuracy: small.accuracy,
-        test_loss: small.loss,
-        test_count: small.count,
-        mean_abs_w: v[0] / count,
-        sign_changed_fraction: signs / count,
-        grad_norm: withGrad ? Math.sqrt(v[5]) : null,
-        dist_to_init: Math.sqrt(v[2]),
-        cos_to_init: v[3] / Math.sqrt(v[1] * v[4]),
+      const sample = async (iteration: number, withGrad: boolean) => {
+        const start = performance.now();
+        const scope = Scope.open();
+        const w = store.flat('values');
+        const g = store.flat('grads');
+        const s = Tensor.empty(gpu, [10], 'f32', 'telemetry.scalars');
+        const c = Tensor.empty(gpu, [1], 'u32', 'telemetry.signs');
+        sumAbs(w, { mask: sel, into: s, at: 0 });
+        sumSquares(w, { mask: sel, into: s, at: 1 });
+        squaredDistance(w, w0, { mask: sel, into: s, at: 2 });
+        dot(w, w0, { mask: sel, into: s, at: 3 });
+        sumSquares(w0, { mask: sel, into: s, at: 4 });
+        if (withGrad) sumSquares(g, { mask: sel, into: s, at: 5 });
+        if (wT) {
+          squaredDistance(w, wT, { mask: sel, into: s, at: 6 });
+          dot(w, wT, { mask: sel, into: s, at: 7 });
+          sumSquares(wT, { mask: sel, into: s, at: 8 });
+        }
+        countSignChanges(w, w0, { mask: sel, into: c, at: 0 });
+        const tw = gather(w, tracked);
+        const [v, signs, weights] = [await s.readF32(), (await c.read())[0], await tw.readF32()];
+        scope.close();
+        reductionMs += performance.now() - start;
+        const small = await evaluate(gpu, network, data, 500, Number(hparams.sampleTestSubset));
+        const record: MetricRecord = {
+          iteration,
+          test_accuracy: small.accuracy,
+          test_loss: small.loss,
+          test_count: small.count,
+          mean_abs_w: v[0] / count,
+          sign_changed_fraction: signs / count,
+          grad_norm: withGrad ? Math.sqrt(v[5]) : null,
+          dist_to_init: Math.sqrt(v[2]),
+          cos_to_init: v[3] / Math.sqrt(v[1] * v[4]),
+        };
+        if (wT) {
+          record.dist_to_final = Math.sqrt(v[6]);
+          record.cos_to_final = v[7] / Math.sqrt(v[1] * v[8]);
+        }
+        if (fullEvals.has(iteration) && small.count < data.testSize) {
+          const full = await evaluate(gpu, network, data);
+          record.full_test_accuracy = full.accuracy;
+          record.full_test_loss = full.loss;
+        }
+        (record as Record<string, unknown>).tracked_weights = Array.from(weights);
+        log.append(record);
+        sampled++;
       };
-      if (wT) {
-        record.dist_to_final = Math.sqrt(v[6]);
-        record.cos_to_final = v[7] / Math.sqrt(v[1] * v[8]);
-      }
-      if (fullEvals.has(iteration) && small.count < data.testSize) {
-        const full = await evaluate(gpu, network, data);
-        record.full_test_accuracy = full.accuracy;
-        record.full_test_loss = full.loss;
-      }
-      (record as Record<string, unknown>).tracked_weights = Array.from(weights);
-      log.append(record);
-      sampled++;
-    };
 
-    const r = await runTrainingLoop({
-      gpu,
-      network,
-      data,
-      hparams,
-      dir,
-      start: 0,
-      label: `telemetry ${hparams.model}`,
-      quiet: options.quiet,
-      initialize: async () => {
-        network.init(seed);
-        await sample(0, false);
-      },
-      onResume: (iteration) => log.truncateAfter(iteration),
-      onStep: async (iteration) => {
-        if (samples.has(iteration)) await sample(iteration, true);
-      },
-    });
-    const totalMs = performance.now() - t0;
-    const summary = { samples: sampled, reduction_ms_total: reductionMs, wall_ms_total: totalMs, reduction_fraction: totalMs ? reductionMs / totalMs : 0 };
-    if (!r.skipped) writeFileAtomic(join(dir, 'telemetry_cost.json'), JSON.stringify(summary, null, 2) + '\n');
-    persistent.close();
-    return { dir, samples: sampled, reductionMs, stepMs: totalMs };
-  } finally {
-    network.destroy();
-    data.destroy();
-    if (!options.gpu) {
-      await gpu.sync().catch(() => undefined);
-      gpu.destroy();
-    }
-  }
+      const r = await runTrainingLoop({
+        gpu,
+        network,
+        data,
+        hparams,
+        dir,
+        start: 0,
+        label: `telemetry ${hparams.model}`,
+        quiet: options.quiet,
+        initialize: async () => {
+          network.init(seed);
+          await sample(0, false);
+        },
+        onResume: (iteration) => log.truncateAfter(iteration),
+        onStep: async (iteration) => {
+          if (samples.has(iteration)) await sample(iteration, true);
+        },
+      });
+      const totalMs = performance.now() - t0;
+      const summary = { samples: sampled, reduction_ms_total: reductionMs, wall_ms_total: totalMs, reduction_fraction: totalMs ? reductionMs / totalMs : 0 };
+      if (!r.skipped) writeFileAtomic(join(dir, 'telemetry_cost.json'), JSON.stringify(summary, null, 2) + '\n');
+      persistent.close();
+      return { dir, samples: sampled, reductionMs, stepMs: totalMs };
+    }),
+  );
 }

@@ -3,10 +3,9 @@
 // level run plus branch.json (name, args, label) and perturbation.json (Delta statistics).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Gpu } from '../gpu/runtime.js';
+import type { Gpu } from '../gpu/runtime.js';
+import { withGpu, withReplicate } from '../train/session.js';
 import { loadSafetensors, writeFileAtomic } from '../io/safetensors.js';
-import { createModel } from '../models/registry.js';
-import { Network } from '../nn/network.js';
 import { openTrainData } from '../train/cifar_train_data.js';
 import { stableHash, validateHparams, type Hparams } from '../train/hparams.js';
 import { replicateSeed, type RunMeta } from '../train/train.js';
@@ -16,7 +15,6 @@ import { branchDef, type BranchDef } from './branches.js';
 import { trainFromRewind } from './from_rewind.js';
 import { LOTTERY_HPARAMS, loadMask, pruneIgnoreList } from './lottery.js';
 import { perturbationStats } from './perturbation.js';
-import { autotuneConv } from '../ops/conv2d_autotune.js';
 import type { Sparsity } from './prune.js';
 
 export interface BranchOptions {
@@ -68,18 +66,14 @@ export async function runBranch(name: string, options: BranchOptions): Promise<B
   const overrides = Object.fromEntries(Object.entries(options.trainOverrides ?? {}).filter(([k, v]) => lotteryHparams[k] !== v));
   const hparams = validateHparams({ ...lotteryHparams, ...overrides }, LOTTERY_HPARAMS);
   const dirName = branchDirName(def, args, overrides);
-  const gpu = options.gpu ?? (await Gpu.create());
-  if (options.autotune) await autotuneConv(gpu, { log: (s) => process.stderr.write(s + '\n') });
-  const results: BranchResult[] = [];
-  try {
+  return withGpu(options, async (gpu) => {
+    const results: BranchResult[] = [];
     for (const replicate of options.replicates ?? [1]) {
       const repDir = join(options.lottery, `replicate_${replicate}`);
       const rewindPath = join(repDir, 'rewind.safetensors');
       if (!existsSync(rewindPath)) throw new Error(`${rewindPath} missing: run the lottery for replicate ${replicate} first`);
       const seed = replicateSeed(Number(hparams.seed), replicate);
-      const data = options.trainData ? options.trainData(seed, hparams) : openTrainData(gpu, hparams, seed, options.data);
-      const network = new Network(gpu, createModel(String(hparams.model), data.numClasses));
-      try {
+      await withReplicate(gpu, hparams, seed, options, async (network, data) => {
         const rewind = loadSafetensors(rewindPath);
         const k = Number(rewind.metadata.iteration ?? 0);
         const initState = loadSafetensors(join(repDir, 'init.safetensors')).tensors;
@@ -128,16 +122,8 @@ export async function runBranch(name: string, options: BranchOptions): Promise<B
           });
           results.push({ replicate, level, dir, sparsity, test: r.test });
         }
-      } finally {
-        network.destroy();
-        data.destroy();
-      }
+      });
     }
-  } finally {
-    if (!options.gpu) {
-      await gpu.sync().catch(() => undefined);
-      gpu.destroy();
-    }
-  }
-  return results;
+    return results;
+  });
 }

@@ -9,10 +9,10 @@
 // checkpoint, so re-running the same command after a kill continues where it stopped.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Gpu } from '../gpu/runtime.js';
+import type { Gpu } from '../gpu/runtime.js';
+import { withGpu, withReplicate } from '../train/session.js';
 import { loadSafetensors, saveSafetensors, writeFileAtomic, type SafeTensors } from '../io/safetensors.js';
-import { createModel } from '../models/registry.js';
-import { Network } from '../nn/network.js';
+import type { Network } from '../nn/network.js';
 import { describeEnvironment } from '../train/environment.js';
 import { hparamsHash, TRAIN_HPARAMS, validateHparams, type HparamDef, type Hparams } from '../train/hparams.js';
 import { openTrainData } from '../train/cifar_train_data.js';
@@ -22,7 +22,6 @@ import type { TrainData } from '../train/train_data.js';
 import { runTrainingLoop, type EvalResult } from '../train/training_loop.js';
 import { trainFromRewind } from './from_rewind.js';
 import { pretrain, PRETRAIN_TASKS } from '../experiments/pretrain.js';
-import { autotuneConv } from '../ops/conv2d_autotune.js';
 import { magnitudePrune, sparsityOf, type Sparsity } from './prune.js';
 
 export const LOTTERY_HPARAMS: HparamDef[] = [
@@ -117,29 +116,15 @@ export function stopHook(n: number | undefined): ((iteration: number) => void) |
 export async function lottery(input: Hparams, options: LotteryOptions): Promise<LevelResult[]> {
   const hparams = validateHparams(input, LOTTERY_HPARAMS);
   const root = lotteryDir(options.out, hparams);
-  const gpu = options.gpu ?? (await Gpu.create());
-  if (options.autotune) await autotuneConv(gpu, { log: (s) => process.stderr.write(s + '\n') });
-  const results: LevelResult[] = [];
-  try {
+  return withGpu(options, async (gpu) => {
     prepareRunDir(root, { hparams, hash: hparamsHash(hparams, LOTTERY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) });
+    const results: LevelResult[] = [];
     for (const replicate of options.replicates ?? [1]) {
       const seed = replicateSeed(Number(hparams.seed), replicate);
-      const data = options.trainData ? options.trainData(seed, hparams) : openTrainData(gpu, hparams, seed, options.data);
-      const network = new Network(gpu, createModel(String(hparams.model), data.numClasses));
-      try {
-        results.push(...(await lotteryReplicate(gpu, network, data, hparams, root, replicate, seed, options)));
-      } finally {
-        network.destroy();
-        data.destroy();
-      }
+      results.push(...(await withReplicate(gpu, hparams, seed, options, (network, data) => lotteryReplicate(gpu, network, data, hparams, root, replicate, seed, options))));
     }
-  } finally {
-    if (!options.gpu) {
-      await gpu.sync().catch(() => undefined);
-      gpu.destroy();
-    }
-  }
-  return results;
+    return results;
+  });
 }
 
 async function lotteryReplicate(gpu: Gpu, network: Network, data: TrainData, hparams: Hparams, root: string, replicate: number, seed: number, options: LotteryOptions): Promise<LevelResult[]> {

@@ -146,12 +146,3 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
   setConvConfig(best);
   return { config: best, ms: bestMs, defaultMs, fromCache: false, tried };
 }
-
-/** What the CLI does before a run: the cached or searched configuration, or the defaults with --no-autotune. */
-export async function applyKernelTuning(gpu: Gpu, enabled: boolean, log: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<void> {
-  if (!enabled) {
-    setConvConfig({ ...defaultConvConfig });
-    return;
-  }
-  await autotuneConv(gpu, { log });
-}

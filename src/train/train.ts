@@ -2,16 +2,13 @@
 // metrics.jsonl, checkpoint.safetensors (while running) and model_final.safetensors.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Gpu } from '../gpu/runtime.js';
+import type { Gpu } from '../gpu/runtime.js';
+import { withGpu, withReplicate } from './session.js';
 import { writeFileAtomic } from '../io/safetensors.js';
-import { createModel } from '../models/registry.js';
-import { Network } from '../nn/network.js';
 import { getKernelConfig, setKernelConfig, type KernelConfig } from '../ops/kernel_config.js';
-import { autotuneConv } from '../ops/conv2d_autotune.js';
 import { describeEnvironment } from './environment.js';
 import { hparamsHash, validateHparams, type Hparams } from './hparams.js';
 import { runTrainingLoop, type EvalResult } from './training_loop.js';
-import { openTrainData } from './cifar_train_data.js';
 import type { TrainData } from './train_data.js';
 
 export interface TrainOptions {
@@ -79,34 +76,28 @@ export async function train(input: Hparams, options: TrainOptions): Promise<Trai
   const replicate = options.replicate ?? 1;
   const hash = hparamsHash(hparams);
   const runDir = join(options.out, `train_${hash}`, `replicate_${replicate}`);
-  const gpu = options.gpu ?? (await Gpu.create());
-  if (options.autotune) await autotuneConv(gpu, { log: (s) => process.stderr.write(s + '\n') });
-  const seed = replicateSeed(Number(hparams.seed), replicate);
-  const data = options.trainData ?? openTrainData(gpu, hparams, seed, options.data);
-  const network = new Network(gpu, createModel(String(hparams.model), data.numClasses));
-  try {
-    prepareRunDir(runDir, { hparams, hash, replicate, environment: describeEnvironment(gpu) });
-    const r = await runTrainingLoop({
-      gpu,
-      network,
-      data,
-      hparams,
-      dir: runDir,
-      start: 0,
-      initialize: () => network.init(seed),
-      label: `train ${hparams.model}`,
-      quiet: options.quiet,
-      logEvery: options.logEvery,
-      stopAfter: options.stopAfter,
-      onStep: options.onStepHook ? (it) => options.onStepHook!(it) : undefined,
+  return withGpu(options, async (gpu) => {
+    const seed = replicateSeed(Number(hparams.seed), replicate);
+    // An injected dataset belongs to the caller (tests reuse it), so it is not destroyed here.
+    const given = options.trainData;
+    const replicateOptions = given ? { trainData: () => given, keepData: true } : { data: options.data };
+    return withReplicate(gpu, hparams, seed, replicateOptions, async (network, data) => {
+      prepareRunDir(runDir, { hparams, hash, replicate, environment: describeEnvironment(gpu) });
+      const r = await runTrainingLoop({
+        gpu,
+        network,
+        data,
+        hparams,
+        dir: runDir,
+        start: 0,
+        initialize: () => network.init(seed),
+        label: `train ${hparams.model}`,
+        quiet: options.quiet,
+        logEvery: options.logEvery,
+        stopAfter: options.stopAfter,
+        onStep: options.onStepHook ? (it) => options.onStepHook!(it) : undefined,
+      });
+      return { runDir, hash, test: r.test, skipped: r.skipped, resumed: r.resumed };
     });
-    return { runDir, hash, test: r.test, skipped: r.skipped, resumed: r.resumed };
-  } finally {
-    network.destroy();
-    if (!options.trainData) data.destroy();
-    if (!options.gpu) {
-      await gpu.sync().catch(() => undefined);
-      gpu.destroy();
-    }
-  }
+  });
 }

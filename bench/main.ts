@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer } from '../src/gpu/timer.js';
 import { getKernelConfig } from '../src/ops/kernel_config.js';
+import { autotuneConv } from '../src/ops/conv2d_autotune.js';
 import { describeEnvironment } from '../src/train/environment.js';
 import { measureCeilings, type Ceilings } from './ceilings.js';
 import { endToEnd, type EndToEndResult } from './end_to_end.js';
@@ -25,6 +26,8 @@ const USAGE = `usage: node dist/bench.js [options]
   --e2e-batch N          end-to-end training batch (default 128)
   --eval-images N        test images evaluated end to end (default 1000, synthetic data)
   --data DIR             CIFAR-10 for end to end (default: synthetic CIFAR-shaped data)
+  --no-autotune          time the default conv kernel configuration instead of the measured one
+                         (the search runs once per adapter and Dawn version, then comes from the cache)
   --markdown             print the tables as markdown
   --render FILE          no GPU: print a results JSON as markdown (with --readme README.md: replace the
                          section between <!-- bench:begin --> and <!-- bench:end --> there)
@@ -55,6 +58,7 @@ async function main(): Promise<number> {
       'eval-images': { type: 'string' },
       data: { type: 'string' },
       markdown: { type: 'boolean' },
+      'no-autotune': { type: 'boolean' },
       render: { type: 'string' },
       readme: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -99,6 +103,8 @@ async function main(): Promise<number> {
 
   const gpu = await Gpu.create();
   try {
+    if (!values['no-autotune']) await autotuneConv(gpu, { log });
+    console.log(`conv kernel configuration (${values['no-autotune'] ? 'defaults, --no-autotune' : 'autotuned'}): ${JSON.stringify(getKernelConfig().conv2d)}`);
     if (!GpuTimer.supported(gpu) && only !== 'end-to-end') throw new Error("the adapter lacks 'timestamp-query'; only --only end-to-end can run");
     const env = describeEnvironment(gpu);
     const report: BenchReport = {

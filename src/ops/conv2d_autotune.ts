@@ -1,14 +1,16 @@
 // Conv kernel autotuner: a short measured search for the ConvConfig (workgroup sizes, register
 // tiles, split-K chunk) that trains ResNet-20's convolutions fastest on this adapter, cached on disk
-// by adapter and Dawn version. Coordinate descent from the defaults: each field in turn tries its
+// by adapter, Dawn version and the conv kernels' source. Coordinate descent from the defaults: each field in turn tries its
 // candidate values and keeps the fastest, timing forward + input gradient + weight gradient of
 // ResNet-20's conv shapes (batch 64) by wall clock around submit + onSubmittedWorkDone.
 // Bounded (about a minute on lavapipe); never run by the tests. `--no-autotune` keeps the defaults.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { backward } from '../autograd/backward.js';
 import type { Gpu } from '../gpu/runtime.js';
+import { listShaders, readShader } from '../gpu/shader_source.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { leaf } from '../tensor/param_store.js';
 import { Scope } from '../tensor/scope.js';
@@ -47,9 +49,13 @@ export function autotuneCachePath(): string {
   return join(base, 'early-phase', 'autotune.json');
 }
 
+/** Adapter, Dawn version, and a hash of the conv kernels' source: a kernel change invalidates the search. */
 function cacheKey(gpu: Gpu): string {
   const d = gpu.dev.description;
-  return `${d.description || d.device}|webgpu ${d.webgpuPackageVersion}|${CACHE_VERSION}`;
+  const source = createHash('sha256');
+  for (const name of listShaders().filter((n) => n.startsWith('conv2d_'))) source.update(readShader(name));
+  source.update(Object.keys(defaultConvConfig).join(','));
+  return `${d.description || d.device}|webgpu ${d.webgpuPackageVersion}|${CACHE_VERSION}|kernels ${source.digest('hex').slice(0, 12)}`;
 }
 
 function readCache(): Record<string, ConvConfig> {

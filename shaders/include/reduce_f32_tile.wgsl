@@ -1,0 +1,32 @@
+// The shared body of the f32 reductions (reduce_sum, reduce_sum_abs, reduce_sum_squares, reduce_dot,
+// reduce_squared_distance). The including kernel declares `mask`, `out` and `p` (n, masked,
+// outOffset) and defines `fn term(j: u32) -> vec4f`, the per-element quantity of vec4 j.
+// Tiling: 256 invocations a workgroup; invocation t of workgroup g loads the vec4s g*4096 + k*256 + t,
+// k = 0..15 (coalesced, 16384 elements a workgroup), adds them in a fixed order, then the workgroup
+// reduces its 256 partial sums in a fixed binary tree in workgroup memory. No atomics: same inputs,
+// same bits. Workgroup g writes out[outOffset + g]; the launcher repeats over the partials
+// (reduce_sum) until one value is left. Grid folded into y past 65535 groups. Lanes at or past n,
+// and (when masked != 0) lanes whose mask is 0, contribute nothing.
+var<workgroup> sh: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let g = wid.x + wid.y * nwg.x;
+  var acc = 0.0;
+  for (var k = 0u; k < 16u; k++) {
+    let j = g * 4096u + k * 256u + lid.x;
+    if (j * 4u < p.n) {
+      var valid = (vec4u(j * 4u) + vec4u(0u, 1u, 2u, 3u)) < vec4u(p.n);
+      if (p.masked != 0u) { valid = valid & (mask[j] != vec4f(0.0)); }
+      let t = select(vec4f(0.0), term(j), valid);
+      acc = acc + ((t.x + t.y) + (t.z + t.w));
+    }
+  }
+  sh[lid.x] = acc;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s >> 1u) {
+    if (lid.x < s) { sh[lid.x] = sh[lid.x] + sh[lid.x + s]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u && g * 16384u < p.n) { out[p.outOffset + g] = sh[0]; }
+}

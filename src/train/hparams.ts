@@ -4,6 +4,7 @@
 // old runs. The defaults are the paper's recipe (../shared/paper.md).
 import { createHash } from 'node:crypto';
 import { isValidStep } from './steps.js';
+import { createModel } from '../models/registry.js';
 
 export type HparamType = 'string' | 'int' | 'float' | 'step' | 'steps' | 'bool';
 
@@ -82,6 +83,7 @@ export function validateHparams(input: Hparams, defs = TRAIN_HPARAMS): Hparams {
     }
   }
   if (h.batch === 0) throw new Error('--batch must be at least 1');
+  if (typeof h.model === 'string') createModel(h.model); // an unknown name fails here, before any work
   const unknown = Object.keys(h).filter((k) => !defs.some((d) => d.key === k));
   if (unknown.length) throw new Error(`unknown hyperparameters: ${unknown.join(', ')}`);
   return h;

@@ -22,7 +22,6 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32 }
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let part = wg.x;
   let c = wg.y;
-  let m = p.n * p.hw;
   let mean = running_mean[c];
   let invstd = 1.0 / sqrt(running_var[c] + p.eps);
   let scale = invstd * gamma[c];
@@ -31,22 +30,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     saved[c] = mean;
     saved[p.c + c] = invstd;
   }
-  let start = part * p.chunk;
-  let end = min(start + p.chunk, m);
-  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
-  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
-  let step_n = WG / p.hw;
-  let step_s = WG - step_n * p.hw;
-  var nn = (start + lid) / p.hw;
-  var s = (start + lid) - nn * p.hw;
-  for (var j = start + lid; j < end; j += WG) {
-    let i = (nn * p.c + c) * p.hw + s;
-    y[i] = (x[i] - mean) * scale + shift;
-    s += step_s;
-    nn += step_n;
-    if (s >= p.hw) {
-      s -= p.hw;
-      nn += 1u;
-    }
-  }
+  apply_chunk(c, part, lid, mean, scale, shift);
 }
+
+// #include "batchnorm_apply.wgsl"

@@ -1,0 +1,24 @@
+// The normalising pass shared by batchnorm_forward_train and batchnorm_forward_eval: for channel c,
+// the invocations of chunk `part` write y = (x - mean) * scale + shift over their slice of the
+// channel's N*HW values. The including kernel declares x, y, p (n, c, hw, chunk) and override WG.
+fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
+  let m = p.n * p.hw;
+  let start = part * p.chunk;
+  let end = min(start + p.chunk, m);
+  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
+  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
+  let step_n = WG / p.hw;
+  let step_s = WG - step_n * p.hw;
+  var nn = (start + lid) / p.hw;
+  var s = (start + lid) - nn * p.hw;
+  for (var j = start + lid; j < end; j += WG) {
+    let i = (nn * p.c + c) * p.hw + s;
+    y[i] = (x[i] - mean) * scale + shift;
+    s += step_s;
+    nn += step_n;
+    if (s >= p.hw) {
+      s -= p.hw;
+      nn += 1u;
+    }
+  }
+}

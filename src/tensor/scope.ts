@@ -12,7 +12,10 @@ export class Scope {
     if (s) s.owned.push(t);
   }
 
-  /** Run fn inside a new scope; release everything it allocated except what it returns in `keep`. */
+  /**
+   * Run fn inside a new scope; release everything it allocated except what it returns in `keep`.
+   * fn must be synchronous (recording GPU work is); for work with awaits use open()/close().
+   */
   static run<T>(fn: () => T, keep: (result: T) => Tensor[] = () => []): T {
     const scope = new Scope();
     Scope.stack.push(scope);
@@ -22,6 +25,7 @@ export class Scope {
     } finally {
       Scope.stack.pop();
     }
+    if (result instanceof Promise) throw new Error('Scope.run: fn returned a Promise; use Scope.open() and close() around awaits');
     const kept = new Set(keep(result));
     scope.dispose(kept);
     for (const t of kept) Scope.adopt(t);

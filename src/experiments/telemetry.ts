@@ -82,14 +82,16 @@ function finalWeightsPath(p: string): string {
 export async function telemetry(input: Hparams, options: TelemetryOptions): Promise<{ dir: string; samples: number; reductionMs: number; stepMs: number }> {
   const hparams = validateHparams(input, TELEMETRY_HPARAMS);
   const replicate = options.replicate ?? 1;
-  const dir = join(options.out, `telemetry_${hparamsHash(hparams, TELEMETRY_HPARAMS)}`, `replicate_${replicate}`);
+  // OUT/telemetry_<hash>/hparams.json (as for lotteries), OUT/telemetry_<hash>/replicate_<R>/telemetry.jsonl.
+  const root = join(options.out, `telemetry_${hparamsHash(hparams, TELEMETRY_HPARAMS)}`);
+  const dir = join(root, `replicate_${replicate}`);
   mkdirSync(dir, { recursive: true });
   const seed = replicateSeed(Number(hparams.seed), replicate);
   const log = new MetricsLog(join(dir, 'telemetry.jsonl'));
   const replicateOptions = { data: options.data, trainData: options.trainData ? (s: number) => options.trainData!(s) : undefined };
   return withGpu(options, (gpu) =>
     withReplicate(gpu, hparams, seed, replicateOptions, async (network, data) => {
-      prepareRunDir(dir, { hparams, hash: hparamsHash(hparams, TELEMETRY_HPARAMS), replicate, environment: describeEnvironment(gpu) });
+      prepareRunDir(root, { hparams, hash: hparamsHash(hparams, TELEMETRY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) });
       const store = network.params;
       const batch = Number(hparams.batch);
       const end = parseStep(String(hparams.trainingSteps), Math.ceil(data.trainSize / batch));

@@ -12,4 +12,5 @@ done
 # Telemetry over the first 256 iterations (4 epochs of a 8,192-image subset would be the same count).
 $cli telemetry --model resnet20 --iterations 256 --train-subset 8192 --test-subset 1000 --dense-until 32 --samples-per-decade 12 --sample-test-subset 500 --out "$out"
 $cli sweep fig10 --model resnet20 --size quick --out "$out"
+$cli sweep fig9 --model resnet20 --size quick --out "$out"    # was run as a second worker beside the lines above
 $cli figures --runs "$out" --out "$out/figures"

@@ -8,7 +8,9 @@
 // Tiling: workgroup (p, c) of WG invocations handles chunk p of channel c (channel-local index
 // j = n*HW + hw, strided by WG: coalesced). Invocation 0 merges the P partials in order p = 0..P-1
 // so all workgroups of a channel agree; workgroup p = 0 writes dgamma_c and dbeta_c. No atomics.
+// With RELU (BN fused with its ReLU), dy is masked by y > 0 first, as in batchnorm_backward_reduce.
 override WG: u32 = 64;
+override RELU: bool = false;
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -19,7 +21,8 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
-@group(0) @binding(8) var<uniform> p: Params;
+@group(0) @binding(8) var<storage, read> y: array<f32>;
+@group(0) @binding(9) var<uniform> p: Params;
 
 var<workgroup> s_a: f32;
 var<workgroup> s_b: f32;
@@ -67,7 +70,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
     let i = (nn * p.c + c) * p.hw + s;
-    dx[i] = a * (dy[i] - b - (x[i] - mean) * k);
+    let g = select(dy[i], select(0.0, dy[i], y[i] > 0.0), RELU);
+    dx[i] = a * (g - b - (x[i] - mean) * k);
     s += step_s;
     nn += step_n;
     if (s >= p.hw) {

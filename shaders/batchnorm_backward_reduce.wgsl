@@ -4,15 +4,18 @@
 //   partial[c*P + p] = vec2(sum dy, sum dy * (x - mean)).
 // Layout: x, dy NCHW. Tiling: workgroup (p, c) of WG invocations; each invocation sums its strided
 // slice (coalesced), then invocation 0 adds the WG pairs in order after one barrier. No atomics.
-// batchnorm_backward merges the P partials in order.
+// batchnorm_backward merges the P partials in order. With RELU (BN fused with its ReLU), dy is the
+// gradient of max(BN(x), 0) = y and is first masked: dy := dy where y > 0, else 0.
 override WG: u32 = 64;
+override RELU: bool = false;
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> saved: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<vec2<f32>>;
-@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read> y: array<f32>;
+@group(0) @binding(5) var<uniform> p: Params;
 
 var<workgroup> s_dy: array<f32, WG>;
 var<workgroup> s_dyx: array<f32, WG>;
@@ -35,7 +38,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
     let i = (nn * p.c + c) * p.hw + s;
-    let g = dy[i];
+    let g = select(dy[i], select(0.0, dy[i], y[i] > 0.0), RELU);
     sdy += g;
     sdyx += g * (x[i] - mean);
     s += step_s;

@@ -7,6 +7,8 @@
 // per-channel scale and shift are computed once per invocation and no per-element index division
 // is needed. Workgroup p = 0 writes saved[c], saved[C + c].
 override WG: u32 = 64;
+// Fuse the ReLU that follows the BN: y = max(BN(x), 0) (the backward then masks dy by y > 0).
+override RELU: bool = false;
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;

@@ -9,6 +9,8 @@
 // place (PyTorch semantics: running = (1 - momentum) * running + momentum * batch, with the
 // UNBIASED variance M2 / (M - 1) for running_var; the launcher rejects M = 1).
 override WG: u32 = 64;
+// Fuse the ReLU that follows the BN: y = max(BN(x), 0) (the backward then masks dy by y > 0).
+override RELU: bool = false;
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momentum: f32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;

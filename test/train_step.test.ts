@@ -105,23 +105,31 @@ describe('training step of a small ResNet', () => {
     const { scope } = gpuStep(net, images, labels, null);
     const grads = net.unflatten(await net.readFlat('grads'));
     scope.close();
-    // Check 40 random coordinates across all parameters against central differences of the float64 loss.
+    // Check 40 random coordinates against central differences of the float64 loss. A coordinate
+    // whose step crosses a ReLU kink gives different differences at two step sizes; those are
+    // skipped (at most a few), the rest must agree with the GPU gradient.
     const names = [...p.keys()];
-    for (let t = 0; t < 40; t++) {
-      const name = names[rng.int(names.length)];
-      const w = p.get(name)!;
-      const i = rng.int(w.length);
-      const eps = 1e-5;
+    const fdAt = (w: Float64Array, i: number, eps: number) => {
       const keep = w[i];
       w[i] = keep + eps;
       const lp = resnetStepRef(p, buffers, images, labels, N, HW, DEPTH, WIDTH).loss;
       w[i] = keep - eps;
       const lm = resnetStepRef(p, buffers, images, labels, N, HW, DEPTH, WIDTH).loss;
       w[i] = keep;
-      const fd = (lp - lm) / (2 * eps);
+      return (lp - lm) / (2 * eps);
+    };
+    let checked = 0;
+    for (let t = 0; t < 40; t++) {
+      const name = names[rng.int(names.length)];
+      const w = p.get(name)!;
+      const i = rng.int(w.length);
+      const fd = fdAt(w, i, 1e-5);
+      if (Math.abs(fd - fdAt(w, i, 2.5e-6)) > 1e-4 * (1 + Math.abs(fd))) continue; // a kink inside the step
+      checked++;
       const got = grads.get(name)![i];
       expect(Math.abs(got - fd), `d loss / d ${name}[${i}]: gpu ${got}, finite difference ${fd} (seed ${rng.seed})`).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));
     }
+    expect(checked, `coordinates checked (seed ${rng.seed})`).toBeGreaterThanOrEqual(30);
     net.destroy();
   });
 

@@ -1,6 +1,7 @@
 // The normalising pass shared by batchnorm_forward_train and batchnorm_forward_eval: for channel c,
 // the invocations of chunk `part` write y = (x - mean) * scale + shift over their slice of the
-// channel's N*HW values. The including kernel declares x, y, p (n, c, hw, chunk) and override WG.
+// channel's N*HW values, then max(y, 0) when the kernel's override RELU is set (BN fused with the
+// ReLU that follows it). The including kernel declares x, y, p (n, c, hw, chunk), WG and RELU.
 fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
   let m = p.n * p.hw;
   let start = part * p.chunk;
@@ -13,7 +14,8 @@ fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
   var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
     let i = (nn * p.c + c) * p.hw + s;
-    y[i] = (x[i] - mean) * scale + shift;
+    let v = (x[i] - mean) * scale + shift;
+    y[i] = select(v, max(v, 0.0), RELU);
     s += step_s;
     nn += step_n;
     if (s >= p.hw) {

@@ -3,7 +3,6 @@
 // with the ops; autograd records the backward.
 import { batchNorm2d } from '../ops/batchnorm.js';
 import { conv2d } from '../ops/conv2d.js';
-import { relu } from '../ops/elementwise.js';
 import { linear } from '../ops/linear.js';
 import type { ParamSpec, ParamStore } from '../tensor/param_store.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -77,14 +76,15 @@ export class BatchNorm2d implements Layer {
     ];
   }
 
-  forward(ctx: ForwardContext, x: Tensor): Tensor {
+  /** With `relu`, the ReLU that follows is fused into the BN kernels. */
+  forward(ctx: ForwardContext, x: Tensor, relu = false): Tensor {
     return batchNorm2d(
       x,
       ctx.params.get(`${this.name}.weight`).value,
       ctx.params.get(`${this.name}.bias`).value,
       ctx.buffers.get(`${this.name}.running_mean`),
       ctx.buffers.get(`${this.name}.running_var`),
-      { training: ctx.training },
+      { training: ctx.training, relu },
     );
   }
 }
@@ -112,7 +112,7 @@ export class Linear implements Layer {
   }
 }
 
-/** conv -> BN -> ReLU, the unit VGG and the ResNet stems are made of. */
+/** conv -> BN -> ReLU, the unit VGG and the ResNet stems are made of (BN and ReLU in one kernel). */
 export function convBnRelu(ctx: ForwardContext, conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
-  return relu(bn.forward(ctx, conv.forward(ctx, x)));
+  return bn.forward(ctx, conv.forward(ctx, x), true);
 }

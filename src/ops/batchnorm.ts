@@ -17,6 +17,8 @@ export interface BatchNormOptions {
   /** Running-stat momentum (PyTorch's default 0.1). */
   momentum?: number;
   eps?: number;
+  /** Fuse the ReLU that follows: y = max(BN(x), 0), with the ReLU's gradient folded into the backward. */
+  relu?: boolean;
 }
 
 /**
@@ -46,7 +48,8 @@ export function batchNormChunks(m: number): { parts: number; chunk: number } {
  */
 export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, options: BatchNormOptions): Tensor {
   const op = 'batchNorm2d';
-  const { training, momentum = 0.1, eps = 1e-5 } = options;
+  const { training, momentum = 0.1, eps = 1e-5, relu = false } = options;
+  const fused = { WG, RELU: relu ? 1 : 0 };
   expectRank(op, 'x', x, 4);
   expectDtype(op, 'x', x, 'f32');
   const [n, c, h, w] = x.shape;
@@ -73,27 +76,27 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
       bindings: { x, partial, gamma: weight, beta: bias, y, saved, running_mean: runningMean, running_var: runningVar },
       uniforms: { n, c, hw, chunk, parts, eps, momentum },
       workgroups: [parts, c],
-      overrides: { WG },
+      overrides: fused,
     });
   } else {
     gpu.dispatch('batchnorm_forward_eval', {
       bindings: { x, gamma: weight, beta: bias, running_mean: runningMean, running_var: runningVar, y, saved },
       uniforms: { n, c, hw, chunk, parts, eps },
       workgroups: [parts, c],
-      overrides: { WG },
+      overrides: fused,
     });
   }
   return record('batchNorm2d', [x, weight, bias], y, (dy, ctx) => {
     const partial = Tensor.empty(gpu, [c, parts, 2], 'f32', 'batchnorm.grad_partial');
-    gpu.dispatch('batchnorm_backward_reduce', { bindings: { x, dy, saved, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG } });
+    gpu.dispatch('batchnorm_backward_reduce', { bindings: { x, dy, saved, partial, y }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: fused });
     const dx = ctx.needsGrad(0) ? ctx.gradOutput(0) : Tensor.empty(gpu, x.shape, 'f32', 'batchnorm.dx_unused');
     const dgamma = ctx.needsGrad(1) ? ctx.gradOutput(1) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dgamma_unused');
     const dbeta = ctx.needsGrad(2) ? ctx.gradOutput(2) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dbeta_unused');
     gpu.dispatch('batchnorm_backward', {
-      bindings: { x, dy, saved, gamma: weight, partial, dx, dgamma, dbeta },
+      bindings: { x, dy, saved, gamma: weight, partial, dx, dgamma, dbeta, y },
       uniforms: { n, c, hw, chunk, parts, training: training ? 1 : 0 },
       workgroups: [parts, c],
-      overrides: { WG },
+      overrides: fused,
     });
     return [ctx.needsGrad(0) ? dx : null, ctx.needsGrad(1) ? dgamma : null, ctx.needsGrad(2) ? dbeta : null];
   });

@@ -1,0 +1,63 @@
+// BatchNorm2d with the following ReLU fused into its kernels (the conv -> BN -> ReLU unit).
+// @kernels batchnorm_forward_train batchnorm_forward_eval batchnorm_backward_reduce batchnorm_backward
+// @gradcheck batchnorm_backward batchnorm_backward_reduce
+import { describe, it } from 'vitest';
+import { backward } from '../src/autograd/backward.js';
+import { batchNorm2d } from '../src/ops/batchnorm.js';
+import { leaf } from '../src/tensor/param_store.js';
+import { Scope } from '../src/tensor/scope.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { expectClose } from './helpers/compare.js';
+import { expectGradClose } from './helpers/gradcheck.js';
+import { useGpu } from './helpers/gpu.js';
+import { f32, Rng } from './helpers/random.js';
+import { batchNormApplyRef, batchNormTrainRef } from './reference/batchnorm.js';
+import { reluRef } from './reference/elementwise.js';
+
+const gpu = useGpu();
+
+describe('batchNorm2d with fused ReLU', () => {
+  for (const [n, c, h, w] of [
+    [3, 4, 5, 7],
+    [2, 16, 8, 8],
+  ]) {
+    it(`training: relu(BN(x)) and its gradients for x, gamma, beta match float64 [${n},${c},${h},${w}]`, async () => {
+      const rng = new Rng();
+      const s = { n, c, h, w };
+      const x = f32(rng.normals(n * c * h * w));
+      const gamma = f32(rng.array(c, 0.5, 1.5));
+      const beta = f32(rng.array(c, -0.5, 0.5));
+      const r = f32(rng.array(n * c * h * w));
+      const forward = ([xx, gg, bb]: Float64Array[]) => reluRef(batchNormTrainRef(xx, gg, bb, s, 1e-5));
+      const scope = Scope.open();
+      const tx = leaf(gpu(), x, [n, c, h, w], 'x');
+      const tg = leaf(gpu(), gamma, [c], 'gamma');
+      const tb = leaf(gpu(), beta, [c], 'beta');
+      const rm = Tensor.zeros(gpu(), [c]);
+      const rv = Tensor.fromArray(gpu(), new Float32Array(c).fill(1), [c]);
+      const y = batchNorm2d(tx, tg, tb, rm, rv, { training: true, relu: true });
+      expectClose(await y.read(), forward([x, gamma, beta]), { atol: 1e-5, rtol: 1e-4 }, `forward seed=${rng.seed}`);
+      backward(y, Tensor.fromArray(gpu(), r, [n, c, h, w]));
+      // Central differences step across the ReLU kink only where BN(x) is within eps of 0: rare, and the tolerance absorbs it.
+      const tol = { atol: 2e-3, rtol: 2e-2 };
+      expectGradClose(await tx.grad!.read(), forward, [x, gamma, beta], r, 0, tol, `dx seed=${rng.seed}`);
+      expectGradClose(await tg.grad!.read(), forward, [x, gamma, beta], r, 1, tol, `dgamma seed=${rng.seed}`);
+      expectGradClose(await tb.grad!.read(), forward, [x, gamma, beta], r, 2, tol, `dbeta seed=${rng.seed}`);
+      scope.close();
+    });
+  }
+
+  it('eval: relu(BN(x)) with running statistics', async () => {
+    const rng = new Rng();
+    const [n, c, h, w] = [2, 3, 4, 5];
+    const x = f32(rng.normals(n * c * h * w));
+    const gamma = f32(rng.array(c, 0.5, 1.5));
+    const beta = f32(rng.array(c, -0.5, 0.5));
+    const mean = f32(rng.array(c, -0.2, 0.2));
+    const variance = f32(rng.array(c, 0.5, 2));
+    const scope = Scope.open();
+    const y = batchNorm2d(Tensor.fromArray(gpu(), x, [n, c, h, w]), Tensor.fromArray(gpu(), gamma, [c]), Tensor.fromArray(gpu(), beta, [c]), Tensor.fromArray(gpu(), mean, [c]), Tensor.fromArray(gpu(), variance, [c]), { training: false, relu: true });
+    expectClose(await y.read(), reluRef(batchNormApplyRef(x, gamma, beta, mean, variance, { n, c, h, w }, 1e-5)), { atol: 1e-5, rtol: 1e-4 }, `eval seed=${rng.seed}`);
+    scope.close();
+  });
+});

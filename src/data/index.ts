@@ -6,4 +6,4 @@ export * from './order.js';
 export * from './transforms.js';
 export * from './gpu_dataset.js';
 export * from './prepare.js';
-export { philox4x32, seedKey } from './philox.js';
+export { philox4x32, seedKey } from '../random/philox.js';

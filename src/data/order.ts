@@ -1,7 +1,7 @@
 // Data order: a seeded Fisher–Yates shuffle per (seed, epoch), driven by Philox4x32-10 so that the
 // order of any epoch can be recomputed on its own (no generator state carried across epochs), which
 // is what rewinding to iteration k and continuing the data order needs.
-import { intFrom, philox4x32, seedKey, Stream } from './philox.js';
+import { intFrom, philox4x32, seedKey, Stream } from '../random/philox.js';
 
 /**
  * The permutation of 0..n-1 used in epoch `epoch` for seed `seed`.

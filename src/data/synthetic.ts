@@ -2,7 +2,7 @@
 // is a fixed colour and stripe orientation, plus per-image noise, so a small CNN can learn it in a
 // few hundred steps. Deterministic in (n, seed).
 import { IMAGE_BYTES, IMAGE_SIZE, NUM_CLASSES, type CifarData, type CifarSplit } from './cifar10.js';
-import { philox4x32, seedKey } from './philox.js';
+import { philox4x32, seedKey } from '../random/philox.js';
 
 const SYNTH_STREAM = 0x5359_0006;
 

@@ -15,7 +15,7 @@
 // All entries are small integers for these, so nearest sampling is exact.
 import { mat2d } from 'gl-matrix';
 import { IMAGE_SIZE } from './cifar10.js';
-import { intFrom, philox4x32, seedKey, Stream } from './philox.js';
+import { intFrom, philox4x32, seedKey, Stream } from '../random/philox.js';
 
 export type Affine = mat2d;
 

@@ -17,7 +17,7 @@ import { gather } from '../ops/permute.js';
 import { countSignChanges, dot, squaredDistance, sumAbs, sumSquares } from '../ops/reduce.js';
 import { Scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import { philox4x32, seedKey } from '../data/philox.js';
+import { philox4x32, seedKey } from '../random/philox.js';
 import { describeEnvironment } from '../train/environment.js';
 import { hparamsHash, TRAIN_HPARAMS, validateHparams, type HparamDef, type Hparams } from '../train/hparams.js';
 import { MetricsLog, type MetricRecord } from '../train/metrics_log.js';

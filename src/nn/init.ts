@@ -2,7 +2,7 @@
 // BN gamma ~ U[0, 1], beta = 0; biases PyTorch's default U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 // Drawn on the CPU from Philox4x32-10: element i of parameter p uses counter (i >> 1, p, 0, INIT)
 // under the run's key, so a value depends only on (seed, parameter index, element), never on order.
-import { philox4x32, seedKey, unitFrom } from '../data/philox.js';
+import { philox4x32, seedKey, unitFrom } from '../random/philox.js';
 import type { LayerParamSpec } from './layers.js';
 
 const INIT_STREAM = 0x494e_0005;

@@ -7,47 +7,13 @@
 import { grid1d } from '../gpu/runtime.js';
 import { shapeStr, type Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectSameShape, ShapeError } from './check.js';
+import { philox4x32 as philoxWords, seedKey } from '../random/philox.js';
 
-const M0 = 0xd2511f53;
-const M1 = 0xcd9e8d57;
-const W0 = 0x9e3779b9;
-const W1 = 0xbb67ae85;
-
-/** High 32 bits of the 64-bit product of two u32s. */
-function mulhi(a: number, b: number): number {
-  const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
-  const p0 = al * bl, p1 = al * bh, p2 = ah * bl, p3 = ah * bh;
-  const mid = (p0 >>> 16) + (p1 & 0xffff) + (p2 & 0xffff);
-  return (p3 + (p1 >>> 16) + (p2 >>> 16) + (mid >>> 16)) >>> 0;
-}
+export { seedKey };
 
 /** Philox4x32-10 of a 4-word counter under a 2-word key (Random123's philox4x32_R(10, ...)). */
 export function philox4x32(counter: ArrayLike<number>, key: ArrayLike<number>, out = new Uint32Array(4)): Uint32Array {
-  let c0 = counter[0] >>> 0, c1 = counter[1] >>> 0, c2 = counter[2] >>> 0, c3 = counter[3] >>> 0;
-  let k0 = key[0] >>> 0, k1 = key[1] >>> 0;
-  for (let r = 0; r < 10; r++) {
-    if (r > 0) {
-      k0 = (k0 + W0) >>> 0;
-      k1 = (k1 + W1) >>> 0;
-    }
-    const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
-    c0 = (hi1 ^ c1 ^ k0) >>> 0;
-    c1 = lo1;
-    c2 = (hi0 ^ c3 ^ k1) >>> 0;
-    c3 = lo0;
-  }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
-  return out;
-}
-
-/** The Philox key of a seed: a non-negative integer below 2^53, split into two u32 words. */
-export function seedKey(seed: number): [number, number] {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`rng: seed ${seed} must be a non-negative safe integer`);
-  return [seed % 2 ** 32, Math.floor(seed / 2 ** 32)];
+  return philoxWords(counter[0], counter[1], counter[2], counter[3], key[0], key[1], out);
 }
 
 function checkStream(op: string, stream: number): void {

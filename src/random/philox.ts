@@ -1,10 +1,10 @@
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011), the
-// counter-based generator of Random123 / cuRAND / PyTorch, in plain TypeScript for the data
-// pipeline's host-side draws (shuffles, crop offsets, flips, rotation and random labels).
+// counter-based generator of Random123 / cuRAND / PyTorch, in plain TypeScript: the one CPU
+// implementation, used by the data pipeline's draws (shuffles, crop offsets, flips, rotations,
+// random labels), initialisation, telemetry, and src/ops/rng.ts (whose GPU kernels compute the
+// same function, shaders/include/philox.wgsl).
 // A draw is a pure function of (counter, key): no state, so any (seed, epoch, example) can be
 // recomputed in any order, e.g. when training resumes from a rewinding point.
-//
-// This file is self-contained on purpose (src/ops/rng.ts has the GPU-side generator).
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;

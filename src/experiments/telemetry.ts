@@ -186,30 +186,34 @@ export async function telemetry(input: Hparams, options: TelemetryOptions): Prom
         sampled++;
       };
 
-      const r = await runTrainingLoop({
-        gpu,
-        network,
-        data,
-        hparams,
-        dir,
-        start: 0,
-        label: `telemetry ${hparams.model}`,
-        quiet: options.quiet,
-        initialize: async () => {
-          network.init(seed);
-          await sample(0, false);
-        },
-        onResume: (iteration) => log.truncateAfter(iteration),
-        onStep: async (iteration) => {
-          if (samples.has(iteration)) await sample(iteration, true);
-        },
-      });
+      let r;
+      try {
+        r = await runTrainingLoop({
+          gpu,
+          network,
+          data,
+          hparams,
+          dir,
+          start: 0,
+          label: `telemetry ${hparams.model}`,
+          quiet: options.quiet,
+          initialize: async () => {
+            network.init(seed);
+            await sample(0, false);
+          },
+          onResume: (iteration) => log.truncateAfter(iteration),
+          onStep: async (iteration) => {
+            if (samples.has(iteration)) await sample(iteration, true);
+          },
+        });
+      } finally {
+        persistent.close();
+      }
       const totalMs = performance.now() - t0;
       // reduction_ms: the GPU reductions, the gather of the tracked weights and their one readback,
-    // timed after the step has finished; test-set evaluations are separate and not included.
-    const summary = { samples: sampled, reduction_ms_total: reductionMs, reduction_ms_per_sample: sampled ? reductionMs / sampled : 0, wall_ms_total: totalMs, reduction_fraction: totalMs ? reductionMs / totalMs : 0 };
+      // timed after the step has finished; test-set evaluations are separate and not included.
+      const summary = { samples: sampled, reduction_ms_total: reductionMs, reduction_ms_per_sample: sampled ? reductionMs / sampled : 0, wall_ms_total: totalMs, reduction_fraction: totalMs ? reductionMs / totalMs : 0 };
       if (!r.skipped) writeFileAtomic(join(dir, 'telemetry_cost.json'), JSON.stringify(summary, null, 2) + '\n');
-      persistent.close();
       return { dir, samples: sampled, reductionMs, stepMs: totalMs };
     }),
   );

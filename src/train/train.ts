@@ -22,7 +22,6 @@ export interface TrainOptions {
   /** Inject a dataset (tests); otherwise CIFAR-10 is loaded. */
   trainData?: TrainData;
   logEvery?: number;
-  stopAfter?: number;
   /** Test hook, called after every step (see TrainingJob.onStep). */
   onStepHook?: (iteration: number) => Promise<void> | void;
   /** Pick the conv kernel configuration by a short measured search (cached per adapter); the CLI's default. */
@@ -94,7 +93,6 @@ export async function train(input: Hparams, options: TrainOptions): Promise<Trai
         label: `train ${hparams.model}`,
         quiet: options.quiet,
         logEvery: options.logEvery,
-        stopAfter: options.stopAfter,
         onStep: options.onStepHook ? (it) => options.onStepHook!(it) : undefined,
       });
       return { runDir, hash, test: r.test, skipped: r.skipped, resumed: r.resumed };

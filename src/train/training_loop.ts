@@ -56,8 +56,6 @@ export interface TrainingJob {
   quiet?: boolean;
   /** Log a training line every this many iterations (the loss is read back then). */
   logEvery?: number;
-  /** Test hook: throw after this many iterations of this process (simulates a kill). */
-  stopAfter?: number;
   /**
    * Called after each step is recorded and submitted, before its tensors are released (gradients
    * are still in the parameters' grad buffers). Telemetry samples here.
@@ -217,7 +215,6 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
   let lastTest: EvalResult | null = null;
   let windowStart = performance.now();
   let windowImages = 0;
-  let stepsThisProcess = 0;
 
   const writeCheckpoint = async (at: number) => {
     const tensors = await checkpointTensors(network);
@@ -239,7 +236,6 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
       try {
         const { loss, count } = recordTrainStep(network, data, sgd, iteration);
         iteration++;
-        stepsThisProcess++;
         windowImages += count;
 
         const doLog = iteration % logEvery === 0 || iteration === end;
@@ -266,7 +262,6 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
         if (!Number.isFinite(lastTest.loss)) throw new NonFiniteLossError(iteration, lastTest.loss, lastCheckpoint);
       }
       if (doCkpt) await writeCheckpoint(iteration);
-      if (job.stopAfter !== undefined && stepsThisProcess >= job.stopAfter) throw new Error(`stopped after ${stepsThisProcess} iterations (test hook)`);
     }
     if (!lastTest) {
       lastTest = await evaluate(gpu, network, data, Number(hparams.batch));

@@ -1,6 +1,7 @@
 // Turns the hyperparameter definitions (src/train/hparams.ts) into commander options and back.
 import { Command, Option } from 'commander';
 import { TRAIN_HPARAMS, validateHparams, type HparamDef, type Hparams } from '../train/hparams.js';
+export { parseReplicates } from '../train/hparams.js';
 
 function camel(flag: string): string {
   return flag.replace(/^--/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -51,19 +52,6 @@ export function addTrainingLengthOptions(cmd: Command): Command {
     .addOption(new Option('--iterations <n>', 'train for N iterations instead of epochs').argParser((v) => parseNumber({ flag: '--iterations', type: 'int' } as HparamDef)(v)));
 }
 
-/** "3" -> [3]; "1-5" -> [1,2,3,4,5]; "1,3" -> [1,3]. */
-export function parseReplicates(text: string): number[] {
-  const out: number[] = [];
-  for (const part of String(text).split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new Error(`--replicate '${text}': use a number (3), a range (1-5) or a list (1,3)`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a) throw new Error(`--replicate '${text}': empty range`);
-    for (let r = a; r <= b; r++) out.push(r);
-  }
-  return out;
-}
 
 /** Only the values given on the command line for `defs` (no defaults), keyed by hyperparameter. */
 export function argsFromOptions(opts: Record<string, unknown>, defs: HparamDef[]): Hparams {

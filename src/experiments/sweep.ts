@@ -9,7 +9,7 @@ import { branchDef } from '../lottery/branches.js';
 import { branchArgs, branchDirName, runBranch } from '../lottery/branch_run.js';
 import { lottery, lotteryDir, LOTTERY_HPARAMS } from '../lottery/lottery.js';
 import { RunBusyError } from '../train/run_lock.js';
-import { validateHparams, type Hparams } from '../train/hparams.js';
+import { parseReplicates, validateHparams, type Hparams } from '../train/hparams.js';
 
 export const FIGURES = ['fig1', 'fig4', 'fig5', 'fig6', 'fig7', 'fig8', 'fig9', 'fig10'] as const;
 export type FigureName = (typeof FIGURES)[number];
@@ -143,7 +143,7 @@ function variants(figure: FigureName, noise: number[], pretrainEpochs: number): 
 export function expandSweep(o: SweepOptions): SweepRun[] {
   const size = SIZES[o.size];
   const levels = o.levels ?? size.levels;
-  const replicates = o.replicates ?? parseRange(size.replicates);
+  const replicates = o.replicates ?? parseReplicates(size.replicates);
   const base: Hparams = { model: o.model, ...size.train, ...(o.train ?? {}) };
   const runs: SweepRun[] = [];
   if (o.figure === 'fig9') {
@@ -164,15 +164,6 @@ export function expandSweep(o: SweepOptions): SweepRun[] {
     }
   }
   return runs;
-}
-
-export function parseRange(text: string): number[] {
-  const out: number[] = [];
-  for (const part of text.split(',')) {
-    const [a, b] = part.split('-').map(Number);
-    for (let i = a; i <= (b ?? a); i++) out.push(i);
-  }
-  return out;
 }
 
 /** Run every pending run in order; runs another worker holds are skipped (and reported). */

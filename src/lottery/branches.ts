@@ -12,7 +12,7 @@ import { initSigma } from './perturbation.js';
 import { join } from 'node:path';
 import { pretrain, PRETRAIN_TASKS } from '../experiments/pretrain.js';
 import type { TrainData } from '../train/train_data.js';
-import { loadMasked } from './from_rewind.js';
+import { applyMask, loadMasked } from './from_rewind.js';
 
 export interface BranchContext {
   network: Network;
@@ -51,8 +51,9 @@ async function editWeights(ctx: BranchContext, fn: (name: string, w: Float32Arra
   for (const name of ctx.prunable) {
     const e = ctx.network.params.get(name);
     const w = values.subarray(e.offset, e.offset + e.size);
-    fn(name, w, masks.subarray(e.offset, e.offset + e.size));
-    for (let i = 0; i < w.length; i++) w[i] = masks[e.offset + i] === 0 ? 0 : w[i] * masks[e.offset + i];
+    const m = masks.subarray(e.offset, e.offset + e.size);
+    fn(name, w, m);
+    applyMask(w, m);
   }
   ctx.network.writeFlat('values', values);
 }

@@ -43,13 +43,17 @@ export function flatMasks(network: Network, masks: Map<string, Float32Array>): F
   return flat;
 }
 
+/** w *= mask in place, pruned weights +0 exactly (not -0), as the masked SGD kernel writes them. */
+export function applyMask(w: Float32Array, mask: ArrayLike<number>): void {
+  for (let i = 0; i < w.length; i++) w[i] = mask[i] === 0 ? 0 : w[i] * mask[i];
+}
+
 /** Load a state_dict, set the masks and zero the masked weights and all momentum. */
 export async function loadMasked(network: Network, state: SafeTensors, masks: Map<string, Float32Array>, source: string): Promise<void> {
   network.loadStateDict(state, source);
   const mask = flatMasks(network, masks);
   const values = await network.readFlat('values');
-  // Pruned weights are +0 exactly (not -0), as the masked SGD kernel writes them.
-  for (let i = 0; i < values.length; i++) values[i] = mask[i] === 0 ? 0 : values[i] * mask[i];
+  applyMask(values, mask);
   network.writeFlat('values', values);
   network.writeFlat('masks', mask);
   network.writeFlat('momenta', new Float32Array(network.params.flatSize));

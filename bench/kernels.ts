@@ -3,13 +3,14 @@
 // between GPU timestamps (warm-up, then the median of `reps`). Backward passes are timed by calling the
 // op's recorded backward with only the gradient of interest requested (input grad, weight grad, ...).
 //
-// The shapes come from tracing the real model: a batch-1 eval forward with the layer classes'
-// forward methods wrapped to note their input shapes (and the relu/add dispatches' sizes), scaled to
-// the benchmark batch. Work is counted as useful work only: conv 2*N*O*OH*OW*C*KH*KW FLOPs per
+// The shapes come from tracing the real model: a batch-1 eval forward and backward with the layer
+// classes' forward methods wrapped to note their input shapes (and the relu/add dispatches' sizes,
+// gradient accumulations included), scaled to the benchmark batch. Work is counted as useful work only: conv 2*N*O*OH*OW*C*KH*KW FLOPs per
 // direction; memory-bound kernels the bytes of their tensors read + written (scratch ignored).
 //
 // A step profile replays every dispatch and copy of one real training step one at a time and sums
 // the GPU time per kernel: it covers the kernels the op list leaves out (max pool, accumulation, ...).
+import { backward } from '../src/autograd/backward.js';
 import { noGrad, type BackwardContext } from '../src/autograd/node.js';
 import { Augmenter, GpuDataset } from '../src/data/gpu_dataset.js';
 import { syntheticCifar } from '../src/data/synthetic.js';
@@ -21,7 +22,7 @@ import { Network } from '../src/nn/network.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { conv2d, conv2dOutputSize } from '../src/ops/conv2d.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
-import { add, relu } from '../src/ops/elementwise.js';
+import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
 import { linear } from '../src/ops/linear.js';
 import { shuffleWeights } from '../src/ops/permute.js';
 import { globalAvgPool } from '../src/ops/pooling.js';
@@ -78,6 +79,8 @@ export interface KernelBenchOptions {
   log?: (line: string) => void;
   /** Include the per-kernel profile of one training step. */
   profile?: boolean;
+  /** Time only the entries whose `op shape` matches (e.g. /batchnorm/). */
+  filter?: RegExp;
 }
 
 interface Ctx {
@@ -87,6 +90,7 @@ interface Ctx {
   reps: number;
   log: (line: string) => void;
   entries: KernelEntry[];
+  filter?: RegExp;
 }
 
 // ---------------------------------------------------------------- tracing the model's shapes
@@ -108,8 +112,12 @@ interface ConvShape {
 interface ModelShapes {
   convs: Map<string, ConvShape>;
   bns: Map<string, { C: number; H: number; W: number; count: number }>;
+  /** Per-image element count -> dispatches per step of: relu_forward, add (forward and gradient
+   * accumulation), add_inplace (accumulation), add_relu_forward. */
   relus: Map<number, number>;
   adds: Map<number, number>;
+  addInplaces: Map<number, number>;
+  addRelus: Map<number, number>;
   linears: Map<string, { inF: number; outF: number; count: number }>;
   pools: Map<string, { C: number; H: number; W: number; count: number }>;
   paramCount: number;
@@ -127,7 +135,7 @@ function bump<K, V extends { count: number }>(m: Map<K, V>, key: K, make: () => 
 export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShapes> {
   const model = createModel(modelName);
   const net = new Network(gpu, model);
-  const shapes: ModelShapes = { convs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), linears: new Map(), pools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
+  const shapes: ModelShapes = { convs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), addInplaces: new Map(), addRelus: new Map(), linears: new Map(), pools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
   const convFwd = Conv2d.prototype.forward;
   const bnFwd = BatchNorm2d.prototype.forward;
   const linFwd = Linear.prototype.forward;
@@ -151,12 +159,19 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
   try {
     Scope.run(() => {
       images = Tensor.zeros(gpu, [1, 3, 32, 32], 'f32', 'trace.images');
-      const { work } = capture(gpu, () => noGrad(() => net.forward(images!, false)));
+      const { work } = capture(gpu, () => {
+        const logits = net.forward(images!, false);
+        backward(logits, Tensor.zeros(gpu, logits.shape));
+      });
+      const streams: [string, Map<number, number>][] = [['relu_forward', shapes.relus], ['add', shapes.adds], ['add_inplace', shapes.addInplaces], ['add_relu_forward', shapes.addRelus]];
       for (const w of work) {
         if (w.kind !== 'dispatch') continue;
         const u = w.args.uniforms ?? {};
-        if (w.name === 'relu_forward') shapes.relus.set(Number(u.n), (shapes.relus.get(Number(u.n)) ?? 0) + 1);
-        if (w.name === 'add') shapes.adds.set(Number(u.n), (shapes.adds.get(Number(u.n)) ?? 0) + 1);
+        const stream = streams.find(([name]) => name === w.name);
+        if (stream) {
+          const n = Number(u.n) * (w.args.variant === 'scalar' ? 1 : 4); // uniform n counts vectors
+          stream[1].set(n, (stream[1].get(n) ?? 0) + 1);
+        }
         if (w.name === 'avgpool_global_forward') {
           const C = Number(u.rows);
           const hw = Number(u.hw);
@@ -194,7 +209,8 @@ async function measure(
   meta: { model: string; op: string; shape: string; batch: number; perStep: number; work: Work },
   recorded: Recorded[],
   opts: { parts?: boolean } = {},
-): Promise<KernelEntry> {
+): Promise<KernelEntry | null> {
+  if (c.filter && !c.filter.test(`${meta.op} ${meta.shape}`)) return null;
   const { gpu, timer, reps } = c;
   const mode = hasCopies(recorded) ? 'span' : 'region';
   const t = await timeGpu(timer, () => replay(gpu, recorded), { warmup: 1, reps, mode });
@@ -314,25 +330,38 @@ async function bnEntries(c: Ctx, model: string, N: number, C: number, H: number,
   await measure(c, { ...meta, op: 'batchnorm.forward_eval', perStep: 0, work: { bytes: 2 * 4 * n, ceiling: 'copy_gbps' } }, ev);
 }
 
-async function elementwiseEntries(c: Ctx, model: string, N: number, perImage: number, reluCount: number, addCount: number): Promise<void> {
+async function elementwiseEntries(c: Ctx, model: string, N: number, perImage: number, counts: { relu: number; add: number; addInplace: number; addRelu: number }): Promise<void> {
   const { gpu } = c;
   const n = N * perImage;
   const shape = `${N}x${perImage}`;
+  const meta = { model, shape, batch: N };
   const x = randn(gpu, [n], 9);
-  if (reluCount) {
+  const b = randn(gpu, [n], 11);
+  const dy = randn(gpu, [n], 10);
+  const dx = Tensor.empty(gpu, [n]);
+  if (counts.relu) {
     x.requiresGrad = true;
     const { result: y, work: fwd } = capture(gpu, () => relu(x));
-    await measure(c, { model, op: 'relu.forward', shape, batch: N, perStep: reluCount, work: { bytes: 2 * 4 * n, ceiling: 'copy_gbps' } }, fwd);
-    const dy = randn(gpu, [n], 10);
-    const dx = Tensor.empty(gpu, [n]);
+    await measure(c, { ...meta, op: 'relu.forward', perStep: counts.relu, work: { bytes: 2 * 4 * n, ceiling: 'copy_gbps' } }, fwd);
     const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads([dx], [0]))).work;
-    await measure(c, { model, op: 'relu.backward', shape, batch: N, perStep: reluCount, work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, bwd);
+    await measure(c, { ...meta, op: 'relu.backward', perStep: counts.relu, work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, bwd);
     x.requiresGrad = false;
   }
-  if (addCount) {
-    const b = randn(gpu, [n], 11);
+  if (counts.addRelu) {
+    x.requiresGrad = true;
+    const { result: y, work: fwd } = capture(gpu, () => addRelu(x, b));
+    await measure(c, { ...meta, op: 'add_relu.forward', perStep: counts.addRelu, work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, fwd);
+    const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads([dx], [0]))).work;
+    await measure(c, { ...meta, op: 'add_relu.backward', perStep: counts.addRelu, work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, bwd);
+    x.requiresGrad = false;
+  }
+  if (counts.add) {
     const { work } = capture(gpu, () => add(x, b));
-    await measure(c, { model, op: 'add', shape, batch: N, perStep: addCount, work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, work);
+    await measure(c, { ...meta, op: 'add', perStep: counts.add, work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, work);
+  }
+  if (counts.addInplace) {
+    const { work } = capture(gpu, () => addInPlace(dx, b));
+    await measure(c, { ...meta, op: 'add_inplace', perStep: counts.addInplace, work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, work);
   }
 }
 
@@ -482,7 +511,7 @@ export async function profileStep(gpu: Gpu, modelName: string, batch: number, re
 
 export async function benchKernels(gpu: Gpu, models: string[], ceilings: Ceilings, o: KernelBenchOptions): Promise<{ entries: KernelEntry[]; profiles: StepProfile[] }> {
   const timer = new GpuTimer(gpu, Math.max(64, o.reps));
-  const c: Ctx = { gpu, timer, ceilings, reps: o.reps, log: o.log ?? (() => undefined), entries: [] };
+  const c: Ctx = { gpu, timer, ceilings, reps: o.reps, log: o.log ?? (() => undefined), entries: [], filter: o.filter };
   const profiles: StepProfile[] = [];
   const N = o.batch;
   try {
@@ -492,8 +521,9 @@ export async function benchKernels(gpu: Gpu, models: string[], ceilings: Ceiling
       const shapes = await traceModel(gpu, model);
       for (const s of shapes.convs.values()) await guarded(c, `${model} conv2d ${s.C}x${s.H}x${s.W}->${s.O}`, () => convEntries(c, model, N, s));
       for (const b of shapes.bns.values()) await guarded(c, `${model} batchnorm ${b.C}x${b.H}x${b.W}`, () => bnEntries(c, model, N, b.C, b.H, b.W, b.count));
-      const sizes = new Set([...shapes.relus.keys(), ...shapes.adds.keys()]);
-      for (const n of sizes) await guarded(c, `${model} elementwise ${n}`, () => elementwiseEntries(c, model, N, n, shapes.relus.get(n) ?? 0, shapes.adds.get(n) ?? 0));
+      const sizes = new Set([shapes.relus, shapes.adds, shapes.addInplaces, shapes.addRelus].flatMap((m) => [...m.keys()]));
+      const counts = (n: number) => ({ relu: shapes.relus.get(n) ?? 0, add: shapes.adds.get(n) ?? 0, addInplace: shapes.addInplaces.get(n) ?? 0, addRelu: shapes.addRelus.get(n) ?? 0 });
+      for (const n of [...sizes].sort((a, b) => b - a)) await guarded(c, `${model} elementwise ${n}`, () => elementwiseEntries(c, model, N, n, counts(n)));
       await guarded(c, `${model} head`, () => headEntries(c, model, N, shapes));
       await guarded(c, `${model} parameters`, () => paramEntries(c, model, shapes));
       if (o.profile) {

@@ -20,6 +20,7 @@ const USAGE = `usage: node dist/bench.js [options]
   --reps N               timed repetitions per kernel, median reported (default 5)
   --models LIST          models whose kernel shapes to time: resnet20,wrn16_8,vgg13 (default resnet20)
   --batch N              batch of the kernel shapes (default 128; WRN/VGG at 128 take minutes on a CPU adapter)
+  --filter REGEX         time only the kernel entries whose "op shape" matches (e.g. batchnorm, 'k1 s2')
   --no-profile           skip the per-kernel profile of one training step
   --steps N              timed training steps end to end (default 20, at least 20 for reported numbers)
   --warmup N             warm-up steps before them (default 3)
@@ -52,6 +53,7 @@ async function main(): Promise<number> {
       models: { type: 'string' },
       batch: { type: 'string' },
       'no-profile': { type: 'boolean' },
+      filter: { type: 'string' },
       steps: { type: 'string' },
       warmup: { type: 'string' },
       'e2e-batch': { type: 'string' },
@@ -115,7 +117,7 @@ async function main(): Promise<number> {
       git_commit: env.git_commit,
       environment: { ...env },
       kernel_config: getKernelConfig(),
-      options: { only: only ?? 'all', reps, models, batch, steps, warmup, e2e_batch: e2eBatch, eval_images: evalImages, data: values.data ?? 'synthetic', profile: !values['no-profile'] },
+      options: { only: only ?? 'all', reps, models, batch, steps, warmup, e2e_batch: e2eBatch, eval_images: evalImages, data: values.data ?? 'synthetic', profile: !values['no-profile'], filter: values.filter ?? null },
       train_images_per_s: null,
       eval_images_per_s: null,
       ceilings: null,
@@ -160,7 +162,7 @@ async function main(): Promise<number> {
     let profiles: StepProfile[] = [];
     if (runKernels && ceilings) {
       log(`kernels (batch ${batch}, median of ${reps} after warm-up, GPU timestamps):`);
-      ({ entries, profiles } = await benchKernels(gpu, models, ceilings, { reps, batch, log, profile: !values['no-profile'] }));
+      ({ entries, profiles } = await benchKernels(gpu, models, ceilings, { reps, batch, log, profile: !values['no-profile'], filter: values.filter === undefined ? undefined : new RegExp(values.filter) }));
       report.kernels = entries;
       report.step_profiles = profiles;
     }

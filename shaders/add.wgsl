@@ -1,13 +1,18 @@
 // add: out[i] = a[i] + b[i], i < n (residual connections; gradient accumulation when out aliases
-// nothing). One invocation per element, 256 per workgroup, grid folded into y past 65535 groups.
-struct Params { n: u32 }
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// nothing). Streams vectors V (vec4f; f32 in the `scalar` variant when the size is not a multiple
+// of 4), K per invocation (include/elementwise_grid.wgsl).
+// #include "lanes.wgsl"
+// #include "elementwise_grid.wgsl"
+struct Params { n: u32 }  // vectors
+@group(0) @binding(0) var<storage, read> a: array<V>;
+@group(0) @binding(1) var<storage, read> b: array<V>;
+@group(0) @binding(2) var<storage, read_write> out: array<V>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i < p.n) { out[i] = a[i] + b[i]; }
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  for (var k = 0u; k < K; k++) {
+    let i = elem_index(wid, nwg, lid, k);
+    if (i < p.n) { out[i] = a[i] + b[i]; }
+  }
 }

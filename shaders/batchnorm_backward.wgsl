@@ -5,23 +5,25 @@
 //   eval (running statistics are constants):  dx = gamma * invstd * dy.
 // Layout: x, dy, dx NCHW; saved [2, C] = (mean, invstd) written by the forward; gamma, dgamma,
 // dbeta [C]; partial [C, P] vec2(S1, S2) chunk partials from batchnorm_backward_reduce.
-// Tiling: workgroup (p, c) of WG invocations handles chunk p of channel c (channel-local index
-// j = n*HW + hw, strided by WG: coalesced). Invocation 0 merges the P partials in order p = 0..P-1
+// Tiling: workgroup (p, c) of WG invocations handles chunk p of channel c (channel-local vector
+// index j = n*HWV + s, strided by WG: coalesced; V = vec4f, f32 in the `scalar` variant, see
+// include/lanes.wgsl). Invocation 0 merges the P partials in order p = 0..P-1
 // so all workgroups of a channel agree; workgroup p = 0 writes dgamma_c and dbeta_c. No atomics.
 // With RELU (BN fused with its ReLU), dy is masked by y > 0 first, as in batchnorm_backward_reduce.
 override WG: u32 = 64;
 override RELU: bool = false;
+// #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<V>;
+@group(0) @binding(1) var<storage, read> dy: array<V>;
 @group(0) @binding(2) var<storage, read> saved: array<f32>;
 @group(0) @binding(3) var<storage, read> gamma: array<f32>;
 @group(0) @binding(4) var<storage, read> partial: array<vec2<f32>>;
-@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<V>;
 @group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
-@group(0) @binding(8) var<storage, read> y: array<f32>;
+@group(0) @binding(8) var<storage, read> y: array<V>;
 @group(0) @binding(9) var<uniform> p: Params;
 
 var<workgroup> s_a: f32;
@@ -45,8 +47,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let invstd = saved[p.c + c];
     s_a = gamma[c] * invstd;
     if (p.training != 0u) {
-      s_b = s1 / f32(m);
-      s_k = invstd * invstd * s2 / f32(m);
+      s_b = s1 / f32(m * VL);
+      s_k = invstd * invstd * s2 / f32(m * VL);
     } else {
       s_b = 0.0;
       s_k = 0.0;
@@ -62,7 +64,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let k = s_k;
   let start = part * p.chunk;
   let end = min(start + p.chunk, m);
-  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
+  // Channel-local index j = nn*HWV + s advances by WG = step_n*HWV + step_s per iteration; track
   // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
   let step_n = WG / p.hw;
   let step_s = WG - step_n * p.hw;
@@ -70,7 +72,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
     let i = (nn * p.c + c) * p.hw + s;
-    let g = select(dy[i], select(0.0, dy[i], y[i] > 0.0), RELU);
+    let g = select(dy[i], select(V(0.0), dy[i], y[i] > V(0.0)), RELU);
     dx[i] = a * (g - b - (x[i] - mean) * k);
     s += step_s;
     nn += step_n;

@@ -1,20 +1,23 @@
 // batchnorm_backward_reduce: first pass of the BatchNorm2d backward. For channel c, with mean and
 // invstd from saved [2, C] (forward statistics), chunk p of the channel's M = N*H*W values
-// (channel-local index j = n*HW + hw, chunked as in batchnorm_stats) reduces to
+// (channel-local vector index j = n*HWV + s, chunked as in batchnorm_stats) reduces to
 //   partial[c*P + p] = vec2(sum dy, sum dy * (x - mean)).
-// Layout: x, dy NCHW. Tiling: workgroup (p, c) of WG invocations; each invocation sums its strided
-// slice (coalesced), then invocation 0 adds the WG pairs in order after one barrier. No atomics.
+// Layout: x, dy NCHW, read a vector V at a time (vec4f; f32 in the `scalar` variant, see
+// include/lanes.wgsl). Tiling: workgroup (p, c) of WG invocations; each invocation sums its strided
+// slice (coalesced) per vector lane, adds its VL lanes in order, then invocation 0 adds the WG pairs
+// in order after one barrier. No atomics.
 // batchnorm_backward merges the P partials in order. With RELU (BN fused with its ReLU), dy is the
 // gradient of max(BN(x), 0) = y and is first masked: dy := dy where y > 0, else 0.
 override WG: u32 = 64;
 override RELU: bool = false;
+// #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<V>;
+@group(0) @binding(1) var<storage, read> dy: array<V>;
 @group(0) @binding(2) var<storage, read> saved: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<vec2<f32>>;
-@group(0) @binding(4) var<storage, read> y: array<f32>;
+@group(0) @binding(4) var<storage, read> y: array<V>;
 @group(0) @binding(5) var<uniform> p: Params;
 
 var<workgroup> s_dy: array<f32, WG>;
@@ -28,9 +31,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let mean = saved[c];
   let start = part * p.chunk;
   let end = min(start + p.chunk, m);
-  var sdy = 0.0;
-  var sdyx = 0.0;
-  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
+  var sdy = V(0.0);
+  var sdyx = V(0.0);
+  // Channel-local index j = nn*HWV + s advances by WG = step_n*HWV + step_s per iteration; track
   // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
   let step_n = WG / p.hw;
   let step_s = WG - step_n * p.hw;
@@ -38,7 +41,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
     let i = (nn * p.c + c) * p.hw + s;
-    let g = select(dy[i], select(0.0, dy[i], y[i] > 0.0), RELU);
+    let g = select(dy[i], select(V(0.0), dy[i], y[i] > V(0.0)), RELU);
     sdy += g;
     sdyx += g * (x[i] - mean);
     s += step_s;
@@ -48,8 +51,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       nn += 1u;
     }
   }
-  s_dy[lid] = sdy;
-  s_dyx[lid] = sdyx;
+  var a = 0.0;
+  var b = 0.0;
+  for (var k = 0u; k < VL; k++) {
+    a += lane(sdy, k);
+    b += lane(sdyx, k);
+  }
+  s_dy[lid] = a;
+  s_dyx[lid] = b;
   workgroupBarrier();
   // One barrier, then invocation 0 sums the WG pairs in order (a tree costs a barrier per level,
   // and barriers are expensive on CPU drivers).

@@ -3,20 +3,22 @@
 // running_var [C]; saved [2, C] receives (running_mean, 1 / sqrt(running_var + eps)) so
 // batchnorm_backward can also differentiate eval mode.
 // Tiling: as batchnorm_forward_train, workgroup (p, c) of WG invocations handles chunk p of channel
-// c's M = N*H*W values (channel-local index j = n*HW + hw, strided by WG: coalesced), so the
+// c's M = N*H*W values (channel-local vector index j = n*HWV + s, strided by WG: coalesced; V =
+// vec4f, f32 in the `scalar` variant, see include/lanes.wgsl), so the
 // per-channel scale and shift are computed once per invocation and no per-element index division
 // is needed. Workgroup p = 0 writes saved[c], saved[C + c].
 override WG: u32 = 64;
 // Fuse the ReLU that follows the BN: y = max(BN(x), 0) (the backward then masks dy by y > 0).
 override RELU: bool = false;
+// #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<V>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
 @group(0) @binding(2) var<storage, read> beta: array<f32>;
 @group(0) @binding(3) var<storage, read> running_mean: array<f32>;
 @group(0) @binding(4) var<storage, read> running_var: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<V>;
 @group(0) @binding(6) var<storage, read_write> saved: array<f32>;
 @group(0) @binding(7) var<uniform> p: Params;
 

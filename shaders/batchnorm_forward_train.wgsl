@@ -3,7 +3,8 @@
 // Layout: x, y NCHW; gamma, beta, running_mean, running_var [C]; partial [C, P] vec4(count, mean,
 // M2, 0) from batchnorm_stats; saved [2, C] = (mean, invstd) for the backward.
 // Tiling: same grid as batchnorm_stats, workgroup (p, c) normalises chunk p of channel c
-// (channel-local index j = n*HW + hw, strided by WG so reads and writes coalesce). Invocation 0
+// (channel-local vector index j = n*HWV + s, strided by WG so reads and writes coalesce; V = vec4f,
+// f32 in the `scalar` variant, see include/lanes.wgsl). Invocation 0
 // first merges the P partials in order p = 0..P-1 (Chan's formula), so every workgroup of a channel
 // gets identical statistics; workgroup p = 0 also writes `saved` and updates the running stats in
 // place (PyTorch semantics: running = (1 - momentum) * running + momentum * batch, with the
@@ -11,13 +12,14 @@
 override WG: u32 = 64;
 // Fuse the ReLU that follows the BN: y = max(BN(x), 0) (the backward then masks dy by y > 0).
 override RELU: bool = false;
+// #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momentum: f32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<V>;
 @group(0) @binding(1) var<storage, read> partial: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read> beta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<V>;
 @group(0) @binding(5) var<storage, read_write> saved: array<f32>;
 @group(0) @binding(6) var<storage, read_write> running_mean: array<f32>;
 @group(0) @binding(7) var<storage, read_write> running_var: array<f32>;
@@ -30,7 +32,7 @@ var<workgroup> s_scale: f32;
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let part = wg.x;
   let c = wg.y;
-  let m = p.n * p.hw;
+  let m = p.n * p.hw * VL;  // values per channel
   if (lid == 0u) {
     var cnt = 0.0;
     var mean = 0.0;

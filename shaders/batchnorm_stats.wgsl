@@ -1,24 +1,34 @@
 // batchnorm_stats: first pass of training-mode BatchNorm2d statistics. For channel c the M = N*H*W
 // values x[n, c, h, w] (NCHW, so channel c is N runs of H*W contiguous floats) are split into P
-// contiguous chunks of `chunk` values along the channel-local index j = n*HW + hw. Workgroup
-// (p, c) reduces chunk p of channel c to (count, mean, M2 = sum (x - mean)^2) and writes it to
+// contiguous chunks of `chunk` vectors along the channel-local vector index j = n*HWV + s (V =
+// vec4f, or f32 in the `scalar` variant when H*W % 4 != 0; HWV = H*W / VL). Workgroup (p, c)
+// reduces chunk p of channel c to (count, mean, M2 = sum (x - mean)^2) and writes it to
 // partial[c*P + p] as vec4(count, mean, M2, 0).
-// Numerics: each invocation runs Welford's update over its strided slice (j = start + lid + k*WG,
-// coalesced: neighbouring invocations read neighbouring floats), then invocation 0 merges the WG
-// triples in order with Chan et al.'s pairwise formula (one barrier; a tree would cost one per
-// level, and barriers are expensive on CPU drivers). No cancellation from E[x^2] - E[x]^2, no
-// atomics, same bits every run. batchnorm_forward_train combines the P partials.
+// Numerics: each invocation runs Welford's update over its strided slice of vectors (j = start +
+// lid + k*WG, coalesced), one running mean/M2 per vector lane, merges its VL lanes in order with Chan
+// et al.'s pairwise formula, then invocation 0 merges the WG triples in order (one barrier; a
+// tree would cost one per level, and barriers are expensive on CPU drivers). No cancellation from
+// E[x^2] - E[x]^2, no atomics, same bits every run. batchnorm_forward_train combines the P partials.
 // Grid: (P, C) workgroups of WG invocations.
 override WG: u32 = 64;
+// #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<V>;
 @group(0) @binding(1) var<storage, read_write> partial: array<vec4<f32>>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 var<workgroup> s_cnt: array<f32, WG>;
 var<workgroup> s_mean: array<f32, WG>;
 var<workgroup> s_m2: array<f32, WG>;
+
+// (count, mean, M2) of set a followed by set b (Chan et al.); b empty leaves a unchanged
+fn chan(a: vec3f, b: vec3f) -> vec3f {
+  let nab = a.x + b.x;
+  if (b.x == 0.0) { return a; }
+  let d = b.y - a.y;
+  return vec3f(nab, a.y + d * (b.x / nab), a.z + b.z + d * d * (a.x * b.x / nab));
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -28,9 +38,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let start = part * p.chunk;
   let end = min(start + p.chunk, m);
   var cnt = 0.0;
-  var mean = 0.0;
-  var m2 = 0.0;
-  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
+  var mean = V(0.0);
+  var m2 = V(0.0);
+  // Channel-local index j = nn*HWV + s advances by WG = step_n*HWV + step_s per iteration; track
   // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
   let step_n = WG / p.hw;
   let step_s = WG - step_n * p.hw;
@@ -49,26 +59,17 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       nn += 1u;
     }
   }
-  s_cnt[lid] = cnt;
-  s_mean[lid] = mean;
-  s_m2[lid] = m2;
+  var t = vec3f(cnt, lane(mean, 0u), lane(m2, 0u));
+  for (var k = 1u; k < VL; k++) { t = chan(t, vec3f(cnt, lane(mean, k), lane(m2, k))); }
+  s_cnt[lid] = t.x;
+  s_mean[lid] = t.y;
+  s_m2[lid] = t.z;
   workgroupBarrier();
   // One barrier, then invocation 0 merges the WG triples in order (a tree costs a barrier per
   // level, and barriers are expensive on CPU drivers; WG serial merges are cheap next to the loads).
   if (lid == 0u) {
-    var n_a = s_cnt[0];
-    var mean_a = s_mean[0];
-    var m2_a = s_m2[0];
-    for (var t = 1u; t < WG; t++) {
-      let n_b = s_cnt[t];
-      let nab = n_a + n_b;
-      if (n_b > 0.0) {
-        let d = s_mean[t] - mean_a;
-        mean_a = mean_a + d * (n_b / nab);
-        m2_a = m2_a + s_m2[t] + d * d * (n_a * n_b / nab);
-        n_a = nab;
-      }
-    }
-    partial[c * p.parts + part] = vec4<f32>(n_a, mean_a, m2_a, 0.0);
+    var a = vec3f(s_cnt[0], s_mean[0], s_m2[0]);
+    for (var q = 1u; q < WG; q++) { a = chan(a, vec3f(s_cnt[q], s_mean[q], s_m2[q])); }
+    partial[c * p.parts + part] = vec4<f32>(a, 0.0);
   }
 }

@@ -1,11 +1,16 @@
-// relu_forward: y[i] = max(x[i], 0), i < n. One invocation per element, 256 per workgroup.
-struct Params { n: u32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+// relu_forward: y[i] = max(x[i], 0), i < n. Streams vectors V (vec4f; f32 in the `scalar`
+// variant), K per invocation (include/elementwise_grid.wgsl).
+// #include "lanes.wgsl"
+// #include "elementwise_grid.wgsl"
+struct Params { n: u32 }  // vectors
+@group(0) @binding(0) var<storage, read> x: array<V>;
+@group(0) @binding(1) var<storage, read_write> y: array<V>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i < p.n) { y[i] = max(x[i], 0.0); }
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  for (var k = 0u; k < K; k++) {
+    let i = elem_index(wid, nwg, lid, k);
+    if (i < p.n) { y[i] = max(x[i], V(0.0)); }
+  }
 }

@@ -44,9 +44,11 @@ describe('batchnorm forward', () => {
     { n: 3, c: 5, h: 17, w: 13 },
     { n: 9, c: 3, h: 41, w: 43 }, // several chunks, chunk not a multiple of 256
     { n: 128, c: 16, h: 32, w: 32 }, // ResNet-20 first stage at batch 128: M = 131072, 16 chunks
+    { n: 37, c: 3, h: 20, w: 12 }, // vec4 loads, several chunks, chunk not a multiple of the workgroup
+    { n: 5, c: 2, h: 1, w: 4 }, // vec4 loads, one vector per image
   ];
   for (const s of shapes) {
-    it(`training: output and running stats match float64 ${str(s)} (chunks ${batchNormChunks(s.n * s.h * s.w).parts})`, async () => {
+    it(`training: output and running stats match float64 ${str(s)} (${(s.h * s.w) % 4 ? 'scalar' : 'vec4'}, chunks ${batchNormChunks(s.n * s.h * s.w).parts})`, async () => {
       const rng = new Rng();
       const inp = inputs(rng, s, 0.5, 2);
       const g = gpu();
@@ -120,6 +122,7 @@ describe('batchnorm forward', () => {
   for (const s of [
     { n: 1, c: 3, h: 5, w: 5 },
     { n: 4, c: 7, h: 9, w: 11 },
+    { n: 6, c: 5, h: 8, w: 4 }, // vec4
   ]) {
     it(`eval: uses running stats, leaves them alone ${str(s)}`, async () => {
       const rng = new Rng();
@@ -184,6 +187,7 @@ describe('batchnorm backward', () => {
     { n: 1, c: 3, h: 6, w: 5 },
     { n: 9, c: 3, h: 41, w: 43 },
     { n: 64, c: 16, h: 16, w: 16 },
+    { n: 37, c: 3, h: 20, w: 12 }, // vec4, several chunks
   ]) {
     it(`training: dx, dgamma, dbeta match the float64 analytic backward ${str(s)}`, async () => {
       const rng = new Rng();

@@ -15,8 +15,8 @@ import { addRef, reluRef } from './reference/elementwise.js';
 const gpu = useGpu();
 
 describe('elementwise kernels', () => {
-  for (const n of [1, 7, 256, 1000, 70_001]) {
-    it(`add, add_inplace, relu_forward match float64 (n=${n})`, async () => {
+  for (const n of [1, 7, 256, 1000, 70_001, 70_000, 1_048_576 + 12]) {
+    it(`add, add_inplace, relu_forward match float64 (n=${n}, ${n % 4 ? 'scalar' : 'vec4'})`, async () => {
       const rng = new Rng();
       const a = f32(rng.array(n)), b = f32(rng.array(n));
       const ta = Tensor.fromArray(gpu(), a, [n]), tb = Tensor.fromArray(gpu(), b, [n]);

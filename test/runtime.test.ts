@@ -3,6 +3,7 @@
 // @kernels fill add
 import { describe, expect, it } from 'vitest';
 import { bucketSize } from '../src/gpu/buffer_pool.js';
+import { selectVariant } from '../src/gpu/kernel.js';
 import { Gpu } from '../src/gpu/runtime.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -20,6 +21,37 @@ describe('GPU runtime', () => {
       ['p', 3, 'uniform'],
     ]);
     expect([...k.uniform!.fields.keys()]).toEqual(['n']);
+  });
+
+  it('the `// #if NAME` variants of a file are separate kernels with their own types', async () => {
+    const g = gpu();
+    const vec = g.kernel('add');
+    const scalar = g.kernel('add', 'scalar');
+    expect(scalar).not.toBe(vec);
+    expect(scalar.source).toMatch(/alias V = f32;/);
+    expect(scalar.source).not.toMatch(/alias V = vec4f;/);
+    expect(vec.source).toMatch(/alias V = vec4f;/);
+    expect(() => g.kernel('add', 'no_such_variant')).toThrow(/kernel 'add' has no variant 'no_such_variant'/);
+    // the same buffers through both variants: 8 floats as 2 vec4s, and as 8 scalars
+    const scope = Scope.open();
+    const a = Tensor.fromArray(g, [1, 2, 3, 4, 5, 6, 7, 8], [8]);
+    const out = Tensor.empty(g, [8]);
+    out.fill(-1);
+    g.dispatch('add', { bindings: { a, b: a, out }, uniforms: { n: 2 }, workgroups: 1 });
+    expect(Array.from(await out.read())).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
+    out.fill(-1);
+    g.dispatch('add', { bindings: { a, b: a, out }, uniforms: { n: 7 }, workgroups: 1, variant: 'scalar' });
+    expect(Array.from(await out.read())).toEqual([2, 4, 6, 8, 10, 12, 14, -1]);
+    scope.close();
+  });
+
+  it('malformed variant blocks are errors naming the kernel', () => {
+    expect(() => selectVariant('// #if a\n// #if b\n// #endif\n// #endif', 'a', 'k')).toThrow(/kernel 'k': nested/);
+    expect(() => selectVariant('// #if a\nx', 'a', 'k')).toThrow(/kernel 'k': '\/\/ #if a' is never closed/);
+    expect(() => selectVariant('// #else\n', undefined, 'k')).toThrow(/'\/\/ #else' without/);
+    expect(() => selectVariant('// #endif\n', undefined, 'k')).toThrow(/'\/\/ #endif' without/);
+    expect(selectVariant('a\n// #if v\nb\n// #else\nc\n// #endif\nd', 'v', 'k').split('\n').filter(Boolean)).toEqual(['a', 'b', 'd']);
+    expect(selectVariant('a\n// #if v\nb\n// #else\nc\n// #endif\nd', undefined, 'k').split('\n').filter(Boolean)).toEqual(['a', 'c', 'd']);
   });
 
   it('bad launches are clear errors naming the kernel', () => {

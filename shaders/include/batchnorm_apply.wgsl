@@ -1,12 +1,13 @@
 // The normalising pass shared by batchnorm_forward_train and batchnorm_forward_eval: for channel c,
 // the invocations of chunk `part` write y = (x - mean) * scale + shift over their slice of the
-// channel's N*HW values, then max(y, 0) when the kernel's override RELU is set (BN fused with the
-// ReLU that follows it). The including kernel declares x, y, p (n, c, hw, chunk), WG and RELU.
+// channel's N*HW values (a vector V at a time, include/lanes.wgsl; p.hw and p.chunk count vectors),
+// then max(y, 0) when the kernel's override RELU is set (BN fused with the ReLU that follows it).
+// The including kernel declares x, y (array<V>), p (n, c, hw, chunk), WG and RELU.
 fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
   let m = p.n * p.hw;
   let start = part * p.chunk;
   let end = min(start + p.chunk, m);
-  // Channel-local index j = nn*HW + s advances by WG = step_n*HW + step_s per iteration; track
+  // Channel-local index j = nn*HWV + s advances by WG = step_n*HWV + step_s per iteration; track
   // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
   let step_n = WG / p.hw;
   let step_s = WG - step_n * p.hw;
@@ -15,7 +16,7 @@ fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
   for (var j = start + lid; j < end; j += WG) {
     let i = (nn * p.c + c) * p.hw + s;
     let v = (x[i] - mean) * scale + shift;
-    y[i] = select(v, max(v, 0.0), RELU);
+    y[i] = select(v, max(v, V(0.0)), RELU);
     s += step_s;
     nn += step_n;
     if (s >= p.hw) {

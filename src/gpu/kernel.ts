@@ -1,6 +1,10 @@
 // A Kernel is one WGSL file: its source, what wgsl_reflect says about its bindings and uniform struct,
 // and its compiled pipelines (one per set of override constants).
 //
+// A file may also come in variants that differ in types, which override constants cannot change
+// (e.g. vec4f or f32 elements): lines between `// #if NAME`, `// #else` and `// #endif` are kept
+// when the kernel is loaded as variant NAME (Gpu.dispatch's `variant`), the #else lines otherwise.
+//
 // Launchers never restate a binding index or a struct offset: bindings are named as in the WGSL
 // (`var<storage, read> x`), uniform fields by their struct member names.
 import { WgslReflect, ResourceType } from 'wgsl_reflect/wgsl_reflect.module.js';
@@ -44,6 +48,39 @@ function expandIncludes(source: string, seen = new Set<string>()): string {
   });
 }
 
+const IF_RE = /^\s*\/\/\s*#(if\s+(\w+)|else|endif)\s*$/;
+
+/** Keep the `// #if NAME` blocks of `variant` (and the `// #else` blocks of the others); no nesting. */
+export function selectVariant(source: string, variant: string | undefined, kernelName: string): string {
+  const out: string[] = [];
+  let block: { name: string; keep: boolean; inElse: boolean } | null = null;
+  let seen = false;
+  for (const line of source.split('\n')) {
+    const m = IF_RE.exec(line);
+    if (!m) {
+      if (!block || block.keep) out.push(line);
+      else out.push('');
+      continue;
+    }
+    if (m[2] !== undefined) {
+      if (block) throw new Error(`kernel '${kernelName}': nested '// #if ${m[2]}' inside '#if ${block.name}'`);
+      block = { name: m[2], keep: m[2] === variant, inElse: false };
+      seen ||= m[2] === variant;
+    } else if (m[1] === 'else') {
+      if (!block || block.inElse) throw new Error(`kernel '${kernelName}': '// #else' without '// #if'`);
+      block.keep = !block.keep;
+      block.inElse = true;
+    } else {
+      if (!block) throw new Error(`kernel '${kernelName}': '// #endif' without '// #if'`);
+      block = null;
+    }
+    out.push('');
+  }
+  if (block) throw new Error(`kernel '${kernelName}': '// #if ${block.name}' is never closed`);
+  if (variant !== undefined && !seen) throw new Error(`kernel '${kernelName}' has no variant '${variant}' (no '// #if ${variant}' line)`);
+  return out.join('\n');
+}
+
 function scalarOf(typeName: string, format?: string): UniformField['scalar'] {
   // vec4<f32> reflects as name 'vec4' + format 'f32'; the aliases vec4f / vec2u / vec3i carry it in the name.
   const alias = /^vec[234]([fui])$/.exec(typeName);
@@ -66,8 +103,9 @@ export class Kernel {
   constructor(
     readonly name: string,
     private readonly device: GPUDevice,
+    readonly variant?: string,
   ) {
-    this.source = expandIncludes(readShader(name));
+    this.source = selectVariant(expandIncludes(readShader(name)), variant, name);
     const reflect = new WgslReflect(this.source);
     const entries = reflect.entry.compute;
     if (entries.length !== 1) throw new Error(`kernel '${name}': expected exactly one @compute entry point, found ${entries.length}`);

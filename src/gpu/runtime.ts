@@ -24,6 +24,8 @@ export interface DispatchArgs {
   uniforms?: Record<string, number | readonly number[]>;
   workgroups: Workgroups;
   overrides?: Overrides;
+  /** Which `// #if NAME` variant of the WGSL file to use (see src/gpu/kernel.ts); default: none. */
+  variant?: string;
 }
 
 export interface RuntimeStats extends PoolStats {
@@ -68,11 +70,12 @@ export class Gpu {
     return this.dev.device;
   }
 
-  kernel(name: string): Kernel {
-    let k = this.kernels.get(name);
+  kernel(name: string, variant?: string): Kernel {
+    const key = variant === undefined ? name : `${name}#${variant}`;
+    let k = this.kernels.get(key);
     if (!k) {
-      k = new Kernel(name, this.device);
-      this.kernels.set(name, k);
+      k = new Kernel(name, this.device, variant);
+      this.kernels.set(key, k);
     }
     return k;
   }
@@ -92,7 +95,7 @@ export class Gpu {
   }
 
   private bindGroup(kernel: Kernel, pipelineKey: string, pipeline: GPUComputePipeline, args: DispatchArgs, uniform: GpuBuffer | null): GPUBindGroup {
-    const parts: string[] = [kernel.name, pipelineKey];
+    const parts: string[] = [kernel.name, kernel.variant ?? '', pipelineKey];
     const entries: GPUBindGroupEntry[] = [];
     for (const b of kernel.bindings) {
       if (b.kind === 'uniform') {
@@ -136,7 +139,7 @@ export class Gpu {
 
   /** Record one dispatch of a kernel into the current step's compute pass. */
   dispatch(name: string, args: DispatchArgs): void {
-    const kernel = this.kernel(name);
+    const kernel = this.kernel(name, args.variant);
     const overrides = args.overrides ?? {};
     const pipelineKey = Object.keys(overrides).sort().map((k) => `${k}=${overrides[k]}`).join(',');
     const pipeline = kernel.pipeline(overrides);

@@ -7,6 +7,7 @@
 // (batchnorm_backward_reduce: per-chunk sum dy and sum dy*(x - mean); batchnorm_backward: merge,
 // write dx, dgamma, dbeta). Deterministic: fixed reduction trees, no atomics.
 // Eval: one pass with the running statistics (same chunked grid); its backward treats them as constants.
+// The kernels stream vec4s (a quarter of the loads); H*W % 4 != 0 selects their `scalar` variant.
 import { record } from '../autograd/node.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
@@ -27,16 +28,16 @@ export interface BatchNormOptions {
  */
 const WG = 64;
 /**
- * Values a workgroup handles in one chunk (128 per invocation), before capping the chunk count.
- * lavapipe pays a large fixed cost per workgroup (1024-value chunks ran 3x slower than 8192);
- * ResNet-20's first stage at batch 128 still gets 16 chunks x 16 channels = 256 workgroups.
+ * Values a workgroup handles in one chunk, before capping the chunk count. lavapipe pays a large
+ * fixed cost per workgroup (1024-value chunks ran 3x slower than 8192 with scalar loads);
+ * ResNet-20's first stage at batch 128 gets 16 chunks x 16 channels = 256 workgroups.
  */
 const TARGET_CHUNK = 8192;
 const MAX_PARTS = 256;
 
-/** How the M = N*H*W values of a channel are split into chunks (one workgroup each). */
-export function batchNormChunks(m: number): { parts: number; chunk: number } {
-  const parts = Math.max(1, Math.min(MAX_PARTS, Math.ceil(m / TARGET_CHUNK)));
+/** How the m vectors (of vl values each) of a channel are split into chunks (one workgroup each). */
+export function batchNormChunks(m: number, vl = 1): { parts: number; chunk: number } {
+  const parts = Math.max(1, Math.min(MAX_PARTS, Math.ceil((m * vl) / TARGET_CHUNK)));
   const chunk = Math.ceil(m / parts);
   return { parts: Math.ceil(m / chunk), chunk };
 }
@@ -60,23 +61,26 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   }
   if (!(eps > 0)) throw new ShapeError(op, `eps must be > 0, got ${eps}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new ShapeError(op, `momentum must be in [0, 1], got ${momentum}`);
-  const hw = h * w;
-  const m = n * hw;
+  const m = n * h * w;
+  // vec4 loads unless a vec4 would straddle two channels
+  const variant = (h * w) % 4 === 0 ? undefined : 'scalar';
+  const hw = variant ? h * w : (h * w) / 4;
   if (m === 0 || c === 0) throw new ShapeError(op, `empty input x ${shapeStr(x.shape)}`);
   if (c > 65535) throw new ShapeError(op, `x ${shapeStr(x.shape)} has more than 65535 channels (one workgroup row each)`);
   if (training && m < 2) throw new ShapeError(op, `expected more than 1 value per channel when training, got x ${shapeStr(x.shape)}`);
   const gpu = x.gpu;
   const y = Tensor.empty(gpu, x.shape, 'f32', 'batchnorm');
   const saved = Tensor.empty(gpu, [2, c], 'f32', 'batchnorm.saved');
-  const { parts, chunk } = batchNormChunks(m);
+  const { parts, chunk } = batchNormChunks(n * hw, variant ? 1 : 4);
   if (training) {
     const partial = Tensor.empty(gpu, [c, parts, 4], 'f32', 'batchnorm.partial');
-    gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG } });
+    gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG }, variant });
     gpu.dispatch('batchnorm_forward_train', {
       bindings: { x, partial, gamma: weight, beta: bias, y, saved, running_mean: runningMean, running_var: runningVar },
       uniforms: { n, c, hw, chunk, parts, eps, momentum },
       workgroups: [parts, c],
       overrides: fused,
+      variant,
     });
   } else {
     gpu.dispatch('batchnorm_forward_eval', {
@@ -84,11 +88,12 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
       uniforms: { n, c, hw, chunk, parts, eps },
       workgroups: [parts, c],
       overrides: fused,
+      variant,
     });
   }
   return record('batchNorm2d', [x, weight, bias], y, (dy, ctx) => {
     const partial = Tensor.empty(gpu, [c, parts, 2], 'f32', 'batchnorm.grad_partial');
-    gpu.dispatch('batchnorm_backward_reduce', { bindings: { x, dy, saved, partial, y }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: fused });
+    gpu.dispatch('batchnorm_backward_reduce', { bindings: { x, dy, saved, partial, y }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: fused, variant });
     const dx = ctx.needsGrad(0) ? ctx.gradOutput(0) : Tensor.empty(gpu, x.shape, 'f32', 'batchnorm.dx_unused');
     const dgamma = ctx.needsGrad(1) ? ctx.gradOutput(1) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dgamma_unused');
     const dbeta = ctx.needsGrad(2) ? ctx.gradOutput(2) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dbeta_unused');
@@ -97,6 +102,7 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
       uniforms: { n, c, hw, chunk, parts, training: training ? 1 : 0 },
       workgroups: [parts, c],
       overrides: fused,
+      variant,
     });
     return [ctx.needsGrad(0) ? dx : null, ctx.needsGrad(1) ? dgamma : null, ctx.needsGrad(2) ? dbeta : null];
   });

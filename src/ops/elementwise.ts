@@ -1,8 +1,22 @@
 // Elementwise ops: residual add, ReLU, and in-place accumulation (used by backward).
 import { record } from '../autograd/node.js';
-import { grid1d } from '../gpu/runtime.js';
+import { grid1d, type BufferRange } from '../gpu/runtime.js';
 import { Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectSameShape } from './check.js';
+
+/** Invocations per workgroup and vectors per invocation of the streaming kernels (include/elementwise_grid.wgsl). */
+const WG = 64;
+const K = 4;
+
+/**
+ * Launch a streaming elementwise kernel over `size` floats: vec4s, or the kernels' `scalar` variant
+ * (include/lanes.wgsl) when size is not a multiple of 4.
+ */
+function streamElementwise(t: Tensor, kernel: string, bindings: Record<string, BufferRange>): void {
+  const scalar = t.size % 4 !== 0;
+  const n = scalar ? t.size : t.size / 4;
+  t.gpu.dispatch(kernel, { bindings, uniforms: { n }, workgroups: grid1d(n, WG * K), overrides: { WG, K }, variant: scalar ? 'scalar' : undefined });
+}
 
 /** out = a + b (same shape). Backward passes the gradient to both inputs unchanged. */
 export function add(a: Tensor, b: Tensor): Tensor {
@@ -17,24 +31,24 @@ export function add(a: Tensor, b: Tensor): Tensor {
 export function addInto(a: Tensor, b: Tensor, out: Tensor): Tensor {
   expectSameShape('addInto', a, b);
   expectSameShape('addInto', a, out, ['a', 'out']);
-  a.gpu.dispatch('add', { bindings: { a, b, out }, uniforms: { n: a.size }, workgroups: grid1d(a.size, 256) });
+  streamElementwise(a, 'add', { a, b, out });
   return out;
 }
 
 /** acc += x, in place, outside autograd. */
 export function addInPlace(acc: Tensor, x: Tensor): void {
   expectSameShape('addInPlace', acc, x, ['acc', 'x']);
-  acc.gpu.dispatch('add_inplace', { bindings: { acc, x }, uniforms: { n: acc.size }, workgroups: grid1d(acc.size, 256) });
+  streamElementwise(acc, 'add_inplace', { acc, x });
 }
 
 /** y = max(x, 0). */
 export function relu(x: Tensor): Tensor {
   expectDtype('relu', 'x', x, 'f32');
   const y = Tensor.empty(x.gpu, x.shape, 'f32', 'relu');
-  x.gpu.dispatch('relu_forward', { bindings: { x, y }, uniforms: { n: x.size }, workgroups: grid1d(x.size, 256) });
+  streamElementwise(x, 'relu_forward', { x, y });
   return record('relu', [x], y, (dy, ctx) => {
     const dx = ctx.gradOutput(0);
-    x.gpu.dispatch('relu_backward', { bindings: { y, dy, dx }, uniforms: { n: x.size }, workgroups: grid1d(x.size, 256) });
+    streamElementwise(x, 'relu_backward', { y, dy, dx });
     return [dx];
   });
 }
@@ -48,10 +62,10 @@ export function addRelu(a: Tensor, b: Tensor): Tensor {
   expectDtype('addRelu', 'a', a, 'f32');
   expectDtype('addRelu', 'b', b, 'f32');
   const y = Tensor.empty(a.gpu, a.shape, 'f32', 'add_relu');
-  a.gpu.dispatch('add_relu_forward', { bindings: { a, b, y }, uniforms: { n: a.size }, workgroups: grid1d(a.size, 256) });
+  streamElementwise(a, 'add_relu_forward', { a, b, y });
   return record('addRelu', [a, b], y, (dy) => {
     const d = Tensor.empty(a.gpu, a.shape, 'f32', 'grad:add_relu');
-    a.gpu.dispatch('relu_backward', { bindings: { y, dy, dx: d }, uniforms: { n: a.size }, workgroups: grid1d(a.size, 256) });
+    streamElementwise(a, 'relu_backward', { y, dy, dx: d });
     return [d, d];
   });
 }

@@ -210,7 +210,10 @@ async function measure(
   recorded: Recorded[],
   opts: { parts?: boolean } = {},
 ): Promise<KernelEntry | null> {
-  if (c.filter && !c.filter.test(`${meta.op} ${meta.shape}`)) return null;
+  if (c.filter && !c.filter.test(`${meta.op} ${meta.shape}`)) {
+    await c.gpu.sync(); // run the captured work now, before the caller releases its buffers
+    return null;
+  }
   const { gpu, timer, reps } = c;
   const mode = hasCopies(recorded) ? 'span' : 'region';
   const t = await timeGpu(timer, () => replay(gpu, recorded), { warmup: 1, reps, mode });

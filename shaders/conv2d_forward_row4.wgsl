@@ -26,6 +26,9 @@ override CPACK: u32 = 0;
 override S_: u32 = 1;
 override PAD_: u32 = 1;
 override KW_: u32 = 3;
+// ACCUM: add into y (y = y + conv): the input gradient accumulating into a gradient that already
+// holds another consumer's part (a residual block's input), instead of a separate add pass
+override ACCUM: bool = false;
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, has_bias: u32 }
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read> wp: array<vec4f>;
@@ -66,7 +69,11 @@ fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
   let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
   for (var q = 0u; q < 8u; q++) {
     let o = o0 + q;
-    if (o < p.O) { y[ybase + o * OHW4] = a[q] + vec4f(select(0.0, b[o], p.has_bias != 0u)); }
+    if (o < p.O) {
+      let v = a[q] + vec4f(select(0.0, b[o], p.has_bias != 0u));
+      let i = ybase + o * OHW4;
+      if (ACCUM) { y[i] = y[i] + v; } else { y[i] = v; }
+    }
   }
 }
 

@@ -16,6 +16,9 @@ override ROWS: u32 = 1;
 override OB: u32 = 8;   // output channels per invocation: 8 or 16 (two broadcast groups)
 override PAD_: u32 = 1;
 override KW_: u32 = 3;
+// ACCUM: add into dx (dx = dx + ...), accumulating into another consumer's gradient; the launcher
+// then also skips zeroing the pixels no tap reaches
+override ACCUM: bool = false;
 const S_: u32 = 1u;
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, padh: i32, rh: u32, rw: u32, stride: u32, DH: u32, DW: u32 }
 @group(0) @binding(0) var<storage, read> dy: array<vec4f>;
@@ -60,7 +63,9 @@ fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
       let base = ((n * p.O + o) * p.DH + row) * p.DW;
       for (var t = 0u; t < 4u; t++) {
         let col = (4u * j + t) * p.stride + p.rw;
-        if (col < p.DW) { dx[base + col] = a[q][t]; }
+        if (col < p.DW) {
+          if (ACCUM) { dx[base + col] = dx[base + col] + a[q][t]; } else { dx[base + col] = a[q][t]; }
+        }
       }
     }
   }

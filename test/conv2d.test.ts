@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_zero_fill
+// @kernels conv2d_pointwise transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_zero_fill
 // @gradcheck conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
+import { add } from '../src/ops/elementwise.js';
 import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
@@ -36,6 +37,10 @@ const cases: Case[] = [
   { name: 'row kernel: 1x1 stride 2, odd W=15 (dx tail not a multiple of 4)', N: 1, C: 4, H: 6, W: 15, O: 9, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
   { name: 'row kernel: 1x1 stride 1, W=12, bias', N: 2, C: 7, H: 3, W: 12, O: 17, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
   { name: 'row kernel: 4x4 stride 2 pad 1 (padded parity classes)', N: 2, C: 3, H: 10, W: 16, O: 5, KH: 4, KW: 4, stride: 2, pad: 1, bias: true },
+  // conv2d_pointwise (1x1, C % 4 == 0, O % 4 == 0, OW % 4 == 0, even sizes for stride 2)
+  { name: 'pointwise: 1x1 stride 2 16->32 32x32 (ResNet-20 shortcut)', N: 2, C: 16, H: 32, W: 32, O: 32, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
+  { name: 'pointwise: 1x1 stride 1, O=20 (partial channel block), bias', N: 3, C: 8, H: 5, W: 8, O: 20, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
+  { name: 'pointwise: 1x1 stride 2, 4 channels, tiles past a workgroup', N: 5, C: 4, H: 10, W: 24, O: 4, KH: 1, KW: 1, stride: 2, pad: 0, bias: true },
 ];
 
 /** Tolerance for a float32 sum of `len` products of O(1) terms. */
@@ -112,13 +117,23 @@ describe('conv2d kernels match the float64 reference', () => {
     expect(getConvConfig()).toEqual(defaultConvConfig);
   });
 
-  for (const cfg of [{ rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, { rowChannels: 8, rowChannelPack: false }, { rowKernel: false }] as Partial<ConvConfig>[]) {
-    it(`row-kernel shapes with ${JSON.stringify(cfg)}`, async () => {
+  // [config, the cases it changes]: the 3x3 row-kernel shapes (stride 1 with subgroup-edge halos,
+  // stride 2 parity classes), or the 1x1 ones (row kernel with packed channels, or conv2d_pointwise)
+  const row3 = (c: Case) => c.name.startsWith('row kernel: 3x3');
+  const oneByOne = (c: Case) => c.KH === 1 && c.KW === 1 && (c.name.startsWith('row kernel') || c.name.startsWith('pointwise'));
+  const configs: [Partial<ConvConfig>, (c: Case) => boolean][] = [
+    [{ rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, row3],
+    [{ rowChannels: 8, rowChannelPack: false, pointwise: false }, (c) => row3(c) || oneByOne(c)],
+    [{ rowKernel: false, pointwise: false }, row3],
+    [{ pointwise: false }, oneByOne],
+    [{ pointwiseChannels: 8, rowWorkgroup: 16 }, oneByOne],
+    [{ pointwiseChannels: 16 }, oneByOne],
+  ];
+  for (const [cfg, which] of configs) {
+    it(`${cases.filter(which).length} shapes with ${JSON.stringify(cfg)}`, async () => {
       setConvConfig(cfg);
       try {
-        // two shapes keep the extra pipeline compiles (cold shader cache) cheap: stride 1 with subgroup-edge
-        // halos, and stride 2 (parity-class input gradient)
-        for (const s of cases.filter((c) => c.name.startsWith('row kernel: 3x3'))) await checkCase(s, JSON.stringify(cfg));
+        for (const s of cases.filter(which)) await checkCase(s, JSON.stringify(cfg));
       } finally {
         setConvConfig(defaultConvConfig);
       }
@@ -140,6 +155,54 @@ describe('conv2d kernels match the float64 reference', () => {
       setConvConfig(defaultConvConfig);
     }
   });
+});
+
+describe('conv2d input gradients accumulate in place when x feeds two convs (residual blocks)', () => {
+  // x -> conv a and conv b, out = a + b: the second conv backward adds its dx into the first one's
+  // (ACCUM kernels) instead of a separate add pass. Float64 reference: dx = dx_a + dx_b.
+  const pairs: [string, Case, Case][] = [
+    ['downsample block: 3x3 stride 2 (parity classes) + 1x1 stride 2 (pointwise)',
+      { name: 'a', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
+      { name: 'b', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }],
+    ['identity-shaped: 3x3 stride 1 (row kernel, flipped weights) twice',
+      { name: 'a', N: 2, C: 5, H: 6, W: 8, O: 7, KH: 3, KW: 3, stride: 1, pad: 1, bias: false },
+      { name: 'b', N: 2, C: 5, H: 6, W: 8, O: 7, KH: 3, KW: 3, stride: 1, pad: 1, bias: true }],
+    ['W = 5: generic kernels, which cannot accumulate (a separate add)',
+      { name: 'a', N: 1, C: 4, H: 5, W: 5, O: 4, KH: 1, KW: 1, stride: 1, pad: 0, bias: false },
+      { name: 'b', N: 1, C: 4, H: 5, W: 5, O: 4, KH: 3, KW: 3, stride: 1, pad: 1, bias: false }],
+  ];
+  for (const [name, sa, sb] of pairs) {
+    it(name, async () => {
+      const rng = new Rng();
+      const x = f32(rng.array(sa.N * sa.C * sa.H * sa.W));
+      const wa = f32(rng.array(sa.O * sa.C * sa.KH * sa.KW));
+      const wb = f32(rng.array(sb.O * sb.C * sb.KH * sb.KW));
+      const { OH, OW } = convOutSize(sa);
+      const r = f32(rng.array(sa.N * sa.O * OH * OW));
+      const g = gpu();
+      const scope = Scope.open();
+      const names: string[] = [];
+      const dispatch = g.dispatch;
+      try {
+        const tx = leaf(g, x, [sa.N, sa.C, sa.H, sa.W], 'x');
+        const out = add(conv2d(tx, leaf(g, wa, [sa.O, sa.C, sa.KH, sa.KW], 'wa'), null, { stride: sa.stride, padding: sa.pad }),
+          conv2d(tx, leaf(g, wb, [sb.O, sb.C, sb.KH, sb.KW], 'wb'), sb.bias ? leaf(g, new Float64Array(sb.O), [sb.O], 'b') : null, { stride: sb.stride, padding: sb.pad }));
+        g.dispatch = (kernel, args) => {
+          names.push(kernel);
+          dispatch.call(g, kernel, args);
+        };
+        backward(out, Tensor.fromArray(g, r, out.shape));
+        g.dispatch = dispatch;
+        const ref = conv2dInputGradRef(r, wa, sa).map((v, i) => v + conv2dInputGradRef(r, wb, sb)[i]);
+        expectClose(await tx.grad!.readF32(), ref, tolFor(sa.O * 9 * 2), `dx ${name} seed=${rng.seed}`);
+        const separate = names.filter((k) => k === 'add' || k === 'add_inplace').length;
+        expect(separate, names.join(' ')).toBe(name.includes('separate add') ? 1 : 0);
+      } finally {
+        g.dispatch = dispatch;
+        scope.close();
+      }
+    });
+  }
 });
 
 describe('conv2d backward computes only what is needed', () => {
@@ -173,8 +236,10 @@ describe('conv2d gradients pass finite-difference checks', () => {
   const same: Case = { name: 'gradcheck', N: 1, C: 3, H: 3, W: 8, O: 2, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
   // stride 2 with OW % 4 == 0: the input gradient runs on conv2d_input_grad_row4 (parity classes)
   const strided8: Case = { name: 'gradcheck', N: 1, C: 2, H: 5, W: 8, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
-  for (const [which, s] of [[0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8]] as [number, Case][]) {
-    it(`d${['x', 'w', 'b'][which]} (stride ${s.stride}, pad 1, W=${s.W}, bias)`, async () => {
+  // 1x1 stride 2 with C, O, OW multiples of 4: conv2d_pointwise both ways
+  const pointwise: Case = { name: 'gradcheck', N: 1, C: 4, H: 4, W: 8, O: 4, KH: 1, KW: 1, stride: 2, pad: 0, bias: true };
+  for (const [which, s] of [[0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise], [1, pointwise]] as [number, Case][]) {
+    it(`d${['x', 'w', 'b'][which]} (${s.KH}x${s.KW} stride ${s.stride}, pad ${s.pad}, W=${s.W}, bias ${s.bias})`, async () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);
       const got = await runGpu(s, x, w, b, r);

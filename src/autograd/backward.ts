@@ -39,7 +39,8 @@ export function backward(root: Tensor, seed?: Tensor, params: Tensor[] = []): vo
   const grads = new Map<Tensor, Tensor>();
   const written = new Set<Tensor>();
   // An op may hand the same gradient tensor to several inputs (add passes dy to both); such a
-  // shared tensor must not be accumulated into in place.
+  // shared tensor must not be accumulated into in place while another holder still needs it. A
+  // tensor's gradient is dead once its node's backward has run, so that releases its hold.
   const holders = new Map<Tensor, number>();
   const setGrad = (t: Tensor, g: Tensor) => {
     grads.set(t, g);
@@ -58,8 +59,15 @@ export function backward(root: Tensor, seed?: Tensor, params: Tensor[] = []): vo
     const g = grads.get(t);
     if (!node || !g) continue;
     const fresh = new Map<number, Tensor>();
+    const accumulated = new Set<number>();
     const ctx: BackwardContext = {
       needsGrad: (i) => node.inputs[i].requiresGrad,
+      accumulator: (i) => {
+        const prev = grads.get(node.inputs[i]);
+        if (!prev || prev === g || (holders.get(prev) ?? 0) !== 1) return null;
+        accumulated.add(i);
+        return prev;
+      },
       gradOutput: (i) => {
         const input = node.inputs[i];
         let out: Tensor;
@@ -74,11 +82,13 @@ export function backward(root: Tensor, seed?: Tensor, params: Tensor[] = []): vo
       },
     };
     const inputGrads = node.backward(g, ctx);
+    holders.set(g, (holders.get(g) ?? 1) - 1);
     inputGrads.forEach((gi, i) => {
       if (!gi) return;
       const input = node.inputs[i];
       if (!input.requiresGrad) return;
       const prev = grads.get(input);
+      if (accumulated.has(i) && gi === prev) return; // the op added its part into prev itself
       if (!prev) setGrad(input, gi);
       else if ((holders.get(prev) ?? 0) > 1) {
         holders.set(prev, holders.get(prev)! - 1);

@@ -12,6 +12,12 @@ export interface BackwardContext {
   gradOutput(i: number): Tensor;
   /** True when input i needs a gradient (skip computing it otherwise). */
   needsGrad(i: number): boolean;
+  /**
+   * Input i's gradient so far, when it has one that nothing else still reads: an op whose kernel
+   * can add its contribution in place (dst += ...) may do so and return this same tensor for i,
+   * which saves the separate accumulation pass. Null otherwise; ops that cannot accumulate ignore it.
+   */
+  accumulator?(i: number): Tensor | null;
 }
 
 export interface GradNode {

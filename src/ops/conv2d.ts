@@ -9,6 +9,8 @@
 //                              (a convolution of dy with the flipped kernel)
 //   conv2d_input_grad_row4     stride-2 input gradient: one stride-1 row convolution of dy per
 //                              parity class, scattered into dx
+//   conv2d_pointwise           1x1 convs (the ResNet shortcuts): forward, and the input gradient with
+//                              w^T (transpose2d) writing the stride-2 zeros itself; a GEMM over channels
 //   conv2d_weight_grad_row4    split-K weight gradient pass 1, fast path (lanes over kernel rows)
 //   conv2d_forward, conv2d_input_grad (parity classes), conv2d_weight_grad: any shape
 //   conv2d_weight_grad_reduce  split-K pass 2: fixed-order sum of the chunk partials (deterministic)
@@ -62,6 +64,10 @@ export interface ConvConfig {
   rowChannels: number;
   /** 1x1 forward convs with C % 4 == 0: pack 4 input channels per weight vec4 (a quarter of the weight loads). */
   rowChannelPack: boolean;
+  /** Run 1x1 convs (forward, input gradient) on conv2d_pointwise where the shape allows. */
+  pointwise: boolean;
+  /** Output channels per invocation of conv2d_pointwise (8, 16 or 32). */
+  pointwiseChannels: number;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -78,6 +84,8 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowRows: 2,
   rowChannels: 16,
   rowChannelPack: true,
+  pointwise: true,
+  pointwiseChannels: 32,
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -88,6 +96,8 @@ function checkConfig(cfg: ConvConfig): void {
   };
   if (typeof cfg.rowKernel !== 'boolean') bad('rowKernel', 'must be a boolean');
   if (typeof cfg.rowChannelPack !== 'boolean') bad('rowChannelPack', 'must be a boolean');
+  if (typeof cfg.pointwise !== 'boolean') bad('pointwise', 'must be a boolean');
+  if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowChannels !== 8 && cfg.rowChannels !== 16) bad('rowChannels', 'must be 8 or 16');
   if (cfg.weightGradRows !== 1 && cfg.weightGradRows !== 2) bad('weightGradRows', 'must be 1 or 2');
@@ -195,7 +205,7 @@ function parityTaps(r: number, s: number, pad: number, K: number): { k0: number;
  * The stride-S input gradient as S*S stride-1 row convolutions of dy (one per parity class), or
  * false when some class does not fit conv2d_input_grad_row4.
  */
-function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig): boolean {
+function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig, accumulate: boolean): boolean {
   const s = d.stride;
   if (!cfg.rowKernel || s !== 2 || d.OW % 4 !== 0) return false;
   const classes: { rh: number; rw: number; th: ReturnType<typeof parityTaps>; tw: ReturnType<typeof parityTaps>; Hc: number; Wc: number }[] = [];
@@ -217,7 +227,9 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
       classes.push({ rh, rw, th, tw, Hc, Wc });
     }
   }
-  if (empty && dx.size % 4 !== 0) dx.fillBits(0);
+  if (empty && accumulate) {
+    // pixels no tap reaches keep the gradient accumulated so far
+  } else if (empty && dx.size % 4 !== 0) dx.fillBits(0);
   else if (empty) {
     // pixels no tap reaches (e.g. 3/4 of dx for a 1x1 stride-2 conv)
     const n4 = dx.size / 4;
@@ -237,14 +249,14 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
       bindings: { dy, wp, dx },
       uniforms: { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: Hc, OW: Wc, KH: th.n, padh: th.n - 1 - th.b, rh, rw, stride: s, DH: d.H, DW: d.W },
       workgroups: [gx, Math.ceil(d.C / OB), gz],
-      overrides: { WG, ROWS, OB, PAD_: tw.n - 1 - tw.b, KW_: tw.n },
+      overrides: { WG, ROWS, OB, PAD_: tw.n - 1 - tw.b, KW_: tw.n, ACCUM: accumulate ? 1 : 0 },
     });
   }
   return true;
 }
 
 /** conv2d_forward_row4 of src [N,C,H,W] with packed weights into dst [N,O,OH,OW] (d describes this conv). */
-function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false): void {
+function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false, accumulate = false): void {
   const WG = cfg.rowWorkgroup;
   const ROWS = cfg.rowRows;
   const OB = d.O <= 8 ? 8 : cfg.rowChannels;
@@ -254,12 +266,47 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
     bindings: { x: src, wp, b: bias ?? wp, y: dst },
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: bias ? 1 : 0 },
     workgroups: [gx, Math.ceil(d.O / OB), gz],
-    overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: d.stride, PAD_: d.pad, KW_: d.KW },
+    overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: d.stride, PAD_: d.pad, KW_: d.KW, ACCUM: accumulate ? 1 : 0 },
   });
+}
+
+/** Can conv2d_pointwise run this 1x1 conv (both directions: even sizes for stride 2, vec4 rows and channels)? */
+function pointwiseShapeOk(d: ConvDims, cfg: ConvConfig): boolean {
+  const S = d.stride;
+  return cfg.pointwise && d.KH === 1 && d.KW === 1 && d.pad === 0 && S <= 2 && d.OW % 4 === 0 && d.H === d.OH * S && d.W === d.OW * S && d.C % 4 === 0 && d.O % 4 === 0;
+}
+
+/** conv2d_pointwise: dst[n, r, S_OUT*g, S_OUT*h] = b[r] + sum_k wk[r, k] src[n, k, S_IN*g, S_IN*h] over the conv's output grid. */
+function launchPointwise(src: Tensor, wk: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, dir: 'forward' | 'input_grad', cfg: ConvConfig, accumulate = false): void {
+  const fwd = dir === 'forward';
+  const [K, R] = fwd ? [d.C, d.O] : [d.O, d.C];
+  const OB = Math.min(cfg.pointwiseChannels, R <= 8 ? 8 : R <= 16 ? 16 : 32);
+  const WG = cfg.rowWorkgroup;
+  const [gx, gz] = fold(Math.ceil((d.N * d.OH * (d.OW / 4)) / WG));
+  src.gpu.dispatch('conv2d_pointwise', {
+    bindings: { src, wk, b: bias ?? wk, dst },
+    uniforms: { N: d.N, K, HS: fwd ? d.H : d.OH, WS: fwd ? d.W : d.OW, R, GH: d.OH, GW: d.OW, has_bias: bias ? 1 : 0 },
+    workgroups: [gx, Math.ceil(R / OB), gz],
+    overrides: { WG, OB, S_IN: fwd ? d.stride : 1, S_OUT: fwd ? 1 : d.stride, ACCUM: accumulate ? 1 : 0 },
+  });
+}
+
+/** w [O,C,1,1] as its transpose [C,O] (a scratch tensor from the pool). */
+function transposePointwise(w: Tensor, d: ConvDims, cfg: ConvConfig): Tensor {
+  const wt = Tensor.empty(w.gpu, [d.C, d.O], 'f32', 'conv2d:w^T');
+  const WG = cfg.reduceWorkgroup;
+  const blocks = Math.ceil((d.C * d.O) / WG);
+  const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
+  w.gpu.dispatch('transpose2d', { bindings: { a: w, out: wt }, uniforms: { rows: d.O, cols: d.C }, workgroups: [Math.ceil(blocks / gy), gy], overrides: { WG } });
+  return wt;
 }
 
 /** Launch the forward conv: y = conv(x, w) (+ b). Outside autograd; y must be [N,O,OH,OW]. */
 export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
+  if (pointwiseShapeOk(d, cfg)) {
+    launchPointwise(x, w, bias, y, d, 'forward', cfg);
+    return;
+  }
   if (cfg.rowKernel && rowShapeOk(d)) {
     // 1x1 kernels: pack 4 input channels per vec4 (w viewed as [O, C/4, 1, 4])
     const cpack = cfg.rowChannelPack && d.KH === 1 && d.KW === 1 && d.C % 4 === 0;
@@ -277,15 +324,24 @@ export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: 
   });
 }
 
-/** Launch conv2d_input_grad: dx from dy and w. Outside autograd; dx must be [N,C,H,W]. */
-export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
+/**
+ * Launch the input gradient: dx from dy and w, outside autograd; dx must be [N,C,H,W]. With
+ * `accumulate`, add it into dx instead (dx += ...) where the kernel path supports that (the row
+ * and pointwise kernels), and return false without launching anything where it does not.
+ */
+export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig = config, accumulate = false): boolean {
+  if (pointwiseShapeOk(d, cfg)) {
+    launchPointwise(dy, transposePointwise(w, d, cfg), null, dx, d, 'input_grad', cfg, accumulate);
+    return true;
+  }
   // Stride 1, square "same" kernel: dx is the convolution of dy with the transposed, flipped kernel.
   const t: ConvDims = { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: d.H, OW: d.W, KH: d.KH, KW: d.KW, stride: 1, pad: d.KW - 1 - d.pad };
   if (cfg.rowKernel && d.stride === 1 && d.KH === d.KW && d.KW === 2 * d.pad + 1 && rowShapeOk(t)) {
-    launchRow4(dy, packConvWeights(w, true, cfg), null, dx, t, cfg);
-    return;
+    launchRow4(dy, packConvWeights(w, true, cfg), null, dx, t, cfg, false, accumulate);
+    return true;
   }
-  if (inputGradRow4(dy, w, dx, d, cfg)) return;
+  if (inputGradRow4(dy, w, dx, d, cfg, accumulate)) return true;
+  if (accumulate) return false;
   const WG = cfg.inputGradWorkgroup;
   const s = d.stride;
   const maxClass = d.N * Math.ceil(d.H / s) * Math.ceil(d.W / s);
@@ -296,6 +352,7 @@ export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDi
     workgroups: [gx, Math.ceil(d.C / 8), s * s * gz],
     overrides: { WG },
   });
+  return true;
 }
 
 /** Launch the split-K weight gradient (both passes) into dw [O,C,KH,KW]; scratch comes from the pool. */
@@ -392,7 +449,12 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
-    if (ctx.needsGrad(0)) conv2dInputGradInto(dy, w, (dx = ctx.gradOutput(0)), d, cfg);
+    if (ctx.needsGrad(0)) {
+      // add into the gradient another consumer of x already produced (residual blocks), if the kernel can
+      const acc = ctx.accumulator?.(0) ?? null;
+      if (acc && conv2dInputGradInto(dy, w, acc, d, cfg, true)) dx = acc;
+      else conv2dInputGradInto(dy, w, (dx = ctx.gradOutput(0)), d, cfg);
+    }
     if (ctx.needsGrad(1)) conv2dWeightGradInto(x, dy, (dw = ctx.gradOutput(1)), d, cfg);
     if (bias && ctx.needsGrad(2)) conv2dBiasGradInto(dy, (db = ctx.gradOutput(2)), d, cfg);
     return bias ? [dx, dw, db] : [dx, dw];

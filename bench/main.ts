@@ -1,8 +1,11 @@
 // `npm run bench` (node dist/bench.js): ceilings of this adapter, every kernel at the shapes the models
 // use, and end-to-end training / evaluation throughput on the `train` code path. Prints tables and
 // optionally writes JSON (--json FILE) that carries the adapter, Dawn version and git commit.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer } from '../src/gpu/timer.js';
@@ -12,6 +15,7 @@ import { describeEnvironment } from '../src/train/environment.js';
 import { measureCeilings, type Ceilings } from './ceilings.js';
 import { endToEnd, type EndToEndResult } from './end_to_end.js';
 import { benchKernels, type KernelEntry, type StepProfile } from './kernels.js';
+import type { TfjsResult } from './tfjs/resnet20_tfjs.js';
 import { ceilingsTable, endToEndTable, header, kernelsTable, perStepSummary, profileTable, renderMarkdown, type BenchReport } from './report.js';
 
 const USAGE = `usage: node dist/bench.js [options]
@@ -27,6 +31,9 @@ const USAGE = `usage: node dist/bench.js [options]
   --e2e-batch N          end-to-end training batch (default 128)
   --eval-images N        test images evaluated end to end (default 1000, synthetic data)
   --data DIR             CIFAR-10 for end to end (default: synthetic CIFAR-shaped data)
+  --tfjs-steps N         TF.js-webgpu steps timed for the comparison, after 1 warm-up (default 3; a step
+                         takes about 20 s on lavapipe; runs with end to end, in a child process)
+  --no-tfjs              skip the TF.js comparison
   --no-autotune          time the default conv kernel configuration instead of the measured one
                          (the search runs once per adapter and Dawn version, then comes from the cache)
   --markdown             print the tables as markdown
@@ -41,6 +48,22 @@ function int(name: string, v: string | undefined, dflt: number, min = 1): number
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${v}: must be an integer >= ${min}`);
   return n;
+}
+
+/** TF.js training throughput from dist/bench-tfjs.js in a child process (its own Dawn device). */
+function runTfjs(batch: number, steps: number): TfjsResult | { skipped: string } {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'bench-tfjs.js');
+  if (!existsSync(script)) return { skipped: `${script} is not built (node esbuild.mjs)` };
+  const dir = mkdtempSync(join(tmpdir(), 'early-phase-tfjs-'));
+  try {
+    const out = join(dir, 'tfjs.json');
+    execFileSync(process.execPath, [script, '--batch', String(batch), '--steps', String(steps), '--warmup', '1', '--quiet', '--json', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+    return JSON.parse(readFileSync(out, 'utf8')) as TfjsResult;
+  } catch (e) {
+    return { skipped: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<number> {
@@ -59,6 +82,8 @@ async function main(): Promise<number> {
       'e2e-batch': { type: 'string' },
       'eval-images': { type: 'string' },
       data: { type: 'string' },
+      'tfjs-steps': { type: 'string' },
+      'no-tfjs': { type: 'boolean' },
       markdown: { type: 'boolean' },
       'no-autotune': { type: 'boolean' },
       render: { type: 'string' },
@@ -96,6 +121,7 @@ async function main(): Promise<number> {
   const warmup = int('warmup', values.warmup, 3, 0);
   const e2eBatch = int('e2e-batch', values['e2e-batch'], 128);
   const evalImages = int('eval-images', values['eval-images'], 1000);
+  const tfjsSteps = int('tfjs-steps', values['tfjs-steps'], 3);
   const md = Boolean(values.markdown);
   const runCeilings = only !== 'end-to-end';
   const runKernels = only === undefined || only === 'kernels';
@@ -124,6 +150,8 @@ async function main(): Promise<number> {
       kernels: [],
       step_profiles: [],
       end_to_end: null,
+      tfjs: null,
+      speedup_vs_tfjs: null,
       wall_s: 0,
     };
     console.log(header(report));
@@ -158,6 +186,16 @@ async function main(): Promise<number> {
       }
     }
 
+    if (runE2e && !values['no-tfjs']) {
+      log(`TF.js-webgpu, the same ResNet-20 on this adapter (batch ${e2eBatch}, 1 warm-up + ${tfjsSteps} steps, about ${20 * (tfjsSteps + 1)} s here):`);
+      report.tfjs = runTfjs(e2eBatch, tfjsSteps);
+      if ('skipped' in report.tfjs) log(`  TF.js SKIPPED: ${report.tfjs.skipped}`);
+      else {
+        log(`  TF.js: ${report.tfjs.train_images_per_s.toFixed(2)} img/s`);
+        if (e2e) report.speedup_vs_tfjs = e2e.train_images_per_s / report.tfjs.train_images_per_s;
+      }
+    }
+
     let entries: KernelEntry[] = [];
     let profiles: StepProfile[] = [];
     if (runKernels && ceilings) {
@@ -181,7 +219,7 @@ async function main(): Promise<number> {
       console.log(`${p.model} step profile (batch ${p.batch}): ${p.dispatches} dispatches + ${p.copies} copies, ${p.gpu_ms.toFixed(1)} ms GPU time, each timed alone`);
       console.log(profileTable(p, md) + '\n');
     }
-    if (e2e) console.log(endToEndTable(e2e, md) + '\n');
+    if (e2e) console.log(endToEndTable(e2e, md, report.tfjs) + '\n');
     else if (report.end_to_end && 'skipped' in report.end_to_end) console.log(`end to end skipped: ${report.end_to_end.skipped}\n`);
     console.log(`bench took ${report.wall_s.toFixed(0)} s`);
     if (values.json) {

@@ -2,6 +2,7 @@
 import type { Ceilings } from './ceilings.js';
 import type { EndToEndResult } from './end_to_end.js';
 import type { KernelEntry, StepProfile } from './kernels.js';
+import type { TfjsResult } from './tfjs/resnet20_tfjs.js';
 
 export interface BenchReport {
   schema: 'early-phase-bench-1';
@@ -21,6 +22,10 @@ export interface BenchReport {
   kernels: KernelEntry[];
   step_profiles: StepProfile[];
   end_to_end: EndToEndResult | { skipped: string } | null;
+  /** TF.js (webgpu backend) training the same ResNet-20 on the same adapter in the same run (child process). */
+  tfjs: TfjsResult | { skipped: string } | null;
+  /** train_images_per_s / TF.js's, when both ran. */
+  speedup_vs_tfjs: number | null;
   /** Wall time of the whole benchmark, s. */
   wall_s: number;
 }
@@ -89,10 +94,14 @@ export function profileTable(p: StepProfile, markdown = false, top = 15): string
   return table(['kernel', 'count', 'ms/step', 'share'], rows, ['l', 'r', 'r', 'r'], markdown);
 }
 
-export function endToEndTable(e: EndToEndResult, markdown = false): string {
+export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchReport['tfjs'] = null): string {
   const mib = (b: number) => `${f(b / (1 << 20), 1)} MiB`;
+  const t = tfjs && !('skipped' in tfjs) ? tfjs : null;
   const rows = [
     ['train', `${f(e.train_images_per_s, 1)} img/s`, `${e.model}, batch ${e.batch}, ${e.steps} steps after ${e.warmup_steps} warm-up, loss read every ${e.loss_readback_every} and at the end`],
+    ...(t
+      ? [[`train, TF.js ${t.backend}`, `${f(t.train_images_per_s, 2)} img/s`, `${t.tfjs_version}: same network and adapter, batch ${t.batch}, ${t.steps} steps after ${t.warmup} warm-up; ours is ${f(e.train_images_per_s / t.train_images_per_s, 1)}x`]]
+      : []),
     ['step (wall)', `${f(e.step_ms, 1)} ms`, `${f(e.dispatches_per_step, 0)} dispatches, ${f(e.submits_per_step, 1)} submits per step`],
     ['encode a step (CPU)', `${f(e.encode_cpu_ms, 2)} ms`, `while the GPU runs; ${f(e.encode_cpu_ms_gpu_idle, 2)} ms with the GPU idle`],
     ['eval', `${f(e.eval_images_per_s, 1)} img/s`, `${e.eval_images} images, batch ${e.eval_batch}`],
@@ -113,11 +122,12 @@ export function renderMarkdown(r: BenchReport, source: string): string {
   out.push(`Measured by \`npm run bench\` on **${r.adapter}**, Dawn ${r.dawn_version}, commit \`${r.git_commit.slice(0, 12)}\`, ${r.date.slice(0, 10)} ([${source}](${source})).`);
   out.push('');
   if (e) {
-    out.push(`**ResNet-20, batch ${e.batch}: ${f(r.train_images_per_s ?? NaN, 1)} training images/s, ${f(r.eval_images_per_s ?? NaN, 1)} evaluation images/s.**`);
+    const vs = r.speedup_vs_tfjs ? ` (${f(r.speedup_vs_tfjs, 1)}x TF.js-webgpu measured in the same run)` : '';
+    out.push(`**ResNet-20, batch ${e.batch}: ${f(r.train_images_per_s ?? NaN, 1)} training images/s${vs}, ${f(r.eval_images_per_s ?? NaN, 1)} evaluation images/s.**`);
     out.push('');
   }
   if (r.ceilings) out.push(ceilingsTable(r.ceilings, true), '');
-  if (e) out.push(endToEndTable(e, true), '');
+  if (e) out.push(endToEndTable(e, true, r.tfjs ?? null), '');
   for (const p of r.step_profiles) {
     out.push(`${p.model} training step, batch ${p.batch}: ${p.dispatches} dispatches + ${p.copies} copies, ${f(p.gpu_ms, 1)} ms of GPU time (each timed alone):`, '');
     out.push(profileTable(p, true), '');

@@ -2,8 +2,9 @@
 // reduce_squared_distance). The including kernel declares `mask`, `out` and `p` (n, masked,
 // outOffset) and defines `fn term(j: u32) -> vec4f`, the per-element quantity of vec4 j.
 // Tiling: 256 invocations a workgroup; invocation t of workgroup g loads the vec4s g*4096 + k*256 + t,
-// k = 0..15 (coalesced, 16384 elements a workgroup), adds them in a fixed order, then the workgroup
-// reduces its 256 partial sums in a fixed binary tree in workgroup memory. No atomics: same inputs,
+// k = 0..15 (coalesced, 16384 elements a workgroup), adds them in a fixed order, then after one
+// barrier invocation 0 adds the 256 partial sums in order (a tree would cost a barrier per level, and
+// barriers are expensive on CPU drivers). No atomics: same inputs,
 // same bits. Workgroup g writes out[outOffset + g]; the launcher repeats over the partials
 // (reduce_sum) until one value is left. Grid folded into y past 65535 groups. Lanes at or past n,
 // and (when masked != 0) lanes whose mask is 0, contribute nothing.
@@ -24,9 +25,9 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   }
   sh[lid.x] = acc;
   workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s >> 1u) {
-    if (lid.x < s) { sh[lid.x] = sh[lid.x] + sh[lid.x + s]; }
-    workgroupBarrier();
+  if (lid.x == 0u && g * 16384u < p.n) {
+    var total = 0.0;
+    for (var t = 0u; t < 256u; t++) { total += sh[t]; }
+    out[p.outOffset + g] = total;
   }
-  if (lid.x == 0u && g * 16384u < p.n) { out[p.outOffset + g] = sh[0]; }
 }

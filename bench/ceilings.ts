@@ -22,26 +22,36 @@ export function recordFma(gpu: Gpu, out: BufferRange, threads: number, iters: nu
 
 export interface StreamShape {
   wg: number;
-  /** vec4s per invocation. */
+  /** Elements per invocation. */
   per: number;
+  /** vec4s per element: 1, or 4 (the kernels' `wide` variant: one 64-byte access). */
+  width?: 1 | 4;
 }
 
-export const streamThreads = (n4: number, per: number) => Math.ceil(n4 / per);
+/** Invocations that move n4 vec4s (a multiple of the shape's width) in this shape. */
+export const streamThreads = (n4: number, per: number, width = 1) => Math.ceil(n4 / width / per);
+const variantOf = (s: StreamShape) => (s.width === 4 ? 'wide' : undefined);
+const shapeThreads = (n4: number, s: StreamShape) => {
+  if (n4 % (s.width ?? 1) !== 0) throw new Error(`stream of ${n4} vec4s is not a multiple of the width ${s.width}`);
+  return streamThreads(n4, s.per, s.width);
+};
+/** A shape's name in the tables. */
+export const streamShapeName = (s: StreamShape) => `wg${s.wg} x ${s.per} ${s.width === 4 ? '64-byte structs' : 'vec4'}/invocation`;
 
 /** Record bench_read over n4 vec4s of src (out needs streamThreads(n4, per) floats). */
 export function recordRead(gpu: Gpu, src: BufferRange, out: BufferRange, n4: number, shape: StreamShape): void {
-  const threads = streamThreads(n4, shape.per);
-  gpu.dispatch('bench_read', { bindings: { src, out }, uniforms: { n4, threads }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per } });
+  const threads = shapeThreads(n4, shape);
+  gpu.dispatch('bench_read', { bindings: { src, out }, uniforms: { n4, threads }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per }, variant: variantOf(shape) });
 }
 
 export function recordWrite(gpu: Gpu, dst: BufferRange, n4: number, shape: StreamShape, value: number): void {
-  const threads = streamThreads(n4, shape.per);
-  gpu.dispatch('bench_write', { bindings: { dst }, uniforms: { n4, threads, value }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per } });
+  const threads = shapeThreads(n4, shape);
+  gpu.dispatch('bench_write', { bindings: { dst }, uniforms: { n4, threads, value }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per }, variant: variantOf(shape) });
 }
 
 export function recordCopyKernel(gpu: Gpu, src: BufferRange, dst: BufferRange, n4: number, shape: StreamShape): void {
-  const threads = streamThreads(n4, shape.per);
-  gpu.dispatch('bench_copy', { bindings: { src, dst }, uniforms: { n4, threads }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per } });
+  const threads = shapeThreads(n4, shape);
+  gpu.dispatch('bench_copy', { bindings: { src, dst }, uniforms: { n4, threads }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per }, variant: variantOf(shape) });
 }
 
 export function recordEmpty(gpu: Gpu): void {
@@ -90,6 +100,8 @@ export const STREAM_SHAPES: StreamShape[] = [
   { wg: 256, per: 4 },
   { wg: 256, per: 16 },
   { wg: 64, per: 8 },
+  { wg: 64, per: 2, width: 4 },
+  { wg: 64, per: 4, width: 4 },
 ];
 
 export interface CeilingOptions {
@@ -135,14 +147,14 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
     const n4 = bytes / 16;
     const a = buffer(bytes, 'bench:bw-a');
     const b = buffer(bytes, 'bench:bw-b');
-    const partial = buffer(Math.max(...STREAM_SHAPES.map((s) => streamThreads(n4, s.per))) * 4, 'bench:bw-out');
+    const partial = buffer(Math.max(...STREAM_SHAPES.map((s) => streamThreads(n4, s.per, s.width))) * 4, 'bench:bw-out');
     recordWrite(gpu, a, n4, STREAM_SHAPES[0], 1); // defined contents (finite, no denormals)
     const gbps = (moved: number, ms: number) => moved / (ms * 1e6);
     const read: ShapeResult[] = [];
     const write: ShapeResult[] = [];
     const copy: ShapeResult[] = [];
     for (const s of STREAM_SHAPES) {
-      const name = `wg${s.wg} x ${s.per} vec4/invocation`;
+      const name = streamShapeName(s);
       const r = await timeGpu(timer, () => recordRead(gpu, a, partial, n4, s), { reps });
       read.push({ shape: name, ms: r.ms, value: gbps(bytes, r.ms) });
       const w = await timeGpu(timer, () => recordWrite(gpu, b, n4, s, 2), { reps });

@@ -23,6 +23,10 @@
 // g = wid.x + wid.y * nwg.x, s = g / 3, ch = g % 3. The plane is staged in workgroup memory (each
 // invocation unpacks one word = 4 pixels), blurred there if asked, and each invocation then writes
 // output pixels t, t+256, t+512, t+768.
+// Variant `crop_flip` (the launcher picks it when every sample's map is an integer translation with
+// an optional horizontal flip, a = +-1, b = c = 0, d = 1, and there is no blur: the training
+// augmentation): no workgroup memory and no barrier; invocation t writes output pixels 4t..4t+3 of
+// row t / 8 as one vec4, from the (at most two) source words they come from. Same values.
 struct Params {
   n: u32,
   blur: u32,
@@ -33,7 +37,11 @@ struct Params {
 }
 @group(0) @binding(0) var<storage, read> src: array<u32>;
 @group(0) @binding(1) var<storage, read> prm: array<u32>;
+// #if crop_flip
+@group(0) @binding(2) var<storage, read_write> out: array<vec4f>;
+// #else
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// #endif
 @group(0) @binding(3) var<storage, read_write> labels: array<u32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
@@ -45,6 +53,45 @@ fn texel(x: i32, y: i32) -> f32 {
   return plane[u32(y) * 32u + u32(x)];
 }
 
+// #if crop_flip
+// byte `col` (0..31, else 0) of source row `row` of plane (s, ch), given that row's words w0 = the word
+// holding column 4*bw and w1 = the next
+fn pixel(col: i32, bw: i32, w0: u32, w1: u32) -> f32 {
+  if (col < 0 || col > 31) { return 0.0; }
+  let k = u32(col - 4 * bw);  // 0..7
+  let w = select(w1, w0, k < 4u);
+  return f32((w >> (8u * (k & 3u))) & 255u);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p.n * 3u) { return; }
+  let s = g / 3u;
+  let ch = g % 3u;
+  let b = s * 8u;
+  let flip = bitcast<f32>(prm[b]) < 0.0;
+  let tx = i32(bitcast<f32>(prm[b + 4u]));
+  let ty = i32(bitcast<f32>(prm[b + 5u]));
+  let y = i32(t / 8u);
+  let x0 = i32(4u * (t % 8u));
+  let sy = y + ty;
+  // source columns of output columns x0..x0+3: x + tx, or tx - x when flipped
+  var c = vec4i(x0, x0 + 1, x0 + 2, x0 + 3);
+  c = select(c + vec4i(tx), vec4i(tx) - c, flip);
+  var v = vec4f(0.0);
+  if (sy >= 0 && sy <= 31) {
+    let lo = min(c.x, c.w);
+    let bw = (lo + 32) / 4 - 8;  // floor(lo / 4) for lo >= -32
+    let rowWord = s * 768u + ch * 256u + u32(sy) * 8u;
+    let w0 = src[rowWord + u32(clamp(bw, 0, 7))];
+    let w1 = src[rowWord + u32(clamp(bw + 1, 0, 7))];
+    v = vec4f(pixel(c.x, bw, w0, w1), pixel(c.y, bw, w0, w1), pixel(c.z, bw, w0, w1), pixel(c.w, bw, w0, w1));
+  }
+  out[g * 256u + t] = (v / 255.0 - vec4f(p.mean[ch])) / vec4f(p.stdev[ch]);
+  if (ch == 0u && t == 0u) { labels[s] = prm[b + 6u]; }
+}
+// #else
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
   let g = wid.x + wid.y * nwg.x;
@@ -124,3 +171,4 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   if (ch == 0u && t == 0u) { labels[s] = prm[b + 6u]; }
 }
+// #endif

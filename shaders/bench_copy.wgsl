@@ -2,12 +2,13 @@
 // vec4 elements. Invocation t of p.threads copies elements t + k * p.threads, k < PER.
 // Bytes counted: n4 * 16 read + n4 * 16 written (what memory-bound kernels that read and write,
 // like BN or SGD, are compared against).
-// Tiling: one invocation per PER vec4s, WG per workgroup, grid folded into y.
+// Tiling: one invocation per PER elements (vec4s, or 64-byte structs in the `wide` variant), WG per workgroup, grid folded into y.
 override WG: u32 = 256;
 override PER: u32 = 8;
+// #include "bench_stream_element.wgsl"
 struct Params { n4: u32, threads: u32 }
-@group(0) @binding(0) var<storage, read> src: array<vec4f>;
-@group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
+@group(0) @binding(0) var<storage, read> src: array<E>;
+@group(0) @binding(1) var<storage, read_write> dst: array<E>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
@@ -16,6 +17,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (t >= p.threads) { return; }
   for (var k = 0u; k < PER; k++) {
     let i = t + k * p.threads;
-    if (i < p.n4) { dst[i] = src[i]; }
+    if (i < p.n4 / W) { dst[i] = src[i]; }
   }
 }

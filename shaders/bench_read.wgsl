@@ -2,11 +2,12 @@
 // Invocation t of p.threads sums src[t + k * p.threads] over k < PER (element index < p.n4; so
 // neighbouring invocations read neighbouring vec4s) and writes out[t] = the sum of that vec4's lanes.
 // Bytes counted: n4 * 16 read (the out writes are 1 / (4 * PER) of that and are not counted).
-// Tiling: one invocation per PER vec4s, WG per workgroup, grid folded into y.
+// Tiling: one invocation per PER elements (vec4s, or 64-byte structs in the `wide` variant), WG per workgroup, grid folded into y.
 override WG: u32 = 256;
 override PER: u32 = 8;
+// #include "bench_stream_element.wgsl"
 struct Params { n4: u32, threads: u32 }
-@group(0) @binding(0) var<storage, read> src: array<vec4f>;
+@group(0) @binding(0) var<storage, read> src: array<E>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
@@ -17,7 +18,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var acc = vec4f(0.0);
   for (var k = 0u; k < PER; k++) {
     let i = t + k * p.threads;
-    if (i < p.n4) { acc += src[i]; }
+    if (i < p.n4 / W) { acc += total(src[i]); }
   }
   out[t] = acc.x + acc.y + acc.z + acc.w;
 }

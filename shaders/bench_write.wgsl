@@ -1,20 +1,21 @@
 // bench_write: the storage-buffer write-bandwidth ceiling (benchmark only).
 // Invocation t of p.threads writes dst[t + k * p.threads] = vec4(p.value) for k < PER (element index
 // < p.n4). Bytes counted: n4 * 16 written.
-// Tiling: one invocation per PER vec4s, WG per workgroup, grid folded into y.
+// Tiling: one invocation per PER elements (vec4s, or 64-byte structs in the `wide` variant), WG per workgroup, grid folded into y.
 override WG: u32 = 256;
 override PER: u32 = 8;
+// #include "bench_stream_element.wgsl"
 struct Params { n4: u32, threads: u32, value: f32 }
-@group(0) @binding(0) var<storage, read_write> dst: array<vec4f>;
+@group(0) @binding(0) var<storage, read_write> dst: array<E>;
 @group(0) @binding(1) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = gid.x + gid.y * nwg.x * WG;
   if (t >= p.threads) { return; }
-  let v = vec4f(p.value);
+  let v = splat(vec4f(p.value));
   for (var k = 0u; k < PER; k++) {
     let i = t + k * p.threads;
-    if (i < p.n4) { dst[i] = v; }
+    if (i < p.n4 / W) { dst[i] = v; }
   }
 }

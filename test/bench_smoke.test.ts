@@ -3,7 +3,7 @@
 // assertions: speed is the benchmark's business, not the tests'.
 // @kernels bench_fma bench_read bench_write bench_copy bench_empty
 import { describe, expect, it } from 'vitest';
-import { recordCopyKernel, recordEmpty, recordFma, recordRead, recordWrite, streamThreads } from '../bench/ceilings.js';
+import { recordCopyKernel, recordEmpty, recordFma, recordRead, recordWrite, streamThreads, type StreamShape } from '../bench/ceilings.js';
 import { GpuTimer, timeGpu } from '../src/gpu/timer.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose } from './helpers/compare.js';
@@ -43,18 +43,20 @@ describe('bench ceiling kernels', () => {
 
   it('bench_read: each invocation sums its strided vec4s', async () => {
     const rng = new Rng();
-    const n4 = 1003;
-    for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 4 }]) {
+    for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 4 }, { wg: 64, per: 2, width: 4 }] as StreamShape[]) {
+      const width = shape.width ?? 1;
+      const n4 = width === 1 ? 1003 : 1004;
       const data = f32(Array.from({ length: n4 * 4 }, () => rng.normal()));
       const src = Tensor.fromArray(gpu(), data, [n4 * 4]);
-      const threads = streamThreads(n4, shape.per);
+      const threads = streamThreads(n4, shape.per, width);
       const out = Tensor.empty(gpu(), [threads]);
       recordRead(gpu(), src, out, n4, shape);
       const ref = new Float64Array(threads);
+      const floats = 4 * width; // per element
       for (let t = 0; t < threads; t++) {
         for (let k = 0; k < shape.per; k++) {
           const i = t + k * threads;
-          if (i < n4) for (let l = 0; l < 4; l++) ref[t] += data[4 * i + l];
+          if (i < n4 / width) for (let l = 0; l < floats; l++) ref[t] += data[floats * i + l];
         }
       }
       expectClose(await out.readF32(), ref, { atol: 1e-5, rtol: 1e-5 }, `bench_read ${JSON.stringify(shape)} seed=${rng.seed}`);
@@ -63,8 +65,8 @@ describe('bench ceiling kernels', () => {
 
   it('bench_write fills exactly n4 vec4s; bench_copy copies exactly n4 vec4s', async () => {
     const rng = new Rng();
-    const n4 = 777;
-    for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 16 }]) {
+    for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 16 }, { wg: 64, per: 4, width: 4 }] as StreamShape[]) {
+      const n4 = shape.width === 4 ? 776 : 777;
       const dst = Tensor.empty(gpu(), [n4 * 4 + 8]); // poisoned with NaN
       recordWrite(gpu(), dst, n4, shape, 2.5);
       const w = await dst.readF32();

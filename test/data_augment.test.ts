@@ -64,7 +64,22 @@ describe('augment_sample', () => {
           refs.push({ dx, dy, flip });
         }
     await inScope(async () => {
-      const b = aug.batch(Uint32Array.from(idx), { kind: 'eval', transforms });
+      const g = gpu();
+      const dispatch = g.dispatch;
+      const variants: (string | undefined)[] = [];
+      g.dispatch = (name, args) => {
+        if (name === 'augment_sample') variants.push(args.variant);
+        dispatch.call(g, name, args);
+      };
+      let b;
+      try {
+        b = aug.batch(Uint32Array.from(idx), { kind: 'eval', transforms });
+        aug.batch(Uint32Array.from(idx.slice(0, 2)), { kind: 'eval', transforms: [cropFlip(1, 0, false), rot90(1)] });
+      } finally {
+        g.dispatch = dispatch;
+      }
+      // integer crops and flips only: the crop_flip fast path; anything else in the batch: the general kernel
+      expect(variants).toEqual(['crop_flip', undefined]);
       expect(b.images.shape).toEqual([162, 3, 32, 32]);
       const got = await b.images.read();
       expectClose(got, concat(idx.map((i, k) => augmentRef(imageOf(split, i), refs[k]))), exact, `crop/flip seed=${rng.seed}`);

@@ -52,6 +52,11 @@ describe('GPU runtime', () => {
     expect(() => selectVariant('// #endif\n', undefined, 'k')).toThrow(/'\/\/ #endif' without/);
     expect(selectVariant('a\n// #if v\nb\n// #else\nc\n// #endif\nd', 'v', 'k').split('\n').filter(Boolean)).toEqual(['a', 'b', 'd']);
     expect(selectVariant('a\n// #if v\nb\n// #else\nc\n// #endif\nd', undefined, 'k').split('\n').filter(Boolean)).toEqual(['a', 'c', 'd']);
+    const three = 'a\n// #if u\nb\n// #elif v\nc\n// #else\nd\n// #endif\ne';
+    expect(selectVariant(three, 'u', 'k').split('\n').filter(Boolean)).toEqual(['a', 'b', 'e']);
+    expect(selectVariant(three, 'v', 'k').split('\n').filter(Boolean)).toEqual(['a', 'c', 'e']);
+    expect(selectVariant(three, undefined, 'k').split('\n').filter(Boolean)).toEqual(['a', 'd', 'e']);
+    expect(() => selectVariant('// #elif v\n', 'v', 'k')).toThrow(/'\/\/ #elif v' without/);
   });
 
   it('bad launches are clear errors naming the kernel', () => {

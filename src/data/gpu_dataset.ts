@@ -16,6 +16,15 @@ import { Tensor } from '../tensor/tensor.js';
 import { IMAGE_BYTES, IMAGE_SIZE, type CifarSplit } from './cifar10.js';
 import { compose, cropFlip, identity, rot90, trainDraw, type Affine } from './transforms.js';
 
+/**
+ * An integer translation with an optional horizontal flip (a = +-1, b = c = 0, d = 1, integer tx, ty
+ * within the padding range), as float32 values: augment_sample's `crop_flip` variant computes it exactly.
+ */
+function isCropFlip(m: Float32Array): boolean {
+  const [a, b, c, d, tx, ty] = m;
+  return (a === 1 || a === -1) && b === 0 && c === 0 && d === 1 && Number.isInteger(tx) && Number.isInteger(ty) && Math.abs(tx) <= 64 && Math.abs(ty) <= 64;
+}
+
 /** Normalisation used by open_lth (and the paper's protocol). */
 export const CIFAR_MEAN = [0.485, 0.456, 0.406] as const;
 export const CIFAR_STD = [0.229, 0.224, 0.225] as const;
@@ -198,11 +207,13 @@ export class Augmenter {
 
     const words = new Uint32Array(n * PARAM_WORDS);
     const floats = new Float32Array(words.buffer);
+    let cropFlipOnly = blur === 1;
     for (let k = 0; k < n; k++) {
       const i = indices[k];
       if (!(Number.isInteger(i) && i >= 0 && i < this.data.n)) throw new Error(`batch index ${i} outside '${this.data.name}' (${this.data.n} images)`);
       const m = this.transformOf(aug, indices, k);
       for (let j = 0; j < 6; j++) floats[k * PARAM_WORDS + j] = m[j];
+      cropFlipOnly &&= isCropFlip(floats.subarray(k * PARAM_WORDS, k * PARAM_WORDS + 6));
       const label = aug.labels ? aug.labels[k] : this.labelOverride ? this.labelOverride[i] : this.data.labels[i];
       if (!(Number.isInteger(label) && label >= 0)) throw new Error(`Augmenter.batch: bad label ${label} for sample ${k}`);
       words[k * PARAM_WORDS + 6] = label;
@@ -218,6 +229,7 @@ export class Augmenter {
       bindings: { src: raw, prm, out: images, labels },
       uniforms: { n, blur, bilinear: aug.filter === 'bilinear' ? 1 : 0, pad0: 0, mean: this.mean, stdev: this.std },
       workgroups: grid1d(n * 3, 1),
+      variant: cropFlipOnly ? 'crop_flip' : undefined,
     });
     return { images, labels };
   }

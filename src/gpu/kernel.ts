@@ -2,8 +2,9 @@
 // and its compiled pipelines (one per set of override constants).
 //
 // A file may also come in variants that differ in types, which override constants cannot change
-// (e.g. vec4f or f32 elements): lines between `// #if NAME`, `// #else` and `// #endif` are kept
-// when the kernel is loaded as variant NAME (Gpu.dispatch's `variant`), the #else lines otherwise.
+// (e.g. vec4f or f32 elements): lines between `// #if NAME` (or `// #elif NAME`) and the next
+// directive are kept when the kernel is loaded as variant NAME (Gpu.dispatch's `variant`), the
+// `// #else` lines otherwise.
 //
 // Launchers never restate a binding index or a struct offset: bindings are named as in the WGSL
 // (`var<storage, read> x`), uniform fields by their struct member names.
@@ -48,33 +49,41 @@ function expandIncludes(source: string, seen = new Set<string>()): string {
   });
 }
 
-const IF_RE = /^\s*\/\/\s*#(if\s+(\w+)|else|endif)\s*$/;
+const IF_RE = /^\s*\/\/\s*#(?:(if|elif)\s+(\w+)|(else)|(endif))\s*$/;
 
-/** Keep the `// #if NAME` blocks of `variant` (and the `// #else` blocks of the others); no nesting. */
+/**
+ * Keep the lines of `variant` in `// #if A` / `// #elif B` / `// #else` / `// #endif` blocks: the
+ * first branch naming it, or the `#else` branch when none does. No nesting.
+ */
 export function selectVariant(source: string, variant: string | undefined, kernelName: string): string {
   const out: string[] = [];
-  let block: { name: string; keep: boolean; inElse: boolean } | null = null;
+  let block: { name: string; keep: boolean; taken: boolean; inElse: boolean } | null = null;
   let seen = false;
   for (const line of source.split('\n')) {
     const m = IF_RE.exec(line);
     if (!m) {
-      if (!block || block.keep) out.push(line);
-      else out.push('');
+      out.push(!block || block.keep ? line : '');
       continue;
     }
-    if (m[2] !== undefined) {
-      if (block) throw new Error(`kernel '${kernelName}': nested '// #if ${m[2]}' inside '#if ${block.name}'`);
-      block = { name: m[2], keep: m[2] === variant, inElse: false };
-      seen ||= m[2] === variant;
-    } else if (m[1] === 'else') {
+    out.push('');
+    const [, kw, name, isElse, isEndif] = m;
+    if (kw === 'if') {
+      if (block) throw new Error(`kernel '${kernelName}': nested '// #if ${name}' inside '#if ${block.name}'`);
+      block = { name, keep: name === variant, taken: name === variant, inElse: false };
+      seen ||= name === variant;
+    } else if (kw === 'elif') {
+      if (!block || block.inElse) throw new Error(`kernel '${kernelName}': '// #elif ${name}' without '// #if'`);
+      block.keep = !block.taken && name === variant;
+      block.taken ||= block.keep;
+      seen ||= name === variant;
+    } else if (isElse) {
       if (!block || block.inElse) throw new Error(`kernel '${kernelName}': '// #else' without '// #if'`);
-      block.keep = !block.keep;
+      block.keep = !block.taken;
       block.inElse = true;
-    } else {
+    } else if (isEndif) {
       if (!block) throw new Error(`kernel '${kernelName}': '// #endif' without '// #if'`);
       block = null;
     }
-    out.push('');
   }
   if (block) throw new Error(`kernel '${kernelName}': '// #if ${block.name}' is never closed`);
   if (variant !== undefined && !seen) throw new Error(`kernel '${kernelName}' has no variant '${variant}' (no '// #if ${variant}' line)`);

@@ -58,6 +58,10 @@ export interface KernelEntry {
   percent_of_ceiling: number;
   /** Each dispatch timed alone, when the op records several. */
   parts?: { kernel: string; ms: number }[];
+  /** The fixed cost of running this many dispatches/copies in a timed pass (empty pass + empty dispatches), ms. */
+  floor_ms?: number;
+  /** Within 3x of floor_ms: launch overhead, not bandwidth or FLOPs, sets its time (tiny tensors). */
+  launch_bound?: boolean;
   error?: string;
 }
 
@@ -241,6 +245,8 @@ async function measure(
     e.gbps = meta.work.bytes / (t.ms * 1e6);
     e.percent_of_ceiling = (100 * e.gbps) / ceilingValue;
   }
+  e.floor_ms = (c.ceilings.empty_pass_us + recorded.length * c.ceilings.empty_dispatch_us) / 1000;
+  e.launch_bound = e.ms < 3 * e.floor_ms;
   if (opts.parts !== false && recorded.length > 1 && recorded.length <= 8) {
     e.parts = [];
     for (const r of recorded) {
@@ -250,7 +256,7 @@ async function measure(
   }
   c.entries.push(e);
   const rate = e.gflops !== undefined ? `${e.gflops.toFixed(1)} GFLOP/s` : `${e.gbps!.toFixed(2)} GB/s`;
-  c.log(`  ${e.name}: ${e.ms.toFixed(3)} ms, ${rate}, ${e.percent_of_ceiling.toFixed(1)}% of ${e.ceiling}`);
+  c.log(`  ${e.name}: ${e.ms.toFixed(3)} ms, ${rate}, ${e.percent_of_ceiling.toFixed(1)}% of ${e.ceiling}${e.launch_bound ? ' (launch-bound)' : ''}`);
   return e;
 }
 

@@ -69,7 +69,7 @@ export function kernelsTable(entries: KernelEntry[], markdown = false): string {
       String(e.per_step),
       f(e.ms, 3),
       e.gflops !== undefined ? `${f(e.gflops, 1)} GFLOP/s` : `${f(e.gbps, 2)} GB/s`,
-      `${f(e.percent_of_ceiling, 1)}% ${e.ceiling.replace(/_(gflops|gbps)$/, '')}`,
+      `${f(e.percent_of_ceiling, 1)}% ${e.ceiling.replace(/_(gflops|gbps)$/, '')}${e.launch_bound ? ' (launch-bound)' : ''}`,
     ]);
   return table(['model', 'op', 'shape', '/step', 'ms', 'rate', 'of ceiling'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'], markdown);
 }
@@ -135,6 +135,7 @@ export function renderMarkdown(r: BenchReport, source: string): string {
   if (r.kernels.length) {
     out.push('<details><summary>Every kernel at the models\' shapes (median GPU time; rate and share of the matching ceiling)</summary>', '');
     out.push(kernelsTable(r.kernels, true), '');
+    if (r.kernels.some((k) => k.launch_bound)) out.push('(launch-bound): within 3x of the fixed cost of its dispatches in a timed pass (empty pass + empty dispatches): tensors this small measure launch overhead, not bandwidth or FLOPs.', '');
     for (const line of perStepSummary(r.kernels)) out.push(line, '');
     out.push('</details>');
   }

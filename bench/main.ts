@@ -17,6 +17,7 @@ import { endToEnd, type EndToEndResult } from './end_to_end.js';
 import { benchKernels, type KernelEntry, type StepProfile } from './kernels.js';
 import type { TfjsResult } from './tfjs/resnet20_tfjs.js';
 import { ceilingsTable, endToEndTable, header, kernelsTable, perStepSummary, profileTable, renderMarkdown, type BenchReport } from './report.js';
+import { intFlag } from './cli_args.js';
 
 const USAGE = `usage: node dist/bench.js [options]
   --json FILE            also write the results as JSON
@@ -43,12 +44,6 @@ const USAGE = `usage: node dist/bench.js [options]
 
 const PARTS = ['ceilings', 'kernels', 'end-to-end'] as const;
 
-function int(name: string, v: string | undefined, dflt: number, min = 1): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${v}: must be an integer >= ${min}`);
-  return n;
-}
 
 /** TF.js training throughput from dist/bench-tfjs.js in a child process (its own Dawn device). */
 function runTfjs(batch: number, steps: number): TfjsResult | { skipped: string } {
@@ -114,14 +109,14 @@ async function main(): Promise<number> {
   }
   const only = values.only as (typeof PARTS)[number] | undefined;
   if (only !== undefined && !PARTS.includes(only)) throw new Error(`--only ${only}: choose one of ${PARTS.join(', ')}`);
-  const reps = int('reps', values.reps, 5);
+  const reps = intFlag('reps', values.reps, 5);
   const models = (values.models ?? 'resnet20').split(',').map((s) => s.trim()).filter(Boolean);
-  const batch = int('batch', values.batch, 128);
-  const steps = int('steps', values.steps, 20);
-  const warmup = int('warmup', values.warmup, 3, 0);
-  const e2eBatch = int('e2e-batch', values['e2e-batch'], 128);
-  const evalImages = int('eval-images', values['eval-images'], 1000);
-  const tfjsSteps = int('tfjs-steps', values['tfjs-steps'], 3);
+  const batch = intFlag('batch', values.batch, 128);
+  const steps = intFlag('steps', values.steps, 20);
+  const warmup = intFlag('warmup', values.warmup, 3, 0);
+  const e2eBatch = intFlag('e2e-batch', values['e2e-batch'], 128);
+  const evalImages = intFlag('eval-images', values['eval-images'], 1000);
+  const tfjsSteps = intFlag('tfjs-steps', values['tfjs-steps'], 3);
   const md = Boolean(values.markdown);
   const runCeilings = only !== 'end-to-end';
   const runKernels = only === undefined || only === 'kernels';
@@ -131,7 +126,8 @@ async function main(): Promise<number> {
 
   const gpu = await Gpu.create();
   try {
-    if (!values['no-autotune']) await autotuneConv(gpu, { log });
+    // the conv search (once per adapter, Dawn version and kernel source) only matters to parts that run convs
+    if (!values['no-autotune'] && (runKernels || runE2e)) await autotuneConv(gpu, { log });
     console.log(`conv kernel configuration (${values['no-autotune'] ? 'defaults, --no-autotune' : 'autotuned'}): ${JSON.stringify(getKernelConfig().conv2d)}`);
     if (!GpuTimer.supported(gpu) && only !== 'end-to-end') throw new Error("the adapter lacks 'timestamp-query'; only --only end-to-end can run");
     const env = describeEnvironment(gpu);

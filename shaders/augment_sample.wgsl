@@ -63,12 +63,8 @@ fn pixel(col: i32, bw: i32, w0: u32, w1: u32) -> f32 {
   return f32((w >> (8u * (k & 3u))) & 255u);
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= p.n * 3u) { return; }
-  let s = g / 3u;
-  let ch = g % 3u;
+// the crop_flip variant's whole body, for plane (s, ch) = workgroup g
+fn cropFlipPlane(g: u32, s: u32, ch: u32, t: u32) {
   let b = s * 8u;
   let flip = bitcast<f32>(prm[b]) < 0.0;
   let tx = i32(bitcast<f32>(prm[b + 4u]));
@@ -91,14 +87,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   out[g * 256u + t] = (v / 255.0 - vec4f(p.mean[ch])) / vec4f(p.stdev[ch]);
   if (ch == 0u && t == 0u) { labels[s] = prm[b + 6u]; }
 }
-// #else
+// #endif
+
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
   let g = wid.x + wid.y * nwg.x;
   if (g >= p.n * 3u) { return; }
   let s = g / 3u;
   let ch = g % 3u;
-
+// #if crop_flip
+  cropFlipPlane(g, s, ch, t);
+// #else
   let w = src[s * 768u + ch * 256u + t];
   plane[4u * t] = f32(w & 255u);
   plane[4u * t + 1u] = f32((w >> 8u) & 255u);
@@ -170,5 +169,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     out[ob + i] = (v / 255.0 - mean) / sd;
   }
   if (ch == 0u && t == 0u) { labels[s] = prm[b + 6u]; }
-}
 // #endif
+}

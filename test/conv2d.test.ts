@@ -125,9 +125,9 @@ describe('conv2d kernels match the float64 reference', () => {
     [{ rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, row3],
     [{ rowChannels: 8, rowChannelPack: false, pointwise: false }, (c) => row3(c) || oneByOne(c)],
     [{ rowKernel: false, pointwise: false }, row3],
-    [{ pointwise: false }, oneByOne],
-    [{ pointwiseChannels: 8, rowWorkgroup: 16 }, oneByOne],
-    [{ pointwiseChannels: 16 }, oneByOne],
+    [{ pointwise: true }, oneByOne],
+    [{ pointwise: true, pointwiseChannels: 8, rowWorkgroup: 16 }, oneByOne],
+    [{ pointwise: true, pointwiseChannels: 16 }, oneByOne],
   ];
   for (const [cfg, which] of configs) {
     it(`${cases.filter(which).length} shapes with ${JSON.stringify(cfg)}`, async () => {
@@ -161,7 +161,7 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
   // x -> conv a and conv b, out = a + b: the second conv backward adds its dx into the first one's
   // (ACCUM kernels) instead of a separate add pass. Float64 reference: dx = dx_a + dx_b.
   const pairs: [string, Case, Case][] = [
-    ['downsample block: 3x3 stride 2 (parity classes) + 1x1 stride 2 (pointwise)',
+    ['downsample block: 3x3 stride 2 (parity classes) + 1x1 stride 2 shortcut',
       { name: 'a', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
       { name: 'b', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }],
     ['identity-shaped: 3x3 stride 1 (row kernel, flipped weights) twice',
@@ -171,8 +171,9 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
       { name: 'a', N: 1, C: 4, H: 5, W: 5, O: 4, KH: 1, KW: 1, stride: 1, pad: 0, bias: false },
       { name: 'b', N: 1, C: 4, H: 5, W: 5, O: 4, KH: 3, KW: 3, stride: 1, pad: 1, bias: false }],
   ];
-  for (const [name, sa, sb] of pairs) {
-    it(name, async () => {
+  for (const [name, sa, sb] of pairs) for (const cfg of name.startsWith('downsample') ? [{}, { pointwise: true }] : [{}]) {
+    it(`${name}${cfg.pointwise ? ' (conv2d_pointwise)' : ''}`, async () => {
+      setConvConfig(cfg);
       const rng = new Rng();
       const x = f32(rng.array(sa.N * sa.C * sa.H * sa.W));
       const wa = f32(rng.array(sa.O * sa.C * sa.KH * sa.KW));
@@ -200,6 +201,7 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
       } finally {
         g.dispatch = dispatch;
         scope.close();
+        setConvConfig(defaultConvConfig);
       }
     });
   }
@@ -238,11 +240,17 @@ describe('conv2d gradients pass finite-difference checks', () => {
   const strided8: Case = { name: 'gradcheck', N: 1, C: 2, H: 5, W: 8, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
   // 1x1 stride 2 with C, O, OW multiples of 4: conv2d_pointwise both ways
   const pointwise: Case = { name: 'gradcheck', N: 1, C: 4, H: 4, W: 8, O: 4, KH: 1, KW: 1, stride: 2, pad: 0, bias: true };
-  for (const [which, s] of [[0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise], [1, pointwise]] as [number, Case][]) {
-    it(`d${['x', 'w', 'b'][which]} (${s.KH}x${s.KW} stride ${s.stride}, pad ${s.pad}, W=${s.W}, bias ${s.bias})`, async () => {
+  for (const [which, s, cfg] of [[0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise, { pointwise: true }], [1, pointwise, { pointwise: true }], [0, pointwise]] as [number, Case, Partial<ConvConfig>?][]) {
+    it(`d${['x', 'w', 'b'][which]} (${s.KH}x${s.KW} stride ${s.stride}, pad ${s.pad}, W=${s.W}, bias ${s.bias}${cfg ? ', ' + JSON.stringify(cfg) : ''})`, async () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);
-      const got = await runGpu(s, x, w, b, r);
+      setConvConfig(cfg ?? {});
+      let got: Run;
+      try {
+        got = await runGpu(s, x, w, b, r);
+      } finally {
+        setConvConfig(defaultConvConfig);
+      }
       const forward = ([xx, ww, bb]: Float64Array[]) => conv2dForwardRef(xx, ww, bb, s);
       const grad = [got.dx, got.dw, got.db!][which];
       expectGradClose(grad, forward, [x, w, b!], r, which, { atol: 1e-4, rtol: 1e-3 }, `d${['x', 'w', 'b'][which]} seed=${rng.seed}`);

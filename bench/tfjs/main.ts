@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tfjsTrainThroughput } from './resnet20_tfjs.js';
+import { intFlag } from '../cli_args.js';
 
 const USAGE = `usage: node dist/bench-tfjs.js [options]
   --batch N      training batch (default 128)
@@ -14,12 +15,6 @@ const USAGE = `usage: node dist/bench-tfjs.js [options]
   --quiet        no per-step lines
   -h, --help`;
 
-function int(name: string, v: string | undefined, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${v}: must be an integer >= ${min}`);
-  return n;
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -39,10 +34,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const r = await tfjsTrainThroughput({
-    batch: int('batch', values.batch, 128, 1),
-    steps: int('steps', values.steps, 3, 1),
-    warmup: int('warmup', values.warmup, 1, 0),
-    seed: int('seed', values.seed, 1, 0),
+    batch: intFlag('batch', values.batch, 128, 1),
+    steps: intFlag('steps', values.steps, 3, 1),
+    warmup: intFlag('warmup', values.warmup, 1, 0),
+    seed: intFlag('seed', values.seed, 1, 0),
     log: values.quiet ? undefined : (s) => console.error(s),
   });
   const ms = r.step_ms.map((t) => t.toFixed(0)).join(', ');

@@ -9,7 +9,7 @@
 //                              (a convolution of dy with the flipped kernel)
 //   conv2d_input_grad_row4     stride-2 input gradient: one stride-1 row convolution of dy per
 //                              parity class, scattered into dx
-//   conv2d_pointwise           1x1 convs (the ResNet shortcuts): forward, and the input gradient with
+//   conv2d_pointwise           1x1 convs (config pointwise, an autotuner candidate): forward, and the input gradient with
 //                              w^T (transpose2d) writing the stride-2 zeros itself; a GEMM over channels
 //   conv2d_weight_grad_row4    split-K weight gradient pass 1, fast path (lanes over kernel rows)
 //   conv2d_forward, conv2d_input_grad (parity classes), conv2d_weight_grad: any shape
@@ -84,7 +84,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowRows: 2,
   rowChannels: 16,
   rowChannelPack: true,
-  pointwise: true,
+  pointwise: false, // on lavapipe the row kernels ran 1x1 convs as fast or faster; the autotuner tries it
   pointwiseChannels: 32,
 });
 

@@ -29,6 +29,8 @@ const CANDIDATES: [keyof ConvConfig, (number | boolean)[]][] = [
   ['weightGradChunk', [512, 1024, 2048, 4096]],
   ['inputGradWorkgroup', [32, 64, 128]],
   ['forwardWorkgroup', [32, 64, 128]],
+  ['pointwise', [false, true]],
+  ['pointwiseChannels', [16, 32]],
 ];
 
 /** ResNet-20's conv shapes: [C, O, H, kernel, stride, pad]. */

@@ -2,7 +2,8 @@
 // tiles, split-K chunk) that trains ResNet-20's convolutions fastest on this adapter, cached on disk
 // by adapter, Dawn version and the conv kernels' source. Coordinate descent from the defaults: each field in turn tries its
 // candidate values and keeps the fastest, timing forward + input gradient + weight gradient of
-// ResNet-20's conv shapes (batch 64) by wall clock around submit + onSubmittedWorkDone.
+// ResNet-20's conv shapes (batch 64) by wall clock around submit + onSubmittedWorkDone; a candidate
+// that wins once is kept only if it wins again, timed alternately with the incumbent.
 // Bounded (about a minute on lavapipe); never run by the tests. `--no-autotune` keeps the defaults.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { Scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from './conv2d.js';
 
-const CACHE_VERSION = 'conv-config-1';
+const CACHE_VERSION = 'conv-config-2';
 
 /** Candidate values per field, searched in this order. */
 const CANDIDATES: [keyof ConvConfig, (number | boolean)[]][] = [
@@ -105,6 +106,25 @@ async function timeConvs(gpu: Gpu, batch: number, reps: number): Promise<number>
   }
 }
 
+/**
+ * A candidate that timed faster once must win again: incumbent and candidate timed alternately
+ * three times each, the candidate's median at least 2% below. On a shared CPU machine one timing
+ * can be 20% off, and a false win would stick in the cache.
+ */
+async function confirm(gpu: Gpu, batch: number, incumbent: ConvConfig, candidate: ConvConfig): Promise<boolean> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    setConvConfig(incumbent);
+    a.push(await timeConvs(gpu, batch, 1));
+    setConvConfig(candidate);
+    b.push(await timeConvs(gpu, batch, 1));
+  }
+  const med = (v: number[]) => [...v].sort((x, y) => x - y)[1];
+  setConvConfig(candidate);
+  return med(b) < med(a) * 0.98;
+}
+
 export interface AutotuneResult {
   config: ConvConfig;
   ms: number;
@@ -140,7 +160,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
       }
       const ms = await timeConvs(gpu, batch, 2);
       tried++;
-      if (ms < bestMs * 0.98) {
+      if (ms < bestMs * 0.98 && (await confirm(gpu, batch, best, candidate))) {
         best = candidate;
         bestMs = ms;
       }

@@ -173,7 +173,7 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
         const u = w.args.uniforms ?? {};
         const stream = streams.find(([name]) => name === w.name);
         if (stream) {
-          const n = Number(u.n) * (w.args.variant === 'scalar' ? 1 : 4); // uniform n counts vectors
+          const n = Number(u.n) * ({ scalar: 1, wide: 16 }[w.args.variant ?? ''] ?? 4); // uniform n counts elements of 1, 4 or 16 floats
           stream[1].set(n, (stream[1].get(n) ?? 0) + 1);
         }
         if (w.name === 'avgpool_global_forward') {

@@ -1,16 +1,19 @@
 // add_inplace: acc[i] += x[i], i < n (accumulating a second gradient contribution into the first).
-// Streams vectors V (vec4f; f32 in the `scalar` variant), K per invocation (include/elementwise_grid.wgsl).
+// Streams elements E (a vec4f, a 64-byte struct of four in the `wide` variant, an f32 in the
+// `scalar` one), K per invocation (include/elementwise_grid.wgsl).
 // #include "lanes.wgsl"
 // #include "elementwise_grid.wgsl"
-struct Params { n: u32 }  // vectors
-@group(0) @binding(0) var<storage, read_write> acc: array<V>;
-@group(0) @binding(1) var<storage, read> x: array<V>;
+struct Params { n: u32 }  // elements E
+
+fn f(u: V, v: V) -> V { return u + v; }
+@group(0) @binding(0) var<storage, read_write> acc: array<E>;
+@group(0) @binding(1) var<storage, read> x: array<E>;
 @group(0) @binding(2) var<uniform> p: Params;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   for (var k = 0u; k < K; k++) {
     let i = elem_index(wid, nwg, lid, k);
-    if (i < p.n) { acc[i] = acc[i] + x[i]; }
+    if (i < p.n) { acc[i] = map2(acc[i], x[i]); }
   }
 }

@@ -15,8 +15,8 @@ import { addRef, reluRef } from './reference/elementwise.js';
 const gpu = useGpu();
 
 describe('elementwise kernels', () => {
-  for (const n of [1, 7, 256, 1000, 70_001, 70_000, 1_048_576 + 12]) {
-    it(`add, add_inplace, relu_forward match float64 (n=${n}, ${n % 4 ? 'scalar' : 'vec4'})`, async () => {
+  for (const n of [1, 7, 256, 1000, 70_001, 70_000, 1_048_576 + 12, 1_048_576 + 16]) {
+    it(`add, add_inplace, relu_forward match float64 (n=${n}, ${n % 16 === 0 ? 'wide' : n % 4 ? 'scalar' : 'vec4'})`, async () => {
       const rng = new Rng();
       const a = f32(rng.array(n)), b = f32(rng.array(n));
       const ta = Tensor.fromArray(gpu(), a, [n]), tb = Tensor.fromArray(gpu(), b, [n]);
@@ -44,9 +44,8 @@ describe('elementwise kernels', () => {
     expectGradClose(g, forward, [x], r, 0, { atol: 1e-6, rtol: 1e-6 }, `relu+add seed=${rng.seed}`);
   });
 
-  it('add_relu_forward matches relu(a + b), and its backward passes a finite-difference check for both inputs', async () => {
+  for (const n of [500, 512]) it(`add_relu_forward matches relu(a + b), and its backward passes a finite-difference check for both inputs (n=${n}, ${n % 16 ? 'vec4' : 'wide'})`, async () => {
     const rng = new Rng();
-    const n = 500;
     // Keep a + b away from the kink at 0.
     const a = f32(rng.array(n));
     const b = f32(Float64Array.from(rng.array(n), (v, i) => (Math.abs(v + a[i]) < 1e-3 ? v + 0.5 : v)));

@@ -4,18 +4,18 @@ import { grid1d, type BufferRange } from '../gpu/runtime.js';
 import { Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectSameShape } from './check.js';
 
-/** Invocations per workgroup and vectors per invocation of the streaming kernels (include/elementwise_grid.wgsl). */
+/** Invocations per workgroup of the streaming kernels (include/elementwise_grid.wgsl). */
 const WG = 64;
-const K = 4;
 
 /**
- * Launch a streaming elementwise kernel over `size` floats: vec4s, or the kernels' `scalar` variant
- * (include/lanes.wgsl) when size is not a multiple of 4.
+ * Launch a streaming elementwise kernel over `size` floats, in its widest variant the size allows:
+ * 64-byte structs of four vec4s (`wide`, two per invocation: the copy-ceiling shape of `npm run
+ * bench`), vec4s (four per invocation), or f32s (`scalar`) when the size is not a multiple of 4.
  */
 function streamElementwise(t: Tensor, kernel: string, bindings: Record<string, BufferRange>): void {
-  const scalar = t.size % 4 !== 0;
-  const n = scalar ? t.size : t.size / 4;
-  t.gpu.dispatch(kernel, { bindings, uniforms: { n }, workgroups: grid1d(n, WG * K), overrides: { WG, K }, variant: scalar ? 'scalar' : undefined });
+  const [variant, per, K] = t.size % 16 === 0 ? ['wide', 16, 2] : t.size % 4 === 0 ? [undefined, 4, 4] : ['scalar', 1, 4];
+  const n = t.size / per;
+  t.gpu.dispatch(kernel, { bindings, uniforms: { n }, workgroups: grid1d(n, WG * K), overrides: { WG, K }, variant });
 }
 
 /** out = a + b (same shape). Backward passes the gradient to both inputs unchanged. */

@@ -15,15 +15,15 @@ override RELU: bool = false;
 // #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
-@group(0) @binding(0) var<storage, read> x: array<V>;
-@group(0) @binding(1) var<storage, read> dy: array<V>;
+@group(0) @binding(0) var<storage, read> x: array<E>;
+@group(0) @binding(1) var<storage, read> dy: array<E>;
 @group(0) @binding(2) var<storage, read> saved: array<f32>;
 @group(0) @binding(3) var<storage, read> gamma: array<f32>;
 @group(0) @binding(4) var<storage, read> partial: array<vec2<f32>>;
-@group(0) @binding(5) var<storage, read_write> dx: array<V>;
+@group(0) @binding(5) var<storage, read_write> dx: array<E>;
 @group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
-@group(0) @binding(8) var<storage, read> y: array<V>;
+@group(0) @binding(8) var<storage, read> y: array<E>;
 @group(0) @binding(9) var<uniform> p: Params;
 
 var<workgroup> s_a: f32;
@@ -47,8 +47,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let invstd = saved[p.c + c];
     s_a = gamma[c] * invstd;
     if (p.training != 0u) {
-      s_b = s1 / f32(m * VL);
-      s_k = invstd * invstd * s2 / f32(m * VL);
+      s_b = s1 / f32(m * VL * EW);
+      s_k = invstd * invstd * s2 / f32(m * VL * EW);
     } else {
       s_b = 0.0;
       s_k = 0.0;
@@ -72,8 +72,17 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
     let i = (nn * p.c + c) * p.hw + s;
-    let g = select(dy[i], select(V(0.0), dy[i], y[i] > V(0.0)), RELU);
-    dx[i] = a * (g - b - (x[i] - mean) * k);
+    let ed = dy[i];
+    let ex = x[i];
+    var ey = ed;
+    if (RELU) { ey = y[i]; }
+    var r: array<V, 4>;
+    for (var q = 0u; q < EW; q++) {
+      var g = vec_of(ed, q);
+      if (RELU) { g = select(V(0.0), g, vec_of(ey, q) > V(0.0)); }
+      r[q] = a * (g - b - (vec_of(ex, q) - mean) * k);
+    }
+    dx[i] = elem_of(r);
     s += step_s;
     nn += step_n;
     if (s >= p.hw) {

@@ -13,11 +13,11 @@ override RELU: bool = false;
 // #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
-@group(0) @binding(0) var<storage, read> x: array<V>;
-@group(0) @binding(1) var<storage, read> dy: array<V>;
+@group(0) @binding(0) var<storage, read> x: array<E>;
+@group(0) @binding(1) var<storage, read> dy: array<E>;
 @group(0) @binding(2) var<storage, read> saved: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<vec2<f32>>;
-@group(0) @binding(4) var<storage, read> y: array<V>;
+@group(0) @binding(4) var<storage, read> y: array<E>;
 @group(0) @binding(5) var<uniform> p: Params;
 
 var<workgroup> s_dy: array<f32, WG>;
@@ -41,9 +41,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
     let i = (nn * p.c + c) * p.hw + s;
-    let g = select(dy[i], select(V(0.0), dy[i], y[i] > V(0.0)), RELU);
-    sdy += g;
-    sdyx += g * (x[i] - mean);
+    let ed = dy[i];
+    let ex = x[i];
+    var ey = ed;
+    if (RELU) { ey = y[i]; }
+    for (var q = 0u; q < EW; q++) {
+      var g = vec_of(ed, q);
+      if (RELU) { g = select(V(0.0), g, vec_of(ey, q) > V(0.0)); }
+      sdy += g;
+      sdyx += g * (vec_of(ex, q) - mean);
+    }
     s += step_s;
     nn += step_n;
     if (s >= p.hw) {

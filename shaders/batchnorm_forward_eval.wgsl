@@ -13,12 +13,12 @@ override RELU: bool = false;
 // #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32 }
-@group(0) @binding(0) var<storage, read> x: array<V>;
+@group(0) @binding(0) var<storage, read> x: array<E>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
 @group(0) @binding(2) var<storage, read> beta: array<f32>;
 @group(0) @binding(3) var<storage, read> running_mean: array<f32>;
 @group(0) @binding(4) var<storage, read> running_var: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<V>;
+@group(0) @binding(5) var<storage, read_write> y: array<E>;
 @group(0) @binding(6) var<storage, read_write> saved: array<f32>;
 @group(0) @binding(7) var<uniform> p: Params;
 

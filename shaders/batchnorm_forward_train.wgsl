@@ -15,11 +15,11 @@ override RELU: bool = false;
 // #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momentum: f32 }
-@group(0) @binding(0) var<storage, read> x: array<V>;
+@group(0) @binding(0) var<storage, read> x: array<E>;
 @group(0) @binding(1) var<storage, read> partial: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read> beta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<V>;
+@group(0) @binding(4) var<storage, read_write> y: array<E>;
 @group(0) @binding(5) var<storage, read_write> saved: array<f32>;
 @group(0) @binding(6) var<storage, read_write> running_mean: array<f32>;
 @group(0) @binding(7) var<storage, read_write> running_var: array<f32>;
@@ -32,7 +32,7 @@ var<workgroup> s_scale: f32;
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let part = wg.x;
   let c = wg.y;
-  let m = p.n * p.hw * VL;  // values per channel
+  let m = p.n * p.hw * VL * EW;  // values per channel
   if (lid == 0u) {
     var cnt = 0.0;
     var mean = 0.0;

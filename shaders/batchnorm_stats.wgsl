@@ -1,7 +1,8 @@
 // batchnorm_stats: first pass of training-mode BatchNorm2d statistics. For channel c the M = N*H*W
 // values x[n, c, h, w] (NCHW, so channel c is N runs of H*W contiguous floats) are split into P
-// contiguous chunks of `chunk` vectors along the channel-local vector index j = n*HWV + s (V =
-// vec4f, or f32 in the `scalar` variant when H*W % 4 != 0; HWV = H*W / VL). Workgroup (p, c)
+// contiguous chunks of `chunk` elements along the channel-local element index j = n*HWV + s (E =
+// a vec4f, a 64-byte struct of four in the `wide` variant, an f32 in the `scalar` one, see
+// include/lanes.wgsl; HWV = H*W / (values per element)). Workgroup (p, c)
 // reduces chunk p of channel c to (count, mean, M2 = sum (x - mean)^2) and writes it to
 // partial[c*P + p] as vec4(count, mean, M2, 0).
 // Numerics: each invocation runs Welford's update over its strided slice of vectors (j = start +
@@ -14,7 +15,7 @@ override WG: u32 = 64;
 // #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
-@group(0) @binding(0) var<storage, read> x: array<V>;
+@group(0) @binding(0) var<storage, read> x: array<E>;
 @group(0) @binding(1) var<storage, read_write> partial: array<vec4<f32>>;
 @group(0) @binding(2) var<uniform> p: Params;
 
@@ -47,11 +48,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var nn = (start + lid) / p.hw;
   var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
-    let v = x[(nn * p.c + c) * p.hw + s];
-    cnt += 1.0;
-    let d = v - mean;
-    mean += d / cnt;
-    m2 += d * (v - mean);
+    let e = x[(nn * p.c + c) * p.hw + s];
+    for (var q = 0u; q < EW; q++) {
+      let v = vec_of(e, q);
+      cnt += 1.0;
+      let d = v - mean;
+      mean += d / cnt;
+      m2 += d * (v - mean);
+    }
     s += step_s;
     nn += step_n;
     if (s >= p.hw) {

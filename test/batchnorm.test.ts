@@ -48,7 +48,7 @@ describe('batchnorm forward', () => {
     { n: 5, c: 2, h: 1, w: 4 }, // vec4 loads, one vector per image
   ];
   for (const s of shapes) {
-    it(`training: output and running stats match float64 ${str(s)} (${(s.h * s.w) % 4 ? 'scalar' : 'vec4'}, chunks ${batchNormChunks(s.n * s.h * s.w).parts})`, async () => {
+    it(`training: output and running stats match float64 ${str(s)} (${(s.h * s.w) % 16 === 0 ? 'wide' : (s.h * s.w) % 4 ? 'scalar' : 'vec4'}, chunks ${batchNormChunks(s.n * s.h * s.w).parts})`, async () => {
       const rng = new Rng();
       const inp = inputs(rng, s, 0.5, 2);
       const g = gpu();

@@ -1,8 +1,8 @@
 // The normalising pass shared by batchnorm_forward_train and batchnorm_forward_eval: for channel c,
 // the invocations of chunk `part` write y = (x - mean) * scale + shift over their slice of the
-// channel's N*HW values (a vector V at a time, include/lanes.wgsl; p.hw and p.chunk count vectors),
+// channel's N*HW values (an element E at a time, include/lanes.wgsl; p.hw and p.chunk count elements),
 // then max(y, 0) when the kernel's override RELU is set (BN fused with the ReLU that follows it).
-// The including kernel declares x, y (array<V>), p (n, c, hw, chunk), WG and RELU.
+// The including kernel declares x, y (array<E>), p (n, c, hw, chunk), WG and RELU.
 fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
   let m = p.n * p.hw;
   let start = part * p.chunk;
@@ -15,8 +15,13 @@ fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
   var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
     let i = (nn * p.c + c) * p.hw + s;
-    let v = (x[i] - mean) * scale + shift;
-    y[i] = select(v, max(v, V(0.0)), RELU);
+    let e = x[i];
+    var r: array<V, 4>;
+    for (var q = 0u; q < EW; q++) {
+      let v = (vec_of(e, q) - mean) * scale + shift;
+      r[q] = select(v, max(v, V(0.0)), RELU);
+    }
+    y[i] = elem_of(r);
     s += step_s;
     nn += step_n;
     if (s >= p.hw) {

@@ -66,7 +66,7 @@ export interface ConvConfig {
   rowChannelPack: boolean;
   /** Run 1x1 convs (forward, input gradient) on conv2d_pointwise where the shape allows. */
   pointwise: boolean;
-  /** Output channels per invocation of conv2d_pointwise (8, 16 or 32). */
+  /** Output channels per invocation of conv2d_pointwise (8 or 16). */
   pointwiseChannels: number;
 }
 
@@ -85,7 +85,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowChannels: 16,
   rowChannelPack: true,
   pointwise: false, // on lavapipe the row kernels ran 1x1 convs as fast or faster; the autotuner tries it
-  pointwiseChannels: 32,
+  pointwiseChannels: 16,
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -97,7 +97,7 @@ function checkConfig(cfg: ConvConfig): void {
   if (typeof cfg.rowKernel !== 'boolean') bad('rowKernel', 'must be a boolean');
   if (typeof cfg.rowChannelPack !== 'boolean') bad('rowChannelPack', 'must be a boolean');
   if (typeof cfg.pointwise !== 'boolean') bad('pointwise', 'must be a boolean');
-  if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
+  if (![8, 16].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8 or 16');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowChannels !== 8 && cfg.rowChannels !== 16) bad('rowChannels', 'must be 8 or 16');
   if (cfg.weightGradRows !== 1 && cfg.weightGradRows !== 2) bad('weightGradRows', 'must be 1 or 2');
@@ -270,24 +270,26 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
   });
 }
 
-/** Can conv2d_pointwise run this 1x1 conv (both directions: even sizes for stride 2, vec4 rows and channels)? */
+/** Can conv2d_pointwise run this 1x1 conv (both directions: even sizes for stride 2, 8-column tiles, vec4 channels)? */
 function pointwiseShapeOk(d: ConvDims, cfg: ConvConfig): boolean {
   const S = d.stride;
-  return cfg.pointwise && d.KH === 1 && d.KW === 1 && d.pad === 0 && S <= 2 && d.OW % 4 === 0 && d.H === d.OH * S && d.W === d.OW * S && d.C % 4 === 0 && d.O % 4 === 0;
+  return cfg.pointwise && d.KH === 1 && d.KW === 1 && d.pad === 0 && S <= 2 && d.OW % 8 === 0 && d.H === d.OH * S && d.W === d.OW * S && d.C % 4 === 0 && d.O % 4 === 0;
 }
 
 /** conv2d_pointwise: dst[n, r, S_OUT*g, S_OUT*h] = b[r] + sum_k wk[r, k] src[n, k, S_IN*g, S_IN*h] over the conv's output grid. */
 function launchPointwise(src: Tensor, wk: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, dir: 'forward' | 'input_grad', cfg: ConvConfig, accumulate = false): void {
   const fwd = dir === 'forward';
   const [K, R] = fwd ? [d.C, d.O] : [d.O, d.C];
-  const OB = Math.min(cfg.pointwiseChannels, R <= 8 ? 8 : R <= 16 ? 16 : 32);
+  const OB = Math.min(cfg.pointwiseChannels, R <= 8 ? 8 : 16);
   const WG = cfg.rowWorkgroup;
-  const [gx, gz] = fold(Math.ceil((d.N * d.OH * (d.OW / 4)) / WG));
+  const [gx, gz] = fold(Math.ceil((d.N * d.OH * (d.OW / 8)) / WG));
   src.gpu.dispatch('conv2d_pointwise', {
     bindings: { src, wk, b: bias ?? wk, dst },
     uniforms: { N: d.N, K, HS: fwd ? d.H : d.OH, WS: fwd ? d.W : d.OW, R, GH: d.OH, GW: d.OW, has_bias: bias ? 1 : 0 },
     workgroups: [gx, Math.ceil(R / OB), gz],
-    overrides: { WG, OB, S_IN: fwd ? d.stride : 1, S_OUT: fwd ? 1 : d.stride, ACCUM: accumulate ? 1 : 0 },
+    overrides: { WG, OB, ACCUM: accumulate ? 1 : 0 },
+    // 64-byte accesses on the strided side: reading every other column (down) or writing zeros between (up)
+    variant: d.stride === 1 ? undefined : fwd ? 'down' : 'up',
   });
 }
 

@@ -31,7 +31,7 @@ const CANDIDATES: [keyof ConvConfig, (number | boolean)[]][] = [
   ['inputGradWorkgroup', [32, 64, 128]],
   ['forwardWorkgroup', [32, 64, 128]],
   ['pointwise', [false, true]],
-  ['pointwiseChannels', [16, 32]],
+  ['pointwiseChannels', [8, 16]],
 ];
 
 /** ResNet-20's conv shapes: [C, O, H, kernel, stride, pad]. */

@@ -30,7 +30,10 @@ class BasicBlock {
     const h = convBnRelu(ctx, this.conv1, this.bn1, x);
     const out = this.bn2.forward(ctx, this.conv2.forward(ctx, h));
     const skip = this.downsample ? this.downsample[1].forward(ctx, this.downsample[0].forward(ctx, x)) : x;
-    return addRelu(out, skip);
+    // shortcut first (a + b is b + a, so the same bits): the backward then reaches conv1 before the
+    // downsample, and the 1x1 stride-2 conv's input gradient is the one that adds into x's
+    // gradient in place (a quarter of the pixels) instead of zero-filling the other three quarters
+    return addRelu(skip, out);
   }
 }
 

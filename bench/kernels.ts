@@ -128,6 +128,9 @@ interface ModelShapes {
   largestWeight: { name: string; shape: number[] };
 }
 
+/** Floats per storage element of a streaming kernel's variant (include/lanes.wgsl): its uniforms count elements. */
+const floatsPer = (variant: string | undefined) => ({ scalar: 1, wide: 16 })[variant ?? ''] ?? 4;
+
 function bump<K, V extends { count: number }>(m: Map<K, V>, key: K, make: () => V): V {
   let v = m.get(key);
   if (!v) m.set(key, (v = make()));
@@ -173,12 +176,12 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
         const u = w.args.uniforms ?? {};
         const stream = streams.find(([name]) => name === w.name);
         if (stream) {
-          const n = Number(u.n) * ({ scalar: 1, wide: 16 }[w.args.variant ?? ''] ?? 4); // uniform n counts elements of 1, 4 or 16 floats
+          const n = Number(u.n) * floatsPer(w.args.variant); // uniform n counts elements
           stream[1].set(n, (stream[1].get(n) ?? 0) + 1);
         }
         if (w.name === 'avgpool_global_forward') {
           const C = Number(u.rows);
-          const hw = Number(u.hw);
+          const hw = Number(u.hw) * floatsPer(w.args.variant);
           const side = Math.round(Math.sqrt(hw));
           bump(shapes.pools, `${C}x${hw}`, () => ({ C, H: side, W: hw / side, count: 1 }));
         }

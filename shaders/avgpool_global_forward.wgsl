@@ -4,10 +4,14 @@
 // in order (deterministic), WG invocations a workgroup, grid folded into y past 65535 groups. The
 // maps reaching the global pool are small (HW = 64, 16 or 49), so a per-row loop beats a workgroup
 // tree per row: no workgroup memory, no barriers (very costly on CPU drivers such as lavapipe).
+// Rows are read an element E at a time (include/lanes.wgsl: 16 floats in the `wide` variant, 4 by
+// default, 1 in the `scalar` one for HW % 4 != 0); p.hw counts elements, the sum runs per vector
+// lane and then over the lanes, in a fixed order.
 override WG: u32 = 64;
+// #include "lanes.wgsl"
 
 struct Params { rows: u32, hw: u32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<E>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
@@ -16,7 +20,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.rows) { return; }
   let base = r * p.hw;
-  var acc = 0.0;
-  for (var j = 0u; j < p.hw; j++) { acc += x[base + j]; }
-  y[r] = acc / f32(p.hw);
+  var acc = V(0.0);
+  for (var j = 0u; j < p.hw; j++) {
+    let e = x[base + j];
+    for (var q = 0u; q < EW; q++) { acc += vec_of(e, q); }
+  }
+  var total = 0.0;
+  for (var k = 0u; k < VL; k++) { total += lane(acc, k); }
+  y[r] = total / f32(p.hw * VL * EW);
 }

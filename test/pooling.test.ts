@@ -17,8 +17,9 @@ const gpu = useGpu();
 describe('globalAvgPool', () => {
   for (const [n, c, h, w] of [
     [1, 3, 1, 1],
-    [2, 3, 2, 2],
-    [2, 3, 5, 7],
+    [2, 3, 2, 2], // HW = 4: vec4
+    [2, 3, 4, 8], // HW = 32: 64-byte elements
+    [2, 3, 5, 7], // HW = 35: scalar
     [3, 5, 17, 13], // HW = 221: several elements per invocation
     [128, 64, 8, 8], // ResNet-20 head at batch 128
     [4, 512, 7, 7], // ResNet-18 ImageNet head
@@ -48,6 +49,8 @@ describe('globalAvgPool', () => {
 
   for (const [n, c, h, w] of [
     [2, 3, 3, 5],
+    [2, 2, 4, 4],
+    [1, 3, 2, 2],
     [1, 2, 1, 1],
   ]) {
     it(`backward passes a finite-difference check [${n},${c},${h},${w}]`, async () => {

@@ -18,15 +18,17 @@ export function globalAvgPool(x: Tensor): Tensor {
   expectRank(op, 'x', x, 4);
   expectDtype(op, 'x', x, 'f32');
   const [n, c, h, w] = x.shape;
-  const hw = h * w;
   const rows = n * c;
-  if (rows === 0 || hw === 0) throw new ShapeError(op, `empty input x ${shapeStr(x.shape)}`);
+  if (rows === 0 || h * w === 0) throw new ShapeError(op, `empty input x ${shapeStr(x.shape)}`);
+  // rows read 16, 4 or 1 floats at a time (include/lanes.wgsl)
+  const [variant, per] = (h * w) % 16 === 0 ? ['wide', 16] : (h * w) % 4 === 0 ? [undefined, 4] : ['scalar', 1];
+  const hw = (h * w) / per;
   const gpu = x.gpu;
   const y = Tensor.empty(gpu, [n, c], 'f32', 'avgpool');
-  gpu.dispatch('avgpool_global_forward', { bindings: { x, y }, uniforms: { rows, hw }, workgroups: grid1d(rows, AVG_WG), overrides: { WG: AVG_WG } });
+  gpu.dispatch('avgpool_global_forward', { bindings: { x, y }, uniforms: { rows, hw }, workgroups: grid1d(rows, AVG_WG), overrides: { WG: AVG_WG }, variant });
   return record('globalAvgPool', [x], y, (dy, ctx) => {
     const dx = ctx.gradOutput(0);
-    gpu.dispatch('avgpool_global_backward', { bindings: { dy, dx }, uniforms: { rows, hw }, workgroups: grid1d(rows, AVG_WG), overrides: { WG: AVG_WG } });
+    gpu.dispatch('avgpool_global_backward', { bindings: { dy, dx }, uniforms: { rows, hw }, workgroups: grid1d(rows, AVG_WG), overrides: { WG: AVG_WG }, variant });
     return [dx];
   });
 }

@@ -16,8 +16,8 @@ export interface FmaShape {
 }
 
 /** Record bench_fma over `threads` invocations (out needs `threads` floats). */
-export function recordFma(gpu: Gpu, out: BufferRange, threads: number, iters: number, shape: FmaShape, m = 0.9999, c = 1e-4): void {
-  gpu.dispatch('bench_fma', { bindings: { out }, uniforms: { threads, iters, m, c }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, CHAINS: shape.chains } });
+export function recordFma(gpu: Gpu, out: BufferRange, threads: number, iters: number, shape: FmaShape, m = 0.9999, c = 1e-4, f16 = false): void {
+  gpu.dispatch('bench_fma', { bindings: { out }, uniforms: { threads, iters, m, c }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, CHAINS: shape.chains }, variant: f16 ? 'f16' : undefined });
 }
 
 export interface StreamShape {
@@ -66,6 +66,8 @@ export interface ShapeResult {
 
 export interface Ceilings {
   fma_gflops: number;
+  /** The same FMA chains in f16 (null without 'shader-f16'): whether half precision would pay here. */
+  fma_f16_gflops: number | null;
   read_gbps: number;
   write_gbps: number;
   copy_gbps: number;
@@ -77,6 +79,7 @@ export interface Ceilings {
   submit_roundtrip_us: number;
   details: {
     fma: ShapeResult[];
+    fma_f16: ShapeResult[];
     read: ShapeResult[];
     write: ShapeResult[];
     copy: ShapeResult[];
@@ -138,6 +141,20 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
       const gflops = (threads * iters * shape.chains * 8) / (t.ms * 1e6);
       fma.push({ shape: `wg${shape.wg} x ${shape.chains} vec4 chains, ${iters} iters`, ms: t.ms, value: gflops });
       log(`  fma  wg=${shape.wg} chains=${shape.chains}: ${gflops.toFixed(1)} GFLOP/s`);
+    }
+    // The f16 variant at the best f32 shape and at 16 chains (f16 halves the register footprint).
+    const fma16: ShapeResult[] = [];
+    if (gpu.device.features.has('shader-f16')) {
+      const bestShape = FMA_SHAPES[fma.indexOf(fma.reduce((a, b) => (b.value > a.value ? b : a)))];
+      for (const shape of [bestShape, { wg: 64, chains: 16 }].filter((x, i, all) => all.findIndex((y) => y.wg === x.wg && y.chains === x.chains) === i)) {
+        let iters = 64;
+        const probe = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape, 0.9999, 1e-4, true), { warmup: 1, reps: 1 });
+        iters = Math.max(64, Math.min(1 << 20, Math.round((iters * targetMs) / Math.max(probe.ms, 1e-3))));
+        const t = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape, 0.9999, 1e-4, true), { reps });
+        const gflops = (threads * iters * shape.chains * 8) / (t.ms * 1e6);
+        fma16.push({ shape: `wg${shape.wg} x ${shape.chains} vec4<f16> chains, ${iters} iters`, ms: t.ms, value: gflops });
+        log(`  fma f16  wg=${shape.wg} chains=${shape.chains}: ${gflops.toFixed(1)} GFLOP/s`);
+      }
     }
 
     // --- bandwidth ---
@@ -203,6 +220,7 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
     }
     const c: Ceilings = {
       fma_gflops: best(fma),
+      fma_f16_gflops: fma16.length ? best(fma16) : null,
       read_gbps: best(read),
       write_gbps: best(write),
       copy_gbps: best(copy),
@@ -212,7 +230,7 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
       dispatch_encode_cpu_us: median(enc),
       submit_us: median(sub),
       submit_roundtrip_us: median(rt),
-      details: { fma, read, write, copy, bandwidth_buffer_mib: bytes / (1 << 20), fma_threads: threads, empty_dispatches_per_pass: K, submits: S },
+      details: { fma, fma_f16: fma16, read, write, copy, bandwidth_buffer_mib: bytes / (1 << 20), fma_threads: threads, empty_dispatches_per_pass: K, submits: S },
     };
     log(`  dispatch: ${c.empty_dispatch_us.toFixed(2)} µs/empty dispatch (GPU), ${c.dispatch_encode_cpu_us.toFixed(2)} µs to record (CPU), ${c.submit_us.toFixed(1)} µs/submit, ${c.submit_roundtrip_us.toFixed(0)} µs submit+wait`);
     return c;

@@ -46,6 +46,9 @@ function table(headers: string[], rows: string[][], align: ('l' | 'r')[], markdo
 export function ceilingsTable(c: Ceilings, markdown = false): string {
   const rows = [
     ['FMA peak (best shape)', `${f(c.fma_gflops, 1)} GFLOP/s`, c.details.fma.reduce((a, b) => (b.value > a.value ? b : a)).shape],
+    ...(c.fma_f16_gflops != null && c.details.fma_f16?.length
+      ? [['FMA peak, f16 (not a ceiling: would half precision pay?)', `${f(c.fma_f16_gflops, 1)} GFLOP/s`, c.details.fma_f16.reduce((a, b) => (b.value > a.value ? b : a)).shape]]
+      : []),
     ['storage read', `${f(c.read_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB, best of ${c.details.read.length} shapes`],
     ['storage write', `${f(c.write_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB`],
     ['storage copy kernel (read + write)', `${f(c.copy_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB, bytes read + written`],

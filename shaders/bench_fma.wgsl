@@ -4,7 +4,15 @@
 // It writes out[t] = the sum of all chains' components (so no chain is dead code).
 // FLOPs = threads * iters * CHAINS * 4 lanes * 2. Independent chains hide the FMA latency; several
 // chain counts and workgroup sizes are timed and the best is the ceiling.
+// Variant `f16`: the same chains in vec4<f16> (the 'shader-f16' feature), to measure whether half
+// precision is any faster on this adapter (on lavapipe it is emulated through f32 conversions).
 // Tiling: one invocation per output element, WG per workgroup, grid folded into y.
+// #if f16
+enable f16;
+alias F = f16;
+// #else
+alias F = f32;
+// #endif
 override WG: u32 = 64;
 override CHAINS: u32 = 8;
 struct Params { threads: u32, iters: u32, m: f32, c: f32 }
@@ -15,14 +23,14 @@ struct Params { threads: u32, iters: u32, m: f32, c: f32 }
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = gid.x + gid.y * nwg.x * WG;
   if (t >= p.threads) { return; }
-  let s = f32(t % 1024u) * 1e-3;
-  let a0i = vec4f(s, s + 1.0, s + 2.0, s + 3.0);
+  let s = F(f32(t % 1024u) * 1e-3);
+  let a0i = vec4<F>(s, s + 1.0, s + 2.0, s + 3.0);
   var a0 = a0i;        var a1 = a0i + 0.1;  var a2 = a0i + 0.2;  var a3 = a0i + 0.3;
   var a4 = a0i + 0.4;  var a5 = a0i + 0.5;  var a6 = a0i + 0.6;  var a7 = a0i + 0.7;
   var a8 = a0i + 0.8;  var a9 = a0i + 0.9;  var a10 = a0i + 1.0; var a11 = a0i + 1.1;
   var a12 = a0i + 1.2; var a13 = a0i + 1.3; var a14 = a0i + 1.4; var a15 = a0i + 1.5;
-  let m = vec4f(p.m);
-  let c = vec4f(p.c);
+  let m = vec4<F>(F(p.m));
+  let c = vec4<F>(F(p.c));
   for (var i = 0u; i < p.iters; i++) {
     a0 = fma(a0, m, c); a1 = fma(a1, m, c); a2 = fma(a2, m, c); a3 = fma(a3, m, c);
     if (CHAINS > 4u) { a4 = fma(a4, m, c); a5 = fma(a5, m, c); a6 = fma(a6, m, c); a7 = fma(a7, m, c); }
@@ -33,5 +41,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (CHAINS > 4u) { sum += a4 + a5 + a6 + a7; }
   if (CHAINS > 8u) { sum += a8 + a9 + a10 + a11; }
   if (CHAINS > 12u) { sum += a12 + a13 + a14 + a15; }
-  out[t] = sum.x + sum.y + sum.z + sum.w;
+  out[t] = f32(sum.x) + f32(sum.y) + f32(sum.z) + f32(sum.w);
 }

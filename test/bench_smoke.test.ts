@@ -41,6 +41,22 @@ describe('bench ceiling kernels', () => {
     }
   });
 
+  it('bench_fma f16 variant: the same chains in half precision (loose tolerance), nothing past threads', async () => {
+    if (!gpu().device.features.has('shader-f16')) return; // the benchmark skips it too
+    const threads = 200;
+    const out = Tensor.empty(gpu(), [threads + 3], 'f32');
+    recordFma(gpu(), out, threads, 5, { wg: 64, chains: 16 }, 0.9999, 1e-4, true);
+    const got = await out.readF32();
+    const ref = new Float64Array(threads);
+    for (let t = 0; t < threads; t++) {
+      const s = (t % 1024) * 1e-3;
+      for (let k = 0; k < 16; k++) for (let lane = 0; lane < 4; lane++) ref[t] += s + lane + 0.1 * k;
+    }
+    // f16 rounds m = 0.9999 to 1 and c = 1e-4 away against values near 1..5: the sums stay at their start
+    expectClose(got.subarray(0, threads), ref, { atol: 0, rtol: 5e-3 }, 'bench_fma f16'); // one missing chain would be ~1.5% off
+    expect(got.subarray(threads).every((v) => Number.isNaN(v)), 'bench_fma f16 writes past threads').toBe(true);
+  });
+
   it('bench_read: each invocation sums its strided vec4s', async () => {
     const rng = new Rng();
     for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 4 }, { wg: 64, per: 2, width: 4 }] as StreamShape[]) {

@@ -128,7 +128,7 @@ interface ModelShapes {
   largestWeight: { name: string; shape: number[] };
 }
 
-/** Floats per storage element of a streaming kernel's variant (include/lanes.wgsl): its uniforms count elements. */
+/** Floats per storage element of a streaming kernel's variant (src/ops/lanes.ts): its uniforms count elements. */
 const floatsPer = (variant: string | undefined) => ({ scalar: 1, wide: 16 })[variant ?? ''] ?? 4;
 
 function bump<K, V extends { count: number }>(m: Map<K, V>, key: K, make: () => V): V {

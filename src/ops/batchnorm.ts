@@ -12,6 +12,7 @@
 import { record } from '../autograd/node.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
+import { streamLayout } from './lanes.js';
 
 export interface BatchNormOptions {
   /** Batch statistics + running-stat update (true) or running statistics (false). */
@@ -63,16 +64,15 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   if (!(eps > 0)) throw new ShapeError(op, `eps must be > 0, got ${eps}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new ShapeError(op, `momentum must be in [0, 1], got ${momentum}`);
   const m = n * h * w;
-  // 64-byte or vec4 accesses unless they would straddle two channels (include/lanes.wgsl)
-  const [variant, per] = (h * w) % 16 === 0 ? ['wide', 16] : (h * w) % 4 === 0 ? [undefined, 4] : ['scalar', 1];
-  const hw = (h * w) / per;
+  const { variant, floats } = streamLayout(h * w); // no element straddles two channels
+  const hw = (h * w) / floats;
   if (m === 0 || c === 0) throw new ShapeError(op, `empty input x ${shapeStr(x.shape)}`);
   if (c > 65535) throw new ShapeError(op, `x ${shapeStr(x.shape)} has more than 65535 channels (one workgroup row each)`);
   if (training && m < 2) throw new ShapeError(op, `expected more than 1 value per channel when training, got x ${shapeStr(x.shape)}`);
   const gpu = x.gpu;
   const y = Tensor.empty(gpu, x.shape, 'f32', 'batchnorm');
   const saved = Tensor.empty(gpu, [2, c], 'f32', 'batchnorm.saved');
-  const { parts, chunk } = batchNormChunks(n * hw, per);
+  const { parts, chunk } = batchNormChunks(n * hw, floats);
   if (training) {
     const partial = Tensor.empty(gpu, [c, parts, 4], 'f32', 'batchnorm.partial');
     gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG }, variant });

@@ -3,6 +3,7 @@ import { record } from '../autograd/node.js';
 import { grid1d, type BufferRange } from '../gpu/runtime.js';
 import { Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectSameShape } from './check.js';
+import { streamLayout } from './lanes.js';
 
 /** Invocations per workgroup of the streaming kernels (include/elementwise_grid.wgsl). */
 const WG = 64;
@@ -13,8 +14,9 @@ const WG = 64;
  * bench`), vec4s (four per invocation), or f32s (`scalar`) when the size is not a multiple of 4.
  */
 function streamElementwise(t: Tensor, kernel: string, bindings: Record<string, BufferRange>): void {
-  const [variant, per, K] = t.size % 16 === 0 ? ['wide', 16, 2] : t.size % 4 === 0 ? [undefined, 4, 4] : ['scalar', 1, 4];
-  const n = t.size / per;
+  const { variant, floats } = streamLayout(t.size);
+  const K = variant === 'wide' ? 2 : 4;
+  const n = t.size / floats;
   t.gpu.dispatch(kernel, { bindings, uniforms: { n }, workgroups: grid1d(n, WG * K), overrides: { WG, K }, variant });
 }
 

@@ -8,6 +8,7 @@ import { record } from '../autograd/node.js';
 import { grid1d } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
+import { streamLayout } from './lanes.js';
 
 /** Invocations per workgroup of the global average pool (one row each). */
 const AVG_WG = 64;
@@ -20,9 +21,8 @@ export function globalAvgPool(x: Tensor): Tensor {
   const [n, c, h, w] = x.shape;
   const rows = n * c;
   if (rows === 0 || h * w === 0) throw new ShapeError(op, `empty input x ${shapeStr(x.shape)}`);
-  // rows read 16, 4 or 1 floats at a time (include/lanes.wgsl)
-  const [variant, per] = (h * w) % 16 === 0 ? ['wide', 16] : (h * w) % 4 === 0 ? [undefined, 4] : ['scalar', 1];
-  const hw = (h * w) / per;
+  const { variant, floats } = streamLayout(h * w); // rows read 16, 4 or 1 floats at a time
+  const hw = (h * w) / floats;
   const gpu = x.gpu;
   const y = Tensor.empty(gpu, [n, c], 'f32', 'avgpool');
   gpu.dispatch('avgpool_global_forward', { bindings: { x, y }, uniforms: { rows, hw }, workgroups: grid1d(rows, AVG_WG), overrides: { WG: AVG_WG }, variant });

@@ -75,7 +75,12 @@ describe('Philox4x32-10', () => {
     const rng = new Rng();
     const seed = seedOf(rng), n = 200_003, mean = 0.5, std = 2;
     const x = (await fillNormal(Tensor.empty(gpu(), [n]), seed, 11, mean, std).read()) as Float32Array;
-    expectClose(x, cpuNormal(n, seed, 11, mean, std), { atol: 1e-4, rtol: 1e-4 }, `normal seed=${seed}`);
+    // WGSL allows cos/sin an absolute error of 2^-11 on [-pi, pi] (log and sqrt are within a few ulp),
+    // and r = sqrt(-2 ln u) <= sqrt(48 ln 2) = 5.77 for u >= 2^-24: so |z_gpu - z_cpu| <= 5.77 * 2^-11,
+    // times std. Wrong bits or a wrong pairing are off by O(1). (The earlier 1e-4, tighter than the
+    // spec, failed once on lavapipe: one element in 200,003 off by 1.9e-4, z near a zero of cos.)
+    const zTol = Math.sqrt(48 * Math.LN2) * 2 ** -11 + 1e-5;
+    expectClose(x, cpuNormal(n, seed, 11, mean, std), { atol: std * zTol, rtol: 1e-4 }, `normal seed=${seed}`);
     const m = moments(x);
     expect(Math.abs(m.mean - mean), `seed=${seed}`).toBeLessThan((6 * std) / Math.sqrt(n));
     expect(Math.abs(m.std / std - 1), `seed=${seed}`).toBeLessThan(0.01);

@@ -185,3 +185,31 @@ VARIANTS.push({
     gpu.dispatch('conv2d_weight_grad_reduce', { bindings: { part, dw: o.out }, uniforms: { n, nchunks }, workgroups: [Math.ceil(n / 64)], overrides: { WG: 64 } });
   },
 });
+
+VARIANTS.push({
+  kind: 'dw',
+  name: 'dw_row4_pair',
+  note: 'shipped weight-grad kernel walking tiles in pairs (stride 1): 4 instead of 6 input loads per pair and kernel row, same bits, but 20-50% slower on lavapipe',
+  supports: (d) => row4Ok(d) && d.stride === 1 && (d.OW / 4) % 2 === 0,
+  launch: (o, d) => {
+    const gpu = o.x.gpu;
+    const NR = d.C * d.KH;
+    const T = d.N * d.OH * (d.OW / 4);
+    const TK = NR > 1 ? 2 : 1;
+    const NL = Math.ceil(NR / TK);
+    const WG = 8 * Math.ceil(NL / (8 * Math.ceil(NL / 64)));
+    const OB = d.O <= 8 ? 8 : 16;
+    const chunk = 256;
+    const nchunks = Math.ceil(T / chunk);
+    const CKK = d.C * d.KH * d.KW;
+    const part = Tensor.empty(gpu, [nchunks, d.O, CKK]);
+    gpu.dispatch(k('dw_row4_pair'), {
+      bindings: { x4: o.x, x: o.x, dy: o.dy, part },
+      uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
+      workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
+      overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW, PAIR: 1 },
+    });
+    const n = d.O * CKK;
+    gpu.dispatch('conv2d_weight_grad_reduce', { bindings: { part, dw: o.out }, uniforms: { n, nchunks }, workgroups: [Math.ceil(n / 64)], overrides: { WG: 64 } });
+  },
+});

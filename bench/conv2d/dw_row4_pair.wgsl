@@ -1,0 +1,217 @@
+// [bench record] dw_row4_pair: the row weight-grad kernel walking tiles two at a time (stride 1), one input-row load serving both; 20-50% slower than the shipped kernel on lavapipe (2026-11-25), more live registers per lane.
+// conv2d_weight_grad_row4 (split-K pass 1, fast path for the row-kernel shapes: OW*S == W,
+// W % 4S == 0, S <= 2, KW <= 4, P <= 4, KW-P-S <= 4):
+//   part[q,o,c,kh,kw] = sum over the output tiles (n, oh, 4j..4j+3) of chunk q of
+//                       sum_t dy[n,o,oh,4j+t] * x[n,c,oh*S-P+kh, (4j+t)*S-P+kw]
+// Layouts: x NCHW [N,C,H,W] (vec4 + scalar views of the same buffer), dy NCHW [N,O,OH,OW] as vec4,
+// part [nchunks, O, C*KH*KW]; conv2d_weight_grad_reduce sums part over q in fixed order.
+//
+// Tiling: lanes over kernel rows r = (c, kh): a lane owns TK = 1 or 2 of them (r and r + ceil(NR/TK),
+// NR = C*KH; workgroup_id.x picks WG lanes), OB = 8 or 16 output channels per workgroup
+// (workgroup_id.y), chunk q = workgroup_id.z = a run of consecutive 4-column output
+// tiles walked in order by the whole workgroup. Per tile: lane j (< 8) loads the vec4
+// dy[n,o0+j,oh,4j..4j+3] (and o0+8+j when OB = 16) and subgroupBroadcast hands all 32 (64) values to every lane; each lane loads
+// its input rows' S aligned vec4 chunks plus the P left / KW-P-S right halo columns as scalars, and
+// accumulates TK rows x OB channels x KW taps (dot products over the tile's 4 columns); each
+// broadcast dy value serves TK*KW multiply-adds. Summation order is
+// fixed (tiles ascending, then columns t = 0..3). Needs subgroups of >= 8 invocations.
+enable subgroups;
+override WG: u32 = 64;
+override S_: u32 = 1;
+override PAD_: u32 = 1;
+override KW_: u32 = 3;
+override OB: u32 = 16;  // output channels per workgroup: 8 or 16
+override TK: u32 = 2;   // kernel rows (c, kh) per lane: 1 or 2
+// PAIR (S_ = 1, an even number of tiles per row and per chunk): walk the tiles two at a time and
+// load each input row segment once for both: [L | A0 | A1 | R] serves tile A as (L, A0, R = A1)
+// and tile B as (L = A0, A1, R), so a pair costs PAD + 2 + (KW-P-1) loads instead of twice
+// PAD + 1 + (KW-P-1). Same products in the same order: the same bits.
+override PAIR: bool = false;
+struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, chunk: u32 }
+@group(0) @binding(0) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> part: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+// the input row segment a tile needs: [L | A0 | A1 (S_ = 2 only) | R], element 4 = column 4*S_*j
+struct Row { L: vec4f, A0: vec4f, A1: vec4f, R: vec4f }
+struct Acc8 { a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f, a4: vec4f, a5: vec4f, a6: vec4f, a7: vec4f }
+
+fn pick(r: Row, i: u32) -> f32 {
+  if (i < 4u) { return r.L[i]; }
+  if (i < 8u) { return r.A0[i - 4u]; }
+  if (S_ > 1u && i < 12u) { return r.A1[i - 8u]; }
+  return r.R[i - 4u - 4u * S_];
+}
+
+// a[kw] += sum_t d[t] * x[row, col(t) + kw], kw < KW_
+fn taps(a: vec4f, d: vec4f, r: Row) -> vec4f {
+  var o = a;
+  for (var kw = 0u; kw < KW_; kw++) {
+    let i0 = 4u - PAD_ + kw;
+    let xv = vec4f(pick(r, i0), pick(r, i0 + S_), pick(r, i0 + 2u * S_), pick(r, i0 + 3u * S_));
+    o[kw] = fma(d.w, xv.w, fma(d.z, xv.z, fma(d.y, xv.y, fma(d.x, xv.x, o[kw]))));
+  }
+  return o;
+}
+
+// input row of kernel row rr = (c, kh) for the tile (n, oh, j); zeros outside the image
+fn loadRow(rr: u32, n: u32, oh: u32, j: u32) -> Row {
+  let c = rr / p.KH;
+  let kh = rr - c * p.KH;
+  let ih = i32(oh * S_) - i32(PAD_) + i32(kh);
+  let rowok = ih >= 0 && ih < i32(p.H);
+  let rowbase = (n * p.C + c) * p.H * p.W + u32(select(0, ih, rowok)) * p.W;  // element index of the row
+  let col0 = 4u * S_ * j;
+  var r: Row;
+  r.A0 = x4[(rowbase + col0) / 4u];
+  if (S_ > 1u) { r.A1 = x4[(rowbase + col0) / 4u + 1u]; }
+  for (var m = 1u; m <= PAD_; m++) {
+    let col = i32(col0) - i32(m);
+    r.L[4u - m] = select(0.0, x[rowbase + u32(max(col, 0))], col >= 0);
+  }
+  for (var m = 0u; m + PAD_ + S_ < KW_; m++) {
+    let col = col0 + 4u * S_ + m;
+    r.R[m] = select(0.0, x[rowbase + min(col, p.W - 1u)], col < p.W);
+  }
+  if (!rowok) { r = Row(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0)); }
+  return r;
+}
+
+// input rows of kernel row rr for the tile pair (n, oh, j..j+1), S_ = 1: tile A's and tile B's Row
+struct RowPair { a: Row, b: Row }
+fn loadPair(rr: u32, n: u32, oh: u32, j: u32) -> RowPair {
+  let c = rr / p.KH;
+  let kh = rr - c * p.KH;
+  let ih = i32(oh) - i32(PAD_) + i32(kh);
+  let rowok = ih >= 0 && ih < i32(p.H);
+  let rowbase = (n * p.C + c) * p.H * p.W + u32(select(0, ih, rowok)) * p.W;
+  let col0 = 4u * j;
+  let A0 = x4[(rowbase + col0) / 4u];
+  let A1 = x4[(rowbase + col0) / 4u + 1u];
+  var L = vec4f(0.0);
+  for (var m = 1u; m <= PAD_; m++) {
+    let col = i32(col0) - i32(m);
+    L[4u - m] = select(0.0, x[rowbase + u32(max(col, 0))], col >= 0);
+  }
+  var R = vec4f(0.0);
+  for (var m = 0u; m + PAD_ + 1u < KW_; m++) {
+    let col = col0 + 8u + m;
+    R[m] = select(0.0, x[rowbase + min(col, p.W - 1u)], col < p.W);
+  }
+  let z = vec4f(0.0);
+  if (!rowok) { return RowPair(Row(z, z, z, z), Row(z, z, z, z)); }
+  return RowPair(Row(L, A0, z, A1), Row(A0, A1, z, R));
+}
+
+// acc1/acc2 (kernel rows 1 and 2 of the lane) += the tile's dy for 8 channels (lane q's d) x row taps
+fn accum8(acc1: ptr<function, Acc8>, acc2: ptr<function, Acc8>, d: vec4f, r1: Row, r2: Row) {
+  {
+    let dq = vec4f(subgroupBroadcast(d.x, 0u), subgroupBroadcast(d.y, 0u), subgroupBroadcast(d.z, 0u), subgroupBroadcast(d.w, 0u));
+    (*acc1).a0 = taps((*acc1).a0, dq, r1);
+    if (TK > 1u) { (*acc2).a0 = taps((*acc2).a0, dq, r2); }
+  }
+  {
+    let dq = vec4f(subgroupBroadcast(d.x, 1u), subgroupBroadcast(d.y, 1u), subgroupBroadcast(d.z, 1u), subgroupBroadcast(d.w, 1u));
+    (*acc1).a1 = taps((*acc1).a1, dq, r1);
+    if (TK > 1u) { (*acc2).a1 = taps((*acc2).a1, dq, r2); }
+  }
+  {
+    let dq = vec4f(subgroupBroadcast(d.x, 2u), subgroupBroadcast(d.y, 2u), subgroupBroadcast(d.z, 2u), subgroupBroadcast(d.w, 2u));
+    (*acc1).a2 = taps((*acc1).a2, dq, r1);
+    if (TK > 1u) { (*acc2).a2 = taps((*acc2).a2, dq, r2); }
+  }
+  {
+    let dq = vec4f(subgroupBroadcast(d.x, 3u), subgroupBroadcast(d.y, 3u), subgroupBroadcast(d.z, 3u), subgroupBroadcast(d.w, 3u));
+    (*acc1).a3 = taps((*acc1).a3, dq, r1);
+    if (TK > 1u) { (*acc2).a3 = taps((*acc2).a3, dq, r2); }
+  }
+  {
+    let dq = vec4f(subgroupBroadcast(d.x, 4u), subgroupBroadcast(d.y, 4u), subgroupBroadcast(d.z, 4u), subgroupBroadcast(d.w, 4u));
+    (*acc1).a4 = taps((*acc1).a4, dq, r1);
+    if (TK > 1u) { (*acc2).a4 = taps((*acc2).a4, dq, r2); }
+  }
+  {
+    let dq = vec4f(subgroupBroadcast(d.x, 5u), subgroupBroadcast(d.y, 5u), subgroupBroadcast(d.z, 5u), subgroupBroadcast(d.w, 5u));
+    (*acc1).a5 = taps((*acc1).a5, dq, r1);
+    if (TK > 1u) { (*acc2).a5 = taps((*acc2).a5, dq, r2); }
+  }
+  {
+    let dq = vec4f(subgroupBroadcast(d.x, 6u), subgroupBroadcast(d.y, 6u), subgroupBroadcast(d.z, 6u), subgroupBroadcast(d.w, 6u));
+    (*acc1).a6 = taps((*acc1).a6, dq, r1);
+    if (TK > 1u) { (*acc2).a6 = taps((*acc2).a6, dq, r2); }
+  }
+  {
+    let dq = vec4f(subgroupBroadcast(d.x, 7u), subgroupBroadcast(d.y, 7u), subgroupBroadcast(d.z, 7u), subgroupBroadcast(d.w, 7u));
+    (*acc1).a7 = taps((*acc1).a7, dq, r1);
+    if (TK > 1u) { (*acc2).a7 = taps((*acc2).a7, dq, r2); }
+  }
+}
+
+fn store(acc: Acc8, rr: u32, o0: u32, chunkIdx: u32) {
+  let CKK = p.C * p.KH * KW_;
+  let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
+  for (var qq = 0u; qq < 8u; qq++) {
+    let o = o0 + qq;
+    if (o < p.O) {
+      for (var kw = 0u; kw < KW_; kw++) { part[(chunkIdx * p.O + o) * CKK + rr * KW_ + kw] = a[qq][kw]; }
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {
+  let NR = p.C * p.KH;
+  let NL = (NR + TK - 1u) / TK;            // lanes needed
+  let li = wid.x * WG + lid;
+  let r1 = min(li, NR - 1u);
+  let r2 = min(li + NL, NR - 1u);
+  let TPR = p.OW / 4u;
+  let T = p.N * p.OH * TPR;
+  let q0 = wid.z * p.chunk;
+  let q1 = min(q0 + p.chunk, T);
+  let OHW4 = p.OH * TPR;
+  let o0 = wid.y * OB;
+  let olane = min(o0 + (sid & 7u), p.O - 1u);
+  let olane2 = min(o0 + 8u + (sid & 7u), p.O - 1u);
+  // walk tiles q0..q1 with incremental (n, oh, j)
+  var n = q0 / OHW4;
+  var rem = q0 - n * OHW4;
+  var oh = rem / TPR;
+  var j = rem - oh * TPR;
+  var acc1: Acc8;  // row r1, channels o0..o0+7
+  var acc2: Acc8;  // row r2, channels o0..o0+7
+  var acc3: Acc8;  // row r1, channels o0+8..o0+15
+  var acc4: Acc8;  // row r2, channels o0+8..o0+15
+  if (PAIR) {
+    for (var q = q0; q < q1; q += 2u) {
+      let pr1 = loadPair(r1, n, oh, j);
+      var pr2 = pr1;
+      if (TK > 1u) { pr2 = loadPair(r2, n, oh, j); }
+      let dA = ((n * p.O + olane) * p.OH + oh) * TPR + j;
+      accum8(&acc1, &acc2, dy[dA], pr1.a, pr2.a);
+      if (OB > 8u) { accum8(&acc3, &acc4, dy[((n * p.O + olane2) * p.OH + oh) * TPR + j], pr1.a, pr2.a); }
+      accum8(&acc1, &acc2, dy[dA + 1u], pr1.b, pr2.b);
+      if (OB > 8u) { accum8(&acc3, &acc4, dy[((n * p.O + olane2) * p.OH + oh) * TPR + j + 1u], pr1.b, pr2.b); }
+      j += 2u;
+      if (j == TPR) { j = 0u; oh++; if (oh == p.OH) { oh = 0u; n++; } }
+    }
+  }
+  for (var q = q0; q < select(q1, q0, PAIR); q++) {
+    let row1 = loadRow(r1, n, oh, j);
+    var row2 = row1;
+    if (TK > 1u) { row2 = loadRow(r2, n, oh, j); }
+    accum8(&acc1, &acc2, dy[((n * p.O + olane) * p.OH + oh) * TPR + j], row1, row2);
+    if (OB > 8u) { accum8(&acc3, &acc4, dy[((n * p.O + olane2) * p.OH + oh) * TPR + j], row1, row2); }
+    j++;
+    if (j == TPR) { j = 0u; oh++; if (oh == p.OH) { oh = 0u; n++; } }
+  }
+  if (li >= NL) { return; }
+  store(acc1, r1, o0, wid.z);
+  if (OB > 8u) { store(acc3, r1, o0 + 8u, wid.z); }
+  if (TK > 1u && li + NL < NR) {
+    store(acc2, r2, o0, wid.z);
+    if (OB > 8u) { store(acc4, r2, o0 + 8u, wid.z); }
+  }
+}

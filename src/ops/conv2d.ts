@@ -26,7 +26,7 @@
 // them per adapter and a training run can record them. Another config may change the summation
 // order (e.g. the weight-gradient chunking); the same config gives the same bits every run.
 import { record } from '../autograd/node.js';
-import type { Gpu } from '../gpu/runtime.js';
+import { grid1d, type Gpu } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
 
@@ -184,12 +184,10 @@ export function packConvWeights(w: Tensor, flip: boolean, cfg: ConvConfig, sel?:
   const total = Math.ceil(OO / 8) * CI * taps.KHp * 8;
   const wp = Tensor.empty(w.gpu, [total, 4], 'f32', 'conv2d:packed-w');
   const WG = cfg.reduceWorkgroup;
-  const blocks = Math.ceil(total / WG);
-  const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
   w.gpu.dispatch('conv2d_pack_weights', {
     bindings: { w, wp },
     uniforms: { O, C, KH, KW, flip: flip ? 1 : 0, total, ...taps },
-    workgroups: [Math.ceil(blocks / gy), gy],
+    workgroups: grid1d(total, WG),
     overrides: { WG },
   });
   return wp;
@@ -234,9 +232,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
     // pixels no tap reaches (e.g. 3/4 of dx for a 1x1 stride-2 conv)
     const n4 = dx.size / 4;
     const RW = cfg.reduceWorkgroup;
-    const blocks = Math.ceil(n4 / RW);
-    const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
-    dy.gpu.dispatch('conv2d_zero_fill', { bindings: { out: dx }, uniforms: { n4 }, workgroups: [Math.ceil(blocks / gy), gy], overrides: { WG: RW } });
+    dy.gpu.dispatch('conv2d_zero_fill', { bindings: { out: dx }, uniforms: { n4 }, workgroups: grid1d(n4, RW), overrides: { WG: RW } });
   }
   const WG = cfg.rowWorkgroup;
   const ROWS = cfg.rowRows;
@@ -297,9 +293,7 @@ function launchPointwise(src: Tensor, wk: Tensor, bias: Tensor | null, dst: Tens
 function transposePointwise(w: Tensor, d: ConvDims, cfg: ConvConfig): Tensor {
   const wt = Tensor.empty(w.gpu, [d.C, d.O], 'f32', 'conv2d:w^T');
   const WG = cfg.reduceWorkgroup;
-  const blocks = Math.ceil((d.C * d.O) / WG);
-  const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
-  w.gpu.dispatch('transpose2d', { bindings: { a: w, out: wt }, uniforms: { rows: d.O, cols: d.C }, workgroups: [Math.ceil(blocks / gy), gy], overrides: { WG } });
+  w.gpu.dispatch('transpose2d', { bindings: { a: w, out: wt }, uniforms: { rows: d.O, cols: d.C }, workgroups: grid1d(d.C * d.O, WG), overrides: { WG } });
   return wt;
 }
 
@@ -396,12 +390,10 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
   }
   const n = d.O * CKK;
   const RW = cfg.reduceWorkgroup;
-  const blocks = Math.ceil(n / RW);
-  const gy = Math.max(1, Math.ceil(blocks / MAX_GROUPS));
   gpu.dispatch('conv2d_weight_grad_reduce', {
     bindings: { part, dw },
     uniforms: { n, nchunks },
-    workgroups: [Math.ceil(blocks / gy), gy],
+    workgroups: grid1d(n, RW),
     overrides: { WG: RW },
   });
 }

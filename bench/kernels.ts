@@ -23,6 +23,7 @@ import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { conv2d, conv2dOutputSize } from '../src/ops/conv2d.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
+import { floatsOf } from '../src/ops/lanes.js';
 import { linear } from '../src/ops/linear.js';
 import { shuffleWeights } from '../src/ops/permute.js';
 import { globalAvgPool } from '../src/ops/pooling.js';
@@ -128,9 +129,6 @@ interface ModelShapes {
   largestWeight: { name: string; shape: number[] };
 }
 
-/** Floats per storage element of a streaming kernel's variant (src/ops/lanes.ts): its uniforms count elements. */
-const floatsPer = (variant: string | undefined) => ({ scalar: 1, wide: 16 })[variant ?? ''] ?? 4;
-
 function bump<K, V extends { count: number }>(m: Map<K, V>, key: K, make: () => V): V {
   let v = m.get(key);
   if (!v) m.set(key, (v = make()));
@@ -176,12 +174,12 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
         const u = w.args.uniforms ?? {};
         const stream = streams.find(([name]) => name === w.name);
         if (stream) {
-          const n = Number(u.n) * floatsPer(w.args.variant); // uniform n counts elements
+          const n = Number(u.n) * floatsOf(w.args.variant); // uniform n counts elements
           stream[1].set(n, (stream[1].get(n) ?? 0) + 1);
         }
         if (w.name === 'avgpool_global_forward') {
           const C = Number(u.rows);
-          const hw = Number(u.hw) * floatsPer(w.args.variant);
+          const hw = Number(u.hw) * floatsOf(w.args.variant);
           const side = Math.round(Math.sqrt(hw));
           bump(shapes.pools, `${C}x${hw}`, () => ({ C, H: side, W: hw / side, count: 1 }));
         }

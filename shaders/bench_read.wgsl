@@ -5,7 +5,9 @@
 // Tiling: one invocation per PER elements (vec4s, or 64-byte structs in the `wide` variant), WG per workgroup, grid folded into y.
 override WG: u32 = 256;
 override PER: u32 = 8;
-// #include "bench_stream_element.wgsl"
+// Element E: a vec4, or in the `wide` variant a 64-byte struct of four (include/lanes.wgsl);
+// p.n4 counts vec4s, the kernel moves p.n4 / EW elements.
+// #include "lanes.wgsl"
 struct Params { n4: u32, threads: u32 }
 @group(0) @binding(0) var<storage, read> src: array<E>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -18,7 +20,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var acc = vec4f(0.0);
   for (var k = 0u; k < PER; k++) {
     let i = t + k * p.threads;
-    if (i < p.n4 / W) { acc += total(src[i]); }
+    if (i < p.n4 / EW) {
+      let e = src[i];
+      for (var q = 0u; q < EW; q++) { acc += vec_of(e, q); }
+    }
   }
   out[t] = acc.x + acc.y + acc.z + acc.w;
 }

@@ -4,7 +4,9 @@
 // Tiling: one invocation per PER elements (vec4s, or 64-byte structs in the `wide` variant), WG per workgroup, grid folded into y.
 override WG: u32 = 256;
 override PER: u32 = 8;
-// #include "bench_stream_element.wgsl"
+// Element E: a vec4, or in the `wide` variant a 64-byte struct of four (include/lanes.wgsl);
+// p.n4 counts vec4s, the kernel moves p.n4 / EW elements.
+// #include "lanes.wgsl"
 struct Params { n4: u32, threads: u32, value: f32 }
 @group(0) @binding(0) var<storage, read_write> dst: array<E>;
 @group(0) @binding(1) var<uniform> p: Params;
@@ -13,9 +15,9 @@ struct Params { n4: u32, threads: u32, value: f32 }
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = gid.x + gid.y * nwg.x * WG;
   if (t >= p.threads) { return; }
-  let v = splat(vec4f(p.value));
+  let v = elem_of(array<V, 4>(V(p.value), V(p.value), V(p.value), V(p.value)));
   for (var k = 0u; k < PER; k++) {
     let i = t + k * p.threads;
-    if (i < p.n4 / W) { dst[i] = v; }
+    if (i < p.n4 / EW) { dst[i] = v; }
   }
 }

@@ -9,14 +9,12 @@
 alias V = f32;
 const VL = 1u;
 fn lane(v: V, k: u32) -> f32 { return v; }
-alias E = V;
-const EW = 1u;
-fn vec_of(e: E, f: u32) -> V { return e; }
-fn elem_of(r: array<V, 4>) -> E { return r[0]; }
-// #elif wide
+// #else
 alias V = vec4f;
 const VL = 4u;
 fn lane(v: V, k: u32) -> f32 { return v[k]; }
+// #endif
+// #if wide
 struct E { a: V, b: V, c: V, d: V }
 const EW = 4u;
 fn vec_of(e: E, f: u32) -> V {
@@ -29,9 +27,6 @@ fn vec_of(e: E, f: u32) -> V {
 }
 fn elem_of(r: array<V, 4>) -> E { return E(r[0], r[1], r[2], r[3]); }
 // #else
-alias V = vec4f;
-const VL = 4u;
-fn lane(v: V, k: u32) -> f32 { return v[k]; }
 alias E = V;
 const EW = 1u;
 fn vec_of(e: E, f: u32) -> V { return e; }

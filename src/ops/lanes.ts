@@ -9,6 +9,11 @@ export interface StreamLayout {
   floats: 16 | 4 | 1;
 }
 
+/** Floats per element of a streaming kernel's variant (the inverse of streamLayout's choice). */
+export function floatsOf(variant: string | undefined): StreamLayout['floats'] {
+  return variant === 'wide' ? 16 : variant === 'scalar' ? 1 : 4;
+}
+
 export function streamLayout(run: number): StreamLayout {
   if (run % 16 === 0) return { variant: 'wide', floats: 16 };
   if (run % 4 === 0) return { variant: undefined, floats: 4 };

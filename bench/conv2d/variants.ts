@@ -124,6 +124,30 @@ export const VARIANTS: Variant[] = [
   },
 ];
 
+/**
+ * A row weight-gradient record kernel (lanes over kernel rows, TK of them per lane, chunks of 256
+ * tiles walked by each workgroup) as split-K pass 1, then the shipped conv2d_weight_grad_reduce.
+ */
+function rowWeightGrad(name: string, o: { x: Tensor; dy: Tensor; out: Tensor }, d: ConvDims, TK: 1 | 2, overrides: Record<string, number>): void {
+  const gpu = o.x.gpu;
+  const NL = Math.ceil((d.C * d.KH) / TK);
+  const T = d.N * d.OH * (d.OW / 4);
+  const WG = 8 * Math.ceil(NL / (8 * Math.ceil(NL / 64)));
+  const OB = d.O <= 8 ? 8 : 16;
+  const chunk = 256;
+  const nchunks = Math.ceil(T / chunk);
+  const CKK = d.C * d.KH * d.KW;
+  const part = Tensor.empty(gpu, [nchunks, d.O, CKK]);
+  gpu.dispatch(k(name), {
+    bindings: { x4: o.x, x: o.x, dy: o.dy, part },
+    uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
+    workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
+    overrides: { WG, OB, S_: d.stride, PAD_: d.pad, KW_: d.KW, ...overrides },
+  });
+  const n = d.O * CKK;
+  gpu.dispatch('conv2d_weight_grad_reduce', { bindings: { part, dw: o.out }, uniforms: { n, nchunks }, workgroups: [Math.ceil(n / 64)], overrides: { WG: 64 } });
+}
+
 const row4Ok = (d: ConvDims) => d.W % (4 * d.stride) === 0 && d.OW * d.stride === d.W && d.pad <= 3 && d.KW <= 3 && d.KW - d.pad - d.stride <= 1;
 VARIANTS.push({
   kind: 'fwd',
@@ -165,25 +189,7 @@ VARIANTS.push({
   name: 'dw_row4_tk1',
   note: 'earlier row weight-grad kernel, one kernel row per lane, 16 channels, written without helper functions',
   supports: row4Ok,
-  launch: (o, d) => {
-    const gpu = o.x.gpu;
-    const NR = d.C * d.KH;
-    const T = d.N * d.OH * (d.OW / 4);
-    const WG = 8 * Math.ceil(NR / (8 * Math.ceil(NR / 64)));
-    const OB = d.O <= 8 ? 8 : 16;
-    const chunk = 256;
-    const nchunks = Math.ceil(T / chunk);
-    const CKK = d.C * d.KH * d.KW;
-    const part = Tensor.empty(gpu, [nchunks, d.O, CKK]);
-    gpu.dispatch(k('dw_row4_tk1'), {
-      bindings: { x4: o.x, x: o.x, dy: o.dy, part },
-      uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
-      workgroups: [Math.ceil(NR / WG), Math.ceil(d.O / OB), nchunks],
-      overrides: { WG, OB, S_: d.stride, PAD_: d.pad, KW_: d.KW },
-    });
-    const n = d.O * CKK;
-    gpu.dispatch('conv2d_weight_grad_reduce', { bindings: { part, dw: o.out }, uniforms: { n, nchunks }, workgroups: [Math.ceil(n / 64)], overrides: { WG: 64 } });
-  },
+  launch: (o, d) => rowWeightGrad('dw_row4_tk1', o, d, 1, {}),
 });
 
 VARIANTS.push({
@@ -192,24 +198,7 @@ VARIANTS.push({
   note: 'shipped weight-grad kernel walking tiles in pairs (stride 1): 4 instead of 6 input loads per pair and kernel row, same bits, but 20-50% slower on lavapipe',
   supports: (d) => row4Ok(d) && d.stride === 1 && (d.OW / 4) % 2 === 0,
   launch: (o, d) => {
-    const gpu = o.x.gpu;
-    const NR = d.C * d.KH;
-    const T = d.N * d.OH * (d.OW / 4);
-    const TK = NR > 1 ? 2 : 1;
-    const NL = Math.ceil(NR / TK);
-    const WG = 8 * Math.ceil(NL / (8 * Math.ceil(NL / 64)));
-    const OB = d.O <= 8 ? 8 : 16;
-    const chunk = 256;
-    const nchunks = Math.ceil(T / chunk);
-    const CKK = d.C * d.KH * d.KW;
-    const part = Tensor.empty(gpu, [nchunks, d.O, CKK]);
-    gpu.dispatch(k('dw_row4_pair'), {
-      bindings: { x4: o.x, x: o.x, dy: o.dy, part },
-      uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
-      workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
-      overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW, PAIR: 1 },
-    });
-    const n = d.O * CKK;
-    gpu.dispatch('conv2d_weight_grad_reduce', { bindings: { part, dw: o.out }, uniforms: { n, nchunks }, workgroups: [Math.ceil(n / 64)], overrides: { WG: 64 } });
+    const TK = d.C * d.KH > 1 ? 2 : 1;
+    rowWeightGrad('dw_row4_pair', o, d, TK, { TK, PAIR: 1 });
   },
 });

@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { create, globals } from 'webgpu';
+import { idleWaitInstalled, installIdleWait, wantsIdleWait } from '../../src/gpu/idle_wait.js';
 
 export interface TfjsOptions {
   batch: number;
@@ -42,6 +43,8 @@ export interface TfjsResult {
   train_images_per_s: number;
   step_ms: number[];
   params: number;
+  /** Whether Dawn's waits slept between polls (src/gpu/idle_wait.ts), as in our own runs. */
+  idle_wait: boolean;
   note: string;
 }
 
@@ -233,6 +236,9 @@ export async function tfjsTrainThroughput(opts: TfjsOptions): Promise<TfjsResult
     });
     const dev = device;
     const info = adapter.info;
+    // the same wait as our runs: on a CPU adapter a busy-polling main thread would take a core from TF.js too
+    const fallback = Boolean((info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+    if (wantsIdleWait({ description: info.description, architecture: info.architecture, device: info.device, isFallbackAdapter: fallback })) installIdleWait();
     if (tf.findBackendFactory(backendName)) tf.removeBackend(backendName);
     tf.registerBackend(backendName, () => new WebGPUBackend(dev, info), 3);
     if (!(await tf.setBackend(backendName)) || tf.getBackend() !== backendName) {
@@ -298,6 +304,7 @@ export async function tfjsTrainThroughput(opts: TfjsOptions): Promise<TfjsResult
       train_images_per_s: (batch * steps) / totalS,
       step_ms: stepMs,
       params,
+      idle_wait: idleWaitInstalled(),
       note:
         `tf.getBackend()='${ran}' on Dawn (webgpu npm) device ${info.vendor} ${info.architecture}; ` +
         `open_lth cifar_resnet_20 in NHWC (TF.js's layout), PyTorch-style symmetric padding; ` +

@@ -30,8 +30,6 @@ interface Installed {
 let installed: Installed | null = null;
 /** Dawn ticks seen by the patched setImmediate, and how many of them waited for a timer. */
 const stats = { nativeTicks: 0, sleptTicks: 0 };
-/** A pause between two native ticks longer than this starts a new wait. */
-const NEW_WAIT_GAP_MS = 2;
 
 /**
  * Is this dawn.node's poll tick? It is an anonymous native function made by Napi::Function::New:
@@ -57,21 +55,28 @@ export function installIdleWait(options: IdleWaitOptions = {}): void {
     return;
   }
   const state: Installed = { original: globalThis.setImmediate, spinMs };
-  let lastTick = -Infinity;
+  // A wait is one chain of ticks: each tick, while Dawn still has pending work, queues the next from
+  // inside its own callback. A tick queued from anywhere else (mapAsync, onSubmittedWorkDone called
+  // by JavaScript) starts a new wait, which polls at full speed again for its first spinMs.
+  let inTick = false;
   let waitStart = 0;
   const patched = function setImmediate(callback: (...args: unknown[]) => void, ...args: unknown[]) {
-    if (isDawnTick(callback)) {
-      stats.nativeTicks++;
-      const now = performance.now();
-      if (now - lastTick > NEW_WAIT_GAP_MS) waitStart = now;
-      lastTick = now;
-      if (now - waitStart >= state.spinMs) {
-        stats.sleptTicks++;
-        // Dawn only needs the callback to run later; a timer keeps the event loop alive like an immediate
-        return setTimeout(callback, 1, ...args) as unknown as NodeJS.Immediate;
+    if (!isDawnTick(callback)) return state.original(callback, ...args);
+    stats.nativeTicks++;
+    const now = performance.now();
+    if (!inTick) waitStart = now;
+    const tick = () => {
+      inTick = true;
+      try {
+        callback(...args);
+      } finally {
+        inTick = false;
       }
-    }
-    return state.original(callback, ...args);
+    };
+    if (now - waitStart < state.spinMs) return state.original(tick);
+    stats.sleptTicks++;
+    // Dawn only needs the tick to run later; a pending timer keeps the event loop alive like an immediate
+    return setTimeout(tick, 1) as unknown as NodeJS.Immediate;
   };
   // keep util.promisify(setImmediate) working
   const custom = Object.getOwnPropertyDescriptor(state.original, promisify.custom);

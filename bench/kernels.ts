@@ -23,7 +23,7 @@ import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { conv2d, conv2dOutputSize } from '../src/ops/conv2d.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
-import { floatsOf } from '../src/ops/lanes.js';
+import { floatsOf } from '../src/gpu/lanes.js';
 import { linear } from '../src/ops/linear.js';
 import { shuffleWeights } from '../src/ops/permute.js';
 import { globalAvgPool } from '../src/ops/pooling.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_pointwise transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_zero_fill
+// @kernels conv2d_pointwise transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
 // @gradcheck conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { add } from '../src/ops/elementwise.js';

@@ -45,6 +45,29 @@ describe('GPU runtime', () => {
     scope.close();
   });
 
+  it('fill writes every word of a tensor in each store width (u32, vec4, 64-byte) and nothing around it', async () => {
+    const g = gpu();
+    const scope = Scope.open();
+    // sizes hitting each variant (16 | n: wide, 4 | n: vec4, else scalar) and a grid folded into y
+    for (const n of [1, 3, 4, 12, 16, 20, 48, 4099, 4100, 4112, (1 << 24) + 48]) {
+      const guard = 64; // words (256 bytes, the storage offset alignment) before and after the view
+      const big = Tensor.empty(g, [n + 2 * guard], 'u32');
+      big.fillBits(0xaaaaaaaa);
+      const view = new Tensor(g, big.buf, big.offset + 4 * guard, [n], 'u32', false);
+      view.fillBits(0xdeadbeef);
+      const got = (await big.read()) as Uint32Array;
+      let bad = 0;
+      for (let i = 0; i < got.length; i++) if (got[i] !== (i >= guard && i < guard + n ? 0xdeadbeef : 0xaaaaaaaa)) bad++;
+      expect(bad, `n = ${n}`).toBe(0);
+    }
+    // an f32 NaN bit pattern is stored unchanged
+    const t = Tensor.empty(g, [32]);
+    t.fillBits(0x7fc00001);
+    const bits = new Uint32Array((await t.read()).buffer);
+    expect(bits.every((b) => b === 0x7fc00001)).toBe(true);
+    scope.close();
+  });
+
   it('malformed variant blocks are errors naming the kernel', () => {
     expect(() => selectVariant('// #if a\n// #if b\n// #endif\n// #endif', 'a', 'k')).toThrow(/kernel 'k': nested/);
     expect(() => selectVariant('// #if a\nx', 'a', 'k')).toThrow(/kernel 'k': '\/\/ #if a' is never closed/);

@@ -12,7 +12,7 @@
 import { record } from '../autograd/node.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
-import { streamLayout } from './lanes.js';
+import { streamLayout } from '../gpu/lanes.js';
 
 export interface BatchNormOptions {
   /** Batch statistics + running-stat update (true) or running statistics (false). */

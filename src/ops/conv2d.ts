@@ -15,7 +15,6 @@
 //   conv2d_forward, conv2d_input_grad (parity classes), conv2d_weight_grad: any shape
 //   conv2d_weight_grad_reduce  split-K pass 2: fixed-order sum of the chunk partials (deterministic)
 //   conv2d_bias_grad           db: per-channel fixed-shape tree reduction
-//   conv2d_zero_fill           vec4 zeroing of the dx pixels no tap reaches (stride-2 input gradient)
 // Lavapipe turns every storage load into a per-lane scalar loop (uniform address or not), so the
 // kernels load an operand shared by a subgroup once per subgroup and hand it out with
 // subgroupBroadcast: they need the 'subgroups' feature and subgroups of at least 8 invocations.
@@ -225,15 +224,9 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
       classes.push({ rh, rw, th, tw, Hc, Wc });
     }
   }
-  if (empty && accumulate) {
-    // pixels no tap reaches keep the gradient accumulated so far
-  } else if (empty && dx.size % 4 !== 0) dx.fillBits(0);
-  else if (empty) {
-    // pixels no tap reaches (e.g. 3/4 of dx for a 1x1 stride-2 conv)
-    const n4 = dx.size / 4;
-    const RW = cfg.reduceWorkgroup;
-    dy.gpu.dispatch('conv2d_zero_fill', { bindings: { out: dx }, uniforms: { n4 }, workgroups: grid1d(n4, RW), overrides: { WG: RW } });
-  }
+  // pixels no tap reaches (e.g. 3/4 of dx for a 1x1 stride-2 conv) are zero, or keep the gradient
+  // accumulated so far
+  if (empty && !accumulate) dx.fillBits(0);
   const WG = cfg.rowWorkgroup;
   const ROWS = cfg.rowRows;
   const OB = d.C <= 8 ? 8 : cfg.rowChannels;

@@ -3,7 +3,7 @@ import { record } from '../autograd/node.js';
 import { grid1d, type BufferRange } from '../gpu/runtime.js';
 import { Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectSameShape } from './check.js';
-import { streamLayout } from './lanes.js';
+import { streamLayout } from '../gpu/lanes.js';
 
 /** Invocations per workgroup of the streaming kernels (include/elementwise_grid.wgsl). */
 const WG = 64;

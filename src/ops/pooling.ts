@@ -8,7 +8,7 @@ import { record } from '../autograd/node.js';
 import { grid1d } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
-import { streamLayout } from './lanes.js';
+import { streamLayout } from '../gpu/lanes.js';
 
 /** Invocations per workgroup of the global average pool (one row each). */
 const AVG_WG = 64;

@@ -7,6 +7,7 @@
 import type { GpuBuffer } from '../gpu/buffer_pool.js';
 import { grid1d, type BufferRange, type Gpu } from '../gpu/runtime.js';
 import type { GradNode } from '../autograd/node.js';
+import { streamLayout } from '../gpu/lanes.js';
 import { Scope } from './scope.js';
 
 export type DType = 'f32' | 'u32' | 'i32';
@@ -81,7 +82,9 @@ export class Tensor implements BufferRange {
 
   /** Fill every element with a 32-bit pattern (0 = zero for every dtype; 0x7fc00000 = NaN). */
   fillBits(bits: number): void {
-    this.gpu.dispatch('fill', { bindings: { out: this }, uniforms: { n: this.size, bits: bits >>> 0 }, workgroups: grid1d(this.size, 256) });
+    const { variant, floats } = streamLayout(this.size); // the widest store that divides the size
+    const n = this.size / floats;
+    this.gpu.dispatch('fill', { bindings: { out: this }, uniforms: { n, bits: bits >>> 0 }, workgroups: grid1d(n, 256), variant });
   }
 
   fill(value: number): void {

@@ -18,7 +18,8 @@ import { Scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from './conv2d.js';
 
-const CACHE_VERSION = 'conv-config-3';
+// 4: re-measured once the idle wait (src/gpu/idle_wait.ts) gave lavapipe both cores
+const CACHE_VERSION = 'conv-config-4';
 
 /**
  * Candidate values per field, searched in this order. Fields that only change the 1x1 convs are

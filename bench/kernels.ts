@@ -112,6 +112,8 @@ interface ConvShape {
   /** Layers with this shape, and how many of them need an input gradient (not fed the images). */
   count: number;
   inputGrads: number;
+  /** Of those, how many add their input gradient into one already there (BackwardContext.accumulator). */
+  accumulating: number;
 }
 
 interface ModelShapes {
@@ -148,9 +150,25 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
   Conv2d.prototype.forward = function (this: Conv2d, ctx: ForwardContext, x: Tensor) {
     const [, C, H, W] = x.shape;
     const key = `${C}x${H}x${W}>${this.outChannels}k${this.kernel}s${this.stride}p${this.padding}${this.bias ? 'b' : ''}`;
-    const s = bump(shapes.convs, key, () => ({ C, H, W, O: this.outChannels, k: this.kernel, stride: this.stride, pad: this.padding, bias: this.bias, count: 1, inputGrads: 0 }));
+    const s = bump(shapes.convs, key, () => ({ C, H, W, O: this.outChannels, k: this.kernel, stride: this.stride, pad: this.padding, bias: this.bias, count: 1, inputGrads: 0, accumulating: 0 }));
     if (x !== images) s.inputGrads++;
-    return convFwd.call(this, ctx, x);
+    const y = convFwd.call(this, ctx, x);
+    // count the layers whose backward finds a gradient of x to add into (as in the training step)
+    const node = y.node;
+    if (node?.op === 'conv2d') {
+      const bw = node.backward;
+      node.backward = (g, c) =>
+        bw(g, {
+          gradOutput: (i) => c.gradOutput(i),
+          needsGrad: (i) => c.needsGrad(i),
+          accumulator: (i) => {
+            const acc = c.accumulator?.(i) ?? null;
+            if (i === 0 && acc) s.accumulating++;
+            return acc;
+          },
+        });
+    }
+    return y;
   };
   BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor) {
     const [, C, H, W] = x.shape;
@@ -304,8 +322,18 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   const dy = randn(gpu, y.shape as number[], 4);
   const grads = [Tensor.empty(gpu, x.shape), Tensor.empty(gpu, w.shape), b ? Tensor.empty(gpu, [s.O]) : null];
   const node = y.node!;
-  const dx = capture(gpu, () => node.backward(dy, onlyGrads(grads, [0]))).work;
-  await measure(c, { ...meta, op: 'conv2d.input_grad', perStep: s.inputGrads, work: { flops, ceiling: 'fma_gflops' } }, dx);
+  // the input gradient as written fresh, and (for the layers whose x has another consumer) as added
+  // into the gradient already there: the training step runs each layer one way or the other
+  const writes = s.inputGrads - s.accumulating;
+  if (writes > 0 || s.accumulating === 0) {
+    const dx = capture(gpu, () => node.backward(dy, onlyGrads(grads, [0]))).work;
+    await measure(c, { ...meta, op: 'conv2d.input_grad', perStep: writes, work: { flops, ceiling: 'fma_gflops' } }, dx);
+  }
+  if (s.accumulating > 0) {
+    const into = randn(gpu, x.shape as number[], 5);
+    const dx = capture(gpu, () => node.backward(dy, { ...onlyGrads(grads, [0]), accumulator: (i) => (i === 0 ? into : null) })).work;
+    await measure(c, { ...meta, op: 'conv2d.input_grad_accumulate', perStep: s.accumulating, work: { flops, ceiling: 'fma_gflops' } }, dx);
+  }
   const dw = capture(gpu, () => node.backward(dy, onlyGrads(grads, [1]))).work;
   await measure(c, { ...meta, op: 'conv2d.weight_grad', perStep: s.count, work: { flops, ceiling: 'fma_gflops' } }, dw);
   if (b) {

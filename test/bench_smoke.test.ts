@@ -4,6 +4,7 @@
 // @kernels bench_fma bench_read bench_write bench_copy bench_empty
 import { describe, expect, it } from 'vitest';
 import { recordCopyKernel, recordEmpty, recordFma, recordRead, recordWrite, streamThreads, type StreamShape } from '../bench/ceilings.js';
+import { traceModel } from '../bench/kernels.js';
 import { GpuTimer, timeGpu } from '../src/gpu/timer.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose } from './helpers/compare.js';
@@ -118,5 +119,21 @@ describe('bench ceiling kernels', () => {
     } finally {
       timer.destroy();
     }
+  });
+
+  it("the bench's ResNet-20 trace counts each conv shape's layers, input gradients and accumulating input gradients", async () => {
+    const t = await traceModel(gpu(), 'resnet20');
+    const conv = (key: string) => {
+      const c = t.convs.get(key);
+      if (!c) throw new Error(`no conv ${key} in ${[...t.convs.keys()].join(', ')}`);
+      return [c.count, c.inputGrads, c.accumulating];
+    };
+    expect(conv('3x32x32>16k3s1p1')).toEqual([1, 0, 0]); // the stem: fed the images
+    // stage 1: 3 identity blocks, 2 convs each; each block's first conv adds into the skip's gradient
+    expect(conv('16x32x32>16k3s1p1')).toEqual([6, 6, 3]);
+    // stage 2's first block: the 3x3 stride-2 conv writes dx, the 1x1 shortcut adds into it
+    expect(conv('16x32x32>32k3s2p1')).toEqual([1, 1, 0]);
+    expect(conv('16x32x32>32k1s2p0')).toEqual([1, 1, 1]);
+    expect(conv('32x16x16>32k3s1p1')).toEqual([5, 5, 2]);
   });
 });

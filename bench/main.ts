@@ -23,6 +23,8 @@ const USAGE = `usage: node dist/bench.js [options]
   --json FILE            also write the results as JSON
   --only PART            ceilings | kernels | end-to-end (kernels measures the ceilings too)
   --reps N               timed repetitions per kernel, median reported (default 5)
+  --passes N             time the kernel list N times, minutes apart, and keep each kernel's lowest
+                         median (default 2: interference on a shared VM comes in episodes of seconds)
   --models LIST          models whose kernel shapes to time: resnet20,wrn16_8,vgg13 (default resnet20)
   --batch N              batch of the kernel shapes (default 128; WRN/VGG at 128 take minutes on a CPU adapter)
   --filter REGEX         time only the kernel entries whose "op shape" matches (e.g. batchnorm, 'k1 s2')
@@ -68,6 +70,7 @@ async function main(): Promise<number> {
       json: { type: 'string' },
       only: { type: 'string' },
       reps: { type: 'string' },
+      passes: { type: 'string' },
       models: { type: 'string' },
       batch: { type: 'string' },
       'no-profile': { type: 'boolean' },
@@ -110,6 +113,7 @@ async function main(): Promise<number> {
   const only = values.only as (typeof PARTS)[number] | undefined;
   if (only !== undefined && !PARTS.includes(only)) throw new Error(`--only ${only}: choose one of ${PARTS.join(', ')}`);
   const reps = intFlag('reps', values.reps, 5);
+  const passes = intFlag('passes', values.passes, 2, 1);
   const models = (values.models ?? 'resnet20').split(',').map((s) => s.trim()).filter(Boolean);
   const batch = intFlag('batch', values.batch, 128);
   const steps = intFlag('steps', values.steps, 20);
@@ -139,7 +143,7 @@ async function main(): Promise<number> {
       git_commit: env.git_commit,
       environment: { ...env },
       kernel_config: getKernelConfig(),
-      options: { only: only ?? 'all', reps, models, batch, steps, warmup, e2e_batch: e2eBatch, eval_images: evalImages, data: values.data ?? 'synthetic', profile: !values['no-profile'], filter: values.filter ?? null },
+      options: { only: only ?? 'all', reps, passes, models, batch, steps, warmup, e2e_batch: e2eBatch, eval_images: evalImages, data: values.data ?? 'synthetic', profile: !values['no-profile'], filter: values.filter ?? null },
       train_images_per_s: null,
       eval_images_per_s: null,
       ceilings: null,
@@ -195,8 +199,8 @@ async function main(): Promise<number> {
     let entries: KernelEntry[] = [];
     let profiles: StepProfile[] = [];
     if (runKernels && ceilings) {
-      log(`kernels (batch ${batch}, median of ${reps} after warm-up, GPU timestamps):`);
-      ({ entries, profiles } = await benchKernels(gpu, models, ceilings, { reps, batch, log, profile: !values['no-profile'], filter: values.filter === undefined ? undefined : new RegExp(values.filter) }));
+      log(`kernels (batch ${batch}, median of ${reps} after warm-up, GPU timestamps${passes > 1 ? `; the lower median of ${passes} passes` : ''}):`);
+      ({ entries, profiles } = await benchKernels(gpu, models, ceilings, { reps, passes, batch, log, profile: !values['no-profile'], filter: values.filter === undefined ? undefined : new RegExp(values.filter) }));
       report.kernels = entries;
       report.step_profiles = profiles;
     }

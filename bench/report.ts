@@ -136,7 +136,9 @@ export function renderMarkdown(r: BenchReport, source: string): string {
     out.push(profileTable(p, true), '');
   }
   if (r.kernels.length) {
-    out.push('<details><summary>Every kernel at the models\' shapes (median GPU time; rate and share of the matching ceiling)</summary>', '');
+    const passes = Math.max(1, ...r.kernels.map((k) => k.pass_ms?.length ?? 1));
+    const how = passes > 1 ? `median GPU time, the lower of ${passes} passes` : 'median GPU time';
+    out.push(`<details><summary>Every kernel at the models' shapes (${how}; rate and share of the matching ceiling)</summary>`, '');
     out.push(kernelsTable(r.kernels, true), '');
     if (r.kernels.some((k) => k.launch_bound)) out.push('(launch-bound): within 3x of the fixed cost of its dispatches in a timed pass (empty pass + empty dispatches): tensors this small measure launch overhead, not bandwidth or FLOPs.', '');
     for (const line of perStepSummary(r.kernels)) out.push(line, '');

@@ -537,7 +537,8 @@ export async function profileStep(gpu: Gpu, modelName: string, batch: number, re
     const per = new Map<string, { count: number; ms: number }>();
     let total = 0;
     work.forEach((w, i) => {
-      const name = w.kind === 'dispatch' ? w.name : 'copyBufferToBuffer';
+      // variants that are different kernels in the step (e.g. conv2d_forward_row4 scatter) are listed apart
+      const name = w.kind !== 'dispatch' ? 'copyBufferToBuffer' : w.args.variant === 'scatter' ? `${w.name} (scatter)` : w.name;
       const ms = median(samples[i]);
       total += ms;
       const e = per.get(name) ?? { count: 0, ms: 0 };

@@ -16,6 +16,16 @@
 // every lane all eight channels' taps. y is stored as vec4.
 // S_, PAD_, KW_ (override constants) make the column picks compile-time swizzles. Summation order is
 // fixed: c ascending, then input rows ascending, then kw ascending.
+//
+// Variant `scatter`: the input gradient of a stride-S conv (S = 2 in practice), one launch per parity
+// class (rh, rw). The pixels dx[n,c,S*i+rh,S*j+rw] only get the taps kh = kh0 + S*a (a < KHs),
+// kw = kw0 + S*b (b < KWs), kh0 = (rh+P) % S, and
+//   dx[n,c,S*i+rh,S*j+rw] = sum_{o,a,b} dy[n,o, i + bh - a, j + bw - b] * w[o,c,kh0+S*a,kw0+S*b],
+// bh = (rh+P) / S: a stride-1 convolution (S_ = 1) of dy, rows padded by padh = KHs-1-bh and columns
+// by PAD_ = KWs-1-bw, with the flipped sub-kernel conv2d_pack_weights packs for the class (or, for a
+// 1x1 conv, w^T with CPACK). Same tiling; the results are scattered (stride-S scalar stores) into
+// dx [N,C,DH,DW]. Uniform names follow the conv it runs: C = dy channels, H/W = dy size, O = dx
+// channels, OH/OW = the class grid, KH = KHs.
 enable subgroups;
 override WG: u32 = 64;
 override ROWS: u32 = 1;
@@ -29,11 +39,16 @@ override KW_: u32 = 3;
 // ACCUM: add into y (y = y + conv): the input gradient accumulating into a gradient that already
 // holds another consumer's part (a residual block's input), instead of a separate add pass
 override ACCUM: bool = false;
+// #if scatter
+struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, padh: i32, rh: u32, rw: u32, stride: u32, DH: u32, DW: u32 }
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+// #else
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, has_bias: u32 }
-@group(0) @binding(0) var<storage, read> x: array<vec4f>;
-@group(0) @binding(1) var<storage, read> wp: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
+// #endif
+@group(0) @binding(0) var<storage, read> x: array<vec4f>;
+@group(0) @binding(1) var<storage, read> wp: array<vec4f>;
 @group(0) @binding(4) var<uniform> p: Params;
 
 // Element i of the lane's input span [L | A0 | A1 (S_ = 2 only) | R]; i = 4 is column 4*S_*j.
@@ -62,6 +77,26 @@ fn fma8(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wv4: 
   }
 }
 
+// #if scatter
+// dx[n, o0+q, oh*stride+rh, (4j+t)*stride+rw] for the class pixels that exist
+fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
+  let row = oh * p.stride + p.rh;
+  if (row >= p.DH) { return; }
+  let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
+  for (var q = 0u; q < 8u; q++) {
+    let o = o0 + q;
+    if (o < p.O) {
+      let base = ((n * p.O + o) * p.DH + row) * p.DW;
+      for (var t = 0u; t < 4u; t++) {
+        let col = (4u * j + t) * p.stride + p.rw;
+        if (col < p.DW) {
+          if (ACCUM) { y[base + col] = y[base + col] + a[q][t]; } else { y[base + col] = a[q][t]; }
+        }
+      }
+    }
+  }
+}
+// #else
 // y is written as vec4 (OW % 4 == 0, tiles start at multiples of 4): a quarter of the stores.
 fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
   let OHW4 = p.OH * p.OW / 4u;
@@ -76,6 +111,7 @@ fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
     }
   }
 }
+// #endif
 
 // the packed weight row kh (< 4) of this input channel, from the four preloaded rows
 fn wrow(w0: vec4f, w1: vec4f, w2: vec4f, w3: vec4f, kh: u32) -> vec4f {
@@ -109,7 +145,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let needL = PAD_ > 0u && sid == 0u && !firstTile;
   // last active lane of its subgroup (a workgroup smaller than the subgroup ends it early)
   let needR = KW_ > PAD_ + S_ && (sid + 1u == sgs || lid + 1u == WG) && !lastTile;
+// #if scatter
+  let ih0 = i32(oh0) - p.padh;
+// #else
   let ih0 = i32(oh0 * S_) - i32(PAD_);
+// #endif
   let M = p.KH + S_ * (ROWS - 1u);          // input rows the tile touches
   var cq0 = vec4f(0.0);  // CPACK: this lane's weights for input channels c & ~3 .. +3
   var cq1 = vec4f(0.0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_pointwise transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
-// @gradcheck conv2d_input_grad conv2d_input_grad_row4 conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
+// @kernels conv2d_pointwise transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
+// @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { add } from '../src/ops/elementwise.js';
 import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
@@ -236,7 +236,7 @@ describe('conv2d gradients pass finite-difference checks', () => {
   const strided: Case = { name: 'gradcheck', N: 2, C: 2, H: 5, W: 4, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: true };
   // stride 1, W % 4 == 0: the input gradient runs on conv2d_forward_row4 with flipped weights
   const same: Case = { name: 'gradcheck', N: 1, C: 3, H: 3, W: 8, O: 2, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
-  // stride 2 with OW % 4 == 0: the input gradient runs on conv2d_input_grad_row4 (parity classes)
+  // stride 2 with OW % 4 == 0: the input gradient runs on conv2d_forward_row4 variant scatter (parity classes)
   const strided8: Case = { name: 'gradcheck', N: 1, C: 2, H: 5, W: 8, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
   // 1x1 stride 2 with C, O, OW multiples of 4: conv2d_pointwise both ways
   const pointwise: Case = { name: 'gradcheck', N: 1, C: 4, H: 4, W: 16, O: 4, KH: 1, KW: 1, stride: 2, pad: 0, bias: true };

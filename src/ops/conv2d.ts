@@ -7,8 +7,8 @@
 //                              vec4 row loads, halo columns by subgroup shuffles, 16 channels x
 //                              2 rows x 4 columns per invocation; also the stride-1 input gradient
 //                              (a convolution of dy with the flipped kernel)
-//   conv2d_input_grad_row4     stride-2 input gradient: one stride-1 row convolution of dy per
-//                              parity class, scattered into dx
+//                              variant `scatter`: the stride-2 input gradient, one stride-1 row
+//                              convolution of dy per parity class, scattered into dx
 //   conv2d_pointwise           1x1 convs (config pointwise, an autotuner candidate): forward, and the input gradient with
 //                              w^T (transpose2d) writing the stride-2 zeros itself; a GEMM over channels
 //   conv2d_weight_grad_row4    split-K weight gradient pass 1, fast path (lanes over kernel rows)
@@ -53,9 +53,9 @@ export interface ConvConfig {
   reduceWorkgroup: number;
   /** Workgroup of conv2d_bias_grad; a power of two <= 256. */
   biasGradWorkgroup: number;
-  /** Use the row kernels (conv2d_forward_row4, conv2d_input_grad_row4, conv2d_weight_grad_row4) where the shape allows. */
+  /** Use the row kernels (conv2d_forward_row4 and its scatter variant, conv2d_weight_grad_row4) where the shape allows. */
   rowKernel: boolean;
-  /** Invocations per workgroup of conv2d_forward_row4 and conv2d_input_grad_row4; multiple of 8. */
+  /** Invocations per workgroup of conv2d_forward_row4 (both variants); multiple of 8. */
   rowWorkgroup: number;
   /** Output rows per invocation of the row kernels (1 or 2). */
   rowRows: number;
@@ -200,7 +200,7 @@ function parityTaps(r: number, s: number, pad: number, K: number): { k0: number;
 
 /**
  * The stride-S input gradient as S*S stride-1 row convolutions of dy (one per parity class), or
- * false when some class does not fit conv2d_input_grad_row4.
+ * false when some class does not fit conv2d_forward_row4's scatter variant.
  */
 function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig, accumulate: boolean): boolean {
   const s = d.stride;
@@ -230,15 +230,20 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
   const WG = cfg.rowWorkgroup;
   const ROWS = cfg.rowRows;
   const OB = d.C <= 8 ? 8 : cfg.rowChannels;
+  // a 1x1 conv's one class is a GEMM with w^T: pack 4 dy channels per weight vec4 (w^T viewed as [C, O/4, 1, 4])
+  const cpack = cfg.rowChannelPack && d.KH === 1 && d.KW === 1 && d.O % 4 === 0;
   for (const { rh, rw, th, tw, Hc, Wc } of classes) {
-    const wp = packConvWeights(w, true, cfg, { kh0: th.k0, kw0: tw.k0, step: s, KHp: th.n, KWp: tw.n });
+    const wp = cpack
+      ? packConvWeights(transposePointwise(w, d, cfg).reshape([d.C, d.O / 4, 1, 4]), false, cfg)
+      : packConvWeights(w, true, cfg, { kh0: th.k0, kw0: tw.k0, step: s, KHp: th.n, KWp: tw.n });
     const tiles = d.N * Math.ceil(Hc / ROWS) * (Wc / 4);
     const [gx, gz] = fold(Math.ceil(tiles / WG));
-    dy.gpu.dispatch('conv2d_input_grad_row4', {
-      bindings: { dy, wp, dx },
+    dy.gpu.dispatch('conv2d_forward_row4', {
+      bindings: { x: dy, wp, y: dx },
       uniforms: { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: Hc, OW: Wc, KH: th.n, padh: th.n - 1 - th.b, rh, rw, stride: s, DH: d.H, DW: d.W },
       workgroups: [gx, Math.ceil(d.C / OB), gz],
-      overrides: { WG, ROWS, OB, PAD_: tw.n - 1 - tw.b, KW_: tw.n, ACCUM: accumulate ? 1 : 0 },
+      overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: 1, PAD_: tw.n - 1 - tw.b, KW_: tw.n, ACCUM: accumulate ? 1 : 0 },
+      variant: 'scatter',
     });
   }
   return true;

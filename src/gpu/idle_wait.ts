@@ -85,13 +85,6 @@ export function installIdleWait(options: IdleWaitOptions = {}): void {
   installed = state;
 }
 
-/** Restore the original setImmediate (tests). */
-export function uninstallIdleWait(): void {
-  if (!installed) return;
-  globalThis.setImmediate = installed.original;
-  installed = null;
-}
-
 export function idleWaitInstalled(): boolean {
   return installed !== null;
 }

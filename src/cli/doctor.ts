@@ -1,5 +1,6 @@
 // `early-phase doctor`: what the GPU stack looks like from here, and whether it can run at all.
 import { acquireDevice, GpuError, LAVAPIPE_HINT, webgpuPackageVersion } from '../gpu/device.js';
+import { idleWaitInstalled } from '../gpu/idle_wait.js';
 
 export interface DoctorReport {
   ok: boolean;
@@ -11,6 +12,8 @@ export interface DoctorReport {
     driver: string;
     isFallbackAdapter: boolean;
     subgroupSizes: [number, number];
+    /** Waits sleep between Dawn polls (a CPU adapter, or EARLY_PHASE_IDLE_WAIT=1). */
+    idleWait: boolean;
   };
   webgpuPackageVersion: string;
   features?: Record<string, boolean>;
@@ -42,6 +45,7 @@ export async function doctor(): Promise<DoctorReport> {
         driver: mesa ?? d.description,
         isFallbackAdapter: d.isFallbackAdapter,
         subgroupSizes: [info.subgroupMinSize ?? 0, info.subgroupMaxSize ?? 0],
+        idleWait: idleWaitInstalled(),
       },
       features: { 'timestamp-query': has('timestamp-query'), subgroups: has('subgroups'), 'shader-f16': has('shader-f16') },
       limits: {
@@ -67,6 +71,7 @@ export function formatDoctor(r: DoctorReport): string {
     `driver         ${a.driver}`,
     `fallback       ${a.isFallbackAdapter ? 'yes (a CPU software adapter: expect CPU speeds)' : 'no'}`,
     `subgroup size  ${a.subgroupSizes[0]}..${a.subgroupSizes[1]}`,
+    `idle wait      ${a.idleWait ? 'on (waits poll Dawn once per ms after 0.3 ms, leaving the CPU to the adapter)' : 'off (Dawn is polled in a busy loop)'}`,
     `webgpu (Dawn)  ${r.webgpuPackageVersion}`,
     `features       ${Object.entries(r.features!).map(([k, v]) => `${k}: ${v ? 'yes' : 'no'}`).join(', ')}`,
     ...Object.entries(r.limits!).map(([k, v]) => `  ${k.padEnd(36)} ${v.toLocaleString('en-US')}`),

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { idleWaitInstalled } from '../gpu/idle_wait.js';
 import type { Gpu } from '../gpu/runtime.js';
 
 export interface Environment {
@@ -10,6 +11,8 @@ export interface Environment {
   adapter_vendor: string;
   adapter_architecture: string;
   fallback_adapter: boolean;
+  /** Waits polled Dawn gently instead of busy-looping (src/gpu/idle_wait.ts): speed, never bits. */
+  idle_wait: boolean;
   webgpu_package: string;
   git_commit: string;
   node: string;
@@ -38,6 +41,7 @@ export function describeEnvironment(gpu: Gpu): Environment {
     adapter_vendor: d.vendor,
     adapter_architecture: d.architecture,
     fallback_adapter: d.isFallbackAdapter,
+    idle_wait: idleWaitInstalled(),
     webgpu_package: d.webgpuPackageVersion,
     git_commit: gitCommit(),
     node: process.version,

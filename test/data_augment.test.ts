@@ -180,7 +180,7 @@ describe('augment_sample', () => {
     });
   });
 
-  it('one dispatch and one write per batch; a 128 batch is cheap', async () => {
+  it('one dispatch and one write per batch, and no GPU objects created in steady state', async () => {
     const g = gpu();
     const big = GpuDataset.upload(g, fakeSplit(rng, 1000), { chunkImages: 300 });
     const aug = new Augmenter(big);
@@ -202,8 +202,7 @@ describe('augment_sample', () => {
       await g.sync();
       const ms = (performance.now() - t0) / reps;
       console.log(`augment: 128-image train batch ${ms.toFixed(2)} ms (gather + augment_sample, incl. CPU matrix build)`);
-      expect(g.stats().created).toBe(created); // steady state allocates nothing
-      expect(ms).toBeLessThan(250);
+      expect(g.stats().created).toBe(created); // steady state allocates nothing (its speed is bench's business)
     } finally {
       g.poisonNewTensors = prev;
       big.destroy();

@@ -1,5 +1,5 @@
-// conv2d_pack_weights: repack OIHW weights for the row kernels (conv2d_forward_row4,
-// conv2d_input_grad_row4): one vec4 of kernel-row taps per (output-channel block, input channel,
+// conv2d_pack_weights: repack OIHW weights for the row kernels (conv2d_forward_row4 and its
+// scatter variant): one vec4 of kernel-row taps per (output-channel block, input channel,
 // packed kernel row, lane):
 //   wp[((ob*CI + ci)*KHp + r)*8 + j][t] = wsrc(oo = ob*8 + j, ci, r, t)   (t < KWp <= 4, else 0;
 //   oo >= OO gives 0). Forward (flip = 0): OO = O, CI = C, wsrc = w[oo, ci, kh0 + step*r,

@@ -537,8 +537,8 @@ export async function profileStep(gpu: Gpu, modelName: string, batch: number, re
     const per = new Map<string, { count: number; ms: number }>();
     let total = 0;
     work.forEach((w, i) => {
-      // variants that are different kernels in the step (e.g. conv2d_forward_row4 scatter) are listed apart
-      const name = w.kind !== 'dispatch' ? 'copyBufferToBuffer' : w.args.variant === 'scatter' ? `${w.name} (scatter)` : w.name;
+      // each variant is its own pipeline (e.g. conv2d_forward_row4's scatter: the stride-2 input gradient)
+      const name = w.kind !== 'dispatch' ? 'copyBufferToBuffer' : w.args.variant ? `${w.name} (${w.args.variant})` : w.name;
       const ms = median(samples[i]);
       total += ms;
       const e = per.get(name) ?? { count: 0, ms: 0 };

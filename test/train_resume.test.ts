@@ -28,9 +28,10 @@ function runDir(out: string): string {
   return join(out, t, 'replicate_1');
 }
 
-async function waitFor(path: string, ms: number): Promise<void> {
+async function waitFor(path: string, ms: number, alive: () => boolean = () => true): Promise<void> {
   const t0 = Date.now();
   while (!existsSync(path)) {
+    if (!alive()) throw new Error(`the process that was to write ${path} exited first`);
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${path}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -57,12 +58,15 @@ describe('training runs', () => {
     const reference = await runTiny(tempDir('ep-run-ref-'));
     const out = tempDir('ep-run-kill-');
     const child = spawn(process.execPath, [join('node_modules', 'vite-node', 'vite-node.mjs'), join('test', 'helpers', 'train_child.ts'), out, '20'], { stdio: 'ignore' });
+    // listen from the start: an 'exit' emitted before a later listener is attached is never seen
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
     try {
-      await waitFor(join(out, 'HOLDING'), 300_000);
+      await waitFor(join(out, 'HOLDING'), 300_000, () => child.exitCode === null && child.signalCode === null);
     } finally {
       child.kill('SIGKILL');
     }
-    await new Promise((r) => child.once('exit', r));
+    // the child was alive mid-run when it was killed (it holds after iteration 20 until then)
+    expect(await exited).toEqual({ code: null, signal: 'SIGKILL' });
     const dir = runDir(out);
     expect(existsSync(join(dir, 'checkpoint.safetensors')), 'a checkpoint was written before the kill').toBe(true);
     expect(existsSync(join(dir, 'model_final.safetensors'))).toBe(false);

@@ -21,7 +21,9 @@ await train(hparams, {
   onStepHook: async (iteration: number) => {
     if (holdAt && iteration >= Number(holdAt)) {
       writeFileSync(join(out, 'HOLDING'), String(iteration));
-      await new Promise(() => undefined); // until killed
+      // until killed: a pending promise alone would let Node exit as soon as the GPU work drains, and
+      // the test must kill a live process; the interval keeps the event loop alive
+      await new Promise(() => setInterval(() => undefined, 60_000));
     }
   },
 });

@@ -24,7 +24,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { create, globals } from 'webgpu';
-import { idleWaitInstalled, installIdleWait, wantsIdleWait } from '../../src/gpu/idle_wait.js';
+import { idleWaitInstalled, useIdleWaitFor } from '../../src/gpu/idle_wait.js';
 
 export interface TfjsOptions {
   batch: number;
@@ -237,8 +237,7 @@ export async function tfjsTrainThroughput(opts: TfjsOptions): Promise<TfjsResult
     const dev = device;
     const info = adapter.info;
     // the same wait as our runs: on a CPU adapter a busy-polling main thread would take a core from TF.js too
-    const fallback = Boolean((info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter);
-    if (wantsIdleWait({ description: info.description, architecture: info.architecture, device: info.device, isFallbackAdapter: fallback })) installIdleWait();
+    useIdleWaitFor(info);
     if (tf.findBackendFactory(backendName)) tf.removeBackend(backendName);
     tf.registerBackend(backendName, () => new WebGPUBackend(dev, info), 3);
     if (!(await tf.setBackend(backendName)) || tf.getBackend() !== backendName) {

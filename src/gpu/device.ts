@@ -6,7 +6,7 @@
 // In debug mode every dispatch is wrapped in its own error scope so the failing kernel is exact.
 import { createRequire } from 'node:module';
 import { create, globals } from 'webgpu';
-import { installIdleWait, wantsIdleWait } from './idle_wait.js';
+import { useIdleWaitFor } from './idle_wait.js';
 
 export const LAVAPIPE_HINT =
   'No WebGPU adapter was found. On Debian bookworm install Mesa lavapipe >= 24 and the Vulkan loader:\n' +
@@ -161,6 +161,6 @@ export async function acquireDevice(options: GpuOptions = {}): Promise<GpuDevice
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   const description = describeAdapter(adapter);
   // a CPU adapter's kernels run on the cores a busy-polling wait would take (src/gpu/idle_wait.ts)
-  if (wantsIdleWait(description)) installIdleWait();
+  useIdleWaitFor(description);
   return new GpuDevice(gpu, adapter, device, description, options.debug ?? false);
 }

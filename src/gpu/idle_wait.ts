@@ -99,10 +99,24 @@ export function idleWaitStats(): { nativeTicks: number; sleptTicks: number } {
  * fallback adapter), whose kernels run on the cores the main thread would spin on. The environment
  * variable EARLY_PHASE_IDLE_WAIT=1 or 0 forces it either way.
  */
-export function wantsIdleWait(adapter: { description: string; architecture: string; device: string; isFallbackAdapter: boolean }): boolean {
+/** What wantsIdleWait reads: our AdapterDescription, or Dawn's GPUAdapterInfo as it comes. */
+export interface AdapterIdentity {
+  description: string;
+  architecture: string;
+  device: string;
+  isFallbackAdapter?: boolean;
+}
+
+export function wantsIdleWait(adapter: AdapterIdentity): boolean {
   const env = process.env.EARLY_PHASE_IDLE_WAIT;
   if (env === '1') return true;
   if (env === '0') return false;
   if (adapter.isFallbackAdapter) return true;
   return /llvmpipe|lavapipe|swiftshader|softpipe/i.test(`${adapter.description} ${adapter.architecture} ${adapter.device}`);
+}
+
+/** Install the idle wait if this adapter wants it (wantsIdleWait); true when it is installed. */
+export function useIdleWaitFor(adapter: AdapterIdentity): boolean {
+  if (wantsIdleWait(adapter)) installIdleWait();
+  return idleWaitInstalled();
 }

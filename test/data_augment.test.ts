@@ -87,6 +87,37 @@ describe('augment_sample', () => {
     });
   });
 
+  it(`crop offsets beyond the padding (up to the whole image and past it) on the crop_flip path match the float64 reference (seed=${rng.seed})`, async () => {
+    const aug = new Augmenter(data());
+    const offsets = [-64, -40, -33, -32, -31, -17, -9, -5, 5, 7, 13, 31, 32, 33, 47, 64];
+    const idx: number[] = [];
+    const transforms: Affine[] = [];
+    for (let k = 0; k < 40; k++) {
+      idx.push(rng.int(split.n));
+      const dx = offsets[rng.int(offsets.length)];
+      const dy = k % 3 === 0 ? rng.int(9) - 4 : offsets[rng.int(offsets.length)];
+      transforms.push(cropFlip(dx, dy, k % 2 === 1));
+    }
+    await inScope(async () => {
+      const g = gpu();
+      const dispatch = g.dispatch;
+      const variants: (string | undefined)[] = [];
+      g.dispatch = (name, args) => {
+        if (name === 'augment_sample') variants.push(args.variant);
+        dispatch.call(g, name, args);
+      };
+      let b;
+      try {
+        b = aug.batch(Uint32Array.from(idx), { kind: 'eval', transforms });
+      } finally {
+        g.dispatch = dispatch;
+      }
+      expect(variants).toEqual(['crop_flip']);
+      const ref = concat(idx.map((i, k) => affineRef(imageOf(split, i), transforms[k], 'nearest')));
+      expectClose(await b.images.read(), ref, exact, `large crops seed=${rng.seed}`);
+    });
+  });
+
   it("kind 'train' draws crop+flip per (seed, epoch, index); 'eval' is the identity", async () => {
     const aug = new Augmenter(data());
     const idx = Uint32Array.from({ length: 37 }, (_, i) => (i * 11) % 37);

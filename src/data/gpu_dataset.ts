@@ -18,11 +18,12 @@ import { compose, cropFlip, identity, rot90, trainDraw, type Affine } from './tr
 
 /**
  * An integer translation with an optional horizontal flip (a = +-1, b = c = 0, d = 1, integer tx, ty
- * within the padding range), as float32 values: augment_sample's `crop_flip` variant computes it exactly.
+ * with |tx|, |ty| <= 96: the kernel's shift arithmetic holds for shifts >= -128, and an image moved
+ * further is all padding anyway), as float32 values: augment_sample's `crop_flip` variant computes it exactly.
  */
 function isCropFlip(m: Float32Array): boolean {
   const [a, b, c, d, tx, ty] = m;
-  return (a === 1 || a === -1) && b === 0 && c === 0 && d === 1 && Number.isInteger(tx) && Number.isInteger(ty) && Math.abs(tx) <= 64 && Math.abs(ty) <= 64;
+  return (a === 1 || a === -1) && b === 0 && c === 0 && d === 1 && Number.isInteger(tx) && Number.isInteger(ty) && Math.abs(tx) <= 96 && Math.abs(ty) <= 96;
 }
 
 /** Normalisation used by open_lth (and the paper's protocol). */
@@ -228,7 +229,8 @@ export class Augmenter {
     gpu.dispatch('augment_sample', {
       bindings: { src: raw, prm, out: images, labels },
       uniforms: { n, blur, bilinear: aug.filter === 'bilinear' ? 1 : 0, pad0: 0, mean: this.mean, stdev: this.std },
-      workgroups: grid1d(n * 3, 1),
+      // crop_flip: one invocation per output row, 64 per workgroup; otherwise one workgroup per plane
+      workgroups: cropFlipOnly ? grid1d(n * 3 * IMAGE_SIZE, 64) : grid1d(n * 3, 1),
       variant: cropFlipOnly ? 'crop_flip' : undefined,
     });
     return { images, labels };

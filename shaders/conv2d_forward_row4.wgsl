@@ -6,7 +6,7 @@
 // kernel row), b [O], y NCHW [N,O,OH,OW].
 //
 // Tiling: an invocation owns a 4-column x ROWS-row output tile (n, oh0..oh0+ROWS-1, 4j..4j+3) for
-// OB = 8 or 16 output channels (workgroup_id.y = channel block): OB*ROWS vec4 accumulators. Lanes are
+// OB = 8 or 16 output channels (4 when the conv has at most 4) (workgroup_id.y = channel block): OB*ROWS vec4 accumulators. Lanes are
 // consecutive tiles of a row. For each input channel and each input row the tile touches, a lane
 // does S aligned vec4 loads of its own input columns [4Sj, 4Sj+4S) and gets the P halo columns on
 // the left / KW-P-S on the right from its neighbour lanes with subgroupShuffleUp/Down (a tile at the
@@ -29,7 +29,7 @@
 enable subgroups;
 override WG: u32 = 64;
 override ROWS: u32 = 1;
-override OB: u32 = 8;   // output channels per invocation: 8 or 16 (two broadcast groups)
+override OB: u32 = 8;   // output channels per invocation: 8 or 16 (two broadcast groups), or 4 when O <= 4
 // CPACK = 1 (1x1 kernels, C % 4 == 0): wp packs 4 input channels per vec4 instead of the KW taps,
 // wp[((ob*C/4 + c/4)*8 + j] = w[ob*8+j, c..c+3], a quarter of the weight loads
 override CPACK: u32 = 0;
@@ -70,6 +70,7 @@ fn fma8(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wv4: 
     (*acc).a1 = fma(xv, vec4f(subgroupBroadcast(wv, 1u)), (*acc).a1);
     (*acc).a2 = fma(xv, vec4f(subgroupBroadcast(wv, 2u)), (*acc).a2);
     (*acc).a3 = fma(xv, vec4f(subgroupBroadcast(wv, 3u)), (*acc).a3);
+    if (OB < 8u) { continue; }  // OB = 4: a 3-channel stem's input gradient wastes 1 channel in 4, not 5 in 8
     (*acc).a4 = fma(xv, vec4f(subgroupBroadcast(wv, 4u)), (*acc).a4);
     (*acc).a5 = fma(xv, vec4f(subgroupBroadcast(wv, 5u)), (*acc).a5);
     (*acc).a6 = fma(xv, vec4f(subgroupBroadcast(wv, 6u)), (*acc).a6);
@@ -83,7 +84,7 @@ fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
   let row = oh * p.stride + p.rh;
   if (row >= p.DH) { return; }
   let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
-  for (var q = 0u; q < 8u; q++) {
+  for (var q = 0u; q < min(OB, 8u); q++) {
     let o = o0 + q;
     if (o < p.O) {
       let base = ((n * p.O + o) * p.DH + row) * p.DW;
@@ -102,7 +103,7 @@ fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
   let OHW4 = p.OH * p.OW / 4u;
   let ybase = n * p.O * OHW4 + oh * (p.OW / 4u) + j;
   let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
-  for (var q = 0u; q < 8u; q++) {
+  for (var q = 0u; q < min(OB, 8u); q++) {
     let o = o0 + q;
     if (o < p.O) {
       let v = a[q] + vec4f(select(0.0, b[o], p.has_bias != 0u));

@@ -198,6 +198,12 @@ function parityTaps(r: number, s: number, pad: number, K: number): { k0: number;
   return { k0, n: k0 < K ? Math.ceil((K - k0) / s) : 0, b: Math.floor((r + pad) / s) };
 }
 
+/** Output channels per invocation of conv2d_forward_row4 for a conv writing `outChannels` channels. */
+function rowChannelsFor(outChannels: number, cfg: ConvConfig): number {
+  // 4 for the stem's 3-channel input gradient (1 lane's work in 4 wasted instead of 5 in 8)
+  return outChannels <= 4 ? 4 : outChannels <= 8 ? 8 : cfg.rowChannels;
+}
+
 /**
  * The stride-S input gradient as S*S stride-1 row convolutions of dy (one per parity class), or
  * false when some class does not fit conv2d_forward_row4's scatter variant.
@@ -229,7 +235,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
   if (empty && !accumulate) dx.fillBits(0);
   const WG = cfg.rowWorkgroup;
   const ROWS = cfg.rowRows;
-  const OB = d.C <= 8 ? 8 : cfg.rowChannels;
+  const OB = rowChannelsFor(d.C, cfg);
   // a 1x1 conv's one class is a GEMM with w^T: pack 4 dy channels per weight vec4 (w^T viewed as [C, O/4, 1, 4])
   const cpack = cfg.rowChannelPack && d.KH === 1 && d.KW === 1 && d.O % 4 === 0;
   for (const { rh, rw, th, tw, Hc, Wc } of classes) {
@@ -253,7 +259,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
 function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false, accumulate = false): void {
   const WG = cfg.rowWorkgroup;
   const ROWS = cfg.rowRows;
-  const OB = d.O <= 8 ? 8 : cfg.rowChannels;
+  const OB = rowChannelsFor(d.O, cfg);
   const tiles = d.N * Math.ceil(d.OH / ROWS) * (d.OW / 4);
   const [gx, gz] = fold(Math.ceil(tiles / WG));
   src.gpu.dispatch('conv2d_forward_row4', {

@@ -16,6 +16,7 @@ import { measureCeilings, type Ceilings } from './ceilings.js';
 import { endToEnd, type EndToEndResult } from './end_to_end.js';
 import { benchKernels, type KernelEntry, type StepProfile } from './kernels.js';
 import type { TfjsResult } from './tfjs/resnet20_tfjs.js';
+import { runPytorch } from './pytorch.js';
 import { ceilingsTable, endToEndTable, header, kernelsTable, perStepSummary, profileTable, renderMarkdown, type BenchReport } from './report.js';
 import { intFlag } from './cli_args.js';
 
@@ -37,6 +38,9 @@ const USAGE = `usage: node dist/bench.js [options]
   --tfjs-steps N         TF.js-webgpu steps timed for the comparison, after 1 warm-up (default 3; a step
                          takes about 20 s on lavapipe; runs with end to end, in a child process)
   --no-tfjs              skip the TF.js comparison
+  --no-pytorch           skip the PyTorch reference (bench/pytorch_resnet20.py: fp32 eager, the same
+                         ResNet-20 and batch, on CUDA if its torch sees a GPU, else on the CPU with one
+                         thread per core; runs with end to end when a Python with torch is found)
   --no-autotune          time the default conv kernel configuration instead of the measured one
                          (the search runs once per adapter and Dawn version, then comes from the cache)
   --markdown             print the tables as markdown
@@ -82,6 +86,7 @@ async function main(): Promise<number> {
       data: { type: 'string' },
       'tfjs-steps': { type: 'string' },
       'no-tfjs': { type: 'boolean' },
+      'no-pytorch': { type: 'boolean' },
       markdown: { type: 'boolean' },
       'no-autotune': { type: 'boolean' },
       render: { type: 'string' },
@@ -152,6 +157,8 @@ async function main(): Promise<number> {
       end_to_end: null,
       tfjs: null,
       speedup_vs_tfjs: null,
+      pytorch: null,
+      speedup_vs_pytorch: null,
       wall_s: 0,
     };
     console.log(header(report));
@@ -196,6 +203,17 @@ async function main(): Promise<number> {
       }
     }
 
+    if (runE2e && !values['no-pytorch']) {
+      log(`PyTorch, the same ResNet-20 (batch ${e2eBatch}, ${warmup} warm-up + ${steps} steps, fp32 eager, TF32 off):`);
+      report.pytorch = runPytorch(e2eBatch, steps, warmup);
+      if ('skipped' in report.pytorch) log(`  PyTorch SKIPPED: ${report.pytorch.skipped}`);
+      else {
+        const p = report.pytorch;
+        log(`  PyTorch ${p.torch} on ${p.device_type === 'cuda' ? p.device : `the CPU (${p.threads} threads)`}: ${p.train_images_per_s.toFixed(1)} img/s`);
+        if (e2e) report.speedup_vs_pytorch = e2e.train_images_per_s / p.train_images_per_s;
+      }
+    }
+
     let entries: KernelEntry[] = [];
     let profiles: StepProfile[] = [];
     if (runKernels && ceilings) {
@@ -219,7 +237,7 @@ async function main(): Promise<number> {
       console.log(`${p.model} step profile (batch ${p.batch}): ${p.dispatches} dispatches + ${p.copies} copies, ${p.gpu_ms.toFixed(1)} ms GPU time, each timed alone`);
       console.log(profileTable(p, md) + '\n');
     }
-    if (e2e) console.log(endToEndTable(e2e, md, report.tfjs) + '\n');
+    if (e2e) console.log(endToEndTable(e2e, md, report.tfjs, report.pytorch) + '\n');
     else if (report.end_to_end && 'skipped' in report.end_to_end) console.log(`end to end skipped: ${report.end_to_end.skipped}\n`);
     console.log(`bench took ${report.wall_s.toFixed(0)} s`);
     if (values.json) {

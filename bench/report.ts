@@ -3,6 +3,7 @@ import type { Ceilings } from './ceilings.js';
 import type { EndToEndResult } from './end_to_end.js';
 import type { KernelEntry, StepProfile } from './kernels.js';
 import type { TfjsResult } from './tfjs/resnet20_tfjs.js';
+import type { PytorchResult } from './pytorch.js';
 
 export interface BenchReport {
   schema: 'early-phase-bench-1';
@@ -26,6 +27,10 @@ export interface BenchReport {
   tfjs: TfjsResult | { skipped: string } | null;
   /** train_images_per_s / TF.js's, when both ran. */
   speedup_vs_tfjs: number | null;
+  /** PyTorch fp32 eager training the same ResNet-20 (bench/pytorch_resnet20.py; CUDA if present, else the CPU). Absent in older files. */
+  pytorch?: PytorchResult | { skipped: string } | null;
+  /** train_images_per_s / PyTorch's, when both ran (below 1: PyTorch is faster). */
+  speedup_vs_pytorch?: number | null;
   /** Wall time of the whole benchmark, s. */
   wall_s: number;
 }
@@ -97,13 +102,18 @@ export function profileTable(p: StepProfile, markdown = false, top = 15): string
   return table(['kernel', 'count', 'ms/step', 'share'], rows, ['l', 'r', 'r', 'r'], markdown);
 }
 
-export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchReport['tfjs'] = null): string {
+export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchReport['tfjs'] = null, pytorch: BenchReport['pytorch'] = null): string {
   const mib = (b: number) => `${f(b / (1 << 20), 1)} MiB`;
   const t = tfjs && !('skipped' in tfjs) ? tfjs : null;
+  const p = pytorch && !('skipped' in pytorch) ? pytorch : null;
+  const ratio = (x: number) => (x >= 1 ? `ours is ${f(x, 1)}x` : `ours is ${f(x, 2)}x (PyTorch ${f(1 / x, 1)}x faster)`);
   const rows = [
     ['train', `${f(e.train_images_per_s, 1)} img/s`, `${e.model}, batch ${e.batch}, ${e.steps} steps after ${e.warmup_steps} warm-up, loss read every ${e.loss_readback_every} and at the end`],
     ...(t
       ? [[`train, TF.js ${t.backend}`, `${f(t.train_images_per_s, 2)} img/s`, `${t.tfjs_version}: same network and adapter, batch ${t.batch}, ${t.steps} steps after ${t.warmup} warm-up; ours is ${f(e.train_images_per_s / t.train_images_per_s, 1)}x`]]
+      : []),
+    ...(p
+      ? [[`train, PyTorch ${p.device_type === 'cuda' ? 'CUDA' : 'CPU'}`, `${f(p.train_images_per_s, 1)} img/s`, `torch ${p.torch} fp32 eager, TF32 off, on ${p.device_type === 'cuda' ? p.device : `the CPU itself, ${p.threads} threads`}: same network, batch ${p.batch}, ${p.steps} steps after ${p.warmup_steps} warm-up; ${ratio(e.train_images_per_s / p.train_images_per_s)}`]]
       : []),
     ['step (wall)', `${f(e.step_ms, 1)} ms`, `${f(e.dispatches_per_step, 0)} dispatches, ${f(e.submits_per_step, 1)} submits per step`],
     ['encode a step (CPU)', `${f(e.encode_cpu_ms, 2)} ms`, `while the GPU runs; ${f(e.encode_cpu_ms_gpu_idle, 2)} ms with the GPU idle`],
@@ -125,12 +135,14 @@ export function renderMarkdown(r: BenchReport, source: string): string {
   out.push(`Measured by \`npm run bench\` on **${r.adapter}**, Dawn ${r.dawn_version}, commit \`${r.git_commit.slice(0, 12)}\`, ${r.date.slice(0, 10)} ([${source}](${source})).`);
   out.push('');
   if (e) {
-    const vs = r.speedup_vs_tfjs ? ` (${f(r.speedup_vs_tfjs, 1)}x TF.js-webgpu measured in the same run)` : '';
+    const p = r.pytorch && !('skipped' in r.pytorch) ? r.pytorch : null;
+    const vsTorch = p && r.speedup_vs_pytorch ? `; PyTorch fp32 eager on ${p.device_type === 'cuda' ? p.device : 'the same CPU'}: ${f(p.train_images_per_s, 1)} img/s` : '';
+    const vs = r.speedup_vs_tfjs ? ` (${f(r.speedup_vs_tfjs, 1)}x TF.js-webgpu measured in the same run${vsTorch})` : vsTorch ? ` (${vsTorch.slice(2)})` : '';
     out.push(`**ResNet-20, batch ${e.batch}: ${f(r.train_images_per_s ?? NaN, 1)} training images/s${vs}, ${f(r.eval_images_per_s ?? NaN, 1)} evaluation images/s.**`);
     out.push('');
   }
   if (r.ceilings) out.push(ceilingsTable(r.ceilings, true), '');
-  if (e) out.push(endToEndTable(e, true, r.tfjs ?? null), '');
+  if (e) out.push(endToEndTable(e, true, r.tfjs ?? null, r.pytorch ?? null), '');
   for (const p of r.step_profiles) {
     out.push(`${p.model} training step, batch ${p.batch}: ${p.dispatches} dispatches + ${p.copies} copies, ${f(p.gpu_ms, 1)} ms of GPU time (each timed alone):`, '');
     out.push(profileTable(p, true), '');

@@ -29,7 +29,8 @@ export function gitCommit(): string {
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
     cachedCommit = dirty ? `${head}-dirty` : head;
   } catch {
-    cachedCommit = 'unknown';
+    // no git here (e.g. a copy of the tree on another machine): the commit recorded when it was packed
+    cachedCommit = process.env.EARLY_PHASE_GIT_COMMIT || 'unknown';
   }
   return cachedCommit;
 }

@@ -16,6 +16,8 @@ import { validateHparams } from '../../src/train/hparams.js';
 import { train } from '../../src/train/train.js';
 import { tempDir } from '../helpers/cifar_fixture.js';
 import { useGpu } from '../helpers/gpu.js';
+import { RESNET20_PARAMS } from '../../bench/tfjs/resnet20_tfjs.js';
+import type { PytorchResult } from '../../bench/pytorch.js';
 
 const enabled = process.env.EARLY_PHASE_PARITY === '1';
 // Debian's python3-torch lives under /usr/bin/python3 (a pyenv python3 earlier on PATH lacks it).
@@ -58,4 +60,16 @@ describe.runIf(enabled)('parity with PyTorch (open_lth ResNet-20)', () => {
     }
     expect(agree).toBeGreaterThanOrEqual(499);
   });
+
+  it('the PyTorch training reference of `npm run bench` trains the same ResNet-20', () => {
+    const dir = tempDir('ep-torch-bench-');
+    const out = join(dir, 'pytorch.json');
+    execFileSync(python, [join(__dirname, '..', '..', 'bench', 'pytorch_resnet20.py'), '--device', 'cpu', '--batch', '8', '--steps', '2', '--warmup', '1', '--images', '64', '--json', out]);
+    const r = JSON.parse(readFileSync(out, 'utf8')) as PytorchResult;
+    expect(r.params).toBe(RESNET20_PARAMS);
+    expect(r.tf32).toBe(false);
+    expect(r.steps).toBe(2);
+    expect(Number.isFinite(r.last_loss)).toBe(true);
+    expect(r.train_images_per_s).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `npm run bench` on a GPU machine, next to PyTorch on the same GPU: run from the repository root on
+# the machine, with .gpu-kit/ (bench/gpu/pack.sh) and dist/ carried there. Writes to $OUT (the
+# device tool's output folder; out/gpu otherwise):
+#   bench-gpu.json, bench-gpu.log     node dist/bench.js --json (ceilings, every kernel, end to end,
+#                                     and bench's own PyTorch child on CUDA), extra arguments passed on
+#   pytorch-epoch.json                bench/pytorch_resnet20.py --epoch: one full 50,000-image epoch
+#   setup.txt                         GPU, driver, Vulkan ICD and the kit's commit
+# Each step is bounded, so one step's failure still leaves the others' files.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+OUT=${OUT:-$root/out/gpu}
+mkdir -p "$OUT"
+kit=.gpu-kit
+[ -d "$kit" ] || { echo "no $kit here: run bash bench/gpu/pack.sh on the build machine and carry .gpu-kit and dist" >&2; exit 2; }
+[ -f dist/bench.js ] || { echo "no dist/bench.js: carry dist (bench/gpu/pack.sh builds it)" >&2; exit 2; }
+
+# Vulkan loader (libvulkan.so.1), unless the machine has one
+if ! ldconfig -p | grep -q 'libvulkan\.so\.1'; then
+  for f in "$kit"/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+  if [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd"; break; fi
+done
+# Node and the two native / ESM packages bench.js loads at run time
+mkdir -p /tmp/ep-node node_modules
+xz -dc "$kit/node.xz" > /tmp/ep-node/node
+chmod +x /tmp/ep-node/node
+export PATH=/tmp/ep-node:$PATH
+tar -C node_modules -xJf "$kit/node_modules.tar.xz"
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-runtime}
+mkdir -p "$XDG_RUNTIME_DIR"
+export EARLY_PHASE_GIT_COMMIT=$(cat "$kit/COMMIT")
+export EARLY_PHASE_PYTHON=${EARLY_PHASE_PYTHON:-python3}
+
+{
+  echo "commit: $EARLY_PHASE_GIT_COMMIT"
+  echo "node: $(node -v)"
+  echo "VK_DRIVER_FILES: ${VK_DRIVER_FILES:-unset}"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || true
+  "$EARLY_PHASE_PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())' 2>&1 || true
+} | tee "$OUT/setup.txt"
+
+status=0
+timeout 420 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
+timeout 150 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25 || status=1
+exit $status

@@ -13,11 +13,20 @@ import { median, timeGpu, type GpuTimer } from '../src/gpu/timer.js';
 export interface FmaShape {
   wg: number;
   chains: number;
+  /** Chain steps per trip of the kernel's loop (default 1). */
+  unroll?: number;
 }
 
-/** Record bench_fma over `threads` invocations (out needs `threads` floats). */
-export function recordFma(gpu: Gpu, out: BufferRange, threads: number, iters: number, shape: FmaShape, m = 0.9999, c = 1e-4, f16 = false): void {
-  gpu.dispatch('bench_fma', { bindings: { out }, uniforms: { threads, iters, m, c }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, CHAINS: shape.chains }, variant: f16 ? 'f16' : undefined });
+/** Record bench_fma over `threads` invocations (out needs `threads` floats); returns the iterations run (iters rounded up to a multiple of the unroll). */
+export function recordFma(gpu: Gpu, out: BufferRange, threads: number, iters: number, shape: FmaShape, m = 0.9999, c = 1e-4, f16 = false): number {
+  const UNROLL = shape.unroll ?? 1;
+  const run = Math.ceil(iters / UNROLL) * UNROLL;
+  gpu.dispatch('bench_fma', { bindings: { out }, uniforms: { threads, iters: run, m, c }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, CHAINS: shape.chains, UNROLL }, variant: f16 ? 'f16' : undefined });
+  return run;
+}
+
+function fmaLabel(s: FmaShape): string {
+  return `wg${s.wg} x ${s.chains}${(s.unroll ?? 1) > 1 ? `, unrolled x${s.unroll}` : ''}`;
 }
 
 export interface StreamShape {
@@ -94,10 +103,12 @@ export type CeilingName = 'fma_gflops' | 'read_gbps' | 'write_gbps' | 'copy_gbps
 
 export const FMA_SHAPES: FmaShape[] = [
   { wg: 64, chains: 8 },
-  { wg: 64, chains: 12 },
   { wg: 64, chains: 16 },
-  { wg: 256, chains: 8 },
   { wg: 256, chains: 16 },
+  { wg: 64, chains: 8, unroll: 4 },
+  { wg: 64, chains: 16, unroll: 4 },
+  { wg: 256, chains: 16, unroll: 4 },
+  { wg: 64, chains: 8, unroll: 8 },
 ];
 export const STREAM_SHAPES: StreamShape[] = [
   { wg: 256, per: 4 },
@@ -137,23 +148,26 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
       let iters = 64;
       const probe = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape), { warmup: 1, reps: 1 });
       iters = Math.max(64, Math.min(1 << 20, Math.round((iters * targetMs) / Math.max(probe.ms, 1e-3))));
-      const t = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape), { warmup: 1, reps });
-      const gflops = (threads * iters * shape.chains * 8) / (t.ms * 1e6);
-      fma.push({ shape: `wg${shape.wg} x ${shape.chains} vec4 chains, ${iters} iters`, ms: t.ms, value: gflops });
-      log(`  fma  wg=${shape.wg} chains=${shape.chains}: ${gflops.toFixed(1)} GFLOP/s`);
+      let run = iters;
+      const t = await timeGpu(timer, () => void (run = recordFma(gpu, out, threads, iters, shape)), { warmup: 1, reps });
+      const gflops = (threads * run * shape.chains * 8) / (t.ms * 1e6);
+      fma.push({ shape: `${fmaLabel(shape)} vec4 chains, ${run} iters`, ms: t.ms, value: gflops });
+      log(`  fma  ${fmaLabel(shape)} chains: ${gflops.toFixed(1)} GFLOP/s`);
     }
     // The f16 variant at the best f32 shape and at 16 chains (f16 halves the register footprint).
     const fma16: ShapeResult[] = [];
     if (gpu.device.features.has('shader-f16')) {
       const bestShape = FMA_SHAPES[fma.indexOf(fma.reduce((a, b) => (b.value > a.value ? b : a)))];
-      for (const shape of [bestShape, { wg: 64, chains: 16 }].filter((x, i, all) => all.findIndex((y) => y.wg === x.wg && y.chains === x.chains) === i)) {
+      const same = (x: FmaShape, y: FmaShape) => x.wg === y.wg && x.chains === y.chains && (x.unroll ?? 1) === (y.unroll ?? 1);
+      for (const shape of [bestShape, { wg: 64, chains: 16 }].filter((x, i, all) => all.findIndex((y) => same(x, y)) === i)) {
         let iters = 64;
         const probe = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape, 0.9999, 1e-4, true), { warmup: 1, reps: 1 });
         iters = Math.max(64, Math.min(1 << 20, Math.round((iters * targetMs) / Math.max(probe.ms, 1e-3))));
-        const t = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape, 0.9999, 1e-4, true), { reps });
-        const gflops = (threads * iters * shape.chains * 8) / (t.ms * 1e6);
-        fma16.push({ shape: `wg${shape.wg} x ${shape.chains} vec4<f16> chains, ${iters} iters`, ms: t.ms, value: gflops });
-        log(`  fma f16  wg=${shape.wg} chains=${shape.chains}: ${gflops.toFixed(1)} GFLOP/s`);
+        let run = iters;
+        const t = await timeGpu(timer, () => void (run = recordFma(gpu, out, threads, iters, shape, 0.9999, 1e-4, true)), { reps });
+        const gflops = (threads * run * shape.chains * 8) / (t.ms * 1e6);
+        fma16.push({ shape: `${fmaLabel(shape)} vec4<f16> chains, ${run} iters`, ms: t.ms, value: gflops });
+        log(`  fma f16  ${fmaLabel(shape)} chains: ${gflops.toFixed(1)} GFLOP/s`);
       }
     }
 

@@ -19,9 +19,11 @@ describe('bench ceiling kernels', () => {
     const iters = 7;
     const m = Math.fround(0.9999);
     const c = Math.fround(1e-4);
-    for (const [wg, chains] of [[64, 4], [64, 8], [256, 12], [64, 16]]) {
+    for (const [wg, chains, unroll] of [[64, 4, 1], [64, 8, 1], [256, 12, 1], [64, 16, 1], [64, 8, 4], [256, 16, 8]]) {
       const out = Tensor.empty(gpu(), [threads + 5], 'f32');
-      recordFma(gpu(), out, threads, iters, { wg, chains }, m, c);
+      // iters = 7 is not a multiple of the unroll: the launcher rounds it up and says so
+      const run = recordFma(gpu(), out, threads, iters, { wg, chains, unroll }, m, c);
+      expect(run).toBe(Math.ceil(iters / unroll) * unroll);
       const got = await out.readF32();
       const ref = new Float64Array(threads + 5).fill(NaN);
       for (let t = 0; t < threads; t++) {
@@ -31,13 +33,13 @@ describe('bench ceiling kernels', () => {
           for (let lane = 0; lane < 4; lane++) {
             let a = lane === 0 ? s : Math.fround(s + lane);
             if (k > 0) a = Math.fround(a + Math.fround(0.1 * k));
-            for (let i = 0; i < iters; i++) a = a * m + c;
+            for (let i = 0; i < run; i++) a = a * m + c;
             sum += a;
           }
         }
         ref[t] = sum;
       }
-      expectClose(got.subarray(0, threads), ref.subarray(0, threads), { atol: 1e-4, rtol: 1e-5 }, `bench_fma wg=${wg} chains=${chains}`);
+      expectClose(got.subarray(0, threads), ref.subarray(0, threads), { atol: 1e-4, rtol: 1e-5 }, `bench_fma wg=${wg} chains=${chains} unroll=${unroll}`);
       expect(Number.isNaN(got[threads]), 'bench_fma writes past threads').toBe(true); // poisoned tail untouched
     }
   });

@@ -143,32 +143,25 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
     // --- FMA peak ---
     const threads = 1 << 18;
     const out = buffer(threads * 4, 'bench:fma-out');
-    const fma: ShapeResult[] = [];
-    for (const shape of FMA_SHAPES) {
+    // iterations scaled so one timing takes about targetMs; the iterations run are a multiple of the unroll
+    const timeFma = async (shape: FmaShape, f16: boolean): Promise<ShapeResult> => {
       let iters = 64;
-      const probe = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape), { warmup: 1, reps: 1 });
+      const probe = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape, 0.9999, 1e-4, f16), { warmup: 1, reps: 1 });
       iters = Math.max(64, Math.min(1 << 20, Math.round((iters * targetMs) / Math.max(probe.ms, 1e-3))));
       let run = iters;
-      const t = await timeGpu(timer, () => void (run = recordFma(gpu, out, threads, iters, shape)), { warmup: 1, reps });
+      const t = await timeGpu(timer, () => void (run = recordFma(gpu, out, threads, iters, shape, 0.9999, 1e-4, f16)), { warmup: 1, reps });
       const gflops = (threads * run * shape.chains * 8) / (t.ms * 1e6);
-      fma.push({ shape: `${fmaLabel(shape)} vec4 chains, ${run} iters`, ms: t.ms, value: gflops });
-      log(`  fma  ${fmaLabel(shape)} chains: ${gflops.toFixed(1)} GFLOP/s`);
-    }
+      log(`  fma${f16 ? ' f16' : ''}  ${fmaLabel(shape)} chains: ${gflops.toFixed(1)} GFLOP/s`);
+      return { shape: `${fmaLabel(shape)} vec4${f16 ? '<f16>' : ''} chains, ${run} iters`, ms: t.ms, value: gflops };
+    };
+    const fma: ShapeResult[] = [];
+    for (const shape of FMA_SHAPES) fma.push(await timeFma(shape, false));
     // The f16 variant at the best f32 shape and at 16 chains (f16 halves the register footprint).
     const fma16: ShapeResult[] = [];
     if (gpu.device.features.has('shader-f16')) {
       const bestShape = FMA_SHAPES[fma.indexOf(fma.reduce((a, b) => (b.value > a.value ? b : a)))];
       const same = (x: FmaShape, y: FmaShape) => x.wg === y.wg && x.chains === y.chains && (x.unroll ?? 1) === (y.unroll ?? 1);
-      for (const shape of [bestShape, { wg: 64, chains: 16 }].filter((x, i, all) => all.findIndex((y) => same(x, y)) === i)) {
-        let iters = 64;
-        const probe = await timeGpu(timer, () => recordFma(gpu, out, threads, iters, shape, 0.9999, 1e-4, true), { warmup: 1, reps: 1 });
-        iters = Math.max(64, Math.min(1 << 20, Math.round((iters * targetMs) / Math.max(probe.ms, 1e-3))));
-        let run = iters;
-        const t = await timeGpu(timer, () => void (run = recordFma(gpu, out, threads, iters, shape, 0.9999, 1e-4, true)), { reps });
-        const gflops = (threads * run * shape.chains * 8) / (t.ms * 1e6);
-        fma16.push({ shape: `${fmaLabel(shape)} vec4<f16> chains, ${run} iters`, ms: t.ms, value: gflops });
-        log(`  fma f16  ${fmaLabel(shape)} chains: ${gflops.toFixed(1)} GFLOP/s`);
-      }
+      for (const shape of [bestShape, { wg: 64, chains: 16 }].filter((x, i, all) => all.findIndex((y) => same(x, y)) === i)) fma16.push(await timeFma(shape, true));
     }
 
     // --- bandwidth ---

@@ -136,8 +136,11 @@ export function renderMarkdown(r: BenchReport, source: string): string {
   out.push('');
   if (e) {
     const p = r.pytorch && !('skipped' in r.pytorch) ? r.pytorch : null;
-    const vsTorch = p && r.speedup_vs_pytorch ? `; PyTorch fp32 eager on ${p.device_type === 'cuda' ? p.device : 'the same CPU'}: ${f(p.train_images_per_s, 1)} img/s` : '';
-    const vs = r.speedup_vs_tfjs ? ` (${f(r.speedup_vs_tfjs, 1)}x TF.js-webgpu measured in the same run${vsTorch})` : vsTorch ? ` (${vsTorch.slice(2)})` : '';
+    const others = [
+      ...(r.speedup_vs_tfjs ? [`${f(r.speedup_vs_tfjs, 1)}x TF.js-webgpu measured in the same run`] : []),
+      ...(p ? [`PyTorch fp32 eager on ${p.device_type === 'cuda' ? p.device : 'the same CPU'}: ${f(p.train_images_per_s, 1)} img/s`] : []),
+    ];
+    const vs = others.length ? ` (${others.join('; ')})` : '';
     out.push(`**ResNet-20, batch ${e.batch}: ${f(r.train_images_per_s ?? NaN, 1)} training images/s${vs}, ${f(r.eval_images_per_s ?? NaN, 1)} evaluation images/s.**`);
     out.push('');
   }

@@ -75,6 +75,8 @@ export interface EndToEndOptions {
   evalImages: number;
   evalBatch: number;
   dataDir?: string;
+  /** Also time one whole epoch over this many synthetic training images (0 or absent: skip; the issue's figure is 50,000). */
+  epochImages?: number;
   log?: (line: string) => void;
 }
 
@@ -110,6 +112,8 @@ export interface EndToEndResult {
   gpu_memory: GpuMemory;
   /** After evaluation too (its batch of 500 may grow the pool). */
   gpu_memory_after_eval: GpuMemory;
+  /** One whole epoch by wall clock (with --epoch): epoch_steps steps from an epoch boundary, loss read back as above. */
+  epoch?: { images: number; steps: number; seconds: number; images_per_s: number };
 }
 
 function gpuMemory(gpu: Gpu, s: TrainSetup, poolBefore: number): GpuMemory {
@@ -134,7 +138,9 @@ function gpuMemory(gpu: Gpu, s: TrainSetup, poolBefore: number): GpuMemory {
 
 export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndResult> {
   const log = o.log ?? (() => undefined);
-  const s = trainSetup(gpu, o.model, o.batch, { dataDir: o.dataDir, nTest: o.evalImages });
+  const epochImages = o.epochImages ?? 0;
+  if (epochImages > 0 && o.dataDir) throw new Error('end-to-end: the epoch timing uses synthetic data; leave out --data');
+  const s = trainSetup(gpu, o.model, o.batch, { dataDir: o.dataDir, nTest: o.evalImages, nTrain: epochImages > 0 ? epochImages : undefined });
   try {
     let iteration = 0;
     const poolAtStart = gpu.stats().liveBytes;
@@ -177,6 +183,26 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     log(`  eval: ${evalIps.toFixed(1)} img/s over ${evalImages} images`);
 
     const afterEval = gpuMemory(gpu, s, poolAtStart);
+
+    let epoch: EndToEndResult['epoch'];
+    if (epochImages > 0) {
+      // the training loop's epoch: ceil(trainSize / batch) iterations from an epoch boundary
+      const per = Math.ceil(s.data.trainSize / o.batch);
+      iteration = Math.ceil(iteration / per) * per;
+      log(`  epoch: ${per} steps over ${s.data.trainSize} images`);
+      const t1 = performance.now();
+      for (let i = 0; i < per; i++) {
+        const step = recordTrainStep(gpu, s, iteration++);
+        if ((i + 1) % o.logEvery === 0 || i === per - 1) {
+          const [l] = await step.loss.readF32();
+          if (!Number.isFinite(l)) throw new Error(`end-to-end: loss ${l} at iteration ${iteration} of the timed epoch`);
+        }
+        step.scope.close();
+      }
+      const seconds = (performance.now() - t1) / 1000;
+      epoch = { images: s.data.trainSize, steps: per, seconds, images_per_s: s.data.trainSize / seconds };
+      log(`  epoch: ${seconds.toFixed(2)} s (${epoch.images_per_s.toFixed(1)} img/s)`);
+    }
     return {
       model: o.model,
       batch: o.batch,
@@ -197,6 +223,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       pool_buffers_created_while_timed: after.created - before.created,
       gpu_memory: memory,
       gpu_memory_after_eval: afterEval,
+      ...(epoch ? { epoch } : {}),
     };
   } finally {
     await gpu.sync().catch(() => undefined);

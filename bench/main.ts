@@ -35,6 +35,8 @@ const USAGE = `usage: node dist/bench.js [options]
   --e2e-batch N          end-to-end training batch (default 128)
   --eval-images N        test images evaluated end to end (default 1000, synthetic data)
   --data DIR             CIFAR-10 for end to end (default: synthetic CIFAR-shaped data)
+  --epoch                end to end also times one whole epoch: 50,000 synthetic images, 391 steps
+                         (the issue's GPU figure; minutes on a CPU adapter)
   --tfjs-steps N         TF.js-webgpu steps timed for the comparison, after 1 warm-up (default 3; a step
                          takes about 20 s on lavapipe; runs with end to end, in a child process)
   --no-tfjs              skip the TF.js comparison
@@ -87,6 +89,7 @@ async function main(): Promise<number> {
       'tfjs-steps': { type: 'string' },
       'no-tfjs': { type: 'boolean' },
       'no-pytorch': { type: 'boolean' },
+      epoch: { type: 'boolean' },
       markdown: { type: 'boolean' },
       'no-autotune': { type: 'boolean' },
       render: { type: 'string' },
@@ -148,7 +151,7 @@ async function main(): Promise<number> {
       git_commit: env.git_commit,
       environment: { ...env },
       kernel_config: getKernelConfig(),
-      options: { only: only ?? 'all', reps, passes, models, batch, steps, warmup, e2e_batch: e2eBatch, eval_images: evalImages, data: values.data ?? 'synthetic', profile: !values['no-profile'], filter: values.filter ?? null },
+      options: { only: only ?? 'all', reps, passes, models, batch, steps, warmup, e2e_batch: e2eBatch, eval_images: evalImages, data: values.data ?? 'synthetic', profile: !values['no-profile'], filter: values.filter ?? null, epoch: Boolean(values.epoch) },
       train_images_per_s: null,
       eval_images_per_s: null,
       ceilings: null,
@@ -182,7 +185,7 @@ async function main(): Promise<number> {
     if (runE2e) {
       log(`end to end (resnet20, batch ${e2eBatch}):`);
       try {
-        e2e = await endToEnd(gpu, { model: 'resnet20', batch: e2eBatch, steps, warmup, logEvery: 10, evalImages, evalBatch: 500, dataDir: values.data, log });
+        e2e = await endToEnd(gpu, { model: 'resnet20', batch: e2eBatch, steps, warmup, logEvery: 10, evalImages, evalBatch: 500, dataDir: values.data, epochImages: values.epoch ? 50_000 : 0, log });
         report.end_to_end = e2e;
         report.train_images_per_s = e2e.train_images_per_s;
         report.eval_images_per_s = e2e.eval_images_per_s;

@@ -2,8 +2,9 @@
 # `npm run bench` on a GPU machine, next to PyTorch on the same GPU: run from the repository root on
 # the machine, with .gpu-kit/ (bench/gpu/pack.sh) and dist/ carried there. Writes to $OUT (the
 # device tool's output folder; out/gpu otherwise):
-#   bench-gpu.json, bench-gpu.log     node dist/bench.js --json (ceilings, every kernel, end to end,
-#                                     and bench's own PyTorch child on CUDA), extra arguments passed on
+#   bench-gpu.json, bench-gpu.log     node dist/bench.js --json --epoch (ceilings, every kernel, end to
+#                                     end with one whole 50,000-image epoch, and bench's own PyTorch
+#                                     child on CUDA), extra arguments passed on
 #   pytorch-epoch.json                bench/pytorch_resnet20.py --epoch: one full 50,000-image epoch
 #   setup.txt                         GPU, driver, Vulkan ICD and the kit's commit
 # Each step is bounded, so one step's failure still leaves the others' files.
@@ -44,6 +45,6 @@ export EARLY_PHASE_PYTHON=${EARLY_PHASE_PYTHON:-python3}
 } | tee "$OUT/setup.txt"
 
 status=0
-timeout 420 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
+timeout 420 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs --epoch "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
 timeout 150 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25 || status=1
 exit $status

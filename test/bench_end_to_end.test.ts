@@ -1,0 +1,27 @@
+// The end-to-end part of `npm run bench` (bench/end_to_end.ts) runs the training loop's own step:
+// at a tiny size it trains (finite loss), creates no pool buffers while timed, reports its rates,
+// and with epochImages times exactly one epoch of ceil(images / batch) steps.
+import { describe, expect, it } from 'vitest';
+import { endToEnd } from '../bench/end_to_end.js';
+import { useGpu } from './helpers/gpu.js';
+
+const gpu = useGpu({ poison: false });
+
+describe('bench end to end', () => {
+  it('trains, evaluates and times one epoch at a tiny size', async () => {
+    const r = await endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 3, warmup: 2, logEvery: 2, evalImages: 20, evalBatch: 10, epochImages: 44 });
+    expect(Number.isFinite(r.final_loss)).toBe(true);
+    expect(r.train_images_per_s).toBeGreaterThan(0);
+    expect(r.eval_images).toBe(20);
+    expect(r.eval_images_per_s).toBeGreaterThan(0);
+    expect(r.pool_buffers_created_while_timed).toBe(0);
+    expect(r.submits_per_step).toBeGreaterThanOrEqual(1);
+    expect(r.epoch?.images).toBe(44);
+    expect(r.epoch?.steps).toBe(6); // ceil(44 / 8): the last batch is partial
+    expect(r.epoch?.seconds).toBeGreaterThan(0);
+  });
+
+  it('refuses the epoch timing on real data (it is defined on the synthetic set)', async () => {
+    await expect(endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 1, warmup: 1, logEvery: 1, evalImages: 10, evalBatch: 10, epochImages: 16, dataDir: '/nonexistent' })).rejects.toThrow(/synthetic data/);
+  });
+});

@@ -6,6 +6,8 @@
 #                                     end with one whole 50,000-image epoch, and bench's own PyTorch
 #                                     child on CUDA), extra arguments passed on
 #   pytorch-epoch.json                bench/pytorch_resnet20.py --epoch: one full 50,000-image epoch
+#   gpu-check.json, gpu-check.log     node dist/gpu-check.js: every ResNet-20 conv shape against the float64
+#                                     references, and training bits reproducible (before any timing)
 #   setup.txt                         GPU, driver, Vulkan ICD and the kit's commit
 # Each step is bounded, so one step's failure still leaves the others' files.
 set -uo pipefail
@@ -45,6 +47,7 @@ export EARLY_PHASE_PYTHON=${EARLY_PHASE_PYTHON:-python3}
 } | tee "$OUT/setup.txt"
 
 status=0
-timeout 420 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs --epoch "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
+timeout 120 node dist/gpu-check.js --json "$OUT/gpu-check.json" 2>&1 | tee "$OUT/gpu-check.log" || status=1
+timeout 360 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs --epoch "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
 timeout 150 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25 || status=1
 exit $status

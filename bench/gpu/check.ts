@@ -1,0 +1,168 @@
+// A correctness check to run on a new adapter before trusting its timings (bench/gpu/run.sh runs it
+// first on a GPU machine, where the test suite and its node_modules do not travel): every conv shape
+// of ResNet-20, forward and both gradients through autograd, against the float64 references of
+// test/reference/conv2d.ts on fresh random inputs, under the conv configuration training would use;
+// then two training steps of ResNet-20 twice from the same seed, which must give the same loss bits.
+//   node dist/gpu-check.js [--batch N] [--seed S] [--json FILE] [--no-autotune]
+// Exit status 1 when anything is out of tolerance, NaN, or not reproducible.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { backward } from '../../src/autograd/backward.js';
+import { Gpu } from '../../src/gpu/runtime.js';
+import { autotuneConv } from '../../src/ops/conv2d_autotune.js';
+import { conv2d, getConvConfig } from '../../src/ops/conv2d.js';
+import { leaf } from '../../src/tensor/param_store.js';
+import { Scope } from '../../src/tensor/scope.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { describeEnvironment } from '../../src/train/environment.js';
+import { conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from '../../test/reference/conv2d.js';
+import { trainSetup, recordTrainStep } from '../end_to_end.js';
+import { intFlag } from '../cli_args.js';
+
+/** ResNet-20's conv shapes at batch N (the stem, each stage's 3x3, the stride-2 3x3 and 1x1 shortcuts). */
+export function resnet20ConvShapes(N: number): (ConvShape & { name: string })[] {
+  const c3 = (C: number, O: number, H: number, stride: number) => ({ name: `${C}->${O} 3x3 s${stride} ${H}x${H}`, N, C, H, W: H, O, KH: 3, KW: 3, stride, pad: 1 });
+  const c1 = (C: number, O: number, H: number) => ({ name: `${C}->${O} 1x1 s2 ${H}x${H}`, N, C, H, W: H, O, KH: 1, KW: 1, stride: 2, pad: 0 });
+  return [c3(3, 16, 32, 1), c3(16, 16, 32, 1), c3(16, 32, 32, 2), c1(16, 32, 32), c3(32, 32, 16, 1), c3(32, 64, 16, 2), c1(32, 64, 16), c3(64, 64, 8, 1)];
+}
+
+export interface Closeness {
+  n: number;
+  bad: number;
+  nan: number;
+  worst_index: number;
+  worst_got: number | null;
+  worst_expected: number | null;
+}
+
+/** |a - e| <= atol + rtol |e| everywhere, NaN counted as out of tolerance (the tests' rule). */
+export function closeness(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): Closeness {
+  let bad = 0;
+  let nan = 0;
+  let worst = -1;
+  let worstExcess = -Infinity;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    const excess = Number.isFinite(a) ? Math.abs(a - e) - (atol + rtol * Math.abs(e)) : Infinity;
+    if (!Number.isFinite(a)) nan++;
+    if (excess > 0) bad++;
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      worst = i;
+    }
+  }
+  if (actual.length !== expected.length) bad += Math.abs(actual.length - expected.length);
+  return { n: expected.length, bad, nan, worst_index: worst, worst_got: worst >= 0 ? actual[worst] : null, worst_expected: worst >= 0 ? expected[worst] : null };
+}
+
+/** Seeded uniform [-1, 1) values rounded to f32 (mulberry32, as the tests draw them). */
+function randomF32(n: number, seed: number): Float64Array {
+  let s = seed >>> 0;
+  const out = new Float64Array(n);
+  const f = new Float32Array(1);
+  for (let i = 0; i < n; i++) {
+    let t = (s = (s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    f[0] = 2 * (((t ^ (t >>> 14)) >>> 0) / 4294967296) - 1;
+    out[i] = f[0];
+  }
+  return out;
+}
+
+export interface ConvCheck {
+  shape: string;
+  forward: Closeness;
+  input_grad: Closeness;
+  weight_grad: Closeness;
+  ok: boolean;
+}
+
+/** One conv shape through autograd (y, dx, dw) against the float64 references. */
+export async function checkConv(gpu: Gpu, s: ConvShape & { name: string }, seed: number): Promise<ConvCheck> {
+  const { OH, OW } = convOutSize(s);
+  const x = randomF32(s.N * s.C * s.H * s.W, seed);
+  const w = randomF32(s.O * s.C * s.KH * s.KW, seed + 1);
+  const r = randomF32(s.N * s.O * OH * OW, seed + 2);
+  const scope = Scope.open();
+  try {
+    const tx = leaf(gpu, x, [s.N, s.C, s.H, s.W], 'x');
+    const tw = leaf(gpu, w, [s.O, s.C, s.KH, s.KW], 'w');
+    const y = conv2d(tx, tw, null, { stride: s.stride, padding: s.pad });
+    backward(y, Tensor.fromArray(gpu, r, y.shape));
+    // tolerances of test/conv2d.test.ts: a float32 sum of `len` O(1) products
+    const tol = (len: number) => [2e-6 * len, 1e-4] as const;
+    const forward = closeness(await y.readF32(), conv2dForwardRef(x, w, null, s), ...tol(s.C * s.KH * s.KW));
+    const inputGrad = closeness(await tx.grad!.readF32(), conv2dInputGradRef(r, w, s), ...tol(s.O * s.KH * s.KW));
+    const weightGrad = closeness(await tw.grad!.readF32(), conv2dWeightGradRef(r, x, s), ...tol(s.N * OH * OW));
+    const ok = [forward, inputGrad, weightGrad].every((c) => c.bad === 0 && c.nan === 0);
+    return { shape: s.name, forward, input_grad: inputGrad, weight_grad: weightGrad, ok };
+  } finally {
+    scope.close();
+  }
+}
+
+/** Two training steps of a fresh ResNet-20 from `seed`; returns the losses' float32 bits. */
+export async function trainingLossBits(gpu: Gpu, batch: number, seed: number): Promise<number[]> {
+  const s = trainSetup(gpu, 'resnet20', batch, { seed, nTrain: 4 * batch, nTest: batch });
+  try {
+    const bits: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const step = recordTrainStep(gpu, s, i);
+      const [loss] = await step.loss.readF32();
+      step.scope.close();
+      bits.push(new Uint32Array(new Float32Array([loss]).buffer)[0]);
+    }
+    return bits;
+  } finally {
+    await gpu.sync();
+    s.destroy();
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { batch: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, 'no-autotune': { type: 'boolean' } } });
+  const batch = intFlag('batch', values.batch, 2);
+  const seed = intFlag('seed', values.seed, (Date.now() & 0x7fffffff) >>> 0, 0);
+  const gpu = await Gpu.create();
+  try {
+    const env = describeEnvironment(gpu);
+    if (!values['no-autotune']) await autotuneConv(gpu, { log: (l) => console.log(l) });
+    console.log(`adapter: ${env.adapter}   commit: ${env.git_commit}   seed: ${seed}`);
+    const convs: ConvCheck[] = [];
+    for (const [i, s] of resnet20ConvShapes(batch).entries()) {
+      const c = await checkConv(gpu, s, seed + 10 * i);
+      convs.push(c);
+      const worst = (k: Closeness) => (k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
+      console.log(`  conv ${s.name.padEnd(22)} forward ${worst(c.forward)}, input grad ${worst(c.input_grad)}, weight grad ${worst(c.weight_grad)}`);
+    }
+    const a = await trainingLossBits(gpu, 8, seed);
+    const b = await trainingLossBits(gpu, 8, seed);
+    const lossFinite = a.every((u) => Number.isFinite(new Float32Array(new Uint32Array([u]).buffer)[0]));
+    const reproducible = a.every((u, i) => u === b[i]);
+    console.log(`  two ResNet-20 training steps, twice from seed ${seed}: loss bits ${a.map((u) => u.toString(16)).join(', ')} / ${b.map((u) => u.toString(16)).join(', ')}: ${reproducible && lossFinite ? 'same bits' : 'MISMATCH or non-finite'}`);
+    const ok = convs.every((c) => c.ok) && reproducible && lossFinite;
+    const report = { schema: 'early-phase-gpu-check-1', date: new Date().toISOString(), environment: env, kernel_config: getConvConfig(), batch, seed, convs, training: { loss_bits: [a, b], reproducible, finite: lossFinite }, ok };
+    if (values.json) {
+      mkdirSync(dirname(values.json), { recursive: true });
+      writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');
+    }
+    console.log(ok ? 'device check passed' : 'DEVICE CHECK FAILED');
+    return ok ? 0 : 1;
+  } finally {
+    await gpu.sync().catch(() => undefined);
+    gpu.destroy();
+  }
+}
+
+if (process.argv[1] && /gpu-check\.js$/.test(process.argv[1])) {
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,37 @@
+// bench/gpu/check.ts, the correctness check bench/gpu/run.sh runs on a GPU machine before timing
+// anything: its comparison must catch a wrong value and a NaN, and its conv and training checks pass here.
+import { describe, expect, it } from 'vitest';
+import { checkConv, closeness, resnet20ConvShapes, trainingLossBits } from '../bench/gpu/check.js';
+import { useGpu } from './helpers/gpu.js';
+
+const gpu = useGpu({ poison: false });
+
+describe('device check (bench/gpu/check.ts)', () => {
+  it('closeness counts values out of tolerance and NaN, and names the worst', () => {
+    const e = [1, 2, 3, 4];
+    expect(closeness([1, 2, 3, 4], e, 1e-6, 0).bad).toBe(0);
+    const off = closeness([1, 2, 3.01, 4], e, 1e-6, 0);
+    expect(off.bad).toBe(1);
+    expect(off.worst_index).toBe(2);
+    const nan = closeness([1, NaN, 3, 4], e, 1e-6, 0);
+    expect(nan.bad).toBe(1);
+    expect(nan.nan).toBe(1);
+    expect(closeness([1, 2, 3], e, 1, 1).bad).toBeGreaterThan(0); // a short result is out of tolerance
+  });
+
+  it('ResNet-20 conv shapes (batch 1) match the float64 references through autograd', async () => {
+    const shapes = resnet20ConvShapes(1);
+    expect(shapes).toHaveLength(8);
+    for (const s of [shapes[0], shapes[2], shapes[3]]) {
+      const c = await checkConv(gpu(), s, 1234);
+      expect(c.ok, JSON.stringify(c)).toBe(true);
+    }
+  });
+
+  it('two training steps from the same seed give the same loss bits', async () => {
+    const a = await trainingLossBits(gpu(), 4, 7);
+    const b = await trainingLossBits(gpu(), 4, 7);
+    expect(a).toHaveLength(2);
+    expect(a).toEqual(b);
+  });
+});

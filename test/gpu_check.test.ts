@@ -1,7 +1,8 @@
 // bench/gpu/check.ts, the correctness check bench/gpu/run.sh runs on a GPU machine before timing
 // anything: its comparison must catch a wrong value and a NaN, and its conv and training checks pass here.
 import { describe, expect, it } from 'vitest';
-import { checkConv, closeness, resnet20ConvShapes, trainingLossBits } from '../bench/gpu/check.js';
+import { checkConv, resnet20ConvShapes, trainingLossBits } from '../bench/gpu/check.js';
+import { closeness } from './reference/closeness.js';
 import { useGpu } from './helpers/gpu.js';
 
 const gpu = useGpu({ poison: false });

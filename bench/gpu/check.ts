@@ -16,6 +16,7 @@ import { leaf } from '../../src/tensor/param_store.js';
 import { Scope } from '../../src/tensor/scope.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { describeEnvironment } from '../../src/train/environment.js';
+import { closeness, type Closeness } from '../../test/reference/closeness.js';
 import { conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from '../../test/reference/conv2d.js';
 import { trainSetup, recordTrainStep } from '../end_to_end.js';
 import { intFlag } from '../cli_args.js';
@@ -25,36 +26,6 @@ export function resnet20ConvShapes(N: number): (ConvShape & { name: string })[] 
   const c3 = (C: number, O: number, H: number, stride: number) => ({ name: `${C}->${O} 3x3 s${stride} ${H}x${H}`, N, C, H, W: H, O, KH: 3, KW: 3, stride, pad: 1 });
   const c1 = (C: number, O: number, H: number) => ({ name: `${C}->${O} 1x1 s2 ${H}x${H}`, N, C, H, W: H, O, KH: 1, KW: 1, stride: 2, pad: 0 });
   return [c3(3, 16, 32, 1), c3(16, 16, 32, 1), c3(16, 32, 32, 2), c1(16, 32, 32), c3(32, 32, 16, 1), c3(32, 64, 16, 2), c1(32, 64, 16), c3(64, 64, 8, 1)];
-}
-
-export interface Closeness {
-  n: number;
-  bad: number;
-  nan: number;
-  worst_index: number;
-  worst_got: number | null;
-  worst_expected: number | null;
-}
-
-/** |a - e| <= atol + rtol |e| everywhere, NaN counted as out of tolerance (the tests' rule). */
-export function closeness(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): Closeness {
-  let bad = 0;
-  let nan = 0;
-  let worst = -1;
-  let worstExcess = -Infinity;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    const excess = Number.isFinite(a) ? Math.abs(a - e) - (atol + rtol * Math.abs(e)) : Infinity;
-    if (!Number.isFinite(a)) nan++;
-    if (excess > 0) bad++;
-    if (excess > worstExcess) {
-      worstExcess = excess;
-      worst = i;
-    }
-  }
-  if (actual.length !== expected.length) bad += Math.abs(actual.length - expected.length);
-  return { n: expected.length, bad, nan, worst_index: worst, worst_got: worst >= 0 ? actual[worst] : null, worst_expected: worst >= 0 ? expected[worst] : null };
 }
 
 /** Seeded uniform [-1, 1) values rounded to f32 (mulberry32, as the tests draw them). */

@@ -45,6 +45,22 @@ async function inScope(fn: () => Promise<void>): Promise<void> {
 
 const exact = { atol: 2e-6, rtol: 1e-6 };
 
+/** Run fn and list the variant of every augment_sample dispatch it records (undefined: the general kernel). */
+function augmentVariants<T>(fn: () => T): { result: T; variants: (string | undefined)[] } {
+  const g = gpu();
+  const dispatch = g.dispatch;
+  const variants: (string | undefined)[] = [];
+  g.dispatch = (name, args) => {
+    if (name === 'augment_sample') variants.push(args.variant);
+    dispatch.call(g, name, args);
+  };
+  try {
+    return { result: fn(), variants };
+  } finally {
+    g.dispatch = dispatch;
+  }
+}
+
 describe('augment_sample', () => {
   const rng = new Rng();
   const split = fakeSplit(rng, 37);
@@ -64,20 +80,11 @@ describe('augment_sample', () => {
           refs.push({ dx, dy, flip });
         }
     await inScope(async () => {
-      const g = gpu();
-      const dispatch = g.dispatch;
-      const variants: (string | undefined)[] = [];
-      g.dispatch = (name, args) => {
-        if (name === 'augment_sample') variants.push(args.variant);
-        dispatch.call(g, name, args);
-      };
-      let b;
-      try {
-        b = aug.batch(Uint32Array.from(idx), { kind: 'eval', transforms });
+      const { result: b, variants } = augmentVariants(() => {
+        const first = aug.batch(Uint32Array.from(idx), { kind: 'eval', transforms });
         aug.batch(Uint32Array.from(idx.slice(0, 2)), { kind: 'eval', transforms: [cropFlip(1, 0, false), rot90(1)] });
-      } finally {
-        g.dispatch = dispatch;
-      }
+        return first;
+      });
       // integer crops and flips only: the crop_flip fast path; anything else in the batch: the general kernel
       expect(variants).toEqual(['crop_flip', undefined]);
       expect(b.images.shape).toEqual([162, 3, 32, 32]);
@@ -99,19 +106,7 @@ describe('augment_sample', () => {
       transforms.push(cropFlip(dx, dy, k % 2 === 1));
     }
     await inScope(async () => {
-      const g = gpu();
-      const dispatch = g.dispatch;
-      const variants: (string | undefined)[] = [];
-      g.dispatch = (name, args) => {
-        if (name === 'augment_sample') variants.push(args.variant);
-        dispatch.call(g, name, args);
-      };
-      let b;
-      try {
-        b = aug.batch(Uint32Array.from(idx), { kind: 'eval', transforms });
-      } finally {
-        g.dispatch = dispatch;
-      }
+      const { result: b, variants } = augmentVariants(() => aug.batch(Uint32Array.from(idx), { kind: 'eval', transforms }));
       expect(variants).toEqual(['crop_flip']);
       const ref = concat(idx.map((i, k) => affineRef(imageOf(split, i), transforms[k], 'nearest')));
       expectClose(await b.images.read(), ref, exact, `large crops seed=${rng.seed}`);

@@ -46,8 +46,8 @@ export function pytorchPython(): string | { skipped: string } {
 /** The script beside this bundle's source: bench/pytorch_resnet20.py from dist/ or from bench/. */
 function scriptPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const p of [join(here, '..', 'bench', 'pytorch_resnet20.py'), join(here, 'pytorch_resnet20.py')]) if (existsSync(p)) return p;
-  return join(here, '..', 'bench', 'pytorch_resnet20.py');
+  const candidates = [join(here, '..', 'bench', 'pytorch_resnet20.py'), join(here, 'pytorch_resnet20.py')];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0];
 }
 
 export function runPytorch(batch: number, steps: number, warmup: number): PytorchResult | { skipped: string } {

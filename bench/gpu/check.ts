@@ -16,6 +16,7 @@ import { leaf } from '../../src/tensor/param_store.js';
 import { Scope } from '../../src/tensor/scope.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { describeEnvironment } from '../../src/train/environment.js';
+import { f32, Rng } from '../../test/helpers/random.js';
 import { closeness, type Closeness } from '../../test/reference/closeness.js';
 import { conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from '../../test/reference/conv2d.js';
 import { trainSetup, recordTrainStep } from '../end_to_end.js';
@@ -26,21 +27,6 @@ export function resnet20ConvShapes(N: number): (ConvShape & { name: string })[] 
   const c3 = (C: number, O: number, H: number, stride: number) => ({ name: `${C}->${O} 3x3 s${stride} ${H}x${H}`, N, C, H, W: H, O, KH: 3, KW: 3, stride, pad: 1 });
   const c1 = (C: number, O: number, H: number) => ({ name: `${C}->${O} 1x1 s2 ${H}x${H}`, N, C, H, W: H, O, KH: 1, KW: 1, stride: 2, pad: 0 });
   return [c3(3, 16, 32, 1), c3(16, 16, 32, 1), c3(16, 32, 32, 2), c1(16, 32, 32), c3(32, 32, 16, 1), c3(32, 64, 16, 2), c1(32, 64, 16), c3(64, 64, 8, 1)];
-}
-
-/** Seeded uniform [-1, 1) values rounded to f32 (mulberry32, as the tests draw them). */
-function randomF32(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  const out = new Float64Array(n);
-  const f = new Float32Array(1);
-  for (let i = 0; i < n; i++) {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    f[0] = 2 * (((t ^ (t >>> 14)) >>> 0) / 4294967296) - 1;
-    out[i] = f[0];
-  }
-  return out;
 }
 
 export interface ConvCheck {
@@ -54,9 +40,11 @@ export interface ConvCheck {
 /** One conv shape through autograd (y, dx, dw) against the float64 references. */
 export async function checkConv(gpu: Gpu, s: ConvShape & { name: string }, seed: number): Promise<ConvCheck> {
   const { OH, OW } = convOutSize(s);
-  const x = randomF32(s.N * s.C * s.H * s.W, seed);
-  const w = randomF32(s.O * s.C * s.KH * s.KW, seed + 1);
-  const r = randomF32(s.N * s.O * OH * OW, seed + 2);
+  // drawn as the tests draw them: uniform in [-1, 1), rounded to f32 before the references see them
+  const rng = new Rng(seed);
+  const x = f32(rng.array(s.N * s.C * s.H * s.W));
+  const w = f32(rng.array(s.O * s.C * s.KH * s.KW));
+  const r = f32(rng.array(s.N * s.O * OH * OW));
   const scope = Scope.open();
   try {
     const tx = leaf(gpu, x, [s.N, s.C, s.H, s.W], 'x');

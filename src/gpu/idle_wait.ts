@@ -94,11 +94,6 @@ export function idleWaitStats(): { nativeTicks: number; sleptTicks: number } {
   return { ...stats };
 }
 
-/**
- * Should waits sleep on this adapter? Yes for CPU adapters (lavapipe/llvmpipe, SwiftShader, any
- * fallback adapter), whose kernels run on the cores the main thread would spin on. The environment
- * variable EARLY_PHASE_IDLE_WAIT=1 or 0 forces it either way.
- */
 /** What wantsIdleWait reads: our AdapterDescription, or Dawn's GPUAdapterInfo as it comes. */
 export interface AdapterIdentity {
   description: string;
@@ -107,6 +102,11 @@ export interface AdapterIdentity {
   isFallbackAdapter?: boolean;
 }
 
+/**
+ * Should waits sleep on this adapter? Yes for CPU adapters (lavapipe/llvmpipe, SwiftShader, any
+ * fallback adapter), whose kernels run on the cores the main thread would spin on. The environment
+ * variable EARLY_PHASE_IDLE_WAIT=1 or 0 forces it either way.
+ */
 export function wantsIdleWait(adapter: AdapterIdentity): boolean {
   const env = process.env.EARLY_PHASE_IDLE_WAIT;
   if (env === '1') return true;

@@ -8,8 +8,10 @@
 #   pytorch-epoch.json                bench/pytorch_resnet20.py --epoch: one full 50,000-image epoch
 #   gpu-check.json, gpu-check.log     node dist/gpu-check.js: every ResNet-20 conv shape against the float64
 #                                     references, and training bits reproducible (before any timing)
+#   bench-wrn-vgg.json, .log          the kernel shapes of WRN-16-8 and VGG-13 (one pass, no end to end)
 #   setup.txt                         GPU, driver, Vulkan ICD and the kit's commit
-# Each step is bounded, so one step's failure still leaves the others' files.
+# Each step is bounded (about 9 minutes in all, to fit one 10-minute device call), so one step's
+# failure or time-out still leaves the others' files.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -47,7 +49,8 @@ export EARLY_PHASE_PYTHON=${EARLY_PHASE_PYTHON:-python3}
 } | tee "$OUT/setup.txt"
 
 status=0
-timeout 120 node dist/gpu-check.js --json "$OUT/gpu-check.json" 2>&1 | tee "$OUT/gpu-check.log" || status=1
-timeout 360 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs --epoch "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
-timeout 150 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25 || status=1
+timeout -k 5 60 node dist/gpu-check.js --json "$OUT/gpu-check.json" 2>&1 | tee "$OUT/gpu-check.log" || status=1
+timeout -k 5 300 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs --epoch "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
+timeout -k 5 90 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25 || status=1
+timeout -k 5 70 node dist/bench.js --json "$OUT/bench-wrn-vgg.json" --only kernels --models wrn16_8,vgg13 --passes 1 --no-profile 2>&1 | tee "$OUT/bench-wrn-vgg.log" || status=1
 exit $status

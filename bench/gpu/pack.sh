@@ -22,7 +22,8 @@ lists=$(mktemp -d)
 mkdir -p "$lists/partial"
 apt_amd64=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists="$lists")
 apt-get "${apt_amd64[@]}" update -qq >/dev/null 2>&1
-(cd "$kit" && apt-get "${apt_amd64[@]}" download -qq libvulkan1 >/dev/null 2>&1)
+# and glvnd, which the NVIDIA Vulkan driver (libGLX_nvidia.so.0) needs to load
+(cd "$kit" && apt-get "${apt_amd64[@]}" download -qq libvulkan1 libglvnd0 libgl1 libglx0 libegl1 libgles2 libopengl0 >/dev/null 2>&1)
 rm -rf "$lists"
 commit=$(git rev-parse HEAD)
 [ -z "$(git status --porcelain --untracked-files=no)" ] || commit="$commit-dirty"

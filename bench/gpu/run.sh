@@ -21,8 +21,9 @@ kit=.gpu-kit
 [ -d "$kit" ] || { echo "no $kit here: run bash bench/gpu/pack.sh on the build machine and carry .gpu-kit and dist" >&2; exit 2; }
 [ -f dist/bench.js ] || { echo "no dist/bench.js: carry dist (bench/gpu/pack.sh builds it)" >&2; exit 2; }
 
-# Vulkan loader (libvulkan.so.1), unless the machine has one
-if ! ldconfig -p | grep -q 'libvulkan\.so\.1'; then
+# The Vulkan loader (libvulkan.so.1) and glvnd (libGLdispatch.so.0, without which the NVIDIA ICD
+# libGLX_nvidia.so.0 does not load: "Could not get 'vkCreateInstance'"), unless the machine has them
+if ! ldconfig -p | grep -q 'libvulkan\.so\.1' || ! ldconfig -p | grep -q 'libGLdispatch\.so\.0'; then
   for f in "$kit"/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
@@ -46,11 +47,23 @@ export EARLY_PHASE_PYTHON=${EARLY_PHASE_PYTHON:-python3}
   echo "VK_DRIVER_FILES: ${VK_DRIVER_FILES:-unset}"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || true
   "$EARLY_PHASE_PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())' 2>&1 || true
+  # Does the NVIDIA Vulkan driver initialise at all? On the H200 machine of 2026-11-26 (Firecracker,
+  # kernel 6.18.44-fc-v657-gpu, no nvidia-modeset module) it did not: its
+  # vk_icdNegotiateLoaderICDInterfaceVersion returned -3 (VK_ERROR_INITIALIZATION_FAILED), so the
+  # loader reports "Could not get 'vkCreateInstance'" and Dawn finds no adapter.
+  "$EARLY_PHASE_PYTHON" -c 'import ctypes; v = ctypes.c_uint32(5); print("nvidia vulkan icd negotiate:", ctypes.CDLL("libGLX_nvidia.so.0").vk_icdNegotiateLoaderICDInterfaceVersion(ctypes.byref(v)), "(0 = ok, -3 = initialization failed), interface", v.value)' 2>&1 || true
+  grep -c nvidia_modeset /proc/modules | sed 's/^/nvidia_modeset modules loaded: /'
 } | tee "$OUT/setup.txt"
 
 status=0
-timeout -k 5 60 node dist/gpu-check.js --json "$OUT/gpu-check.json" 2>&1 | tee "$OUT/gpu-check.log" || status=1
+timeout -k 5 45 node dist/gpu-check.js --json "$OUT/gpu-check.json" 2>&1 | tee "$OUT/gpu-check.log" || status=1
+# no adapter: the timings cannot run either; PyTorch still can
+if grep -q 'No WebGPU adapter' "$OUT/gpu-check.log"; then
+  echo "no WebGPU adapter on this machine: skipping the WebGPU bench" >&2
+  timeout -k 5 60 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25
+  exit 3
+fi
 timeout -k 5 300 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs --epoch "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
-timeout -k 5 90 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25 || status=1
-timeout -k 5 70 node dist/bench.js --json "$OUT/bench-wrn-vgg.json" --only kernels --models wrn16_8,vgg13 --passes 1 --no-profile 2>&1 | tee "$OUT/bench-wrn-vgg.log" || status=1
+timeout -k 5 60 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25 || status=1
+timeout -k 5 60 node dist/bench.js --json "$OUT/bench-wrn-vgg.json" --only kernels --models wrn16_8,vgg13 --passes 1 --no-profile 2>&1 | tee "$OUT/bench-wrn-vgg.log" || status=1
 exit $status

@@ -31,7 +31,7 @@ const CANDIDATES: [field: keyof ConvConfig, values: (number | boolean)[], shapes
   ['rowWorkgroup', [32, 64, 128]],
   ['weightGradChannels', [8, 16]],
   ['weightGradRows', [1, 2]],
-  ['weightGradChunk', [512, 1024, 2048, 4096]],
+  ['weightGradChunk', [128, 256, 512, 1024, 2048, 4096]],
   ['inputGradWorkgroup', [32, 64, 128]],
   ['forwardWorkgroup', [32, 64, 128]],
   ['pointwise', [false, true], '1x1'],

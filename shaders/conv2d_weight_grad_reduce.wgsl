@@ -1,18 +1,42 @@
 // conv2d_weight_grad_reduce (split-K pass 2): dw[i] = sum_{q=0}^{nchunks-1} part[q*n + i], i < n =
-// O*C*KH*KW, summed in ascending q (fixed order: deterministic). part is conv2d_weight_grad's
-// scratch [nchunks, O, C*KH*KW]; dw is OIHW (a parameter's grad buffer). One invocation per
-// element, WG per workgroup, grid folded into y past 65535 groups.
+// O*C*KH*KW. part is conv2d_weight_grad's scratch [nchunks, O, C*KH*KW]; dw is OIHW (a parameter's
+// grad buffer). Grid folded into y past 65535 groups.
+//
+// Tiling: LANES invocations per element, WG / LANES elements per workgroup. Invocation (e, l) of a
+// workgroup (e = lid % (WG/LANES), l = lid / (WG/LANES)) sums the chunks q = l, l + LANES, ... in
+// ascending order, so consecutive invocations read consecutive elements of one chunk; the LANES
+// partials are then added by a fixed halving tree in workgroup memory (l + h into l, h = LANES/2,
+// ..., 1). The order depends only on LANES: deterministic. LANES = 1 is the plain ascending sum
+// with no barrier (lavapipe runs one invocation's long loop fastest); a GPU wants LANES > 1 when
+// there are few elements and many chunks, or the serial loop's load latency dominates.
 override WG: u32 = 64;
+override LANES: u32 = 1;  // a power of two dividing WG
 struct Params { n: u32, nchunks: u32 }
 @group(0) @binding(0) var<storage, read> part: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
+var<workgroup> partial: array<f32, WG>;
+
 @compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.n) { return; }
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let per = WG / LANES;  // elements per workgroup
+  let e = lid % per;
+  let l = lid / per;
+  let i = (wid.x + wid.y * nwg.x) * per + e;
   var s = 0.0;
-  for (var q = 0u; q < p.nchunks; q++) { s += part[q * p.n + i]; }
-  dw[i] = s;
+  if (i < p.n) {
+    for (var q = l; q < p.nchunks; q += LANES) { s += part[q * p.n + i]; }
+  }
+  if (LANES == 1u) {
+    if (i < p.n) { dw[i] = s; }
+    return;
+  }
+  partial[lid] = s;
+  workgroupBarrier();
+  for (var h = LANES / 2u; h > 0u; h /= 2u) {
+    if (l < h) { partial[lid] += partial[lid + h * per]; }
+    workgroupBarrier();
+  }
+  if (l == 0u && i < p.n) { dw[i] = partial[lid]; }
 }

@@ -109,7 +109,7 @@ describe('conv2d kernels match the float64 reference', () => {
   }
 
   it('other configs (small workgroups, many split-K chunks) still match', async () => {
-    const cfg: Partial<ConvConfig> = { forwardWorkgroup: 8, inputGradWorkgroup: 16, weightGradWorkgroup: 8, weightGradChunk: 37, reduceWorkgroup: 32, biasGradWorkgroup: 8 };
+    const cfg: Partial<ConvConfig> = { forwardWorkgroup: 8, inputGradWorkgroup: 16, weightGradWorkgroup: 8, weightGradChunk: 37, reduceWorkgroup: 32, reduceLanes: 8, biasGradWorkgroup: 8 };
     setConvConfig(cfg);
     try {
       expect(getConvConfig()).toMatchObject(cfg);
@@ -126,6 +126,9 @@ describe('conv2d kernels match the float64 reference', () => {
   const oneByOne = (c: Case) => c.KH === 1 && c.KW === 1 && (c.name.startsWith('row kernel') || c.name.startsWith('pointwise'));
   const configs: [Partial<ConvConfig>, (c: Case) => boolean][] = [
     [{ rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, row3],
+    // several invocations per element in the split-K reduce, with chunk counts that are not multiples of the lanes
+    [{ weightGradChunk: 12, reduceLanes: 4 }, (c) => row3(c) || oneByOne(c)],
+    [{ weightGradChunk: 8, reduceLanes: 16, reduceWorkgroup: 32 }, row3],
     [{ rowChannels: 8, rowChannelPack: false, pointwise: false }, (c) => row3(c) || oneByOne(c)],
     [{ rowKernel: false, pointwise: false }, row3],
     [{ pointwise: true }, oneByOne],

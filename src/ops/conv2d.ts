@@ -51,6 +51,8 @@ export interface ConvConfig {
   weightGradChunk: number;
   /** Workgroup of conv2d_weight_grad_reduce and conv2d_pack_weights. */
   reduceWorkgroup: number;
+  /** Invocations summing one weight-gradient element's chunks in conv2d_weight_grad_reduce (a power of two dividing reduceWorkgroup; 1 = one serial sum). */
+  reduceLanes: number;
   /** Workgroup of conv2d_bias_grad; a power of two <= 256. */
   biasGradWorkgroup: number;
   /** Use the row kernels (conv2d_forward_row4 and its scatter variant, conv2d_weight_grad_row4) where the shape allows. */
@@ -77,6 +79,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   weightGradRows: 2,
   weightGradChunk: 1024,
   reduceWorkgroup: 64,
+  reduceLanes: 1,
   biasGradWorkgroup: 64,
   rowKernel: true,
   rowWorkgroup: 64,
@@ -106,6 +109,8 @@ function checkConfig(cfg: ConvConfig): void {
   }
   if (!Number.isInteger(cfg.weightGradChunk) || cfg.weightGradChunk < 1) bad('weightGradChunk', 'must be a positive integer');
   if (!Number.isInteger(cfg.reduceWorkgroup) || cfg.reduceWorkgroup < 1 || cfg.reduceWorkgroup > 256) bad('reduceWorkgroup', 'must be an integer in [1, 256]');
+  const L = cfg.reduceLanes;
+  if (!Number.isInteger(L) || L < 1 || (L & (L - 1)) !== 0 || cfg.reduceWorkgroup % L !== 0) bad('reduceLanes', 'must be a power of two dividing reduceWorkgroup');
   const b = cfg.biasGradWorkgroup;
   if (!Number.isInteger(b) || b < 1 || b > 256 || (b & (b - 1)) !== 0) bad('biasGradWorkgroup', 'must be a power of two <= 256');
 }
@@ -394,11 +399,12 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
   }
   const n = d.O * CKK;
   const RW = cfg.reduceWorkgroup;
+  const lanes = cfg.reduceLanes;
   gpu.dispatch('conv2d_weight_grad_reduce', {
     bindings: { part, dw },
     uniforms: { n, nchunks },
-    workgroups: grid1d(n, RW),
-    overrides: { WG: RW },
+    workgroups: grid1d(n * lanes, RW),
+    overrides: { WG: RW, LANES: lanes },
   });
 }
 

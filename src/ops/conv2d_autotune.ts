@@ -2,7 +2,9 @@
 // tiles, split-K chunk) that trains ResNet-20's convolutions fastest on this adapter, cached on disk
 // by adapter, Dawn version and the conv kernels' source. Coordinate descent from the defaults: each field in turn tries its
 // candidate values and keeps the fastest, timing forward + input gradient + weight gradient of
-// ResNet-20's conv shapes (batch 64) by wall clock around submit + onSubmittedWorkDone; a candidate
+// ResNet-20's conv shapes (batch 64) by GPU timestamps around the whole pass (by wall clock around
+// submit + onSubmittedWorkDone where the adapter has no timestamp queries; on a discrete GPU the
+// wall clock is mostly the CPU encoding the pass, which no candidate changes, plus its noise); a candidate
 // that wins once is kept only if it wins again, timed alternately with the incumbent.
 // Bounded (about a minute on lavapipe); never run by the tests. `--no-autotune` keeps the defaults.
 import { createHash } from 'node:crypto';
@@ -11,6 +13,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { backward } from '../autograd/backward.js';
 import type { Gpu } from '../gpu/runtime.js';
+import { GpuTimer } from '../gpu/timer.js';
 import { listShaders, readShader } from '../gpu/shader_source.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { leaf } from '../tensor/param_store.js';
@@ -19,7 +22,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from './conv2d.js';
 
 // 4: re-measured once the idle wait (src/gpu/idle_wait.ts) gave lavapipe both cores
-const CACHE_VERSION = 'conv-config-4';
+// 5: timed by GPU timestamps, with smaller weight-gradient chunks and reduceLanes among the candidates
+const CACHE_VERSION = 'conv-config-5';
 
 /**
  * Candidate values per field, searched in this order. Fields that only change the 1x1 convs are
@@ -32,6 +36,7 @@ const CANDIDATES: [field: keyof ConvConfig, values: (number | boolean)[], shapes
   ['weightGradChannels', [8, 16]],
   ['weightGradRows', [1, 2]],
   ['weightGradChunk', [128, 256, 512, 1024, 2048, 4096]],
+  ['reduceLanes', [1, 4, 16]],
   ['inputGradWorkgroup', [32, 64, 128]],
   ['forwardWorkgroup', [32, 64, 128]],
   ['pointwise', [false, true], '1x1'],
@@ -78,6 +83,7 @@ function readCache(): Record<string, ConvConfig> {
 /** Time one pass over ResNet-20's convolutions (forward and both gradients) with the current config. */
 async function timeConvs(gpu: Gpu, batch: number, reps: number, which: 'all' | '1x1' = 'all'): Promise<number> {
   const scope = Scope.open();
+  const timer = GpuTimer.supported(gpu) ? new GpuTimer(gpu, 1) : null;
   const shapes = SHAPES.filter(([, , , k]) => which === 'all' || k === 1);
   const counts = COUNTS.filter((_, i) => which === 'all' || SHAPES[i][3] === 1);
   try {
@@ -101,13 +107,21 @@ async function timeConvs(gpu: Gpu, batch: number, reps: number, which: 'all' | '
     await gpu.sync();
     const times: number[] = [];
     for (let r = 0; r < reps; r++) {
+      if (timer) {
+        // one rep per read: the begin timestamp comes after the previous rep has drained
+        timer.span(once);
+        times.push(...(await timer.read()));
+        continue;
+      }
       const t0 = performance.now();
       once();
       await gpu.sync();
       times.push(performance.now() - t0);
     }
+    if (times.some((t) => !Number.isFinite(t))) throw new Error(`autotune: a conv pass timed as ${times.join(', ')} ms`);
     return Math.min(...times);
   } finally {
+    timer?.destroy();
     scope.close();
   }
 }

@@ -139,8 +139,9 @@ async function main(): Promise<number> {
   const gpu = await Gpu.create();
   try {
     // the conv search (once per adapter, Dawn version and kernel source) only matters to parts that run convs
-    if (!values['no-autotune'] && (runKernels || runE2e)) await autotuneConv(gpu, { log });
-    console.log(`conv kernel configuration (${values['no-autotune'] ? 'defaults, --no-autotune' : 'autotuned'}): ${JSON.stringify(getKernelConfig().conv2d)}`);
+    const tune = !values['no-autotune'] && (runKernels || runE2e);
+    if (tune) await autotuneConv(gpu, { log });
+    console.log(`conv kernel configuration (${tune ? 'autotuned' : values['no-autotune'] ? 'defaults, --no-autotune' : 'defaults: no conv runs'}): ${JSON.stringify(getKernelConfig().conv2d)}`);
     if (!GpuTimer.supported(gpu) && only !== 'end-to-end') throw new Error("the adapter lacks 'timestamp-query'; only --only end-to-end can run");
     const env = describeEnvironment(gpu);
     const report: BenchReport = {

@@ -26,21 +26,25 @@ import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfi
 const CACHE_VERSION = 'conv-config-5';
 
 /**
- * Candidate values per field, searched in this order. Fields that only change the 1x1 convs are
- * timed on those shapes alone: they are ~1% of the total, below the 2% a change must win by.
+ * Candidate settings, searched in this order: each step tries its settings (one field, or several
+ * fields together) on the incumbent. Steps that only change the 1x1 convs are timed on those shapes
+ * alone: they are ~1% of the total, below the 2% a change must win by.
  */
-const CANDIDATES: [field: keyof ConvConfig, values: (number | boolean)[], shapes?: 'all' | '1x1'][] = [
-  ['rowChannels', [8, 16]],
-  ['rowRows', [1, 2]],
-  ['rowWorkgroup', [32, 64, 128]],
-  ['weightGradChannels', [8, 16]],
-  ['weightGradRows', [1, 2]],
-  ['weightGradChunk', [128, 256, 512, 1024, 2048, 4096]],
-  ['reduceLanes', [1, 4, 16]],
-  ['inputGradWorkgroup', [32, 64, 128]],
-  ['forwardWorkgroup', [32, 64, 128]],
-  ['pointwise', [false, true], '1x1'],
-  ['pointwiseChannels', [8, 16], '1x1'],
+type Step = { settings: Partial<ConvConfig>[]; shapes?: 'all' | '1x1' };
+const field = <K extends keyof ConvConfig>(k: K, values: ConvConfig[K][], shapes?: 'all' | '1x1'): Step => ({ settings: values.map((v) => ({ [k]: v }) as Partial<ConvConfig>), shapes });
+const CANDIDATES: Step[] = [
+  field('rowChannels', [8, 16]),
+  field('rowRows', [1, 2]),
+  field('rowWorkgroup', [32, 64, 128]),
+  field('weightGradChannels', [8, 16]),
+  field('weightGradRows', [1, 2]),
+  // Together: many small split-K chunks (a GPU's parallelism) only pay with several invocations
+  // summing each element's chunks in the reduce, and a lone search of either field misses that.
+  { settings: [128, 256, 512, 1024, 2048, 4096].flatMap((weightGradChunk) => [1, 8, 32].map((reduceLanes) => ({ weightGradChunk, reduceLanes }))) },
+  field('inputGradWorkgroup', [32, 64, 128]),
+  field('forwardWorkgroup', [32, 64, 128]),
+  field('pointwise', [false, true], '1x1'),
+  field('pointwiseChannels', [8, 16], '1x1'),
 ];
 
 /** ResNet-20's conv shapes: [C, O, H, kernel, stride, pad]. */
@@ -169,13 +173,13 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
   const defaultMs = await timeConvs(gpu, batch, 2);
   let bestMs = defaultMs;
   let tried = 1;
-  for (const [field, values, which = 'all'] of CANDIDATES) {
+  for (const { settings, shapes: which = 'all' } of CANDIDATES) {
     setConvConfig(best);
-    // the incumbent's time on the shapes this field changes
+    // the incumbent's time on the shapes this step changes
     let fieldBestMs = which === 'all' ? bestMs : await timeConvs(gpu, batch, 2, which);
-    for (const v of values) {
-      if (best[field] === v) continue;
-      const candidate = { ...best, [field]: v } as ConvConfig;
+    for (const setting of settings) {
+      if (Object.entries(setting).every(([k, v]) => best[k as keyof ConvConfig] === v)) continue; // the incumbent
+      const candidate: ConvConfig = { ...best, ...setting };
       try {
         setConvConfig(candidate);
       } catch {
@@ -191,7 +195,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
     }
     setConvConfig(best);
   }
-  if (CANDIDATES.some(([, , which]) => which === '1x1')) bestMs = await timeConvs(gpu, batch, 2);
+  if (CANDIDATES.some((c) => c.shapes === '1x1')) bestMs = await timeConvs(gpu, batch, 2);
   log(`autotune: ${tried} configurations; ResNet-20 convs at batch ${batch}: ${defaultMs.toFixed(0)} ms with the defaults, ${bestMs.toFixed(0)} ms with ${JSON.stringify(best)}`);
   const path = autotuneCachePath();
   mkdirSync(dirname(path), { recursive: true });

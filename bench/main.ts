@@ -11,6 +11,7 @@ import { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer } from '../src/gpu/timer.js';
 import { getKernelConfig } from '../src/ops/kernel_config.js';
 import { autotuneConv } from '../src/ops/conv2d_autotune.js';
+import { setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
 import { describeEnvironment } from '../src/train/environment.js';
 import { measureCeilings, type Ceilings } from './ceilings.js';
 import { endToEnd, type EndToEndResult } from './end_to_end.js';
@@ -45,6 +46,8 @@ const USAGE = `usage: node dist/bench.js [options]
                          thread per core; runs with end to end when a Python with torch is found)
   --no-autotune          time the default conv kernel configuration instead of the measured one
                          (the search runs once per adapter and Dawn version, then comes from the cache)
+  --conv-config JSON     time this conv kernel configuration: ConvConfig fields over the defaults, e.g.
+                         '{"weightGradChunk":128,"reduceLanes":32}' (no search)
   --markdown             print the tables as markdown
   --render FILE          no GPU: print a results JSON as markdown (with --readme README.md: replace the
                          section between <!-- bench:begin --> and <!-- bench:end --> there)
@@ -67,6 +70,18 @@ function runTfjs(batch: number, steps: number): TfjsResult | { skipped: string }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** --conv-config: a JSON object of ConvConfig fields (checked by setConvConfig). */
+function parseConvConfig(text: string): Partial<ConvConfig> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--conv-config: not JSON (${e instanceof Error ? e.message : String(e)}): ${text}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`--conv-config: expected a JSON object of conv config fields, got ${text}`);
+  return v as Partial<ConvConfig>;
 }
 
 async function main(): Promise<number> {
@@ -92,6 +107,7 @@ async function main(): Promise<number> {
       epoch: { type: 'boolean' },
       markdown: { type: 'boolean' },
       'no-autotune': { type: 'boolean' },
+      'conv-config': { type: 'string' },
       render: { type: 'string' },
       readme: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -139,9 +155,12 @@ async function main(): Promise<number> {
   const gpu = await Gpu.create();
   try {
     // the conv search (once per adapter, Dawn version and kernel source) only matters to parts that run convs
-    const tune = !values['no-autotune'] && (runKernels || runE2e);
+    const pinned = values['conv-config'];
+    const tune = !values['no-autotune'] && pinned === undefined && (runKernels || runE2e);
     if (tune) await autotuneConv(gpu, { log });
-    console.log(`conv kernel configuration (${tune ? 'autotuned' : values['no-autotune'] ? 'defaults, --no-autotune' : 'defaults: no conv runs'}): ${JSON.stringify(getKernelConfig().conv2d)}`);
+    if (pinned !== undefined) setConvConfig(parseConvConfig(pinned));
+    const how = pinned !== undefined ? '--conv-config' : tune ? 'autotuned' : values['no-autotune'] ? 'defaults, --no-autotune' : 'defaults: no conv runs';
+    console.log(`conv kernel configuration (${how}): ${JSON.stringify(getKernelConfig().conv2d)}`);
     if (!GpuTimer.supported(gpu) && only !== 'end-to-end') throw new Error("the adapter lacks 'timestamp-query'; only --only end-to-end can run");
     const env = describeEnvironment(gpu);
     const report: BenchReport = {

@@ -13,33 +13,7 @@
 # Each step is bounded (about 9 minutes in all, to fit one 10-minute device call), so one step's
 # failure or time-out still leaves the others' files.
 set -uo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-OUT=${OUT:-$root/out/gpu}
-mkdir -p "$OUT"
-kit=.gpu-kit
-[ -d "$kit" ] || { echo "no $kit here: run bash bench/gpu/pack.sh on the build machine and carry .gpu-kit and dist" >&2; exit 2; }
-[ -f dist/bench.js ] || { echo "no dist/bench.js: carry dist (bench/gpu/pack.sh builds it)" >&2; exit 2; }
-
-# The Vulkan loader (libvulkan.so.1) and glvnd (libGLdispatch.so.0, without which the NVIDIA ICD
-# libGLX_nvidia.so.0 does not load: "Could not get 'vkCreateInstance'"), unless the machine has them
-if ! ldconfig -p | grep -q 'libvulkan\.so\.1' || ! ldconfig -p | grep -q 'libGLdispatch\.so\.0'; then
-  for f in "$kit"/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-fi
-for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
-  if [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd"; break; fi
-done
-# Node and the two native / ESM packages bench.js loads at run time
-mkdir -p /tmp/ep-node node_modules
-xz -dc "$kit/node.xz" > /tmp/ep-node/node
-chmod +x /tmp/ep-node/node
-export PATH=/tmp/ep-node:$PATH
-tar -C node_modules -xJf "$kit/node_modules.tar.xz"
-export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-runtime}
-mkdir -p "$XDG_RUNTIME_DIR"
-export EARLY_PHASE_GIT_COMMIT=$(cat "$kit/COMMIT")
-export EARLY_PHASE_PYTHON=${EARLY_PHASE_PYTHON:-python3}
+source "$(dirname "$0")/setup.sh"
 
 {
   echo "commit: $EARLY_PHASE_GIT_COMMIT"

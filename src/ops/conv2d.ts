@@ -117,6 +117,8 @@ function checkConfig(cfg: ConvConfig): void {
 
 /** Set the kernel configuration used by every later conv2d call (and its backward). */
 export function setConvConfig(cfg: Partial<ConvConfig>): void {
+  const unknown = Object.keys(cfg).filter((k) => !(k in defaultConvConfig));
+  if (unknown.length) throw new Error(`setConvConfig: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${Object.keys(defaultConvConfig).join(', ')})`);
   const next = { ...config, ...cfg };
   checkConfig(next);
   config = next;

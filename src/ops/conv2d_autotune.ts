@@ -170,7 +170,12 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
   log(`autotune: timing conv kernel configurations for ${gpu.dev.description.description || 'this adapter'} (about a minute, once; cached in ${autotuneCachePath()})`);
   setConvConfig({ ...defaultConvConfig });
   let best: ConvConfig = getConvConfig();
+  // A GPU idles at a fraction of its clock and ramps up under load: keep it busy for a second first,
+  // or the first candidates are timed at idle clocks (an H100 ran the same kernel 5x slower cold).
+  for (const t0 = performance.now(); performance.now() - t0 < 1000; ) await timeConvs(gpu, batch, 1);
+  const verbose = process.env.EARLY_PHASE_AUTOTUNE_VERBOSE === '1';
   const defaultMs = await timeConvs(gpu, batch, 2);
+  if (verbose) log(`autotune:   defaults ${defaultMs.toFixed(2)} ms`);
   let bestMs = defaultMs;
   let tried = 1;
   for (const { settings, shapes: which = 'all' } of CANDIDATES) {
@@ -187,6 +192,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
       }
       const ms = await timeConvs(gpu, batch, 2, which);
       tried++;
+      if (verbose) log(`autotune:   ${JSON.stringify(setting)} ${ms.toFixed(2)} ms (incumbent ${fieldBestMs.toFixed(2)} ms${which === '1x1' ? ', 1x1 convs' : ''})`);
       if (ms < fieldBestMs * 0.98 && (await confirm(gpu, batch, best, candidate, which))) {
         best = candidate;
         fieldBestMs = ms;

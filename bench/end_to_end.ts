@@ -70,6 +70,8 @@ export interface EndToEndOptions {
   batch: number;
   steps: number;
   warmup: number;
+  /** After the warm-up steps, keep training untimed until this much wall time has passed (a GPU's clocks ramp up under load; default 1000 ms). */
+  warmupMs?: number;
   /** Read the loss back every this many steps (the training loop's default logEvery is 10). */
   logEvery: number;
   evalImages: number;
@@ -136,6 +138,26 @@ function gpuMemory(gpu: Gpu, s: TrainSetup, poolBefore: number): GpuMemory {
   };
 }
 
+/**
+ * Record `count` training steps from `first` as the training loop does: the loss is read back (and
+ * checked) every `logEvery` steps and after the last, so recording runs ahead of the GPU in between.
+ * `encodeMs` gets each step's CPU recording time. Returns the last loss read.
+ */
+async function runSteps(gpu: Gpu, s: TrainSetup, first: number, count: number, logEvery: number, encodeMs?: number[]): Promise<number> {
+  let loss = NaN;
+  for (let i = 0; i < count; i++) {
+    const te = performance.now();
+    const step = recordTrainStep(gpu, s, first + i);
+    encodeMs?.push(performance.now() - te);
+    if ((i + 1) % logEvery === 0 || i === count - 1) {
+      [loss] = await step.loss.readF32();
+      if (!Number.isFinite(loss)) throw new Error(`end-to-end: loss ${loss} at iteration ${first + i + 1}`);
+    }
+    step.scope.close();
+  }
+  return loss;
+}
+
 export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndResult> {
   const log = o.log ?? (() => undefined);
   const epochImages = o.epochImages ?? 0;
@@ -153,21 +175,19 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       await step.loss.readF32();
       step.scope.close();
     }
-    log(`  ${o.warmup} warm-up steps done; timing ${o.steps} steps`);
+    // A GPU idles at low clocks and ramps up under load (an H100's first 20 steps after 3 warm-up
+    // steps ran at half the rate of a whole epoch): keep the steps coming for a second more.
+    let warmupSteps = o.warmup;
+    for (const tw = performance.now(); performance.now() - tw < (o.warmupMs ?? 1000); warmupSteps += o.logEvery) {
+      await runSteps(gpu, s, iteration, o.logEvery, o.logEvery);
+      iteration += o.logEvery;
+    }
+    log(`  ${warmupSteps} warm-up steps done; timing ${o.steps} steps`);
     const before = gpu.stats();
     const encode: number[] = [];
-    let finalLoss = NaN;
     const t0 = performance.now();
-    for (let i = 0; i < o.steps; i++) {
-      const te = performance.now();
-      const step = recordTrainStep(gpu, s, iteration++);
-      encode.push(performance.now() - te);
-      if ((i + 1) % o.logEvery === 0 || i === o.steps - 1) {
-        [finalLoss] = await step.loss.readF32();
-        if (!Number.isFinite(finalLoss)) throw new Error(`end-to-end: loss ${finalLoss} at iteration ${iteration}`);
-      }
-      step.scope.close();
-    }
+    const finalLoss = await runSteps(gpu, s, iteration, o.steps, o.logEvery, encode);
+    iteration += o.steps;
     const wall = performance.now() - t0;
     const after = gpu.stats();
     const memory = gpuMemory(gpu, s, poolAtStart);
@@ -191,14 +211,8 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       iteration = Math.ceil(iteration / per) * per;
       log(`  epoch: ${per} steps over ${s.data.trainSize} images`);
       const t1 = performance.now();
-      for (let i = 0; i < per; i++) {
-        const step = recordTrainStep(gpu, s, iteration++);
-        if ((i + 1) % o.logEvery === 0 || i === per - 1) {
-          const [l] = await step.loss.readF32();
-          if (!Number.isFinite(l)) throw new Error(`end-to-end: loss ${l} at iteration ${iteration} of the timed epoch`);
-        }
-        step.scope.close();
-      }
+      await runSteps(gpu, s, iteration, per, o.logEvery);
+      iteration += per;
       const seconds = (performance.now() - t1) / 1000;
       epoch = { images: s.data.trainSize, steps: per, seconds, images_per_s: s.data.trainSize / seconds };
       log(`  epoch: ${seconds.toFixed(2)} s (${epoch.images_per_s.toFixed(1)} img/s)`);
@@ -207,7 +221,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       model: o.model,
       batch: o.batch,
       data: s.source,
-      warmup_steps: o.warmup,
+      warmup_steps: warmupSteps,
       steps: o.steps,
       loss_readback_every: o.logEvery,
       train_images_per_s: trainIps,

@@ -1,5 +1,5 @@
 // The end-to-end part of `npm run bench` (bench/end_to_end.ts) runs the training loop's own step:
-// at a tiny size it trains (finite loss), creates no pool buffers while timed, reports its rates,
+// at a tiny size it trains (finite loss), warms up for the time asked, creates no pool buffers while timed, reports its rates,
 // and with epochImages times exactly one epoch of ceil(images / batch) steps.
 import { describe, expect, it } from 'vitest';
 import { endToEnd } from '../bench/end_to_end.js';
@@ -9,12 +9,15 @@ const gpu = useGpu({ poison: false });
 
 describe('bench end to end', () => {
   it('trains, evaluates and times one epoch at a tiny size', async () => {
-    const r = await endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 3, warmup: 2, logEvery: 2, evalImages: 20, evalBatch: 10, epochImages: 44 });
+    const r = await endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 3, warmup: 2, warmupMs: 200, logEvery: 2, evalImages: 20, evalBatch: 10, epochImages: 44 });
     expect(Number.isFinite(r.final_loss)).toBe(true);
     expect(r.train_images_per_s).toBeGreaterThan(0);
     expect(r.eval_images).toBe(20);
     expect(r.eval_images_per_s).toBeGreaterThan(0);
     expect(r.pool_buffers_created_while_timed).toBe(0);
+    // the 2 warm-up steps, then whole readback intervals of 2 until 200 ms have passed (at least one)
+    expect(r.warmup_steps).toBeGreaterThanOrEqual(4);
+    expect(r.warmup_steps % 2).toBe(0);
     expect(r.submits_per_step).toBeGreaterThanOrEqual(1);
     expect(r.epoch?.images).toBe(44);
     expect(r.epoch?.steps).toBe(6); // ceil(44 / 8): the last batch is partial

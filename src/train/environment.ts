@@ -23,14 +23,17 @@ let cachedCommit: string | null = null;
 
 export function gitCommit(): string {
   if (cachedCommit) return cachedCommit;
+  // Set by bench/gpu/setup.sh to the commit the carried dist/ was built from: the copy of the tree
+  // on a GPU machine may hold a stale .git of its own (seen on the device machines: the session's
+  // first commit, "-dirty").
+  if (process.env.EARLY_PHASE_GIT_COMMIT) return (cachedCommit = process.env.EARLY_PHASE_GIT_COMMIT);
   try {
     const cwd = dirname(fileURLToPath(import.meta.url));
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
     cachedCommit = dirty ? `${head}-dirty` : head;
   } catch {
-    // no git here (e.g. a copy of the tree on another machine): the commit recorded when it was packed
-    cachedCommit = process.env.EARLY_PHASE_GIT_COMMIT || 'unknown';
+    cachedCommit = 'unknown'; // no git here
   }
   return cachedCommit;
 }

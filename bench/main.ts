@@ -50,7 +50,8 @@ const USAGE = `usage: node dist/bench.js [options]
                          '{"weightGradChunk":128,"reduceLanes":32}' (no search)
   --markdown             print the tables as markdown
   --render FILE          no GPU: print a results JSON as markdown (with --readme README.md: replace the
-                         section between <!-- bench:begin --> and <!-- bench:end --> there)
+                         section between <!-- bench:begin --> and <!-- bench:end --> there; --marker NAME
+                         for <!-- NAME:begin --> ... <!-- NAME:end -->, e.g. bench-h100)
   -h, --help`;
 
 const PARTS = ['ceilings', 'kernels', 'end-to-end'] as const;
@@ -110,6 +111,7 @@ async function main(): Promise<number> {
       'conv-config': { type: 'string' },
       render: { type: 'string' },
       readme: { type: 'string' },
+      marker: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -123,8 +125,10 @@ async function main(): Promise<number> {
       console.log(md);
       return 0;
     }
-    const begin = '<!-- bench:begin -->';
-    const end = '<!-- bench:end -->';
+    const marker = values.marker ?? 'bench';
+    if (!/^[a-z0-9-]+$/.test(marker)) throw new Error(`--marker ${marker}: letters, digits and '-' only`);
+    const begin = `<!-- ${marker}:begin -->`;
+    const end = `<!-- ${marker}:end -->`;
     const text = existsSync(values.readme) ? readFileSync(values.readme, 'utf8') : '';
     const i = text.indexOf(begin);
     const j = text.indexOf(end);

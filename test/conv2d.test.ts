@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 // @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { add } from '../src/ops/elementwise.js';
-import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
+import { conv2d, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
+import { autotuneConv } from '../src/ops/conv2d_autotune.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -274,5 +275,35 @@ describe('conv2d argument checks', () => {
     expect(() => conv2d(x, Tensor.zeros(gpu(), [4, 3, 3, 3]), null, { stride: 0 })).toThrow(/conv2d: stride must be a positive integer/);
     expect(() => conv2d(Tensor.zeros(gpu(), [2, 3, 8, 8], 'u32'), Tensor.zeros(gpu(), [4, 3, 3, 3]), null)).toThrow(/conv2d: x must be f32/);
     expect(() => setConvConfig({ forwardWorkgroup: 12 })).toThrow(/forwardWorkgroup=12/);
+    expect(() => setConvConfig({ reduceLanes: 3 })).toThrow(/reduceLanes=3/);
+    expect(() => setConvConfig({ reduceLanes: 128 })).toThrow(/reduceLanes=128 must be a power of two dividing reduceWorkgroup/);
+    expect(() => setConvConfig({ weightGradChnk: 128 } as Partial<ConvConfig>)).toThrow(/unknown field weightGradChnk/);
+    expect(getConvConfig()).toEqual(defaultConvConfig); // a rejected config changes nothing
+  });
+
+  it('parses a configuration written as JSON (bench --conv-config, EARLY_PHASE_CONV_CONFIG)', () => {
+    expect(parseConvConfig('{"weightGradChunk":128,"reduceLanes":32}', 'x')).toEqual({ weightGradChunk: 128, reduceLanes: 32 });
+    expect(() => parseConvConfig('{weightGradChunk:128}', '--conv-config')).toThrow(/--conv-config: not JSON/);
+    expect(() => parseConvConfig('[128]', '--conv-config')).toThrow(/expected a JSON object/);
+    expect(() => parseConvConfig('{"rowRows":3}', 'EARLY_PHASE_CONV_CONFIG')).toThrow(/EARLY_PHASE_CONV_CONFIG: rowRows=3/);
+    expect(() => parseConvConfig('{"rows":1}', 'EARLY_PHASE_CONV_CONFIG')).toThrow(/EARLY_PHASE_CONV_CONFIG: unknown field rows/);
+  });
+
+  it('EARLY_PHASE_CONV_CONFIG pins the configuration instead of the autotune search', async () => {
+    const before = process.env.EARLY_PHASE_CONV_CONFIG;
+    process.env.EARLY_PHASE_CONV_CONFIG = '{"weightGradChunk":128,"reduceLanes":32}';
+    const lines: string[] = [];
+    try {
+      const r = await autotuneConv(gpu(), { log: (l) => lines.push(l) });
+      expect(r.tried).toBe(0);
+      expect(getConvConfig()).toEqual({ ...defaultConvConfig, weightGradChunk: 128, reduceLanes: 32 });
+      expect(lines.join('\n')).toMatch(/pinned by EARLY_PHASE_CONV_CONFIG/);
+      process.env.EARLY_PHASE_CONV_CONFIG = '{"reduceLanes":5}';
+      await expect(autotuneConv(gpu())).rejects.toThrow(/reduceLanes=5/);
+    } finally {
+      if (before === undefined) delete process.env.EARLY_PHASE_CONV_CONFIG;
+      else process.env.EARLY_PHASE_CONV_CONFIG = before;
+      setConvConfig(defaultConvConfig);
+    }
   });
 });

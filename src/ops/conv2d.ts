@@ -92,9 +92,11 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
 
 let config: ConvConfig = { ...defaultConvConfig };
 
-function checkConfig(cfg: ConvConfig): void {
+function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
+  const unknown = Object.keys(cfg).filter((k) => !(k in defaultConvConfig));
+  if (unknown.length) throw new Error(`${what}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${Object.keys(defaultConvConfig).join(', ')})`);
   const bad = (k: keyof ConvConfig, why: string) => {
-    throw new Error(`setConvConfig: ${k}=${cfg[k]} ${why}`);
+    throw new Error(`${what}: ${k}=${cfg[k]} ${why}`);
   };
   if (typeof cfg.rowKernel !== 'boolean') bad('rowKernel', 'must be a boolean');
   if (typeof cfg.rowChannelPack !== 'boolean') bad('rowChannelPack', 'must be a boolean');
@@ -117,11 +119,22 @@ function checkConfig(cfg: ConvConfig): void {
 
 /** Set the kernel configuration used by every later conv2d call (and its backward). */
 export function setConvConfig(cfg: Partial<ConvConfig>): void {
-  const unknown = Object.keys(cfg).filter((k) => !(k in defaultConvConfig));
-  if (unknown.length) throw new Error(`setConvConfig: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${Object.keys(defaultConvConfig).join(', ')})`);
   const next = { ...config, ...cfg };
   checkConfig(next);
   config = next;
+}
+
+/** A configuration written as a JSON object of ConvConfig fields (`bench --conv-config`, EARLY_PHASE_CONV_CONFIG); `what` names the source in errors. */
+export function parseConvConfig(text: string, what: string): Partial<ConvConfig> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${what}: not JSON (${e instanceof Error ? e.message : String(e)}): ${text}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${what}: expected a JSON object of conv config fields, got ${text}`);
+  checkConfig({ ...defaultConvConfig, ...(v as Partial<ConvConfig>) }, what);
+  return v as Partial<ConvConfig>;
 }
 
 /** The configuration in use (a copy; record it in hparams.json). */

@@ -6,7 +6,8 @@
 // submit + onSubmittedWorkDone where the adapter has no timestamp queries; on a discrete GPU the
 // wall clock is mostly the CPU encoding the pass, which no candidate changes, plus its noise); a candidate
 // that wins once is kept only if it wins again, timed alternately with the incumbent.
-// Bounded (about a minute on lavapipe); never run by the tests. `--no-autotune` keeps the defaults.
+// Bounded (about a minute on lavapipe); never run by the tests. `--no-autotune` keeps the defaults;
+// EARLY_PHASE_CONV_CONFIG='{"field":value,...}' pins a configuration (over the defaults) instead of searching.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -19,7 +20,7 @@ import { writeFileAtomic } from '../io/safetensors.js';
 import { leaf } from '../tensor/param_store.js';
 import { Scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import { conv2d, defaultConvConfig, getConvConfig, setConvConfig, type ConvConfig } from './conv2d.js';
+import { conv2d, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfig, type ConvConfig } from './conv2d.js';
 
 // 4: re-measured once the idle wait (src/gpu/idle_wait.ts) gave lavapipe both cores
 // 5: timed by GPU timestamps, with smaller weight-gradient chunks and reduceLanes among the candidates
@@ -160,6 +161,13 @@ export interface AutotuneResult {
 /** Search (or load from the cache) the fastest ConvConfig for this adapter, and set it. */
 export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; batch?: number; force?: boolean } = {}): Promise<AutotuneResult> {
   const log = opts.log ?? (() => undefined);
+  const pinned = process.env.EARLY_PHASE_CONV_CONFIG;
+  if (pinned) {
+    // no search: the user's configuration over the defaults (recorded in hparams.json like any other)
+    setConvConfig({ ...defaultConvConfig, ...parseConvConfig(pinned, 'EARLY_PHASE_CONV_CONFIG') });
+    log(`autotune: skipped, conv configuration pinned by EARLY_PHASE_CONV_CONFIG: ${JSON.stringify(getConvConfig())}`);
+    return { config: getConvConfig(), ms: NaN, defaultMs: NaN, fromCache: false, tried: 0 };
+  }
   const key = cacheKey(gpu);
   const cache = readCache();
   if (cache[key] && !opts.force) {

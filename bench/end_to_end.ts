@@ -2,68 +2,15 @@
 // over a GpuDataset: data already on the GPU), SgdMasked, and the step of src/train/training_loop.ts
 // (batch -> forward -> cross-entropy -> backward -> fused masked SGD -> submit), with the loss read
 // back at the loop's logging cadence and after the last step. Evaluation through `evaluate()`.
-import { recordTrainStep as recordLoopStep } from '../src/train/training_loop.js';
 import { backward } from '../src/autograd/backward.js';
-import { loadCifar10, resolveDataDir } from '../src/data/cifar10.js';
-import { syntheticCifar } from '../src/data/synthetic.js';
 import type { Gpu } from '../src/gpu/runtime.js';
 import { median } from '../src/gpu/timer.js';
-import { createModel } from '../src/models/registry.js';
-import { Network } from '../src/nn/network.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
-import { SgdMasked } from '../src/optim/sgd.js';
-import { Scope } from '../src/tensor/scope.js';
 import type { Tensor } from '../src/tensor/tensor.js';
-import { CifarTrainData } from '../src/train/cifar_train_data.js';
-import { defaultHparams, validateHparams, type Hparams } from '../src/train/hparams.js';
 import { evaluate } from '../src/train/training_loop.js';
-import type { TrainData } from '../src/train/train_data.js';
+import { recordTrainStep, trainSetup, type TrainSetup } from '../src/train/train_setup.js';
 
-export interface TrainSetup {
-  network: Network;
-  data: TrainData;
-  sgd: SgdMasked;
-  hparams: Hparams;
-  /** 'synthetic(...)' or the CIFAR-10 source. */
-  source: string;
-  dataBytes: number;
-  destroy(): void;
-}
-
-/** A network, its data (synthetic CIFAR unless dataDir) and the optimizer, as `train` builds them. */
-export function trainSetup(gpu: Gpu, model: string, batch: number, opts: { dataDir?: string; nTrain?: number; nTest?: number; seed?: number } = {}): TrainSetup {
-  const seed = opts.seed ?? 1;
-  const hparams = validateHparams({ ...defaultHparams(), model, batch });
-  const cifar = opts.dataDir ? loadCifar10(resolveDataDir(opts.dataDir)) : syntheticCifar(opts.nTrain ?? 8 * batch, opts.nTest ?? 1000, seed);
-  const data = new CifarTrainData(gpu, cifar, hparams, seed);
-  const network = new Network(gpu, createModel(model, data.numClasses));
-  network.init(seed);
-  const sgd = new SgdMasked(network.params, { momentum: Number(hparams.momentum), weightDecay: Number(hparams.weightDecay) });
-  sgd.setLearningRate(Number(hparams.lr));
-  return {
-    network,
-    data,
-    sgd,
-    hparams,
-    source: cifar.source,
-    dataBytes: (data.trainSize + data.testSize) * 3072,
-    destroy() {
-      sgd.destroy();
-      network.destroy();
-      data.destroy();
-    },
-  };
-}
-
-/**
- * One training iteration exactly as runTrainingLoop records it (src/train/training_loop.ts), in a
- * scope the caller closes after any readback of `loss`.
- */
-/** The training loop's own step (src/train/training_loop.ts), in a scope the caller closes. */
-export function recordTrainStep(_gpu: Gpu, s: TrainSetup, iteration: number): { loss: Tensor; count: number; scope: Scope } {
-  const scope = Scope.open();
-  return { ...recordLoopStep(s.network, s.data, s.sgd, iteration), scope };
-}
+export { recordTrainStep, trainSetup, type TrainSetup };
 
 export interface EndToEndOptions {
   model: string;

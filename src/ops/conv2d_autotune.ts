@@ -1,10 +1,12 @@
 // Conv kernel autotuner: a short measured search for the ConvConfig (workgroup sizes, register
 // tiles, split-K chunk) that trains ResNet-20's convolutions fastest on this adapter, cached on disk
 // by adapter, Dawn version and the conv kernels' source. Coordinate descent from the defaults: each field in turn tries its
-// candidate values and keeps the fastest, timing forward + input gradient + weight gradient of
-// ResNet-20's conv shapes (batch 64) by GPU timestamps around the whole pass (by wall clock around
-// submit + onSubmittedWorkDone where the adapter has no timestamp queries; on a discrete GPU the
-// wall clock is mostly the CPU encoding the pass, which no candidate changes, plus its noise); a candidate
+// candidate values and keeps the fastest. What it times depends on the adapter: on a CPU adapter
+// (lavapipe) forward + input gradient + weight gradient of ResNet-20's conv shapes (batch 64), by GPU
+// timestamps around the whole pass (by wall clock around submit + onSubmittedWorkDone where the
+// adapter has no timestamp queries); where that pass takes under 50 ms (a GPU) five whole ResNet-20
+// training steps at batch 128, because on an H100 the conv pass ranked candidates against what the
+// training epoch showed (see timeSteps). A candidate
 // that wins once is kept only if it wins again, timed alternately with the incumbent.
 // Bounded (about a minute on lavapipe); never run by the tests. `--no-autotune` keeps the defaults;
 // EARLY_PHASE_CONV_CONFIG='{"field":value,...}' pins a configuration (over the defaults) instead of searching.
@@ -15,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { backward } from '../autograd/backward.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { GpuTimer } from '../gpu/timer.js';
+import { recordTrainStep, trainSetup, type TrainSetup } from '../train/train_setup.js';
 import { listShaders, readShader } from '../gpu/shader_source.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { leaf } from '../tensor/param_store.js';
@@ -132,18 +135,60 @@ async function timeConvs(gpu: Gpu, batch: number, reps: number, which: 'all' | '
 }
 
 /**
+ * Time ResNet-20 training steps at batch 128 (the training loop's own step: data, forward, backward,
+ * SGD), `steps` per rep between GPU timestamps; the step set-up is made once per search and shared.
+ * The objective on a fast adapter: there the conv-pass objective misranked the split-K candidates
+ * (on an H100 it timed 128-pixel chunks slower, the training epoch ran 1.8x faster with them).
+ */
+async function timeSteps(gpu: Gpu, setup: TrainSetup, reps: number, steps = 5): Promise<number> {
+  const timer = new GpuTimer(gpu, 1);
+  let iteration = 0;
+  const run = () => {
+    for (let i = 0; i < steps; i++) recordTrainStep(gpu, setup, iteration++).scope.close();
+  };
+  try {
+    run(); // compile pipelines, fill the pool
+    await gpu.sync();
+    const times: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      timer.span(run);
+      times.push(...(await timer.read()));
+    }
+    if (times.some((t) => !Number.isFinite(t))) throw new Error(`autotune: training steps timed as ${times.join(', ')} ms`);
+    return Math.min(...times) / steps;
+  } finally {
+    timer.destroy();
+  }
+}
+
+/** What the search minimises: a pass over ResNet-20's convs (batch 64), or whole training steps (batch 128). */
+type Objective = 'convs' | 'steps';
+
+/**
+ * 'steps' where a conv pass takes under 50 ms (a GPU: a step costs milliseconds), 'convs' on a CPU
+ * adapter (a step takes most of a second there, and the conv pass ranks its candidates as the step
+ * does). EARLY_PHASE_AUTOTUNE_OBJECTIVE=convs|steps overrides.
+ */
+function chooseObjective(convPassMs: number): Objective {
+  const forced = process.env.EARLY_PHASE_AUTOTUNE_OBJECTIVE;
+  if (forced === 'convs' || forced === 'steps') return forced;
+  if (forced) throw new Error(`EARLY_PHASE_AUTOTUNE_OBJECTIVE=${forced}: expected convs or steps`);
+  return convPassMs < 50 ? 'steps' : 'convs';
+}
+
+/**
  * A candidate that timed faster once must win again: incumbent and candidate timed alternately
  * three times each, the candidate's median at least 2% below. On a shared CPU machine one timing
  * can be 20% off, and a false win would stick in the cache.
  */
-async function confirm(gpu: Gpu, batch: number, incumbent: ConvConfig, candidate: ConvConfig, which: 'all' | '1x1'): Promise<boolean> {
+async function confirm(time: (reps: number) => Promise<number>, incumbent: ConvConfig, candidate: ConvConfig): Promise<boolean> {
   const a: number[] = [];
   const b: number[] = [];
   for (let r = 0; r < 3; r++) {
     setConvConfig(incumbent);
-    a.push(await timeConvs(gpu, batch, 1, which));
+    a.push(await time(1));
     setConvConfig(candidate);
-    b.push(await timeConvs(gpu, batch, 1, which));
+    b.push(await time(1));
   }
   const med = (v: number[]) => [...v].sort((x, y) => x - y)[1];
   setConvConfig(candidate);
@@ -170,8 +215,10 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
   }
   const key = cacheKey(gpu);
   const cache = readCache();
-  if (cache[key] && !opts.force) {
-    setConvConfig(cache[key]);
+  const forced = process.env.EARLY_PHASE_AUTOTUNE_OBJECTIVE;
+  const cached = forced === 'convs' ? cache[key] : forced === 'steps' ? cache[`${key}|steps`] : (cache[`${key}|steps`] ?? cache[key]);
+  if (cached && !opts.force) {
+    setConvConfig(cached);
     return { config: getConvConfig(), ms: NaN, defaultMs: NaN, fromCache: true, tried: 0 };
   }
   const batch = opts.batch ?? 64;
@@ -180,40 +227,50 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
   let best: ConvConfig = getConvConfig();
   // A GPU idles at a fraction of its clock and ramps up under load: keep it busy for a second first,
   // or the first candidates are timed at idle clocks (an H100 ran the same kernel 5x slower cold).
-  for (const t0 = performance.now(); performance.now() - t0 < 1000; ) await timeConvs(gpu, batch, 1);
-  const verbose = process.env.EARLY_PHASE_AUTOTUNE_VERBOSE === '1';
-  const defaultMs = await timeConvs(gpu, batch, 2);
-  if (verbose) log(`autotune:   defaults ${defaultMs.toFixed(2)} ms`);
-  let bestMs = defaultMs;
-  let tried = 1;
-  for (const { settings, shapes: which = 'all' } of CANDIDATES) {
-    setConvConfig(best);
-    // the incumbent's time on the shapes this step changes
-    let fieldBestMs = which === 'all' ? bestMs : await timeConvs(gpu, batch, 2, which);
-    for (const setting of settings) {
-      if (Object.entries(setting).every(([k, v]) => best[k as keyof ConvConfig] === v)) continue; // the incumbent
-      const candidate: ConvConfig = { ...best, ...setting };
-      try {
-        setConvConfig(candidate);
-      } catch {
-        continue; // not a valid combination
+  let convPassMs = Infinity;
+  for (const t0 = performance.now(); performance.now() - t0 < 1000; ) convPassMs = Math.min(convPassMs, await timeConvs(gpu, batch, 1));
+  const objective = GpuTimer.supported(gpu) ? chooseObjective(convPassMs) : 'convs';
+  const setup = objective === 'steps' ? trainSetup(gpu, 'resnet20', 128, { nTrain: 256, nTest: 10 }) : null;
+  try {
+    const time = (reps: number, which: 'all' | '1x1' = 'all') => (setup ? timeSteps(gpu, setup, reps) : timeConvs(gpu, batch, reps, which));
+    const what = setup ? 'a ResNet-20 training step at batch 128' : `ResNet-20's convs at batch ${batch}`;
+    const verbose = process.env.EARLY_PHASE_AUTOTUNE_VERBOSE === '1';
+    const defaultMs = await time(2);
+    if (verbose) log(`autotune:   timing ${what}; defaults ${defaultMs.toFixed(2)} ms`);
+    let bestMs = defaultMs;
+    let tried = 1;
+    for (const { settings, shapes = 'all' } of CANDIDATES) {
+      // the whole step is timed for every setting; the conv pass only over the shapes a setting changes
+      const which = setup ? 'all' : shapes;
+      setConvConfig(best);
+      let fieldBestMs = which === 'all' ? bestMs : await time(2, which);
+      for (const setting of settings) {
+        if (Object.entries(setting).every(([k, v]) => best[k as keyof ConvConfig] === v)) continue; // the incumbent
+        const candidate: ConvConfig = { ...best, ...setting };
+        try {
+          setConvConfig(candidate);
+        } catch {
+          continue; // not a valid combination
+        }
+        const ms = await time(2, which);
+        tried++;
+        if (verbose) log(`autotune:   ${JSON.stringify(setting)} ${ms.toFixed(2)} ms (incumbent ${fieldBestMs.toFixed(2)} ms${which === '1x1' ? ', 1x1 convs' : ''})`);
+        if (ms < fieldBestMs * 0.98 && (await confirm((reps) => time(reps, which), best, candidate))) {
+          best = candidate;
+          fieldBestMs = ms;
+          if (which === 'all') bestMs = ms;
+        }
       }
-      const ms = await timeConvs(gpu, batch, 2, which);
-      tried++;
-      if (verbose) log(`autotune:   ${JSON.stringify(setting)} ${ms.toFixed(2)} ms (incumbent ${fieldBestMs.toFixed(2)} ms${which === '1x1' ? ', 1x1 convs' : ''})`);
-      if (ms < fieldBestMs * 0.98 && (await confirm(gpu, batch, best, candidate, which))) {
-        best = candidate;
-        fieldBestMs = ms;
-        if (which === 'all') bestMs = ms;
-      }
+      setConvConfig(best);
     }
+    if (!setup && CANDIDATES.some((c) => c.shapes === '1x1')) bestMs = await time(2);
+    log(`autotune: ${tried} configurations; ${what}: ${defaultMs.toFixed(objective === 'steps' ? 2 : 0)} ms with the defaults, ${bestMs.toFixed(objective === 'steps' ? 2 : 0)} ms with ${JSON.stringify(best)}`);
+    const path = autotuneCachePath();
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileAtomic(path, JSON.stringify({ ...readCache(), [objective === 'steps' ? `${key}|steps` : key]: best }, null, 2) + '\n');
     setConvConfig(best);
+    return { config: best, ms: bestMs, defaultMs, fromCache: false, tried };
+  } finally {
+    setup?.destroy();
   }
-  if (CANDIDATES.some((c) => c.shapes === '1x1')) bestMs = await timeConvs(gpu, batch, 2);
-  log(`autotune: ${tried} configurations; ResNet-20 convs at batch ${batch}: ${defaultMs.toFixed(0)} ms with the defaults, ${bestMs.toFixed(0)} ms with ${JSON.stringify(best)}`);
-  const path = autotuneCachePath();
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, JSON.stringify({ ...readCache(), [key]: best }, null, 2) + '\n');
-  setConvConfig(best);
-  return { config: best, ms: bestMs, defaultMs, fromCache: false, tried };
 }

@@ -8,9 +8,12 @@
 #   pytorch-epoch.json                bench/pytorch_resnet20.py --epoch: one full 50,000-image epoch
 #   gpu-check.json, gpu-check.log     node dist/gpu-check.js: every ResNet-20 conv shape against the float64
 #                                     references, and training bits reproducible (before any timing)
+#   bench-gpu-pinned.json, .log       end to end again (epoch included) under the best configuration
+#                                     measured by hand on an H100 (PINNED below), beside the autotuned one
 #   bench-wrn-vgg.json, .log          the kernel shapes of WRN-16-8 and VGG-13 (one pass, no end to end)
 #   setup.txt                         GPU, driver, Vulkan ICD and the kit's commit
-# Each step is bounded (about 9 minutes in all, to fit one 10-minute device call), so one step's
+# Each step is bounded (9 minutes in all, to fit one 10-minute device call; the whole run took
+# about 70 s on an H100), so one step's
 # failure or time-out still leaves the others' files.
 set -uo pipefail
 source "$(dirname "$0")/setup.sh"
@@ -30,7 +33,10 @@ source "$(dirname "$0")/setup.sh"
 } | tee "$OUT/setup.txt"
 
 status=0
-timeout -k 5 45 node dist/gpu-check.js --json "$OUT/gpu-check.json" 2>&1 | tee "$OUT/gpu-check.log" || status=1
+# the best configuration bench/gpu/weight_grad_sweep.sh and the epoch found on an H100 (2026-11-26)
+PINNED='{"weightGradChunk":128,"reduceLanes":32,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8}'
+# gpu-check runs the autotune search first (once per machine): log every candidate's time
+EARLY_PHASE_AUTOTUNE_VERBOSE=1 timeout -k 5 60 node dist/gpu-check.js --json "$OUT/gpu-check.json" 2>&1 | tee "$OUT/gpu-check.log" || status=1
 # no adapter: the timings cannot run either; PyTorch still can
 if grep -q 'No WebGPU adapter' "$OUT/gpu-check.log"; then
   echo "no WebGPU adapter on this machine: skipping the WebGPU bench" >&2
@@ -38,6 +44,7 @@ if grep -q 'No WebGPU adapter' "$OUT/gpu-check.log"; then
   exit 3
 fi
 timeout -k 5 300 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs --epoch "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
+timeout -k 5 60 node dist/bench.js --json "$OUT/bench-gpu-pinned.json" --only end-to-end --no-tfjs --no-pytorch --epoch --conv-config "$PINNED" 2>&1 | tee "$OUT/bench-gpu-pinned.log" || status=1
 timeout -k 5 60 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25 || status=1
 timeout -k 5 60 node dist/bench.js --json "$OUT/bench-wrn-vgg.json" --only kernels --models wrn16_8,vgg13 --passes 1 --no-profile 2>&1 | tee "$OUT/bench-wrn-vgg.log" || status=1
 exit $status

@@ -15,9 +15,8 @@ describe('bench end to end', () => {
     expect(r.eval_images).toBe(20);
     expect(r.eval_images_per_s).toBeGreaterThan(0);
     expect(r.pool_buffers_created_while_timed).toBe(0);
-    // the 2 warm-up steps, then whole readback intervals of 2 until 200 ms have passed (at least one)
-    expect(r.warmup_steps).toBeGreaterThanOrEqual(4);
-    expect(r.warmup_steps % 2).toBe(0);
+    // the 2 warm-up steps, then single steps until 200 ms have passed (at least one)
+    expect(r.warmup_steps).toBeGreaterThanOrEqual(3);
     expect(r.submits_per_step).toBeGreaterThanOrEqual(1);
     expect(r.epoch?.images).toBe(44);
     expect(r.epoch?.steps).toBe(6); // ceil(44 / 8): the last batch is partial

@@ -98,6 +98,16 @@ function scalarOf(typeName: string, format?: string): UniformField['scalar'] {
   throw new Error(`unsupported uniform scalar type ${s}`);
 }
 
+/** The cache key of a set of override constants: "A=1,B=2" in name order ("" for none). */
+export function overridesKey(overrides: Overrides): string {
+  const names = Object.keys(overrides);
+  if (names.length === 0) return '';
+  return names
+    .sort()
+    .map((k) => `${k}=${overrides[k]}`)
+    .join(',');
+}
+
 export class Kernel {
   readonly source: string;
   readonly bindings: BindingInfo[];
@@ -169,11 +179,7 @@ export class Kernel {
     return this.layout;
   }
 
-  pipeline(overrides: Overrides = {}): GPUComputePipeline {
-    const key = Object.keys(overrides)
-      .sort()
-      .map((k) => `${k}=${overrides[k]}`)
-      .join(',');
+  pipeline(overrides: Overrides = {}, key = overridesKey(overrides)): GPUComputePipeline {
     let p = this.pipelines.get(key);
     if (!p) {
       for (const k of Object.keys(overrides)) {

@@ -4,7 +4,7 @@
 // bind groups are cached by (pipeline, buffers, uniform), so a steady-state step creates nothing.
 import { BufferPool, GpuBuffer, type PoolStats } from './buffer_pool.js';
 import { acquireDevice, GpuDevice, type GpuOptions } from './device.js';
-import { Kernel, type Overrides } from './kernel.js';
+import { Kernel, overridesKey, type Overrides } from './kernel.js';
 
 /** A byte range of a GPU buffer: what a binding points at. */
 export interface BufferRange {
@@ -141,8 +141,8 @@ export class Gpu {
   dispatch(name: string, args: DispatchArgs): void {
     const kernel = this.kernel(name, args.variant);
     const overrides = args.overrides ?? {};
-    const pipelineKey = Object.keys(overrides).sort().map((k) => `${k}=${overrides[k]}`).join(',');
-    const pipeline = kernel.pipeline(overrides);
+    const pipelineKey = overridesKey(overrides);
+    const pipeline = kernel.pipeline(overrides, pipelineKey);
     const uniform = this.uniformBuffer(kernel, args.uniforms ?? {});
     const group = this.bindGroup(kernel, pipelineKey, pipeline, args, uniform);
     const wg = typeof args.workgroups === 'number' ? [args.workgroups, 1, 1] : args.workgroups;

@@ -88,6 +88,28 @@ function readCache(): Record<string, ConvConfig> {
   }
 }
 
+/**
+ * The fastest of `reps` timings of what `record` records: GPU time between timestamps, one rep per
+ * read so each begin timestamp comes after the previous rep has drained (wall clock around submit +
+ * wait where the adapter has no timestamp queries, timer null).
+ */
+async function fastest(gpu: Gpu, timer: GpuTimer | null, record: () => void, reps: number, what: string): Promise<number> {
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    if (timer) {
+      timer.span(record);
+      times.push(...(await timer.read()));
+      continue;
+    }
+    const t0 = performance.now();
+    record();
+    await gpu.sync();
+    times.push(performance.now() - t0);
+  }
+  if (times.some((t) => !Number.isFinite(t))) throw new Error(`autotune: ${what} timed as ${times.join(', ')} ms`);
+  return Math.min(...times);
+}
+
 /** Time one pass over ResNet-20's convolutions (forward and both gradients) with the current config. */
 async function timeConvs(gpu: Gpu, batch: number, reps: number, which: 'all' | '1x1' = 'all'): Promise<number> {
   const scope = Scope.open();
@@ -113,21 +135,7 @@ async function timeConvs(gpu: Gpu, batch: number, reps: number, which: 'all' | '
     };
     once(); // compile pipelines, warm caches
     await gpu.sync();
-    const times: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      if (timer) {
-        // one rep per read: the begin timestamp comes after the previous rep has drained
-        timer.span(once);
-        times.push(...(await timer.read()));
-        continue;
-      }
-      const t0 = performance.now();
-      once();
-      await gpu.sync();
-      times.push(performance.now() - t0);
-    }
-    if (times.some((t) => !Number.isFinite(t))) throw new Error(`autotune: a conv pass timed as ${times.join(', ')} ms`);
-    return Math.min(...times);
+    return await fastest(gpu, timer, once, reps, 'a conv pass');
   } finally {
     timer?.destroy();
     scope.close();
@@ -149,13 +157,7 @@ async function timeSteps(gpu: Gpu, setup: TrainSetup, reps: number, steps = 5): 
   try {
     run(); // compile pipelines, fill the pool
     await gpu.sync();
-    const times: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      timer.span(run);
-      times.push(...(await timer.read()));
-    }
-    if (times.some((t) => !Number.isFinite(t))) throw new Error(`autotune: training steps timed as ${times.join(', ')} ms`);
-    return Math.min(...times) / steps;
+    return (await fastest(gpu, timer, run, reps, `${steps} training steps`)) / steps;
   } finally {
     timer.destroy();
   }

@@ -11,7 +11,7 @@ import { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer } from '../src/gpu/timer.js';
 import { getKernelConfig } from '../src/ops/kernel_config.js';
 import { autotuneConv } from '../src/ops/conv2d_autotune.js';
-import { defaultConvConfig, parseConvConfig, setConvConfig } from '../src/ops/conv2d.js';
+import { parseConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 import { describeEnvironment } from '../src/train/environment.js';
 import { measureCeilings, type Ceilings } from './ceilings.js';
 import { endToEnd, type EndToEndResult } from './end_to_end.js';
@@ -150,7 +150,7 @@ async function main(): Promise<number> {
     const pinned = values['conv-config'];
     const tune = !values['no-autotune'] && pinned === undefined && (runKernels || runE2e);
     if (tune) await autotuneConv(gpu, { log });
-    if (pinned !== undefined) setConvConfig({ ...defaultConvConfig, ...parseConvConfig(pinned, '--conv-config') });
+    if (pinned !== undefined) setConvConfig(parseConvConfig(pinned, '--conv-config'));
     const how = pinned !== undefined ? '--conv-config' : tune ? 'autotuned' : values['no-autotune'] ? 'defaults, --no-autotune' : 'defaults: no conv runs';
     console.log(`conv kernel configuration (${how}): ${JSON.stringify(getKernelConfig().conv2d)}`);
     if (!GpuTimer.supported(gpu) && only !== 'end-to-end') throw new Error("the adapter lacks 'timestamp-query'; only --only end-to-end can run");

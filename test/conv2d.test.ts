@@ -282,7 +282,7 @@ describe('conv2d argument checks', () => {
   });
 
   it('parses a configuration written as JSON (bench --conv-config, EARLY_PHASE_CONV_CONFIG)', () => {
-    expect(parseConvConfig('{"weightGradChunk":128,"reduceLanes":32}', 'x')).toEqual({ weightGradChunk: 128, reduceLanes: 32 });
+    expect(parseConvConfig('{"weightGradChunk":128,"reduceLanes":32}', 'x')).toEqual({ ...defaultConvConfig, weightGradChunk: 128, reduceLanes: 32 });
     expect(() => parseConvConfig('{weightGradChunk:128}', '--conv-config')).toThrow(/--conv-config: not JSON/);
     expect(() => parseConvConfig('[128]', '--conv-config')).toThrow(/expected a JSON object/);
     expect(() => parseConvConfig('{"rowRows":3}', 'EARLY_PHASE_CONV_CONFIG')).toThrow(/EARLY_PHASE_CONV_CONFIG: rowRows=3/);

@@ -13,8 +13,7 @@
 #   bench-wrn-vgg.json, .log          the kernel shapes of WRN-16-8 and VGG-13 (one pass, no end to end)
 #   setup.txt                         GPU, driver, Vulkan ICD and the kit's commit
 # Each step is bounded (9 minutes in all, to fit one 10-minute device call; the whole run took
-# about 70 s on an H100), so one step's
-# failure or time-out still leaves the others' files.
+# about 70 s on an H100), so one step's failure or time-out still leaves the others' files.
 set -uo pipefail
 source "$(dirname "$0")/setup.sh"
 
@@ -33,6 +32,7 @@ source "$(dirname "$0")/setup.sh"
 } | tee "$OUT/setup.txt"
 
 status=0
+pytorch_epoch() { timeout -k 5 60 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25; }
 # the best configuration bench/gpu/weight_grad_sweep.sh and the epoch found on an H100 (2026-11-26)
 PINNED='{"weightGradChunk":128,"reduceLanes":32,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8}'
 # gpu-check runs the autotune search first (once per machine): log every candidate's time
@@ -40,11 +40,11 @@ EARLY_PHASE_AUTOTUNE_VERBOSE=1 timeout -k 5 60 node dist/gpu-check.js --json "$O
 # no adapter: the timings cannot run either; PyTorch still can
 if grep -q 'No WebGPU adapter' "$OUT/gpu-check.log"; then
   echo "no WebGPU adapter on this machine: skipping the WebGPU bench" >&2
-  timeout -k 5 60 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25
+  pytorch_epoch
   exit 3
 fi
 timeout -k 5 300 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs --epoch "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
 timeout -k 5 60 node dist/bench.js --json "$OUT/bench-gpu-pinned.json" --only end-to-end --no-tfjs --no-pytorch --epoch --conv-config "$PINNED" 2>&1 | tee "$OUT/bench-gpu-pinned.log" || status=1
-timeout -k 5 60 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25 || status=1
+pytorch_epoch || status=1
 timeout -k 5 60 node dist/bench.js --json "$OUT/bench-wrn-vgg.json" --only kernels --models wrn16_8,vgg13 --passes 1 --no-profile 2>&1 | tee "$OUT/bench-wrn-vgg.log" || status=1
 exit $status

@@ -124,8 +124,8 @@ export function setConvConfig(cfg: Partial<ConvConfig>): void {
   config = next;
 }
 
-/** A configuration written as a JSON object of ConvConfig fields (`bench --conv-config`, EARLY_PHASE_CONV_CONFIG); `what` names the source in errors. */
-export function parseConvConfig(text: string, what: string): Partial<ConvConfig> {
+/** A configuration written as a JSON object of ConvConfig fields over the defaults (`bench --conv-config`, EARLY_PHASE_CONV_CONFIG); `what` names the source in errors. */
+export function parseConvConfig(text: string, what: string): ConvConfig {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -133,8 +133,9 @@ export function parseConvConfig(text: string, what: string): Partial<ConvConfig>
     throw new Error(`${what}: not JSON (${e instanceof Error ? e.message : String(e)}): ${text}`);
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${what}: expected a JSON object of conv config fields, got ${text}`);
-  checkConfig({ ...defaultConvConfig, ...(v as Partial<ConvConfig>) }, what);
-  return v as Partial<ConvConfig>;
+  const cfg = { ...defaultConvConfig, ...(v as Partial<ConvConfig>) };
+  checkConfig(cfg, what);
+  return cfg;
 }
 
 /** The configuration in use (a copy; record it in hparams.json). */

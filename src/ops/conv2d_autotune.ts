@@ -211,7 +211,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
   const pinned = process.env.EARLY_PHASE_CONV_CONFIG;
   if (pinned) {
     // no search: the user's configuration over the defaults (recorded in hparams.json like any other)
-    setConvConfig({ ...defaultConvConfig, ...parseConvConfig(pinned, 'EARLY_PHASE_CONV_CONFIG') });
+    setConvConfig(parseConvConfig(pinned, 'EARLY_PHASE_CONV_CONFIG'));
     log(`autotune: skipped, conv configuration pinned by EARLY_PHASE_CONV_CONFIG: ${JSON.stringify(getConvConfig())}`);
     return { config: getConvConfig(), ms: NaN, defaultMs: NaN, fromCache: false, tried: 0 };
   }

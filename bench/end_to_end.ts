@@ -1,13 +1,13 @@
 // End-to-end throughput on the training path of `train`: a Network, CifarTrainData (the Augmenter
-// over a GpuDataset: data already on the GPU), SgdMasked, and the step of src/train/training_loop.ts
-// (batch -> forward -> cross-entropy -> backward -> fused masked SGD -> submit), with the loss read
+// over a GpuDataset: data already on the GPU), SgdMasked, and the loop's step (src/train/train_step.ts:
+// batch -> forward -> cross-entropy -> backward -> fused masked SGD -> submit, captured once and then
+// replayed, as in `train`; EARLY_PHASE_REPLAY=0 records every step afresh), with the loss read
 // back at the loop's logging cadence and after the last step. Evaluation through `evaluate()`.
-import { backward } from '../src/autograd/backward.js';
 import type { Gpu } from '../src/gpu/runtime.js';
 import { median } from '../src/gpu/timer.js';
-import { crossEntropy } from '../src/ops/cross_entropy.js';
-import type { Tensor } from '../src/tensor/tensor.js';
+import { Scope } from '../src/tensor/scope.js';
 import { evaluate } from '../src/train/training_loop.js';
+import { recordTrainStep as recordPlainStep } from '../src/train/train_step.js';
 import { recordTrainStep, trainSetup, type TrainSetup } from '../src/train/train_setup.js';
 
 export { recordTrainStep, trainSetup, type TrainSetup };
@@ -50,6 +50,10 @@ export interface EndToEndResult {
   step_ms: number;
   encode_cpu_ms: number;
   encode_cpu_ms_gpu_idle: number;
+  /** The same step recorded the plain way (all the JavaScript, no replay), GPU idle: what replay saves. */
+  encode_cpu_ms_plain_gpu_idle: number;
+  /** How the timed steps were recorded (src/train/train_step.ts): replayed, captured, or plain (replay off). */
+  step_replay: { enabled: boolean; replayed: number; captured: number; plain: number; off_reason: string | null };
   eval_images_per_s: number;
   eval_images: number;
   eval_batch: number;
@@ -127,14 +131,27 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     // One step at a time, each read back: on a CPU adapter one step already takes most of a second.
     let warmupSteps = o.warmup;
     for (const tw = performance.now(); performance.now() - tw < (o.warmupMs ?? 1000); warmupSteps++) await runSteps(gpu, s, iteration++, 1, 1);
+    // What recording a step costs without replay (GPU idle), for comparison: three plain steps.
+    const plainEncode: number[] = [];
+    for (let i = 0; i < 3; i++, warmupSteps++) {
+      await gpu.sync();
+      const scope = Scope.open();
+      const t0 = performance.now();
+      const { loss } = recordPlainStep(s.network, s.data, s.sgd, iteration++);
+      plainEncode.push(performance.now() - t0);
+      await loss.readF32();
+      scope.close();
+    }
     log(`  ${warmupSteps} warm-up steps done; timing ${o.steps} steps`);
     const before = gpu.stats();
+    const replayBefore = { ...s.step.stats };
     const encode: number[] = [];
     const t0 = performance.now();
     const finalLoss = await runSteps(gpu, s, iteration, o.steps, o.logEvery, encode);
     iteration += o.steps;
     const wall = performance.now() - t0;
     const after = gpu.stats();
+    const replayAfter = { ...s.step.stats };
     const memory = gpuMemory(gpu, s, poolAtStart);
     const trainIps = (o.steps * o.batch * 1000) / wall;
     log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toFixed(4)}`);
@@ -173,6 +190,14 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       step_ms: wall / o.steps,
       encode_cpu_ms: median(encode),
       encode_cpu_ms_gpu_idle: median(idleEncode.slice(1)),
+      encode_cpu_ms_plain_gpu_idle: median(plainEncode),
+      step_replay: {
+        enabled: s.step.replay,
+        replayed: replayAfter.replayed - replayBefore.replayed,
+        captured: replayAfter.captured - replayBefore.captured,
+        plain: replayAfter.plain - replayBefore.plain,
+        off_reason: s.step.offReason,
+      },
       eval_images_per_s: evalIps,
       eval_images: evalImages,
       eval_batch: o.evalBatch,

@@ -102,6 +102,14 @@ export function profileTable(p: StepProfile, markdown = false, top = 15): string
   return table(['kernel', 'count', 'ms/step', 'share'], rows, ['l', 'r', 'r', 'r'], markdown);
 }
 
+/** How the timed steps were recorded, and what recording them afresh costs (reports from before replay have neither). */
+function replayNote(e: EndToEndResult): string {
+  const r = e.step_replay;
+  if (!r) return '';
+  const how = !r.enabled ? 'replay off (EARLY_PHASE_REPLAY=0)' : r.off_reason ? `replay turned off: ${r.off_reason}` : `${r.replayed} of ${e.steps} steps replayed`;
+  return `; ${how}; recorded afresh: ${f(e.encode_cpu_ms_plain_gpu_idle, 2)} ms`;
+}
+
 export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchReport['tfjs'] = null, pytorch: BenchReport['pytorch'] = null): string {
   const mib = (b: number) => `${f(b / (1 << 20), 1)} MiB`;
   const t = tfjs && !('skipped' in tfjs) ? tfjs : null;
@@ -116,7 +124,7 @@ export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchRe
       ? [[`train, PyTorch ${p.device_type === 'cuda' ? 'CUDA' : 'CPU'}`, `${f(p.train_images_per_s, 1)} img/s`, `torch ${p.torch} fp32 eager, TF32 off, on ${p.device_type === 'cuda' ? p.device : `the CPU itself, ${p.threads} threads`}: same network, batch ${p.batch}, ${p.steps} steps after ${p.warmup_steps} warm-up; ${ratio(e.train_images_per_s / p.train_images_per_s)}`]]
       : []),
     ['step (wall)', `${f(e.step_ms, 1)} ms`, `${f(e.dispatches_per_step, 0)} dispatches, ${f(e.submits_per_step, 1)} submits per step`],
-    ['encode a step (CPU)', `${f(e.encode_cpu_ms, 2)} ms`, `while the GPU runs; ${f(e.encode_cpu_ms_gpu_idle, 2)} ms with the GPU idle`],
+    ['encode a step (CPU)', `${f(e.encode_cpu_ms, 2)} ms`, `while the GPU runs; ${f(e.encode_cpu_ms_gpu_idle, 2)} ms with the GPU idle${replayNote(e)}`],
     ...(e.epoch ? [['epoch', `${f(e.epoch.seconds, 2)} s`, `${e.epoch.images} images, ${e.epoch.steps} steps from an epoch boundary (${f(e.epoch.images_per_s, 1)} img/s), loss read every ${e.loss_readback_every} and at the end`]] : []),
     ['eval', `${f(e.eval_images_per_s, 1)} img/s`, `${e.eval_images} images, batch ${e.eval_batch}`],
     ['GPU memory in use', mib(e.gpu_memory.total_bytes), `training: pool ${mib(e.gpu_memory.pool_bytes)}, params+grads+momenta+masks ${mib(e.gpu_memory.params_bytes)}, BN state ${mib(e.gpu_memory.state_bytes)}, data ${mib(e.gpu_memory.dataset_bytes)}`],

@@ -15,8 +15,14 @@ describe('bench end to end', () => {
     expect(r.eval_images).toBe(20);
     expect(r.eval_images_per_s).toBeGreaterThan(0);
     expect(r.pool_buffers_created_while_timed).toBe(0);
-    // the 2 warm-up steps, then single steps until 200 ms have passed (at least one)
-    expect(r.warmup_steps).toBeGreaterThanOrEqual(3);
+    // the 2 warm-up steps, single steps until 200 ms have passed (at least one), then 3 plain steps
+    expect(r.warmup_steps).toBeGreaterThanOrEqual(6);
+    // the timed steps replay the captured step (a partial batch, 44 = 5 x 8 + 4, may be captured)
+    expect(r.step_replay.enabled).toBe(true);
+    expect(r.step_replay.plain).toBe(0);
+    expect(r.step_replay.replayed).toBeGreaterThanOrEqual(1);
+    expect(r.step_replay.replayed + r.step_replay.captured).toBe(3);
+    expect(r.encode_cpu_ms_plain_gpu_idle).toBeGreaterThan(0);
     expect(r.submits_per_step).toBeGreaterThanOrEqual(1);
     expect(r.epoch?.images).toBe(44);
     expect(r.epoch?.steps).toBe(6); // ceil(44 / 8): the last batch is partial

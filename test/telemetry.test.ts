@@ -14,7 +14,7 @@ import { Scope } from '../src/tensor/scope.js';
 import { CifarTrainData } from '../src/train/cifar_train_data.js';
 import { validateHparams, type Hparams } from '../src/train/hparams.js';
 import { replicateSeed, train } from '../src/train/train.js';
-import { recordTrainStep } from '../src/train/training_loop.js';
+import { recordTrainStep } from '../src/train/train_step.js';
 import { tempDir } from './helpers/cifar_fixture.js';
 import { useGpu } from './helpers/gpu.js';
 

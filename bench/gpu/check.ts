@@ -63,12 +63,15 @@ export async function checkConv(gpu: Gpu, s: ConvShape & { name: string }, seed:
   }
 }
 
-/** Two training steps of a fresh ResNet-20 from `seed`; returns the losses' float32 bits. */
-export async function trainingLossBits(gpu: Gpu, batch: number, seed: number): Promise<number[]> {
-  const s = trainSetup(gpu, 'resnet20', batch, { seed, nTrain: 4 * batch, nTest: batch });
+/**
+ * Five training steps of a fresh ResNet-20 from `seed` (with replay: two captures, then three
+ * replays; src/train/train_step.ts); returns the losses' float32 bits.
+ */
+export async function trainingLossBits(gpu: Gpu, batch: number, seed: number, replay = true): Promise<number[]> {
+  const s = trainSetup(gpu, 'resnet20', batch, { seed, nTrain: 4 * batch, nTest: batch, replay });
   try {
     const bits: number[] = [];
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 5; i++) {
       const step = recordTrainStep(gpu, s, i);
       const [loss] = await step.loss.readF32();
       step.scope.close();
@@ -99,11 +102,25 @@ async function main(): Promise<number> {
     }
     const a = await trainingLossBits(gpu, 8, seed);
     const b = await trainingLossBits(gpu, 8, seed);
+    const plain = await trainingLossBits(gpu, 8, seed, false);
     const lossFinite = a.every((u) => Number.isFinite(new Float32Array(new Uint32Array([u]).buffer)[0]));
     const reproducible = a.every((u, i) => u === b[i]);
-    console.log(`  two ResNet-20 training steps, twice from seed ${seed}: loss bits ${a.map((u) => u.toString(16)).join(', ')} / ${b.map((u) => u.toString(16)).join(', ')}: ${reproducible && lossFinite ? 'same bits' : 'MISMATCH or non-finite'}`);
-    const ok = convs.every((c) => c.ok) && reproducible && lossFinite;
-    const report = { schema: 'early-phase-gpu-check-1', date: new Date().toISOString(), environment: env, kernel_config: getConvConfig(), batch, seed, convs, training: { loss_bits: [a, b], reproducible, finite: lossFinite }, ok };
+    const replayMatches = a.every((u, i) => u === plain[i]);
+    const hex = (x: number[]) => x.map((u) => u.toString(16)).join(', ');
+    console.log(`  five ResNet-20 training steps, twice from seed ${seed}: loss bits ${hex(a)} / ${hex(b)}: ${reproducible && lossFinite ? 'same bits' : 'MISMATCH or non-finite'}`);
+    console.log(`  the same five steps recorded afresh (no replay): ${hex(plain)}: ${replayMatches ? 'same bits as replayed' : 'MISMATCH with the replayed steps'}`);
+    const ok = convs.every((c) => c.ok) && reproducible && lossFinite && replayMatches;
+    const report = {
+      schema: 'early-phase-gpu-check-1',
+      date: new Date().toISOString(),
+      environment: env,
+      kernel_config: getConvConfig(),
+      batch,
+      seed,
+      convs,
+      training: { loss_bits: [a, b], plain_loss_bits: plain, reproducible, replay_matches_plain: replayMatches, finite: lossFinite },
+      ok,
+    };
     if (values.json) {
       mkdirSync(dirname(values.json), { recursive: true });
       writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');

@@ -70,6 +70,19 @@ export class BufferPool {
     this.inUse--;
   }
 
+  /**
+   * Take a free buffer out of the free lists, as if acquired: the caller now holds it and gives it
+   * back with release(). False if the buffer is not free (in use, or not this pool's).
+   */
+  claim(b: GpuBuffer): boolean {
+    const list = this.free.get(b.size);
+    const i = list ? list.indexOf(b) : -1;
+    if (i < 0) return false;
+    list!.splice(i, 1);
+    this.inUse++;
+    return true;
+  }
+
   stats(): PoolStats {
     let bytes = 0;
     for (const b of this.all) bytes += b.size;

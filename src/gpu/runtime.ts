@@ -28,6 +28,15 @@ export interface DispatchArgs {
   variant?: string;
 }
 
+/**
+ * One command of a captured stretch of recording (beginCapture/endCapture), resolved to what Dawn
+ * needs to encode it again (pipeline, bind group, grid) and to the buffer ranges it touches, so two
+ * captures can be compared and their pooled buffers held (src/train/train_step.ts).
+ */
+export type CapturedCommand =
+  | { kind: 'dispatch'; name: string; pipeline: GPUComputePipeline; group: GPUBindGroup; grid: [number, number, number]; ranges: BufferRange[] }
+  | { kind: 'copy'; src: BufferRange; dst: BufferRange; bytes: number };
+
 export interface RuntimeStats extends PoolStats {
   uniformBuffers: number;
   stagingBuffers: number;
@@ -57,6 +66,7 @@ export class Gpu {
   private pass: GPUComputePassEncoder | null = null;
   private dispatchCount = 0;
   private submitCount = 0;
+  private captured: CapturedCommand[] | null = null;
 
   constructor(readonly dev: GpuDevice) {
     this.pool = new BufferPool(dev.device);
@@ -161,6 +171,10 @@ export class Gpu {
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
+    if (this.captured) {
+      const ranges = kernel.bindings.map((b) => (b.kind === 'uniform' ? { buf: uniform!, offset: 0, bytes: uniform!.size } : args.bindings[b.name]));
+      this.captured.push({ kind: 'dispatch', name, pipeline, group, grid: [x, y, z], ranges });
+    }
     if (this.dev.debug) {
       this.submit();
       for (let i = 0; i < 2; i++) {
@@ -175,6 +189,53 @@ export class Gpu {
   copy(src: BufferRange, dst: BufferRange, bytes = src.bytes): void {
     if (bytes > dst.bytes) throw new Error(`copy: ${bytes} bytes into a ${dst.bytes}-byte range`);
     this.endPass().copyBufferToBuffer(src.buf.buffer, src.offset, dst.buf.buffer, dst.offset, bytes);
+    this.captured?.push({ kind: 'copy', src, dst, bytes });
+  }
+
+  /**
+   * Start capturing: every dispatch and copy recorded until endCapture() is also kept, resolved, so
+   * replay() can encode the same commands again without the JavaScript that made them. Host writes
+   * and reads are refused while capturing: a replay could not repeat them.
+   */
+  beginCapture(): void {
+    if (this.captured) throw new Error('Gpu.beginCapture: already capturing');
+    if (this.dev.debug) throw new Error('Gpu.beginCapture: not in debug mode (it submits every dispatch alone)');
+    this.captured = [];
+  }
+
+  /** Stop capturing; the commands recorded since beginCapture(), in order. */
+  endCapture(): CapturedCommand[] {
+    const out = this.captured;
+    if (!out) throw new Error('Gpu.endCapture: not capturing');
+    this.captured = null;
+    return out;
+  }
+
+  get capturing(): boolean {
+    return this.captured !== null;
+  }
+
+  /**
+   * Encode captured commands again, into the current step's encoder: the same pipelines, bind groups
+   * and grids, hence the same buffers and the same arithmetic. The caller keeps every buffer they
+   * touch alive and unshared (src/train/train_step.ts).
+   */
+  replay(commands: readonly CapturedCommand[]): void {
+    if (this.captured) throw new Error('Gpu.replay: not while capturing');
+    let last: GPUComputePipeline | null = null;
+    for (const c of commands) {
+      if (c.kind === 'copy') {
+        this.endPass().copyBufferToBuffer(c.src.buf.buffer, c.src.offset, c.dst.buf.buffer, c.dst.offset, c.bytes);
+        last = null;
+        continue;
+      }
+      const pass = this.ensurePass();
+      if (c.pipeline !== last) pass.setPipeline(c.pipeline);
+      last = c.pipeline;
+      pass.setBindGroup(0, c.group);
+      pass.dispatchWorkgroups(c.grid[0], c.grid[1], c.grid[2]);
+      this.dispatchCount++;
+    }
   }
 
   /** Access to the encoder for timestamp queries and the like (ends the current pass). */
@@ -209,12 +270,14 @@ export class Gpu {
   /** Write host data into a buffer range. Submits recorded work first so ordering is preserved. */
   write(dst: BufferRange, data: ArrayBufferView): void {
     if (data.byteLength > dst.bytes) throw new Error(`write: ${data.byteLength} bytes into a ${dst.bytes}-byte range`);
+    if (this.captured) throw new Error('Gpu.write while capturing a step: a replay cannot repeat host writes');
     this.submit();
     this.device.queue.writeBuffer(dst.buf.buffer, dst.offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Read a buffer range back to the host (submits recorded work, waits, surfaces errors). */
   async readBytes(src: BufferRange): Promise<ArrayBuffer> {
+    if (this.captured) throw new Error('Gpu.readBytes while capturing a step: a replay cannot repeat host reads');
     const bytes = Math.ceil(src.bytes / 4) * 4;
     // Staging buffers are kept per size, so reading the loss every step creates nothing.
     const size = bytes <= 4096 ? 4096 : bytes;

@@ -122,6 +122,14 @@ export function setConvConfig(cfg: Partial<ConvConfig>): void {
   const next = { ...config, ...cfg };
   checkConfig(next);
   config = next;
+  configGeneration++;
+}
+
+let configGeneration = 0;
+
+/** Bumped by every setConvConfig: recorded commands from an older generation may use other pipelines. */
+export function convConfigGeneration(): number {
+  return configGeneration;
 }
 
 /** A configuration written as a JSON object of ConvConfig fields over the defaults (`bench --conv-config`, EARLY_PHASE_CONV_CONFIG); `what` names the source in errors. */

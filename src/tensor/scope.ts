@@ -47,6 +47,16 @@ export class Scope {
     for (const t of kept) Scope.adopt(t);
   }
 
+  /**
+   * Close this scope (must be the innermost) without releasing anything: the caller takes over the
+   * tensors it owned, in allocation order, and releases them itself.
+   */
+  detach(): Tensor[] {
+    const top = Scope.stack.pop();
+    if (top !== this) throw new Error('Scope.detach: scopes must close innermost first');
+    return this.owned.splice(0);
+  }
+
   private dispose(keep: Set<Tensor>): void {
     // Release in reverse allocation order so the pool's LIFO lists hand the same buffers out again.
     for (let i = this.owned.length - 1; i >= 0; i--) {

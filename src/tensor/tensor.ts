@@ -122,6 +122,11 @@ export class Tensor implements BufferRange {
     return t;
   }
 
+  /** True once release() gave a pooled tensor's buffer back. */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
   assertAlive(): void {
     if (this.released) throw new Error(`tensor ${this.label || shapeStr(this.shape)} used after release`);
   }

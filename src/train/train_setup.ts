@@ -12,13 +12,15 @@ import { Scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { CifarTrainData } from './cifar_train_data.js';
 import { defaultHparams, validateHparams, type Hparams } from './hparams.js';
-import { recordTrainStep as recordLoopStep } from './training_loop.js';
+import { TrainStep } from './train_step.js';
 import type { TrainData } from './train_data.js';
 
 export interface TrainSetup {
   network: Network;
   data: TrainData;
   sgd: SgdMasked;
+  /** The training loop's step (captured and replayed unless EARLY_PHASE_REPLAY=0). */
+  step: TrainStep;
   hparams: Hparams;
   /** 'synthetic(...)' or the CIFAR-10 source. */
   source: string;
@@ -27,7 +29,7 @@ export interface TrainSetup {
 }
 
 /** A network, its data (synthetic CIFAR unless dataDir) and the optimizer, as `train` builds them. */
-export function trainSetup(gpu: Gpu, model: string, batch: number, opts: { dataDir?: string; nTrain?: number; nTest?: number; seed?: number } = {}): TrainSetup {
+export function trainSetup(gpu: Gpu, model: string, batch: number, opts: { dataDir?: string; nTrain?: number; nTest?: number; seed?: number; replay?: boolean } = {}): TrainSetup {
   const seed = opts.seed ?? 1;
   const hparams = validateHparams({ ...defaultHparams(), model, batch });
   const cifar = opts.dataDir ? loadCifar10(resolveDataDir(opts.dataDir)) : syntheticCifar(opts.nTrain ?? 8 * batch, opts.nTest ?? 1000, seed);
@@ -36,14 +38,17 @@ export function trainSetup(gpu: Gpu, model: string, batch: number, opts: { dataD
   network.init(seed);
   const sgd = new SgdMasked(network.params, { momentum: Number(hparams.momentum), weightDecay: Number(hparams.weightDecay) });
   sgd.setLearningRate(Number(hparams.lr));
+  const step = new TrainStep(network, data, sgd, { replay: opts.replay });
   return {
     network,
     data,
     sgd,
+    step,
     hparams,
     source: cifar.source,
     dataBytes: (data.trainSize + data.testSize) * 3072,
     destroy() {
+      step.destroy();
       sgd.destroy();
       network.destroy();
       data.destroy();
@@ -57,5 +62,5 @@ export function trainSetup(gpu: Gpu, model: string, batch: number, opts: { dataD
  */
 export function recordTrainStep(_gpu: Gpu, s: TrainSetup, iteration: number): { loss: Tensor; count: number; scope: Scope } {
   const scope = Scope.open();
-  return { ...recordLoopStep(s.network, s.data, s.sgd, iteration), scope };
+  return { ...s.step.record(iteration), scope };
 }

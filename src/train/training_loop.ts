@@ -1,21 +1,22 @@
 // The training loop shared by `train`, every IMP level and every branch: from a start state at
 // iteration `start` to `end`, with evaluation, resumable checkpoints and the final model.
 //
-// One iteration: write the batch's indices and transforms (one queue write), then record into one
-// command encoder: augmentation -> forward -> loss -> backward -> fused masked SGD; submit. The loss
-// is read back only at log and checkpoint steps (the GPU runs ahead in between).
+// One iteration (src/train/train_step.ts): write the batch's indices and transforms (one queue
+// write), then record into one command encoder: augmentation -> forward -> loss -> backward -> fused
+// masked SGD; submit. After two identical captures the step is replayed instead of recorded afresh.
+// The loss is read back only at log and checkpoint steps (the GPU runs ahead in between).
 //
 // Resume: checkpoint.safetensors holds the weights, BN statistics, momentum, masks and the
 // iteration; every random stream is counter-based on (seed, replicate, iteration), so restoring the
 // iteration restores the data order and augmentation exactly and a resumed run is bit-identical.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { backward } from '../autograd/backward.js';
 import { noGrad } from '../autograd/node.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { loadSafetensors, saveSafetensors, type SafeTensors } from '../io/safetensors.js';
 import type { Network } from '../nn/network.js';
 import { countCorrect, crossEntropy } from '../ops/cross_entropy.js';
+import { TrainStep } from './train_step.js';
 import { SgdMasked } from '../optim/sgd.js';
 import { Scope } from '../tensor/scope.js';
 import type { TrainData } from './train_data.js';
@@ -79,22 +80,6 @@ export class NonFiniteLossError extends Error {
 export const CHECKPOINT = 'checkpoint.safetensors';
 export const MODEL_FINAL = 'model_final.safetensors';
 export const METRICS = 'metrics.jsonl';
-
-/**
- * One training iteration, recorded into one command encoder and submitted: augmentation of the
- * batch of `iteration` -> forward -> loss -> backward -> fused masked SGD. Call inside a Scope; the
- * returned loss lives until the scope closes. Shared by the loop and `bench`.
- */
-export function recordTrainStep(network: Network, data: TrainData, sgd: SgdMasked, iteration: number): { loss: Tensor; count: number } {
-  const { images, labels, count } = data.trainBatch(iteration);
-  const logits = network.forward(images, true);
-  const loss = crossEntropy(logits, labels);
-  backward(loss, undefined, network.params.entries.map((e) => e.value));
-  sgd.step();
-  network.buffers.numBatchesTracked++;
-  network.gpu.submit();
-  return { loss, count };
-}
 
 /** Evaluate on the test split (BN in inference mode). */
 export async function evaluate(gpu: Gpu, network: Network, data: TrainData, batchSize = 500, limit = Infinity): Promise<EvalResult> {
@@ -209,6 +194,7 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
 
   const schedule = new LrSchedule(Number(hparams.lr), String(hparams.milestones), Number(hparams.gamma), itersPerEpoch);
   const sgd = new SgdMasked(network.params, { momentum: Number(hparams.momentum), weightDecay: Number(hparams.weightDecay) });
+  const step = new TrainStep(network, data, sgd);
   const progress = new Progress(job.label ?? 'train', end, iteration, job.quiet);
   let lastCheckpoint: string | null = existsSync(ckptPath) ? ckptPath : null;
   let currentLr = NaN;
@@ -234,7 +220,7 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
       let doEval = false;
       let doCkpt = false;
       try {
-        const { loss, count } = recordTrainStep(network, data, sgd, iteration);
+        const { loss, count } = step.record(iteration);
         iteration++;
         windowImages += count;
 
@@ -273,6 +259,7 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
     rmSync(ckptPath, { force: true });
   } finally {
     progress.stop();
+    step.destroy();
     sgd.destroy();
   }
   return { dir, iterations: end, test: lastTest, resumed, skipped: false };

@@ -1,0 +1,298 @@
+// One training iteration: the batch of iteration t (augmentation) -> forward -> loss -> backward ->
+// fused masked SGD, recorded into one command encoder and submitted. Two ways to record it:
+//
+//   recordTrainStep   the plain way: run the JavaScript (model, autograd, ops) every step.
+//   TrainStep         the same step recorded once and then replayed (what `train` and `bench` use).
+//
+// Why replay: recording a ResNet-20 step in JavaScript (autograd bookkeeping, 250 dispatches' bind
+// group keys and uniforms) costs about 4.4 ms of CPU; on an H100 the GPU needs about as long, so the
+// CPU set the pace. Yet after its data, a step does the same thing every time: the same kernels on
+// the same buffers with the same uniforms (the learning rate lives in a buffer, not a uniform). So
+// TrainStep records the step once while capturing (Gpu.beginCapture), keeps every pooled buffer the
+// capture touched, and from then on only
+//   1. copies the batch (images, labels) into the captured step's input tensors,
+//   2. encodes the captured commands again (Gpu.replay: setPipeline/setBindGroup/dispatch),
+//   3. copies the loss into a fresh tensor of the caller's scope (later replays overwrite their own).
+// The same commands on the same buffers compute the same bits as recording afresh.
+//
+// Safety: a capture is replayed only after the next step of the same shape, captured again, recorded
+// the same commands (pipelines, grids, uniform buffers and offsets equal; pooled buffers equal up to
+// renaming). If they differ, something on the host changes what a step records, and replay turns
+// off. Every `verifyEvery` replays the step is captured afresh and compared again; a difference then
+// is an error, since the replays before it may have been wrong. Each batch shape (an epoch's last,
+// partial batch) has a capture of its own; a conv configuration change drops them all.
+import { backward } from '../autograd/backward.js';
+import type { GpuBuffer } from '../gpu/buffer_pool.js';
+import type { BufferRange, CapturedCommand } from '../gpu/runtime.js';
+import type { Network } from '../nn/network.js';
+import { convConfigGeneration } from '../ops/conv2d.js';
+import { crossEntropy } from '../ops/cross_entropy.js';
+import type { SgdMasked } from '../optim/sgd.js';
+import { Scope } from '../tensor/scope.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { TrainData } from './train_data.js';
+
+/** Forward, loss, backward and the optimizer step on one batch, recorded (not submitted). Returns the loss. */
+export function trainOnBatch(network: Network, sgd: SgdMasked, images: Tensor, labels: Tensor): Tensor {
+  const logits = network.forward(images, true);
+  const loss = crossEntropy(logits, labels);
+  backward(loss, undefined, network.params.entries.map((e) => e.value));
+  sgd.step();
+  return loss;
+}
+
+/**
+ * One training iteration the plain way (the JavaScript runs every time), recorded and submitted.
+ * Call inside a Scope; the returned loss lives until the scope closes.
+ */
+export function recordTrainStep(network: Network, data: TrainData, sgd: SgdMasked, iteration: number): { loss: Tensor; count: number } {
+  const { images, labels, count } = data.trainBatch(iteration);
+  const loss = trainOnBatch(network, sgd, images, labels);
+  network.buffers.numBatchesTracked++;
+  network.gpu.submit();
+  return { loss, count };
+}
+
+/** A captured step: its commands, its input and loss tensors, and the pooled buffers it holds. */
+interface Capture {
+  commands: CapturedCommand[];
+  images: Tensor;
+  labels: Tensor;
+  loss: Tensor;
+  /** Tensors allocated while capturing (inputs included), in allocation order; released with the capture. */
+  owned: Tensor[];
+  /** Pooled buffers the commands touch that had gone back to the pool by the end of the step. */
+  claimed: GpuBuffer[];
+}
+
+interface Slot {
+  capture: Capture;
+  /** True once a second capture recorded the same commands. */
+  verified: boolean;
+  replaysSinceCheck: number;
+}
+
+export interface TrainStepOptions {
+  /** Replay captured steps (default: true unless EARLY_PHASE_REPLAY=0). */
+  replay?: boolean;
+  /** Capture and compare afresh after this many replays (default: EARLY_PHASE_REPLAY_VERIFY or 100). */
+  verifyEvery?: number;
+  /** Where a note goes when replay turns itself off (default: stderr). */
+  warn?: (message: string) => void;
+}
+
+export interface TrainStepStats {
+  /** Steps recorded the plain way (replay off, or a shape not captured). */
+  plain: number;
+  /** Steps recorded while capturing. */
+  captured: number;
+  replayed: number;
+}
+
+function envReplay(): boolean {
+  return process.env.EARLY_PHASE_REPLAY !== '0';
+}
+
+function envVerifyEvery(): number {
+  const v = process.env.EARLY_PHASE_REPLAY_VERIFY;
+  if (v === undefined || v === '') return 100;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`EARLY_PHASE_REPLAY_VERIFY=${v}: expected a whole number of replays, at least 1`);
+  return n;
+}
+
+/**
+ * Why two captures differ, or null when they record the same commands: same kinds, kernels,
+ * pipelines, grids, offsets and sizes; the same non-pooled buffers (parameters, uniforms, data); and
+ * pooled buffers matched one-to-one (a fresh capture may get other buffers from the pool).
+ */
+export function compareCaptures(a: readonly CapturedCommand[], b: readonly CapturedCommand[]): string | null {
+  if (a.length !== b.length) return `${a.length} commands, then ${b.length}`;
+  const forward = new Map<GpuBuffer, GpuBuffer>();
+  const reverse = new Map<GpuBuffer, GpuBuffer>();
+  const same = (x: BufferRange, y: BufferRange): boolean => {
+    if (x.offset !== y.offset || x.bytes !== y.bytes) return false;
+    if (!x.buf.pooled || !y.buf.pooled) return x.buf === y.buf;
+    const fx = forward.get(x.buf);
+    const ry = reverse.get(y.buf);
+    if (fx === undefined && ry === undefined) {
+      forward.set(x.buf, y.buf);
+      reverse.set(y.buf, x.buf);
+      return x.buf.size === y.buf.size;
+    }
+    return fx === y.buf && ry === x.buf;
+  };
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    const what = `command ${i} (${x.kind === 'dispatch' ? x.name : 'copy'})`;
+    if (x.kind === 'copy' || y.kind === 'copy') {
+      if (x.kind !== y.kind) return `${what}: a ${x.kind}, then a ${y.kind}`;
+      if (x.kind === 'copy' && y.kind === 'copy' && !(x.bytes === y.bytes && same(x.src, y.src) && same(x.dst, y.dst))) return `${what}: other buffers`;
+      continue;
+    }
+    if (x.name !== y.name || x.pipeline !== y.pipeline) return `${what}: then ${y.name}, or another pipeline`;
+    if (x.grid.some((g, k) => g !== y.grid[k])) return `${what}: grid ${x.grid.join('x')}, then ${y.grid.join('x')}`;
+    if (x.ranges.length !== y.ranges.length || x.ranges.some((r, k) => !same(r, y.ranges[k]))) return `${what}: other buffers or uniforms`;
+  }
+  return null;
+}
+
+/** The training step, captured once per batch shape and replayed (see the top of this file). */
+export class TrainStep {
+  readonly replay: boolean;
+  readonly verifyEvery: number;
+  readonly stats: TrainStepStats = { plain: 0, captured: 0, replayed: 0 };
+  /** Why replay turned itself off (null while it is on or was never on). */
+  offReason: string | null = null;
+  private readonly slots = new Map<string, Slot>();
+  private generation = convConfigGeneration();
+  private readonly warn: (message: string) => void;
+
+  constructor(
+    readonly network: Network,
+    readonly data: TrainData,
+    readonly sgd: SgdMasked,
+    options: TrainStepOptions = {},
+  ) {
+    this.replay = options.replay ?? envReplay();
+    this.verifyEvery = options.verifyEvery ?? envVerifyEvery();
+    this.warn = options.warn ?? ((m) => process.stderr.write(m + '\n'));
+  }
+
+  /** Record (or replay) iteration t and submit it. Call inside a Scope; the loss lives until it closes. */
+  record(iteration: number): { loss: Tensor; count: number } {
+    const gpu = this.network.gpu;
+    const { images, labels, count } = this.data.trainBatch(iteration);
+    let loss: Tensor;
+    if (!this.replay || this.offReason !== null || gpu.dev.debug) {
+      loss = trainOnBatch(this.network, this.sgd, images, labels);
+      this.stats.plain++;
+    } else {
+      loss = this.replayOrCapture(images, labels, iteration);
+    }
+    this.network.buffers.numBatchesTracked++;
+    gpu.submit();
+    return { loss, count };
+  }
+
+  private replayOrCapture(images: Tensor, labels: Tensor, iteration: number): Tensor {
+    if (this.generation !== convConfigGeneration()) {
+      this.releaseAll();
+      this.generation = convConfigGeneration();
+    }
+    const key = `${images.dtype}[${images.shape.join(',')}] ${labels.dtype}[${labels.shape.join(',')}]`;
+    const slot = this.slots.get(key);
+    if (slot?.verified && slot.replaysSinceCheck < this.verifyEvery) {
+      slot.replaysSinceCheck++;
+      this.stats.replayed++;
+      return this.run(slot.capture, images, labels);
+    }
+    // Capture: the first step of this shape, its check one step later, or a periodic re-check. The
+    // previous capture's buffers go back first, so the new one mostly gets the same buffers again.
+    if (slot) this.release(slot.capture);
+    const fresh = this.capture(images, labels);
+    this.stats.captured++;
+    const loss = this.lossCopy(fresh);
+    if (!slot) {
+      this.slots.set(key, { capture: fresh, verified: false, replaysSinceCheck: 0 });
+      return loss;
+    }
+    const diff = compareCaptures(slot.capture.commands, fresh.commands);
+    if (diff === null) {
+      slot.capture = fresh;
+      slot.verified = true;
+      slot.replaysSinceCheck = 0;
+      return loss;
+    }
+    this.release(fresh);
+    this.slots.delete(key);
+    if (slot.verified) {
+      this.network.gpu.submit(); // this step was recorded afresh, in full: let it run like any other
+      throw new Error(
+        `step replay: iteration ${iteration} recorded other commands than the step replayed since the last check (${diff}), ` +
+          'so those replays may have computed the wrong thing. Rerun with EARLY_PHASE_REPLAY=0, and report it.',
+      );
+    }
+    this.offReason = `two consecutive steps recorded different commands (${diff})`;
+    this.releaseAll();
+    this.warn(`step replay off: ${this.offReason}; every step is recorded afresh (slower on a fast GPU, same results)`);
+    return loss;
+  }
+
+  /** Record the step on graph-owned copies of the batch while capturing; keep every pooled buffer it touches. */
+  private capture(images: Tensor, labels: Tensor): Capture {
+    const gpu = this.network.gpu;
+    const scope = Scope.open();
+    let done: Omit<Capture, 'owned' | 'claimed'> | null = null;
+    let owned: Tensor[] = [];
+    try {
+      const inImages = Tensor.empty(gpu, images.shape, images.dtype, 'step:images');
+      const inLabels = Tensor.empty(gpu, labels.shape, labels.dtype, 'step:labels');
+      gpu.copy(images, inImages);
+      gpu.copy(labels, inLabels);
+      gpu.beginCapture();
+      let commands: CapturedCommand[] = [];
+      let loss: Tensor;
+      try {
+        loss = trainOnBatch(this.network, this.sgd, inImages, inLabels);
+      } finally {
+        commands = gpu.endCapture();
+      }
+      done = { commands, images: inImages, labels: inLabels, loss };
+    } finally {
+      owned = scope.detach();
+      if (!done) for (let i = owned.length - 1; i >= 0; i--) owned[i].release();
+    }
+    const live = new Set(owned.filter((t) => !t.isReleased).map((t) => t.buf));
+    const claimed: GpuBuffer[] = [];
+    const outside: string[] = [];
+    for (const c of done.commands) {
+      const ranges = c.kind === 'copy' ? [c.src, c.dst] : c.ranges;
+      for (const r of ranges) {
+        if (!r.buf.pooled || live.has(r.buf)) continue;
+        if (gpu.pool.claim(r.buf)) {
+          live.add(r.buf);
+          claimed.push(r.buf);
+        } else outside.push(c.kind === 'copy' ? 'copy' : c.name);
+      }
+    }
+    const cap: Capture = { ...done, owned, claimed };
+    if (outside.length > 0) {
+      this.release(cap);
+      throw new Error(`step replay: the step uses pooled tensors made before it (in ${[...new Set(outside)].join(', ')}); a replay could not keep them. Set EARLY_PHASE_REPLAY=0.`);
+    }
+    return cap;
+  }
+
+  private run(c: Capture, images: Tensor, labels: Tensor): Tensor {
+    const gpu = this.network.gpu;
+    gpu.copy(images, c.images);
+    gpu.copy(labels, c.labels);
+    gpu.replay(c.commands);
+    return this.lossCopy(c);
+  }
+
+  private lossCopy(c: Capture): Tensor {
+    const out = Tensor.empty(this.network.gpu, c.loss.shape, c.loss.dtype, 'loss');
+    this.network.gpu.copy(c.loss, out);
+    return out;
+  }
+
+  private release(c: Capture): void {
+    for (const b of c.claimed) this.network.gpu.pool.release(b);
+    for (let i = c.owned.length - 1; i >= 0; i--) c.owned[i].release();
+    c.claimed.length = 0;
+    c.owned.length = 0;
+  }
+
+  private releaseAll(): void {
+    for (const s of this.slots.values()) this.release(s.capture);
+    this.slots.clear();
+  }
+
+  /** Give every held buffer back to the pool (safe at any time: later work is queued after the replays). */
+  destroy(): void {
+    this.releaseAll();
+  }
+}

@@ -1,0 +1,189 @@
+// The replayed training step (src/train/train_step.ts) against the plain one: the same losses,
+// weights, momenta and BN statistics, bit for bit, through partial batches, LR changes, periodic
+// re-checks and a conv configuration change; replay turning itself off when consecutive steps
+// record different commands, and failing loudly when a checked step changes later.
+import { describe, expect, it } from 'vitest';
+import { GpuBuffer } from '../src/gpu/buffer_pool.js';
+import type { BufferRange, CapturedCommand } from '../src/gpu/runtime.js';
+import { syntheticCifar } from '../src/data/synthetic.js';
+import type { Model } from '../src/models/model.js';
+import { createModel } from '../src/models/registry.js';
+import { Network } from '../src/nn/network.js';
+import { getConvConfig, setConvConfig } from '../src/ops/conv2d.js';
+import { relu } from '../src/ops/elementwise.js';
+import { SgdMasked } from '../src/optim/sgd.js';
+import { Scope } from '../src/tensor/scope.js';
+import { CifarTrainData } from '../src/train/cifar_train_data.js';
+import { defaultHparams, validateHparams } from '../src/train/hparams.js';
+import { compareCaptures, TrainStep, type TrainStepOptions, type TrainStepStats } from '../src/train/train_step.js';
+import { useGpu } from './helpers/gpu.js';
+
+const gpu = useGpu();
+
+interface Outcome {
+  losses: number[];
+  values: Float32Array;
+  momenta: Float32Array;
+  bn: Float32Array[];
+  batchesTracked: number;
+  stats: TrainStepStats;
+  offReason: string | null;
+  notes: string[];
+  poolCreatedLate: number;
+}
+
+/**
+ * Train resnet8_4 for `steps` steps on 80 synthetic images at batch 32 (two full batches and a
+ * partial one per epoch), the LR dropping at step 5. `wrap` may change the model; `before(t)` runs
+ * before step t is recorded.
+ */
+async function run(options: TrainStepOptions, steps: number, wrap?: (m: Model) => Model, before?: (t: number) => void): Promise<Outcome> {
+  const h = validateHparams({ ...defaultHparams(), model: 'resnet8_4', batch: 32 });
+  const data = new CifarTrainData(gpu(), syntheticCifar(80, 8, 5), h, 7);
+  const base = createModel('resnet8_4', 10);
+  const net = new Network(gpu(), wrap ? wrap(base) : base);
+  net.init(11);
+  const sgd = new SgdMasked(net.params, { momentum: 0.9, weightDecay: 5e-4 });
+  const notes: string[] = [];
+  const step = new TrainStep(net, data, sgd, { ...options, warn: (m) => notes.push(m) });
+  const inUse = gpu().pool.stats().inUseBuffers;
+  const losses: number[] = [];
+  let createdAt = 0;
+  try {
+    for (let t = 0; t < steps; t++) {
+      if (t === steps - 6) createdAt = gpu().pool.stats().created;
+      sgd.setLearningRate(t < 5 ? 0.1 : 0.02);
+      before?.(t);
+      const scope = Scope.open();
+      try {
+        const { loss } = step.record(t);
+        losses.push((await loss.readF32())[0]);
+      } finally {
+        scope.close();
+      }
+    }
+    const out: Outcome = {
+      losses,
+      values: await net.readFlat('values'),
+      momenta: await net.readFlat('momenta'),
+      bn: await Promise.all([...net.buffers.tensors.values()].map((t) => t.readF32())),
+      batchesTracked: net.buffers.numBatchesTracked,
+      stats: { ...step.stats },
+      offReason: step.offReason,
+      notes,
+      poolCreatedLate: gpu().pool.stats().created - createdAt,
+    };
+    step.destroy();
+    expect(gpu().pool.stats().inUseBuffers, 'every buffer the captures held went back to the pool').toBe(inUse);
+    return out;
+  } finally {
+    step.destroy();
+    sgd.destroy();
+    data.destroy();
+    net.destroy();
+  }
+}
+
+const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+function expectSameTraining(replayed: Outcome, plain: Outcome): void {
+  expect(replayed.losses.every(Number.isFinite)).toBe(true);
+  expect(bits(Float32Array.from(replayed.losses))).toEqual(bits(Float32Array.from(plain.losses)));
+  expect(bits(replayed.values)).toEqual(bits(plain.values));
+  expect(bits(replayed.momenta)).toEqual(bits(plain.momenta));
+  expect(replayed.bn.length).toBe(plain.bn.length);
+  replayed.bn.forEach((b, i) => expect(bits(b)).toEqual(bits(plain.bn[i])));
+  expect(replayed.batchesTracked).toBe(plain.batchesTracked);
+}
+
+/** The model with one extra ReLU on the logits whenever extra() says so (a step whose recording depends on host state). */
+function withExtraRelu(extra: () => boolean): (m: Model) => Model {
+  return (m) => {
+    const wrapped = Object.create(m) as Model;
+    wrapped.forward = (ctx, images) => {
+      const logits = m.forward(ctx, images);
+      return extra() ? relu(logits) : logits;
+    };
+    return wrapped;
+  };
+}
+
+describe('replayed training step', () => {
+  it('trains bit for bit as the plain step, through partial batches, LR changes and re-checks', async () => {
+    const plain = await run({ replay: false }, 15);
+    const replayed = await run({ replay: true, verifyEvery: 3 }, 15);
+    expectSameTraining(replayed, plain);
+    expect(plain.stats).toEqual({ plain: 15, captured: 0, replayed: 0 });
+    // Two shapes (32 and the epoch's last 16), each captured twice before replaying, then re-checked every 3 replays.
+    expect(replayed.stats.plain).toBe(0);
+    expect(replayed.stats.replayed).toBeGreaterThanOrEqual(6);
+    expect(replayed.stats.captured + replayed.stats.replayed).toBe(15);
+    expect(replayed.offReason).toBeNull();
+    expect(replayed.poolCreatedLate, 'no buffer created in the last steps').toBe(0);
+  });
+
+  it('captures afresh after a conv configuration change (the old commands use other pipelines)', async () => {
+    const saved = getConvConfig();
+    const other = { weightGradChunk: saved.weightGradChunk === 128 ? 256 : 128, reduceLanes: saved.reduceLanes === 8 ? 1 : 8 };
+    const change = (t: number) => {
+      if (t === 0) setConvConfig(saved);
+      if (t === 7) setConvConfig(other);
+    };
+    try {
+      const plain = await run({ replay: false }, 10, undefined, change);
+      const replayed = await run({ replay: true, verifyEvery: 100 }, 10, undefined, change);
+      expectSameTraining(replayed, plain);
+      // Steps 0,1 (batch 32) and 2,5 (16) captured, 3,4,6 replayed; after the change 7,9 (32) and 8 (16) captured again.
+      expect(replayed.stats).toEqual({ plain: 0, captured: 7, replayed: 3 });
+    } finally {
+      setConvConfig(saved);
+    }
+  });
+
+  it('turns itself off when consecutive steps record different commands, and still trains as the plain step', async () => {
+    let calls = 0;
+    const wrap = withExtraRelu(() => calls++ % 2 === 1);
+    const plain = await run({ replay: false }, 5, wrap);
+    calls = 0;
+    const replayed = await run({ replay: true }, 5, wrap);
+    expectSameTraining(replayed, plain);
+    expect(replayed.offReason).toMatch(/different commands/);
+    expect(replayed.notes.join('\n')).toMatch(/step replay off/);
+    expect(replayed.stats.replayed).toBe(0);
+  });
+
+  it('fails loudly when a checked step later records something else', async () => {
+    let extra = false;
+    const wrap = withExtraRelu(() => extra);
+    // 0,1 capture (32); 2 capture (16); 3,4 replay; 5 checks 16; 6 is due for a check and now differs.
+    await expect(run({ replay: true, verifyEvery: 2 }, 8, wrap, (t) => (extra = t >= 6))).rejects.toThrow(/step replay: iteration 6 recorded other commands/);
+  });
+});
+
+describe('compareCaptures', () => {
+  const pipe = {} as GPUComputePipeline;
+  const group = {} as GPUBindGroup;
+  const buf = (pooled: boolean, size = 1024) => new GpuBuffer({} as GPUBuffer, size, pooled);
+  const r = (b: GpuBuffer, offset = 0, bytes = 256): BufferRange => ({ buf: b, offset, bytes });
+  const d = (ranges: BufferRange[], grid: [number, number, number] = [4, 1, 1], name = 'k'): CapturedCommand => ({ kind: 'dispatch', name, pipeline: pipe, group, grid, ranges });
+  const params = buf(false);
+  const [a1, a2, b1, b2] = [buf(true), buf(true), buf(true), buf(true)];
+
+  it('matches pooled buffers up to a one-to-one renaming', () => {
+    expect(compareCaptures([d([r(params), r(a1)]), d([r(a1), r(a2)])], [d([r(params), r(b1)]), d([r(b1), r(b2)])])).toBeNull();
+  });
+
+  it('finds what differs', () => {
+    expect(compareCaptures([d([r(a1)])], [d([r(a1)]), d([r(a1)])])).toMatch(/1 commands, then 2/);
+    expect(compareCaptures([d([r(params)])], [d([r(buf(false))])])).toMatch(/command 0.*other buffers/);
+    // a1 -> b1 in the first command, then a1 -> b2: not a renaming
+    expect(compareCaptures([d([r(a1)]), d([r(a1)])], [d([r(b1)]), d([r(b2)])])).toMatch(/command 1/);
+    // two buffers onto one
+    expect(compareCaptures([d([r(a1), r(a2)])], [d([r(b1), r(b1)])])).toMatch(/command 0/);
+    expect(compareCaptures([d([r(a1, 0)])], [d([r(b1, 256)])])).toMatch(/command 0/);
+    expect(compareCaptures([d([r(a1)], [4, 1, 1])], [d([r(b1)], [4, 2, 1])])).toMatch(/grid 4x1x1, then 4x2x1/);
+    expect(compareCaptures([d([r(a1)], [4, 1, 1], 'k')], [d([r(b1)], [4, 1, 1], 'j')])).toMatch(/then j/);
+    expect(compareCaptures([{ kind: 'copy', src: r(a1), dst: r(a2), bytes: 8 }], [d([r(b1)])])).toMatch(/a copy, then a dispatch/);
+    expect(compareCaptures([{ kind: 'copy', src: r(a1), dst: r(a2), bytes: 8 }], [{ kind: 'copy', src: r(b1), dst: r(b2), bytes: 4 }])).toMatch(/other buffers/);
+  });
+});

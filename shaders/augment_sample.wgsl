@@ -5,7 +5,8 @@
 //   src  : N * 768 u32 words; image s is bytes [s*3072, (s+1)*3072) in CIFAR order (R plane, G plane,
 //          B plane, 32x32 row-major), 4 pixel bytes per word, little-endian (byte 0 = bits 0..7).
 //   prm  : N * 8 u32 words per sample: [a, b, c, d, tx, ty] as f32 bits (gl-matrix mat2d, output pixel
-//          (x, y) -> source (a*x + c*y + tx, b*x + d*y + ty), pixel centres at integers), label, unused.
+//          (x, y) -> source (a*x + c*y + tx, b*x + d*y + ty), pixel centres at integers), label, and the
+//          dataset index (read by gather_images, not here).
 //   out  : out[((s*3 + ch)*32 + y)*32 + x] = (v / 255 - mean[ch]) / std[ch], v the sampled source value.
 //   labels: labels[s] = prm[s*8 + 6].
 //

@@ -1,4 +1,4 @@
-// @kernels augment_sample
+// @kernels augment_sample gather_images
 // The GPU side of the data pipeline: the chunked upload, the gather of a batch across chunks, and the
 // augmentation kernel against float64 references for every crop offset and flip, exact rotations,
 // blur, bilinear resampling, and label overrides.
@@ -206,7 +206,7 @@ describe('augment_sample', () => {
     });
   });
 
-  it('one dispatch and one write per batch, and no GPU objects created in steady state', async () => {
+  it('one write, a gather per chunk touched and one augment dispatch per batch; no GPU objects created in steady state', async () => {
     const g = gpu();
     const big = GpuDataset.upload(g, fakeSplit(rng, 1000), { chunkImages: 300 });
     const aug = new Augmenter(big);
@@ -216,7 +216,12 @@ describe('augment_sample', () => {
       const idx = Uint32Array.from({ length: 128 }, () => rng.int(1000));
       const d0 = g.stats().dispatches;
       Scope.run(() => aug.batch(idx, { kind: 'train', seed: 1, epoch: 0 }));
-      expect(g.stats().dispatches - d0).toBe(1);
+      // one gather_images per chunk the batch touches, one augment_sample
+      const chunks = new Set(Array.from(idx, (i) => Math.floor(i / 300))).size;
+      expect(g.stats().dispatches - d0).toBe(chunks + 1);
+      const d1 = g.stats().dispatches;
+      Scope.run(() => aug.batch(Uint32Array.from([310, 599, 450]), { kind: 'eval' }));
+      expect(g.stats().dispatches - d1, 'a batch within one chunk').toBe(2);
       await g.sync();
       const created = g.stats().created;
       const t0 = performance.now();

@@ -7,9 +7,9 @@
 // they are written per batch, with the transforms, so label overrides (random labels, rotation labels)
 // cost nothing on the GPU.
 //
-// One batch = one gpu.write (per-sample transforms + labels, 32 bytes a sample), one copyBufferToBuffer
-// per run of consecutive indices (gathering the batch's raw images, 3 KB each, into a pooled staging
-// tensor, whatever chunks they come from), and ONE dispatch of `augment_sample`.
+// One batch = one gpu.write (per-sample transforms, labels and dataset indices, 32 bytes a sample), one
+// dispatch of `gather_images` per chunk the batch touches (the batch's raw images, 3 KB each, into a
+// pooled staging tensor), and ONE dispatch of `augment_sample`.
 import type { GpuBuffer } from '../gpu/buffer_pool.js';
 import { grid1d, type Gpu } from '../gpu/runtime.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -35,6 +35,8 @@ export const DEFAULT_CHUNK_IMAGES = 16_384;
 
 const WORDS_PER_IMAGE = IMAGE_BYTES / 4; // 768
 const PARAM_WORDS = 8;
+/** Word of a sample's parameters holding its dataset index (read by gather_images; augment_sample ignores it). */
+const INDEX_WORD = 7;
 
 export interface UploadOptions {
   /** Images per GPU buffer (tests use tiny values to cross chunk boundaries). */
@@ -87,24 +89,49 @@ export class GpuDataset {
     return this.n * IMAGE_BYTES;
   }
 
-  /** Record copies of images indices[k] into consecutive 3,072-byte slots of `dst` (runs coalesced). */
-  gather(indices: ArrayLike<number>, dst: Tensor): void {
-    if (this.destroyed) throw new Error(`GpuDataset '${this.name}' used after destroy()`);
-    const m = indices.length;
-    if (dst.bytes < m * IMAGE_BYTES) throw new Error(`gather: ${m} images into ${dst.bytes} bytes`);
-    let k = 0;
-    while (k < m) {
+  /**
+   * The batch positions 0..n-1 grouped by the chunk holding their image (ascending chunks, positions
+   * ascending within one), and each chunk's run of that list: what gather() dispatches over. Throws on
+   * an index outside the split.
+   */
+  gatherPlan(indices: ArrayLike<number>): { order: Uint32Array; runs: { chunk: number; first: number; count: number }[] } {
+    const n = indices.length;
+    const counts = new Uint32Array(this.chunks.length);
+    for (let k = 0; k < n; k++) {
       const i = indices[k];
       if (!(Number.isInteger(i) && i >= 0 && i < this.n)) throw new Error(`batch index ${i} outside '${this.name}' (${this.n} images)`);
-      const c = Math.floor(i / this.chunkImages);
-      const chunk = this.chunks[c];
-      let len = 1;
-      while (k + len < m && indices[k + len] === i + len && i + len < chunk.start + chunk.count) len++;
-      this.gpu.copy(
-        { buf: chunk.buf, offset: (i - chunk.start) * IMAGE_BYTES, bytes: len * IMAGE_BYTES },
-        { buf: dst.buf, offset: dst.offset + k * IMAGE_BYTES, bytes: len * IMAGE_BYTES },
-      );
-      k += len;
+      counts[Math.floor(i / this.chunkImages)]++;
+    }
+    const runs: { chunk: number; first: number; count: number }[] = [];
+    const next = new Uint32Array(this.chunks.length);
+    let first = 0;
+    counts.forEach((count, chunk) => {
+      next[chunk] = first;
+      if (count > 0) runs.push({ chunk, first, count });
+      first += count;
+    });
+    const order = new Uint32Array(n);
+    for (let k = 0; k < n; k++) order[next[Math.floor(indices[k] / this.chunkImages)]++] = k;
+    return { order, runs };
+  }
+
+  /**
+   * Record the gather of the batch's images into consecutive 3,072-byte slots of `dst`: one
+   * `gather_images` dispatch per chunk in `plan`. `idx` holds each sample's dataset index at word
+   * k*stride + at, and plan.order from word `list` on (the caller wrote both).
+   */
+  gather(plan: ReturnType<GpuDataset['gatherPlan']>, idx: Tensor, layout: { stride: number; at: number; list: number }, dst: Tensor): void {
+    if (this.destroyed) throw new Error(`GpuDataset '${this.name}' used after destroy()`);
+    const n = plan.order.length;
+    if (dst.bytes < n * IMAGE_BYTES) throw new Error(`gather: ${n} images into ${dst.bytes} bytes`);
+    if (idx.dtype !== 'u32' || idx.size < Math.max(n * layout.stride, layout.list + n) || layout.at >= layout.stride) throw new Error(`gather: idx ${idx} does not hold ${n} samples of ${layout.stride} words and the list at word ${layout.list}`);
+    for (const r of plan.runs) {
+      const chunk = this.chunks[r.chunk];
+      this.gpu.dispatch('gather_images', {
+        bindings: { src: { buf: chunk.buf, offset: 0, bytes: chunk.count * IMAGE_BYTES }, idx, out: dst },
+        uniforms: { first: r.first, count: r.count, start: chunk.start, list: layout.list, stride: layout.stride, at: layout.at },
+        workgroups: r.count,
+      });
     }
   }
 
@@ -206,24 +233,27 @@ export class Augmenter {
     const blur = aug.blur ?? 1;
     if (!BLUR_FACTORS.includes(blur)) throw new Error(`Augmenter.batch: blur factor ${blur} not one of ${BLUR_FACTORS.join(', ')}`);
 
-    const words = new Uint32Array(n * PARAM_WORDS);
-    const floats = new Float32Array(words.buffer);
+    // Per sample: transform, label, dataset index (PARAM_WORDS); then the gather's list of positions.
+    const plan = this.data.gatherPlan(indices);
+    const words = new Uint32Array(n * PARAM_WORDS + n);
+    words.set(plan.order, n * PARAM_WORDS);
+    const floats = new Float32Array(words.buffer, 0, n * PARAM_WORDS);
     let cropFlipOnly = blur === 1;
     for (let k = 0; k < n; k++) {
       const i = indices[k];
-      if (!(Number.isInteger(i) && i >= 0 && i < this.data.n)) throw new Error(`batch index ${i} outside '${this.data.name}' (${this.data.n} images)`);
       const m = this.transformOf(aug, indices, k);
       for (let j = 0; j < 6; j++) floats[k * PARAM_WORDS + j] = m[j];
       cropFlipOnly &&= isCropFlip(floats.subarray(k * PARAM_WORDS, k * PARAM_WORDS + 6));
       const label = aug.labels ? aug.labels[k] : this.labelOverride ? this.labelOverride[i] : this.data.labels[i];
       if (!(Number.isInteger(label) && label >= 0)) throw new Error(`Augmenter.batch: bad label ${label} for sample ${k}`);
       words[k * PARAM_WORDS + 6] = label;
+      words[k * PARAM_WORDS + INDEX_WORD] = i;
     }
 
-    const prm = Tensor.empty(gpu, [n * PARAM_WORDS], 'u32', 'augment.params');
+    const prm = Tensor.empty(gpu, [n * PARAM_WORDS + n], 'u32', 'augment.params');
     gpu.write(prm, words);
     const raw = Tensor.empty(gpu, [n * WORDS_PER_IMAGE], 'u32', 'augment.raw');
-    this.data.gather(indices, raw);
+    this.data.gather(plan, prm, { stride: PARAM_WORDS, at: INDEX_WORD, list: n * PARAM_WORDS }, raw);
     const images = Tensor.empty(gpu, [n, 3, IMAGE_SIZE, IMAGE_SIZE], 'f32', 'images');
     const labels = Tensor.empty(gpu, [n], 'u32', 'labels');
     gpu.dispatch('augment_sample', {

@@ -10,6 +10,8 @@
 #                                     references, and training bits reproducible (before any timing)
 #   bench-gpu-pinned.json, .log       end to end again (epoch included) under the best configuration
 #                                     measured by hand on an H100 (PINNED below), beside the autotuned one
+#   bench-gpu-pinned-noreplay.json    the same with EARLY_PHASE_REPLAY=0: every step recorded afresh, the
+#                                     CPU cost the step replay (src/train/train_step.ts) removes
 #   bench-wrn-vgg.json, .log          the kernel shapes of WRN-16-8 and VGG-13 (one pass, no end to end)
 #   setup.txt                         GPU, driver, Vulkan ICD and the kit's commit
 # Each step is bounded (9 minutes in all, to fit one 10-minute device call; the whole run took
@@ -45,6 +47,7 @@ if grep -q 'No WebGPU adapter' "$OUT/gpu-check.log"; then
 fi
 timeout -k 5 300 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs --epoch "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
 timeout -k 5 60 node dist/bench.js --json "$OUT/bench-gpu-pinned.json" --only end-to-end --no-tfjs --no-pytorch --epoch --conv-config "$PINNED" 2>&1 | tee "$OUT/bench-gpu-pinned.log" || status=1
+EARLY_PHASE_REPLAY=0 timeout -k 5 60 node dist/bench.js --json "$OUT/bench-gpu-pinned-noreplay.json" --only end-to-end --no-tfjs --no-pytorch --epoch --conv-config "$PINNED" 2>&1 | tee "$OUT/bench-gpu-pinned-noreplay.log" || status=1
 pytorch_epoch || status=1
 timeout -k 5 60 node dist/bench.js --json "$OUT/bench-wrn-vgg.json" --only kernels --models wrn16_8,vgg13 --passes 1 --no-profile 2>&1 | tee "$OUT/bench-wrn-vgg.log" || status=1
 exit $status

@@ -15,12 +15,14 @@
 //   3. copies the loss into a fresh tensor of the caller's scope (later replays overwrite their own).
 // The same commands on the same buffers compute the same bits as recording afresh.
 //
-// Safety: a capture is replayed only after the next step of the same shape, captured again, recorded
+// Safety: a capture is replayed only after the next step of the same shape, captured again, records
 // the same commands (pipelines, grids, uniform buffers and offsets equal; pooled buffers equal up to
 // renaming). If they differ, something on the host changes what a step records, and replay turns
 // off. Every `verifyEvery` replays the step is captured afresh and compared again; a difference then
 // is an error, since the replays before it may have been wrong. Each batch shape (an epoch's last,
-// partial batch) has a capture of its own; a conv configuration change drops them all.
+// partial batch) is captured and checked on its own; only one capture holds its buffers at a time
+// (memory stays at one step's worth), so a shape that comes back is captured, and checked, again. A
+// conv configuration change drops them all.
 import { backward } from '../autograd/backward.js';
 import type { GpuBuffer } from '../gpu/buffer_pool.js';
 import type { BufferRange, CapturedCommand } from '../gpu/runtime.js';
@@ -65,9 +67,13 @@ interface Capture {
   claimed: GpuBuffer[];
 }
 
+/** What TrainStep knows about one batch shape. */
 interface Slot {
-  capture: Capture;
-  /** True once a second capture recorded the same commands. */
+  /** The commands of its latest capture (kept for the next comparison after the buffers go back). */
+  commands: CapturedCommand[];
+  /** That capture, with its buffers held, while it is the one being replayed (at most one slot holds). */
+  held: Capture | null;
+  /** True once two captures of this shape recorded the same commands. */
   verified: boolean;
   replaysSinceCheck: number;
 }
@@ -183,26 +189,26 @@ export class TrainStep {
     }
     const key = `${images.dtype}[${images.shape.join(',')}] ${labels.dtype}[${labels.shape.join(',')}]`;
     const slot = this.slots.get(key);
-    if (slot?.verified && slot.replaysSinceCheck < this.verifyEvery) {
+    if (slot?.held && slot.verified && slot.replaysSinceCheck < this.verifyEvery) {
       slot.replaysSinceCheck++;
       this.stats.replayed++;
-      return this.run(slot.capture, images, labels);
+      return this.run(slot.held, images, labels);
     }
-    // Capture: the first step of this shape, its check one step later, or a periodic re-check. The
-    // previous capture's buffers go back first, so the new one mostly gets the same buffers again.
-    if (slot) this.release(slot.capture);
+    // Capture: the first step of this shape, its check, a periodic re-check, or the return of a shape
+    // after another one (an epoch's partial batch). Only one capture holds its buffers at a time, so
+    // memory stays at one step's worth; the one held so far goes back first, and the new capture
+    // mostly gets the same buffers again.
+    this.releaseHeld();
     const fresh = this.capture(images, labels);
     this.stats.captured++;
     const loss = this.lossCopy(fresh);
     if (!slot) {
-      this.slots.set(key, { capture: fresh, verified: false, replaysSinceCheck: 0 });
+      this.slots.set(key, { commands: fresh.commands, held: fresh, verified: false, replaysSinceCheck: 0 });
       return loss;
     }
-    const diff = compareCaptures(slot.capture.commands, fresh.commands);
+    const diff = compareCaptures(slot.commands, fresh.commands);
     if (diff === null) {
-      slot.capture = fresh;
-      slot.verified = true;
-      slot.replaysSinceCheck = 0;
+      Object.assign(slot, { commands: fresh.commands, held: fresh, verified: true, replaysSinceCheck: 0 });
       return loss;
     }
     this.release(fresh);
@@ -214,7 +220,7 @@ export class TrainStep {
           'so those replays may have computed the wrong thing. Rerun with EARLY_PHASE_REPLAY=0, and report it.',
       );
     }
-    this.offReason = `two consecutive steps recorded different commands (${diff})`;
+    this.offReason = `two steps of the same shape recorded different commands (${diff})`;
     this.releaseAll();
     this.warn(`step replay off: ${this.offReason}; every step is recorded afresh (slower on a fast GPU, same results)`);
     return loss;
@@ -286,8 +292,15 @@ export class TrainStep {
     c.owned.length = 0;
   }
 
+  private releaseHeld(): void {
+    for (const slot of this.slots.values()) {
+      if (slot.held) this.release(slot.held);
+      slot.held = null;
+    }
+  }
+
   private releaseAll(): void {
-    for (const s of this.slots.values()) this.release(s.capture);
+    this.releaseHeld();
     this.slots.clear();
   }
 

@@ -118,19 +118,6 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
   try {
     let iteration = 0;
     const poolAtStart = gpu.stats().liveBytes;
-    // What recording a step costs without replay (GPU idle), for comparison: plain steps first (the
-    // first compiles the pipelines, untimed), so the capture below takes over their pooled buffers
-    // instead of needing a second set.
-    const plainEncode: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      await gpu.sync();
-      const scope = Scope.open();
-      const t0 = performance.now();
-      const { loss } = recordPlainStep(s.network, s.data, s.sgd, iteration++);
-      if (i > 0) plainEncode.push(performance.now() - t0);
-      await loss.readF32();
-      scope.close();
-    }
     // The loop's step: captured twice, then replayed.
     for (let i = 0; i < o.warmup; i++) await runSteps(gpu, s, iteration++, 1, 1);
     // A GPU idles at low clocks and ramps up under load (an H100's first 20 steps after 3 warm-up
@@ -138,7 +125,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     // One step at a time, each read back (so each is recorded with the GPU idle): on a CPU adapter
     // one step already takes most of a second.
     const idleEncode: number[] = [];
-    let warmupSteps = 4 + o.warmup;
+    let warmupSteps = o.warmup;
     for (const tw = performance.now(); performance.now() - tw < (o.warmupMs ?? 1000); warmupSteps++) await runSteps(gpu, s, iteration++, 1, 1, idleEncode);
     log(`  ${warmupSteps} warm-up steps done; timing ${o.steps} steps`);
     const before = gpu.stats();
@@ -151,6 +138,20 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     const after = gpu.stats();
     const replayAfter = { ...s.step.stats };
     const memory = gpuMemory(gpu, s, poolAtStart);
+    // What recording a step costs without replay (GPU idle), for comparison: plain steps with the
+    // JavaScript warm, after the captures gave their buffers back (so the pool needs no second set;
+    // the epoch below captures again).
+    s.step.destroy();
+    const plainEncode: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await gpu.sync();
+      const scope = Scope.open();
+      const t0 = performance.now();
+      const { loss } = recordPlainStep(s.network, s.data, s.sgd, iteration++);
+      if (i > 0) plainEncode.push(performance.now() - t0);
+      await loss.readF32();
+      scope.close();
+    }
     const trainIps = (o.steps * o.batch * 1000) / wall;
     log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toFixed(4)}`);
 

@@ -15,8 +15,8 @@ describe('bench end to end', () => {
     expect(r.eval_images).toBe(20);
     expect(r.eval_images_per_s).toBeGreaterThan(0);
     expect(r.pool_buffers_created_while_timed).toBe(0);
-    // 4 plain steps, the 2 warm-up steps, then single steps until 200 ms have passed (at least one)
-    expect(r.warmup_steps).toBeGreaterThanOrEqual(7);
+    // the 2 warm-up steps, then single steps until 200 ms have passed (at least one)
+    expect(r.warmup_steps).toBeGreaterThanOrEqual(3);
     expect(r.encode_cpu_ms_gpu_idle).toBeGreaterThan(0);
     // the timed steps replay the captured step (a partial batch, 44 = 5 x 8 + 4, may be captured)
     expect(r.step_replay.enabled).toBe(true);

@@ -13,6 +13,7 @@ import { getConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 import { relu } from '../src/ops/elementwise.js';
 import { SgdMasked } from '../src/optim/sgd.js';
 import { Scope } from '../src/tensor/scope.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import { CifarTrainData } from '../src/train/cifar_train_data.js';
 import { defaultHparams, validateHparams } from '../src/train/hparams.js';
 import { compareCaptures, TrainStep, type TrainStepOptions, type TrainStepStats } from '../src/train/train_step.js';
@@ -152,6 +153,26 @@ describe('replayed training step', () => {
     expect(replayed.offReason).toMatch(/different commands/);
     expect(replayed.notes.join('\n')).toMatch(/step replay off/);
     expect(replayed.stats.replayed).toBe(0);
+  });
+
+  it('falls back to the plain step, with nothing run twice, when the step writes from the host', async () => {
+    // a model that uploads a constant every forward (Gpu.write): capturing it is refused half-way
+    const wrap = (m: Model): Model => {
+      const wrapped = Object.create(m) as Model;
+      wrapped.forward = (ctx, images) => {
+        const logits = m.forward(ctx, images);
+        const scale = Tensor.fromArray(images.gpu, [1], [1]);
+        scale.assertAlive();
+        return logits;
+      };
+      return wrapped;
+    };
+    const plain = await run({ replay: false }, 4, wrap);
+    const replayed = await run({ replay: true }, 4, wrap);
+    // BN running statistics and momenta would differ if the dropped half-step had run
+    expectSameTraining(replayed, plain);
+    expect(replayed.offReason).toMatch(/cannot be captured.*Gpu.write/);
+    expect(replayed.stats).toEqual({ plain: 4, captured: 0, replayed: 0 });
   });
 
   it('fails loudly when a checked step later records something else', async () => {

@@ -37,6 +37,14 @@ export type CapturedCommand =
   | { kind: 'dispatch'; name: string; pipeline: GPUComputePipeline; group: GPUBindGroup; grid: [number, number, number]; ranges: BufferRange[] }
   | { kind: 'copy'; src: BufferRange; dst: BufferRange; bytes: number };
 
+/** What Gpu.write/readBytes throw while capturing: a replay could not repeat a host write or read. */
+export class CaptureRefused extends Error {
+  constructor(what: string) {
+    super(`${what} while capturing a step: a replay cannot repeat host writes or reads`);
+    this.name = 'CaptureRefused';
+  }
+}
+
 export interface RuntimeStats extends PoolStats {
   uniformBuffers: number;
   stagingBuffers: number;
@@ -195,12 +203,26 @@ export class Gpu {
   /**
    * Start capturing: every dispatch and copy recorded until endCapture() is also kept, resolved, so
    * replay() can encode the same commands again without the JavaScript that made them. Host writes
-   * and reads are refused while capturing: a replay could not repeat them.
+   * and reads are refused while capturing: a replay could not repeat them. Submits what was recorded
+   * before, so that abortCapture() drops only the captured work.
    */
   beginCapture(): void {
     if (this.captured) throw new Error('Gpu.beginCapture: already capturing');
     if (this.dev.debug) throw new Error('Gpu.beginCapture: not in debug mode (it submits every dispatch alone)');
+    this.submit(); // the capture starts on an empty encoder, so abortCapture() can drop it whole
     this.captured = [];
+  }
+
+  /**
+   * Stop capturing and drop everything recorded since beginCapture() unsubmitted: none of it runs
+   * (for a capture that failed half-way; the caller records the work again the plain way).
+   */
+  abortCapture(): void {
+    if (!this.captured) throw new Error('Gpu.abortCapture: not capturing');
+    this.captured = null;
+    this.pass?.end();
+    this.pass = null;
+    this.encoder = null;
   }
 
   /** Stop capturing; the commands recorded since beginCapture(), in order. */
@@ -270,14 +292,14 @@ export class Gpu {
   /** Write host data into a buffer range. Submits recorded work first so ordering is preserved. */
   write(dst: BufferRange, data: ArrayBufferView): void {
     if (data.byteLength > dst.bytes) throw new Error(`write: ${data.byteLength} bytes into a ${dst.bytes}-byte range`);
-    if (this.captured) throw new Error('Gpu.write while capturing a step: a replay cannot repeat host writes');
+    if (this.captured) throw new CaptureRefused('Gpu.write');
     this.submit();
     this.device.queue.writeBuffer(dst.buf.buffer, dst.offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Read a buffer range back to the host (submits recorded work, waits, surfaces errors). */
   async readBytes(src: BufferRange): Promise<ArrayBuffer> {
-    if (this.captured) throw new Error('Gpu.readBytes while capturing a step: a replay cannot repeat host reads');
+    if (this.captured) throw new CaptureRefused('Gpu.readBytes');
     const bytes = Math.ceil(src.bytes / 4) * 4;
     // Staging buffers are kept per size, so reading the loss every step creates nothing.
     const size = bytes <= 4096 ? 4096 : bytes;

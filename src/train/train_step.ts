@@ -18,14 +18,16 @@
 // Safety: a capture is replayed only after the next step of the same shape, captured again, records
 // the same commands (pipelines, grids, uniform buffers and offsets equal; pooled buffers equal up to
 // renaming). If they differ, something on the host changes what a step records, and replay turns
-// off. Every `verifyEvery` replays the step is captured afresh and compared again; a difference then
+// off; so it does when the step writes or reads from the host (Gpu refuses that while capturing, and
+// the half-captured step is dropped unsubmitted and recorded again the plain way). Every
+// `verifyEvery` replays the step is captured afresh and compared again; a difference then
 // is an error, since the replays before it may have been wrong. Each batch shape (an epoch's last,
 // partial batch) is captured and checked on its own; only one capture holds its buffers at a time
 // (memory stays at one step's worth), so a shape that comes back is captured, and checked, again. A
 // conv configuration change drops them all.
 import { backward } from '../autograd/backward.js';
 import type { GpuBuffer } from '../gpu/buffer_pool.js';
-import type { BufferRange, CapturedCommand } from '../gpu/runtime.js';
+import { CaptureRefused, type BufferRange, type CapturedCommand } from '../gpu/runtime.js';
 import type { Network } from '../nn/network.js';
 import { convConfigGeneration } from '../ops/conv2d.js';
 import { crossEntropy } from '../ops/cross_entropy.js';
@@ -200,6 +202,10 @@ export class TrainStep {
     // mostly gets the same buffers again.
     this.releaseHeld();
     const fresh = this.capture(images, labels);
+    if (!fresh) {
+      this.stats.plain++;
+      return trainOnBatch(this.network, this.sgd, images, labels);
+    }
     this.stats.captured++;
     const loss = this.lossCopy(fresh);
     if (!slot) {
@@ -220,14 +226,23 @@ export class TrainStep {
           'so those replays may have computed the wrong thing. Rerun with EARLY_PHASE_REPLAY=0, and report it.',
       );
     }
-    this.offReason = `two steps of the same shape recorded different commands (${diff})`;
-    this.releaseAll();
-    this.warn(`step replay off: ${this.offReason}; every step is recorded afresh (slower on a fast GPU, same results)`);
+    this.turnOff(`two steps of the same shape recorded different commands (${diff})`);
     return loss;
   }
 
-  /** Record the step on graph-owned copies of the batch while capturing; keep every pooled buffer it touches. */
-  private capture(images: Tensor, labels: Tensor): Capture {
+  /** Record every step the plain way from now on, and say why. */
+  private turnOff(reason: string): void {
+    this.offReason = reason;
+    this.releaseAll();
+    this.warn(`step replay off: ${reason}; every step is recorded afresh (slower on a fast GPU, same results)`);
+  }
+
+  /**
+   * Record the step on graph-owned copies of the batch while capturing; keep every pooled buffer it
+   * touches. Null when the step cannot be captured (it writes or reads from the host): nothing of it
+   * was submitted, and the caller records it the plain way.
+   */
+  private capture(images: Tensor, labels: Tensor): Capture | null {
     const gpu = this.network.gpu;
     const scope = Scope.open();
     let done: Omit<Capture, 'owned' | 'claimed'> | null = null;
@@ -238,14 +253,18 @@ export class TrainStep {
       gpu.copy(images, inImages);
       gpu.copy(labels, inLabels);
       gpu.beginCapture();
-      let commands: CapturedCommand[] = [];
       let loss: Tensor;
       try {
         loss = trainOnBatch(this.network, this.sgd, inImages, inLabels);
-      } finally {
-        commands = gpu.endCapture();
+      } catch (e) {
+        gpu.abortCapture();
+        if (e instanceof CaptureRefused) {
+          this.turnOff(`the step cannot be captured (${e.message})`);
+          return null;
+        }
+        throw e;
       }
-      done = { commands, images: inImages, labels: inLabels, loss };
+      done = { commands: gpu.endCapture(), images: inImages, labels: inLabels, loss };
     } finally {
       owned = scope.detach();
       if (!done) for (let i = owned.length - 1; i >= 0; i--) owned[i].release();

@@ -175,6 +175,28 @@ describe('replayed training step', () => {
     expect(replayed.stats).toEqual({ plain: 4, captured: 0, replayed: 0 });
   });
 
+  it('turns itself off when the step reads a pooled tensor made before it (a replay could not keep it)', async () => {
+    const outer = Scope.open();
+    try {
+      const made = Tensor.zeros(gpu(), [64]);
+      const wrap = (m: Model): Model => {
+        const wrapped = Object.create(m) as Model;
+        wrapped.forward = (ctx, images) => {
+          relu(made); // a dispatch reading `made`, which the pool could hand to anyone after the step
+          return m.forward(ctx, images);
+        };
+        return wrapped;
+      };
+      const plain = await run({ replay: false }, 3, wrap);
+      const replayed = await run({ replay: true }, 3, wrap);
+      expectSameTraining(replayed, plain);
+      expect(replayed.offReason).toMatch(/cannot be replayed.*pooled tensors made before it, in relu/);
+      expect(replayed.stats).toEqual({ plain: 2, captured: 1, replayed: 0 });
+    } finally {
+      outer.close();
+    }
+  });
+
   it('fails loudly when a checked step later records something else', async () => {
     let extra = false;
     const wrap = withExtraRelu(() => extra);

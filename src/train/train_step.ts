@@ -19,7 +19,8 @@
 // the same commands (pipelines, grids, uniform buffers and offsets equal; pooled buffers equal up to
 // renaming). If they differ, something on the host changes what a step records, and replay turns
 // off; so it does when the step writes or reads from the host (Gpu refuses that while capturing, and
-// the half-captured step is dropped unsubmitted and recorded again the plain way). Every
+// the half-captured step is dropped unsubmitted and recorded again the plain way), or reads a pooled
+// tensor made before it (the pool could hand that buffer to anyone between replays). Every
 // `verifyEvery` replays the step is captured afresh and compared again; a difference then
 // is an error, since the replays before it may have been wrong. Each batch shape (an epoch's last,
 // partial batch) is captured and checked on its own; only one capture holds its buffers at a time
@@ -67,6 +68,8 @@ interface Capture {
   owned: Tensor[];
   /** Pooled buffers the commands touch that had gone back to the pool by the end of the step. */
   claimed: GpuBuffer[];
+  /** Why this capture cannot be replayed (its commands read pooled tensors made outside it). */
+  unreplayable?: string;
 }
 
 /** What TrainStep knows about one batch shape. */
@@ -208,6 +211,12 @@ export class TrainStep {
     }
     this.stats.captured++;
     const loss = this.lossCopy(fresh);
+    if (fresh.unreplayable) {
+      // recorded in full and submitted below like any step, but a replay could not keep its inputs
+      this.release(fresh);
+      this.turnOff(`the step cannot be replayed (${fresh.unreplayable})`);
+      return loss;
+    }
     if (!slot) {
       this.slots.set(key, { commands: fresh.commands, held: fresh, verified: false, replaysSinceCheck: 0 });
       return loss;
@@ -283,10 +292,7 @@ export class TrainStep {
       }
     }
     const cap: Capture = { ...done, owned, claimed };
-    if (outside.length > 0) {
-      this.release(cap);
-      throw new Error(`step replay: the step uses pooled tensors made before it (in ${[...new Set(outside)].join(', ')}); a replay could not keep them. Set EARLY_PHASE_REPLAY=0.`);
-    }
+    if (outside.length > 0) cap.unreplayable = `it reads pooled tensors made before it, in ${[...new Set(outside)].join(', ')}`;
     return cap;
   }
 

@@ -4,7 +4,7 @@
 // replayed, as in `train`; EARLY_PHASE_REPLAY=0 records every step afresh), with the loss read
 // back at the loop's logging cadence and after the last step. Evaluation through `evaluate()`.
 import type { Gpu } from '../src/gpu/runtime.js';
-import { median } from '../src/gpu/timer.js';
+import { GpuTimer, median } from '../src/gpu/timer.js';
 import { Scope } from '../src/tensor/scope.js';
 import { evaluate } from '../src/train/training_loop.js';
 import { recordTrainStep as recordPlainStep } from '../src/train/train_step.js';
@@ -48,6 +48,12 @@ export interface EndToEndResult {
   loss_readback_every: number;
   train_images_per_s: number;
   step_ms: number;
+  /**
+   * GPU time per step: timestamps around `steps` steps recorded back to back, divided by `steps`
+   * (includes the wait for the first step's commands); null without timestamp queries. Next to
+   * step_ms it says whether the GPU or the host sets the pace.
+   */
+  gpu_ms_per_step: number | null;
   encode_cpu_ms: number;
   /** The same, for the warm-up steps after the captures, each recorded with the GPU idle. */
   encode_cpu_ms_gpu_idle: number;
@@ -138,6 +144,21 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     const after = gpu.stats();
     const replayAfter = { ...s.step.stats };
     const memory = gpuMemory(gpu, s, poolAtStart);
+    // The GPU's own time per step: timestamps around the same number of steps recorded back to back
+    // (no readback), so the GPU never waits for the CPU once the first step has arrived.
+    let gpuMsPerStep: number | null = null;
+    if (GpuTimer.supported(gpu)) {
+      const timer = new GpuTimer(gpu, 1);
+      try {
+        timer.span(() => {
+          for (let i = 0; i < o.steps; i++) recordTrainStep(gpu, s, iteration++).scope.close();
+        });
+        const [ms] = await timer.read();
+        gpuMsPerStep = ms / o.steps;
+      } finally {
+        timer.destroy();
+      }
+    }
     // What recording a step costs without replay (GPU idle), for comparison: plain steps with the
     // JavaScript warm, after the captures gave their buffers back (so the pool needs no second set;
     // the epoch below captures again).
@@ -187,6 +208,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       loss_readback_every: o.logEvery,
       train_images_per_s: trainIps,
       step_ms: wall / o.steps,
+      gpu_ms_per_step: gpuMsPerStep,
       encode_cpu_ms: median(encode),
       encode_cpu_ms_gpu_idle: median(idleEncode),
       encode_cpu_ms_plain_gpu_idle: median(plainEncode),

@@ -24,6 +24,9 @@ describe('bench end to end', () => {
     expect(r.step_replay.replayed).toBeGreaterThanOrEqual(1);
     expect(r.step_replay.replayed + r.step_replay.captured).toBe(3);
     expect(r.encode_cpu_ms_plain_gpu_idle).toBeGreaterThan(0);
+    // GPU timestamps around steps recorded back to back: positive, and not beyond the wall time of a step by much
+    expect(r.gpu_ms_per_step).toBeGreaterThan(0);
+    expect(r.gpu_ms_per_step!).toBeLessThan(3 * r.step_ms);
     expect(r.submits_per_step).toBeGreaterThanOrEqual(1);
     expect(r.epoch?.images).toBe(44);
     expect(r.epoch?.steps).toBe(6); // ceil(44 / 8): the last batch is partial

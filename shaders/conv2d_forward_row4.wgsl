@@ -14,8 +14,11 @@
 // load is a per-lane scalar loop, so this is ~3x fewer loads than one per tap. Weights: lane j (< 8)
 // loads the vec4s of its channel's kernel rows once per input channel and subgroupBroadcast hands
 // every lane all eight channels' taps. y is stored as vec4.
+// WDIRECT = 1 (not with CPACK): every lane loads all eight channels' taps itself instead, from the
+// same address across the subgroup (one cached broadcast load on a GPU, where a subgroupBroadcast per
+// FMA vec4 competes with the FMAs; on lavapipe a load is a per-lane loop, hence the default 0).
 // S_, PAD_, KW_ (override constants) make the column picks compile-time swizzles. Summation order is
-// fixed: c ascending, then input rows ascending, then kw ascending.
+// fixed: c ascending, then input rows ascending, then kw ascending (the same with WDIRECT: same bits).
 //
 // Variant `scatter`: the input gradient of a stride-S conv (S = 2 in practice), one launch per parity
 // class (rh, rw). The pixels dx[n,c,S*i+rh,S*j+rw] only get the taps kh = kh0 + S*a (a < KHs),
@@ -39,6 +42,7 @@ override KW_: u32 = 3;
 // ACCUM: add into y (y = y + conv): the input gradient accumulating into a gradient that already
 // holds another consumer's part (a residual block's input), instead of a separate add pass
 override ACCUM: bool = false;
+override WDIRECT: u32 = 0;
 // #if scatter
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, padh: i32, rh: u32, rw: u32, stride: u32, DH: u32, DW: u32 }
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
@@ -75,6 +79,26 @@ fn fma8(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wv4: 
     (*acc).a5 = fma(xv, vec4f(subgroupBroadcast(wv, 5u)), (*acc).a5);
     (*acc).a6 = fma(xv, vec4f(subgroupBroadcast(wv, 6u)), (*acc).a6);
     (*acc).a7 = fma(xv, vec4f(subgroupBroadcast(wv, 7u)), (*acc).a7);
+  }
+}
+
+// fma8 with WDIRECT: channel q's taps of this kernel row are wp[wb + q], the same for every lane
+fn fma8d(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wb: u32) {
+  let w0 = wp[wb]; let w1 = wp[wb + 1u]; let w2 = wp[wb + 2u]; let w3 = wp[wb + 3u];
+  var w4 = vec4f(0.0); var w5 = vec4f(0.0); var w6 = vec4f(0.0); var w7 = vec4f(0.0);
+  if (OB >= 8u) { w4 = wp[wb + 4u]; w5 = wp[wb + 5u]; w6 = wp[wb + 6u]; w7 = wp[wb + 7u]; }
+  for (var kw = 0u; kw < KW_; kw++) {
+    let i0 = 4u - PAD_ + kw;
+    let xv = vec4f(pick(L, A0, A1, R, i0), pick(L, A0, A1, R, i0 + S_), pick(L, A0, A1, R, i0 + 2u * S_), pick(L, A0, A1, R, i0 + 3u * S_));
+    (*acc).a0 = fma(xv, vec4f(w0[kw]), (*acc).a0);
+    (*acc).a1 = fma(xv, vec4f(w1[kw]), (*acc).a1);
+    (*acc).a2 = fma(xv, vec4f(w2[kw]), (*acc).a2);
+    (*acc).a3 = fma(xv, vec4f(w3[kw]), (*acc).a3);
+    if (OB < 8u) { continue; }
+    (*acc).a4 = fma(xv, vec4f(w4[kw]), (*acc).a4);
+    (*acc).a5 = fma(xv, vec4f(w5[kw]), (*acc).a5);
+    (*acc).a6 = fma(xv, vec4f(w6[kw]), (*acc).a6);
+    (*acc).a7 = fma(xv, vec4f(w7[kw]), (*acc).a7);
   }
 }
 
@@ -160,7 +184,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     // this input channel's packed kernel rows (KH <= 4), loaded once and reused by every row
     var w0 = vec4f(0.0); var w1 = vec4f(0.0); var w2 = vec4f(0.0); var w3 = vec4f(0.0);
     var v0 = vec4f(0.0); var v1 = vec4f(0.0); var v2 = vec4f(0.0); var v3 = vec4f(0.0);
-    if (CPACK == 0u) {
+    if (WDIRECT != 0u) {
+      // loaded per kernel row in fma8d
+    } else if (CPACK == 0u) {
       w0 = wp[wc];
       if (p.KH > 1u) { w1 = wp[wc + 8u]; }
       if (p.KH > 2u) { w2 = wp[wc + 16u]; }
@@ -198,6 +224,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (firstTile) { L = vec4f(0.0); }
       if (lastTile) { R = vec4f(0.0); }
       if (!rowok) { A0 = vec4f(0.0); A1 = vec4f(0.0); L = vec4f(0.0); R = vec4f(0.0); }
+      if (WDIRECT != 0u) {
+        let wb = wc - (sid & 7u);  // (block, c, kh = 0, channel 0)
+        if (m < p.KH) {
+          fma8d(&acc0, L, A0, A1, R, wb + m * 8u);
+          if (OB > 8u) { fma8d(&acc2, L, A0, A1, R, wb + wg2 + m * 8u); }
+        }
+        if (ROWS > 1u && m >= S_ && m - S_ < p.KH) {
+          fma8d(&acc1, L, A0, A1, R, wb + (m - S_) * 8u);
+          if (OB > 8u) { fma8d(&acc3, L, A0, A1, R, wb + wg2 + (m - S_) * 8u); }
+        }
+        continue;
+      }
       if (m < p.KH) {
         fma8(&acc0, L, A0, A1, R, wrow(w0, w1, w2, w3, m));
         if (OB > 8u) { fma8(&acc2, L, A0, A1, R, wrow(v0, v1, v2, v3, m)); }

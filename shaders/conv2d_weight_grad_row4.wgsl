@@ -14,6 +14,9 @@
 // accumulates TK rows x OB channels x KW taps (dot products over the tile's 4 columns); each
 // broadcast dy value serves TK*KW multiply-adds. Summation order is
 // fixed (tiles ascending, then columns t = 0..3). Needs subgroups of >= 8 invocations.
+// DDIRECT = 1: every lane loads the tile's dy for all its channels itself, from the same address
+// across the subgroup (one cached broadcast load on a GPU, where a subgroupBroadcast per dy value
+// competes with the FMAs; on lavapipe a load is a per-lane loop, hence the default 0). Same bits.
 enable subgroups;
 override WG: u32 = 64;
 override S_: u32 = 1;
@@ -21,6 +24,7 @@ override PAD_: u32 = 1;
 override KW_: u32 = 3;
 override OB: u32 = 16;  // output channels per workgroup: 8 or 16
 override TK: u32 = 2;   // kernel rows (c, kh) per lane: 1 or 2
+override DDIRECT: u32 = 0;
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, chunk: u32 }
 @group(0) @binding(0) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -117,6 +121,34 @@ fn accum8(acc1: ptr<function, Acc8>, acc2: ptr<function, Acc8>, d: vec4f, r1: Ro
   }
 }
 
+// accum8 with DDIRECT: channel q's dy vec4 is dy[d0 + min(q, last) * cs], the same for every lane
+fn accum8d(acc1: ptr<function, Acc8>, acc2: ptr<function, Acc8>, d0: u32, cs: u32, last: u32, r1: Row, r2: Row) {
+  var dq = dy[d0];
+  (*acc1).a0 = taps((*acc1).a0, dq, r1);
+  if (TK > 1u) { (*acc2).a0 = taps((*acc2).a0, dq, r2); }
+  dq = dy[d0 + min(1u, last) * cs];
+  (*acc1).a1 = taps((*acc1).a1, dq, r1);
+  if (TK > 1u) { (*acc2).a1 = taps((*acc2).a1, dq, r2); }
+  dq = dy[d0 + min(2u, last) * cs];
+  (*acc1).a2 = taps((*acc1).a2, dq, r1);
+  if (TK > 1u) { (*acc2).a2 = taps((*acc2).a2, dq, r2); }
+  dq = dy[d0 + min(3u, last) * cs];
+  (*acc1).a3 = taps((*acc1).a3, dq, r1);
+  if (TK > 1u) { (*acc2).a3 = taps((*acc2).a3, dq, r2); }
+  dq = dy[d0 + min(4u, last) * cs];
+  (*acc1).a4 = taps((*acc1).a4, dq, r1);
+  if (TK > 1u) { (*acc2).a4 = taps((*acc2).a4, dq, r2); }
+  dq = dy[d0 + min(5u, last) * cs];
+  (*acc1).a5 = taps((*acc1).a5, dq, r1);
+  if (TK > 1u) { (*acc2).a5 = taps((*acc2).a5, dq, r2); }
+  dq = dy[d0 + min(6u, last) * cs];
+  (*acc1).a6 = taps((*acc1).a6, dq, r1);
+  if (TK > 1u) { (*acc2).a6 = taps((*acc2).a6, dq, r2); }
+  dq = dy[d0 + min(7u, last) * cs];
+  (*acc1).a7 = taps((*acc1).a7, dq, r1);
+  if (TK > 1u) { (*acc2).a7 = taps((*acc2).a7, dq, r2); }
+}
+
 fn store(acc: Acc8, rr: u32, o0: u32, chunkIdx: u32) {
   let CKK = p.C * p.KH * KW_;
   let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
@@ -156,8 +188,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let row1 = loadRow(r1, n, oh, j);
     var row2 = row1;
     if (TK > 1u) { row2 = loadRow(r2, n, oh, j); }
-    accum8(&acc1, &acc2, dy[((n * p.O + olane) * p.OH + oh) * TPR + j], row1, row2);
-    if (OB > 8u) { accum8(&acc3, &acc4, dy[((n * p.O + olane2) * p.OH + oh) * TPR + j], row1, row2); }
+    if (DDIRECT != 0u) {
+      // channels o0.. (clamped to O - 1 like olane: the clamped sums are never stored)
+      let cs = p.OH * TPR;
+      let d0 = ((n * p.O + o0) * p.OH + oh) * TPR + j;
+      accum8d(&acc1, &acc2, d0, cs, p.O - 1u - o0, row1, row2);
+      if (OB > 8u) { accum8d(&acc3, &acc4, d0 + min(8u, p.O - 1u - o0) * cs, cs, p.O - 1u - min(o0 + 8u, p.O - 1u), row1, row2); }
+    } else {
+      accum8(&acc1, &acc2, dy[((n * p.O + olane) * p.OH + oh) * TPR + j], row1, row2);
+      if (OB > 8u) { accum8(&acc3, &acc4, dy[((n * p.O + olane2) * p.OH + oh) * TPR + j], row1, row2); }
+    }
     j++;
     if (j == TPR) { j = 0u; oh++; if (oh == p.OH) { oh = 0u; n++; } }
   }

@@ -135,6 +135,12 @@ describe('conv2d kernels match the float64 reference', () => {
     [{ pointwise: true }, oneByOne],
     [{ pointwise: true, pointwiseChannels: 8, rowWorkgroup: 16 }, oneByOne],
     [{ pointwise: true, pointwiseChannels: 16 }, oneByOne],
+    // every lane loads all its channels' taps (a GPU's choice), with and without channel packing
+    [{ rowDirectWeights: true }, (c) => c.name.startsWith('row kernel')],
+    [{ rowDirectWeights: true, rowChannels: 8, rowRows: 1, rowChannelPack: false }, (c) => c.name.startsWith('row kernel')],
+    // every lane loads all its channels' dy in the weight gradient, 16 and 8 channels a workgroup
+    [{ weightGradDirectDy: true, weightGradChunk: 20 }, (c) => c.name.startsWith('row kernel')],
+    [{ weightGradDirectDy: true, weightGradChannels: 8, weightGradRows: 1 }, (c) => c.name.startsWith('row kernel')],
   ];
   for (const [cfg, which] of configs) {
     it(`${cases.filter(which).length} shapes with ${JSON.stringify(cfg)}`, async () => {
@@ -162,6 +168,25 @@ describe('conv2d kernels match the float64 reference', () => {
       setConvConfig(defaultConvConfig);
     }
   });
+});
+
+describe('conv2d row kernels: direct loads of weights and dy give the broadcast bits', () => {
+  // the same values in the same order, loaded per lane instead of broadcast: bit-identical results
+  for (const s of cases.filter((c) => c.name.startsWith('row kernel: 3x3') || c.name.includes('OB = 4'))) {
+    it(s.name, async () => {
+      const rng = new Rng();
+      const { x, w, b, r } = inputs(rng, s);
+      try {
+        setConvConfig({ rowDirectWeights: false, weightGradDirectDy: false });
+        const a = await runGpu(s, x, w, b, r);
+        setConvConfig({ rowDirectWeights: true, weightGradDirectDy: true });
+        const c = await runGpu(s, x, w, b, r);
+        for (const k of ['y', 'dx', 'dw'] as const) expect(Buffer.from(c[k]!.buffer).equals(Buffer.from(a[k]!.buffer)), `${k} bits differ seed=${rng.seed}`).toBe(true);
+      } finally {
+        setConvConfig(defaultConvConfig);
+      }
+    });
+  }
 });
 
 describe('conv2d input gradients accumulate in place when x feeds two convs (residual blocks)', () => {

@@ -49,6 +49,11 @@ export interface ConvConfig {
   weightGradRows: number;
   /** Output pixels (n,oh,ow) per split-K chunk of the weight gradient. */
   weightGradChunk: number;
+  /**
+   * conv2d_weight_grad_row4: every lane loads the tile's dy for all its channels (one address across
+   * the subgroup) instead of lanes 0..7 loading one channel each and broadcasting; for GPUs. Same bits.
+   */
+  weightGradDirectDy: boolean;
   /** Workgroup of conv2d_weight_grad_reduce and conv2d_pack_weights. */
   reduceWorkgroup: number;
   /** Invocations summing one weight-gradient element's chunks in conv2d_weight_grad_reduce (a power of two dividing reduceWorkgroup; 1 = one serial sum). */
@@ -65,6 +70,11 @@ export interface ConvConfig {
   rowChannels: number;
   /** 1x1 forward convs with C % 4 == 0: pack 4 input channels per weight vec4 (a quarter of the weight loads). */
   rowChannelPack: boolean;
+  /**
+   * Row kernels: every lane loads all its output channels' taps (one address across the subgroup)
+   * instead of lanes 0..7 loading one channel each and broadcasting; for GPUs. Same bits either way.
+   */
+  rowDirectWeights: boolean;
   /** Run 1x1 convs (forward, input gradient) on conv2d_pointwise where the shape allows. */
   pointwise: boolean;
   /** Output channels per invocation of conv2d_pointwise (8 or 16). */
@@ -78,6 +88,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   weightGradChannels: 16,
   weightGradRows: 2,
   weightGradChunk: 1024,
+  weightGradDirectDy: false, // broadcasting is cheaper on lavapipe (a storage load is a per-lane loop)
   reduceWorkgroup: 64,
   reduceLanes: 1,
   biasGradWorkgroup: 64,
@@ -86,6 +97,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowRows: 2,
   rowChannels: 16,
   rowChannelPack: true,
+  rowDirectWeights: false, // lavapipe runs every storage load as a per-lane loop: broadcasting is cheaper there
   pointwise: false, // on lavapipe the row kernels ran 1x1 convs as fast or faster; the autotuner tries it
   pointwiseChannels: 16,
 });
@@ -100,6 +112,8 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   };
   if (typeof cfg.rowKernel !== 'boolean') bad('rowKernel', 'must be a boolean');
   if (typeof cfg.rowChannelPack !== 'boolean') bad('rowChannelPack', 'must be a boolean');
+  if (typeof cfg.rowDirectWeights !== 'boolean') bad('rowDirectWeights', 'must be a boolean');
+  if (typeof cfg.weightGradDirectDy !== 'boolean') bad('weightGradDirectDy', 'must be a boolean');
   if (typeof cfg.pointwise !== 'boolean') bad('pointwise', 'must be a boolean');
   if (![8, 16].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8 or 16');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
@@ -277,7 +291,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
       bindings: { x: dy, wp, y: dx },
       uniforms: { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: Hc, OW: Wc, KH: th.n, padh: th.n - 1 - th.b, rh, rw, stride: s, DH: d.H, DW: d.W },
       workgroups: [gx, Math.ceil(d.C / OB), gz],
-      overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: 1, PAD_: tw.n - 1 - tw.b, KW_: tw.n, ACCUM: accumulate ? 1 : 0 },
+      overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: 1, PAD_: tw.n - 1 - tw.b, KW_: tw.n, ACCUM: accumulate ? 1 : 0, WDIRECT: cfg.rowDirectWeights && !cpack ? 1 : 0 },
       variant: 'scatter',
     });
   }
@@ -295,7 +309,7 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
     bindings: { x: src, wp, b: bias ?? wp, y: dst },
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: bias ? 1 : 0 },
     workgroups: [gx, Math.ceil(d.O / OB), gz],
-    overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: d.stride, PAD_: d.pad, KW_: d.KW, ACCUM: accumulate ? 1 : 0 },
+    overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: d.stride, PAD_: d.pad, KW_: d.KW, ACCUM: accumulate ? 1 : 0, WDIRECT: cfg.rowDirectWeights && !cpack ? 1 : 0 },
   });
 }
 
@@ -406,7 +420,7 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
       bindings: { x4: x, x, dy, part },
       uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
       workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
-      overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW },
+      overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW, DDIRECT: cfg.weightGradDirectDy ? 1 : 0 },
     });
   } else {
     const P = d.N * d.OH * d.OW;

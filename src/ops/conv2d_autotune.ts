@@ -40,8 +40,10 @@ const CANDIDATES: Step[] = [
   field('rowChannels', [8, 16]),
   field('rowRows', [1, 2]),
   field('rowWorkgroup', [32, 64, 128]),
+  field('rowDirectWeights', [false, true]),
   field('weightGradChannels', [8, 16]),
   field('weightGradRows', [1, 2]),
+  field('weightGradDirectDy', [false, true]),
   // Together: many small split-K chunks (a GPU's parallelism) only pay with several invocations
   // summing each element's chunks in the reduce, and a lone search of either field misses that.
   { settings: [128, 256, 512, 1024, 2048, 4096].flatMap((weightGradChunk) => [1, 8, 32].map((reduceLanes) => ({ weightGradChunk, reduceLanes }))) },
@@ -52,12 +54,14 @@ const CANDIDATES: Step[] = [
 ];
 
 /**
- * Whole configurations known to run well on a real GPU, tried first under the 'steps' objective
- * (then the field-by-field search goes on from the winner): the H100's best by hand-run sweeps
- * (2026-11-26: a 2.42 s epoch against 4.4 s with what the conv-pass search chose there).
+ * Whole configurations tried first under the 'steps' objective (then the field-by-field search goes
+ * on from the winner): the H100's best by hand-run sweeps (2026-11-26: a 2.42 s epoch against 4.4 s
+ * with what the conv-pass search chose there), and that with direct loads.
  */
+const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8 };
 const GPU_STARTS: Step = {
-  settings: [{ weightGradChunk: 128, reduceLanes: 32, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8 }],
+  // and the same with every lane loading weights and dy itself (no subgroup broadcasts): not yet timed on a GPU
+  settings: [H100_BEST, { ...H100_BEST, rowDirectWeights: true, weightGradDirectDy: true }],
 };
 
 /** ResNet-20's conv shapes: [C, O, H, kernel, stride, pad]. */

@@ -125,7 +125,7 @@ export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchRe
       : []),
     ['step (wall)', `${f(e.step_ms, 1)} ms`, `${f(e.dispatches_per_step, 0)} dispatches, ${f(e.submits_per_step, 1)} submits per step`],
     ...(e.gpu_ms_per_step != null
-      ? [['step (GPU)', `${f(e.gpu_ms_per_step, 1)} ms`, `GPU timestamps around ${e.steps} steps recorded back to back: the GPU is busy ${f((100 * e.gpu_ms_per_step) / e.step_ms, 0)}% of a wall step`]]
+      ? [['step (GPU)', `${f(e.gpu_ms_per_step, 1)} ms`, `GPU timestamps around ${e.steps} more steps recorded back to back: ${f((100 * e.gpu_ms_per_step) / e.step_ms, 0)}% of the wall step above (near 100%: the GPU sets the pace)`]]
       : []),
     ['encode a step (CPU)', `${f(e.encode_cpu_ms, 2)} ms`, `while the GPU runs; ${f(e.encode_cpu_ms_gpu_idle, 2)} ms with the GPU idle${replayNote(e)}`],
     ...(e.epoch ? [['epoch', `${f(e.epoch.seconds, 2)} s`, `${e.epoch.images} images, ${e.epoch.steps} steps from an epoch boundary (${f(e.epoch.images_per_s, 1)} img/s), loss read every ${e.loss_readback_every} and at the end`]] : []),

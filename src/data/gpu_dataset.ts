@@ -50,6 +50,14 @@ export interface DataChunk {
   count: number;
 }
 
+/** A batch's positions grouped by dataset chunk (GpuDataset.gatherPlan): one gather dispatch per run. */
+export interface GatherPlan {
+  /** Batch positions, chunk by chunk. */
+  order: Uint32Array;
+  /** Each touched chunk's stretch of `order`. */
+  runs: { chunk: number; first: number; count: number }[];
+}
+
 /** A split's images on the GPU (immutable), its labels on the host. */
 export class GpuDataset {
   readonly chunks: DataChunk[] = [];
@@ -94,7 +102,7 @@ export class GpuDataset {
    * ascending within one), and each chunk's run of that list: what gather() dispatches over. Throws on
    * an index outside the split.
    */
-  gatherPlan(indices: ArrayLike<number>): { order: Uint32Array; runs: { chunk: number; first: number; count: number }[] } {
+  gatherPlan(indices: ArrayLike<number>): GatherPlan {
     const n = indices.length;
     const counts = new Uint32Array(this.chunks.length);
     for (let k = 0; k < n; k++) {
@@ -102,7 +110,7 @@ export class GpuDataset {
       if (!(Number.isInteger(i) && i >= 0 && i < this.n)) throw new Error(`batch index ${i} outside '${this.name}' (${this.n} images)`);
       counts[Math.floor(i / this.chunkImages)]++;
     }
-    const runs: { chunk: number; first: number; count: number }[] = [];
+    const runs: GatherPlan['runs'] = [];
     const next = new Uint32Array(this.chunks.length);
     let first = 0;
     counts.forEach((count, chunk) => {
@@ -120,7 +128,7 @@ export class GpuDataset {
    * `gather_images` dispatch per chunk in `plan`. `idx` holds each sample's dataset index at word
    * k*stride + at, and plan.order from word `list` on (the caller wrote both).
    */
-  gather(plan: ReturnType<GpuDataset['gatherPlan']>, idx: Tensor, layout: { stride: number; at: number; list: number }, dst: Tensor): void {
+  gather(plan: GatherPlan, idx: Tensor, layout: { stride: number; at: number; list: number }, dst: Tensor): void {
     if (this.destroyed) throw new Error(`GpuDataset '${this.name}' used after destroy()`);
     const n = plan.order.length;
     if (dst.bytes < n * IMAGE_BYTES) throw new Error(`gather: ${n} images into ${dst.bytes} bytes`);

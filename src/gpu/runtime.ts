@@ -233,10 +233,6 @@ export class Gpu {
     return out;
   }
 
-  get capturing(): boolean {
-    return this.captured !== null;
-  }
-
   /**
    * Encode captured commands again, into the current step's encoder: the same pipelines, bind groups
    * and grids, hence the same buffers and the same arithmetic. The caller keeps every buffer they

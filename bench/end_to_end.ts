@@ -98,20 +98,36 @@ function gpuMemory(gpu: Gpu, s: TrainSetup, poolBefore: number): GpuMemory {
 
 /**
  * Record `count` training steps from `first` as the training loop does: the loss is read back (and
- * checked) every `logEvery` steps and after the last, so recording runs ahead of the GPU in between.
+ * checked) every `logEvery` steps, once the next step is recorded (so the GPU has work queued while
+ * the host waits), and after the last at once; recording runs ahead of the GPU in between.
  * `encodeMs` gets each step's CPU recording time. Returns the last loss read.
  */
 async function runSteps(gpu: Gpu, s: TrainSetup, first: number, count: number, logEvery: number, encodeMs?: number[]): Promise<number> {
   let loss = NaN;
+  let pending: { iteration: number; value: Promise<Float32Array> } | null = null;
+  const check = async (r: { iteration: number; value: Promise<Float32Array> }) => {
+    [loss] = await r.value;
+    if (!Number.isFinite(loss)) throw new Error(`end-to-end: loss ${loss} at iteration ${r.iteration}`);
+  };
   for (let i = 0; i < count; i++) {
     const te = performance.now();
     const step = recordTrainStep(gpu, s, first + i);
     encodeMs?.push(performance.now() - te);
-    if ((i + 1) % logEvery === 0 || i === count - 1) {
-      [loss] = await step.loss.readF32();
-      if (!Number.isFinite(loss)) throw new Error(`end-to-end: loss ${loss} at iteration ${first + i + 1}`);
+    try {
+      if (pending) {
+        const p = pending;
+        pending = null;
+        await check(p);
+      }
+      if ((i + 1) % logEvery === 0 || i === count - 1) {
+        const read = { iteration: first + i + 1, value: step.loss.readF32() };
+        read.value.catch(() => undefined); // awaited next step; not an unhandled rejection meanwhile
+        if (i === count - 1) await check(read);
+        else pending = read;
+      }
+    } finally {
+      step.scope.close();
     }
-    step.scope.close();
   }
   return loss;
 }

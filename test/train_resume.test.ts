@@ -89,4 +89,11 @@ describe('training runs', () => {
     const dir = runDir(out);
     expect(existsSync(join(dir, 'model_final.safetensors'))).toBe(false);
   });
+
+  it('a NaN loss at a plain log step (read once the next step is recorded) names that step', async () => {
+    const out = tempDir('ep-run-nan-log-');
+    // no checkpoint or evaluation before iteration 10, the first log step: its loss is read after step 11 is recorded
+    await expect(runTiny(out, { lr: 1e30, checkpointEvery: '100ep', evalEvery: '100ep' })).rejects.toThrow(/loss became (NaN|Infinity|-Infinity) at iteration 10; training stopped\. No checkpoint had been written yet/);
+    expect(existsSync(join(runDir(out), 'model_final.safetensors'))).toBe(false);
+  });
 });

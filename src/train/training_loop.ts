@@ -4,7 +4,8 @@
 // One iteration (src/train/train_step.ts): write the batch's indices and transforms (one queue
 // write), then record into one command encoder: augmentation -> forward -> loss -> backward -> fused
 // masked SGD; submit. After two identical captures the step is replayed instead of recorded afresh.
-// The loss is read back only at log and checkpoint steps (the GPU runs ahead in between).
+// The loss is read back only at log and checkpoint steps (the GPU runs ahead in between); a plain
+// log step's loss is awaited once the next step is recorded, so the GPU never idles while the host waits.
 //
 // Resume: checkpoint.safetensors holds the weights, BN statistics, momentum, masks and the
 // iteration; every random stream is counter-based on (seed, replicate, iteration), so restoring the
@@ -202,6 +203,26 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
   let windowStart = performance.now();
   let windowImages = 0;
 
+  // A loss read back at a log or checkpoint step, written to the log when it arrives.
+  interface LossRead {
+    iteration: number;
+    lr: number;
+    /** Images trained since the previous read. */
+    images: number;
+    log: boolean;
+    value: Promise<Float32Array>;
+  }
+  let pending: LossRead | null = null;
+  const finishRead = async (r: LossRead) => {
+    const [l] = await r.value;
+    const now = performance.now();
+    const ips = (r.images / (now - windowStart)) * 1000;
+    windowStart = now;
+    if (!Number.isFinite(l)) throw new NonFiniteLossError(r.iteration, l, lastCheckpoint);
+    if (r.log) log.append({ iteration: r.iteration, epoch: r.iteration / itersPerEpoch, split: 'train', loss: l, lr: r.lr, images_per_s: Math.round(ips * 10) / 10 });
+    progress.update(r.iteration, { epoch: (r.iteration / itersPerEpoch).toFixed(2), loss: l.toFixed(4), ips: ips.toFixed(1) });
+  };
+
   const writeCheckpoint = async (at: number) => {
     const tensors = await checkpointTensors(network);
     if (!allFinite(tensors)) throw new NonFiniteLossError(at, NaN, lastCheckpoint);
@@ -223,19 +244,25 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
         const { loss, count } = step.record(iteration);
         iteration++;
         windowImages += count;
+        // the previous log step's loss, read now that this step is queued behind it
+        if (pending) {
+          const p = pending;
+          pending = null;
+          await finishRead(p);
+        }
 
         const doLog = iteration % logEvery === 0 || iteration === end;
         doEval = iteration % evalEvery === 0 || iteration === end;
         doCkpt = iteration % ckptEvery === 0 && iteration !== end;
         if (doLog || doCkpt) {
-          const [l] = await loss.readF32();
-          const now = performance.now();
-          const ips = (windowImages / (now - windowStart)) * 1000;
-          windowStart = now;
+          // the copy to a staging buffer is recorded now; the loss tensor may go back to the pool
+          const read: LossRead = { iteration, lr, images: windowImages, log: doLog, value: loss.readF32() };
+          read.value.catch(() => undefined); // awaited below or next iteration; not an unhandled rejection meanwhile
           windowImages = 0;
-          if (!Number.isFinite(l)) throw new NonFiniteLossError(iteration, l, lastCheckpoint);
-          if (doLog) log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'train', loss: l, lr, images_per_s: Math.round(ips * 10) / 10 });
-          progress.update(iteration, { epoch: (iteration / itersPerEpoch).toFixed(2), loss: l.toFixed(4), ips: ips.toFixed(1) });
+          // a plain log step waits for its loss only after the next step is recorded, so the GPU is
+          // never left idle while the host waits; checkpoint, evaluation and the last step read at once
+          if (doCkpt || doEval) await finishRead(read);
+          else pending = read;
         }
         if (job.onStep) await job.onStep(iteration, loss);
       } finally {

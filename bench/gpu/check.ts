@@ -2,7 +2,8 @@
 // first on a GPU machine, where the test suite and its node_modules do not travel): every conv shape
 // of ResNet-20, forward and both gradients through autograd, against the float64 references of
 // test/reference/conv2d.ts on fresh random inputs, under the conv configuration training would use;
-// then two training steps of ResNet-20 twice from the same seed, which must give the same loss bits.
+// then five training steps of ResNet-20 twice from the same seed (replayed, src/train/train_step.ts),
+// which must give the same loss bits, and the same five steps recorded afresh, which must match them.
 //   node dist/gpu-check.js [--batch N] [--seed S] [--json FILE] [--no-autotune]
 // Exit status 1 when anything is out of tolerance, NaN, or not reproducible.
 import { mkdirSync, writeFileSync } from 'node:fs';

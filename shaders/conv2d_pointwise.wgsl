@@ -4,17 +4,20 @@
 // and zeros at every other dst pixel (S_OUT = 2 writes them too: no separate zero fill).
 //   forward      src = x [N,C,H,W], wk = w [O,C] (OIHW with 1x1 taps), S_IN = stride, S_OUT = 1
 //   input grad   src = dy [N,O,OH,OW], wk = w^T [C,O] (transpose2d), S_IN = 1, S_OUT = stride
-// (g, h) runs over the grid GH x GW (the conv's output size). Needs GW % 8 == 0, K % 4 == 0, src
-// rows of width S_IN*GW and dst of exactly S_OUT*GH x S_OUT*GW.
+// (g, h) runs over the grid GH x GW (the conv's output size). Needs GW % 8 == 0, GH*GW % 16 == 0,
+// K % 4 == 0, src rows of width S_IN*GW and dst of exactly S_OUT*GH x S_OUT*GW.
 // Layouts: src, dst NCHW; wk row-major [R, K] as vec4 along k; b [R].
-// Tiling: an invocation owns 8 consecutive grid columns of one grid row for OB = 8 or 16 dst
-// channels (workgroup_id.y = channel block): 2*OB vec4 accumulators. Per 4 channels k, lane q (< 8)
-// loads the vec4 wk[r0 + q + 8i, k..k+3] of each 8-channel group i and subgroupBroadcast hands it
-// to every lane; each broadcast weight feeds two vec4 FMAs. On lavapipe every storage access is a
-// per-lane loop, so the strided sides use 64-byte accesses: variant `down` (S_IN = 2) reads the 16
-// source columns of a tile as one struct and keeps the even ones; variant `up` (S_OUT = 2) writes
-// the 16 dst columns of a tile row as one struct, zeros interleaved, and the zero row below as
-// another. Summation order fixed: k ascending. Needs subgroups of >= 8 invocations.
+// Tiling: an invocation owns 16 consecutive grid pixels of one image plane (flat index g*GW + h,
+// 16-aligned): two 8-column runs, A and B, each inside one grid row (B is A's right half when
+// GW >= 16, the next row's first 8 when GW == 8), for OB = 8 or 16 dst channels (workgroup_id.y =
+// channel block): 4*OB vec4 accumulators. Per 4 channels k, lane q (< 8) loads the vec4
+// wk[r0 + q + 8i, k..k+3] of each 8-channel group i and subgroupBroadcast hands it to every lane;
+// each broadcast weight feeds four vec4 FMAs.
+// On lavapipe every storage access is a per-lane loop, so every access here moves 64 bytes (Q16):
+// the plain side reads or writes the tile as one Q16 per channel; the strided side reads each run's
+// 16 source columns as one Q16 and keeps the even ones (variant `down`, S_IN = 2), or writes each
+// run's 16 dst columns as one Q16 with zeros interleaved plus the zero row below as another
+// (variant `up`, S_OUT = 2). Summation order fixed: k ascending. Needs subgroups of >= 8 invocations.
 enable subgroups;
 override WG: u32 = 64;
 override OB: u32 = 16;    // dst channels per invocation: 8 or 16
@@ -26,108 +29,132 @@ struct Q16 { a: vec4f, b: vec4f, c: vec4f, d: vec4f }  // 16 floats: one 64-byte
 // #if down
 const S_IN = 2u;
 const S_OUT = 1u;
-@group(0) @binding(0) var<storage, read> src: array<Q16>;
-@group(0) @binding(3) var<storage, read_write> dst: array<vec4f>;
 // #elif up
 const S_IN = 1u;
 const S_OUT = 2u;
-@group(0) @binding(0) var<storage, read> src: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> dst: array<Q16>;
 // #else
 const S_IN = 1u;
 const S_OUT = 1u;
-@group(0) @binding(0) var<storage, read> src: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> dst: array<vec4f>;
 // #endif
+@group(0) @binding(0) var<storage, read> src: array<Q16>;
 @group(0) @binding(1) var<storage, read> wk: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<Q16>;
 @group(0) @binding(4) var<uniform> p: Params;
 
+// 8 dst channels x 4 pixels: a_q is channel q's vec4
 struct Acc { a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f, a4: vec4f, a5: vec4f, a6: vec4f, a7: vec4f }
+// the 16 pixels of a tile for 8 channels
+struct Tile { c0: Acc, c1: Acc, c2: Acc, c3: Acc }
 
-// lo.a_q += u * (lane q's w), hi.a_q += v * (lane q's w), q < 8: one broadcast, two FMAs
-fn fma8x2(lo: ptr<function, Acc>, hi: ptr<function, Acc>, u: vec4f, v: vec4f, w: f32) {
-  var s = vec4f(subgroupBroadcast(w, 0u)); (*lo).a0 = fma(u, s, (*lo).a0); (*hi).a0 = fma(v, s, (*hi).a0);
-  s = vec4f(subgroupBroadcast(w, 1u)); (*lo).a1 = fma(u, s, (*lo).a1); (*hi).a1 = fma(v, s, (*hi).a1);
-  s = vec4f(subgroupBroadcast(w, 2u)); (*lo).a2 = fma(u, s, (*lo).a2); (*hi).a2 = fma(v, s, (*hi).a2);
-  s = vec4f(subgroupBroadcast(w, 3u)); (*lo).a3 = fma(u, s, (*lo).a3); (*hi).a3 = fma(v, s, (*hi).a3);
-  s = vec4f(subgroupBroadcast(w, 4u)); (*lo).a4 = fma(u, s, (*lo).a4); (*hi).a4 = fma(v, s, (*hi).a4);
-  s = vec4f(subgroupBroadcast(w, 5u)); (*lo).a5 = fma(u, s, (*lo).a5); (*hi).a5 = fma(v, s, (*hi).a5);
-  s = vec4f(subgroupBroadcast(w, 6u)); (*lo).a6 = fma(u, s, (*lo).a6); (*hi).a6 = fma(v, s, (*hi).a6);
-  s = vec4f(subgroupBroadcast(w, 7u)); (*lo).a7 = fma(u, s, (*lo).a7); (*hi).a7 = fma(v, s, (*hi).a7);
+// tile.c_i.a_q += x.i * (lane q's w), q < 8: one broadcast feeds four vec4 FMAs
+fn fma8x4(t: ptr<function, Tile>, x: Q16, w: f32) {
+  var s = vec4f(subgroupBroadcast(w, 0u)); (*t).c0.a0 = fma(x.a, s, (*t).c0.a0); (*t).c1.a0 = fma(x.b, s, (*t).c1.a0); (*t).c2.a0 = fma(x.c, s, (*t).c2.a0); (*t).c3.a0 = fma(x.d, s, (*t).c3.a0);
+  s = vec4f(subgroupBroadcast(w, 1u)); (*t).c0.a1 = fma(x.a, s, (*t).c0.a1); (*t).c1.a1 = fma(x.b, s, (*t).c1.a1); (*t).c2.a1 = fma(x.c, s, (*t).c2.a1); (*t).c3.a1 = fma(x.d, s, (*t).c3.a1);
+  s = vec4f(subgroupBroadcast(w, 2u)); (*t).c0.a2 = fma(x.a, s, (*t).c0.a2); (*t).c1.a2 = fma(x.b, s, (*t).c1.a2); (*t).c2.a2 = fma(x.c, s, (*t).c2.a2); (*t).c3.a2 = fma(x.d, s, (*t).c3.a2);
+  s = vec4f(subgroupBroadcast(w, 3u)); (*t).c0.a3 = fma(x.a, s, (*t).c0.a3); (*t).c1.a3 = fma(x.b, s, (*t).c1.a3); (*t).c2.a3 = fma(x.c, s, (*t).c2.a3); (*t).c3.a3 = fma(x.d, s, (*t).c3.a3);
+  s = vec4f(subgroupBroadcast(w, 4u)); (*t).c0.a4 = fma(x.a, s, (*t).c0.a4); (*t).c1.a4 = fma(x.b, s, (*t).c1.a4); (*t).c2.a4 = fma(x.c, s, (*t).c2.a4); (*t).c3.a4 = fma(x.d, s, (*t).c3.a4);
+  s = vec4f(subgroupBroadcast(w, 5u)); (*t).c0.a5 = fma(x.a, s, (*t).c0.a5); (*t).c1.a5 = fma(x.b, s, (*t).c1.a5); (*t).c2.a5 = fma(x.c, s, (*t).c2.a5); (*t).c3.a5 = fma(x.d, s, (*t).c3.a5);
+  s = vec4f(subgroupBroadcast(w, 6u)); (*t).c0.a6 = fma(x.a, s, (*t).c0.a6); (*t).c1.a6 = fma(x.b, s, (*t).c1.a6); (*t).c2.a6 = fma(x.c, s, (*t).c2.a6); (*t).c3.a6 = fma(x.d, s, (*t).c3.a6);
+  s = vec4f(subgroupBroadcast(w, 7u)); (*t).c0.a7 = fma(x.a, s, (*t).c0.a7); (*t).c1.a7 = fma(x.b, s, (*t).c1.a7); (*t).c2.a7 = fma(x.c, s, (*t).c2.a7); (*t).c3.a7 = fma(x.d, s, (*t).c3.a7);
 }
 
-// dst channels r0..r0+7 at grid row g, grid columns 8j..8j+7 (and the zero pixels around them)
-fn store(lo: Acc, hi: Acc, n: u32, g: u32, j: u32, r0: u32) {
-  let A = array<vec4f, 8>(lo.a0, lo.a1, lo.a2, lo.a3, lo.a4, lo.a5, lo.a6, lo.a7);
-  let B = array<vec4f, 8>(hi.a0, hi.a1, hi.a2, hi.a3, hi.a4, hi.a5, hi.a6, hi.a7);
+fn ch(a: Acc, q: u32) -> vec4f {
+  switch q {
+    case 0u: { return a.a0; }
+    case 1u: { return a.a1; }
+    case 2u: { return a.a2; }
+    case 3u: { return a.a3; }
+    case 4u: { return a.a4; }
+    case 5u: { return a.a5; }
+    case 6u: { return a.a6; }
+    default: { return a.a7; }
+  }
+}
+
+fn add4(o: Q16, e: Q16) -> Q16 { return Q16(o.a + e.a, o.b + e.b, o.c + e.c, o.d + e.d); }
+
+// #if up
+// one 8-column run (u, v) of a dst channel at grid (g, h): its even dst row as one Q16 with zeros
+// interleaved, then the zero row below it
+fn storeRun(plane: u32, g: u32, h: u32, u: vec4f, v: vec4f) {
+  let i = plane + (4u * g * p.GW + 2u * h) / 16u;
+  let e = Q16(vec4f(u.x, 0.0, u.y, 0.0), vec4f(u.z, 0.0, u.w, 0.0), vec4f(v.x, 0.0, v.y, 0.0), vec4f(v.z, 0.0, v.w, 0.0));
+  if (ACCUM) {
+    dst[i] = add4(dst[i], e);
+  } else {
+    dst[i] = e;
+    dst[i + p.GW / 8u] = Q16(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  }
+}
+// #endif
+
+// dst channels r0..r0+7 of the tile (n, flat grid pixels f0..f0+15)
+fn store(t: Tile, n: u32, f0: u32, r0: u32) {
   for (var q = 0u; q < 8u; q++) {
     let r = r0 + q;
     if (r >= p.R) { continue; }
     let bias = vec4f(select(0.0, b[r], p.has_bias != 0u));
-    let u = A[q] + bias;
-    let v = B[q] + bias;
+    let e = Q16(ch(t.c0, q) + bias, ch(t.c1, q) + bias, ch(t.c2, q) + bias, ch(t.c3, q) + bias);
+    let plane = (n * p.R + r) * (S_OUT * S_OUT * p.GH * p.GW / 16u);
 // #if up
-    // dst rows of 2*GW floats = GW / 8 structs: this tile's even row, then the zero row below it
-    let row = p.GW / 8u;
-    let i = (n * p.R + r) * (2u * p.GH * row) + 2u * g * row + j;
-    let e = Q16(vec4f(u.x, 0.0, u.y, 0.0), vec4f(u.z, 0.0, u.w, 0.0), vec4f(v.x, 0.0, v.y, 0.0), vec4f(v.z, 0.0, v.w, 0.0));
-    if (ACCUM) {
-      let o = dst[i];
-      dst[i] = Q16(o.a + e.a, o.b + e.b, o.c + e.c, o.d + e.d);
-    } else {
-      dst[i] = e;
-      dst[i + row] = Q16(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
-    }
+    let f1 = f0 + 8u;
+    storeRun(plane, f0 / p.GW, f0 % p.GW, e.a, e.b);
+    storeRun(plane, f1 / p.GW, f1 % p.GW, e.c, e.d);
 // #else
-    let i = (n * p.R + r) * (p.GH * p.GW / 4u) + g * (p.GW / 4u) + 2u * j;
-    if (ACCUM) { dst[i] = dst[i] + u; dst[i + 1u] = dst[i + 1u] + v; } else { dst[i] = u; dst[i + 1u] = v; }
+    let i = plane + f0 / 16u;
+    if (ACCUM) { dst[i] = add4(dst[i], e); } else { dst[i] = e; }
 // #endif
   }
+}
+
+// the two even-column halves of a 16-column source run
+fn evens(e: Q16) -> array<vec4f, 2> {
+  return array<vec4f, 2>(vec4f(e.a.x, e.a.z, e.b.x, e.b.z), vec4f(e.c.x, e.c.z, e.d.x, e.d.z));
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(subgroup_invocation_id) sid: u32) {
-  let TPR = p.GW / 8u;
-  let T = p.N * p.GH * TPR;
+  let P16 = p.GH * p.GW / 16u;             // tiles per image plane
+  let T = p.N * P16;
   let gi = (wid.x + wid.z * nwg.x) * WG + lid;
   let t = min(gi, T - 1u);                 // lanes past the end compute a copy: broadcasts stay uniform
-  let rowi = t / TPR;
-  let j = t - rowi * TPR;
-  let n = rowi / p.GH;
-  let g = rowi - n * p.GH;
-  // src index of this tile, channel k = 0, and the step per channel: 16-float structs (down) or vec4s
-  let per = select(4u, 16u, S_IN == 2u);
-  let plane = p.HS * p.WS / per;
-  var si = n * p.K * plane + g * S_IN * (p.WS / per) + select(2u * j, j, S_IN == 2u);
+  let n = t / P16;
+  let f0 = (t - n * P16) * 16u;
+  let plane = p.HS * p.WS / 16u;           // source plane in Q16s
+  var si = n * p.K * plane;
+  // down: the source runs of A (grid row gA, columns hA..) and B, 16 source columns each
+  let fB = f0 + 8u;
+  let sA = (2u * (f0 / p.GW) * p.WS + 2u * (f0 % p.GW)) / 16u;
+  let sB = (2u * (fB / p.GW) * p.WS + 2u * (fB % p.GW)) / 16u;
+  if (S_IN == 1u) { si += f0 / 16u; }
   let r0 = wid.y * OB;
   let q = sid & 7u;
   let K4 = p.K / 4u;
   let w0 = min(r0 + q, p.R - 1u) * K4;
   let w1 = min(r0 + 8u + q, p.R - 1u) * K4;
-  var lo0: Acc; var hi0: Acc; var lo1: Acc; var hi1: Acc;
+  var t0: Tile;
+  var t1: Tile;
   for (var k4 = 0u; k4 < K4; k4++) {
     let v0 = wk[w0 + k4];
     var v1 = vec4f(0.0);
     if (OB > 8u) { v1 = wk[w1 + k4]; }
     for (var kk = 0u; kk < 4u; kk++) {
-      var u: vec4f;
-      var v: vec4f;
-// #if down
-      let e = src[si];
-      u = vec4f(e.a.x, e.a.z, e.b.x, e.b.z);
-      v = vec4f(e.c.x, e.c.z, e.d.x, e.d.z);
-// #else
-      u = src[si];
-      v = src[si + 1u];
-// #endif
-      fma8x2(&lo0, &hi0, u, v, v0[kk]);
-      if (OB > 8u) { fma8x2(&lo1, &hi1, u, v, v1[kk]); }
+      var x: Q16;
+      if (S_IN == 2u) {
+        let a = evens(src[si + sA]);
+        let c = evens(src[si + sB]);
+        x = Q16(a[0], a[1], c[0], c[1]);
+      } else {
+        x = src[si];
+      }
+      fma8x4(&t0, x, v0[kk]);
+      if (OB > 8u) { fma8x4(&t1, x, v1[kk]); }
       si += plane;
     }
   }
   if (gi >= T) { return; }
-  store(lo0, hi0, n, g, j, r0);
-  if (OB > 8u) { store(lo1, hi1, n, g, j, r0 + 8u); }
+  store(t0, n, f0, r0);
+  if (OB > 8u) { store(t1, n, f0, r0 + 8u); }
 }

@@ -41,9 +41,10 @@ const cases: Case[] = [
   // 4 channels on the output side: 4 channels per invocation (OB = 4), forward and input gradient
   { name: 'row kernel: 4->4 3x3 pad 1 (OB = 4 both ways), bias', N: 2, C: 4, H: 5, W: 16, O: 4, KH: 3, KW: 3, stride: 1, pad: 1, bias: true },
   { name: 'row kernel: 4->4 3x3 stride 2 (OB = 4 parity classes)', N: 2, C: 4, H: 8, W: 16, O: 4, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
-  // conv2d_pointwise (1x1, C % 4 == 0, O % 4 == 0, OW % 8 == 0, even sizes for stride 2)
+  // conv2d_pointwise (1x1, C % 4 == 0, O % 4 == 0, OW % 8 == 0, OH*OW % 16 == 0, even sizes for stride 2)
   { name: 'pointwise: 1x1 stride 2 16->32 32x32 (ResNet-20 shortcut)', N: 2, C: 16, H: 32, W: 32, O: 32, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
-  { name: 'pointwise: 1x1 stride 1, O=20 (partial channel block), bias', N: 3, C: 8, H: 5, W: 8, O: 20, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
+  { name: 'pointwise: 1x1 stride 1, O=20 (partial channel block), bias', N: 3, C: 8, H: 6, W: 8, O: 20, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
+  { name: 'pointwise: 1x1 stride 2, 8-wide grid (a tile spans two rows)', N: 3, C: 8, H: 12, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
   { name: 'pointwise: 1x1 stride 2, 4 channels, tiles past a workgroup', N: 5, C: 4, H: 14, W: 32, O: 4, KH: 1, KW: 1, stride: 2, pad: 0, bias: true },
 ];
 

@@ -313,10 +313,13 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
   });
 }
 
-/** Can conv2d_pointwise run this 1x1 conv (both directions: even sizes for stride 2, 8-column tiles, vec4 channels)? */
+/** Can conv2d_pointwise run this 1x1 conv (both directions: even sizes for stride 2, 16-pixel tiles of 8-column runs, vec4 channels)? */
 function pointwiseShapeOk(d: ConvDims, cfg: ConvConfig): boolean {
   const S = d.stride;
-  return cfg.pointwise && d.KH === 1 && d.KW === 1 && d.pad === 0 && S <= 2 && d.OW % 8 === 0 && d.H === d.OH * S && d.W === d.OW * S && d.C % 4 === 0 && d.O % 4 === 0;
+  return (
+    cfg.pointwise && d.KH === 1 && d.KW === 1 && d.pad === 0 && S <= 2 && d.OW % 8 === 0 && (d.OH * d.OW) % 16 === 0 &&
+    d.H === d.OH * S && d.W === d.OW * S && d.C % 4 === 0 && d.O % 4 === 0
+  );
 }
 
 /** conv2d_pointwise: dst[n, r, S_OUT*g, S_OUT*h] = b[r] + sum_k wk[r, k] src[n, k, S_IN*g, S_IN*h] over the conv's output grid. */
@@ -325,13 +328,13 @@ function launchPointwise(src: Tensor, wk: Tensor, bias: Tensor | null, dst: Tens
   const [K, R] = fwd ? [d.C, d.O] : [d.O, d.C];
   const OB = Math.min(cfg.pointwiseChannels, R <= 8 ? 8 : 16);
   const WG = cfg.rowWorkgroup;
-  const [gx, gz] = fold(Math.ceil((d.N * d.OH * (d.OW / 8)) / WG));
+  const [gx, gz] = fold(Math.ceil((d.N * d.OH * d.OW) / 16 / WG));
   src.gpu.dispatch('conv2d_pointwise', {
     bindings: { src, wk, b: bias ?? wk, dst },
     uniforms: { N: d.N, K, HS: fwd ? d.H : d.OH, WS: fwd ? d.W : d.OW, R, GH: d.OH, GW: d.OW, has_bias: bias ? 1 : 0 },
     workgroups: [gx, Math.ceil(R / OB), gz],
     overrides: { WG, OB, ACCUM: accumulate ? 1 : 0 },
-    // 64-byte accesses on the strided side: reading every other column (down) or writing zeros between (up)
+    // the strided side: reading every other column (down) or writing zeros between (up)
     variant: d.stride === 1 ? undefined : fwd ? 'down' : 'up',
   });
 }

@@ -34,6 +34,7 @@ import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { capture, hasCopies, kernelNames, replay, type Recorded } from './capture.js';
 import type { CeilingName, Ceilings } from './ceilings.js';
+import { convBytes, roofline, type Bound } from './roofline.js';
 import { recordTrainStep, trainSetup } from './end_to_end.js';
 
 export interface KernelEntry {
@@ -65,6 +66,12 @@ export interface KernelEntry {
   floor_ms?: number;
   /** Within 3x of floor_ms: launch overhead, not bandwidth or FLOPs, sets its time (tiny tensors). */
   launch_bound?: boolean;
+  /** Least time the measured ceilings allow: floor_ms + max(flops / FMA ceiling, bytes / bandwidth) (bench/roofline.ts). */
+  roofline_ms?: number;
+  /** 100 * roofline_ms / ms. */
+  percent_of_roofline?: number;
+  /** Which term of the roofline is the largest. */
+  bound?: Bound;
   error?: string;
 }
 
@@ -78,7 +85,8 @@ export interface StepProfile {
   kernels: { kernel: string; count: number; ms: number; percent: number }[];
 }
 
-type Work = { flops: number; ceiling: 'fma_gflops' } | { bytes: number; ceiling: Exclude<CeilingName, 'fma_gflops'> };
+/** What an entry counts: FLOPs against the FMA ceiling (with its compulsory bytes, for the roofline, where counted), or bytes against a bandwidth ceiling. */
+type Work = { flops: number; bytes?: number; ceiling: 'fma_gflops' } | { bytes: number; ceiling: Exclude<CeilingName, 'fma_gflops'> };
 
 export interface KernelBenchOptions {
   reps: number;
@@ -267,6 +275,7 @@ async function measure(
     e.flops = meta.work.flops;
     e.gflops = meta.work.flops / (t.ms * 1e6);
     e.percent_of_ceiling = (100 * e.gflops) / ceilingValue;
+    if (meta.work.bytes !== undefined) e.bytes = meta.work.bytes;
   } else {
     e.bytes = meta.work.bytes;
     e.gbps = meta.work.bytes / (t.ms * 1e6);
@@ -274,6 +283,12 @@ async function measure(
   }
   e.floor_ms = (c.ceilings.empty_pass_us + recorded.length * c.ceilings.empty_dispatch_us) / 1000;
   e.launch_bound = e.ms < 3 * e.floor_ms;
+  // a FLOP-counted entry's bytes are mixed reads and writes: the copy kernel's read + write bandwidth
+  const gbps = meta.work.ceiling === 'fma_gflops' ? c.ceilings.copy_gbps : ceilingValue;
+  const r = roofline({ flops: e.flops, bytes: e.bytes, gflops: c.ceilings.fma_gflops, gbps, floorMs: e.floor_ms });
+  e.roofline_ms = r.roofline_ms;
+  e.percent_of_roofline = (100 * r.roofline_ms) / e.ms;
+  e.bound = r.bound;
   if (opts.parts !== false && recorded.length > 1 && recorded.length <= 8) {
     e.parts = [];
     for (const r of recorded) {
@@ -283,7 +298,7 @@ async function measure(
   }
   c.entries.push(e);
   const rate = e.gflops !== undefined ? `${e.gflops.toFixed(1)} GFLOP/s` : `${e.gbps!.toFixed(2)} GB/s`;
-  c.log(`  ${e.name}: ${e.ms.toFixed(3)} ms, ${rate}, ${e.percent_of_ceiling.toFixed(1)}% of ${e.ceiling}${e.launch_bound ? ' (launch-bound)' : ''}`);
+  c.log(`  ${e.name}: ${e.ms.toFixed(3)} ms, ${rate}, ${e.percent_of_ceiling.toFixed(1)}% of ${e.ceiling}${e.launch_bound ? ' (launch-bound)' : ''}, ${e.percent_of_roofline.toFixed(0)}% of its roofline (${e.bound})`);
   return e;
 }
 
@@ -324,7 +339,9 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   const opts = { stride: s.stride, padding: s.pad };
   const fwd = capture(gpu, () => conv2d(x, w, b, opts)).work;
   const meta = { model, shape, batch: N };
-  await measure(c, { ...meta, op: 'conv2d.forward', perStep: s.count, work: { flops, ceiling: 'fma_gflops' } }, fwd);
+  const geo = { N, C: s.C, H: s.H, W: s.W, O: s.O, k: s.k, stride: s.stride, bias: s.bias };
+  const work = (op: Parameters<typeof convBytes>[3]) => ({ flops, bytes: convBytes(geo, OH, OW, op), ceiling: 'fma_gflops' as const });
+  await measure(c, { ...meta, op: 'conv2d.forward', perStep: s.count, work: work('forward') }, fwd);
   for (const t of [x, w, b]) if (t) t.requiresGrad = true;
   const y = conv2d(x, w, b, opts);
   const dy = randn(gpu, y.shape as number[], 4);
@@ -335,15 +352,15 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   const writes = s.inputGrads - s.accumulating;
   if (writes > 0 || s.accumulating === 0) {
     const dx = capture(gpu, () => node.backward(dy, onlyGrads(grads, [0]))).work;
-    await measure(c, { ...meta, op: 'conv2d.input_grad', perStep: writes, work: { flops, ceiling: 'fma_gflops' } }, dx);
+    await measure(c, { ...meta, op: 'conv2d.input_grad', perStep: writes, work: work('input_grad') }, dx);
   }
   if (s.accumulating > 0) {
     const into = randn(gpu, x.shape as number[], 5);
     const dx = capture(gpu, () => node.backward(dy, { ...onlyGrads(grads, [0]), accumulator: (i) => (i === 0 ? into : null) })).work;
-    await measure(c, { ...meta, op: 'conv2d.input_grad_accumulate', perStep: s.accumulating, work: { flops, ceiling: 'fma_gflops' } }, dx);
+    await measure(c, { ...meta, op: 'conv2d.input_grad_accumulate', perStep: s.accumulating, work: work('input_grad_accumulate') }, dx);
   }
   const dw = capture(gpu, () => node.backward(dy, onlyGrads(grads, [1]))).work;
-  await measure(c, { ...meta, op: 'conv2d.weight_grad', perStep: s.count, work: { flops, ceiling: 'fma_gflops' } }, dw);
+  await measure(c, { ...meta, op: 'conv2d.weight_grad', perStep: s.count, work: work('weight_grad') }, dw);
   if (b) {
     const db = capture(gpu, () => node.backward(dy, onlyGrads(grads, [2]))).work;
     await measure(c, { ...meta, op: 'conv2d.bias_grad', perStep: s.count, work: { bytes: 4 * N * s.O * OH * OW, ceiling: 'read_gbps' } }, db);
@@ -432,11 +449,12 @@ async function headEntries(c: Ctx, model: string, N: number, shapes: ModelShapes
     const shape = `${N}x${l.inF} -> ${l.outF}`;
     const flops = 2 * N * l.inF * l.outF;
     const { result: y, work: fwd } = capture(gpu, () => linear(x, w, b));
-    await measure(c, { model, op: 'linear.forward', shape, batch: N, perStep: l.count, work: { flops, ceiling: 'fma_gflops' } }, fwd);
+    const [xs, ws, ys] = [N * l.inF, l.outF * l.inF, N * l.outF];
+    await measure(c, { model, op: 'linear.forward', shape, batch: N, perStep: l.count, work: { flops, bytes: 4 * (xs + ws + l.outF + ys), ceiling: 'fma_gflops' } }, fwd);
     const dy = randn(gpu, [N, l.outF], 17);
     const grads = [Tensor.empty(gpu, x.shape), Tensor.empty(gpu, w.shape), Tensor.empty(gpu, [l.outF])];
     const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads(grads, [0, 1, 2]))).work;
-    await measure(c, { model, op: 'linear.backward', shape, batch: N, perStep: l.count, work: { flops: 2 * flops, ceiling: 'fma_gflops' } }, bwd);
+    await measure(c, { model, op: 'linear.backward', shape, batch: N, perStep: l.count, work: { flops: 2 * flops, bytes: 4 * (ys + xs + ws + xs + ws + l.outF), ceiling: 'fma_gflops' } }, bwd);
 
     const labels = Tensor.fromArray(gpu, Array.from({ length: N }, (_, i) => i % l.outF), [N], 'u32');
     const logits = randn(gpu, [N, l.outF], 18);

@@ -78,8 +78,9 @@ export function kernelsTable(entries: KernelEntry[], markdown = false): string {
       f(e.ms, 3),
       e.gflops !== undefined ? `${f(e.gflops, 1)} GFLOP/s` : `${f(e.gbps, 2)} GB/s`,
       `${f(e.percent_of_ceiling, 1)}% ${e.ceiling.replace(/_(gflops|gbps)$/, '')}${e.launch_bound ? ' (launch-bound)' : ''}`,
+      e.percent_of_roofline !== undefined ? `${f(e.percent_of_roofline, 0)}% ${e.bound}` : '',
     ]);
-  return table(['model', 'op', 'shape', '/step', 'ms', 'rate', 'of ceiling'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'], markdown);
+  return table(['model', 'op', 'shape', '/step', 'ms', 'rate', 'of ceiling', 'of roofline'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'], markdown);
 }
 
 export function perStepSummary(entries: KernelEntry[]): string[] {
@@ -168,6 +169,12 @@ export function renderMarkdown(r: BenchReport, source: string): string {
     out.push(`<details><summary>Every kernel at the models' shapes (${how}; rate and share of the matching ceiling)</summary>`, '');
     out.push(kernelsTable(r.kernels, true), '');
     if (r.kernels.some((k) => k.launch_bound)) out.push('(launch-bound): within 3x of the fixed cost of its dispatches in a timed pass (empty pass + empty dispatches): tensors this small measure launch overhead, not bandwidth or FLOPs.', '');
+    if (r.kernels.some((k) => k.bound)) {
+      out.push(
+        "of roofline: the least time the same run's ceilings allow for the entry's work (the fixed cost of its dispatches, plus its FLOPs at the FMA ceiling or its compulsory bytes at the copy bandwidth, whichever is larger; `bench/roofline.ts`) as a share of its time, and which term binds. A conv marked memory cannot reach a high share of the FMA ceiling on any kernel design.",
+        '',
+      );
+    }
     for (const line of perStepSummary(r.kernels)) out.push(line, '');
     out.push('</details>');
   }

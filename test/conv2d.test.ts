@@ -133,12 +133,12 @@ describe('conv2d kernels match the float64 reference', () => {
     [{ weightGradChunk: 8, reduceLanes: 16, reduceWorkgroup: 32 }, row3],
     [{ rowChannels: 8, rowChannelPack: false, pointwise: false }, (c) => row3(c) || oneByOne(c)],
     [{ rowKernel: false, pointwise: false }, row3],
-    [{ pointwise: true }, oneByOne],
+    [{ pointwise: false }, oneByOne], // the row kernel with 4 channels packed per weight vec4
     [{ pointwise: true, pointwiseChannels: 8, rowWorkgroup: 16 }, oneByOne],
     [{ pointwise: true, pointwiseChannels: 16 }, oneByOne],
     // every lane loads all its channels' taps (a GPU's choice), with and without channel packing
-    [{ rowDirectWeights: true }, (c) => c.name.startsWith('row kernel')],
-    [{ rowDirectWeights: true, rowChannels: 8, rowRows: 1, rowChannelPack: false }, (c) => c.name.startsWith('row kernel')],
+    [{ rowDirectWeights: true, pointwise: false }, (c) => c.name.startsWith('row kernel')],
+    [{ rowDirectWeights: true, rowChannels: 8, rowRows: 1, rowChannelPack: false, pointwise: false }, (c) => c.name.startsWith('row kernel')],
     // every lane loads all its channels' dy in the weight gradient, 16 and 8 channels a workgroup
     [{ weightGradDirectDy: true, weightGradChunk: 20 }, (c) => c.name.startsWith('row kernel')],
     [{ weightGradDirectDy: true, weightGradChannels: 8, weightGradRows: 1 }, (c) => c.name.startsWith('row kernel')],
@@ -204,8 +204,8 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
       { name: 'a', N: 1, C: 4, H: 5, W: 5, O: 4, KH: 1, KW: 1, stride: 1, pad: 0, bias: false },
       { name: 'b', N: 1, C: 4, H: 5, W: 5, O: 4, KH: 3, KW: 3, stride: 1, pad: 1, bias: false }],
   ];
-  for (const [name, sa, sb] of pairs) for (const cfg of name.startsWith('downsample') ? [{}, { pointwise: true }] : [{}]) {
-    it(`${name}${cfg.pointwise ? ' (conv2d_pointwise)' : ''}`, async () => {
+  for (const [name, sa, sb] of pairs) for (const cfg of name.startsWith('downsample') ? [{ pointwise: false }, { pointwise: true }] : [{}]) {
+    it(`${name}${'pointwise' in cfg ? (cfg.pointwise ? ' (conv2d_pointwise)' : ' (row kernel)') : ''}`, async () => {
       setConvConfig(cfg);
       const rng = new Rng();
       const x = f32(rng.array(sa.N * sa.C * sa.H * sa.W));
@@ -273,7 +273,7 @@ describe('conv2d gradients pass finite-difference checks', () => {
   const strided8: Case = { name: 'gradcheck', N: 1, C: 2, H: 5, W: 8, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
   // 1x1 stride 2 with C, O, OW multiples of 4: conv2d_pointwise both ways
   const pointwise: Case = { name: 'gradcheck', N: 1, C: 4, H: 4, W: 16, O: 4, KH: 1, KW: 1, stride: 2, pad: 0, bias: true };
-  for (const [which, s, cfg] of [[0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise, { pointwise: true }], [1, pointwise, { pointwise: true }], [0, pointwise]] as [number, Case, Partial<ConvConfig>?][]) {
+  for (const [which, s, cfg] of [[0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise, { pointwise: true }], [1, pointwise, { pointwise: true }], [0, pointwise, { pointwise: false }]] as [number, Case, Partial<ConvConfig>?][]) {
     it(`d${['x', 'w', 'b'][which]} (${s.KH}x${s.KW} stride ${s.stride}, pad ${s.pad}, W=${s.W}, bias ${s.bias}${cfg ? ', ' + JSON.stringify(cfg) : ''})`, async () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);

@@ -184,6 +184,8 @@ export class Kernel {
     if (!p) {
       for (const k of Object.keys(overrides)) {
         if (!this.overrideNames.includes(k)) throw new Error(`kernel '${this.name}': no override constant '${k}' (has ${this.overrideNames.join(', ') || 'none'})`);
+        // Dawn reads a constant as a double: anything else (a boolean from untyped JS) would silently change the kernel
+        if (typeof overrides[k] !== 'number' || !Number.isFinite(overrides[k])) throw new Error(`kernel '${this.name}': override constant '${k}' must be a finite number, got ${String(overrides[k])}`);
       }
       this.module ??= this.device.createShaderModule({ label: this.name, code: this.source });
       p = this.device.createComputePipeline({

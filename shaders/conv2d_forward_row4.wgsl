@@ -66,20 +66,22 @@ fn pick(L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, i: u32) -> f32 {
 struct Acc { a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f, a4: vec4f, a5: vec4f, a6: vec4f, a7: vec4f }
 
 fn fma8(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wv4: vec4f) {
+  // the KW_ (<= 4) input vectors first, then channel by channel all of its taps: each accumulator is
+  // loaded and stored once per kernel row, not once per tap (on lavapipe it lives on the stack)
+  var xs: array<vec4f, 4>;
   for (var kw = 0u; kw < KW_; kw++) {
     let i0 = 4u - PAD_ + kw;
-    let xv = vec4f(pick(L, A0, A1, R, i0), pick(L, A0, A1, R, i0 + S_), pick(L, A0, A1, R, i0 + 2u * S_), pick(L, A0, A1, R, i0 + 3u * S_));
-    let wv = wv4[kw];
-    (*acc).a0 = fma(xv, vec4f(subgroupBroadcast(wv, 0u)), (*acc).a0);
-    (*acc).a1 = fma(xv, vec4f(subgroupBroadcast(wv, 1u)), (*acc).a1);
-    (*acc).a2 = fma(xv, vec4f(subgroupBroadcast(wv, 2u)), (*acc).a2);
-    (*acc).a3 = fma(xv, vec4f(subgroupBroadcast(wv, 3u)), (*acc).a3);
-    if (OB < 8u) { continue; }  // OB = 4: a 3-channel stem's input gradient wastes 1 channel in 4, not 5 in 8
-    (*acc).a4 = fma(xv, vec4f(subgroupBroadcast(wv, 4u)), (*acc).a4);
-    (*acc).a5 = fma(xv, vec4f(subgroupBroadcast(wv, 5u)), (*acc).a5);
-    (*acc).a6 = fma(xv, vec4f(subgroupBroadcast(wv, 6u)), (*acc).a6);
-    (*acc).a7 = fma(xv, vec4f(subgroupBroadcast(wv, 7u)), (*acc).a7);
+    xs[kw] = vec4f(pick(L, A0, A1, R, i0), pick(L, A0, A1, R, i0 + S_), pick(L, A0, A1, R, i0 + 2u * S_), pick(L, A0, A1, R, i0 + 3u * S_));
   }
+  var a = (*acc).a0; for (var kw = 0u; kw < KW_; kw++) { a = fma(xs[kw], vec4f(subgroupBroadcast(wv4[kw], 0u)), a); } (*acc).a0 = a;
+  a = (*acc).a1; for (var kw = 0u; kw < KW_; kw++) { a = fma(xs[kw], vec4f(subgroupBroadcast(wv4[kw], 1u)), a); } (*acc).a1 = a;
+  a = (*acc).a2; for (var kw = 0u; kw < KW_; kw++) { a = fma(xs[kw], vec4f(subgroupBroadcast(wv4[kw], 2u)), a); } (*acc).a2 = a;
+  a = (*acc).a3; for (var kw = 0u; kw < KW_; kw++) { a = fma(xs[kw], vec4f(subgroupBroadcast(wv4[kw], 3u)), a); } (*acc).a3 = a;
+  if (OB < 8u) { return; }  // OB = 4: a 3-channel stem's input gradient wastes 1 channel in 4, not 5 in 8
+  a = (*acc).a4; for (var kw = 0u; kw < KW_; kw++) { a = fma(xs[kw], vec4f(subgroupBroadcast(wv4[kw], 4u)), a); } (*acc).a4 = a;
+  a = (*acc).a5; for (var kw = 0u; kw < KW_; kw++) { a = fma(xs[kw], vec4f(subgroupBroadcast(wv4[kw], 5u)), a); } (*acc).a5 = a;
+  a = (*acc).a6; for (var kw = 0u; kw < KW_; kw++) { a = fma(xs[kw], vec4f(subgroupBroadcast(wv4[kw], 6u)), a); } (*acc).a6 = a;
+  a = (*acc).a7; for (var kw = 0u; kw < KW_; kw++) { a = fma(xs[kw], vec4f(subgroupBroadcast(wv4[kw], 7u)), a); } (*acc).a7 = a;
 }
 
 // fma8 with WDIRECT: channel q's taps of this kernel row are wp[wb + q], the same for every lane

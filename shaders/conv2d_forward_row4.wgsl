@@ -43,6 +43,7 @@ override KW_: u32 = 3;
 // holds another consumer's part (a residual block's input), instead of a separate add pass
 override ACCUM: bool = false;
 override WDIRECT: u32 = 0;
+override KH_: u32 = 3;  // kernel rows (= KH_), a constant so that the row loop unrolls
 // #if scatter
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, padh: i32, rh: u32, rw: u32, stride: u32, DH: u32, DW: u32 }
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
@@ -161,8 +162,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let HW4 = p.H * W4;
   var xc = n * p.C * HW4 + S_ * j;          // vec4 index of the lane's first own chunk, row 0, channel c
   let o0 = wid.y * OB;
-  var wc = (o0 / 8u) * p.C * p.KH * 8u + (sid & 7u);  // wp index for (c, kh = 0), this lane's channel
-  let wg2 = p.C * p.KH * 8u;                          // offset of the second 8-channel block
+  var wc = (o0 / 8u) * p.C * KH_ * 8u + (sid & 7u);  // wp index for (c, kh = 0), this lane's channel
+  let wg2 = p.C * KH_ * 8u;                          // offset of the second 8-channel block
   var acc0: Acc;  // row 0, channels o0..o0+7
   var acc1: Acc;  // row 1
   var acc2: Acc;  // row 0, channels o0+8..o0+15 (OB = 16)
@@ -177,7 +178,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 // #else
   let ih0 = i32(oh0 * S_) - i32(PAD_);
 // #endif
-  let M = p.KH + S_ * (ROWS - 1u);          // input rows the tile touches
+  let M = KH_ + S_ * (ROWS - 1u);          // input rows the tile touches
   var cq0 = vec4f(0.0);  // CPACK: this lane's weights for input channels c & ~3 .. +3
   var cq1 = vec4f(0.0);
   var wcp = (o0 / 8u) * (p.C / 4u) * 8u + (sid & 7u);
@@ -190,14 +191,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       // loaded per kernel row in fma8d
     } else if (CPACK == 0u) {
       w0 = wp[wc];
-      if (p.KH > 1u) { w1 = wp[wc + 8u]; }
-      if (p.KH > 2u) { w2 = wp[wc + 16u]; }
-      if (p.KH > 3u) { w3 = wp[wc + 24u]; }
+      if (KH_ > 1u) { w1 = wp[wc + 8u]; }
+      if (KH_ > 2u) { w2 = wp[wc + 16u]; }
+      if (KH_ > 3u) { w3 = wp[wc + 24u]; }
       if (OB > 8u) {
         v0 = wp[wc + wg2];
-        if (p.KH > 1u) { v1 = wp[wc + wg2 + 8u]; }
-        if (p.KH > 2u) { v2 = wp[wc + wg2 + 16u]; }
-        if (p.KH > 3u) { v3 = wp[wc + wg2 + 24u]; }
+        if (KH_ > 1u) { v1 = wp[wc + wg2 + 8u]; }
+        if (KH_ > 2u) { v2 = wp[wc + wg2 + 16u]; }
+        if (KH_ > 3u) { v3 = wp[wc + wg2 + 24u]; }
       }
     } else {
       if ((c & 3u) == 0u) {
@@ -209,7 +210,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       v0 = vec4f(cq1[c & 3u]);
     }
     for (var m = 0u; m < M; m++) {
-      if (!(m < p.KH || (ROWS > 1u && m >= S_ && m - S_ < p.KH))) { continue; }  // row unused (KH < S)
+      if (!(m < KH_ || (ROWS > 1u && m >= S_ && m - S_ < KH_))) { continue; }  // row unused (KH < S)
       let ih = ih0 + i32(m);
       let rowok = ih >= 0 && ih < i32(p.H);
       let base = xc + u32(select(0, ih, rowok)) * W4;
@@ -228,27 +229,27 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (!rowok) { A0 = vec4f(0.0); A1 = vec4f(0.0); L = vec4f(0.0); R = vec4f(0.0); }
       if (WDIRECT != 0u) {
         let wb = wc - (sid & 7u);  // (block, c, kh = 0, channel 0)
-        if (m < p.KH) {
+        if (m < KH_) {
           fma8d(&acc0, L, A0, A1, R, wb + m * 8u);
           if (OB > 8u) { fma8d(&acc2, L, A0, A1, R, wb + wg2 + m * 8u); }
         }
-        if (ROWS > 1u && m >= S_ && m - S_ < p.KH) {
+        if (ROWS > 1u && m >= S_ && m - S_ < KH_) {
           fma8d(&acc1, L, A0, A1, R, wb + (m - S_) * 8u);
           if (OB > 8u) { fma8d(&acc3, L, A0, A1, R, wb + wg2 + (m - S_) * 8u); }
         }
         continue;
       }
-      if (m < p.KH) {
+      if (m < KH_) {
         fma8(&acc0, L, A0, A1, R, wrow(w0, w1, w2, w3, m));
         if (OB > 8u) { fma8(&acc2, L, A0, A1, R, wrow(v0, v1, v2, v3, m)); }
       }
-      if (ROWS > 1u && m >= S_ && m - S_ < p.KH) {
+      if (ROWS > 1u && m >= S_ && m - S_ < KH_) {
         fma8(&acc1, L, A0, A1, R, wrow(w0, w1, w2, w3, m - S_));
         if (OB > 8u) { fma8(&acc3, L, A0, A1, R, wrow(v0, v1, v2, v3, m - S_)); }
       }
     }
     xc += HW4;
-    wc += p.KH * 8u;
+    wc += KH_ * 8u;
   }
   if (gi >= T) { return; }
   store(acc0, n, oh0, j, o0);

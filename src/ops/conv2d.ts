@@ -291,7 +291,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
       bindings: { x: dy, wp, y: dx },
       uniforms: { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: Hc, OW: Wc, KH: th.n, padh: th.n - 1 - th.b, rh, rw, stride: s, DH: d.H, DW: d.W },
       workgroups: [gx, Math.ceil(d.C / OB), gz],
-      overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: 1, PAD_: tw.n - 1 - tw.b, KW_: tw.n, ACCUM: accumulate ? 1 : 0, WDIRECT: cfg.rowDirectWeights && !cpack ? 1 : 0 },
+      overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: 1, PAD_: tw.n - 1 - tw.b, KW_: tw.n, KH_: th.n, ACCUM: accumulate ? 1 : 0, WDIRECT: cfg.rowDirectWeights && !cpack ? 1 : 0 },
       variant: 'scatter',
     });
   }
@@ -309,7 +309,7 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
     bindings: { x: src, wp, b: bias ?? wp, y: dst },
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: bias ? 1 : 0 },
     workgroups: [gx, Math.ceil(d.O / OB), gz],
-    overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: d.stride, PAD_: d.pad, KW_: d.KW, ACCUM: accumulate ? 1 : 0, WDIRECT: cfg.rowDirectWeights && !cpack ? 1 : 0 },
+    overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: d.stride, PAD_: d.pad, KW_: d.KW, KH_: d.KH, ACCUM: accumulate ? 1 : 0, WDIRECT: cfg.rowDirectWeights && !cpack ? 1 : 0 },
   });
 }
 

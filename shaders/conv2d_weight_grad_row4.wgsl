@@ -25,6 +25,7 @@ override KW_: u32 = 3;
 override OB: u32 = 16;  // output channels per workgroup: 8 or 16
 override TK: u32 = 2;   // kernel rows (c, kh) per lane: 1 or 2
 override DDIRECT: u32 = 0;
+override KH_: u32 = 3;  // kernel rows (= KH_), a constant: the per-tile row arithmetic divides by it
 // SKIP_IDLE: some lanes own no kernel row (or no second one): they skip those loads. On lavapipe a
 // load is a loop over the active lanes, so the stem (9 rows on 5 of 8 lanes) gets 10% faster; where
 // every lane is busy the extra branch costs 7%, hence a constant the launcher sets.
@@ -60,8 +61,8 @@ fn taps(a: vec4f, d: vec4f, r: Row) -> vec4f {
 
 // input row of kernel row rr = (c, kh) for the tile (n, oh, j); zeros outside the image
 fn loadRow(rr: u32, n: u32, oh: u32, j: u32) -> Row {
-  let c = rr / p.KH;
-  let kh = rr - c * p.KH;
+  let c = rr / KH_;
+  let kh = rr - c * KH_;
   let ih = i32(oh * S_) - i32(PAD_) + i32(kh);
   let rowok = ih >= 0 && ih < i32(p.H);
   let rowbase = (n * p.C + c) * p.H * p.W + u32(select(0, ih, rowok)) * p.W;  // element index of the row
@@ -154,7 +155,7 @@ fn accum8d(acc1: ptr<function, Acc8>, acc2: ptr<function, Acc8>, d0: u32, cs: u3
 }
 
 fn store(acc: Acc8, rr: u32, o0: u32, chunkIdx: u32) {
-  let CKK = p.C * p.KH * KW_;
+  let CKK = p.C * KH_ * KW_;
   let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
   for (var qq = 0u; qq < 8u; qq++) {
     let o = o0 + qq;
@@ -166,7 +167,7 @@ fn store(acc: Acc8, rr: u32, o0: u32, chunkIdx: u32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {
-  let NR = p.C * p.KH;
+  let NR = p.C * KH_;
   let NL = (NR + TK - 1u) / TK;            // lanes needed
   let li = wid.x * WG + lid;
   let r1 = min(li, NR - 1u);

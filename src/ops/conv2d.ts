@@ -424,7 +424,7 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
       uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
       workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
       // lanes with no kernel row, or no second one, exist (the stem: 9 rows on 5 of 8 lanes)
-      overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW, DDIRECT: cfg.weightGradDirectDy ? 1 : 0, SKIP_IDLE: groups * WG > NL || NL * TK > NR ? 1 : 0 },
+      overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW, KH_: d.KH, DDIRECT: cfg.weightGradDirectDy ? 1 : 0, SKIP_IDLE: groups * WG > NL || NL * TK > NR ? 1 : 0 },
     });
   } else {
     const P = d.N * d.OH * d.OW;

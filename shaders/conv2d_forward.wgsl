@@ -77,7 +77,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let r = pix - n * OHW;
     for (var j = 0u; j < 8u; j++) {
       let o = o0 + j;
-      if (o < p.O) { y[(n * p.O + o) * OHW + r] = acc[j][t] + select(0.0, b[o], p.has_bias != 0u); }
+      if (o < p.O) {
+        var v = acc[j][t];
+        if (p.has_bias != 0u) { v += b[o]; }  // no load of b without a bias
+        y[(n * p.O + o) * OHW + r] = v;
+      }
     }
   }
 }

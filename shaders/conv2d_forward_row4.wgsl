@@ -133,7 +133,9 @@ fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
   for (var q = 0u; q < min(OB, 8u); q++) {
     let o = o0 + q;
     if (o < p.O) {
-      let v = a[q] + vec4f(select(0.0, b[o], p.has_bias != 0u));
+      // no load of b without a bias (select() would load it anyway: a per-lane loop on lavapipe)
+      var v = a[q];
+      if (p.has_bias != 0u) { v += vec4f(b[o]); }
       let i = ybase + o * OHW4;
       if (ACCUM) { y[i] = y[i] + v; } else { y[i] = v; }
     }

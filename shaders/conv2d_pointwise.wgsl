@@ -94,7 +94,8 @@ fn store(t: Tile, n: u32, f0: u32, r0: u32) {
   for (var q = 0u; q < 8u; q++) {
     let r = r0 + q;
     if (r >= p.R) { continue; }
-    let bias = vec4f(select(0.0, b[r], p.has_bias != 0u));
+    var bias = vec4f(0.0);
+    if (p.has_bias != 0u) { bias = vec4f(b[r]); }  // no load of b without a bias
     let e = Q16(ch(t.c0, q) + bias, ch(t.c1, q) + bias, ch(t.c2, q) + bias, ch(t.c3, q) + bias);
     let plane = (n * p.R + r) * (S_OUT * S_OUT * p.GH * p.GW / 16u);
 // #if up

@@ -2,7 +2,7 @@
 // W % 4S == 0, S <= 2, KW <= 4, P <= 4, KW-P-S <= 4):
 //   part[q,o,c,kh,kw] = sum over the output tiles (n, oh, 4j..4j+3) of chunk q of
 //                       sum_t dy[n,o,oh,4j+t] * x[n,c,oh*S-P+kh, (4j+t)*S-P+kw]
-// Layouts: x NCHW [N,C,H,W] (vec4 + scalar views of the same buffer), dy NCHW [N,O,OH,OW] as vec4,
+// Layouts: x NCHW [N,C,H,W] as vec4, dy NCHW [N,O,OH,OW] as vec4,
 // part [nchunks, O, C*KH*KW]; conv2d_weight_grad_reduce sums part over q in fixed order.
 //
 // Tiling: lanes over kernel rows r = (c, kh): a lane owns TK = 1 or 2 of them (r and r + ceil(NR/TK),
@@ -10,8 +10,8 @@
 // (workgroup_id.y), chunk q = workgroup_id.z = a run of consecutive 4-column output
 // tiles walked in order by the whole workgroup. Per tile: lane j (< 8) loads the vec4
 // dy[n,o0+j,oh,4j..4j+3] (and o0+8+j when OB = 16) and subgroupBroadcast hands all 32 (64) values to every lane; each lane loads
-// its input rows' S aligned vec4 chunks plus the P left / KW-P-S right halo columns as scalars, and
-// accumulates TK rows x OB channels x KW taps (dot products over the tile's 4 columns); each
+// its input rows' S aligned vec4 chunks for the next tile (the previous and next tiles' chunks give the
+// P left / KW-P-S right halo columns: one load per row and tile), and accumulates TK rows x OB channels x KW taps (dot products over the tile's 4 columns); each
 // broadcast dy value serves TK*KW multiply-adds. Summation order is
 // fixed (tiles ascending, then columns t = 0..3). Needs subgroups of >= 8 invocations.
 // DDIRECT = 1: every lane loads the tile's dy for all its channels itself, from the same address
@@ -32,7 +32,6 @@ override KH_: u32 = 3;  // kernel rows (= KH_), a constant: the per-tile row ari
 override SKIP_IDLE: bool = false;
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, chunk: u32 }
 @group(0) @binding(0) var<storage, read> x4: array<vec4f>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
@@ -59,27 +58,32 @@ fn taps(a: vec4f, d: vec4f, r: Row) -> vec4f {
   return o;
 }
 
-// input row of kernel row rr = (c, kh) for the tile (n, oh, j); zeros outside the image
-fn loadRow(rr: u32, n: u32, oh: u32, j: u32) -> Row {
+// the lane's own input columns of kernel row rr = (c, kh) for the tile (n, oh, j): A0 (and A1 for
+// S_ = 2); zeros outside the image. The halo columns come from the neighbouring tiles (withHalo).
+fn loadOwn(rr: u32, n: u32, oh: u32, j: u32) -> Row {
   let c = rr / KH_;
   let kh = rr - c * KH_;
   let ih = i32(oh * S_) - i32(PAD_) + i32(kh);
   let rowok = ih >= 0 && ih < i32(p.H);
-  let rowbase = (n * p.C + c) * p.H * p.W + u32(select(0, ih, rowok)) * p.W;  // element index of the row
-  let col0 = 4u * S_ * j;
+  // branch-free: a clamped row, zeroed after (a branch around the loads ran slower on lavapipe)
+  let i = ((n * p.C + c) * p.H * p.W + u32(select(0, ih, rowok)) * p.W + 4u * S_ * j) / 4u;
   var r: Row;
-  r.A0 = x4[(rowbase + col0) / 4u];
-  if (S_ > 1u) { r.A1 = x4[(rowbase + col0) / 4u + 1u]; }
-  for (var m = 1u; m <= PAD_; m++) {
-    let col = i32(col0) - i32(m);
-    r.L[4u - m] = select(0.0, x[rowbase + u32(max(col, 0))], col >= 0);
-  }
-  for (var m = 0u; m + PAD_ + S_ < KW_; m++) {
-    let col = col0 + 4u * S_ + m;
-    r.R[m] = select(0.0, x[rowbase + min(col, p.W - 1u)], col < p.W);
-  }
-  if (!rowok) { r = Row(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0)); }
+  r.A0 = select(vec4f(0.0), x4[i], rowok);
+  if (S_ > 1u) { r.A1 = select(vec4f(0.0), x4[i + 1u], rowok); }
   return r;
+}
+
+// the tile's row segment [L | A0 | A1 | R]: L is the last 4 columns of the previous tile of the row
+// (zeros at the row start), R the first 4 of the next one (zeros at the row end)
+fn withHalo(own: Row, prev: vec4f, next: Row, first: bool, last: bool) -> Row {
+  return Row(select(prev, vec4f(0.0), first), own.A0, own.A1, select(next.A0, vec4f(0.0), last));
+}
+
+// whether a tile reads columns outside its own (3x3 kernels do; a 1x1 stride-2 kernel does not)
+override HALO: bool = PAD_ > 0u || KW_ > PAD_ + S_;
+
+fn lastVec(r: Row) -> vec4f {
+  return select(r.A0, r.A1, S_ > 1u);
 }
 
 // acc1/acc2 (kernel rows 1 and 2 of the lane) += the tile's dy for 8 channels (lane q's d) x row taps
@@ -189,17 +193,42 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var acc2: Acc8;  // row r2, channels o0..o0+7
   var acc3: Acc8;  // row r1, channels o0+8..o0+15
   var acc4: Acc8;  // row r2, channels o0+8..o0+15
+  // each tile's own columns are loaded once, as the previous tile's "next": one vec4 (two for S_ = 2)
+  // per kernel row and tile; the halos come from the neighbours. Lanes with no kernel row (or no
+  // second one) skip the loads where such lanes exist (SKIP_IDLE: on lavapipe a load is a loop over
+  // the active lanes; where every lane is busy the extra branch costs more than it saves).
+  let act1 = !SKIP_IDLE || li < NL;
+  let act2 = TK > 1u && (!SKIP_IDLE || (li < NL && li + NL < NR));
+  var cur1: Row;
+  var cur2: Row;
+  var prev1 = vec4f(0.0);
+  var prev2 = vec4f(0.0);
+  if (HALO && act1) { cur1 = loadOwn(r1, n, oh, j); }
+  if (HALO && act2) { cur2 = loadOwn(r2, n, oh, j); }
+  if (HALO && j > 0u) {  // a chunk that starts inside a row: the previous tile's columns for the first L
+    if (act1) { prev1 = lastVec(loadOwn(r1, n, oh, j - 1u)); }
+    if (act2) { prev2 = lastVec(loadOwn(r2, n, oh, j - 1u)); }
+  }
   for (var q = q0; q < q1; q++) {
+    // the next tile in walk order (the tensor's last tile reads a clamped copy, never used)
+    var jn = j + 1u;
+    var ohn = oh;
+    var nn = n;
+    if (jn == TPR) { jn = 0u; ohn++; if (ohn == p.OH) { ohn = 0u; nn++; } }
     var row1: Row;
     var row2: Row;
-    if (!SKIP_IDLE) {
-      row1 = loadRow(r1, n, oh, j);
+    var next1: Row;
+    var next2: Row;
+    if (HALO) {
+      if (act1) { next1 = loadOwn(r1, min(nn, p.N - 1u), ohn, jn); }
+      if (act2) { next2 = loadOwn(r2, min(nn, p.N - 1u), ohn, jn); }
+      row1 = withHalo(cur1, prev1, next1, j == 0u, jn == 0u);
       row2 = row1;
-      if (TK > 1u) { row2 = loadRow(r2, n, oh, j); }
-    } else if (li < NL) {
-      row1 = loadRow(r1, n, oh, j);
+      if (TK > 1u) { row2 = withHalo(cur2, prev2, next2, j == 0u, jn == 0u); }
+    } else {  // no halo columns (1x1 stride 2): just this tile's own
+      if (act1) { row1 = loadOwn(r1, n, oh, j); }
       row2 = row1;
-      if (TK > 1u && li + NL < NR) { row2 = loadRow(r2, n, oh, j); }
+      if (act2) { row2 = loadOwn(r2, n, oh, j); }
     }
     if (DDIRECT != 0u) {
       // channels o0.. (clamped to O - 1 like olane: the clamped sums are never stored)
@@ -211,8 +240,15 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       accum8(&acc1, &acc2, dy[((n * p.O + olane) * p.OH + oh) * TPR + j], row1, row2);
       if (OB > 8u) { accum8(&acc3, &acc4, dy[((n * p.O + olane2) * p.OH + oh) * TPR + j], row1, row2); }
     }
-    j++;
-    if (j == TPR) { j = 0u; oh++; if (oh == p.OH) { oh = 0u; n++; } }
+    if (HALO) {
+      prev1 = lastVec(cur1);
+      prev2 = lastVec(cur2);
+      cur1 = next1;
+      cur2 = next2;
+    }
+    j = jn;
+    oh = ohn;
+    n = nn;
   }
   if (li >= NL) { return; }
   store(acc1, r1, o0, wid.z);

@@ -420,7 +420,7 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
     nchunks = Math.ceil(T / chunk);
     part = Tensor.empty(gpu, [nchunks, d.O, CKK], 'f32', 'conv2d:dw-part');
     gpu.dispatch('conv2d_weight_grad_row4', {
-      bindings: { x4: x, x, dy, part },
+      bindings: { x4: x, dy, part },
       uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
       workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
       // lanes with no kernel row, or no second one, exist (the stem: 9 rows on 5 of 8 lanes)

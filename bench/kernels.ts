@@ -134,7 +134,8 @@ interface ConvShape {
 
 interface ModelShapes {
   convs: Map<string, ConvShape>;
-  bns: Map<string, { C: number; H: number; W: number; count: number }>;
+  /** BatchNorm2d layers per shape; `residual` of them end a residual block (act(residual + BN(x)) fused). */
+  bns: Map<string, { C: number; H: number; W: number; count: number; residual: number }>;
   /** Per-image element count -> dispatches per step of: relu_forward, add (forward and gradient
    * accumulation), add_inplace (accumulation), add_relu_forward. */
   relus: Map<number, number>;
@@ -186,10 +187,11 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
     }
     return y;
   };
-  BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor) {
+  BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor) {
     const [, C, H, W] = x.shape;
-    bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1 }));
-    return bnFwd.call(this, ctx, x);
+    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0 }));
+    if (residual) b.residual++;
+    return bnFwd.call(this, ctx, x, relu, residual);
   };
   Linear.prototype.forward = function (this: Linear, ctx: ForwardContext, x: Tensor) {
     bump(shapes.linears, `${this.inFeatures}>${this.outFeatures}`, () => ({ inF: this.inFeatures, outF: this.outFeatures, count: 1 }));
@@ -367,8 +369,9 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   }
 }
 
-async function bnEntries(c: Ctx, model: string, N: number, C: number, H: number, W: number, count: number): Promise<void> {
+async function bnEntries(c: Ctx, model: string, N: number, b: { C: number; H: number; W: number; count: number; residual: number }): Promise<void> {
   const { gpu } = c;
+  const { C, H, W, count, residual } = b;
   const shape = `${N}x${C}x${H}x${W}`;
   const n = N * C * H * W;
   const x = randn(gpu, [N, C, H, W], 5);
@@ -381,7 +384,7 @@ async function bnEntries(c: Ctx, model: string, N: number, C: number, H: number,
   const rv = Tensor.empty(gpu, [C]);
   rv.fill(1);
   const { result: y, work: fwd } = capture(gpu, () => batchNorm2d(x, gamma, beta, rm, rv, { training: true }));
-  const meta = { model, shape, batch: N, perStep: count };
+  const meta = { model, shape, batch: N, perStep: count - residual };
   // Statistics pass reads x; normalise pass reads x and writes y.
   await measure(c, { ...meta, op: 'batchnorm.forward_train', work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, fwd);
   const dy = randn(gpu, [N, C, H, W], 8);
@@ -389,6 +392,19 @@ async function bnEntries(c: Ctx, model: string, N: number, C: number, H: number,
   const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads(grads, [0, 1, 2]))).work;
   // Reduce pass reads x and dy; the second reads x and dy and writes dx.
   await measure(c, { ...meta, op: 'batchnorm.backward', work: { bytes: 5 * 4 * n, ceiling: 'copy_gbps' } }, bwd);
+  if (residual > 0) {
+    // the end of a residual block: relu(skip + BN(x)), and its backward (ReLU mask, then BN's)
+    const skip = randn(gpu, [N, C, H, W], 9);
+    skip.requiresGrad = true;
+    const { result: yr, work: fr } = capture(gpu, () => batchNorm2d(x, gamma, beta, rm, rv, { training: true, relu: true, residual: skip }));
+    const rmeta = { ...meta, perStep: residual };
+    // statistics read x; the normalising pass reads x and skip and writes y
+    await measure(c, { ...rmeta, op: 'batchnorm.forward_train_add_relu', work: { bytes: 4 * 4 * n, ceiling: 'copy_gbps' } }, fr);
+    const rgrads = [Tensor.empty(gpu, x.shape), ...grads];
+    const br = capture(gpu, () => yr.node!.backward(dy, onlyGrads(rgrads, [0, 1, 2, 3]))).work;
+    // the mask reads y and dy and writes the masked gradient; then as batchnorm.backward
+    await measure(c, { ...rmeta, op: 'batchnorm.backward_add_relu', work: { bytes: 8 * 4 * n, ceiling: 'copy_gbps' } }, br);
+  }
   const { work: ev } = capture(gpu, () => noGrad(() => batchNorm2d(x, gamma, beta, rm, rv, { training: false })));
   await measure(c, { ...meta, op: 'batchnorm.forward_eval', perStep: 0, work: { bytes: 2 * 4 * n, ceiling: 'copy_gbps' } }, ev);
 }
@@ -614,7 +630,7 @@ async function kernelPass(c: Ctx, models: string[], N: number, profile: boolean,
     c.log(`${model} (batch ${N}):`);
     const shapes = await traceModel(gpu, model);
     for (const s of shapes.convs.values()) await guarded(c, `${model} conv2d ${s.C}x${s.H}x${s.W}->${s.O}`, () => convEntries(c, model, N, s));
-    for (const b of shapes.bns.values()) await guarded(c, `${model} batchnorm ${b.C}x${b.H}x${b.W}`, () => bnEntries(c, model, N, b.C, b.H, b.W, b.count));
+    for (const b of shapes.bns.values()) await guarded(c, `${model} batchnorm ${b.C}x${b.H}x${b.W}`, () => bnEntries(c, model, N, b));
     const sizes = new Set([shapes.relus, shapes.adds, shapes.addInplaces, shapes.addRelus].flatMap((m) => [...m.keys()]));
     const counts = (n: number) => ({ relu: shapes.relus.get(n) ?? 0, add: shapes.adds.get(n) ?? 0, addInplace: shapes.addInplaces.get(n) ?? 0, addRelu: shapes.addRelus.get(n) ?? 0 });
     for (const n of [...sizes].sort((a, b) => b - a)) await guarded(c, `${model} elementwise ${n}`, () => elementwiseEntries(c, model, N, n, counts(n)));

@@ -9,7 +9,10 @@
 // is needed. Workgroup p = 0 writes saved[c], saved[C + c].
 override WG: u32 = 64;
 // Fuse the ReLU that follows the BN: y = max(BN(x), 0) (the backward then masks dy by y > 0).
+// RESIDUAL: y = act(skip + BN(x)) with skip NCHW like x, the residual add at the end of a ResNet block
+// (skip is bound to x and never read without it).
 override RELU: bool = false;
+override RESIDUAL: bool = false;  // y = act(BN(x) + skip)
 // #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32 }
@@ -21,6 +24,7 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32 }
 @group(0) @binding(5) var<storage, read_write> y: array<E>;
 @group(0) @binding(6) var<storage, read_write> saved: array<f32>;
 @group(0) @binding(7) var<uniform> p: Params;
+@group(0) @binding(8) var<storage, read> skip: array<E>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {

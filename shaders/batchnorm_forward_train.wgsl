@@ -11,7 +11,10 @@
 // UNBIASED variance M2 / (M - 1) for running_var; the launcher rejects M = 1).
 override WG: u32 = 64;
 // Fuse the ReLU that follows the BN: y = max(BN(x), 0) (the backward then masks dy by y > 0).
+// RESIDUAL: y = act(skip + BN(x)) with skip NCHW like x, the residual add at the end of a ResNet block
+// (skip is bound to x and never read without it).
 override RELU: bool = false;
+override RESIDUAL: bool = false;  // y = act(BN(x) + skip)
 // #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momentum: f32 }
@@ -24,6 +27,7 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momen
 @group(0) @binding(6) var<storage, read_write> running_mean: array<f32>;
 @group(0) @binding(7) var<storage, read_write> running_var: array<f32>;
 @group(0) @binding(8) var<uniform> p: Params;
+@group(0) @binding(9) var<storage, read> skip: array<E>;
 
 var<workgroup> s_mean: f32;
 var<workgroup> s_scale: f32;

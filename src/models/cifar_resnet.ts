@@ -3,7 +3,6 @@
 // block = conv3x3 -> BN -> ReLU -> conv3x3 -> BN, plus shortcut (identity, or 1x1 stride-2 conv + BN
 // where the shape changes), then ReLU; global average pool; fc. No conv biases.
 // Parameter names: conv, bn, blocks.N.{conv1,bn1,conv2,bn2,shortcut.0,shortcut.1}, fc.
-import { addRelu } from '../ops/elementwise.js';
 import { globalAvgPool } from '../ops/pooling.js';
 import { BatchNorm2d, Conv2d, convBnRelu, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -32,12 +31,14 @@ class Block {
 
   forward(ctx: ForwardContext, x: Tensor): Tensor {
     const h = convBnRelu(ctx, this.conv1, this.bn1, x);
-    const out = this.bn2.forward(ctx, this.conv2.forward(ctx, h));
+    const z = this.conv2.forward(ctx, h);
     const skip = this.shortcut ? this.shortcut[1].forward(ctx, this.shortcut[0].forward(ctx, x)) : x;
-    // shortcut first (a + b is b + a, so the same bits): the backward then reaches conv1 before the
-    // shortcut, and the 1x1 stride-2 conv's input gradient is the one that adds into x's
-    // gradient in place (a quarter of the pixels) instead of zero-filling the other three quarters
-    return addRelu(skip, out);
+    // relu(skip + bn2(z)) in bn2's normalising pass (the same bits as addRelu(skip, bn2(z)), one
+    // pass over the activations fewer). The residual is the op's first input, so the backward
+    // reaches conv1 before the shortcut, and the 1x1 stride-2 conv's input gradient is the one that
+    // adds into x's gradient in place (a quarter of the pixels) instead of zero-filling the other
+    // three quarters
+    return this.bn2.forward(ctx, z, true, skip);
   }
 }
 

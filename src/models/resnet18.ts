@@ -1,7 +1,6 @@
 // ResNet-18 (He et al. 2016, BasicBlock [2,2,2,2], widths 64..512) with torchvision's names:
 // conv1, bn1, layer<k>.<b>.{conv1,bn1,conv2,bn2,downsample.0,downsample.1}, fc. The CIFAR stem
 // (default) is conv3x3 stride 1 with no max-pool; the ImageNet stem is conv7x7 stride 2 + 3x3/2 max-pool.
-import { addRelu } from '../ops/elementwise.js';
 import { globalAvgPool, maxPool2d } from '../ops/pooling.js';
 import { BatchNorm2d, Conv2d, convBnRelu, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -28,12 +27,11 @@ class BasicBlock {
 
   forward(ctx: ForwardContext, x: Tensor): Tensor {
     const h = convBnRelu(ctx, this.conv1, this.bn1, x);
-    const out = this.bn2.forward(ctx, this.conv2.forward(ctx, h));
+    const z = this.conv2.forward(ctx, h);
     const skip = this.downsample ? this.downsample[1].forward(ctx, this.downsample[0].forward(ctx, x)) : x;
-    // shortcut first (a + b is b + a, so the same bits): the backward then reaches conv1 before the
-    // downsample, and the 1x1 stride-2 conv's input gradient is the one that adds into x's
-    // gradient in place (a quarter of the pixels) instead of zero-filling the other three quarters
-    return addRelu(skip, out);
+    // relu(skip + bn2(z)) in bn2's normalising pass, as in cifar_resnet.ts (the residual first: the
+    // backward reaches conv1 before the downsample, whose 1x1 stride-2 input gradient adds in place)
+    return this.bn2.forward(ctx, z, true, skip);
   }
 }
 

@@ -76,15 +76,18 @@ export class BatchNorm2d implements Layer {
     ];
   }
 
-  /** With `relu`, the ReLU that follows is fused into the BN kernels. */
-  forward(ctx: ForwardContext, x: Tensor, relu = false): Tensor {
+  /**
+   * With `relu`, the ReLU that follows is fused into the BN kernels; with `residual`, so is the
+   * residual add before it: act(residual + BN(x)).
+   */
+  forward(ctx: ForwardContext, x: Tensor, relu = false, residual?: Tensor): Tensor {
     return batchNorm2d(
       x,
       ctx.params.get(`${this.name}.weight`).value,
       ctx.params.get(`${this.name}.bias`).value,
       ctx.buffers.get(`${this.name}.running_mean`),
       ctx.buffers.get(`${this.name}.running_var`),
-      { training: ctx.training, relu },
+      { training: ctx.training, relu, residual },
     );
   }
 }

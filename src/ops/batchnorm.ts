@@ -13,6 +13,7 @@ import { record } from '../autograd/node.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
 import { streamLayout } from '../gpu/lanes.js';
+import { reluBackwardInto } from './elementwise.js';
 
 export interface BatchNormOptions {
   /** Batch statistics + running-stat update (true) or running statistics (false). */
@@ -22,6 +23,12 @@ export interface BatchNormOptions {
   eps?: number;
   /** Fuse the ReLU that follows: y = max(BN(x), 0), with the ReLU's gradient folded into the backward. */
   relu?: boolean;
+  /**
+   * Fuse a residual add before the ReLU: y = act(residual + BN(x)), the end of a ResNet block, in the
+   * normalising pass (the same bits as BN, then addRelu(residual, ...), with one pass over the
+   * activations fewer). The residual gets the (ReLU-masked) output gradient unchanged.
+   */
+  residual?: Tensor;
 }
 
 /**
@@ -51,8 +58,10 @@ export function batchNormChunks(m: number, vl = 1): { parts: number; chunk: numb
  */
 export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, options: BatchNormOptions): Tensor {
   const op = 'batchNorm2d';
-  const { training, momentum = 0.1, eps = 1e-5, relu = false } = options;
-  const fused = { WG, RELU: relu ? 1 : 0 };
+  const { training, momentum = 0.1, eps = 1e-5, relu = false, residual } = options;
+  // with a residual the backward masks the gradient itself first (the residual needs it too)
+  const fused = { WG, RELU: relu && !residual ? 1 : 0 };
+  const apply = { WG, RELU: relu ? 1 : 0, RESIDUAL: residual ? 1 : 0 };
   expectRank(op, 'x', x, 4);
   expectDtype(op, 'x', x, 'f32');
   const [n, c, h, w] = x.shape;
@@ -60,6 +69,10 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   for (const [name, t] of named) {
     expectDtype(op, name, t, 'f32');
     if (t.rank !== 1 || t.shape[0] !== c) throw new ShapeError(op, `${name} must have shape [${c}] for x ${shapeStr(x.shape)}, got ${shapeStr(t.shape)}`);
+  }
+  if (residual) {
+    expectDtype(op, 'residual', residual, 'f32');
+    if (shapeStr(residual.shape) !== shapeStr(x.shape)) throw new ShapeError(op, `residual ${shapeStr(residual.shape)} must have the shape of x ${shapeStr(x.shape)}`);
   }
   if (!(eps > 0)) throw new ShapeError(op, `eps must be > 0, got ${eps}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new ShapeError(op, `momentum must be in [0, 1], got ${momentum}`);
@@ -77,27 +90,33 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
     const partial = Tensor.empty(gpu, [c, parts, 4], 'f32', 'batchnorm.partial');
     gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG }, variant });
     gpu.dispatch('batchnorm_forward_train', {
-      bindings: { x, partial, gamma: weight, beta: bias, y, saved, running_mean: runningMean, running_var: runningVar },
+      bindings: { x, partial, gamma: weight, beta: bias, y, saved, running_mean: runningMean, running_var: runningVar, skip: residual ?? x },
       uniforms: { n, c, hw, chunk, parts, eps, momentum },
       workgroups: [parts, c],
-      overrides: fused,
+      overrides: apply,
       variant,
     });
   } else {
     gpu.dispatch('batchnorm_forward_eval', {
-      bindings: { x, gamma: weight, beta: bias, running_mean: runningMean, running_var: runningVar, y, saved },
+      bindings: { x, gamma: weight, beta: bias, running_mean: runningMean, running_var: runningVar, y, saved, skip: residual ?? x },
       uniforms: { n, c, hw, chunk, parts, eps },
       workgroups: [parts, c],
-      overrides: fused,
+      overrides: apply,
       variant,
     });
   }
-  return record('batchNorm2d', [x, weight, bias], y, (dy, ctx) => {
+  // the residual first: the backward (reverse DFS order) then reaches the BN branch before the
+  // residual's, as with addRelu(residual, BN(x))
+  const inputs = residual ? [residual, x, weight, bias] : [x, weight, bias];
+  const at = residual ? 1 : 0; // index of x among the inputs
+  return record('batchNorm2d', inputs, y, (gy, ctx) => {
+    let dy = gy;
+    if (residual && relu) reluBackwardInto(y, gy, (dy = Tensor.empty(gpu, x.shape, 'f32', 'grad:batchnorm_add_relu')));
     const partial = Tensor.empty(gpu, [c, parts, 2], 'f32', 'batchnorm.grad_partial');
     gpu.dispatch('batchnorm_backward_reduce', { bindings: { x, dy, saved, partial, y }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: fused, variant });
-    const dx = ctx.needsGrad(0) ? ctx.gradOutput(0) : Tensor.empty(gpu, x.shape, 'f32', 'batchnorm.dx_unused');
-    const dgamma = ctx.needsGrad(1) ? ctx.gradOutput(1) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dgamma_unused');
-    const dbeta = ctx.needsGrad(2) ? ctx.gradOutput(2) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dbeta_unused');
+    const dx = ctx.needsGrad(at) ? ctx.gradOutput(at) : Tensor.empty(gpu, x.shape, 'f32', 'batchnorm.dx_unused');
+    const dgamma = ctx.needsGrad(at + 1) ? ctx.gradOutput(at + 1) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dgamma_unused');
+    const dbeta = ctx.needsGrad(at + 2) ? ctx.gradOutput(at + 2) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dbeta_unused');
     gpu.dispatch('batchnorm_backward', {
       bindings: { x, dy, saved, gamma: weight, partial, dx, dgamma, dbeta, y },
       uniforms: { n, c, hw, chunk, parts, training: training ? 1 : 0 },
@@ -105,6 +124,7 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
       overrides: fused,
       variant,
     });
-    return [ctx.needsGrad(0) ? dx : null, ctx.needsGrad(1) ? dgamma : null, ctx.needsGrad(2) ? dbeta : null];
+    const grads = [ctx.needsGrad(at) ? dx : null, ctx.needsGrad(at + 1) ? dgamma : null, ctx.needsGrad(at + 2) ? dbeta : null];
+    return residual ? [ctx.needsGrad(0) ? dy : null, ...grads] : grads;
   });
 }

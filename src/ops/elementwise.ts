@@ -48,11 +48,15 @@ export function relu(x: Tensor): Tensor {
   expectDtype('relu', 'x', x, 'f32');
   const y = Tensor.empty(x.gpu, x.shape, 'f32', 'relu');
   streamElementwise(x, 'relu_forward', { x, y });
-  return record('relu', [x], y, (dy, ctx) => {
-    const dx = ctx.gradOutput(0);
-    streamElementwise(x, 'relu_backward', { y, dy, dx });
-    return [dx];
-  });
+  return record('relu', [x], y, (dy, ctx) => [reluBackwardInto(y, dy, ctx.gradOutput(0))]);
+}
+
+/** dx = dy where y > 0, else 0 (a ReLU's gradient from its output y), outside autograd. Returns dx. */
+export function reluBackwardInto(y: Tensor, dy: Tensor, dx: Tensor): Tensor {
+  expectSameShape('reluBackwardInto', y, dy, ['y', 'dy']);
+  expectSameShape('reluBackwardInto', y, dx, ['y', 'dx']);
+  streamElementwise(y, 'relu_backward', { y, dy, dx });
+  return dx;
 }
 
 /**
@@ -66,8 +70,7 @@ export function addRelu(a: Tensor, b: Tensor): Tensor {
   const y = Tensor.empty(a.gpu, a.shape, 'f32', 'add_relu');
   streamElementwise(a, 'add_relu_forward', { a, b, y });
   return record('addRelu', [a, b], y, (dy) => {
-    const d = Tensor.empty(a.gpu, a.shape, 'f32', 'grad:add_relu');
-    streamElementwise(a, 'relu_backward', { y, dy, dx: d });
+    const d = reluBackwardInto(y, dy, Tensor.empty(a.gpu, a.shape, 'f32', 'grad:add_relu'));
     return [d, d];
   });
 }

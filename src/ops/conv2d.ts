@@ -9,7 +9,7 @@
 //                              (a convolution of dy with the flipped kernel)
 //                              variant `scatter`: the stride-2 input gradient, one stride-1 row
 //                              convolution of dy per parity class, scattered into dx
-//   conv2d_pointwise           1x1 convs (config pointwise, an autotuner candidate): forward, and the input gradient with
+//   conv2d_pointwise           1x1 convs (config pointwise, on by default): forward, and the input gradient with
 //                              w^T (transpose2d) writing the stride-2 zeros itself; a GEMM over channels
 //   conv2d_weight_grad_row4    split-K weight gradient pass 1, fast path (lanes over kernel rows)
 //   conv2d_forward, conv2d_input_grad (parity classes), conv2d_weight_grad: any shape

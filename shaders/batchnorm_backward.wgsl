@@ -9,7 +9,8 @@
 // index j = n*HWV + s, strided by WG: coalesced; V = vec4f, f32 in the `scalar` variant, see
 // include/lanes.wgsl). Invocation 0 merges the P partials in order p = 0..P-1
 // so all workgroups of a channel agree; workgroup p = 0 writes dgamma_c and dbeta_c. No atomics.
-// With RELU (BN fused with its ReLU), dy is masked by y > 0 first, as in batchnorm_backward_reduce.
+// With RELU (BN fused with its ReLU), dy is masked by y > 0 first, as in batchnorm_backward_reduce
+// (y > 0 recomputed from x: gamma and beta bound for that).
 override WG: u32 = 64;
 override RELU: bool = false;
 // #include "lanes.wgsl"
@@ -23,7 +24,7 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
 @group(0) @binding(5) var<storage, read_write> dx: array<E>;
 @group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
-@group(0) @binding(8) var<storage, read> y: array<E>;
+@group(0) @binding(8) var<storage, read> beta: array<f32>;
 @group(0) @binding(9) var<uniform> p: Params;
 
 var<workgroup> s_a: f32;
@@ -62,6 +63,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let a = s_a;
   let b = s_b;
   let k = s_k;
+  // RELU: the mask from the forward's pre-activation, recomputed from x (as batchnorm_backward_reduce)
+  let scale = saved[p.c + c] * gamma[c];
+  let shift = beta[c];
   let start = part * p.chunk;
   let end = min(start + p.chunk, m);
   // Channel-local index j = nn*HWV + s advances by WG = step_n*HWV + step_s per iteration; track
@@ -74,12 +78,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let i = (nn * p.c + c) * p.hw + s;
     let ed = dy[i];
     let ex = x[i];
-    var ey = ed;
-    if (RELU) { ey = y[i]; }
     var r: array<V, 4>;
     for (var q = 0u; q < EW; q++) {
       var g = vec_of(ed, q);
-      if (RELU) { g = select(V(0.0), g, vec_of(ey, q) > V(0.0)); }
+      if (RELU) { g = select(V(0.0), g, (vec_of(ex, q) - mean) * scale + shift > V(0.0)); }
       r[q] = a * (g - b - (vec_of(ex, q) - mean) * k);
     }
     dx[i] = elem_of(r);

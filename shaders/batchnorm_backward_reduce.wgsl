@@ -7,7 +7,9 @@
 // slice (coalesced) per vector lane, adds its VL lanes in order, then invocation 0 adds the WG pairs
 // in order after one barrier. No atomics.
 // batchnorm_backward merges the P partials in order. With RELU (BN fused with its ReLU), dy is the
-// gradient of max(BN(x), 0) = y and is first masked: dy := dy where y > 0, else 0.
+// gradient of max(BN(x), 0) = y and is first masked: dy := dy where y > 0, else 0. y > 0 is
+// recomputed from x as the forward computed it, (x - mean) * (invstd * gamma) + beta > 0: the same
+// operands and operations, so the same decision, without a pass over y.
 override WG: u32 = 64;
 override RELU: bool = false;
 // #include "lanes.wgsl"
@@ -17,7 +19,8 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
 @group(0) @binding(1) var<storage, read> dy: array<E>;
 @group(0) @binding(2) var<storage, read> saved: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<vec2<f32>>;
-@group(0) @binding(4) var<storage, read> y: array<E>;
+@group(0) @binding(4) var<storage, read> gamma: array<f32>;
+@group(0) @binding(6) var<storage, read> beta: array<f32>;
 @group(0) @binding(5) var<uniform> p: Params;
 
 var<workgroup> s_dy: array<f32, WG>;
@@ -29,6 +32,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let c = wg.y;
   let m = p.n * p.hw;
   let mean = saved[c];
+  // RELU: the forward's pre-activation (x - mean) * scale + shift, recomputed from x with the same
+  // expression and operands (saved, gamma, beta), so the mask needs no read of y
+  let scale = saved[p.c + c] * gamma[c];
+  let shift = beta[c];
   let start = part * p.chunk;
   let end = min(start + p.chunk, m);
   var sdy = V(0.0);
@@ -43,11 +50,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let i = (nn * p.c + c) * p.hw + s;
     let ed = dy[i];
     let ex = x[i];
-    var ey = ed;
-    if (RELU) { ey = y[i]; }
     for (var q = 0u; q < EW; q++) {
       var g = vec_of(ed, q);
-      if (RELU) { g = select(V(0.0), g, vec_of(ey, q) > V(0.0)); }
+      if (RELU) { g = select(V(0.0), g, (vec_of(ex, q) - mean) * scale + shift > V(0.0)); }
       sdy += g;
       sdyx += g * (vec_of(ex, q) - mean);
     }

@@ -113,12 +113,12 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
     let dy = gy;
     if (residual && relu) reluBackwardInto(y, gy, (dy = Tensor.empty(gpu, x.shape, 'f32', 'grad:batchnorm_add_relu')));
     const partial = Tensor.empty(gpu, [c, parts, 2], 'f32', 'batchnorm.grad_partial');
-    gpu.dispatch('batchnorm_backward_reduce', { bindings: { x, dy, saved, partial, y }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: fused, variant });
+    gpu.dispatch('batchnorm_backward_reduce', { bindings: { x, dy, saved, partial, gamma: weight, beta: bias }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: fused, variant });
     const dx = ctx.needsGrad(at) ? ctx.gradOutput(at) : Tensor.empty(gpu, x.shape, 'f32', 'batchnorm.dx_unused');
     const dgamma = ctx.needsGrad(at + 1) ? ctx.gradOutput(at + 1) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dgamma_unused');
     const dbeta = ctx.needsGrad(at + 2) ? ctx.gradOutput(at + 2) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dbeta_unused');
     gpu.dispatch('batchnorm_backward', {
-      bindings: { x, dy, saved, gamma: weight, partial, dx, dgamma, dbeta, y },
+      bindings: { x, dy, saved, gamma: weight, partial, dx, dgamma, dbeta, beta: bias },
       uniforms: { n, c, hw, chunk, parts, training: training ? 1 : 0 },
       workgroups: [parts, c],
       overrides: fused,

@@ -34,7 +34,7 @@ import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { capture, hasCopies, kernelNames, replay, type Recorded } from './capture.js';
 import type { CeilingName, Ceilings } from './ceilings.js';
-import { convBytes, roofline, type Bound } from './roofline.js';
+import { convBytes, roofline, type Bound, type ConvGeometry } from './roofline.js';
 import { recordTrainStep, trainSetup } from './end_to_end.js';
 
 export interface KernelEntry {
@@ -116,15 +116,8 @@ interface Ctx {
 
 // ---------------------------------------------------------------- tracing the model's shapes
 
-interface ConvShape {
-  C: number;
-  H: number;
-  W: number;
-  O: number;
-  k: number;
-  stride: number;
+interface ConvShape extends Omit<ConvGeometry, 'N'> {
   pad: number;
-  bias: boolean;
   /** Layers with this shape, and how many of them need an input gradient (not fed the images). */
   count: number;
   inputGrads: number;
@@ -341,8 +334,7 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   const opts = { stride: s.stride, padding: s.pad };
   const fwd = capture(gpu, () => conv2d(x, w, b, opts)).work;
   const meta = { model, shape, batch: N };
-  const geo = { N, C: s.C, H: s.H, W: s.W, O: s.O, k: s.k, stride: s.stride, bias: s.bias };
-  const work = (op: Parameters<typeof convBytes>[3]) => ({ flops, bytes: convBytes(geo, OH, OW, op), ceiling: 'fma_gflops' as const });
+  const work = (op: Parameters<typeof convBytes>[3]) => ({ flops, bytes: convBytes({ ...s, N }, OH, OW, op), ceiling: 'fma_gflops' as const });
   await measure(c, { ...meta, op: 'conv2d.forward', perStep: s.count, work: work('forward') }, fwd);
   for (const t of [x, w, b]) if (t) t.requiresGrad = true;
   const y = conv2d(x, w, b, opts);

@@ -65,6 +65,11 @@ describe('batchNorm2d with fused ReLU', () => {
 
 // The end of a residual block, relu(skip + BN(x)), fused into BN's normalising pass (residual option).
 describe('batchNorm2d with a fused residual add and ReLU', () => {
+  // x, gamma, beta, skip and an output gradient r for an [n, c, h, w] input
+  const residualInputs = (rng: Rng, [n, c, h, w]: number[]) => {
+    const size = n * c * h * w;
+    return { x: f32(rng.normals(size)), gamma: f32(rng.array(c, 0.5, 1.5)), beta: f32(rng.array(c, -0.5, 0.5)), skip: f32(rng.normals(size)), r: f32(rng.normals(size)) };
+  };
   // H*W = 35 (f32 elements), 16 (64-byte elements), 12 (vec4 elements)
   for (const [n, c, h, w] of [
     [3, 4, 5, 7],
@@ -74,12 +79,7 @@ describe('batchNorm2d with a fused residual add and ReLU', () => {
     it(`training: relu(skip + BN(x)) and its gradients for x, gamma, beta, skip match float64 [${n},${c},${h},${w}]`, async () => {
       const rng = new Rng();
       const s = { n, c, h, w };
-      const size = n * c * h * w;
-      const x = f32(rng.normals(size));
-      const gamma = f32(rng.array(c, 0.5, 1.5));
-      const beta = f32(rng.array(c, -0.5, 0.5));
-      const skip = f32(rng.normals(size));
-      const r = f32(rng.array(size));
+      const { x, gamma, beta, skip, r } = residualInputs(rng, [n, c, h, w]);
       const forward = ([xx, gg, bb, ss]: Float64Array[]) => reluRef(batchNormTrainRef(xx, gg, bb, s, 1e-5).map((v, i) => v + ss[i]));
       const scope = Scope.open();
       const tx = leaf(gpu(), x, [n, c, h, w], 'x');
@@ -104,12 +104,7 @@ describe('batchNorm2d with a fused residual add and ReLU', () => {
   it('gives the same bits as addRelu(skip, BN(x)), forward and backward, training and eval', async () => {
     const rng = new Rng();
     const [n, c, h, w] = [4, 6, 8, 8];
-    const size = n * c * h * w;
-    const x = f32(rng.normals(size));
-    const gamma = f32(rng.array(c, 0.5, 1.5));
-    const beta = f32(rng.array(c, -0.5, 0.5));
-    const skip = f32(rng.normals(size));
-    const r = f32(rng.normals(size));
+    const { x, gamma, beta, skip, r } = residualInputs(rng, [n, c, h, w]);
     for (const training of [true, false]) {
       const run = async (fused: boolean) => {
         const scope = Scope.open();

@@ -43,7 +43,7 @@ override KW_: u32 = 3;
 // holds another consumer's part (a residual block's input), instead of a separate add pass
 override ACCUM: bool = false;
 override WDIRECT: u32 = 0;
-override KH_: u32 = 3;  // kernel rows (= KH_), a constant so that the row loop unrolls
+override KH_: u32 = 3;  // kernel rows (the uniform KH as a constant, so that the row loop has a constant trip count)
 // #if scatter
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, padh: i32, rh: u32, rw: u32, stride: u32, DH: u32, DW: u32 }
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;

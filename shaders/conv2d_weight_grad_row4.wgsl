@@ -25,7 +25,7 @@ override KW_: u32 = 3;
 override OB: u32 = 16;  // output channels per workgroup: 8 or 16
 override TK: u32 = 2;   // kernel rows (c, kh) per lane: 1 or 2
 override DDIRECT: u32 = 0;
-override KH_: u32 = 3;  // kernel rows (= KH_), a constant: the per-tile row arithmetic divides by it
+override KH_: u32 = 3;  // kernel rows (the uniform KH as a constant: the per-tile row arithmetic divides by it)
 // SKIP_IDLE: some lanes own no kernel row (or no second one): they skip those loads. On lavapipe a
 // load is a loop over the active lanes, so the stem (9 rows on 5 of 8 lanes) gets 10% faster; where
 // every lane is busy the extra branch costs 7%, hence a constant the launcher sets.

@@ -1,7 +1,7 @@
 // bench/gpu/check.ts, the correctness check bench/gpu/run.sh runs on a GPU machine before timing
 // anything: its comparison must catch a wrong value and a NaN, and its conv and training checks pass here.
 import { describe, expect, it } from 'vitest';
-import { checkConv, resnet20ConvShapes, trainingLossBits } from '../bench/gpu/check.js';
+import { checkBatchNorm, checkConv, resnet20BatchNormShapes, resnet20ConvShapes, trainingLossBits } from '../bench/gpu/check.js';
 import { closeness } from './reference/closeness.js';
 import { useGpu } from './helpers/gpu.js';
 
@@ -18,6 +18,15 @@ describe('device check (bench/gpu/check.ts)', () => {
     expect(nan.bad).toBe(1);
     expect(nan.nan).toBe(1);
     expect(closeness([1, 2, 3], e, 1, 1).bad).toBeGreaterThan(0); // a short result is out of tolerance
+  });
+
+  it('BatchNorm with its fused ReLU, and with the residual add too, matches the float64 references', async () => {
+    expect(resnet20BatchNormShapes(2).map((b) => `${b.c}x${b.h}x${b.w}`)).toEqual(['16x32x32', '32x16x16', '64x8x8']);
+    for (const residual of [false, true]) {
+      const c = await checkBatchNorm(gpu(), { n: 2, c: 5, h: 8, w: 8 }, residual, 99);
+      expect(c.ok, JSON.stringify(c)).toBe(true);
+      expect(c.residual_grad !== undefined).toBe(residual);
+    }
   });
 
   it('ResNet-20 conv shapes (batch 1) match the float64 references through autograd', async () => {

@@ -2,7 +2,9 @@
 // first on a GPU machine, where the test suite and its node_modules do not travel): every conv shape
 // of ResNet-20, forward and both gradients through autograd, against the float64 references of
 // test/reference/conv2d.ts on fresh random inputs, under the conv configuration training would use;
-// then five training steps of ResNet-20 twice from the same seed (replayed, src/train/train_step.ts),
+// each BatchNorm shape of ResNet-20 with its fused ReLU, and with the residual add of a block's end
+// too, forward and every gradient against test/reference/batchnorm.ts (the ReLU's mask taken from the
+// GPU's own output, which the backward kernels recompute from x); then five training steps of ResNet-20 twice from the same seed (replayed, src/train/train_step.ts),
 // which must give the same loss bits, and the same five steps recorded afresh, which must match them.
 //   node dist/gpu-check.js [--batch N] [--seed S] [--json FILE] [--no-autotune]
 // Exit status 1 when anything is out of tolerance, NaN, or not reproducible.
@@ -12,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { backward } from '../../src/autograd/backward.js';
 import { Gpu } from '../../src/gpu/runtime.js';
 import { autotuneConv } from '../../src/ops/conv2d_autotune.js';
+import { batchNorm2d } from '../../src/ops/batchnorm.js';
 import { conv2d, getConvConfig } from '../../src/ops/conv2d.js';
 import { leaf } from '../../src/tensor/param_store.js';
 import { Scope } from '../../src/tensor/scope.js';
@@ -19,6 +22,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { describeEnvironment } from '../../src/train/environment.js';
 import { f32, Rng } from '../../test/helpers/random.js';
 import { closeness, type Closeness } from '../../test/reference/closeness.js';
+import { batchNormBackwardRef, batchNormTrainRef, batchStatsRef } from '../../test/reference/batchnorm.js';
 import { conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from '../../test/reference/conv2d.js';
 import { trainSetup, recordTrainStep } from '../end_to_end.js';
 import { intFlag } from '../cli_args.js';
@@ -64,6 +68,64 @@ export async function checkConv(gpu: Gpu, s: ConvShape & { name: string }, seed:
   }
 }
 
+export interface BatchNormCheck {
+  shape: string;
+  forward: Closeness;
+  input_grad: Closeness;
+  weight_grad: Closeness;
+  bias_grad: Closeness;
+  /** The residual's gradient (the masked output gradient), with `residual`. */
+  residual_grad?: Closeness;
+  ok: boolean;
+}
+
+/**
+ * relu(BN(x)) (a block's first BN), or with `residual` relu(skip + BN(x)) (its last), in training
+ * mode through autograd, against the float64 references. The ReLU's mask is the GPU's own y > 0 (a
+ * pre-activation within rounding of 0 may fall either way); the backward kernels recompute it from x,
+ * so a disagreement shows as wrong gradients.
+ */
+export async function checkBatchNorm(gpu: Gpu, s: { n: number; c: number; h: number; w: number }, residual: boolean, seed: number): Promise<BatchNormCheck> {
+  const rng = new Rng(seed);
+  const size = s.n * s.c * s.h * s.w;
+  const x = f32(rng.normals(size));
+  const gamma = f32(rng.array(s.c, 0.5, 1.5));
+  const beta = f32(rng.array(s.c, -0.5, 0.5));
+  const skip = f32(rng.normals(size));
+  const r = f32(rng.normals(size));
+  const scope = Scope.open();
+  try {
+    const shape = [s.n, s.c, s.h, s.w];
+    const [tx, tg, tb, ts] = [leaf(gpu, x, shape, 'x'), leaf(gpu, gamma, [s.c], 'gamma'), leaf(gpu, beta, [s.c], 'beta'), leaf(gpu, skip, shape, 'skip')];
+    const rm = Tensor.zeros(gpu, [s.c]);
+    const rv = Tensor.fromArray(gpu, new Float32Array(s.c).fill(1), [s.c]);
+    const y = batchNorm2d(tx, tg, tb, rm, rv, { training: true, relu: true, residual: residual ? ts : undefined });
+    backward(y, Tensor.fromArray(gpu, r, y.shape));
+    const got = await y.readF32();
+    const pre = batchNormTrainRef(x, gamma, beta, s, 1e-5).map((v, i) => v + (residual ? skip[i] : 0));
+    const dy = Float64Array.from(r, (v, i) => (got[i] > 0 ? v : 0));
+    const st = batchStatsRef(x, s);
+    const ref = batchNormBackwardRef(x, gamma, dy, s, 1e-5, { mean: st.mean, variance: st.varBiased, training: true });
+    const m = s.n * s.h * s.w;
+    // tolerances of test/batchnorm.test.ts
+    const forward = closeness(got, pre.map((v) => Math.max(v, 0)), 1e-5, 1e-4);
+    const inputGrad = closeness(await tx.grad!.readF32(), ref.dx, 2e-5, 1e-3);
+    const weightGrad = closeness(await tg.grad!.readF32(), ref.dgamma, 1e-6 * m, 1e-4);
+    const biasGrad = closeness(await tb.grad!.readF32(), ref.dbeta, 1e-6 * m, 1e-4);
+    const residualGrad = residual ? closeness(await ts.grad!.readF32(), dy, 0, 0) : undefined;
+    const all = [forward, inputGrad, weightGrad, biasGrad, ...(residualGrad ? [residualGrad] : [])];
+    const name = `${residual ? 'relu(skip + BN(x))' : 'relu(BN(x))'} ${s.n}x${s.c}x${s.h}x${s.w}`;
+    return { shape: name, forward, input_grad: inputGrad, weight_grad: weightGrad, bias_grad: biasGrad, residual_grad: residualGrad, ok: all.every((c) => c.bad === 0 && c.nan === 0) };
+  } finally {
+    scope.close();
+  }
+}
+
+/** ResNet-20's BatchNorm shapes at batch N (one per stage). */
+export function resnet20BatchNormShapes(N: number): { n: number; c: number; h: number; w: number }[] {
+  return [16, 32, 64].map((c, i) => ({ n: N, c, h: 32 >> i, w: 32 >> i }));
+}
+
 /**
  * Five training steps of a fresh ResNet-20 from `seed` (with replay: two captures, then three
  * replays; src/train/train_step.ts); returns the losses' float32 bits.
@@ -101,6 +163,15 @@ async function main(): Promise<number> {
       const worst = (k: Closeness) => (k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
       console.log(`  conv ${s.name.padEnd(22)} forward ${worst(c.forward)}, input grad ${worst(c.input_grad)}, weight grad ${worst(c.weight_grad)}`);
     }
+    const bns: BatchNormCheck[] = [];
+    for (const [i, s] of resnet20BatchNormShapes(batch).entries()) {
+      for (const residual of [false, true]) {
+        const c = await checkBatchNorm(gpu, s, residual, seed + 100 + 10 * i + (residual ? 1 : 0));
+        bns.push(c);
+        const worst = (k: Closeness | undefined) => (!k ? '' : k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
+        console.log(`  ${c.shape.padEnd(30)} forward ${worst(c.forward)}, dx ${worst(c.input_grad)}, dgamma ${worst(c.weight_grad)}, dbeta ${worst(c.bias_grad)}${residual ? `, dskip ${worst(c.residual_grad)}` : ''}`);
+      }
+    }
     const a = await trainingLossBits(gpu, 8, seed);
     const b = await trainingLossBits(gpu, 8, seed);
     const plain = await trainingLossBits(gpu, 8, seed, false);
@@ -110,7 +181,7 @@ async function main(): Promise<number> {
     const hex = (x: number[]) => x.map((u) => u.toString(16)).join(', ');
     console.log(`  five ResNet-20 training steps, twice from seed ${seed}: loss bits ${hex(a)} / ${hex(b)}: ${reproducible && lossFinite ? 'same bits' : 'MISMATCH or non-finite'}`);
     console.log(`  the same five steps recorded afresh (no replay): ${hex(plain)}: ${replayMatches ? 'same bits as replayed' : 'MISMATCH with the replayed steps'}`);
-    const ok = convs.every((c) => c.ok) && reproducible && lossFinite && replayMatches;
+    const ok = convs.every((c) => c.ok) && bns.every((c) => c.ok) && reproducible && lossFinite && replayMatches;
     const report = {
       schema: 'early-phase-gpu-check-1',
       date: new Date().toISOString(),
@@ -119,6 +190,7 @@ async function main(): Promise<number> {
       batch,
       seed,
       convs,
+      batchnorms: bns,
       training: { loss_bits: [a, b], plain_loss_bits: plain, reproducible, replay_matches_plain: replayMatches, finite: lossFinite },
       ok,
     };

@@ -66,7 +66,7 @@ export interface KernelEntry {
   floor_ms?: number;
   /** Within 3x of floor_ms: launch overhead, not bandwidth or FLOPs, sets its time (tiny tensors). */
   launch_bound?: boolean;
-  /** Least time the measured ceilings allow: floor_ms + max(flops / FMA ceiling, bytes / bandwidth) (bench/roofline.ts). */
+  /** Least time the measured ceilings allow: max(flops / FMA ceiling, bytes / bandwidth) (bench/roofline.ts). */
   roofline_ms?: number;
   /** 100 * roofline_ms / ms. */
   percent_of_roofline?: number;

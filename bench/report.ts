@@ -171,7 +171,7 @@ export function renderMarkdown(r: BenchReport, source: string): string {
     if (r.kernels.some((k) => k.launch_bound)) out.push('(launch-bound): within 3x of the fixed cost of its dispatches in a timed pass (empty pass + empty dispatches): tensors this small measure launch overhead, not bandwidth or FLOPs.', '');
     if (r.kernels.some((k) => k.bound)) {
       out.push(
-        "of roofline: the least time the same run's ceilings allow for the entry's work (the fixed cost of its dispatches, plus its FLOPs at the FMA ceiling or its compulsory bytes at the copy bandwidth, whichever is larger; `bench/roofline.ts`) as a share of its time, and which term binds. A conv marked memory cannot reach a high share of the FMA ceiling on any kernel design.",
+        "of roofline: the least time the same run's ceilings allow for the entry's work (its FLOPs at the FMA ceiling or its compulsory bytes at the copy bandwidth, whichever is larger; `bench/roofline.ts`) as a share of its time, and which binds (launch: the fixed cost of its dispatches exceeds both). A conv marked memory cannot reach a high share of the FMA ceiling on any kernel design.",
         '',
       );
     }

@@ -1,13 +1,16 @@
 // The roofline of one timed kernel entry: the least time the measured ceilings allow for its work,
-//   roofline_ms = floor_ms + max(flops / FMA ceiling, bytes / bandwidth ceiling)
-// where floor_ms is the fixed cost of a timed pass with that many dispatches (empty pass + empty
-// dispatches, measured in the same run) and bytes are the compulsory traffic: each operand read once
-// and each result written once. percent_of_roofline = 100 * roofline_ms / ms says how close the
-// kernel gets to what this adapter could do with that work, whichever resource binds:
-//   'compute'  the FMA term is the largest
-//   'memory'   the bandwidth term is the largest (e.g. a 1x1 conv over 16 channels on lavapipe:
+//   roofline_ms = max(flops / FMA ceiling, bytes / bandwidth ceiling)
+// where bytes are the compulsory traffic: each operand read once and each result written once.
+// percent_of_roofline = 100 * roofline_ms / ms says how close the kernel gets to what this adapter
+// could do with that work, and `bound` which resource binds:
+//   'compute'  the FMA term is the larger
+//   'memory'   the bandwidth term is the larger (e.g. a 1x1 conv over 16 channels on lavapipe:
 //              2.7 FLOP per byte against a ridge of 160 GFLOP/s / 21 GB/s = 7.6)
-//   'launch'   the floor exceeds both (tiny tensors)
+//   'launch'   the fixed cost of a timed pass with that many dispatches (floor_ms: empty pass +
+//              empty dispatches, measured in the same run) exceeds both: tiny tensors, whose low
+//              percentage says that launching them costs more than their work
+// The floor is not added to the roofline: measured in a pass of 1,000 empty dispatches, it can
+// exceed a short pass's real overhead, and would then put a kernel above 100% of its roofline.
 // percent_of_ceiling (the issue's measure) stays beside it: a memory-bound conv cannot reach a high
 // percentage of the FMA ceiling on any kernel design, and the roofline shows how far it is from
 // the bound that does apply.
@@ -23,7 +26,7 @@ export interface RooflineInput {
   gflops: number;
   /** The bandwidth ceiling that matches the entry's traffic, GB/s. */
   gbps: number;
-  /** Fixed cost of the timed pass, ms. */
+  /** Fixed cost of the timed pass, ms (decides 'launch'; not added to the roofline). */
   floorMs: number;
 }
 
@@ -36,7 +39,7 @@ export function roofline(r: RooflineInput): Roofline {
   const compute = r.flops !== undefined ? r.flops / (r.gflops * 1e6) : 0;
   const memory = r.bytes !== undefined ? r.bytes / (r.gbps * 1e6) : 0;
   const bound: Bound = r.floorMs >= compute && r.floorMs >= memory ? 'launch' : compute >= memory ? 'compute' : 'memory';
-  return { roofline_ms: r.floorMs + Math.max(compute, memory), bound };
+  return { roofline_ms: Math.max(compute, memory), bound };
 }
 
 /** Geometry of one convolution, as the bench describes it. */

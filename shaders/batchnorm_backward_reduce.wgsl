@@ -10,8 +10,13 @@
 // gradient of max(BN(x), 0) = y and is first masked: dy := dy where y > 0, else 0. y > 0 is
 // recomputed from x as the forward computed it, (x - mean) * (invstd * gamma) + beta > 0: the same
 // operands and operations, so the same decision, without a pass over y.
+// MASK_OUT (the end of a residual block, y = relu(skip + BN(x))): dy is masked by the output y > 0,
+// read from y, and the masked gradient (relu_backward's select(0, dy, y > 0), the residual's
+// gradient too) is written to dmask for batchnorm_backward: one pass instead of a separate
+// relu_backward before this one.
 override WG: u32 = 64;
 override RELU: bool = false;
+override MASK_OUT: bool = false;
 // #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
@@ -21,6 +26,8 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
 @group(0) @binding(3) var<storage, read_write> partial: array<vec2<f32>>;
 @group(0) @binding(4) var<storage, read> gamma: array<f32>;
 @group(0) @binding(6) var<storage, read> beta: array<f32>;
+@group(0) @binding(7) var<storage, read> y: array<E>;
+@group(0) @binding(8) var<storage, read_write> dmask: array<E>;
 @group(0) @binding(5) var<uniform> p: Params;
 
 var<workgroup> s_dy: array<f32, WG>;
@@ -50,12 +57,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let i = (nn * p.c + c) * p.hw + s;
     let ed = dy[i];
     let ex = x[i];
+    var ey = ed;
+    if (MASK_OUT) { ey = y[i]; }
+    var r: array<V, 4>;
     for (var q = 0u; q < EW; q++) {
       var g = vec_of(ed, q);
       if (RELU) { g = select(V(0.0), g, (vec_of(ex, q) - mean) * scale + shift > V(0.0)); }
+      if (MASK_OUT) { g = select(V(0.0), g, vec_of(ey, q) > V(0.0)); }
+      r[q] = g;
       sdy += g;
       sdyx += g * (vec_of(ex, q) - mean);
     }
+    if (MASK_OUT) { dmask[i] = elem_of(r); }
     s += step_s;
     nn += step_n;
     if (s >= p.hw) {

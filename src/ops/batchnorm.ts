@@ -13,7 +13,6 @@ import { record } from '../autograd/node.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
 import { streamLayout } from '../gpu/lanes.js';
-import { reluBackwardInto } from './elementwise.js';
 
 export interface BatchNormOptions {
   /** Batch statistics + running-stat update (true) or running statistics (false). */
@@ -110,11 +109,20 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   const inputs = residual ? [residual, x, weight, bias] : [x, weight, bias];
   const at = residual ? 1 : 0; // index of x among the inputs
   return record('batchNorm2d', inputs, y, (gy, ctx) => {
-    let dy = gy;
-    if (residual && relu) reluBackwardInto(y, gy, (dy = Tensor.empty(gpu, x.shape, 'f32', 'grad:batchnorm_add_relu')));
-    const partial = Tensor.empty(gpu, [c, parts, 2], 'f32', 'batchnorm.grad_partial');
-    gpu.dispatch('batchnorm_backward_reduce', { bindings: { x, dy, saved, partial, gamma: weight, beta: bias }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: fused, variant });
     const dx = ctx.needsGrad(at) ? ctx.gradOutput(at) : Tensor.empty(gpu, x.shape, 'f32', 'batchnorm.dx_unused');
+    // a residual block's end: the reduce pass masks gy by y > 0 and writes the masked gradient
+    // (relu_backward's, in the same pass), which is BN's dy and the residual's gradient
+    const maskOut = Boolean(residual && relu);
+    const dy = maskOut ? Tensor.empty(gpu, x.shape, 'f32', 'grad:batchnorm_add_relu') : gy;
+    const partial = Tensor.empty(gpu, [c, parts, 2], 'f32', 'batchnorm.grad_partial');
+    gpu.dispatch('batchnorm_backward_reduce', {
+      // without MASK_OUT, dmask is a binding nothing writes: dx (written only by the next pass)
+      bindings: { x, dy: gy, saved, partial, gamma: weight, beta: bias, y, dmask: maskOut ? dy : dx },
+      uniforms: { n, c, hw, chunk, parts },
+      workgroups: [parts, c],
+      overrides: { ...fused, MASK_OUT: maskOut ? 1 : 0 },
+      variant,
+    });
     const dgamma = ctx.needsGrad(at + 1) ? ctx.gradOutput(at + 1) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dgamma_unused');
     const dbeta = ctx.needsGrad(at + 2) ? ctx.gradOutput(at + 2) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dbeta_unused');
     gpu.dispatch('batchnorm_backward', {

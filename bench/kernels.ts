@@ -394,8 +394,8 @@ async function bnEntries(c: Ctx, model: string, N: number, b: { C: number; H: nu
     await measure(c, { ...rmeta, op: 'batchnorm.forward_train_add_relu', work: { bytes: 4 * 4 * n, ceiling: 'copy_gbps' } }, fr);
     const rgrads = [Tensor.empty(gpu, x.shape), ...grads];
     const br = capture(gpu, () => yr.node!.backward(dy, onlyGrads(rgrads, [0, 1, 2, 3]))).work;
-    // the mask reads y and dy and writes the masked gradient; then as batchnorm.backward
-    await measure(c, { ...rmeta, op: 'batchnorm.backward_add_relu', work: { bytes: 8 * 4 * n, ceiling: 'copy_gbps' } }, br);
+    // the reduce pass reads x, dy and y and writes the masked gradient; the second reads x and it and writes dx
+    await measure(c, { ...rmeta, op: 'batchnorm.backward_add_relu', work: { bytes: 7 * 4 * n, ceiling: 'copy_gbps' } }, br);
   }
   const { work: ev } = capture(gpu, () => noGrad(() => batchNorm2d(x, gamma, beta, rm, rv, { training: false })));
   await measure(c, { ...meta, op: 'batchnorm.forward_eval', perStep: 0, work: { bytes: 2 * 4 * n, ceiling: 'copy_gbps' } }, ev);

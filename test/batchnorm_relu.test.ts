@@ -133,7 +133,7 @@ describe('batchNorm2d with a fused residual add and ReLU', () => {
     const scope = Scope.open();
     const x = Tensor.zeros(gpu(), [2, 3, 4, 4]);
     const p = Tensor.zeros(gpu(), [3]);
-    expect(() => batchNorm2d(x, p, p, p, p, { training: true, relu: true, residual: Tensor.zeros(gpu(), [2, 3, 4, 5]) })).toThrow(/residual \[2, 3, 4, 5\] must have the shape of x \[2, 3, 4, 4\]/);
+    expect(() => batchNorm2d(x, p, p, p, p, { training: true, relu: true, residual: Tensor.zeros(gpu(), [2, 3, 4, 5]) })).toThrow(/residual \[2, 3, 4, 5\] and x \[2, 3, 4, 4\] must have the same shape/);
     scope.close();
   });
 });

@@ -11,7 +11,7 @@
 // H*W % 4 != 0): fewer, wider storage accesses (include/lanes.wgsl).
 import { record } from '../autograd/node.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
-import { expectDtype, expectRank, ShapeError } from './check.js';
+import { expectDtype, expectRank, expectSameShape, ShapeError } from './check.js';
 import { streamLayout } from '../gpu/lanes.js';
 
 export interface BatchNormOptions {
@@ -71,7 +71,7 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   }
   if (residual) {
     expectDtype(op, 'residual', residual, 'f32');
-    if (shapeStr(residual.shape) !== shapeStr(x.shape)) throw new ShapeError(op, `residual ${shapeStr(residual.shape)} must have the shape of x ${shapeStr(x.shape)}`);
+    expectSameShape(op, residual, x, ['residual', 'x']);
   }
   if (!(eps > 0)) throw new ShapeError(op, `eps must be > 0, got ${eps}`);
   if (!(momentum >= 0 && momentum <= 1)) throw new ShapeError(op, `momentum must be in [0, 1], got ${momentum}`);

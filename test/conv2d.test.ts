@@ -33,6 +33,7 @@ const cases: Case[] = [
   // shapes for conv2d_forward_row4 (W % 4S == 0, OW*S == W): odd row counts, rows longer than a
   // subgroup (halo loads at subgroup edges), rows that straddle subgroups, 1x1 stride 1 and 2
   { name: 'row kernel: 3x3 pad 1, odd H, W=64, O=10, bias', N: 2, C: 3, H: 5, W: 64, O: 10, KH: 3, KW: 3, stride: 1, pad: 1, bias: true },
+  { name: 'row kernel: 3x3 pad 1, W=96 (8-column tiles across subgroup edges), O=20', N: 2, C: 5, H: 3, W: 96, O: 20, KH: 3, KW: 3, stride: 1, pad: 1, bias: false },
   { name: 'row kernel: 3x3 stride 2, W=24, odd OH', N: 3, C: 5, H: 13, W: 24, O: 9, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
   { name: 'row kernel: 1x1 stride 2 (shortcut) 16x16, C % 4 == 0 (channel-packed weights)', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
   { name: 'row kernel: 1x1 stride 2, odd W=15 (dx tail not a multiple of 4)', N: 1, C: 4, H: 6, W: 15, O: 9, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
@@ -127,7 +128,9 @@ describe('conv2d kernels match the float64 reference', () => {
   const row3 = (c: Case) => c.name.startsWith('row kernel: 3x3');
   const oneByOne = (c: Case) => c.KH === 1 && c.KW === 1 && (c.name.startsWith('row kernel') || c.name.startsWith('pointwise'));
   const configs: [Partial<ConvConfig>, (c: Case) => boolean][] = [
-    [{ rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, row3],
+    [{ rowCols: 4, rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, row3],
+    [{ rowCols: 4 }, row3], // 4-column x 2-row tiles for the stride-1 convs too
+    [{ rowCols: 8, rowWorkgroup: 16, rowChannels: 8 }, row3], // 8-column tiles, workgroups of two subgroups
     // several invocations per element in the split-K reduce, with chunk counts that are not multiples of the lanes
     [{ weightGradChunk: 12, reduceLanes: 4 }, (c) => row3(c) || oneByOne(c)],
     [{ weightGradChunk: 8, reduceLanes: 16, reduceWorkgroup: 32 }, row3],
@@ -173,6 +176,7 @@ describe('conv2d kernels match the float64 reference', () => {
 
 describe('conv2d row kernels: direct loads of weights and dy give the broadcast bits', () => {
   // the same values in the same order, loaded per lane instead of broadcast: bit-identical results
+  // (direct loads run 4-column tiles: this also compares the default 8-column tiles with them)
   for (const s of cases.filter((c) => c.name.startsWith('row kernel: 3x3') || c.name.includes('OB = 4'))) {
     it(s.name, async () => {
       const rng = new Rng();

@@ -40,20 +40,27 @@ export const VARIANTS: Variant[] = [
   {
     kind: 'fwd',
     name: 'row4 8ch x 1row',
-    note: 'row kernel with 8 channels x 1 output row per lane (each input row loaded once per kernel row: 3 loads per output row)',
-    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowRows: 1, rowChannels: 8 })),
+    note: 'row kernel with 8 channels x 4 columns x 1 output row per lane (each input row loaded once per kernel row: 3 loads per output row)',
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowCols: 4, rowRows: 1, rowChannels: 8 })),
   },
   {
     kind: 'fwd',
     name: 'row4 8ch x 2rows',
-    note: 'row kernel with 8 output channels x 2 rows per lane (16 vec4 accumulators); shipped: 16 x 2 (32 accumulators, ~20% faster)',
-    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowChannels: 8 })),
+    note: 'row kernel with 8 output channels x 4 columns x 2 rows per lane (16 vec4 accumulators); 16 x 4 x 2 (32 accumulators) is ~20% faster',
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowCols: 4, rowChannels: 8 })),
   },
   {
     kind: 'fwd',
     name: 'row4 16ch x 1row',
-    note: 'row kernel with 16 output channels x 1 row per lane',
-    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowChannels: 16, rowRows: 1 })),
+    note: 'row kernel with 16 output channels x 4 columns x 1 row per lane',
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowCols: 4, rowChannels: 16, rowRows: 1 })),
+  },
+  {
+    kind: 'fwd',
+    name: 'row4 16ch x 4cols x 2rows',
+    note: 'row kernel with 16 output channels x 4 columns x 2 rows per lane (the default before 8-column tiles; stride 2 always uses it): twice the weight broadcasts per multiply-add',
+    supports: (d) => d.stride === 1,
+    launch: (o, d) => conv2dForwardInto(o.x, o.w, null, o.out, d, cfg({ rowCols: 4, rowChannels: 16, rowRows: 2 })),
   },
   {
     kind: 'fwd',

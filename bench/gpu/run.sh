@@ -39,8 +39,8 @@ source "$(dirname "$0")/setup.sh"
 status=0
 pytorch_epoch() { timeout -k 5 60 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25; }
 # the best configuration bench/gpu/weight_grad_sweep.sh and the epoch found on an H100 (2026-11-26)
-PINNED='{"weightGradChunk":128,"reduceLanes":32,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8}'
-PINNED_DIRECT='{"weightGradChunk":128,"reduceLanes":32,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8,"rowDirectWeights":true,"weightGradDirectDy":true}'
+PINNED='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8}'
+PINNED_DIRECT='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8,"rowDirectWeights":true,"weightGradDirectDy":true}'
 # gpu-check runs the autotune search first (once per machine): log every candidate's time
 EARLY_PHASE_AUTOTUNE_VERBOSE=1 timeout -k 5 60 node dist/gpu-check.js --json "$OUT/gpu-check.json" 2>&1 | tee "$OUT/gpu-check.log" || status=1
 # no adapter: the timings cannot run either; PyTorch still can

@@ -27,7 +27,8 @@ import { conv2d, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfi
 
 // 4: re-measured once the idle wait (src/gpu/idle_wait.ts) gave lavapipe both cores
 // 5: timed by GPU timestamps, with smaller weight-gradient chunks and reduceLanes among the candidates
-const CACHE_VERSION = 'conv-config-5';
+// 6: rowCols (8-column tiles for the stride-1 row convs) among the fields
+const CACHE_VERSION = 'conv-config-6';
 
 /**
  * Candidate settings, searched in this order: each step tries its settings (one field, or several
@@ -38,6 +39,7 @@ type Step = { settings: Partial<ConvConfig>[]; shapes?: 'all' | '1x1' };
 const field = <K extends keyof ConvConfig>(k: K, values: ConvConfig[K][], shapes?: 'all' | '1x1'): Step => ({ settings: values.map((v) => ({ [k]: v }) as Partial<ConvConfig>), shapes });
 const CANDIDATES: Step[] = [
   field('rowChannels', [8, 16]),
+  field('rowCols', [4, 8]),
   field('rowRows', [1, 2]),
   field('rowWorkgroup', [32, 64, 128]),
   field('rowDirectWeights', [false, true]),
@@ -58,7 +60,7 @@ const CANDIDATES: Step[] = [
  * on from the winner): the H100's best by hand-run sweeps (2026-11-26: a 2.42 s epoch against 4.4 s
  * with what the conv-pass search chose there), and that with direct loads.
  */
-const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8 };
+const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8 };
 const GPU_STARTS: Step = {
   // and the same with every lane loading weights and dy itself (no subgroup broadcasts): not yet timed on a GPU
   settings: [H100_BEST, { ...H100_BEST, rowDirectWeights: true, weightGradDirectDy: true }],

@@ -1,5 +1,5 @@
 // reduce_sum_squares: per-workgroup partial sums of a[i]^2, i < n (squared L2 norms). Optionally masked (masked != 0: only elements with mask != 0 count; unmasked launches bind a as the mask).
-struct Params { n: u32, masked: u32, outOffset: u32 }
+struct Params { n: u32, masked: u32, outOffset: u32, steps: u32 }
 @group(0) @binding(0) var<storage, read> a: array<vec4f>;
 @group(0) @binding(1) var<storage, read> mask: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;

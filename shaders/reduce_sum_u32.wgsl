@@ -1,13 +1,13 @@
 // reduce_sum_u32: per-workgroup partial sums of u32 counts a[i], i < n (the later passes of the counting
 // reductions; totals must stay below 2^32).
-// Tiling: 256 invocations a workgroup; invocation t of workgroup g loads the vec4s g*4096 + k*256 + t,
-// k = 0..15 (coalesced, 16384 elements a workgroup), adds them in a fixed order, then the workgroup
-// reduces its 256 partial sums in a fixed binary tree in workgroup memory. No atomics: same inputs,
+// Tiling: 256 invocations a workgroup; invocation t of workgroup g loads the vec4s (g*16 + k)*256 + t,
+// k = 0..15 (coalesced, 16384 elements a workgroup; 16 = p.steps, see include/reduce_f32_tile.wgsl), adds them, then
+// after one barrier invocation 0 adds the 256 partial counts. No atomics: same inputs,
 // same bits. Workgroup g writes out[outOffset + g]; the launcher repeats over the partials
 // (reduce_sum / reduce_sum_u32) until one value is left. Grid folded into y past 65535 groups.
 // Layout: contiguous tensors bound as vec4 arrays whose binding is rounded up to 16 bytes; lanes at
 // or past n are zeroed.
-struct Params { n: u32, outOffset: u32 }
+struct Params { n: u32, outOffset: u32, steps: u32 }
 @group(0) @binding(0) var<storage, read> a: array<vec4u>;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
 @group(0) @binding(2) var<uniform> p: Params;
@@ -17,8 +17,8 @@ var<workgroup> sh: array<u32, 256>;
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let g = wid.x + wid.y * nwg.x;
   var acc = 0u;
-  for (var k = 0u; k < 16u; k++) {
-    let j = g * 4096u + k * 256u + lid.x;
+  for (var k = 0u; k < p.steps; k++) {  // p.steps = 16: a uniform, so the loop is not unrolled (see below)
+    let j = (g * p.steps + k) * 256u + lid.x;
     if (j * 4u < p.n) {
       var valid = (vec4u(j * 4u) + vec4u(0u, 1u, 2u, 3u)) < vec4u(p.n);
       let x = a[j];
@@ -28,9 +28,11 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   }
   sh[lid.x] = acc;
   workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s >> 1u) {
-    if (lid.x < s) { sh[lid.x] = sh[lid.x] + sh[lid.x + s]; }
-    workgroupBarrier();
+  // invocation 0 adds the 256 counts (integers: any order gives the same sum); a tree would cost a
+  // barrier per level, and a barrier suspends and resumes every invocation on CPU drivers
+  if (lid.x == 0u && g * p.steps * 1024u < p.n) {
+    var total = 0u;
+    for (var t = 0u; t < 256u; t++) { total += sh[t]; }
+    out[p.outOffset + g] = total;
   }
-  if (lid.x == 0u && g * 16384u < p.n) { out[p.outOffset + g] = sh[0]; }
 }

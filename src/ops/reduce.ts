@@ -8,8 +8,10 @@ import { grid1d, type BufferRange } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectSameShape, ShapeError } from './check.js';
 
+/** vec4s each invocation adds (a uniform of the kernels, `steps`: a constant trip count got unrolled). */
+const REDUCE_STEPS = 16;
 /** Elements one workgroup reduces (256 invocations x 16 vec4s). */
-export const REDUCE_TILE = 16384;
+export const REDUCE_TILE = 256 * 4 * REDUCE_STEPS;
 
 export interface ReduceOptions {
   /** Only elements where mask != 0 count (same shape as the inputs, f32). */
@@ -61,7 +63,7 @@ function reduce(op: string, kernel: string, inputs: Record<string, Tensor>, n: n
   let groups = Math.ceil(n / REDUCE_TILE);
   let target = groups === 1 ? out : Tensor.empty(first.gpu, [groups], dtype, `${op}:partials`);
   const launch = (name: string, b: Record<string, BufferRange>, count: number, dst: Tensor, offset: number, useMask: boolean) => {
-    const uniforms: Record<string, number> = name === 'reduce_sum_u32' ? { n: count, outOffset: offset } : { n: count, masked: useMask ? 1 : 0, outOffset: offset };
+    const uniforms: Record<string, number> = name === 'reduce_sum_u32' ? { n: count, outOffset: offset, steps: REDUCE_STEPS } : { n: count, masked: useMask ? 1 : 0, outOffset: offset, steps: REDUCE_STEPS };
     first.gpu.dispatch(name, { bindings: { ...b, out: dst }, uniforms, workgroups: grid1d(count, REDUCE_TILE) });
   };
   launch(kernel, bindings, n, target, groups === 1 ? at : 0, masked);

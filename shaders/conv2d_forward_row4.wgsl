@@ -19,8 +19,8 @@
 // FMA vec4 competes with the FMAs; on lavapipe a load is a per-lane loop, hence the default 0).
 // S_, PAD_, KW_ (override constants) make the column picks compile-time swizzles. Summation order is
 // fixed: c ascending, then input rows ascending, then kw ascending (the same with WDIRECT: same bits).
-// COLS8 = true (S_ = 1, OW % 8 == 0, OB >= 8, not with CPACK / WDIRECT; ROWS must be 1; also the
-// scatter variant): the tile is 8 columns x 1 row instead, the lane loading two vec4s per input row
+// COLS8 = true (S_ = 1, OW % 8 == 0, OB >= 8, not with CPACK; ROWS must be 1; also the scatter
+// variant and WDIRECT): the tile is 8 columns x 1 row instead, the lane loading two vec4s per input row
 // like a stride-2 lane; every weight broadcast then feeds both column halves, half the broadcasts per
 // multiply-add of the 4-column x 2-row tile (3x3 stride-1 convs and the parity classes 4-10% faster
 // on lavapipe, 2026-11-26). Same summation order: same bits.
@@ -130,13 +130,14 @@ fn fma8x2(accA: ptr<function, Acc>, accB: ptr<function, Acc>, L: vec4f, A0: vec4
   a = (*accB).a7; for (var kw = 0u; kw < KW_; kw++) { a = fma(xb[kw], ws[kw], a); } (*accB).a7 = a;
 }
 
-// fma8 with WDIRECT: channel q's taps of this kernel row are wp[wb + q], the same for every lane
-fn fma8d(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wb: u32) {
+// fma8 with WDIRECT: channel q's taps of this kernel row are wp[wb + q], the same for every lane;
+// the 4 output columns start `col` columns into the span (4 for a COLS8 tile's right half)
+fn fma8d(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wb: u32, col: u32) {
   let w0 = wp[wb]; let w1 = wp[wb + 1u]; let w2 = wp[wb + 2u]; let w3 = wp[wb + 3u];
   var w4 = vec4f(0.0); var w5 = vec4f(0.0); var w6 = vec4f(0.0); var w7 = vec4f(0.0);
   if (OB >= 8u) { w4 = wp[wb + 4u]; w5 = wp[wb + 5u]; w6 = wp[wb + 6u]; w7 = wp[wb + 7u]; }
   for (var kw = 0u; kw < KW_; kw++) {
-    let i0 = 4u - PAD_ + kw;
+    let i0 = 4u - PAD_ + kw + col;
     let xv = vec4f(pick(L, A0, A1, R, i0), pick(L, A0, A1, R, i0 + S_), pick(L, A0, A1, R, i0 + 2u * S_), pick(L, A0, A1, R, i0 + 3u * S_));
     (*acc).a0 = fma(xv, vec4f(w0[kw]), (*acc).a0);
     (*acc).a1 = fma(xv, vec4f(w1[kw]), (*acc).a1);
@@ -276,13 +277,19 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (!rowok) { A0 = vec4f(0.0); A1 = vec4f(0.0); L = vec4f(0.0); R = vec4f(0.0); }
       if (WDIRECT != 0u) {
         let wb = wc - (sid & 7u);  // (block, c, kh = 0, channel 0)
+        if (COLS8) {  // both halves of the row: the second one's weight loads hit the cache
+          fma8d(&acc0, L, A0, A1, R, wb + m * 8u, 0u);
+          fma8d(&acc1, L, A0, A1, R, wb + m * 8u, 4u);
+          if (OB > 8u) { fma8d(&acc2, L, A0, A1, R, wb + wg2 + m * 8u, 0u); fma8d(&acc3, L, A0, A1, R, wb + wg2 + m * 8u, 4u); }
+          continue;
+        }
         if (m < KH_) {
-          fma8d(&acc0, L, A0, A1, R, wb + m * 8u);
-          if (OB > 8u) { fma8d(&acc2, L, A0, A1, R, wb + wg2 + m * 8u); }
+          fma8d(&acc0, L, A0, A1, R, wb + m * 8u, 0u);
+          if (OB > 8u) { fma8d(&acc2, L, A0, A1, R, wb + wg2 + m * 8u, 0u); }
         }
         if (ROWS > 1u && m >= S_ && m - S_ < KH_) {
-          fma8d(&acc1, L, A0, A1, R, wb + (m - S_) * 8u);
-          if (OB > 8u) { fma8d(&acc3, L, A0, A1, R, wb + wg2 + (m - S_) * 8u); }
+          fma8d(&acc1, L, A0, A1, R, wb + (m - S_) * 8u, 0u);
+          if (OB > 8u) { fma8d(&acc3, L, A0, A1, R, wb + wg2 + (m - S_) * 8u, 0u); }
         }
         continue;
       }

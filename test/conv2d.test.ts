@@ -141,7 +141,7 @@ describe('conv2d kernels match the float64 reference', () => {
     [{ pointwise: true, pointwiseChannels: 16 }, oneByOne],
     // every lane loads all its channels' taps (a GPU's choice), with and without channel packing
     [{ rowDirectWeights: true, pointwise: false }, (c) => c.name.startsWith('row kernel')],
-    [{ rowDirectWeights: true, rowChannels: 8, rowRows: 1, rowChannelPack: false, pointwise: false }, (c) => c.name.startsWith('row kernel')],
+    [{ rowDirectWeights: true, rowCols: 4, rowChannels: 8, rowRows: 1, rowChannelPack: false, pointwise: false }, (c) => c.name.startsWith('row kernel')],
     // every lane loads all its channels' dy in the weight gradient, 16 and 8 channels a workgroup
     [{ weightGradDirectDy: true, weightGradChunk: 20 }, (c) => c.name.startsWith('row kernel')],
     [{ weightGradDirectDy: true, weightGradChannels: 8, weightGradRows: 1 }, (c) => c.name.startsWith('row kernel')],
@@ -174,19 +174,21 @@ describe('conv2d kernels match the float64 reference', () => {
   });
 });
 
-describe('conv2d row kernels: direct loads of weights and dy give the broadcast bits', () => {
-  // the same values in the same order, loaded per lane instead of broadcast: bit-identical results
-  // (direct loads run 4-column tiles: this also compares the default 8-column tiles with them)
+describe('conv2d row kernels: direct loads of weights and dy, and 4- or 8-column tiles, give the same bits', () => {
+  // the same values in the same order, loaded per lane instead of broadcast, or tiled differently:
+  // bit-identical results
   for (const s of cases.filter((c) => c.name.startsWith('row kernel: 3x3') || c.name.includes('OB = 4'))) {
     it(s.name, async () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);
       try {
-        setConvConfig({ rowDirectWeights: false, weightGradDirectDy: false });
+        setConvConfig({ rowDirectWeights: false, weightGradDirectDy: false, rowCols: 8 });
         const a = await runGpu(s, x, w, b, r);
-        setConvConfig({ rowDirectWeights: true, weightGradDirectDy: true });
-        const c = await runGpu(s, x, w, b, r);
-        for (const k of ['y', 'dx', 'dw'] as const) expect(Buffer.from(c[k]!.buffer).equals(Buffer.from(a[k]!.buffer)), `${k} bits differ seed=${rng.seed}`).toBe(true);
+        for (const other of [{ rowDirectWeights: true, weightGradDirectDy: true }, { rowDirectWeights: false, weightGradDirectDy: false, rowCols: 4 }, { rowDirectWeights: true, rowCols: 4 }]) {
+          setConvConfig(other);
+          const c = await runGpu(s, x, w, b, r);
+          for (const k of ['y', 'dx', 'dw'] as const) expect(Buffer.from(c[k]!.buffer).equals(Buffer.from(a[k]!.buffer)), `${k} bits differ with ${JSON.stringify(other)} seed=${rng.seed}`).toBe(true);
+        }
       } finally {
         setConvConfig(defaultConvConfig);
       }

@@ -68,8 +68,8 @@ export interface ConvConfig {
   rowRows: number;
   /**
    * Output columns per invocation of conv2d_forward_row4 for stride-1 convs (forward and input
-   * gradient) with OW % 8 == 0: 4 (then rowRows rows) or 8 (one row; each weight broadcast feeds
-   * both 4-column halves). Not with rowDirectWeights or channel packing. Same bits either way.
+   * gradient) with OW % 8 == 0: 4 (then rowRows rows) or 8 (one row; each weight broadcast, or
+   * direct load, feeds both 4-column halves). Not with channel packing. Same bits either way.
    */
   rowCols: number;
   /** Output channels per invocation of the row kernels (8 or 16). */
@@ -262,7 +262,7 @@ function rowChannelsFor(outChannels: number, cfg: ConvConfig): number {
 function rowTile(OW: number, stride: number, OB: number, cpack: boolean, cfg: ConvConfig): { cols8: boolean; ROWS: number; cols: number; WDIRECT: number } {
   const direct = cfg.rowDirectWeights && !cpack;
   // not for OB = 4: the stem's input gradient ran 20% slower with 8-column tiles
-  const cols8 = cfg.rowCols === 8 && stride === 1 && OW % 8 === 0 && OB >= 8 && !cpack && !direct;
+  const cols8 = cfg.rowCols === 8 && stride === 1 && OW % 8 === 0 && OB >= 8 && !cpack;
   return { cols8, ROWS: cols8 ? 1 : cfg.rowRows, cols: cols8 ? 8 : 4, WDIRECT: direct ? 1 : 0 };
 }
 

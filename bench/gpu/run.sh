@@ -15,6 +15,10 @@
 #   bench-gpu-pinned-direct.json      the pinned configuration with direct loads (rowDirectWeights,
 #                                     weightGradDirectDy: every lane loads weights / dy itself instead of
 #                                     subgroup broadcasts; 4-5x slower on lavapipe, meant for GPUs)
+#   bench-gpu-pinned-cols8.json,      the pinned configuration with 8-column forward tiles (rowCols 8, each
+#   bench-gpu-pinned-cols8-direct.json  weight broadcast or load feeding two multiply-adds; lavapipe's
+#                                     default since 2026-11-26, never timed on a GPU), with broadcasts
+#                                     and with direct loads
 #   bench-wrn-vgg.json, .log          the kernel shapes of WRN-16-8 and VGG-13 (one pass, no end to end)
 #   setup.txt                         GPU, driver, Vulkan ICD and the kit's commit
 # Each step is bounded (9 minutes in all, to fit one 10-minute device call; the whole run took
@@ -41,6 +45,8 @@ pytorch_epoch() { timeout -k 5 60 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.p
 # the best configuration bench/gpu/weight_grad_sweep.sh and the epoch found on an H100 (2026-11-26)
 PINNED='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8}'
 PINNED_DIRECT='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8,"rowDirectWeights":true,"weightGradDirectDy":true}'
+PINNED_COLS8="${PINNED/\"rowCols\":4/\"rowCols\":8}"
+PINNED_COLS8_DIRECT="${PINNED_DIRECT/\"rowCols\":4/\"rowCols\":8}"
 # gpu-check runs the autotune search first (once per machine): log every candidate's time
 EARLY_PHASE_AUTOTUNE_VERBOSE=1 timeout -k 5 60 node dist/gpu-check.js --json "$OUT/gpu-check.json" 2>&1 | tee "$OUT/gpu-check.log" || status=1
 # no adapter: the timings cannot run either; PyTorch still can
@@ -52,6 +58,8 @@ fi
 timeout -k 5 300 node dist/bench.js --json "$OUT/bench-gpu.json" --no-tfjs --epoch "$@" 2>&1 | tee "$OUT/bench-gpu.log" || status=1
 timeout -k 5 60 node dist/bench.js --json "$OUT/bench-gpu-pinned.json" --only end-to-end --no-tfjs --no-pytorch --epoch --conv-config "$PINNED" 2>&1 | tee "$OUT/bench-gpu-pinned.log" || status=1
 timeout -k 5 60 node dist/bench.js --json "$OUT/bench-gpu-pinned-direct.json" --only end-to-end --no-tfjs --no-pytorch --epoch --conv-config "$PINNED_DIRECT" 2>&1 | tee "$OUT/bench-gpu-pinned-direct.log" || status=1
+timeout -k 5 60 node dist/bench.js --json "$OUT/bench-gpu-pinned-cols8.json" --only end-to-end --no-tfjs --no-pytorch --epoch --conv-config "$PINNED_COLS8" 2>&1 | tee "$OUT/bench-gpu-pinned-cols8.log" || status=1
+timeout -k 5 60 node dist/bench.js --json "$OUT/bench-gpu-pinned-cols8-direct.json" --only end-to-end --no-tfjs --no-pytorch --epoch --conv-config "$PINNED_COLS8_DIRECT" 2>&1 | tee "$OUT/bench-gpu-pinned-cols8-direct.log" || status=1
 EARLY_PHASE_REPLAY=0 timeout -k 5 60 node dist/bench.js --json "$OUT/bench-gpu-pinned-noreplay.json" --only end-to-end --no-tfjs --no-pytorch --epoch --conv-config "$PINNED" 2>&1 | tee "$OUT/bench-gpu-pinned-noreplay.log" || status=1
 pytorch_epoch || status=1
 timeout -k 5 60 node dist/bench.js --json "$OUT/bench-wrn-vgg.json" --only kernels --models wrn16_8,vgg13 --passes 1 --no-profile 2>&1 | tee "$OUT/bench-wrn-vgg.log" || status=1

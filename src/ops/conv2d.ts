@@ -101,7 +101,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowKernel: true,
   rowWorkgroup: 64,
   rowRows: 2,
-  rowCols: 8, // 8x1 tiles: the stride-1 3x3 forward and input gradients 7-9% faster than 4x2 on lavapipe (2026-11-26)
+  rowCols: 8, // 8x1 tiles: the stride-1 3x3 forward and input gradients and the parity classes 4-10% faster than 4x2 on lavapipe (2026-11-26)
   rowChannels: 16,
   rowChannelPack: true,
   rowDirectWeights: false, // lavapipe runs every storage load as a per-lane loop: broadcasting is cheaper there

@@ -461,11 +461,13 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
   const n = d.O * CKK;
   const RW = cfg.reduceWorkgroup;
   const lanes = cfg.reduceLanes;
+  const V = n % 4 === 0 ? 4 : 1; // vec4s where the partials' rows (and dw) split into them
   gpu.dispatch('conv2d_weight_grad_reduce', {
     bindings: { part, dw },
-    uniforms: { n, nchunks },
-    workgroups: grid1d(n * lanes, RW),
+    uniforms: { n: n / V, nchunks },
+    workgroups: grid1d((n / V) * lanes, RW),
     overrides: { WG: RW, LANES: lanes },
+    ...(V === 4 ? { variant: 'vec4' } : {}),
   });
 }
 

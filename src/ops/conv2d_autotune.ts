@@ -217,6 +217,29 @@ async function alternate(time: (reps: number) => Promise<number>, first: ConvCon
   return [med(a), med(b)];
 }
 
+const sameConfig = (a: ConvConfig, b: ConvConfig) => (Object.keys(b) as (keyof ConvConfig)[]).every((k) => a[k] === b[k]);
+
+/**
+ * The conv pass is a proxy for the step: a configuration that won it must not train slower. Whole
+ * ResNet-20 steps at batch 128 with the defaults and with `best`, alternately; the defaults stay
+ * unless `best` is faster. (On lavapipe rowWorkgroup 128 won the conv pass by 2% and trained 2-5%
+ * slower in three alternating pairs of end-to-end runs, 2026-11-26.)
+ */
+export async function guardBySteps(gpu: Gpu, best: ConvConfig, log: (s: string) => void): Promise<ConvConfig> {
+  const setup = trainSetup(gpu, 'resnet20', 128, { nTrain: 256, nTest: 10 });
+  try {
+    const defaults = { ...defaultConvConfig };
+    const [d, b] = await alternate((reps) => timeSteps(gpu, setup, reps, 2), defaults, best);
+    const verdict = b < d ? 'keeping it' : 'keeping the defaults';
+    log(`autotune: whole training steps: ${b.toFixed(1)} ms with the conv-pass winner, ${d.toFixed(1)} ms with the defaults: ${verdict}`);
+    const chosen = b < d ? best : defaults;
+    setConvConfig(chosen);
+    return chosen;
+  } finally {
+    setup.destroy();
+  }
+}
+
 export interface AutotuneResult {
   config: ConvConfig;
   ms: number;
@@ -287,6 +310,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
       }
       setConvConfig(best);
     }
+    if (!setup && GpuTimer.supported(gpu) && !sameConfig(best, defaultConvConfig)) best = await guardBySteps(gpu, best, log);
     const [defaultMs, bestMs] = await alternate((reps) => time(reps), { ...defaultConvConfig }, best);
     log(`autotune: ${tried} configurations; ${what}: ${defaultMs.toFixed(objective === 'steps' ? 2 : 0)} ms with the defaults, ${bestMs.toFixed(objective === 'steps' ? 2 : 0)} ms with ${JSON.stringify(best)}`);
     const path = autotuneCachePath();

@@ -217,7 +217,8 @@ async function alternate(time: (reps: number) => Promise<number>, first: ConvCon
   return [med(a), med(b)];
 }
 
-const sameConfig = (a: ConvConfig, b: ConvConfig) => (Object.keys(b) as (keyof ConvConfig)[]).every((k) => a[k] === b[k]);
+/** Does `cfg` already have every field of `fields`? */
+const has = (cfg: ConvConfig, fields: Partial<ConvConfig>) => Object.entries(fields).every(([k, v]) => cfg[k as keyof ConvConfig] === v);
 
 /**
  * The conv pass is a proxy for the step: a configuration that won it must not train slower. Whole
@@ -225,7 +226,7 @@ const sameConfig = (a: ConvConfig, b: ConvConfig) => (Object.keys(b) as (keyof C
  * unless `best` is faster. (On lavapipe rowWorkgroup 128 won the conv pass by 2% and trained 2-5%
  * slower in three alternating pairs of end-to-end runs, 2026-11-26.)
  */
-export async function guardBySteps(gpu: Gpu, best: ConvConfig, log: (s: string) => void): Promise<ConvConfig> {
+async function guardBySteps(gpu: Gpu, best: ConvConfig, log: (s: string) => void): Promise<ConvConfig> {
   const setup = trainSetup(gpu, 'resnet20', 128, { nTrain: 256, nTest: 10 });
   try {
     const defaults = { ...defaultConvConfig };
@@ -293,7 +294,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
       setConvConfig(best);
       let fieldBestMs = await timeReps(2);
       for (const setting of settings) {
-        if (Object.entries(setting).every(([k, v]) => best[k as keyof ConvConfig] === v)) continue; // the incumbent
+        if (has(best, setting)) continue; // the incumbent
         const candidate: ConvConfig = { ...best, ...setting };
         try {
           setConvConfig(candidate);
@@ -310,7 +311,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
       }
       setConvConfig(best);
     }
-    if (!setup && GpuTimer.supported(gpu) && !sameConfig(best, defaultConvConfig)) best = await guardBySteps(gpu, best, log);
+    if (!setup && GpuTimer.supported(gpu) && !has(best, defaultConvConfig)) best = await guardBySteps(gpu, best, log);
     const [defaultMs, bestMs] = await alternate((reps) => time(reps), { ...defaultConvConfig }, best);
     log(`autotune: ${tried} configurations; ${what}: ${defaultMs.toFixed(objective === 'steps' ? 2 : 0)} ms with the defaults, ${bestMs.toFixed(objective === 'steps' ? 2 : 0)} ms with ${JSON.stringify(best)}`);
     const path = autotuneCachePath();

@@ -21,10 +21,16 @@
 #                                     and with direct loads
 #   bench-wrn-vgg.json, .log          the kernel shapes of WRN-16-8 and VGG-13 (one pass, no end to end)
 #   setup.txt                         GPU, driver, Vulkan ICD and the kit's commit
+#   gpu-results.tar.gz                all of the above in one file, written on exit (to
+#                                     $EARLY_PHASE_GPU_BUNDLE if set): the device tool returns at most
+#                                     8 files, and this run writes about 20, so call it there as
+#     EARLY_PHASE_GPU_BUNDLE=$OUT/gpu-results.tar.gz OUT=/tmp/gpu-out bash bench/gpu/run.sh
 # Each step is bounded (9 minutes in all, to fit one 10-minute device call; the whole run took
 # about 70 s on an H100), so one step's failure or time-out still leaves the others' files.
 set -uo pipefail
 source "$(dirname "$0")/setup.sh"
+bundle() { tar -C "$OUT" --exclude=gpu-results.tar.gz -czf /tmp/gpu-results.tar.gz . && mv /tmp/gpu-results.tar.gz "${EARLY_PHASE_GPU_BUNDLE:-$OUT/gpu-results.tar.gz}"; }
+trap bundle EXIT
 
 {
   echo "commit: $EARLY_PHASE_GIT_COMMIT"

@@ -17,7 +17,7 @@
 #                                     subgroup broadcasts; 4-5x slower on lavapipe, meant for GPUs)
 #   bench-gpu-pinned-cols8.json,      the pinned configuration with 8-column forward tiles (rowCols 8, each
 #   bench-gpu-pinned-cols8-direct.json  weight broadcast or load feeding two multiply-adds; lavapipe's
-#                                     default since 2026-11-26, never timed on a GPU), with broadcasts
+#                                     default since 2026-11-26; 4% slower on the H100), with broadcasts
 #                                     and with direct loads
 #   bench-wrn-vgg.json, .log          the kernel shapes of WRN-16-8 and VGG-13 (one pass, no end to end)
 #   setup.txt                         GPU, driver, Vulkan ICD and the kit's commit
@@ -26,7 +26,8 @@
 #                                     8 files, and this run writes about 20, so call it there as
 #     EARLY_PHASE_GPU_BUNDLE=$OUT/gpu-results.tar.gz OUT=/tmp/gpu-out bash bench/gpu/run.sh
 # Each step is bounded (9 minutes in all, to fit one 10-minute device call; the whole run took
-# about 70 s on an H100), so one step's failure or time-out still leaves the others' files.
+# 151 s on an H100, the autotune search included), so one step's failure or time-out still leaves
+# the others' files.
 set -uo pipefail
 source "$(dirname "$0")/setup.sh"
 bundle() { tar -C "$OUT" --exclude=gpu-results.tar.gz -czf /tmp/gpu-results.tar.gz . && mv /tmp/gpu-results.tar.gz "${EARLY_PHASE_GPU_BUNDLE:-$OUT/gpu-results.tar.gz}"; }

@@ -58,11 +58,13 @@ const CANDIDATES: Step[] = [
 /**
  * Whole configurations tried first under the 'steps' objective (then the field-by-field search goes
  * on from the winner): the H100's best by hand-run sweeps (2026-11-26: a 2.42 s epoch against 4.4 s
- * with what the conv-pass search chose there), and that with direct loads.
+ * with what the conv-pass search chose there), and that with direct loads. On the H100 the search
+ * kept the first (4.85 ms a step against 9.07 with the defaults; a 1.92 s epoch at c481145).
  */
 const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8 };
 const GPU_STARTS: Step = {
-  // and the same with every lane loading weights and dy itself (no subgroup broadcasts): not yet timed on a GPU
+  // and the same with every lane loading weights and dy itself (no subgroup broadcasts): slower on the
+  // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs
   settings: [H100_BEST, { ...H100_BEST, rowDirectWeights: true, weightGradDirectDy: true }],
 };
 

@@ -30,8 +30,7 @@
 # the others' files.
 set -uo pipefail
 source "$(dirname "$0")/setup.sh"
-bundle() { tar -C "$OUT" --exclude=gpu-results.tar.gz -czf /tmp/gpu-results.tar.gz . && mv /tmp/gpu-results.tar.gz "${EARLY_PHASE_GPU_BUNDLE:-$OUT/gpu-results.tar.gz}"; }
-trap bundle EXIT
+bundle_on_exit gpu-results.tar.gz
 
 {
   echo "commit: $EARLY_PHASE_GIT_COMMIT"

@@ -29,3 +29,10 @@ export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/xdg-runtime}
 mkdir -p "$XDG_RUNTIME_DIR"
 export EARLY_PHASE_GIT_COMMIT=$(cat "$kit/COMMIT")
 export EARLY_PHASE_PYTHON=${EARLY_PHASE_PYTHON:-python3}
+# On exit, everything under $OUT also goes into one gzipped tar, $EARLY_PHASE_GPU_BUNDLE if set, else
+# $OUT/$1: the device tool returns at most 8 files, so call a script as
+#   EARLY_PHASE_GPU_BUNDLE=$OUT/NAME.tar.gz OUT=/tmp/gpu-out bash bench/gpu/SCRIPT.sh
+bundle_on_exit() {
+  EARLY_PHASE_GPU_BUNDLE=${EARLY_PHASE_GPU_BUNDLE:-$OUT/$1}
+  trap 'tar -C "$OUT" --exclude="$(basename "$EARLY_PHASE_GPU_BUNDLE")" -czf /tmp/gpu-bundle.tar.gz . && mv /tmp/gpu-bundle.tar.gz "$EARLY_PHASE_GPU_BUNDLE"' EXIT
+}

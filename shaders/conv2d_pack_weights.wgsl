@@ -9,38 +9,92 @@
 //   KWp) select the taps of one parity class.
 // Layout: w OIHW [O,C,KH,KW]; wp array<vec4f> [ceil(OO/8), CI, KHp, 8]. One invocation per vec4,
 // WG per workgroup, grid folded into y past 65535 groups.
+// Variant `all`: every pack one conv's training step needs, in one dispatch (the conv2d op makes
+// them in its forward and its backward reuses them): job 0 is the forward's (flip = 0, every tap),
+// jobs 1..S*S the input gradient's parity classes (rh, rw) = ((j-1) / S, (j-1) % S), flip = 1,
+// kh0 = (rh + pad) % S, kw0 = (rw + pad) % S, step = S, KHp = ceil((KH - kh0) / S) (S = 1: the
+// stride-1 flip, all taps). Each class must have a tap (kh0 < KH, kw0 < KW; the launcher checks).
+// Job j's vec4s follow job j-1's, each job's count rounded up to 16 vec4s (256 bytes, so each is
+// bindable as its own view); the rounding's vec4s are written as 0. p.total = the end of the last.
 override WG: u32 = 64;
+// #if all
+struct Params { O: u32, C: u32, KH: u32, KW: u32, S: u32, pad: u32, total: u32 }
+// #else
 struct Params { O: u32, C: u32, KH: u32, KW: u32, flip: u32, total: u32, KHp: u32, KWp: u32, kh0: u32, kw0: u32, step: u32 }
+// #endif
 @group(0) @binding(0) var<storage, read> w: array<f32>;
 @group(0) @binding(1) var<storage, read_write> wp: array<vec4f>;
 @group(0) @binding(2) var<uniform> p: Params;
+
+// Which taps one pack takes: flipped and transposed or not, first tap, step, tap counts.
+struct Taps { flip: bool, kh0: u32, kw0: u32, step: u32, KHp: u32, KWp: u32 }
+
+// vec4 i of the pack with taps k: w's kernel-row taps of (output-channel block, input channel,
+// packed kernel row, lane), or 0 past the output channels
+fn packed(i: u32, k: Taps) -> vec4f {
+  let OO = select(p.O, p.C, k.flip);
+  let CI = select(p.C, p.O, k.flip);
+  let j = i % 8u;
+  let q = i / 8u;
+  let r = q % k.KHp;
+  let q2 = q / k.KHp;
+  let ci = q2 % CI;
+  let oo = (q2 / CI) * 8u + j;
+  var v = vec4f(0.0);
+  if (oo < OO) {
+    for (var t = 0u; t < k.KWp; t++) {
+      var idx: u32;
+      if (k.flip) {
+        let kh = k.kh0 + k.step * (k.KHp - 1u - r);
+        let kw = k.kw0 + k.step * (k.KWp - 1u - t);
+        idx = ((ci * p.C + oo) * p.KH + kh) * p.KW + kw;
+      } else {
+        idx = ((oo * p.C + ci) * p.KH + k.kh0 + k.step * r) * p.KW + k.kw0 + k.step * t;
+      }
+      v[t] = w[idx];
+    }
+  }
+  return v;
+}
+
+// #if all
+// job j's taps (0: the forward; 1..S*S: parity class (rh, rw) of the input gradient)
+fn jobTaps(j: u32) -> Taps {
+  if (j == 0u) { return Taps(false, 0u, 0u, 1u, p.KH, p.KW); }
+  let kh0 = ((j - 1u) / p.S + p.pad) % p.S;
+  let kw0 = ((j - 1u) % p.S + p.pad) % p.S;
+  return Taps(true, kh0, kw0, p.S, (p.KH - kh0 + p.S - 1u) / p.S, (p.KW - kw0 + p.S - 1u) / p.S);
+}
+
+// vec4s in a pack with taps k, before rounding
+fn packSize(k: Taps) -> u32 {
+  let OO = select(p.O, p.C, k.flip);
+  let CI = select(p.C, p.O, k.flip);
+  return (OO + 7u) / 8u * CI * k.KHp * 8u;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.total) { return; }
-  let flip = p.flip != 0u;
-  let OO = select(p.O, p.C, flip);
-  let CI = select(p.C, p.O, flip);
-  let j = i % 8u;
-  let q = i / 8u;
-  let r = q % p.KHp;
-  let q2 = q / p.KHp;
-  let ci = q2 % CI;
-  let oo = (q2 / CI) * 8u + j;
-  var v = vec4f(0.0);
-  if (oo < OO) {
-    for (var t = 0u; t < p.KWp; t++) {
-      var idx: u32;
-      if (flip) {
-        let kh = p.kh0 + p.step * (p.KHp - 1u - r);
-        let kw = p.kw0 + p.step * (p.KWp - 1u - t);
-        idx = ((ci * p.C + oo) * p.KH + kh) * p.KW + kw;
-      } else {
-        idx = ((oo * p.C + ci) * p.KH + p.kh0 + p.step * r) * p.KW + p.kw0 + p.step * t;
-      }
-      v[t] = w[idx];
-    }
+  // find the job holding vec4 i: at most 1 + S*S steps
+  var base = 0u;
+  var k = jobTaps(0u);
+  var n = packSize(k);
+  for (var j = 1u; j <= p.S * p.S && i >= base + (n + 15u) / 16u * 16u; j++) {
+    base += (n + 15u) / 16u * 16u;
+    k = jobTaps(j);
+    n = packSize(k);
   }
+  var v = vec4f(0.0);
+  if (i - base < n) { v = packed(i - base, k); }
   wp[i] = v;
 }
+// #else
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.total) { return; }
+  wp[i] = packed(i, Taps(p.flip != 0u, p.kh0, p.kw0, p.step, p.KHp, p.KWp));
+}
+// #endif

@@ -3,7 +3,19 @@ import { describe, expect, it } from 'vitest';
 // @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { add } from '../src/ops/elementwise.js';
-import { conv2d, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
+import {
+  conv2d,
+  conv2dForwardInto,
+  conv2dInputGradInto,
+  defaultConvConfig,
+  getConvConfig,
+  packConvWeights,
+  packConvWeightsAll,
+  parseConvConfig,
+  setConvConfig,
+  type ConvConfig,
+  type ConvDims,
+} from '../src/ops/conv2d.js';
 import { autotuneConv } from '../src/ops/conv2d_autotune.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
@@ -191,6 +203,120 @@ describe('conv2d row kernels: direct loads of weights and dy, and 4- or 8-column
         }
       } finally {
         setConvConfig(defaultConvConfig);
+      }
+    });
+  }
+});
+
+describe("conv2d packs a conv's weights for both directions in one dispatch", () => {
+  const dims = (N: number, C: number, H: number, W: number, O: number, K: number, stride: number, pad: number): ConvDims => {
+    const OH = Math.floor((H + 2 * pad - K) / stride) + 1;
+    const OW = Math.floor((W + 2 * pad - K) / stride) + 1;
+    return { N, C, H, W, O, OH, OW, KH: K, KW: K, stride, pad };
+  };
+  const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const packed: { name: string; d: ConvDims }[] = [
+    { name: '3x3 stride 1, O=12 (a partial block of 8), C=5', d: dims(2, 5, 8, 8, 12, 3, 1, 1) },
+    { name: '3x3 stride 2 (four parity classes), 16->20', d: dims(2, 16, 16, 16, 20, 3, 2, 1) },
+    { name: '4x4 stride 2 pad 1 (two taps per class), 3->5', d: dims(2, 3, 10, 16, 5, 4, 2, 1) },
+    // pack sizes that are odd multiples of 8 vec4s (9 and 5 per block): rounding between the views
+    { name: '3x3 stride 2, 3->5 (rounded views)', d: dims(2, 3, 8, 16, 5, 3, 2, 1) },
+  ];
+  for (const { name, d } of packed) {
+    it(`${name}: each view holds packConvWeights' bits, the rounding between them is 0, one dispatch`, async () => {
+      const rng = new Rng();
+      const scope = Scope.open();
+      try {
+        const cfg = getConvConfig();
+        const w = Tensor.fromArray(gpu(), f32(rng.array(d.O * d.C * d.KH * d.KW)), [d.O, d.C, d.KH, d.KW]);
+        const before = gpu().stats().dispatches;
+        gpu().poisonNewTensors = false;
+        packConvWeightsAll(w, d, cfg);
+        gpu().poisonNewTensors = true;
+        expect(gpu().stats().dispatches - before).toBe(1);
+        const packs = packConvWeightsAll(w, d, cfg); // into a NaN-poisoned tensor: unwritten elements show
+        expect(packs).not.toBeNull();
+        const { forward, inputGrad } = packs!;
+        expect(bits(await forward.readF32()).equals(bits(await packConvWeights(w, false, cfg).readF32())), `forward seed=${rng.seed}`).toBe(true);
+        const S = d.stride;
+        expect(inputGrad.length).toBe(S * S);
+        for (let rh = 0; rh < S; rh++) {
+          for (let rw = 0; rw < S; rw++) {
+            const kh0 = (rh + d.pad) % S;
+            const kw0 = (rw + d.pad) % S;
+            const taps = { kh0, kw0, step: S, KHp: Math.ceil((d.KH - kh0) / S), KWp: Math.ceil((d.KW - kw0) / S) };
+            const want = await packConvWeights(w, true, cfg, S === 1 ? undefined : taps).readF32();
+            expect(bits(await inputGrad[rh * S + rw].readF32()).equals(bits(want)), `class (${rh}, ${rw}) seed=${rng.seed}`).toBe(true);
+          }
+        }
+        // the whole range, rounding included: no NaN from the poison, zeros between the views
+        const views = [forward, ...inputGrad];
+        const last = views[views.length - 1];
+        const span = (last.offset - forward.offset) / 4 + last.size;
+        const all = await new Tensor(gpu(), forward.buf, forward.offset, [span], 'f32', false).readF32();
+        for (const [k, v] of views.entries()) {
+          expect(v.offset % 256, `view ${k} is bindable`).toBe(0);
+          const end = (v.offset - forward.offset) / 4 + v.size;
+          const next = k + 1 < views.length ? (views[k + 1].offset - forward.offset) / 4 : span;
+          for (let i = end; i < next; i++) expect(all[i], `rounding after view ${k}, element ${i}`).toBe(0);
+        }
+      } finally {
+        scope.close();
+      }
+    });
+  }
+
+  it('none where a direction packs otherwise: pointwise or channel-packed 1x1, kernels past 4 taps, "valid" stride-1 kernels', () => {
+    const scope = Scope.open();
+    try {
+      const cases: [ConvDims, Partial<ConvConfig>][] = [
+        [dims(2, 16, 32, 32, 32, 1, 2, 0), {}],
+        [dims(2, 8, 16, 16, 12, 1, 2, 0), { pointwise: false }],
+        [dims(2, 8, 16, 16, 12, 1, 2, 0), { pointwise: false, rowChannelPack: false }], // 3 of the 4 classes have no tap
+        [dims(1, 3, 12, 12, 4, 5, 1, 2), {}],
+        [dims(1, 3, 12, 12, 4, 3, 1, 0), {}],
+      ];
+      for (const [d, over] of cases) {
+        const w = Tensor.zeros(gpu(), [d.O, d.C, d.KH, d.KW]);
+        expect(packConvWeightsAll(w, d, { ...getConvConfig(), ...over }), JSON.stringify({ ...d, ...over })).toBeNull();
+      }
+    } finally {
+      scope.close();
+    }
+  });
+
+  for (const d of [dims(2, 16, 16, 16, 16, 3, 1, 1), dims(2, 16, 32, 32, 32, 3, 2, 1)]) {
+    it(`the conv op (packs made in its forward) gives the launchers' bits: y and dx, ${d.C}->${d.O} stride ${d.stride}`, async () => {
+      const rng = new Rng();
+      const scope = Scope.open();
+      try {
+        const xs = f32(rng.array(d.N * d.C * d.H * d.W));
+        const ws = f32(rng.array(d.O * d.C * d.KH * d.KW));
+        const dys = f32(rng.array(d.N * d.O * d.OH * d.OW));
+        const x = leaf(gpu(), xs, [d.N, d.C, d.H, d.W], 'x');
+        const w = leaf(gpu(), ws, [d.O, d.C, d.KH, d.KW], 'w');
+        const before = gpu().stats().dispatches;
+        gpu().poisonNewTensors = false;
+        const y = conv2d(x, w, null, { stride: d.stride, padding: d.pad });
+        gpu().poisonNewTensors = true;
+        expect(gpu().stats().dispatches - before, 'forward: one pack, one conv').toBe(2);
+        const seed = Tensor.fromArray(gpu(), dys, y.shape);
+        const b0 = gpu().stats().dispatches;
+        gpu().poisonNewTensors = false;
+        backward(y, seed);
+        gpu().poisonNewTensors = true;
+        // dx: one row conv (stride 1) or one per parity class, no packing; dw: its two passes
+        expect(gpu().stats().dispatches - b0, 'backward: no pack dispatches').toBe(d.stride === 1 ? 3 : 6);
+        const x2 = Tensor.fromArray(gpu(), xs, x.shape);
+        const w2 = Tensor.fromArray(gpu(), ws, w.shape);
+        const y2 = Tensor.empty(gpu(), y.shape);
+        const dx2 = Tensor.empty(gpu(), x.shape);
+        conv2dForwardInto(x2, w2, null, y2, d);
+        conv2dInputGradInto(Tensor.fromArray(gpu(), dys, y.shape), w2, dx2, d);
+        expect(bits(await y.readF32()).equals(bits(await y2.readF32())), `y seed=${rng.seed}`).toBe(true);
+        expect(bits(await x.grad!.readF32()).equals(bits(await dx2.readF32())), `dx seed=${rng.seed}`).toBe(true);
+      } finally {
+        scope.close();
       }
     });
   }

@@ -24,7 +24,7 @@
 // they come from a module-level ConvConfig (setConvConfig/getConvConfig) so an autotuner can pick
 // them per adapter and a training run can record them. Another config may change the summation
 // order (e.g. the weight-gradient chunking); the same config gives the same bits every run.
-import { record } from '../autograd/node.js';
+import { isGradEnabled, record } from '../autograd/node.js';
 import { grid1d, type Gpu } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
@@ -243,6 +243,72 @@ export function packConvWeights(w: Tensor, flip: boolean, cfg: ConvConfig, sel?:
   return wp;
 }
 
+/** The packed weights one conv's training step reads: the forward's, and the input gradient's (one per parity class). */
+export interface ConvPacks {
+  forward: Tensor;
+  /** Stride 1: the flipped kernel; stride S: one per parity class, row-major (rh, rw). */
+  inputGrad: Tensor[];
+}
+
+/**
+ * Every pack a conv's training step needs, made in one dispatch (conv2d_pack_weights, variant
+ * `all`) as views of one pooled tensor: each holds what packConvWeights would make for its launcher,
+ * so the results are the same bits with fewer dispatches. Null where either direction takes another
+ * path (pointwise, channel-packed 1x1, the generic kernels) or some parity class has no tap; the
+ * launchers then pack for themselves.
+ */
+export function packConvWeightsAll(w: Tensor, d: ConvDims, cfg: ConvConfig): ConvPacks | null {
+  if (!forwardRowPlain(d, cfg)) return null;
+  const S = d.stride;
+  if (S === 1 ? !stride1RowInputGrad(d, cfg) : scatterClasses(d, cfg)?.empty !== false || inputGradCpack(d, cfg)) return null;
+  // job 0: the forward (O blocks of 8 over C, KH rows); jobs 1..S*S: the classes (C blocks over O)
+  const jobs: { rows: number; flip: boolean }[] = [{ rows: d.KH, flip: false }];
+  for (let rh = 0; rh < S; rh++) for (let rw = 0; rw < S; rw++) jobs.push({ rows: parityTaps(rh, S, d.pad, d.KH).n, flip: true });
+  let total = 0;
+  const parts = jobs.map(({ rows, flip }) => {
+    const n = Math.ceil((flip ? d.C : d.O) / 8) * (flip ? d.O : d.C) * rows * 8;
+    const start = total;
+    total += Math.ceil(n / 16) * 16; // 256-byte aligned views
+    return { start, n };
+  });
+  const all = Tensor.empty(w.gpu, [total, 4], 'f32', 'conv2d:packed-w');
+  const WG = cfg.reduceWorkgroup;
+  w.gpu.dispatch('conv2d_pack_weights', {
+    bindings: { w, wp: all },
+    uniforms: { O: d.O, C: d.C, KH: d.KH, KW: d.KW, S, pad: d.pad, total },
+    workgroups: grid1d(total, WG),
+    overrides: { WG },
+    variant: 'all',
+  });
+  const views = parts.map(({ start, n }) => all.view(4 * start, [n, 4]));
+  return { forward: views[0], inputGrad: views.slice(1) };
+}
+
+/** The forward runs on conv2d_forward_row4 with plainly packed weights (not pointwise, not channel-packed)? */
+function forwardRowPlain(d: ConvDims, cfg: ConvConfig): boolean {
+  return !pointwiseShapeOk(d, cfg) && cfg.rowKernel && rowShapeOk(d) && !forwardCpack(d, cfg);
+}
+
+/** The forward of a 1x1 conv on the row kernel packs 4 input channels per vec4 (w viewed as [O, C/4, 1, 4]). */
+function forwardCpack(d: ConvDims, cfg: ConvConfig): boolean {
+  return cfg.rowChannelPack && d.KH === 1 && d.KW === 1 && d.C % 4 === 0;
+}
+
+/** The stride-S input gradient of a 1x1 conv on the row kernel packs 4 dy channels per vec4 (w^T viewed as [C, O/4, 1, 4]). */
+function inputGradCpack(d: ConvDims, cfg: ConvConfig): boolean {
+  return cfg.rowChannelPack && d.KH === 1 && d.KW === 1 && d.O % 4 === 0;
+}
+
+/** The stride-1 input gradient as the convolution of dy with the transposed, flipped kernel ("same" square kernels). */
+function transposedDims(d: ConvDims): ConvDims {
+  return { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: d.H, OW: d.W, KH: d.KH, KW: d.KW, stride: 1, pad: d.KW - 1 - d.pad };
+}
+
+/** Does the stride-1 input gradient run on conv2d_forward_row4 (with the flipped kernel packed)? */
+function stride1RowInputGrad(d: ConvDims, cfg: ConvConfig): boolean {
+  return cfg.rowKernel && d.stride === 1 && d.KH === d.KW && d.KW === 2 * d.pad + 1 && rowShapeOk(transposedDims(d));
+}
+
 /** Parity class r (0 <= r < s) of one axis: first tap, tap count, and the dy offset b = (r + pad) / s. */
 function parityTaps(r: number, s: number, pad: number, K: number): { k0: number; n: number; b: number } {
   const k0 = (r + pad) % s;
@@ -266,14 +332,16 @@ function rowTile(OW: number, stride: number, OB: number, cpack: boolean, cfg: Co
   return { cols8, ROWS: cols8 ? 1 : cfg.rowRows, cols: cols8 ? 8 : 4, WDIRECT: direct ? 1 : 0 };
 }
 
+type ParityClass = { rh: number; rw: number; th: ReturnType<typeof parityTaps>; tw: ReturnType<typeof parityTaps>; Hc: number; Wc: number };
+
 /**
- * The stride-S input gradient as S*S stride-1 row convolutions of dy (one per parity class), or
- * false when some class does not fit conv2d_forward_row4's scatter variant.
+ * The stride-S input gradient's parity classes for conv2d_forward_row4's scatter variant, row-major
+ * (rh, rw), those with a tap (empty: some class has none), or null where some class does not fit it.
  */
-function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig, accumulate: boolean): boolean {
+function scatterClasses(d: ConvDims, cfg: ConvConfig): { classes: ParityClass[]; empty: boolean } | null {
   const s = d.stride;
-  if (!cfg.rowKernel || s !== 2 || d.OW % 4 !== 0) return false;
-  const classes: { rh: number; rw: number; th: ReturnType<typeof parityTaps>; tw: ReturnType<typeof parityTaps>; Hc: number; Wc: number }[] = [];
+  if (!cfg.rowKernel || s !== 2 || d.OW % 4 !== 0) return null;
+  const classes: ParityClass[] = [];
   let empty = false;
   for (let rh = 0; rh < s; rh++) {
     for (let rw = 0; rw < s; rw++) {
@@ -288,19 +356,34 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
       const padh = th.n - 1 - th.b;
       const padw = tw.n - 1 - tw.b;
       // the sub-conv must be a row-kernel shape: class row width == dy row width, small kernel and halo
-      if (Wc !== d.OW || th.n > 4 || tw.n > 4 || padh < 0 || padw < 0 || padw > 4 || tw.n - padw - 1 > 4) return false;
+      if (Wc !== d.OW || th.n > 4 || tw.n > 4 || padh < 0 || padw < 0 || padw > 4 || tw.n - padw - 1 > 4) return null;
       classes.push({ rh, rw, th, tw, Hc, Wc });
     }
   }
+  return { classes, empty };
+}
+
+/**
+ * The stride-S input gradient as S*S stride-1 row convolutions of dy (one per parity class), or
+ * false when some class does not fit conv2d_forward_row4's scatter variant. `packs`: the classes'
+ * packed weights from packConvWeightsAll (every class has a tap then), else each is packed here.
+ */
+function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig, accumulate: boolean, packs?: Tensor[]): boolean {
+  const plan = scatterClasses(d, cfg);
+  if (!plan) return false;
+  const { classes, empty } = plan;
+  const s = d.stride;
   // pixels no tap reaches (e.g. 3/4 of dx for a 1x1 stride-2 conv) are zero, or keep the gradient
   // accumulated so far
   if (empty && !accumulate) dx.fillBits(0);
   const WG = cfg.rowWorkgroup;
   const OB = rowChannelsFor(d.C, cfg);
   // a 1x1 conv's one class is a GEMM with w^T: pack 4 dy channels per weight vec4 (w^T viewed as [C, O/4, 1, 4])
-  const cpack = cfg.rowChannelPack && d.KH === 1 && d.KW === 1 && d.O % 4 === 0;
-  for (const { rh, rw, th, tw, Hc, Wc } of classes) {
-    const wp = cpack
+  const cpack = inputGradCpack(d, cfg);
+  for (const [k, { rh, rw, th, tw, Hc, Wc }] of classes.entries()) {
+    const wp = packs
+      ? packs[k]
+      : cpack
       ? packConvWeights(transposePointwise(w, d, cfg).reshape([d.C, d.O / 4, 1, 4]), false, cfg)
       : packConvWeights(w, true, cfg, { kh0: th.k0, kw0: tw.k0, step: s, KHp: th.n, KWp: tw.n });
     const { cols8, ROWS, cols, WDIRECT } = rowTile(Wc, 1, OB, cpack, cfg);
@@ -366,16 +449,19 @@ function transposePointwise(w: Tensor, d: ConvDims, cfg: ConvConfig): Tensor {
   return wt;
 }
 
-/** Launch the forward conv: y = conv(x, w) (+ b). Outside autograd; y must be [N,O,OH,OW]. */
-export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
+/**
+ * Launch the forward conv: y = conv(x, w) (+ b). Outside autograd; y must be [N,O,OH,OW]. `packed`:
+ * w already packed for the row kernel (packConvWeightsAll), else it is packed here where needed.
+ */
+export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig = config, packed?: Tensor): void {
   if (pointwiseShapeOk(d, cfg)) {
     launchPointwise(x, w, bias, y, d, 'forward', cfg);
     return;
   }
   if (cfg.rowKernel && rowShapeOk(d)) {
     // 1x1 kernels: pack 4 input channels per vec4 (w viewed as [O, C/4, 1, 4])
-    const cpack = cfg.rowChannelPack && d.KH === 1 && d.KW === 1 && d.C % 4 === 0;
-    const wp = packConvWeights(cpack ? w.reshape([d.O, d.C / 4, 1, 4]) : w, false, cfg);
+    const cpack = forwardCpack(d, cfg);
+    const wp = packed ?? packConvWeights(cpack ? w.reshape([d.O, d.C / 4, 1, 4]) : w, false, cfg);
     launchRow4(x, wp, bias, y, d, cfg, cpack);
     return;
   }
@@ -392,20 +478,20 @@ export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: 
 /**
  * Launch the input gradient: dx from dy and w, outside autograd; dx must be [N,C,H,W]. With
  * `accumulate`, add it into dx instead (dx += ...) where the kernel path supports that (the row
- * and pointwise kernels), and return false without launching anything where it does not.
+ * and pointwise kernels), and return false without launching anything where it does not. `packs`:
+ * the input gradient's packed weights from packConvWeightsAll, else they are packed here.
  */
-export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig = config, accumulate = false): boolean {
+export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig = config, accumulate = false, packs?: Tensor[]): boolean {
   if (pointwiseShapeOk(d, cfg)) {
     launchPointwise(dy, transposePointwise(w, d, cfg), null, dx, d, 'input_grad', cfg, accumulate);
     return true;
   }
   // Stride 1, square "same" kernel: dx is the convolution of dy with the transposed, flipped kernel.
-  const t: ConvDims = { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: d.H, OW: d.W, KH: d.KH, KW: d.KW, stride: 1, pad: d.KW - 1 - d.pad };
-  if (cfg.rowKernel && d.stride === 1 && d.KH === d.KW && d.KW === 2 * d.pad + 1 && rowShapeOk(t)) {
-    launchRow4(dy, packConvWeights(w, true, cfg), null, dx, t, cfg, false, accumulate);
+  if (stride1RowInputGrad(d, cfg)) {
+    launchRow4(dy, packs?.[0] ?? packConvWeights(w, true, cfg), null, dx, transposedDims(d), cfg, false, accumulate);
     return true;
   }
-  if (inputGradRow4(dy, w, dx, d, cfg, accumulate)) return true;
+  if (inputGradRow4(dy, w, dx, d, cfg, accumulate, packs)) return true;
   if (accumulate) return false;
   const WG = cfg.inputGradWorkgroup;
   const s = d.stride;
@@ -510,7 +596,9 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
   const cfg = config;
   const d: ConvDims = { N, C, H, W, O, OH, OW, KH, KW, stride, pad };
   const y = Tensor.empty(gpu, [N, O, OH, OW], 'f32', 'conv2d');
-  conv2dForwardInto(x, w, bias, y, d, cfg);
+  // where x's gradient will be needed, pack the weights for both directions in one dispatch now
+  const packs = isGradEnabled() && x.requiresGrad ? packConvWeightsAll(w, d, cfg) : null;
+  conv2dForwardInto(x, w, bias, y, d, cfg, packs?.forward);
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(op, inputs, y, (dy, ctx) => {
     let dx: Tensor | null = null;
@@ -519,8 +607,8 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
     if (ctx.needsGrad(0)) {
       // add into the gradient another consumer of x already produced (residual blocks), if the kernel can
       const acc = ctx.accumulator?.(0) ?? null;
-      if (acc && conv2dInputGradInto(dy, w, acc, d, cfg, true)) dx = acc;
-      else conv2dInputGradInto(dy, w, (dx = ctx.gradOutput(0)), d, cfg);
+      if (acc && conv2dInputGradInto(dy, w, acc, d, cfg, true, packs?.inputGrad)) dx = acc;
+      else conv2dInputGradInto(dy, w, (dx = ctx.gradOutput(0)), d, cfg, false, packs?.inputGrad);
     }
     if (ctx.needsGrad(1)) conv2dWeightGradInto(x, dy, (dw = ctx.gradOutput(1)), d, cfg);
     if (bias && ctx.needsGrad(2)) conv2dBiasGradInto(dy, (db = ctx.gradOutput(2)), d, cfg);

@@ -122,6 +122,17 @@ export class Tensor implements BufferRange {
     return t;
   }
 
+  /**
+   * Same buffer, `shape` starting `elements` into this tensor: a view that is never pooled (it lives
+   * as long as this tensor). A kernel can bind it where its byte offset is a multiple of 256.
+   */
+  view(elements: number, shape: readonly number[]): Tensor {
+    if (!Number.isInteger(elements) || elements < 0 || elements + numel(shape) > this.size) {
+      throw new Error(`view of ${shapeStr(shape)} at element ${elements} does not fit a tensor of ${this.size}`);
+    }
+    return new Tensor(this.gpu, this.buf, this.offset + elements * 4, shape, this.dtype, false, this.label);
+  }
+
   /** True once release() gave a pooled tensor's buffer back. */
   get isReleased(): boolean {
     return this.released;

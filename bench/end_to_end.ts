@@ -73,7 +73,29 @@ export interface EndToEndResult {
   /** After evaluation too (its batch of 500 may grow the pool). */
   gpu_memory_after_eval: GpuMemory;
   /** One whole epoch by wall clock (with --epoch): epoch_steps steps from an epoch boundary, loss read back as above. */
-  epoch?: { images: number; steps: number; seconds: number; images_per_s: number };
+  epoch?: EpochTiming;
+  /**
+   * With --epoch: that epoch and the one after it, back to back. The first meets the last (partial)
+   * batch's shapes for the first time (new pool buffers and bind groups); the second is what every
+   * later epoch of a training run costs.
+   */
+  epochs?: EpochTiming[];
+}
+
+export interface EpochTiming {
+  images: number;
+  steps: number;
+  seconds: number;
+  images_per_s: number;
+  /** Wall time per loop iteration (recording, plus any wait for a readback): where the epoch's time goes. */
+  step_ms?: { median: number; p90: number; max: number; first3: number[]; last: number };
+  /** Buffers the pool created during the epoch (0 once every shape has been seen). */
+  pool_buffers_created?: number;
+}
+
+function stepSummary(ms: number[]): NonNullable<EpochTiming['step_ms']> {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { median: median(ms), p90: sorted[Math.floor(0.9 * (sorted.length - 1))], max: sorted[sorted.length - 1], first3: ms.slice(0, 3), last: ms[ms.length - 1] };
 }
 
 function gpuMemory(gpu: Gpu, s: TrainSetup, poolBefore: number): GpuMemory {
@@ -100,9 +122,10 @@ function gpuMemory(gpu: Gpu, s: TrainSetup, poolBefore: number): GpuMemory {
  * Record `count` training steps from `first` as the training loop does: the loss is read back (and
  * checked) every `logEvery` steps, once the next step is recorded (so the GPU has work queued while
  * the host waits), and after the last at once; recording runs ahead of the GPU in between.
- * `encodeMs` gets each step's CPU recording time. Returns the last loss read.
+ * `encodeMs` gets each step's CPU recording time, `stepMs` each loop iteration's wall time. Returns
+ * the last loss read.
  */
-async function runSteps(gpu: Gpu, s: TrainSetup, first: number, count: number, logEvery: number, encodeMs?: number[]): Promise<number> {
+async function runSteps(gpu: Gpu, s: TrainSetup, first: number, count: number, logEvery: number, encodeMs?: number[], stepMs?: number[]): Promise<number> {
   let loss = NaN;
   let pending: { iteration: number; value: Promise<Float32Array> } | null = null;
   const check = async (r: { iteration: number; value: Promise<Float32Array> }) => {
@@ -128,6 +151,7 @@ async function runSteps(gpu: Gpu, s: TrainSetup, first: number, count: number, l
     } finally {
       step.scope.close();
     }
+    stepMs?.push(performance.now() - te);
   }
   return loss;
 }
@@ -202,19 +226,29 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
 
     const afterEval = gpuMemory(gpu, s, poolAtStart);
 
-    let epoch: EndToEndResult['epoch'];
+    const epochs: EpochTiming[] = [];
     if (epochImages > 0) {
-      // the training loop's epoch: ceil(trainSize / batch) iterations from an epoch boundary
+      // the training loop's epoch: ceil(trainSize / batch) iterations from an epoch boundary; twice
       const per = Math.ceil(s.data.trainSize / o.batch);
       iteration = Math.ceil(iteration / per) * per;
       log(`  epoch: ${per} steps over ${s.data.trainSize} images`);
-      const t1 = performance.now();
-      await runSteps(gpu, s, iteration, per, o.logEvery);
-      iteration += per;
-      const seconds = (performance.now() - t1) / 1000;
-      epoch = { images: s.data.trainSize, steps: per, seconds, images_per_s: s.data.trainSize / seconds };
-      log(`  epoch: ${seconds.toFixed(2)} s (${epoch.images_per_s.toFixed(1)} img/s)`);
+      for (const which of ['first', 'second']) {
+        const stepMs: number[] = [];
+        const c0 = gpu.stats().created;
+        const t1 = performance.now();
+        await runSteps(gpu, s, iteration, per, o.logEvery, undefined, stepMs);
+        iteration += per;
+        const seconds = (performance.now() - t1) / 1000;
+        const e: EpochTiming = { images: s.data.trainSize, steps: per, seconds, images_per_s: s.data.trainSize / seconds, step_ms: stepSummary(stepMs), pool_buffers_created: gpu.stats().created - c0 };
+        epochs.push(e);
+        const m = e.step_ms!;
+        log(
+          `  ${which} epoch: ${seconds.toFixed(2)} s (${e.images_per_s.toFixed(1)} img/s); steps: median ${m.median.toFixed(2)} ms, p90 ${m.p90.toFixed(2)}, ` +
+            `max ${m.max.toFixed(2)}, first three ${m.first3.map((x) => x.toFixed(2)).join(' ')}, last ${m.last.toFixed(2)}; ${e.pool_buffers_created} buffers created`,
+        );
+      }
     }
+    const epoch = epochs[0];
     return {
       model: o.model,
       batch: o.batch,
@@ -244,7 +278,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       pool_buffers_created_while_timed: after.created - before.created,
       gpu_memory: memory,
       gpu_memory_after_eval: afterEval,
-      ...(epoch ? { epoch } : {}),
+      ...(epoch ? { epoch, epochs } : {}),
     };
   } finally {
     await gpu.sync().catch(() => undefined);

@@ -1,6 +1,6 @@
 // The end-to-end part of `npm run bench` (bench/end_to_end.ts) runs the training loop's own step:
 // at a tiny size it trains (finite loss), warms up for the time asked, creates no pool buffers while timed, reports its rates,
-// and with epochImages times exactly one epoch of ceil(images / batch) steps.
+// and with epochImages times exactly two epochs of ceil(images / batch) steps, the second creating no buffers.
 import { describe, expect, it } from 'vitest';
 import { endToEnd } from '../bench/end_to_end.js';
 import { useGpu } from './helpers/gpu.js';
@@ -31,6 +31,17 @@ describe('bench end to end', () => {
     expect(r.epoch?.images).toBe(44);
     expect(r.epoch?.steps).toBe(6); // ceil(44 / 8): the last batch is partial
     expect(r.epoch?.seconds).toBeGreaterThan(0);
+    // and the epoch after it: every shape seen by then, so no buffer is created
+    expect(r.epochs?.length).toBe(2);
+    expect(r.epochs![0]).toBe(r.epoch);
+    expect(r.epochs![1].steps).toBe(6);
+    expect(r.epochs![1].pool_buffers_created).toBe(0);
+    for (const e of r.epochs!) {
+      expect(e.step_ms!.first3.length).toBe(3);
+      expect(e.step_ms!.last).toBeGreaterThan(0);
+      expect(e.step_ms!.max).toBeGreaterThanOrEqual(e.step_ms!.p90);
+      expect(e.step_ms!.p90).toBeGreaterThanOrEqual(e.step_ms!.median);
+    }
   });
 
   it('refuses the epoch timing on real data (it is defined on the synthetic set)', async () => {

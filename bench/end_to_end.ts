@@ -24,6 +24,11 @@ export interface EndToEndOptions {
   evalImages: number;
   evalBatch: number;
   dataDir?: string;
+  /**
+   * How many later steps are recorded before a loss read back is awaited (default 1, as the training
+   * loop does): more keeps more GPU work queued while the host waits for the read.
+   */
+  readbackLag?: number;
   /** Also time one whole epoch over this many synthetic training images (0 or absent: skip; the issue's figure is 50,000). */
   epochImages?: number;
   log?: (line: string) => void;
@@ -125,9 +130,9 @@ function gpuMemory(gpu: Gpu, s: TrainSetup, poolBefore: number): GpuMemory {
  * `encodeMs` gets each step's CPU recording time, `stepMs` each loop iteration's wall time. Returns
  * the last loss read.
  */
-async function runSteps(gpu: Gpu, s: TrainSetup, first: number, count: number, logEvery: number, encodeMs?: number[], stepMs?: number[]): Promise<number> {
+async function runSteps(gpu: Gpu, s: TrainSetup, first: number, count: number, logEvery: number, encodeMs?: number[], stepMs?: number[], lag = 1): Promise<number> {
   let loss = NaN;
-  let pending: { iteration: number; value: Promise<Float32Array> } | null = null;
+  const pending: { iteration: number; due: number; value: Promise<Float32Array> }[] = [];
   const check = async (r: { iteration: number; value: Promise<Float32Array> }) => {
     [loss] = await r.value;
     if (!Number.isFinite(loss)) throw new Error(`end-to-end: loss ${loss} at iteration ${r.iteration}`);
@@ -137,16 +142,14 @@ async function runSteps(gpu: Gpu, s: TrainSetup, first: number, count: number, l
     const step = recordTrainStep(gpu, s, first + i);
     encodeMs?.push(performance.now() - te);
     try {
-      if (pending) {
-        const p = pending;
-        pending = null;
-        await check(p);
-      }
+      while (pending.length > 0 && pending[0].due <= i) await check(pending.shift()!);
       if ((i + 1) % logEvery === 0 || i === count - 1) {
-        const read = { iteration: first + i + 1, value: step.loss.readF32() };
-        read.value.catch(() => undefined); // awaited next step; not an unhandled rejection meanwhile
-        if (i === count - 1) await check(read);
-        else pending = read;
+        const read = { iteration: first + i + 1, due: i + lag, value: step.loss.readF32() };
+        read.value.catch(() => undefined); // awaited `lag` steps later; not an unhandled rejection meanwhile
+        if (i === count - 1) {
+          while (pending.length > 0) await check(pending.shift()!);
+          await check(read);
+        } else pending.push(read);
       }
     } finally {
       step.scope.close();
@@ -178,7 +181,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     const replayBefore = { ...s.step.stats };
     const encode: number[] = [];
     const t0 = performance.now();
-    const finalLoss = await runSteps(gpu, s, iteration, o.steps, o.logEvery, encode);
+    const finalLoss = await runSteps(gpu, s, iteration, o.steps, o.logEvery, encode, undefined, o.readbackLag);
     iteration += o.steps;
     const wall = performance.now() - t0;
     const after = gpu.stats();
@@ -236,7 +239,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
         const stepMs: number[] = [];
         const c0 = gpu.stats().created;
         const t1 = performance.now();
-        await runSteps(gpu, s, iteration, per, o.logEvery, undefined, stepMs);
+        await runSteps(gpu, s, iteration, per, o.logEvery, undefined, stepMs, o.readbackLag);
         iteration += per;
         const seconds = (performance.now() - t1) / 1000;
         const e: EpochTiming = { images: s.data.trainSize, steps: per, seconds, images_per_s: s.data.trainSize / seconds, step_ms: stepSummary(stepMs), pool_buffers_created: gpu.stats().created - c0 };

@@ -44,6 +44,15 @@ describe('bench end to end', () => {
     }
   });
 
+  it('a longer readback lag awaits the same losses later: the same final loss', async () => {
+    const o = { model: 'resnet8', batch: 8, steps: 7, warmup: 2, warmupMs: 0, logEvery: 2, evalImages: 10, evalBatch: 10 };
+    const a = await endToEnd(gpu(), { ...o, readbackLag: 1 });
+    const b = await endToEnd(gpu(), { ...o, readbackLag: 3 });
+    expect(a.warmup_steps).toBe(2);
+    expect(Number.isFinite(a.final_loss)).toBe(true);
+    expect(b.final_loss).toBe(a.final_loss);
+  });
+
   it('refuses the epoch timing on real data (it is defined on the synthetic set)', async () => {
     await expect(endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 1, warmup: 1, logEvery: 1, evalImages: 10, evalBatch: 10, epochImages: 16, dataDir: '/nonexistent' })).rejects.toThrow(/synthetic data/);
   });

@@ -31,6 +31,8 @@ export interface EndToEndOptions {
   readbackLag?: number;
   /** Also time one whole epoch over this many synthetic training images (0 or absent: skip; the issue's figure is 50,000). */
   epochImages?: number;
+  /** How many such epochs, back to back (default 1). */
+  epochs?: number;
   log?: (line: string) => void;
 }
 
@@ -80,9 +82,9 @@ export interface EndToEndResult {
   /** One whole epoch by wall clock (with --epoch): epoch_steps steps from an epoch boundary, loss read back as above. */
   epoch?: EpochTiming;
   /**
-   * With --epoch: that epoch and the one after it, back to back. The first meets the last (partial)
-   * batch's shapes for the first time (new pool buffers and bind groups); the second is what every
-   * later epoch of a training run costs.
+   * With --epochs N: that epoch and the N-1 after it, back to back. The first meets the last
+   * (partial) batch's shapes for the first time (new pool buffers and bind groups); the later ones
+   * are what every later epoch of a training run costs.
    */
   epochs?: EpochTiming[];
 }
@@ -231,11 +233,11 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
 
     const epochs: EpochTiming[] = [];
     if (epochImages > 0) {
-      // the training loop's epoch: ceil(trainSize / batch) iterations from an epoch boundary; twice
+      // the training loop's epoch: ceil(trainSize / batch) iterations from an epoch boundary
       const per = Math.ceil(s.data.trainSize / o.batch);
       iteration = Math.ceil(iteration / per) * per;
       log(`  epoch: ${per} steps over ${s.data.trainSize} images`);
-      for (const which of ['first', 'second']) {
+      for (let k = 1; k <= (o.epochs ?? 1); k++) {
         const stepMs: number[] = [];
         const c0 = gpu.stats().created;
         const t1 = performance.now();
@@ -246,7 +248,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
         epochs.push(e);
         const m = e.step_ms!;
         log(
-          `  ${which} epoch: ${seconds.toFixed(2)} s (${e.images_per_s.toFixed(1)} img/s); steps: median ${m.median.toFixed(2)} ms, p90 ${m.p90.toFixed(2)}, ` +
+          `  epoch ${k}: ${seconds.toFixed(2)} s (${e.images_per_s.toFixed(1)} img/s); steps: median ${m.median.toFixed(2)} ms, p90 ${m.p90.toFixed(2)}, ` +
             `max ${m.max.toFixed(2)}, first three ${m.first3.map((x) => x.toFixed(2)).join(' ')}, last ${m.last.toFixed(2)}; ${e.pool_buffers_created} buffers created`,
         );
       }

@@ -36,8 +36,10 @@ const USAGE = `usage: node dist/bench.js [options]
   --e2e-batch N          end-to-end training batch (default 128)
   --eval-images N        test images evaluated end to end (default 1000, synthetic data)
   --data DIR             CIFAR-10 for end to end (default: synthetic CIFAR-shaped data)
-  --epoch                end to end also times whole epochs, two back to back: 50,000 synthetic images,
-                         391 steps each (the issue's GPU figure; minutes on a CPU adapter)
+  --epoch                end to end also times one whole epoch: 50,000 synthetic images, 391 steps
+                         (the issue's GPU figure; minutes on a CPU adapter)
+  --epochs N             N such epochs back to back (implies --epoch; the first meets the last
+                         partial batch's shapes for the first time, the later ones do not)
   --readback-lag N       steps recorded before a loss read is awaited (default 1, as the training loop)
   --tfjs-steps N         TF.js-webgpu steps timed for the comparison, after 1 warm-up (default 3; a step
                          takes about 20 s on lavapipe; runs with end to end, in a child process)
@@ -96,6 +98,7 @@ async function main(): Promise<number> {
       'no-tfjs': { type: 'boolean' },
       'no-pytorch': { type: 'boolean' },
       epoch: { type: 'boolean' },
+      epochs: { type: 'string' },
       markdown: { type: 'boolean' },
       'no-autotune': { type: 'boolean' },
       'conv-config': { type: 'string' },
@@ -139,6 +142,7 @@ async function main(): Promise<number> {
   const e2eBatch = intFlag('e2e-batch', values['e2e-batch'], 128);
   const evalImages = intFlag('eval-images', values['eval-images'], 1000);
   const readbackLag = intFlag('readback-lag', values['readback-lag'], 1);
+  const epochs = values.epochs !== undefined ? intFlag('epochs', values.epochs, 1) : values.epoch ? 1 : 0;
   const tfjsSteps = intFlag('tfjs-steps', values['tfjs-steps'], 3);
   const md = Boolean(values.markdown);
   const runCeilings = only !== 'end-to-end';
@@ -166,7 +170,7 @@ async function main(): Promise<number> {
       git_commit: env.git_commit,
       environment: { ...env },
       kernel_config: getKernelConfig(),
-      options: { only: only ?? 'all', reps, passes, models, batch, steps, warmup, e2e_batch: e2eBatch, eval_images: evalImages, data: values.data ?? 'synthetic', profile: !values['no-profile'], filter: values.filter ?? null, epoch: Boolean(values.epoch), readback_lag: readbackLag },
+      options: { only: only ?? 'all', reps, passes, models, batch, steps, warmup, e2e_batch: e2eBatch, eval_images: evalImages, data: values.data ?? 'synthetic', profile: !values['no-profile'], filter: values.filter ?? null, epoch: epochs > 0, epochs, readback_lag: readbackLag },
       train_images_per_s: null,
       eval_images_per_s: null,
       ceilings: null,
@@ -200,7 +204,7 @@ async function main(): Promise<number> {
     if (runE2e) {
       log(`end to end (resnet20, batch ${e2eBatch}):`);
       try {
-        e2e = await endToEnd(gpu, { model: 'resnet20', batch: e2eBatch, steps, warmup, logEvery: 10, evalImages, evalBatch: 500, dataDir: values.data, epochImages: values.epoch ? 50_000 : 0, readbackLag, log });
+        e2e = await endToEnd(gpu, { model: 'resnet20', batch: e2eBatch, steps, warmup, logEvery: 10, evalImages, evalBatch: 500, dataDir: values.data, epochImages: epochs > 0 ? 50_000 : 0, epochs, readbackLag, log });
         report.end_to_end = e2e;
         report.train_images_per_s = e2e.train_images_per_s;
         report.eval_images_per_s = e2e.eval_images_per_s;

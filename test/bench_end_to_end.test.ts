@@ -1,6 +1,6 @@
 // The end-to-end part of `npm run bench` (bench/end_to_end.ts) runs the training loop's own step:
 // at a tiny size it trains (finite loss), warms up for the time asked, creates no pool buffers while timed, reports its rates,
-// and with epochImages times exactly two epochs of ceil(images / batch) steps, the second creating no buffers.
+// and with epochImages times whole epochs of ceil(images / batch) steps, a second one creating no buffers.
 import { describe, expect, it } from 'vitest';
 import { endToEnd } from '../bench/end_to_end.js';
 import { useGpu } from './helpers/gpu.js';
@@ -9,7 +9,7 @@ const gpu = useGpu({ poison: false });
 
 describe('bench end to end', () => {
   it('trains, evaluates and times one epoch at a tiny size', async () => {
-    const r = await endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 3, warmup: 2, warmupMs: 200, logEvery: 2, evalImages: 20, evalBatch: 10, epochImages: 44 });
+    const r = await endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 3, warmup: 2, warmupMs: 200, logEvery: 2, evalImages: 20, evalBatch: 10, epochImages: 44, epochs: 2 });
     expect(Number.isFinite(r.final_loss)).toBe(true);
     expect(r.train_images_per_s).toBeGreaterThan(0);
     expect(r.eval_images).toBe(20);

@@ -225,13 +225,17 @@ interface TapSel {
   KWp: number;
 }
 
+/** vec4s in a pack of w [O,C,...] with KHp packed kernel rows: blocks of 8 output channels x input channels x rows x 8. */
+function packVec4s(O: number, C: number, flip: boolean, KHp: number): number {
+  const [OO, CI] = flip ? [C, O] : [O, C];
+  return Math.ceil(OO / 8) * CI * KHp * 8;
+}
+
 /** Repack w for the row kernels (flip: transposed + flipped, for the input gradient). */
 export function packConvWeights(w: Tensor, flip: boolean, cfg: ConvConfig, sel?: TapSel): Tensor {
   const [O, C, KH, KW] = w.shape;
   const taps = sel ?? { kh0: 0, kw0: 0, step: 1, KHp: KH, KWp: KW };
-  const OO = flip ? C : O;
-  const CI = flip ? O : C;
-  const total = Math.ceil(OO / 8) * CI * taps.KHp * 8;
+  const total = packVec4s(O, C, flip, taps.KHp);
   const wp = Tensor.empty(w.gpu, [total, 4], 'f32', 'conv2d:packed-w');
   const WG = cfg.reduceWorkgroup;
   w.gpu.dispatch('conv2d_pack_weights', {
@@ -258,15 +262,17 @@ export interface ConvPacks {
  * launchers then pack for themselves.
  */
 export function packConvWeightsAll(w: Tensor, d: ConvDims, cfg: ConvConfig): ConvPacks | null {
-  if (!forwardRowPlain(d, cfg)) return null;
   const S = d.stride;
-  if (S === 1 ? !stride1RowInputGrad(d, cfg) : scatterClasses(d, cfg)?.empty !== false || inputGradCpack(d, cfg)) return null;
-  // job 0: the forward (O blocks of 8 over C, KH rows); jobs 1..S*S: the classes (C blocks over O)
+  // the input gradient reads the flipped kernel of every class: stride-1 "same" kernels, or all S*S
+  // parity classes on the scatter variant (none empty, no channel packing)
+  const inputGradFlips = S === 1 ? stride1RowInputGrad(d, cfg) : scatterClasses(d, cfg)?.empty === false && !inputGradCpack(d, cfg);
+  if (!forwardRowPlain(d, cfg) || !inputGradFlips) return null;
+  // job 0: the forward (KH rows); jobs 1..S*S: the classes
   const jobs: { rows: number; flip: boolean }[] = [{ rows: d.KH, flip: false }];
   for (let rh = 0; rh < S; rh++) for (let rw = 0; rw < S; rw++) jobs.push({ rows: parityTaps(rh, S, d.pad, d.KH).n, flip: true });
   let total = 0;
   const parts = jobs.map(({ rows, flip }) => {
-    const n = Math.ceil((flip ? d.C : d.O) / 8) * (flip ? d.O : d.C) * rows * 8;
+    const n = packVec4s(d.O, d.C, flip, rows);
     const start = total;
     total += Math.ceil(n / 16) * 16; // 256-byte aligned views
     return { start, n };

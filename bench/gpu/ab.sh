@@ -25,7 +25,7 @@ old=$(cd "$old" && pwd)
 source "$(dirname "$0")/setup.sh"
 bundle_on_exit ab.tar.gz
 N=${2:-3}
-CONFIG='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8}'
+CONFIG=$H100_CONV_CONFIG # setup.sh
 epoch() { # NAME K [env...]: one end-to-end bench with an epoch, and its line in ab.txt
   local name=$1 k=$2
   shift 2

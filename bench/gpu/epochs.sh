@@ -11,8 +11,7 @@ set -uo pipefail
 source "$(dirname "$0")/setup.sh"
 bundle_on_exit epochs.tar.gz
 N=${1:-3}
-# what the autotuner's step search chose on an H100 (2026-11-26, docs/results/h100-gpu-check.log)
-CONFIG='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8}'
+CONFIG=$H100_CONV_CONFIG # setup.sh
 status=0
 for k in $(seq 1 "$N"); do
   timeout -k 5 60 node dist/bench.js --json "$OUT/ours-$k.json" --only end-to-end --no-tfjs --no-pytorch --epoch --conv-config "$CONFIG" >"$OUT/ours-$k.log" 2>&1 || status=1

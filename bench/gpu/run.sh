@@ -48,9 +48,8 @@ bundle_on_exit gpu-results.tar.gz
 
 status=0
 pytorch_epoch() { timeout -k 5 60 "$EARLY_PHASE_PYTHON" bench/pytorch_resnet20.py --device cuda --epoch --json "$OUT/pytorch-epoch.json" 2>&1 | tail -25; }
-# the best configuration bench/gpu/weight_grad_sweep.sh and the epoch found on an H100 (2026-11-26)
-PINNED='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8}'
-PINNED_DIRECT='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8,"rowDirectWeights":true,"weightGradDirectDy":true}'
+PINNED=$H100_CONV_CONFIG
+PINNED_DIRECT="${PINNED%\}},\"rowDirectWeights\":true,\"weightGradDirectDy\":true}"
 PINNED_COLS8="${PINNED/\"rowCols\":4/\"rowCols\":8}"
 PINNED_COLS8_DIRECT="${PINNED_DIRECT/\"rowCols\":4/\"rowCols\":8}"
 # gpu-check runs the autotune search first (once per machine): log every candidate's time

@@ -36,3 +36,7 @@ bundle_on_exit() {
   EARLY_PHASE_GPU_BUNDLE=${EARLY_PHASE_GPU_BUNDLE:-$OUT/$1}
   trap 'tar -C "$OUT" --exclude="$(basename "$EARLY_PHASE_GPU_BUNDLE")" -czf /tmp/gpu-bundle.tar.gz . && mv /tmp/gpu-bundle.tar.gz "$EARLY_PHASE_GPU_BUNDLE"' EXIT
 }
+# The conv configuration measured best on an H100 by hand (weight_grad_sweep.sh and whole epochs),
+# which the autotuner's step search also chose there (2026-11-26, docs/results/h100-gpu-check.log):
+# the scripts pin it with --conv-config so that no search runs
+H100_CONV_CONFIG='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8}'

@@ -107,7 +107,10 @@ describe('training step of a small ResNet', () => {
     scope.close();
     // Check 40 random coordinates against central differences of the float64 loss. A coordinate
     // whose step crosses a ReLU kink gives different differences at two step sizes; those are
-    // skipped (at most a few), the rest must agree with the GPU gradient.
+    // skipped (at most a few), the rest must agree with the GPU gradient. The steps are small (1e-6,
+    // 2.5e-7; float64 rounding stays near 1e-10): through BatchNorm one weight moves every
+    // pre-activation of its channel, and with steps of 1e-5 one seed (331100783) crossed kinks at 24
+    // of 40 coordinates.
     const names = [...p.keys()];
     const fdAt = (w: Float64Array, i: number, eps: number) => {
       const keep = w[i];
@@ -123,8 +126,8 @@ describe('training step of a small ResNet', () => {
       const name = names[rng.int(names.length)];
       const w = p.get(name)!;
       const i = rng.int(w.length);
-      const fd = fdAt(w, i, 1e-5);
-      if (Math.abs(fd - fdAt(w, i, 2.5e-6)) > 1e-4 * (1 + Math.abs(fd))) continue; // a kink inside the step
+      const fd = fdAt(w, i, 1e-6);
+      if (Math.abs(fd - fdAt(w, i, 2.5e-7)) > 1e-4 * (1 + Math.abs(fd))) continue; // a kink inside the step
       checked++;
       const got = grads.get(name)![i];
       expect(Math.abs(got - fd), `d loss / d ${name}[${i}]: gpu ${got}, finite difference ${fd} (seed ${rng.seed})`).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));

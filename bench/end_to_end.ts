@@ -204,20 +204,6 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
         timer.destroy();
       }
     }
-    // What recording a step costs without replay (GPU idle), for comparison: plain steps with the
-    // JavaScript warm, after the captures gave their buffers back (so the pool needs no second set;
-    // the epoch below captures again).
-    s.step.destroy();
-    const plainEncode: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      await gpu.sync();
-      const scope = Scope.open();
-      const t0 = performance.now();
-      const { loss } = recordPlainStep(s.network, s.data, s.sgd, iteration++);
-      if (i > 0) plainEncode.push(performance.now() - t0);
-      await loss.readF32();
-      scope.close();
-    }
     const trainIps = (o.steps * o.batch * 1000) / wall;
     log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toFixed(4)}`);
 
@@ -252,6 +238,20 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
             `max ${m.max.toFixed(2)}, first three ${m.first3.map((x) => x.toFixed(2)).join(' ')}, last ${m.last.toFixed(2)}; ${e.pool_buffers_created} buffers created`,
         );
       }
+    }
+    // What recording a step costs without replay (GPU idle), for comparison: plain steps with the
+    // JavaScript warm, after the captures gave their buffers back (so the pool needs no second set).
+    // Last, so that the epochs above start as a training run's do, with the step captured.
+    s.step.destroy();
+    const plainEncode: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await gpu.sync();
+      const scope = Scope.open();
+      const t0 = performance.now();
+      const { loss } = recordPlainStep(s.network, s.data, s.sgd, iteration++);
+      if (i > 0) plainEncode.push(performance.now() - t0);
+      await loss.readF32();
+      scope.close();
     }
     const epoch = epochs[0];
     return {

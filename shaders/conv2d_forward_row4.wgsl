@@ -6,7 +6,8 @@
 // kernel row), b [O], y NCHW [N,O,OH,OW].
 //
 // Tiling: an invocation owns a 4-column x ROWS-row output tile (n, oh0..oh0+ROWS-1, 4j..4j+3) for
-// OB = 8 or 16 output channels (4 when the conv has at most 4) (workgroup_id.y = channel block): OB*ROWS vec4 accumulators. Lanes are
+// OB = 4, 8 or 16 output channels (workgroup_id.y = channel block; 4 where the conv has at most 4, or
+// for more invocations on a GPU): OB*ROWS vec4 accumulators. Lanes are
 // consecutive tiles of a row. For each input channel and each input row the tile touches, a lane
 // does S aligned vec4 loads of its own input columns [4Sj, 4Sj+4S) and gets the P halo columns on
 // the left / KW-P-S on the right from its neighbour lanes with subgroupShuffleUp/Down (a tile at the
@@ -37,7 +38,7 @@
 enable subgroups;
 override WG: u32 = 64;
 override ROWS: u32 = 1;
-override OB: u32 = 8;   // output channels per invocation: 8 or 16 (two broadcast groups), or 4 when O <= 4
+override OB: u32 = 8;   // output channels per invocation: 8 or 16 (two broadcast groups), or 4 (half a block: more, smaller tiles)
 // CPACK = 1 (1x1 kernels, C % 4 == 0): wp packs 4 input channels per vec4 instead of the KW taps,
 // wp[((ob*C/4 + c/4)*8 + j] = w[ob*8+j, c..c+3], a quarter of the weight loads
 override CPACK: u32 = 0;
@@ -210,7 +211,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let HW4 = p.H * W4;
   var xc = n * p.C * HW4 + SPAN * j;        // vec4 index of the lane's first own chunk, row 0, channel c
   let o0 = wid.y * OB;
-  var wc = (o0 / 8u) * p.C * KH_ * 8u + (sid & 7u);  // wp index for (c, kh = 0), this lane's channel
+  // this lane's channel in its 8-channel weight block; OB = 4 takes half a block (lanes 4..7 repeat
+  // lanes 0..3, so broadcasts from lanes 0..3 give channels o0..o0+3)
+  let lch = select(sid & 7u, (o0 & 7u) + (sid & 3u), OB < 8u);
+  var wc = (o0 / 8u) * p.C * KH_ * 8u + lch;  // wp index for (c, kh = 0), this lane's channel
   let wg2 = p.C * KH_ * 8u;                          // offset of the second 8-channel block
   var acc0: Acc;  // row 0, channels o0..o0+7
   var acc1: Acc;  // row 1 (COLS8: row 0, columns 4..7)
@@ -229,7 +233,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let M = KH_ + S_ * (ROWS - 1u);          // input rows the tile touches
   var cq0 = vec4f(0.0);  // CPACK: this lane's weights for input channels c & ~3 .. +3
   var cq1 = vec4f(0.0);
-  var wcp = (o0 / 8u) * (p.C / 4u) * 8u + (sid & 7u);
+  var wcp = (o0 / 8u) * (p.C / 4u) * 8u + lch;
   let wg2p = (p.C / 4u) * 8u;
   for (var c = 0u; c < p.C; c++) {
     // this input channel's packed kernel rows (KH <= 4), loaded once and reused by every row
@@ -276,7 +280,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (lastTile) { R = vec4f(0.0); }
       if (!rowok) { A0 = vec4f(0.0); A1 = vec4f(0.0); L = vec4f(0.0); R = vec4f(0.0); }
       if (WDIRECT != 0u) {
-        let wb = wc - (sid & 7u);  // (block, c, kh = 0, channel 0)
+        let wb = wc - lch + (o0 & 7u);  // (block, c, kh = 0, channel o0)
         if (COLS8) {  // both halves of the row: the second one's weight loads hit the cache
           fma8d(&acc0, L, A0, A1, R, wb + m * 8u, 0u);
           fma8d(&acc1, L, A0, A1, R, wb + m * 8u, 4u);

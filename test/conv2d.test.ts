@@ -143,6 +143,10 @@ describe('conv2d kernels match the float64 reference', () => {
     [{ rowCols: 4, rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, row3],
     [{ rowCols: 4 }, row3], // 4-column x 2-row tiles for the stride-1 convs too
     [{ rowCols: 8, rowWorkgroup: 16, rowChannels: 8 }, row3], // 8-column tiles, workgroups of two subgroups
+    // 4 channels an invocation: half weight blocks (odd blocks take channels 4..7 of theirs), every path
+    [{ rowChannels: 4 }, (c) => row3(c) || oneByOne(c)],
+    [{ rowChannels: 4, rowChannelPack: false, pointwise: false, rowRows: 1 }, (c) => row3(c) || oneByOne(c)],
+    [{ rowChannels: 4, rowDirectWeights: true, pointwise: false }, (c) => c.name.startsWith('row kernel')],
     // several invocations per element in the split-K reduce, with chunk counts that are not multiples of the lanes
     [{ weightGradChunk: 12, reduceLanes: 4 }, (c) => row3(c) || oneByOne(c)],
     [{ weightGradChunk: 8, reduceLanes: 16, reduceWorkgroup: 32 }, row3],
@@ -186,7 +190,7 @@ describe('conv2d kernels match the float64 reference', () => {
   });
 });
 
-describe('conv2d row kernels: direct loads of weights and dy, and 4- or 8-column tiles, give the same bits', () => {
+describe('conv2d row kernels: direct loads of weights and dy, 4- or 8-column tiles, and 4 channels an invocation give the same bits', () => {
   // the same values in the same order, loaded per lane instead of broadcast, or tiled differently:
   // bit-identical results
   for (const s of cases.filter((c) => c.name.startsWith('row kernel: 3x3') || c.name.includes('OB = 4'))) {
@@ -196,7 +200,7 @@ describe('conv2d row kernels: direct loads of weights and dy, and 4- or 8-column
       try {
         setConvConfig({ rowDirectWeights: false, weightGradDirectDy: false, rowCols: 8 });
         const a = await runGpu(s, x, w, b, r);
-        for (const other of [{ rowDirectWeights: true, weightGradDirectDy: true }, { rowDirectWeights: false, weightGradDirectDy: false, rowCols: 4 }, { rowDirectWeights: true, rowCols: 4 }]) {
+        for (const other of [{ rowDirectWeights: true, weightGradDirectDy: true }, { rowDirectWeights: false, weightGradDirectDy: false, rowCols: 4 }, { rowDirectWeights: true, rowCols: 4 }, { rowChannels: 4, rowCols: 4, rowDirectWeights: false }, { rowChannels: 4, rowDirectWeights: true }]) {
           setConvConfig(other);
           const c = await runGpu(s, x, w, b, r);
           for (const k of ['y', 'dx', 'dw'] as const) expect(Buffer.from(c[k]!.buffer).equals(Buffer.from(a[k]!.buffer)), `${k} bits differ with ${JSON.stringify(other)} seed=${rng.seed}`).toBe(true);

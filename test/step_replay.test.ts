@@ -117,12 +117,27 @@ describe('replayed training step', () => {
     const replayed = await run({ replay: true, verifyEvery: 3 }, 15, undefined, undefined, size);
     expectSameTraining(replayed, plain);
     expect(plain.stats).toEqual({ plain: 15, captured: 0, replayed: 0 });
-    // 0 captured, 1 captured and checked, 2-4 replayed; 5 (the partial batch) captured; 6 captured and
-    // checked again (one capture holds buffers at a time), 7-9 replayed; 10 re-checked after 3
-    // replays; 11 (partial) checked; 12 captured, 13-14 replayed.
-    expect(replayed.stats).toEqual({ plain: 0, captured: 7, replayed: 8 });
+    // 0 captured, 1 captured and checked, 2-4 replayed; 5 (the partial batch) captured, both held;
+    // 6 re-checked after 3 replays, 7-9 replayed; 10 re-checked; 11 (partial) checked; 12-14 replayed.
+    expect(replayed.stats).toEqual({ plain: 0, captured: 6, replayed: 9 });
     expect(replayed.offReason).toBeNull();
     expect(replayed.poolCreatedLate, 'no buffer created in the last steps').toBe(0);
+  });
+
+  it('holds two batch shapes at once by default, so an epoch boundary replays both', async () => {
+    // 80 images at batch 32: 32, 32, 16 per epoch, no periodic re-check
+    const plain = await run({ replay: false }, 12);
+    const two = await run({ replay: true, verifyEvery: 100 }, 12);
+    const one = await run({ replay: true, verifyEvery: 100, holdShapes: 1 }, 12);
+    expectSameTraining(two, plain);
+    expectSameTraining(one, plain);
+    // two held: 0 captured, 1 checked, 2 (partial) captured, 5 (partial) checked; the other 8 replayed
+    expect(two.stats).toEqual({ plain: 0, captured: 4, replayed: 8 });
+    // one held: besides 0-2, every shape change (3, 5, 6, 8, 9, 11) captures again, the first steps of
+    // epochs 2-4 and their partial batches; 4, 7 and 10 replayed
+    expect(one.stats).toEqual({ plain: 0, captured: 9, replayed: 3 });
+    expect(two.poolCreatedLate, 'no buffer created in the last steps').toBe(0);
+    expect(() => new TrainStep({} as never, {} as never, {} as never, { holdShapes: 0 })).toThrow(/holdShapes must be a whole number >= 1/);
   });
 
   it('captures afresh after a conv configuration change (the old commands use other pipelines)', async () => {
@@ -136,8 +151,9 @@ describe('replayed training step', () => {
       const plain = await run({ replay: false }, 12, undefined, change);
       const replayed = await run({ replay: true, verifyEvery: 100 }, 12, undefined, change);
       expectSameTraining(replayed, plain);
-      // Batches of 32, 32, 16 per epoch: 4 is replayed, 10 after the change; every other step is captured.
-      expect(replayed.stats).toEqual({ plain: 0, captured: 10, replayed: 2 });
+      // Batches of 32, 32, 16 per epoch, both shapes held: 0, 1 (check), 2 and 5 (partial, check)
+      // captured, 3, 4 and 6 replayed; after the change 7, 8, 9 (check) and 11 (check) captured, 10 replayed.
+      expect(replayed.stats).toEqual({ plain: 0, captured: 8, replayed: 4 });
     } finally {
       setConvConfig(saved);
     }
@@ -200,8 +216,8 @@ describe('replayed training step', () => {
   it('fails loudly when a checked step later records something else', async () => {
     let extra = false;
     const wrap = withExtraRelu(() => extra);
-    // 0 captured and 1 checked (32); 2 captured (16); 3 captured and checked again (32), 4 replayed; 5
-    // checked (16); 6 (32) captured again, compared, and now different.
+    // 0 captured and 1 checked (32); 2 captured (16); 3 and 4 replayed (32); 5 checked (16); 6 (32)
+    // re-checked after two replays, and now different.
     await expect(run({ replay: true, verifyEvery: 2 }, 8, wrap, (t) => (extra = t >= 6))).rejects.toThrow(/step replay: iteration 6 recorded other commands/);
   });
 });

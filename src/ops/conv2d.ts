@@ -72,7 +72,10 @@ export interface ConvConfig {
    * direct load, feeds both 4-column halves). Not with channel packing. Same bits either way.
    */
   rowCols: number;
-  /** Output channels per invocation of the row kernels (8 or 16). */
+  /**
+   * Output channels per invocation of the row kernels: 16, 8, or 4 (half a weight block: twice the
+   * invocations of 8, for a GPU where the small late-stage convs leave most of it idle).
+   */
   rowChannels: number;
   /** 1x1 forward convs with C % 4 == 0: pack 4 input channels per weight vec4 (a quarter of the weight loads). */
   rowChannelPack: boolean;
@@ -125,7 +128,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (![8, 16].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8 or 16');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowCols !== 4 && cfg.rowCols !== 8) bad('rowCols', 'must be 4 or 8');
-  if (cfg.rowChannels !== 8 && cfg.rowChannels !== 16) bad('rowChannels', 'must be 8 or 16');
+  if (![4, 8, 16].includes(cfg.rowChannels)) bad('rowChannels', 'must be 4, 8 or 16');
   if (cfg.weightGradRows !== 1 && cfg.weightGradRows !== 2) bad('weightGradRows', 'must be 1 or 2');
   if (cfg.weightGradChannels !== 8 && cfg.weightGradChannels !== 16) bad('weightGradChannels', 'must be 8 or 16');
   for (const k of ['forwardWorkgroup', 'inputGradWorkgroup', 'weightGradWorkgroup', 'rowWorkgroup'] as const) {
@@ -324,7 +327,7 @@ function parityTaps(r: number, s: number, pad: number, K: number): { k0: number;
 /** Output channels per invocation of conv2d_forward_row4 for a conv writing `outChannels` channels. */
 function rowChannelsFor(outChannels: number, cfg: ConvConfig): number {
   // 4 for the stem's 3-channel input gradient (1 lane's work in 4 wasted instead of 5 in 8)
-  return outChannels <= 4 ? 4 : outChannels <= 8 ? 8 : cfg.rowChannels;
+  return outChannels <= 4 ? 4 : Math.min(cfg.rowChannels, outChannels <= 8 ? 8 : 16);
 }
 
 /**

@@ -28,7 +28,8 @@ import { conv2d, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfi
 // 4: re-measured once the idle wait (src/gpu/idle_wait.ts) gave lavapipe both cores
 // 5: timed by GPU timestamps, with smaller weight-gradient chunks and reduceLanes among the candidates
 // 6: rowCols (8-column tiles for the stride-1 row convs) among the fields
-const CACHE_VERSION = 'conv-config-6';
+// 7: rowChannels 4 (half weight blocks: twice the invocations, for GPUs) among the candidates
+const CACHE_VERSION = 'conv-config-7';
 
 /**
  * Candidate settings, searched in this order: each step tries its settings (one field, or several
@@ -38,7 +39,7 @@ const CACHE_VERSION = 'conv-config-6';
 type Step = { settings: Partial<ConvConfig>[]; shapes?: 'all' | '1x1' };
 const field = <K extends keyof ConvConfig>(k: K, values: ConvConfig[K][], shapes?: 'all' | '1x1'): Step => ({ settings: values.map((v) => ({ [k]: v }) as Partial<ConvConfig>), shapes });
 const CANDIDATES: Step[] = [
-  field('rowChannels', [8, 16]),
+  field('rowChannels', [4, 8, 16]),
   field('rowCols', [4, 8]),
   field('rowRows', [1, 2]),
   field('rowWorkgroup', [32, 64, 128]),
@@ -64,8 +65,10 @@ const CANDIDATES: Step[] = [
 const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8 };
 const GPU_STARTS: Step = {
   // and the same with every lane loading weights and dy itself (no subgroup broadcasts): slower on the
-  // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs
-  settings: [H100_BEST, { ...H100_BEST, rowDirectWeights: true, weightGradDirectDy: true }],
+  // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs; and with
+  // 4 output channels an invocation (twice the invocations, for the small 8x8 and 16x16 layers that
+  // leave most of a large GPU idle at 8)
+  settings: [H100_BEST, { ...H100_BEST, rowDirectWeights: true, weightGradDirectDy: true }, { ...H100_BEST, rowChannels: 4 }],
 };
 
 /** ResNet-20's conv shapes: [C, O, H, kernel, stride, pad]. */

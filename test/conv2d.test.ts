@@ -152,6 +152,7 @@ describe('conv2d kernels match the float64 reference', () => {
     [{ weightGradChunk: 8, reduceLanes: 16, reduceWorkgroup: 32 }, row3],
     [{ rowChannels: 8, rowChannelPack: false, pointwise: false }, (c) => row3(c) || oneByOne(c)],
     [{ rowKernel: false, pointwise: false }, row3],
+    [{ rowScatter: false }, (c) => c.stride > 1], // strided input gradients on conv2d_input_grad, the row kernel elsewhere
     [{ pointwise: false }, oneByOne], // the row kernel with 4 channels packed per weight vec4
     [{ pointwise: true, pointwiseChannels: 8, rowWorkgroup: 16 }, oneByOne],
     [{ pointwise: true, pointwiseChannels: 16 }, oneByOne],

@@ -84,6 +84,11 @@ export interface ConvConfig {
    * instead of lanes 0..7 loading one channel each and broadcasting; for GPUs. Same bits either way.
    */
   rowDirectWeights: boolean;
+  /**
+   * Strided input gradients on the row kernel's scatter variant (one launch per parity class); false:
+   * on conv2d_input_grad, one launch for all classes (workgroup_id.z picks the class).
+   */
+  rowScatter: boolean;
   /** Run 1x1 convs (forward, input gradient) on conv2d_pointwise where the shape allows. */
   pointwise: boolean;
   /** Output channels per invocation of conv2d_pointwise (8 or 16). */
@@ -108,6 +113,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowChannels: 16,
   rowChannelPack: true,
   rowDirectWeights: false, // lavapipe runs every storage load as a per-lane loop: broadcasting is cheaper there
+  rowScatter: true,
   pointwise: true, // 1x1 stride-2 forward 25-30% faster than the row kernel on lavapipe, input gradient no slower (2026-11-26)
   pointwiseChannels: 16,
 });
@@ -125,6 +131,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.rowDirectWeights !== 'boolean') bad('rowDirectWeights', 'must be a boolean');
   if (typeof cfg.weightGradDirectDy !== 'boolean') bad('weightGradDirectDy', 'must be a boolean');
   if (typeof cfg.pointwise !== 'boolean') bad('pointwise', 'must be a boolean');
+  if (typeof cfg.rowScatter !== 'boolean') bad('rowScatter', 'must be a boolean');
   if (![8, 16].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8 or 16');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowCols !== 4 && cfg.rowCols !== 8) bad('rowCols', 'must be 4 or 8');
@@ -349,7 +356,7 @@ type ParityClass = { rh: number; rw: number; th: ReturnType<typeof parityTaps>; 
  */
 function scatterClasses(d: ConvDims, cfg: ConvConfig): { classes: ParityClass[]; empty: boolean } | null {
   const s = d.stride;
-  if (!cfg.rowKernel || s !== 2 || d.OW % 4 !== 0) return null;
+  if (!cfg.rowKernel || !cfg.rowScatter || s !== 2 || d.OW % 4 !== 0) return null;
   const classes: ParityClass[] = [];
   let empty = false;
   for (let rh = 0; rh < s; rh++) {

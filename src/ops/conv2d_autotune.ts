@@ -28,7 +28,8 @@ import { conv2d, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfi
 // 4: re-measured once the idle wait (src/gpu/idle_wait.ts) gave lavapipe both cores
 // 5: timed by GPU timestamps, with smaller weight-gradient chunks and reduceLanes among the candidates
 // 6: rowCols (8-column tiles for the stride-1 row convs) among the fields
-// 7: rowChannels 4 (half weight blocks: twice the invocations, for GPUs) among the candidates
+// 7: rowChannels 4 (half weight blocks: twice the invocations; 5.08 against 4.74 ms a step on an
+//    H100, 2026-11-26, so only the field search tries it)
 const CACHE_VERSION = 'conv-config-7';
 
 /**
@@ -65,10 +66,8 @@ const CANDIDATES: Step[] = [
 const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8 };
 const GPU_STARTS: Step = {
   // and the same with every lane loading weights and dy itself (no subgroup broadcasts): slower on the
-  // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs; and with
-  // 4 output channels an invocation (twice the invocations, for the small 8x8 and 16x16 layers that
-  // leave most of a large GPU idle at 8)
-  settings: [H100_BEST, { ...H100_BEST, rowDirectWeights: true, weightGradDirectDy: true }, { ...H100_BEST, rowChannels: 4 }],
+  // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs
+  settings: [H100_BEST, { ...H100_BEST, rowDirectWeights: true, weightGradDirectDy: true }],
 };
 
 /** ResNet-20's conv shapes: [C, O, H, kernel, stride, pad]. */

@@ -12,7 +12,10 @@
 //   conv2d_pointwise           1x1 convs (config pointwise, on by default): forward, and the input gradient with
 //                              w^T (transpose2d) writing the stride-2 zeros itself; a GEMM over channels
 //   conv2d_weight_grad_row4    split-K weight gradient pass 1, fast path (lanes over kernel rows)
-//   conv2d_forward, conv2d_input_grad (parity classes), conv2d_weight_grad: any shape
+//   conv2d_forward, conv2d_input_grad (parity classes), conv2d_weight_grad: any shape; also the
+//                              strided input gradient with config rowScatter false (one launch for
+//                              all parity classes: faster on an H100, where the scatter variant's four
+//                              launches of 8k invocations each leave it mostly idle)
 //   conv2d_weight_grad_reduce  split-K pass 2: fixed-order sum of the chunk partials (deterministic)
 //   conv2d_bias_grad           db: per-channel fixed-shape tree reduction
 // Lavapipe turns every storage load into a per-lane scalar loop (uniform address or not), so the

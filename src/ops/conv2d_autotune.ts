@@ -29,7 +29,7 @@ import { conv2d, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfi
 // 5: timed by GPU timestamps, with smaller weight-gradient chunks and reduceLanes among the candidates
 // 6: rowCols (8-column tiles for the stride-1 row convs) among the fields
 // 7: rowChannels 4 (half weight blocks: twice the invocations; 5.08 against 4.74 ms a step on an
-//    H100, 2026-11-26, so only the field search tries it)
+//    H100, 2026-11-26, so only the field search tries it) and rowScatter among the fields
 const CACHE_VERSION = 'conv-config-7';
 
 /**
@@ -45,6 +45,7 @@ const CANDIDATES: Step[] = [
   field('rowRows', [1, 2]),
   field('rowWorkgroup', [32, 64, 128]),
   field('rowDirectWeights', [false, true]),
+  field('rowScatter', [true, false]),
   field('weightGradChannels', [8, 16]),
   field('weightGradRows', [1, 2]),
   field('weightGradDirectDy', [false, true]),
@@ -62,8 +63,10 @@ const CANDIDATES: Step[] = [
  * on from the winner): the H100's best by hand-run sweeps (2026-11-26: a 2.42 s epoch against 4.4 s
  * with what the conv-pass search chose there), and that with direct loads. On the H100 the search
  * kept the first (4.85 ms a step against 9.07 with the defaults; a 1.92 s epoch at c481145).
+ * rowScatter: false joined it later (the strided input gradients in one launch: 4.61 against 4.77 ms
+ * a step, epochs 1.87-1.90 against 1.93-1.98 s, alternating on one H100, 2026-11-26).
  */
-const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8 };
+const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, rowScatter: false };
 const GPU_STARTS: Step = {
   // and the same with every lane loading weights and dy itself (no subgroup broadcasts): slower on the
   // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs

@@ -341,8 +341,9 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
       { name: 'a', N: 1, C: 4, H: 5, W: 5, O: 4, KH: 1, KW: 1, stride: 1, pad: 0, bias: false },
       { name: 'b', N: 1, C: 4, H: 5, W: 5, O: 4, KH: 3, KW: 3, stride: 1, pad: 1, bias: false }],
   ];
-  for (const [name, sa, sb] of pairs) for (const cfg of name.startsWith('downsample') ? [{ pointwise: false }, { pointwise: true }] : [{}]) {
-    it(`${name}${'pointwise' in cfg ? (cfg.pointwise ? ' (conv2d_pointwise)' : ' (row kernel)') : ''}`, async () => {
+  const downsample = (name: string) => name.startsWith('downsample');
+  for (const [name, sa, sb] of pairs) for (const cfg of downsample(name) ? [{ pointwise: false }, { pointwise: true }] : [{}]) for (const swap of downsample(name) ? [false, true] : [false]) {
+    it(`${name}${'pointwise' in cfg ? (cfg.pointwise ? ' (conv2d_pointwise)' : ' (row kernel)') : ''}${swap ? ', the 1x1 conv first' : ''}`, async () => {
       setConvConfig(cfg);
       const rng = new Rng();
       const x = f32(rng.array(sa.N * sa.C * sa.H * sa.W));
@@ -356,16 +357,19 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
       const dispatch = g.dispatch;
       try {
         const tx = leaf(g, x, [sa.N, sa.C, sa.H, sa.W], 'x');
-        const out = add(conv2d(tx, leaf(g, wa, [sa.O, sa.C, sa.KH, sa.KW], 'wa'), null, { stride: sa.stride, padding: sa.pad }),
-          conv2d(tx, leaf(g, wb, [sb.O, sb.C, sb.KH, sb.KW], 'wb'), sb.bias ? leaf(g, new Float64Array(sb.O), [sb.O], 'b') : null, { stride: sb.stride, padding: sb.pad }));
+        const ya = conv2d(tx, leaf(g, wa, [sa.O, sa.C, sa.KH, sa.KW], 'wa'), null, { stride: sa.stride, padding: sa.pad });
+        const yb = conv2d(tx, leaf(g, wb, [sb.O, sb.C, sb.KH, sb.KW], 'wb'), sb.bias ? leaf(g, new Float64Array(sb.O), [sb.O], 'b') : null, { stride: sb.stride, padding: sb.pad });
+        const out = swap ? add(yb, ya) : add(ya, yb);
         g.dispatch = (kernel, args) => {
-          names.push(kernel);
+          names.push(args.variant ? `${kernel}:${args.variant}` : kernel);
           dispatch.call(g, kernel, args);
         };
         backward(out, Tensor.fromArray(g, r, out.shape));
         g.dispatch = dispatch;
         const ref = conv2dInputGradRef(r, wa, sa).map((v, i) => v + conv2dInputGradRef(r, wb, sb)[i]);
         expectClose(await tx.grad!.readF32(), ref, tolFor(sa.O * 9 * 2), `dx ${name} seed=${rng.seed}`);
+        // the second conv's backward accumulates: the 1x1 one with the 3x3 conv's gradient first (swap), as in ResNet-20
+        if ('pointwise' in cfg && cfg.pointwise) expect(names, names.join(' ')).toContain(swap ? 'conv2d_pointwise:upacc' : 'conv2d_pointwise:up');
         const separate = names.filter((k) => k === 'add' || k === 'add_inplace').length;
         expect(separate, names.join(' ')).toBe(name.includes('separate add') ? 1 : 0);
       } finally {

@@ -29,7 +29,7 @@ import { conv2d, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfi
 // 5: timed by GPU timestamps, with smaller weight-gradient chunks and reduceLanes among the candidates
 // 6: rowCols (8-column tiles for the stride-1 row convs) among the fields
 // 7: rowChannels 4 (half weight blocks: twice the invocations; 5.08 against 4.74 ms a step on an
-//    H100, 2026-11-26, so only the field search tries it) and rowScatter among the fields
+//    H100, 2026-11-26, so only the field search tries it), rowScatter and pointwiseChannels 32 among the fields
 const CACHE_VERSION = 'conv-config-7';
 
 /**
@@ -55,7 +55,7 @@ const CANDIDATES: Step[] = [
   field('inputGradWorkgroup', [32, 64, 128]),
   field('forwardWorkgroup', [32, 64, 128]),
   field('pointwise', [false, true], '1x1'),
-  field('pointwiseChannels', [8, 16], '1x1'),
+  field('pointwiseChannels', [8, 16, 32], '1x1'),
 ];
 
 /**

@@ -19,6 +19,7 @@ import { benchKernels, type KernelEntry, type StepProfile } from './kernels.js';
 import type { TfjsResult } from './tfjs/resnet20_tfjs.js';
 import { runPytorch } from './pytorch.js';
 import { ceilingsTable, endToEndTable, header, kernelsTable, perStepSummary, profileTable, renderMarkdown, type BenchReport } from './report.js';
+import { checkTargets, targetLines } from './targets.js';
 import { intFlag } from './cli_args.js';
 
 const USAGE = `usage: node dist/bench.js [options]
@@ -261,6 +262,9 @@ async function main(): Promise<number> {
     }
     if (e2e) console.log(endToEndTable(e2e, md, report.tfjs, report.pytorch) + '\n');
     else if (report.end_to_end && 'skipped' in report.end_to_end) console.log(`end to end skipped: ${report.end_to_end.skipped}\n`);
+    report.targets = checkTargets(report);
+    console.log('the performance targets for this adapter (bench/targets.ts):');
+    for (const line of targetLines(report.targets)) console.log(`  ${line}`);
     console.log(`bench took ${report.wall_s.toFixed(0)} s`);
     if (values.json) {
       mkdirSync(dirname(values.json), { recursive: true });

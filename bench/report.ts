@@ -4,6 +4,7 @@ import type { EndToEndResult } from './end_to_end.js';
 import type { KernelEntry, StepProfile } from './kernels.js';
 import type { TfjsResult } from './tfjs/resnet20_tfjs.js';
 import type { PytorchResult } from './pytorch.js';
+import { checkTargets, targetLines, type TargetCheck } from './targets.js';
 
 export interface BenchReport {
   schema: 'early-phase-bench-1';
@@ -33,6 +34,8 @@ export interface BenchReport {
   speedup_vs_pytorch?: number | null;
   /** Wall time of the whole benchmark, s. */
   wall_s: number;
+  /** The performance issue's targets for this adapter, checked against this report (bench/targets.ts). Absent in older files. */
+  targets?: TargetCheck[];
 }
 
 const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
@@ -158,6 +161,9 @@ export function renderMarkdown(r: BenchReport, source: string): string {
     out.push(`**ResNet-20, batch ${e.batch}: ${f(r.train_images_per_s ?? NaN, 1)} training images/s${vs}, ${f(r.eval_images_per_s ?? NaN, 1)} evaluation images/s.**`);
     out.push('');
   }
+  // the issue's targets (computed here for files written before the report carried them)
+  const targets = r.targets ?? checkTargets(r);
+  out.push('The performance targets for this adapter (`bench/targets.ts`):', '', ...targetLines(targets).map((l) => `- ${l}`), '');
   if (r.ceilings) out.push(ceilingsTable(r.ceilings, true), '');
   if (e) out.push(endToEndTable(e, true, r.tfjs ?? null, r.pytorch ?? null), '');
   for (const p of r.step_profiles) {

@@ -1,0 +1,112 @@
+// The performance issue's targets, checked against one bench report: which hold, which do not, and
+// by how much. A CPU adapter (lavapipe) is held to the issue's targets for this machine; any other
+// adapter to its GPU targets. A target the report has no data for is reported as not checked
+// (met: null), never as met.
+//
+//   CPU adapter  training >= 10x TF.js-webgpu in the same run; every ResNet-20 conv kernel a training
+//                step runs at >= 25% of the FMA ceiling; every other kernel a step runs that is timed
+//                against a bandwidth ceiling at >= 50% of it (launch-bound ones, whose time is the
+//                fixed cost of a dispatch, listed apart); encoding a step < 10% of the step; no
+//                buffer created while timing steps
+//   GPU adapter  a whole 50,000-image epoch at batch 128 in <= 2 s (each epoch timed); training at
+//                least as fast as PyTorch fp32 eager on the same GPU in the same run
+import type { EndToEndResult } from './end_to_end.js';
+import type { KernelEntry } from './kernels.js';
+import type { BenchReport } from './report.js';
+
+export interface TargetCheck {
+  target: string;
+  /** null: the report has no data for it. */
+  met: boolean | null;
+  detail: string;
+}
+
+const CONV_FMA_PERCENT = 25;
+const MEMORY_PERCENT = 50;
+
+/** Is this the report of a CPU adapter (lavapipe / llvmpipe, SwiftShader)? */
+export function cpuAdapter(adapter: string): boolean {
+  return /llvmpipe|lavapipe|swiftshader/i.test(adapter);
+}
+
+const pct = (x: number) => `${x.toFixed(1)}%`;
+const names = (es: KernelEntry[]) => es.map((e) => `${e.op} ${e.shape} ${pct(e.percent_of_ceiling)}`).join('; ');
+
+/** The ResNet-20 entries a training step runs, timed without error. */
+function stepKernels(r: BenchReport): KernelEntry[] {
+  return r.kernels.filter((e) => e.model === 'resnet20' && e.per_step > 0 && !e.error && Number.isFinite(e.percent_of_ceiling));
+}
+
+function kernelChecks(r: BenchReport): TargetCheck[] {
+  const step = stepKernels(r);
+  if (step.length === 0) {
+    const none = 'no ResNet-20 kernel rows in this report';
+    return [
+      { target: `ResNet-20 conv kernels >= ${CONV_FMA_PERCENT}% of the FMA ceiling`, met: null, detail: none },
+      { target: `memory-bound kernels >= ${MEMORY_PERCENT}% of their bandwidth ceiling`, met: null, detail: none },
+    ];
+  }
+  const convs = step.filter((e) => e.op.startsWith('conv2d.'));
+  const convLow = convs.filter((e) => e.percent_of_ceiling < CONV_FMA_PERCENT);
+  const memory = step.filter((e) => !e.op.startsWith('conv2d.') && e.ceiling !== 'fma_gflops');
+  const counted = memory.filter((e) => !e.launch_bound);
+  const memLow = counted.filter((e) => e.percent_of_ceiling < MEMORY_PERCENT);
+  const launch = memory.filter((e) => e.launch_bound);
+  return [
+    {
+      target: `ResNet-20 conv kernels >= ${CONV_FMA_PERCENT}% of the FMA ceiling`,
+      met: convs.length ? convLow.length === 0 : null,
+      detail: `${convs.length - convLow.length} of ${convs.length} a step runs${convLow.length ? `; under: ${names(convLow)}` : ''}`,
+    },
+    {
+      target: `memory-bound kernels >= ${MEMORY_PERCENT}% of their bandwidth ceiling`,
+      met: counted.length ? memLow.length === 0 : null,
+      detail:
+        `${counted.length - memLow.length} of ${counted.length} a step runs${memLow.length ? `; under: ${names(memLow)}` : ''}` +
+        (launch.length ? `; launch-bound, not counted: ${names(launch)}` : ''),
+    },
+  ];
+}
+
+function cpuChecks(r: BenchReport, e: EndToEndResult | null): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  out.push(
+    r.speedup_vs_tfjs
+      ? { target: 'training >= 10x TF.js-webgpu (same run)', met: r.speedup_vs_tfjs >= 10, detail: `${r.speedup_vs_tfjs.toFixed(1)}x` }
+      : { target: 'training >= 10x TF.js-webgpu (same run)', met: null, detail: 'TF.js did not run' },
+  );
+  out.push(...kernelChecks(r));
+  if (e) {
+    const share = (100 * e.encode_cpu_ms) / e.step_ms;
+    out.push({ target: 'encoding a step < 10% of the step', met: share < 10, detail: `${e.encode_cpu_ms.toFixed(2)} of ${e.step_ms.toFixed(1)} ms (${pct(share)})` });
+    out.push({ target: 'no buffer created per step', met: e.pool_buffers_created_while_timed === 0, detail: `${e.pool_buffers_created_while_timed} created over ${e.steps} timed steps` });
+  } else {
+    for (const target of ['encoding a step < 10% of the step', 'no buffer created per step']) out.push({ target, met: null, detail: 'end to end did not run' });
+  }
+  return out;
+}
+
+function gpuChecks(r: BenchReport, e: EndToEndResult | null): TargetCheck[] {
+  const epochs = e?.epochs ?? (e?.epoch ? [e.epoch] : []);
+  const worst = Math.max(...epochs.map((x) => x.seconds));
+  const epoch: TargetCheck = epochs.length
+    ? { target: 'a ResNet-20 epoch (50,000 images, batch 128) <= 2 s (the issue sets it for an H100)', met: worst <= 2, detail: `${epochs.map((x) => `${x.seconds.toFixed(3)} s`).join(', ')}` }
+    : { target: 'a ResNet-20 epoch (50,000 images, batch 128) <= 2 s (the issue sets it for an H100)', met: null, detail: 'no epoch timed (--epoch)' };
+  const p = r.pytorch && !('skipped' in r.pytorch) ? r.pytorch : null;
+  const vsPytorch: TargetCheck =
+    p && p.device_type === 'cuda' && e
+      ? { target: 'training >= PyTorch fp32 eager on the same GPU (same run)', met: e.train_images_per_s >= p.train_images_per_s, detail: `${e.train_images_per_s.toFixed(0)} against ${p.train_images_per_s.toFixed(0)} img/s` }
+      : { target: 'training >= PyTorch fp32 eager on the same GPU (same run)', met: null, detail: 'PyTorch did not run on CUDA in this report' };
+  return [epoch, vsPytorch];
+}
+
+/** The issue's targets for this report's adapter. */
+export function checkTargets(r: BenchReport): TargetCheck[] {
+  const e = r.end_to_end && !('skipped' in r.end_to_end) ? r.end_to_end : null;
+  return cpuAdapter(r.adapter) ? cpuChecks(r, e) : gpuChecks(r, e);
+}
+
+/** One line per target: a mark (yes / NO / not checked), the target and the detail. */
+export function targetLines(checks: TargetCheck[]): string[] {
+  return checks.map((c) => `${c.met === null ? 'not checked' : c.met ? 'yes' : 'NO'}: ${c.target} (${c.detail})`);
+}

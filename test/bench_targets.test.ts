@@ -1,0 +1,73 @@
+// bench/targets.ts: the performance issue's targets read off a bench report (no GPU needed).
+import { describe, expect, it } from 'vitest';
+import type { KernelEntry } from '../bench/kernels.js';
+import type { BenchReport } from '../bench/report.js';
+import { checkTargets, cpuAdapter, targetLines } from '../bench/targets.js';
+
+const kernel = (op: string, shape: string, percent: number, extra: Partial<KernelEntry> = {}): KernelEntry =>
+  ({ name: `resnet20 ${op} ${shape}`, model: 'resnet20', op, shape, batch: 128, per_step: 1, ms: 1, percent_of_ceiling: percent, ceiling: op.startsWith('conv2d') ? 'fma_gflops' : 'copy_gbps', ...extra }) as KernelEntry;
+
+const endToEnd = { train_images_per_s: 230, encode_cpu_ms: 1, step_ms: 550, steps: 20, pool_buffers_created_while_timed: 0 };
+
+function report(adapter: string, over: Partial<BenchReport> & { e2e?: Record<string, unknown> }): BenchReport {
+  const { e2e, ...rest } = over;
+  return { adapter, kernels: [], end_to_end: { ...endToEnd, ...e2e }, speedup_vs_tfjs: 20, pytorch: null, ...rest } as unknown as BenchReport;
+}
+
+const byTarget = (r: BenchReport, prefix: string) => checkTargets(r).find((c) => c.target.startsWith(prefix))!;
+
+describe('bench targets', () => {
+  it('tells a CPU adapter from a GPU', () => {
+    expect(cpuAdapter('llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)')).toBe(true);
+    expect(cpuAdapter('NVIDIA: 580.159.04')).toBe(false);
+  });
+
+  it('names every conv kernel under 25% of the FMA ceiling, and only those a step runs', () => {
+    const kernels = [
+      kernel('conv2d.forward', '128x16x32x32 -> 16 k3 s1', 42),
+      kernel('conv2d.weight_grad', '128x16x32x32 -> 32 k1 s2', 22),
+      kernel('conv2d.input_grad', '128x3x32x32 -> 16 k3 s1', 16, { per_step: 0 }), // the stem's: never in a step
+    ];
+    const c = byTarget(report('llvmpipe', { kernels }), 'ResNet-20 conv kernels');
+    expect(c.met).toBe(false);
+    expect(c.detail).toMatch(/^1 of 2 a step runs; under: conv2d.weight_grad 128x16x32x32 -> 32 k1 s2 22.0%$/);
+    kernels[1].percent_of_ceiling = 25;
+    expect(byTarget(report('llvmpipe', { kernels }), 'ResNet-20 conv kernels').met).toBe(true);
+  });
+
+  it('holds memory-bound kernels to 50% of bandwidth, launch-bound ones listed apart', () => {
+    const kernels = [kernel('batchnorm.forward_train', '128x64x8x8', 47), kernel('add_relu', '128x16x32x32', 70), kernel('cross_entropy', '128x10', 1, { launch_bound: true })];
+    const c = byTarget(report('llvmpipe', { kernels }), 'memory-bound');
+    expect(c.met).toBe(false);
+    expect(c.detail).toContain('1 of 2 a step runs; under: batchnorm.forward_train 128x64x8x8 47.0%');
+    expect(c.detail).toContain('launch-bound, not counted: cross_entropy 128x10 1.0%');
+  });
+
+  it('checks the speed-up, the encoding share and the buffers created', () => {
+    const r = report('llvmpipe', { speedup_vs_tfjs: 9.5, e2e: { encode_cpu_ms: 60, pool_buffers_created_while_timed: 3 } });
+    expect(byTarget(r, 'training >= 10x').met).toBe(false);
+    expect(byTarget(r, 'encoding').met).toBe(false);
+    expect(byTarget(r, 'no buffer').met).toBe(false);
+    const ok = report('llvmpipe', {});
+    expect(byTarget(ok, 'training >= 10x').met).toBe(true);
+    expect(byTarget(ok, 'encoding').met).toBe(true);
+    expect(byTarget(ok, 'no buffer').met).toBe(true);
+  });
+
+  it('never calls a target met without the data for it', () => {
+    const r = report('llvmpipe', { speedup_vs_tfjs: null, end_to_end: null });
+    for (const c of checkTargets(r)) expect(c.met, c.target).toBeNull();
+    expect(targetLines(checkTargets(r))[0]).toMatch(/^not checked: /);
+    const gpu = report('NVIDIA', { end_to_end: null });
+    for (const c of checkTargets(gpu)) expect(c.met, c.target).toBeNull();
+  });
+
+  it('holds a GPU to the 2 s epoch (every epoch timed) and to PyTorch on CUDA', () => {
+    const pytorch = { device_type: 'cuda', train_images_per_s: 17000 };
+    const fast = report('NVIDIA', { pytorch, e2e: { train_images_per_s: 27000, epochs: [{ seconds: 1.9 }, { seconds: 1.95 }] } } as never);
+    expect(checkTargets(fast).map((c) => c.met)).toEqual([true, true]);
+    const slow = report('NVIDIA', { pytorch: { ...pytorch, device_type: 'cpu' }, e2e: { train_images_per_s: 27000, epochs: [{ seconds: 1.9 }, { seconds: 2.03 }] } } as never);
+    expect(checkTargets(slow).map((c) => c.met)).toEqual([false, null]);
+    expect(targetLines(checkTargets(slow))[0]).toBe('NO: a ResNet-20 epoch (50,000 images, batch 128) <= 2 s (the issue sets it for an H100) (1.900 s, 2.030 s)');
+  });
+});

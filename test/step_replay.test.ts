@@ -138,6 +138,14 @@ describe('replayed training step', () => {
     expect(one.stats).toEqual({ plain: 0, captured: 9, replayed: 3 });
     expect(two.poolCreatedLate, 'no buffer created in the last steps').toBe(0);
     expect(() => new TrainStep({} as never, {} as never, {} as never, { holdShapes: 0 })).toThrow(/holdShapes must be a whole number >= 1/);
+    process.env.EARLY_PHASE_REPLAY_HOLD = '1';
+    try {
+      expect(new TrainStep({} as never, {} as never, {} as never).holdShapes).toBe(1);
+      process.env.EARLY_PHASE_REPLAY_HOLD = 'two';
+      expect(() => new TrainStep({} as never, {} as never, {} as never)).toThrow(/EARLY_PHASE_REPLAY_HOLD=two: expected a whole number of captures, at least 1/);
+    } finally {
+      delete process.env.EARLY_PHASE_REPLAY_HOLD;
+    }
   });
 
   it('captures afresh after a conv configuration change (the old commands use other pipelines)', async () => {

@@ -95,7 +95,7 @@ export interface TrainStepOptions {
   verifyEvery?: number;
   /** Where a note goes when replay turns itself off (default: stderr). */
   warn?: (message: string) => void;
-  /** How many batch shapes' captures may hold their buffers at once (default 2: full and partial batches). */
+  /** How many batch shapes' captures may hold their buffers at once (default: EARLY_PHASE_REPLAY_HOLD or 2, the full and partial batches). */
   holdShapes?: number;
 }
 
@@ -111,11 +111,12 @@ function envReplay(): boolean {
   return process.env.EARLY_PHASE_REPLAY !== '0';
 }
 
-function envVerifyEvery(): number {
-  const v = process.env.EARLY_PHASE_REPLAY_VERIFY;
-  if (v === undefined || v === '') return 100;
+/** A whole number >= 1 from the environment variable `name`, or `dflt` when it is unset. */
+function envCount(name: string, dflt: number, what: string): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`EARLY_PHASE_REPLAY_VERIFY=${v}: expected a whole number of replays, at least 1`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${v}: expected a whole number of ${what}, at least 1`);
   return n;
 }
 
@@ -176,8 +177,8 @@ export class TrainStep {
     options: TrainStepOptions = {},
   ) {
     this.replay = options.replay ?? envReplay();
-    this.verifyEvery = options.verifyEvery ?? envVerifyEvery();
-    this.holdShapes = options.holdShapes ?? 2;
+    this.verifyEvery = options.verifyEvery ?? envCount('EARLY_PHASE_REPLAY_VERIFY', 100, 'replays');
+    this.holdShapes = options.holdShapes ?? envCount('EARLY_PHASE_REPLAY_HOLD', 2, 'captures');
     if (!Number.isInteger(this.holdShapes) || this.holdShapes < 1) throw new Error(`TrainStep: holdShapes must be a whole number >= 1, got ${this.holdShapes}`);
     this.warn = options.warn ?? ((m) => process.stderr.write(m + '\n'));
   }

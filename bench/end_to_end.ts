@@ -79,6 +79,11 @@ export interface EndToEndResult {
   gpu_memory: GpuMemory;
   /** After evaluation too (its batch of 500 may grow the pool). */
   gpu_memory_after_eval: GpuMemory;
+  /**
+   * After the timed epochs (with --epoch): the pool then also holds the capture of the epoch's last,
+   * partial batch (two captured steps keep their buffers; src/train/train_step.ts). Absent in older files.
+   */
+  gpu_memory_after_epochs?: GpuMemory;
   /** One whole epoch by wall clock (with --epoch): epoch_steps steps from an epoch boundary, loss read back as above. */
   epoch?: EpochTiming;
   /**
@@ -253,6 +258,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       await loss.readF32();
       scope.close();
     }
+    const afterEpochs = epochs.length ? gpuMemory(gpu, s, poolAtStart) : undefined;
     const epoch = epochs[0];
     return {
       model: o.model,
@@ -283,6 +289,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       pool_buffers_created_while_timed: after.created - before.created,
       gpu_memory: memory,
       gpu_memory_after_eval: afterEval,
+      ...(afterEpochs ? { gpu_memory_after_epochs: afterEpochs } : {}),
       ...(epoch ? { epoch, epochs } : {}),
     };
   } finally {

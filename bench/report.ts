@@ -137,6 +137,9 @@ export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchRe
     ['eval', `${f(e.eval_images_per_s, 1)} img/s`, `${e.eval_images} images, batch ${e.eval_batch}`],
     ['GPU memory in use', mib(e.gpu_memory.total_bytes), `training: pool ${mib(e.gpu_memory.pool_bytes)}, params+grads+momenta+masks ${mib(e.gpu_memory.params_bytes)}, BN state ${mib(e.gpu_memory.state_bytes)}, data ${mib(e.gpu_memory.dataset_bytes)}`],
     ['... after eval', mib(e.gpu_memory_after_eval.total_bytes), `pool ${mib(e.gpu_memory_after_eval.pool_bytes)} (eval batch ${e.eval_batch})`],
+    ...(e.gpu_memory_after_epochs
+      ? [['... after the epochs', mib(e.gpu_memory_after_epochs.total_bytes), `pool ${mib(e.gpu_memory_after_epochs.pool_bytes)}: also the partial last batch's captured step`]]
+      : []),
   ];
   return table(['end to end', 'value', 'how'], rows, ['l', 'r', 'l'], markdown);
 }

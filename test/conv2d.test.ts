@@ -327,6 +327,40 @@ describe("conv2d packs a conv's weights for both directions in one dispatch", ()
   }
 });
 
+describe('conv2d rowScatter picks the strided input gradient kernel', () => {
+  // true: one scatter launch of the row kernel per parity class; false: conv2d_input_grad, all classes in one launch
+  for (const rowScatter of [true, false]) {
+    it(`rowScatter ${rowScatter}`, async () => {
+      const s: Case = { name: 'scatter', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
+      const g = gpu();
+      const names: string[] = [];
+      const dispatch = g.dispatch;
+      setConvConfig({ rowScatter });
+      const scope = Scope.open();
+      try {
+        const rng = new Rng();
+        const { x, w, r } = inputs(rng, s);
+        const tx = leaf(g, x, [s.N, s.C, s.H, s.W], 'x');
+        const y = conv2d(tx, leaf(g, w, [s.O, s.C, 3, 3], 'w'), null, { stride: 2, padding: 1 });
+        g.dispatch = (kernel, args) => {
+          names.push(args.variant ? `${kernel}:${args.variant}` : kernel);
+          dispatch.call(g, kernel, args);
+        };
+        backward(y, Tensor.fromArray(g, r, y.shape));
+        g.dispatch = dispatch;
+        expectClose(await tx.grad!.readF32(), conv2dInputGradRef(r, w, s), tolFor(s.O * 9), `dx rowScatter=${rowScatter} seed=${rng.seed}`);
+        const scatter = names.filter((k) => k === 'conv2d_forward_row4:scatter').length;
+        const generic = names.filter((k) => k === 'conv2d_input_grad').length;
+        expect([scatter, generic], names.join(' ')).toEqual(rowScatter ? [4, 0] : [0, 1]);
+      } finally {
+        g.dispatch = dispatch;
+        scope.close();
+        setConvConfig(defaultConvConfig);
+      }
+    });
+  }
+});
+
 describe('conv2d input gradients accumulate in place when x feeds two convs (residual blocks)', () => {
   // x -> conv a and conv b, out = a + b: the second conv backward adds its dx into the first one's
   // (ACCUM kernels) instead of a separate add pass. Float64 reference: dx = dx_a + dx_b.

@@ -22,7 +22,7 @@ import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose } from './helpers/compare.js';
 import { expectGradClose } from './helpers/gradcheck.js';
-import { useGpu } from './helpers/gpu.js';
+import { dispatchName, recordDispatches, useGpu } from './helpers/gpu.js';
 import { f32, Rng } from './helpers/random.js';
 import { conv2dBiasGradRef, conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from './reference/conv2d.js';
 
@@ -333,8 +333,6 @@ describe('conv2d rowScatter picks the strided input gradient kernel', () => {
     it(`rowScatter ${rowScatter}`, async () => {
       const s: Case = { name: 'scatter', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
       const g = gpu();
-      const names: string[] = [];
-      const dispatch = g.dispatch;
       setConvConfig({ rowScatter });
       const scope = Scope.open();
       try {
@@ -342,18 +340,13 @@ describe('conv2d rowScatter picks the strided input gradient kernel', () => {
         const { x, w, r } = inputs(rng, s);
         const tx = leaf(g, x, [s.N, s.C, s.H, s.W], 'x');
         const y = conv2d(tx, leaf(g, w, [s.O, s.C, 3, 3], 'w'), null, { stride: 2, padding: 1 });
-        g.dispatch = (kernel, args) => {
-          names.push(args.variant ? `${kernel}:${args.variant}` : kernel);
-          dispatch.call(g, kernel, args);
-        };
-        backward(y, Tensor.fromArray(g, r, y.shape));
-        g.dispatch = dispatch;
+        const gy = Tensor.fromArray(g, r, y.shape);
+        const names = recordDispatches(g, () => backward(y, gy)).dispatches.map(dispatchName);
         expectClose(await tx.grad!.readF32(), conv2dInputGradRef(r, w, s), tolFor(s.O * 9), `dx rowScatter=${rowScatter} seed=${rng.seed}`);
         const scatter = names.filter((k) => k === 'conv2d_forward_row4:scatter').length;
         const generic = names.filter((k) => k === 'conv2d_input_grad').length;
         expect([scatter, generic], names.join(' ')).toEqual(rowScatter ? [4, 0] : [0, 1]);
       } finally {
-        g.dispatch = dispatch;
         scope.close();
         setConvConfig(defaultConvConfig);
       }
@@ -387,19 +380,13 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
       const r = f32(rng.array(sa.N * sa.O * OH * OW));
       const g = gpu();
       const scope = Scope.open();
-      const names: string[] = [];
-      const dispatch = g.dispatch;
       try {
         const tx = leaf(g, x, [sa.N, sa.C, sa.H, sa.W], 'x');
         const ya = conv2d(tx, leaf(g, wa, [sa.O, sa.C, sa.KH, sa.KW], 'wa'), null, { stride: sa.stride, padding: sa.pad });
         const yb = conv2d(tx, leaf(g, wb, [sb.O, sb.C, sb.KH, sb.KW], 'wb'), sb.bias ? leaf(g, new Float64Array(sb.O), [sb.O], 'b') : null, { stride: sb.stride, padding: sb.pad });
         const out = swap ? add(yb, ya) : add(ya, yb);
-        g.dispatch = (kernel, args) => {
-          names.push(args.variant ? `${kernel}:${args.variant}` : kernel);
-          dispatch.call(g, kernel, args);
-        };
-        backward(out, Tensor.fromArray(g, r, out.shape));
-        g.dispatch = dispatch;
+        const gout = Tensor.fromArray(g, r, out.shape);
+        const names = recordDispatches(g, () => backward(out, gout)).dispatches.map(dispatchName);
         const ref = conv2dInputGradRef(r, wa, sa).map((v, i) => v + conv2dInputGradRef(r, wb, sb)[i]);
         expectClose(await tx.grad!.readF32(), ref, tolFor(sa.O * 9 * 2), `dx ${name} seed=${rng.seed}`);
         // the second conv's backward accumulates: the 1x1 one with the 3x3 conv's gradient first (swap), as in ResNet-20
@@ -407,7 +394,6 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
         const separate = names.filter((k) => k === 'add' || k === 'add_inplace').length;
         expect(separate, names.join(' ')).toBe(name.includes('separate add') ? 1 : 0);
       } finally {
-        g.dispatch = dispatch;
         scope.close();
         setConvConfig(defaultConvConfig);
       }

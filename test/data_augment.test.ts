@@ -7,7 +7,7 @@ import { Augmenter, cropFlip, GpuDataset, rot90, rotateDegrees, trainDraw, type 
 import { Scope } from '../src/tensor/scope.js';
 import { mat2d } from 'gl-matrix';
 import { expectClose } from './helpers/compare.js';
-import { useGpu } from './helpers/gpu.js';
+import { recordDispatches, useGpu } from './helpers/gpu.js';
 import { Rng } from './helpers/random.js';
 import { affineRef, augmentRef, type AugRef } from './reference/augment.js';
 
@@ -47,18 +47,8 @@ const exact = { atol: 2e-6, rtol: 1e-6 };
 
 /** Run fn and list the variant of every augment_sample dispatch it records (undefined: the general kernel). */
 function augmentVariants<T>(fn: () => T): { result: T; variants: (string | undefined)[] } {
-  const g = gpu();
-  const dispatch = g.dispatch;
-  const variants: (string | undefined)[] = [];
-  g.dispatch = (name, args) => {
-    if (name === 'augment_sample') variants.push(args.variant);
-    dispatch.call(g, name, args);
-  };
-  try {
-    return { result: fn(), variants };
-  } finally {
-    g.dispatch = dispatch;
-  }
+  const { result, dispatches } = recordDispatches(gpu(), fn);
+  return { result, variants: dispatches.filter((d) => d.kernel === 'augment_sample').map((d) => d.variant) };
 }
 
 describe('augment_sample', () => {

@@ -20,3 +20,27 @@ export function useGpu(options: { poison?: boolean } = {}): () => Gpu {
     return gpu;
   };
 }
+
+/** One dispatch `fn` recorded: the kernel and its WGSL variant, if any. */
+export interface RecordedDispatch {
+  kernel: string;
+  variant?: string;
+}
+
+/** Run fn and list every dispatch it records on g, in order; g.dispatch is restored after. */
+export function recordDispatches<T>(g: Gpu, fn: () => T): { result: T; dispatches: RecordedDispatch[] } {
+  const dispatches: RecordedDispatch[] = [];
+  const dispatch = g.dispatch;
+  g.dispatch = (kernel, args) => {
+    dispatches.push({ kernel, variant: args.variant });
+    dispatch.call(g, kernel, args);
+  };
+  try {
+    return { result: fn(), dispatches };
+  } finally {
+    g.dispatch = dispatch;
+  }
+}
+
+/** `kernel` or `kernel:variant`. */
+export const dispatchName = (d: RecordedDispatch): string => (d.variant ? `${d.kernel}:${d.variant}` : d.kernel);

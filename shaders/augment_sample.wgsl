@@ -188,7 +188,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let y = f32(i / 32u);
     let sx = ma * x + mc * y + tx;
     let sy = mb * x + md * y + ty;
-    var v: f32;
+    var v = 0.0;
     if (p.bilinear == 0u) {
       v = texel(i32(floor(sx + 0.5)), i32(floor(sy + 0.5)));
     } else {

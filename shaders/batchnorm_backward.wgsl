@@ -78,7 +78,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let i = (nn * p.c + c) * p.hw + s;
     let ed = dy[i];
     let ex = x[i];
-    var r: array<V, 4>;
+    var r = array<V, 4>();
     for (var q = 0u; q < EW; q++) {
       var g = vec_of(ed, q);
       if (RELU) { g = select(V(0.0), g, (vec_of(ex, q) - mean) * scale + shift > V(0.0)); }

@@ -59,7 +59,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let ex = x[i];
     var ey = ed;
     if (MASK_OUT) { ey = y[i]; }
-    var r: array<V, 4>;
+    var r = array<V, 4>();
     for (var q = 0u; q < EW; q++) {
       var g = vec_of(ed, q);
       if (RELU) { g = select(V(0.0), g, (vec_of(ex, q) - mean) * scale + shift > V(0.0)); }

@@ -43,7 +43,7 @@ fn packed(i: u32, k: Taps) -> vec4f {
   var v = vec4f(0.0);
   if (oo < OO) {
     for (var t = 0u; t < k.KWp; t++) {
-      var idx: u32;
+      var idx = 0u;
       if (k.flip) {
         let kh = k.kh0 + k.step * (k.KHp - 1u - r);
         let kw = k.kw0 + k.step * (k.KWp - 1u - t);

@@ -170,7 +170,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var v3 = vec4f(0.0);
     if (OB > 16u) { v2 = wk[w2 + k4]; v3 = wk[w3 + k4]; }
     for (var kk = 0u; kk < 4u; kk++) {
-      var x: Q16;
+      var x = Q16();
       if (S_IN == 2u) {
         let a = evens(src[si + sA]);
         let c = evens(src[si + sB]);

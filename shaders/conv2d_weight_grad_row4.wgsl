@@ -215,10 +215,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var ohn = oh;
     var nn = n;
     if (jn == TPR) { jn = 0u; ohn++; if (ohn == p.OH) { ohn = 0u; nn++; } }
-    var row1: Row;
-    var row2: Row;
-    var next1: Row;
-    var next2: Row;
+    var row1 = Row();  // initialised: see test/wgsl_lint.test.ts
+    var row2 = Row();
+    var next1 = Row();
+    var next2 = Row();
     if (HALO) {
       if (act1) { next1 = loadOwn(r1, min(nn, p.N - 1u), ohn, jn); }
       if (act2) { next2 = loadOwn(r2, min(nn, p.N - 1u), ohn, jn); }

@@ -20,7 +20,7 @@ fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
     let e = x[i];
     var sk = e;
     if (RESIDUAL) { sk = skip[i]; }
-    var r: array<V, 4>;
+    var r = array<V, 4>();
     for (var q = 0u; q < EW; q++) {
       var v = (vec_of(e, q) - mean) * scale + shift;
       if (RESIDUAL) { v = vec_of(sk, q) + v; }

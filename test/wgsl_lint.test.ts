@@ -33,7 +33,7 @@ export function uninitialisedLoopVars(source: string): Finding[] {
         blocks.pop();
         statement = '';
       } else if (ch === ';' && parens === 0) {
-        const m = /^\s*var\s+([A-Za-z_]\w*)\s*:[^=]*$/.exec(statement);
+        const m = /^\s*var(?:\s*<\s*function\s*>)?\s+([A-Za-z_]\w*)\s*:[^=]*$/.exec(statement);
         if (m && blocks.length > 0 && blocks[blocks.length - 1]) found.push({ line: i + 1, name: m[1] });
         statement = '';
       } else {
@@ -57,7 +57,7 @@ describe('WGSL lint', () => {
       '  }',
       '  loop { var e: f32; break; }',
       '  while (false) {',
-      '    var g: array<f32, 4>;',
+      '    var<function> g: array<f32, 4>;',
       '  }',
       '  var h: f32;',
       '}',

@@ -377,7 +377,8 @@ async function bnEntries(c: Ctx, model: string, N: number, b: { C: number; H: nu
   rv.fill(1);
   const { result: y, work: fwd } = capture(gpu, () => batchNorm2d(x, gamma, beta, rm, rv, { training: true }));
   const meta = { model, shape, batch: N, perStep: count - residual };
-  // Statistics pass reads x; normalise pass reads x and writes y.
+  // Statistics pass reads x; normalise pass reads x and writes y (where a channel fits in one chunk both
+  // are one kernel, which still reads x twice).
   await measure(c, { ...meta, op: 'batchnorm.forward_train', work: { bytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, fwd);
   const dy = randn(gpu, [N, C, H, W], 8);
   const grads = [Tensor.empty(gpu, x.shape), Tensor.empty(gpu, [C]), Tensor.empty(gpu, [C])];

@@ -15,7 +15,13 @@ override WG: u32 = 64;
 // (skip is bound to x and never read without it).
 override RELU: bool = false;
 override RESIDUAL: bool = false;  // y = act(BN(x) + skip)
+// FUSED_STATS (one chunk per channel, P = 1): the workgroup computes the chunk's statistics itself,
+// exactly as batchnorm_stats would (include/batchnorm_chunk_stats.wgsl), instead of reading a
+// partial; Chan's merge of a single partial is exact, so the bits are those of the two passes.
+// `partial` is then bound to any buffer and not read.
+override FUSED_STATS: bool = false;
 // #include "lanes.wgsl"
+// #include "batchnorm_chunk_stats.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momentum: f32 }
 @group(0) @binding(0) var<storage, read> x: array<E>;
@@ -29,7 +35,7 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momen
 @group(0) @binding(8) var<uniform> p: Params;
 @group(0) @binding(9) var<storage, read> skip: array<E>;
 
-var<workgroup> s_mean: f32;
+var<workgroup> s_mu: f32;
 var<workgroup> s_scale: f32;
 
 @compute @workgroup_size(WG)
@@ -37,11 +43,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let part = wg.x;
   let c = wg.y;
   let m = p.n * p.hw * VL * EW;  // values per channel
+  var own = vec3f(0.0);
+  if (FUSED_STATS) { own = chunk_stats(c, part, lid); }
   if (lid == 0u) {
     var cnt = 0.0;
     var mean = 0.0;
     var m2 = 0.0;
-    for (var q = 0u; q < p.parts; q++) {
+    if (FUSED_STATS) {
+      cnt = own.x;
+      mean = own.y;
+      m2 = own.z;
+    }
+    for (var q = 0u; q < select(p.parts, 0u, FUSED_STATS); q++) {
       let b = partial[c * p.parts + q];
       let nab = cnt + b.x;
       if (nab > 0.0) {
@@ -53,7 +66,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     }
     let var_b = m2 / f32(m);
     let invstd = 1.0 / sqrt(var_b + p.eps);
-    s_mean = mean;
+    s_mu = mean;
     s_scale = invstd * gamma[c];
     if (part == 0u) {
       saved[c] = mean;
@@ -64,7 +77,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     }
   }
   workgroupBarrier();
-  let mean = s_mean;
+  let mean = s_mu;
   let scale = s_scale;
   let shift = beta[c];
   apply_chunk(c, part, lid, mean, scale, shift);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 // @gradcheck batchnorm_backward_reduce batchnorm_backward
 import { backward } from '../src/autograd/backward.js';
 import { noGrad } from '../src/autograd/node.js';
+import { streamLayout } from '../src/gpu/lanes.js';
 import { batchNorm2d, batchNormChunks } from '../src/ops/batchnorm.js';
 import { leaf, ParamStore } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
@@ -62,6 +63,48 @@ describe('batchnorm forward', () => {
       const upd = runningUpdateRef(inp.rm, inp.rv, batchStatsRef(inp.x, s), momentum);
       expectClose(await rm.read(), upd.mean, { atol: 1e-6, rtol: 1e-5 }, `running_mean ${label}`);
       expectClose(await rv.read(), upd.var, { atol: 1e-6, rtol: 1e-5 }, `running_var ${label}`);
+    });
+  }
+
+  // A channel in one chunk runs one pass (batchnorm_forward_train with FUSED_STATS); it must give the
+  // bits of the two passes (batchnorm_stats, then the forward merging its one partial), dispatched
+  // here by hand as the launcher did before. ResNet-20's 8x8 stage at batch 128 is such a shape.
+  for (const s of [
+    { n: 128, c: 4, h: 8, w: 8 }, // wide
+    { n: 3, c: 5, h: 17, w: 13 }, // scalar
+  ]) {
+    const { variant, floats } = streamLayout(s.h * s.w);
+    it(`one chunk per channel: the fused pass gives the two passes' bits ${str(s)} (${variant})`, async () => {
+      expect(batchNormChunks(s.n * s.h * s.w).parts).toBe(1);
+      const rng = new Rng();
+      const inp = inputs(rng, s, 0.5, 2);
+      const g = gpu();
+      const shape = [s.n, s.c, s.h, s.w];
+      const x = Tensor.fromArray(g, inp.x, shape);
+      const gamma = Tensor.fromArray(g, inp.gamma, [s.c]);
+      const beta = Tensor.fromArray(g, inp.beta, [s.c]);
+      const rm = [Tensor.fromArray(g, inp.rm, [s.c]), Tensor.fromArray(g, inp.rm, [s.c])];
+      const rv = [Tensor.fromArray(g, inp.rv, [s.c]), Tensor.fromArray(g, inp.rv, [s.c])];
+      const fused = batchNorm2d(x, gamma, beta, rm[0], rv[0], { training: true, relu: true });
+      const hw = (s.h * s.w) / floats;
+      const { parts, chunk } = batchNormChunks(s.n * hw, floats);
+      const partial = Tensor.empty(g, [s.c, parts, 4]);
+      const y = Tensor.empty(g, shape);
+      const saved = Tensor.empty(g, [2, s.c]);
+      g.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n: s.n, c: s.c, hw, chunk, parts }, workgroups: [parts, s.c], overrides: { WG: 64 }, variant });
+      g.dispatch('batchnorm_forward_train', {
+        bindings: { x, partial, gamma, beta, y, saved, running_mean: rm[1], running_var: rv[1], skip: x },
+        uniforms: { n: s.n, c: s.c, hw, chunk, parts, eps: 1e-5, momentum: 0.1 },
+        workgroups: [parts, s.c],
+        overrides: { WG: 64, RELU: 1, RESIDUAL: 0, FUSED_STATS: 0 },
+        variant,
+      });
+      const label = `${str(s)} seed=${rng.seed}`;
+      const bits = async (t: Tensor) => Array.from(new Uint32Array((await t.read()).buffer));
+      expect(await bits(fused), `y ${label}`).toEqual(await bits(y));
+      expect(await bits(rm[0]), `running_mean ${label}`).toEqual(await bits(rm[1]));
+      expect(await bits(rv[0]), `running_var ${label}`).toEqual(await bits(rv[1]));
+      expect((await fused.read()).some(Number.isNaN), label).toBe(false);
     });
   }
 

@@ -3,7 +3,8 @@
 // Training: batch statistics per channel over (N, H, W), biased variance to normalise, running
 // statistics updated in place with the unbiased variance: running = (1 - m) * running + m * batch.
 // Two passes forward (batchnorm_stats: per-chunk Welford partials; batchnorm_forward_train: merge
-// partials in a fixed order, normalise, update running stats) and two backward
+// partials in a fixed order, normalise, update running stats; one pass when a channel fits in one
+// chunk, the forward then computing its statistics itself with the same code and the same bits) and two backward
 // (batchnorm_backward_reduce: per-chunk sum dy and sum dy*(x - mean); batchnorm_backward: merge,
 // write dx, dgamma, dbeta). Deterministic: fixed reduction trees, no atomics.
 // Eval: one pass with the running statistics (same chunked grid); its backward treats them as constants.
@@ -86,13 +87,15 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   const saved = Tensor.empty(gpu, [2, c], 'f32', 'batchnorm.saved');
   const { parts, chunk } = batchNormChunks(n * hw, floats);
   if (training) {
-    const partial = Tensor.empty(gpu, [c, parts, 4], 'f32', 'batchnorm.partial');
-    gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG }, variant });
+    // a channel in one chunk: one pass, the forward computing its statistics itself (same bits)
+    const oneChunk = parts === 1;
+    const partial = oneChunk ? x : Tensor.empty(gpu, [c, parts, 4], 'f32', 'batchnorm.partial');
+    if (!oneChunk) gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG }, variant });
     gpu.dispatch('batchnorm_forward_train', {
       bindings: { x, partial, gamma: weight, beta: bias, y, saved, running_mean: runningMean, running_var: runningVar, skip: residual ?? x },
       uniforms: { n, c, hw, chunk, parts, eps, momentum },
       workgroups: [parts, c],
-      overrides: apply,
+      overrides: { ...apply, FUSED_STATS: oneChunk ? 1 : 0 },
       variant,
     });
   } else {

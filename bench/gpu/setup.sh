@@ -37,7 +37,7 @@ bundle_on_exit() {
   trap 'tar -C "$OUT" --exclude="$(basename "$EARLY_PHASE_GPU_BUNDLE")" -czf /tmp/gpu-bundle.tar.gz . && mv /tmp/gpu-bundle.tar.gz "$EARLY_PHASE_GPU_BUNDLE"' EXIT
 }
 # The conv configuration measured best on an H100 by hand (weight_grad_sweep.sh and whole epochs),
-# which the autotuner's step search also chose there (2026-11-26, docs/results/h100-gpu-check.log),
+# which the autotuner's step search also chose there (2026-11-26, docs/results/h100-gpu-check-5401acf.log; again at b526ebf, h100-gpu-check.log),
 # with rowScatter false since (configs.sh: the strided input gradients 3% of a step faster): the
 # scripts pin it with --conv-config so that no search runs
 H100_CONV_CONFIG='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8,"rowScatter":false}'

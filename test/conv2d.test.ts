@@ -7,6 +7,7 @@ import {
   conv2d,
   conv2dForwardInto,
   conv2dInputGradInto,
+  conv2dWeightGradInto,
   defaultConvConfig,
   getConvConfig,
   packConvWeights,
@@ -466,6 +467,21 @@ describe('conv2d argument checks', () => {
     expect(() => setConvConfig({ reduceLanes: 128 })).toThrow(/reduceLanes=128 must be a power of two dividing reduceWorkgroup/);
     expect(() => setConvConfig({ weightGradChnk: 128 } as Partial<ConvConfig>)).toThrow(/unknown field weightGradChnk/);
     expect(getConvConfig()).toEqual(defaultConvConfig); // a rejected config changes nothing
+  });
+
+  it('a configuration passed straight to a launcher is checked too (a bad one would launch a wrong grid)', () => {
+    const g = gpu();
+    const d = { N: 2, C: 16, H: 8, W: 8, O: 32, OH: 4, OW: 4, KH: 1, KW: 1, stride: 2, pad: 0 };
+    const x = Tensor.zeros(g, [2, 16, 8, 8]);
+    const dy = Tensor.zeros(g, [2, 32, 4, 4]);
+    const w = Tensor.zeros(g, [32, 16, 1, 1]);
+    const bad = { ...defaultConvConfig, weightGradChannels: 32 };
+    const { dispatches } = recordDispatches(g, () => {
+      expect(() => conv2dWeightGradInto(x, dy, w, d, bad)).toThrow(/conv2d configuration: weightGradChannels=32 must be 8 or 16/);
+      expect(() => conv2dForwardInto(x, w, null, dy, d, { ...defaultConvConfig, rowCols: 3 })).toThrow(/rowCols=3/);
+      expect(() => conv2dInputGradInto(dy, w, x, d, { ...defaultConvConfig, pointwiseChannels: 4 })).toThrow(/pointwiseChannels=4/);
+    });
+    expect(dispatches).toEqual([]); // nothing launched before the check
   });
 
   it('parses a configuration written as JSON (bench --conv-config, EARLY_PHASE_CONV_CONFIG)', () => {

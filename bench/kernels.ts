@@ -72,6 +72,13 @@ export interface KernelEntry {
   percent_of_roofline?: number;
   /** Which term of the roofline is the largest. */
   bound?: Bound;
+  /**
+   * Useful multiply-adds per float of compulsory traffic, (flops / 2) / (bytes / 4), where both are
+   * counted. On lavapipe every float a kernel moves through storage costs a per-lane access in each
+   * of the 8 invocations of a subgroup, and the conv kernels' percentage of the FMA ceiling follows
+   * this number (docs/writing-kernels.md): the ones at 21 or less stay near 25% however they are tiled.
+   */
+  macs_per_float?: number;
   error?: string;
 }
 
@@ -284,6 +291,7 @@ async function measure(
   e.roofline_ms = r.roofline_ms;
   e.percent_of_roofline = (100 * r.roofline_ms) / e.ms;
   e.bound = r.bound;
+  if (e.flops !== undefined && e.bytes) e.macs_per_float = e.flops / 2 / (e.bytes / 4);
   if (opts.parts !== false && recorded.length > 1 && recorded.length <= 8) {
     e.parts = [];
     for (const r of recorded) {

@@ -41,7 +41,8 @@ bundle_on_exit gpu-results.tar.gz
   # Does the NVIDIA Vulkan driver initialise at all? On the H200 machine of 2026-11-26 (Firecracker,
   # kernel 6.18.44-fc-v657-gpu, no nvidia-modeset module) it did not: its
   # vk_icdNegotiateLoaderICDInterfaceVersion returned -3 (VK_ERROR_INITIALIZATION_FAILED), so the
-  # loader reports "Could not get 'vkCreateInstance'" and Dawn finds no adapter.
+  # loader reports "Could not get 'vkCreateInstance'" and Dawn finds no adapter. Another H200 machine
+  # later that day did initialise it and ran bench/gpu/ab.sh (docs/results/h200-ab-bn-onepass).
   "$EARLY_PHASE_PYTHON" -c 'import ctypes; v = ctypes.c_uint32(5); print("nvidia vulkan icd negotiate:", ctypes.CDLL("libGLX_nvidia.so.0").vk_icdNegotiateLoaderICDInterfaceVersion(ctypes.byref(v)), "(0 = ok, -3 = initialization failed), interface", v.value)' 2>&1 || true
   grep -c nvidia_modeset /proc/modules | sed 's/^/nvidia_modeset modules loaded: /'
 } | tee "$OUT/setup.txt"

@@ -13,6 +13,15 @@
 // (y > 0 recomputed from x: gamma and beta bound for that).
 override WG: u32 = 64;
 override RELU: bool = false;
+// FUSED_REDUCE (one chunk per channel, P = 1): the workgroup first runs batchnorm_backward_reduce's
+// pass itself (include/batchnorm_grad_sums.wgsl) instead of reading its partial; adding one partial
+// to zero is exact, so the bits are those of the two passes. MASK_OUT (only with FUSED_REDUCE): dy is
+// the raw gradient of relu(skip + BN(x)), masked by y > 0 and written to dmask (the residual's
+// gradient) in that pass, and this pass reads the masked gradient back from dmask (each invocation
+// its own elements). Otherwise y and dmask are bound to any buffers and not touched; with
+// FUSED_REDUCE, `partial` is bound to any buffer and not read.
+override FUSED_REDUCE: bool = false;
+override MASK_OUT: bool = false;
 // #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
@@ -26,6 +35,16 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
 @group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(8) var<storage, read> beta: array<f32>;
 @group(0) @binding(9) var<uniform> p: Params;
+@group(0) @binding(10) var<storage, read> y: array<E>;
+@group(0) @binding(11) var<storage, read_write> dmask: array<E>;
+
+// #include "batchnorm_grad_sums.wgsl"
+
+// the gradient this pass normalises: the masked one written by the fused first pass, or dy
+fn grad_in(i: u32) -> E {
+  if (FUSED_REDUCE && MASK_OUT) { return dmask[i]; }
+  return dy[i];
+}
 
 var<workgroup> s_a: f32;
 var<workgroup> s_b: f32;
@@ -37,10 +56,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let c = wg.y;
   let m = p.n * p.hw;
   let mean = saved[c];
+  var own = vec2f(0.0);
+  if (FUSED_REDUCE) { own = chunk_grad_sums(c, part, lid); }
   if (lid == 0u) {
     var s1 = 0.0;
     var s2 = 0.0;
-    for (var q = 0u; q < p.parts; q++) {
+    if (FUSED_REDUCE) {
+      s1 = own.x;
+      s2 = own.y;
+    }
+    for (var q = 0u; q < select(p.parts, 0u, FUSED_REDUCE); q++) {
       let v = partial[c * p.parts + q];
       s1 += v.x;
       s2 += v.y;
@@ -76,7 +101,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   var s = (start + lid) - nn * p.hw;
   for (var j = start + lid; j < end; j += WG) {
     let i = (nn * p.c + c) * p.hw + s;
-    let ed = dy[i];
+    let ed = grad_in(i);
     let ex = x[i];
     var r = array<V, 4>();
     for (var q = 0u; q < EW; q++) {

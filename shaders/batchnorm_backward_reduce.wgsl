@@ -30,70 +30,10 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
 @group(0) @binding(8) var<storage, read_write> dmask: array<E>;
 @group(0) @binding(5) var<uniform> p: Params;
 
-var<workgroup> s_dy: array<f32, WG>;
-var<workgroup> s_dyx: array<f32, WG>;
+// #include "batchnorm_grad_sums.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let part = wg.x;
-  let c = wg.y;
-  let m = p.n * p.hw;
-  let mean = saved[c];
-  // RELU: the forward's pre-activation (x - mean) * scale + shift, recomputed from x with the same
-  // expression and operands (saved, gamma, beta), so the mask needs no read of y
-  let scale = saved[p.c + c] * gamma[c];
-  let shift = beta[c];
-  let start = part * p.chunk;
-  let end = min(start + p.chunk, m);
-  var sdy = V(0.0);
-  var sdyx = V(0.0);
-  // Channel-local index j = nn*HWV + s advances by WG = step_n*HWV + step_s per iteration; track
-  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
-  let step_n = WG / p.hw;
-  let step_s = WG - step_n * p.hw;
-  var nn = (start + lid) / p.hw;
-  var s = (start + lid) - nn * p.hw;
-  for (var j = start + lid; j < end; j += WG) {
-    let i = (nn * p.c + c) * p.hw + s;
-    let ed = dy[i];
-    let ex = x[i];
-    var ey = ed;
-    if (MASK_OUT) { ey = y[i]; }
-    var r = array<V, 4>();
-    for (var q = 0u; q < EW; q++) {
-      var g = vec_of(ed, q);
-      if (RELU) { g = select(V(0.0), g, (vec_of(ex, q) - mean) * scale + shift > V(0.0)); }
-      if (MASK_OUT) { g = select(V(0.0), g, vec_of(ey, q) > V(0.0)); }
-      r[q] = g;
-      sdy += g;
-      sdyx += g * (vec_of(ex, q) - mean);
-    }
-    if (MASK_OUT) { dmask[i] = elem_of(r); }
-    s += step_s;
-    nn += step_n;
-    if (s >= p.hw) {
-      s -= p.hw;
-      nn += 1u;
-    }
-  }
-  var a = 0.0;
-  var b = 0.0;
-  for (var k = 0u; k < VL; k++) {
-    a += lane(sdy, k);
-    b += lane(sdyx, k);
-  }
-  s_dy[lid] = a;
-  s_dyx[lid] = b;
-  workgroupBarrier();
-  // One barrier, then invocation 0 sums the WG pairs in order (a tree costs a barrier per level,
-  // and barriers are expensive on CPU drivers).
-  if (lid == 0u) {
-    var a = 0.0;
-    var b = 0.0;
-    for (var t = 0u; t < WG; t++) {
-      a += s_dy[t];
-      b += s_dyx[t];
-    }
-    partial[c * p.parts + part] = vec2<f32>(a, b);
-  }
+  let sums = chunk_grad_sums(wg.y, wg.x, lid);
+  if (lid == 0u) { partial[wg.y * p.parts + wg.x] = sums; }
 }

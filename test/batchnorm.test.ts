@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { backward } from '../src/autograd/backward.js';
 import { noGrad } from '../src/autograd/node.js';
 import { streamLayout } from '../src/gpu/lanes.js';
-import { batchNorm2d, batchNormChunks } from '../src/ops/batchnorm.js';
+import { batchNorm2d, batchNormChunks, setBatchNormOnePass } from '../src/ops/batchnorm.js';
 import { leaf, ParamStore } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose } from './helpers/compare.js';
 import { expectGradClose } from './helpers/gradcheck.js';
-import { useGpu } from './helpers/gpu.js';
+import { recordDispatches, useGpu } from './helpers/gpu.js';
 import { f32, Rng } from './helpers/random.js';
 import { batchNormApplyRef, batchNormBackwardRef, batchNormTrainRef, batchStatsRef, runningUpdateRef, type Shape4 } from './reference/batchnorm.js';
 
@@ -66,46 +66,57 @@ describe('batchnorm forward', () => {
     });
   }
 
-  // A channel in one chunk runs one pass (batchnorm_forward_train with FUSED_STATS); it must give the
-  // bits of the two passes (batchnorm_stats, then the forward merging its one partial), dispatched
-  // here by hand as the launcher did before. ResNet-20's 8x8 stage at batch 128 is such a shape.
+  // A channel in one chunk runs each direction as one pass (batchnorm_forward_train with FUSED_STATS,
+  // batchnorm_backward with FUSED_REDUCE). It must give the bits of the two passes, forward and
+  // backward, plain, with the fused ReLU, and at a residual block's end. ResNet-20's 8x8 stage at
+  // batch 128 is such a shape.
   for (const s of [
     { n: 128, c: 4, h: 8, w: 8 }, // wide
     { n: 3, c: 5, h: 17, w: 13 }, // scalar
   ]) {
-    const { variant, floats } = streamLayout(s.h * s.w);
-    it(`one chunk per channel: the fused pass gives the two passes' bits ${str(s)} (${variant})`, async () => {
-      expect(batchNormChunks(s.n * s.h * s.w).parts).toBe(1);
-      const rng = new Rng();
-      const inp = inputs(rng, s, 0.5, 2);
-      const g = gpu();
-      const shape = [s.n, s.c, s.h, s.w];
-      const x = Tensor.fromArray(g, inp.x, shape);
-      const gamma = Tensor.fromArray(g, inp.gamma, [s.c]);
-      const beta = Tensor.fromArray(g, inp.beta, [s.c]);
-      const rm = [Tensor.fromArray(g, inp.rm, [s.c]), Tensor.fromArray(g, inp.rm, [s.c])];
-      const rv = [Tensor.fromArray(g, inp.rv, [s.c]), Tensor.fromArray(g, inp.rv, [s.c])];
-      const fused = batchNorm2d(x, gamma, beta, rm[0], rv[0], { training: true, relu: true });
-      const hw = (s.h * s.w) / floats;
-      const { parts, chunk } = batchNormChunks(s.n * hw, floats);
-      const partial = Tensor.empty(g, [s.c, parts, 4]);
-      const y = Tensor.empty(g, shape);
-      const saved = Tensor.empty(g, [2, s.c]);
-      g.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n: s.n, c: s.c, hw, chunk, parts }, workgroups: [parts, s.c], overrides: { WG: 64 }, variant });
-      g.dispatch('batchnorm_forward_train', {
-        bindings: { x, partial, gamma, beta, y, saved, running_mean: rm[1], running_var: rv[1], skip: x },
-        uniforms: { n: s.n, c: s.c, hw, chunk, parts, eps: 1e-5, momentum: 0.1 },
-        workgroups: [parts, s.c],
-        overrides: { WG: 64, RELU: 1, RESIDUAL: 0, FUSED_STATS: 0 },
-        variant,
+    for (const mode of ['plain', 'relu', 'residual'] as const) {
+      it(`one chunk per channel: one pass gives the two passes' bits ${str(s)} (${streamLayout(s.h * s.w).variant ?? 'vec4'}, ${mode})`, async () => {
+        expect(batchNormChunks(s.n * s.h * s.w).parts).toBe(1);
+        const rng = new Rng();
+        const inp = inputs(rng, s, 0.5, 2);
+        const skip = f32(rng.normals(sz(s)));
+        const gy = f32(rng.normals(sz(s)));
+        const g = gpu();
+        const shape = [s.n, s.c, s.h, s.w];
+        const bits = async (t: Tensor) => Array.from(new Uint32Array((await t.read()).buffer));
+        const run = async (onePass: boolean) => {
+          setBatchNormOnePass(onePass);
+          const scope = Scope.open();
+          try {
+            const x = leaf(g, inp.x, shape);
+            const gamma = leaf(g, inp.gamma, [s.c]);
+            const beta = leaf(g, inp.beta, [s.c]);
+            const residual = mode === 'residual' ? leaf(g, skip, shape) : undefined;
+            const rm = Tensor.fromArray(g, inp.rm, [s.c]);
+            const rv = Tensor.fromArray(g, inp.rv, [s.c]);
+            const { result, dispatches } = recordDispatches(g, () => {
+              const y = batchNorm2d(x, gamma, beta, rm, rv, { training: true, relu: mode !== 'plain', residual });
+              backward(y, Tensor.fromArray(g, gy, shape));
+              return y;
+            });
+            const first = dispatches.filter((d) => d.kernel === 'batchnorm_stats' || d.kernel === 'batchnorm_backward_reduce');
+            expect(first.length, `first passes dispatched (one pass: ${onePass})`).toBe(onePass ? 0 : 2);
+            const out = [result, rm, rv, x.grad!, gamma.grad!, beta.grad!, ...(residual ? [residual.grad!] : [])];
+            return await Promise.all(out.map(bits));
+          } finally {
+            setBatchNormOnePass(true);
+            scope.close();
+          }
+        };
+        const one = await run(true);
+        const two = await run(false);
+        const names = ['y', 'running_mean', 'running_var', 'dx', 'dgamma', 'dbeta', 'dskip'];
+        for (let k = 0; k < one.length; k++) expect(one[k], `${names[k]} ${str(s)} ${mode} seed=${rng.seed}`).toEqual(two[k]);
+        const dx = new Float32Array(new Uint32Array(one[3]).buffer);
+        expect(dx.some(Number.isNaN), 'NaN in dx').toBe(false);
+        expect(dx.some((v) => v !== 0), 'dx all zero').toBe(true);
       });
-      const label = `${str(s)} seed=${rng.seed}`;
-      const bits = async (t: Tensor) => Array.from(new Uint32Array((await t.read()).buffer));
-      expect(await bits(fused), `y ${label}`).toEqual(await bits(y));
-      expect(await bits(rm[0]), `running_mean ${label}`).toEqual(await bits(rm[1]));
-      expect(await bits(rv[0]), `running_var ${label}`).toEqual(await bits(rv[1]));
-      expect((await fused.read()).some(Number.isNaN), label).toBe(false);
-    });
+    }
   }
 
   it('training statistics stay accurate with a large mean offset (Welford, not E[x^2] - E[x]^2)', async () => {

@@ -3,10 +3,11 @@
 // Training: batch statistics per channel over (N, H, W), biased variance to normalise, running
 // statistics updated in place with the unbiased variance: running = (1 - m) * running + m * batch.
 // Two passes forward (batchnorm_stats: per-chunk Welford partials; batchnorm_forward_train: merge
-// partials in a fixed order, normalise, update running stats; one pass when a channel fits in one
-// chunk, the forward then computing its statistics itself with the same code and the same bits) and two backward
+// partials in a fixed order, normalise, update running stats) and two backward
 // (batchnorm_backward_reduce: per-chunk sum dy and sum dy*(x - mean); batchnorm_backward: merge,
-// write dx, dgamma, dbeta). Deterministic: fixed reduction trees, no atomics.
+// write dx, dgamma, dbeta). Where a channel fits in one chunk (ResNet-20's 8x8 stage at batch 128)
+// each direction is one pass: the second kernel computes the first one's result itself, with the
+// same code (shaders/include/) and the same bits. Deterministic: fixed reduction trees, no atomics.
 // Eval: one pass with the running statistics (same chunked grid); its backward treats them as constants.
 // The kernels stream 64-byte elements (`wide` variant, H*W % 16 == 0), vec4s, or f32s (`scalar`,
 // H*W % 4 != 0): fewer, wider storage accesses (include/lanes.wgsl).
@@ -43,6 +44,15 @@ const WG = 64;
  */
 const TARGET_CHUNK = 8192;
 const MAX_PARTS = 256;
+
+let onePass = true;
+/**
+ * Whether a channel that fits in one chunk runs each direction as one pass (the default). The two
+ * ways give the same bits; switching it off serves A/B timing and the test that compares them.
+ */
+export function setBatchNormOnePass(enabled: boolean): void {
+  onePass = enabled;
+}
 
 /** How the m vectors (of vl values each) of a channel are split into chunks (one workgroup each). */
 export function batchNormChunks(m: number, vl = 1): { parts: number; chunk: number } {
@@ -88,7 +98,7 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   const { parts, chunk } = batchNormChunks(n * hw, floats);
   if (training) {
     // a channel in one chunk: one pass, the forward computing its statistics itself (same bits)
-    const oneChunk = parts === 1;
+    const oneChunk = onePass && parts === 1;
     const partial = oneChunk ? x : Tensor.empty(gpu, [c, parts, 4], 'f32', 'batchnorm.partial');
     if (!oneChunk) gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG }, variant });
     gpu.dispatch('batchnorm_forward_train', {
@@ -117,24 +127,38 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
     // (relu_backward's, in the same pass), which is BN's dy and the residual's gradient
     const maskOut = Boolean(residual && relu);
     const dy = maskOut ? Tensor.empty(gpu, x.shape, 'f32', 'grad:batchnorm_add_relu') : gy;
-    const partial = Tensor.empty(gpu, [c, parts, 2], 'f32', 'batchnorm.grad_partial');
-    gpu.dispatch('batchnorm_backward_reduce', {
-      // without MASK_OUT, dmask is a binding nothing writes: dx (written only by the next pass)
-      bindings: { x, dy: gy, saved, partial, gamma: weight, beta: bias, y, dmask: maskOut ? dy : dx },
-      uniforms: { n, c, hw, chunk, parts },
-      workgroups: [parts, c],
-      overrides: { ...fused, MASK_OUT: maskOut ? 1 : 0 },
-      variant,
-    });
     const dgamma = ctx.needsGrad(at + 1) ? ctx.gradOutput(at + 1) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dgamma_unused');
     const dbeta = ctx.needsGrad(at + 2) ? ctx.gradOutput(at + 2) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dbeta_unused');
-    gpu.dispatch('batchnorm_backward', {
-      bindings: { x, dy, saved, gamma: weight, partial, dx, dgamma, dbeta, beta: bias },
-      uniforms: { n, c, hw, chunk, parts, training: training ? 1 : 0 },
-      workgroups: [parts, c],
-      overrides: fused,
-      variant,
-    });
+    const uniforms = { n, c, hw, chunk, parts, training: training ? 1 : 0 };
+    // a binding the kernel declares but does not write this time (no other binding of the dispatch aliases it)
+    const unused = () => Tensor.empty(gpu, [16], 'f32', 'batchnorm.unused');
+    if (onePass && parts === 1) {
+      // a channel in one chunk: one pass, the reduce's sums computed in the same kernel (same bits)
+      gpu.dispatch('batchnorm_backward', {
+        bindings: { x, dy: gy, saved, gamma: weight, partial: saved, dx, dgamma, dbeta, beta: bias, y, dmask: maskOut ? dy : unused() },
+        uniforms,
+        workgroups: [parts, c],
+        overrides: { ...fused, FUSED_REDUCE: 1, MASK_OUT: maskOut ? 1 : 0 },
+        variant,
+      });
+    } else {
+      const partial = Tensor.empty(gpu, [c, parts, 2], 'f32', 'batchnorm.grad_partial');
+      gpu.dispatch('batchnorm_backward_reduce', {
+        // without MASK_OUT, dmask is a binding nothing writes: dx (written only by the next pass)
+        bindings: { x, dy: gy, saved, partial, gamma: weight, beta: bias, y, dmask: maskOut ? dy : dx },
+        uniforms: { n, c, hw, chunk, parts },
+        workgroups: [parts, c],
+        overrides: { ...fused, MASK_OUT: maskOut ? 1 : 0 },
+        variant,
+      });
+      gpu.dispatch('batchnorm_backward', {
+        bindings: { x, dy, saved, gamma: weight, partial, dx, dgamma, dbeta, beta: bias, y: x, dmask: unused() },
+        uniforms,
+        workgroups: [parts, c],
+        overrides: fused,
+        variant,
+      });
+    }
     const grads = [ctx.needsGrad(at) ? dx : null, ctx.needsGrad(at + 1) ? dgamma : null, ctx.needsGrad(at + 2) ? dbeta : null];
     return residual ? [ctx.needsGrad(0) ? dy : null, ...grads] : grads;
   });

@@ -38,6 +38,7 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
 @group(0) @binding(10) var<storage, read> y: array<E>;
 @group(0) @binding(11) var<storage, read_write> dmask: array<E>;
 
+// #include "batchnorm_walk.wgsl"
 // #include "batchnorm_grad_sums.wgsl"
 
 // the gradient this pass normalises: the masked one written by the fused first pass, or dy
@@ -91,16 +92,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   // RELU: the mask from the forward's pre-activation, recomputed from x (as batchnorm_backward_reduce)
   let scale = saved[p.c + c] * gamma[c];
   let shift = beta[c];
-  let start = part * p.chunk;
-  let end = min(start + p.chunk, m);
-  // Channel-local index j = nn*HWV + s advances by WG = step_n*HWV + step_s per iteration; track
-  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
-  let step_n = WG / p.hw;
-  let step_s = WG - step_n * p.hw;
-  var nn = (start + lid) / p.hw;
-  var s = (start + lid) - nn * p.hw;
-  for (var j = start + lid; j < end; j += WG) {
-    let i = (nn * p.c + c) * p.hw + s;
+  for (var w = walk_start(part, lid); w.j < w.end; walk_next(&w)) {
+    let i = walk_at(w, c);
     let ed = grad_in(i);
     let ex = x[i];
     var r = array<V, 4>();
@@ -110,11 +103,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       r[q] = a * (g - b - (vec_of(ex, q) - mean) * k);
     }
     dx[i] = elem_of(r);
-    s += step_s;
-    nn += step_n;
-    if (s >= p.hw) {
-      s -= p.hw;
-      nn += 1u;
-    }
   }
 }

@@ -5,18 +5,10 @@
 // skip + BN(x) as add_relu_forward would sum it: the same bits), then max(y, 0) when the override
 // RELU is set (BN fused with the ReLU that follows it).
 // The including kernel declares x, skip, y (array<E>), p (n, c, hw, chunk), WG, RESIDUAL and RELU.
+// #include "batchnorm_walk.wgsl"
 fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
-  let m = p.n * p.hw;
-  let start = part * p.chunk;
-  let end = min(start + p.chunk, m);
-  // Channel-local index j = nn*HWV + s advances by WG = step_n*HWV + step_s per iteration; track
-  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
-  let step_n = WG / p.hw;
-  let step_s = WG - step_n * p.hw;
-  var nn = (start + lid) / p.hw;
-  var s = (start + lid) - nn * p.hw;
-  for (var j = start + lid; j < end; j += WG) {
-    let i = (nn * p.c + c) * p.hw + s;
+  for (var w = walk_start(part, lid); w.j < w.end; walk_next(&w)) {
+    let i = walk_at(w, c);
     let e = x[i];
     var sk = e;
     if (RESIDUAL) { sk = skip[i]; }
@@ -27,11 +19,5 @@ fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
       r[q] = select(v, max(v, V(0.0)), RELU);
     }
     y[i] = elem_of(r);
-    s += step_s;
-    nn += step_n;
-    if (s >= p.hw) {
-      s -= p.hw;
-      nn += 1u;
-    }
   }
 }

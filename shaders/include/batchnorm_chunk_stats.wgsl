@@ -6,6 +6,7 @@
 // one per level, and barriers are expensive on CPU drivers). Returns (count, mean, M2) of the chunk
 // in invocation 0 (the other invocations get their own partial). Call it in uniform control flow.
 // The including kernel declares x (array<E>), p (n, c, hw, chunk) and WG, and includes lanes.wgsl.
+// #include "batchnorm_walk.wgsl"
 var<workgroup> s_cnt: array<f32, WG>;
 var<workgroup> s_mean: array<f32, WG>;
 var<workgroup> s_m2: array<f32, WG>;
@@ -19,32 +20,17 @@ fn chan(a: vec3f, b: vec3f) -> vec3f {
 }
 
 fn chunk_stats(c: u32, part: u32, lid: u32) -> vec3f {
-  let m = p.n * p.hw;
-  let start = part * p.chunk;
-  let end = min(start + p.chunk, m);
   var cnt = 0.0;
   var mean = V(0.0);
   var m2 = V(0.0);
-  // Channel-local index j = nn*HWV + s advances by WG = step_n*HWV + step_s per iteration; track
-  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
-  let step_n = WG / p.hw;
-  let step_s = WG - step_n * p.hw;
-  var nn = (start + lid) / p.hw;
-  var s = (start + lid) - nn * p.hw;
-  for (var j = start + lid; j < end; j += WG) {
-    let e = x[(nn * p.c + c) * p.hw + s];
+  for (var w = walk_start(part, lid); w.j < w.end; walk_next(&w)) {
+    let e = x[walk_at(w, c)];
     for (var q = 0u; q < EW; q++) {
       let v = vec_of(e, q);
       cnt += 1.0;
       let d = v - mean;
       mean += d / cnt;
       m2 += d * (v - mean);
-    }
-    s += step_s;
-    nn += step_n;
-    if (s >= p.hw) {
-      s -= p.hw;
-      nn += 1u;
     }
   }
   var t = vec3f(cnt, lane(mean, 0u), lane(m2, 0u));

@@ -7,28 +7,20 @@
 // adds the WG pairs in order after one barrier. Call it in uniform control flow.
 // The including kernel declares x, dy, y, dmask (array<E>), saved, gamma, beta, p (n, c, hw, chunk),
 // WG, RELU and MASK_OUT, and includes lanes.wgsl.
+// #include "batchnorm_walk.wgsl"
 var<workgroup> s_dy: array<f32, WG>;
 var<workgroup> s_dyx: array<f32, WG>;
 
 fn chunk_grad_sums(c: u32, part: u32, lid: u32) -> vec2f {
-  let m = p.n * p.hw;
   let mean = saved[c];
   // RELU: the forward's pre-activation (x - mean) * scale + shift, recomputed from x with the same
   // expression and operands (saved, gamma, beta), so the mask needs no read of y
   let scale = saved[p.c + c] * gamma[c];
   let shift = beta[c];
-  let start = part * p.chunk;
-  let end = min(start + p.chunk, m);
   var sdy = V(0.0);
   var sdyx = V(0.0);
-  // Channel-local index j = nn*HWV + s advances by WG = step_n*HWV + step_s per iteration; track
-  // (nn, s) incrementally instead of dividing per element (integer division is slow on CPU drivers).
-  let step_n = WG / p.hw;
-  let step_s = WG - step_n * p.hw;
-  var nn = (start + lid) / p.hw;
-  var s = (start + lid) - nn * p.hw;
-  for (var j = start + lid; j < end; j += WG) {
-    let i = (nn * p.c + c) * p.hw + s;
+  for (var w = walk_start(part, lid); w.j < w.end; walk_next(&w)) {
+    let i = walk_at(w, c);
     let ed = dy[i];
     let ex = x[i];
     var ey = ed;
@@ -43,12 +35,6 @@ fn chunk_grad_sums(c: u32, part: u32, lid: u32) -> vec2f {
       sdyx += g * (vec_of(ex, q) - mean);
     }
     if (MASK_OUT) { dmask[i] = elem_of(r); }
-    s += step_s;
-    nn += step_n;
-    if (s >= p.hw) {
-      s -= p.hw;
-      nn += 1u;
-    }
   }
   var a = 0.0;
   var b = 0.0;

@@ -159,12 +159,10 @@ const checkedConfigs = new WeakSet<ConvConfig>();
  * would otherwise launch a wrong grid without an error (weightGradChannels 32 launched half the
  * workgroups the 16-channel weight-gradient kernel needs, and the result came out half computed).
  */
-function checked(cfg: ConvConfig): ConvConfig {
-  if (!checkedConfigs.has(cfg)) {
-    checkConfig(cfg, 'conv2d configuration');
-    checkedConfigs.add(cfg);
-  }
-  return cfg;
+function ensureChecked(cfg: ConvConfig): void {
+  if (checkedConfigs.has(cfg)) return;
+  checkConfig(cfg, 'conv2d configuration');
+  checkedConfigs.add(cfg);
 }
 
 /** Set the kernel configuration used by every later conv2d call (and its backward). */
@@ -489,7 +487,7 @@ function transposePointwise(w: Tensor, d: ConvDims, cfg: ConvConfig): Tensor {
  * w already packed for the row kernel (packConvWeightsAll), else it is packed here where needed.
  */
 export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig = config, packed?: Tensor): void {
-  checked(cfg);
+  ensureChecked(cfg);
   if (pointwiseShapeOk(d, cfg)) {
     launchPointwise(x, w, bias, y, d, 'forward', cfg);
     return;
@@ -518,7 +516,7 @@ export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: 
  * the input gradient's packed weights from packConvWeightsAll, else they are packed here.
  */
 export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig = config, accumulate = false, packs?: Tensor[]): boolean {
-  checked(cfg);
+  ensureChecked(cfg);
   if (pointwiseShapeOk(d, cfg)) {
     launchPointwise(dy, transposePointwise(w, d, cfg), null, dx, d, 'input_grad', cfg, accumulate);
     return true;
@@ -545,7 +543,7 @@ export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDi
 
 /** Launch the split-K weight gradient (both passes) into dw [O,C,KH,KW]; scratch comes from the pool. */
 export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
-  checked(cfg);
+  ensureChecked(cfg);
   const gpu = x.gpu;
   const CKK = d.C * d.KH * d.KW;
   let nchunks: number;
@@ -597,7 +595,7 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
 
 /** Launch conv2d_bias_grad: db[o] = sum of dy over n, oh, ow. */
 export function conv2dBiasGradInto(dy: Tensor, db: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
-  checked(cfg);
+  ensureChecked(cfg);
   dy.gpu.dispatch('conv2d_bias_grad', {
     bindings: { dy, db },
     uniforms: { N: d.N, O: d.O, HW: d.OH * d.OW },

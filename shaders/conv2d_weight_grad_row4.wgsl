@@ -6,7 +6,7 @@
 // part [nchunks, O, C*KH*KW]; conv2d_weight_grad_reduce sums part over q in fixed order.
 //
 // Tiling: lanes over kernel rows r = (c, kh): a lane owns TK = 1 or 2 of them (r and r + ceil(NR/TK),
-// NR = C*KH; workgroup_id.x picks WG lanes), OB = 8 or 16 output channels per workgroup
+// NR = C*KH; workgroup_id.x picks WG lanes), OB = 8, 16 or 32 output channels per workgroup
 // (workgroup_id.y), chunk q = workgroup_id.z = a run of consecutive 4-column output
 // tiles walked in order by the whole workgroup. Per tile: lane j (< 8) loads the vec4
 // dy[n,o0+j,oh,4j..4j+3] (and o0+8+j when OB = 16) and subgroupBroadcast hands all 32 (64) values to every lane; each lane loads
@@ -22,7 +22,7 @@ override WG: u32 = 64;
 override S_: u32 = 1;
 override PAD_: u32 = 1;
 override KW_: u32 = 3;
-override OB: u32 = 16;  // output channels per workgroup: 8 or 16
+override OB: u32 = 16;  // output channels per workgroup: 8, 16, or 32 (1x1 kernels on lavapipe; not with DDIRECT)
 override TK: u32 = 2;   // kernel rows (c, kh) per lane: 1 or 2
 override DDIRECT: u32 = 0;
 override KH_: u32 = 3;  // kernel rows (the uniform KH as a constant: the per-tile row arithmetic divides by it)
@@ -184,6 +184,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let o0 = wid.y * OB;
   let olane = min(o0 + (sid & 7u), p.O - 1u);
   let olane2 = min(o0 + 8u + (sid & 7u), p.O - 1u);
+  let olane3 = min(o0 + 16u + (sid & 7u), p.O - 1u);  // OB = 32
+  let olane4 = min(o0 + 24u + (sid & 7u), p.O - 1u);
   // walk tiles q0..q1 with incremental (n, oh, j)
   var n = q0 / OHW4;
   var rem = q0 - n * OHW4;
@@ -193,6 +195,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var acc2: Acc8;  // row r2, channels o0..o0+7
   var acc3: Acc8;  // row r1, channels o0+8..o0+15
   var acc4: Acc8;  // row r2, channels o0+8..o0+15
+  var acc5: Acc8;  // OB = 32: rows r1, r2 for channels o0+16..o0+23, then o0+24..o0+31
+  var acc6: Acc8;
+  var acc7: Acc8;
+  var acc8: Acc8;
   // each tile's own columns are loaded once, as the previous tile's "next": one vec4 (two for S_ = 2)
   // per kernel row and tile; the halos come from the neighbours. Lanes with no kernel row (or no
   // second one) skip the loads where such lanes exist (SKIP_IDLE: on lavapipe a load is a loop over
@@ -239,6 +245,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     } else {
       accum8(&acc1, &acc2, dy[((n * p.O + olane) * p.OH + oh) * TPR + j], row1, row2);
       if (OB > 8u) { accum8(&acc3, &acc4, dy[((n * p.O + olane2) * p.OH + oh) * TPR + j], row1, row2); }
+      if (OB > 16u) {
+        accum8(&acc5, &acc6, dy[((n * p.O + olane3) * p.OH + oh) * TPR + j], row1, row2);
+        accum8(&acc7, &acc8, dy[((n * p.O + olane4) * p.OH + oh) * TPR + j], row1, row2);
+      }
     }
     if (HALO) {
       prev1 = lastVec(cur1);
@@ -253,8 +263,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   if (li >= NL) { return; }
   store(acc1, r1, o0, wid.z);
   if (OB > 8u) { store(acc3, r1, o0 + 8u, wid.z); }
+  if (OB > 16u) { store(acc5, r1, o0 + 16u, wid.z); store(acc7, r1, o0 + 24u, wid.z); }
   if (TK > 1u && li + NL < NR) {
     store(acc2, r2, o0, wid.z);
     if (OB > 8u) { store(acc4, r2, o0 + 8u, wid.z); }
+    if (OB > 16u) { store(acc6, r2, o0 + 16u, wid.z); store(acc8, r2, o0 + 24u, wid.z); }
   }
 }

@@ -157,6 +157,9 @@ describe('conv2d kernels match the float64 reference', () => {
     [{ pointwise: false }, oneByOne], // the row kernel with 4 channels packed per weight vec4
     [{ pointwise: true, pointwiseChannels: 8, rowWorkgroup: 16 }, oneByOne],
     [{ pointwise: true, pointwiseChannels: 16 }, oneByOne],
+    // 1x1 weight gradients with 8 or 16 output channels a workgroup instead of the default 32
+    [{ weightGradChannels1x1: 16 }, oneByOne],
+    [{ weightGradChannels1x1: 8, weightGradRows: 1, weightGradChunk: 20 }, oneByOne],
     // every lane loads all its channels' taps (a GPU's choice), with and without channel packing
     [{ rowDirectWeights: true, pointwise: false }, (c) => c.name.startsWith('row kernel')],
     [{ rowDirectWeights: true, rowCols: 4, rowChannels: 8, rowRows: 1, rowChannelPack: false, pointwise: false }, (c) => c.name.startsWith('row kernel')],
@@ -190,6 +193,32 @@ describe('conv2d kernels match the float64 reference', () => {
       setConvConfig(defaultConvConfig);
     }
   });
+});
+
+describe('conv2d 1x1 weight gradients give the same bits with 8, 16 or 32 output channels a workgroup', () => {
+  // each (o, c) sums the same products in the same order whichever workgroup owns o
+  for (const s of cases.filter((c) => c.KH === 1 && c.KW === 1 && c.O > 8)) {
+    it(s.name, async () => {
+      const rng = new Rng();
+      const { x, w, b, r } = inputs(rng, s);
+      try {
+        const runs: Float32Array[] = [];
+        for (const weightGradChannels1x1 of [32, 16, 8]) {
+          setConvConfig({ weightGradChannels1x1 });
+          // the graph is built and dispatched before runGpu's first await, inside the recording
+          const { result, dispatches } = recordDispatches(gpu(), () => runGpu(s, x, w, b, r));
+          runs.push((await result).dw!);
+          // shapes outside the row kernel (odd widths) take the generic weight gradient, which has no such setting
+          const wg = dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map((d) => d.overrides?.OB);
+          if (s.name.startsWith('pointwise')) expect(wg.length, 'the row weight gradient runs').toBe(1);
+          if (wg.length) expect(wg, 'the weight gradient runs with the configured channels').toEqual([weightGradChannels1x1]);
+        }
+        for (const k of [1, 2]) expect(Buffer.from(runs[k].buffer).equals(Buffer.from(runs[0].buffer)), `dw bits differ (${[32, 16, 8][k]} against 32) seed=${rng.seed}`).toBe(true);
+      } finally {
+        setConvConfig(defaultConvConfig);
+      }
+    });
+  }
 });
 
 describe('conv2d row kernels: direct loads of weights and dy, 4- or 8-column tiles, and 4 channels an invocation give the same bits', () => {

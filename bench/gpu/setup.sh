@@ -40,4 +40,4 @@ bundle_on_exit() {
 # which the autotuner's step search also chose there (2026-11-26, docs/results/h100-gpu-check-5401acf.log; again at b526ebf, h100-gpu-check.log),
 # with rowScatter false since (configs.sh: the strided input gradients 3% of a step faster): the
 # scripts pin it with --conv-config so that no search runs
-H100_CONV_CONFIG='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8,"rowScatter":false}'
+H100_CONV_CONFIG='{"weightGradChunk":128,"reduceLanes":32,"rowCols":4,"rowRows":1,"rowChannels":8,"pointwise":true,"pointwiseChannels":8,"rowScatter":false,"weightGradChannels1x1":16}'

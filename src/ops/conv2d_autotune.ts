@@ -30,7 +30,7 @@ import { conv2d, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfi
 // 6: rowCols (8-column tiles for the stride-1 row convs) among the fields
 // 7: rowChannels 4 (half weight blocks: twice the invocations; 5.08 against 4.74 ms a step on an
 //    H100, 2026-11-26, so only the field search tries it), rowScatter and pointwiseChannels 32 among the fields
-const CACHE_VERSION = 'conv-config-7';
+const CACHE_VERSION = 'conv-config-8';
 
 /**
  * Candidate settings, searched in this order: each step tries its settings (one field, or several
@@ -47,6 +47,7 @@ const CANDIDATES: Step[] = [
   field('rowDirectWeights', [false, true]),
   field('rowScatter', [true, false]),
   field('weightGradChannels', [8, 16]),
+  field('weightGradChannels1x1', [16, 32], '1x1'),
   field('weightGradRows', [1, 2]),
   field('weightGradDirectDy', [false, true]),
   // Together: many small split-K chunks (a GPU's parallelism) only pay with several invocations
@@ -66,7 +67,7 @@ const CANDIDATES: Step[] = [
  * rowScatter: false joined it later (the strided input gradients in one launch: 4.61 against 4.77 ms
  * a step, epochs 1.87-1.90 against 1.93-1.98 s, alternating on one H100, 2026-11-26).
  */
-const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, rowScatter: false };
+const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, rowScatter: false, weightGradChannels1x1: 16 };
 const GPU_STARTS: Step = {
   // and the same with every lane loading weights and dy itself (no subgroup broadcasts): slower on the
   // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs

@@ -21,10 +21,11 @@ export function useGpu(options: { poison?: boolean } = {}): () => Gpu {
   };
 }
 
-/** One dispatch `fn` recorded: the kernel and its WGSL variant, if any. */
+/** One dispatch `fn` recorded: the kernel, its WGSL variant and its override constants, if any. */
 export interface RecordedDispatch {
   kernel: string;
   variant?: string;
+  overrides?: Record<string, number>;
 }
 
 /** Run fn and list every dispatch it records on g, in order; g.dispatch is restored after. */
@@ -32,7 +33,7 @@ export function recordDispatches<T>(g: Gpu, fn: () => T): { result: T; dispatche
   const dispatches: RecordedDispatch[] = [];
   const dispatch = g.dispatch;
   g.dispatch = (kernel, args) => {
-    dispatches.push({ kernel, variant: args.variant });
+    dispatches.push({ kernel, variant: args.variant, overrides: args.overrides });
     dispatch.call(g, kernel, args);
   };
   try {

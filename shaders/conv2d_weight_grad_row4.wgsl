@@ -9,7 +9,7 @@
 // NR = C*KH; workgroup_id.x picks WG lanes), OB = 8, 16 or 32 output channels per workgroup
 // (workgroup_id.y), chunk q = workgroup_id.z = a run of consecutive 4-column output
 // tiles walked in order by the whole workgroup. Per tile: lane j (< 8) loads the vec4
-// dy[n,o0+j,oh,4j..4j+3] (and o0+8+j when OB = 16) and subgroupBroadcast hands all 32 (64) values to every lane; each lane loads
+// dy[n,o0+j,oh,4j..4j+3] (and o0+8+j, o0+16+j, o0+24+j as OB allows) and subgroupBroadcast hands all 4*OB values to every lane; each lane loads
 // its input rows' S aligned vec4 chunks for the next tile (the previous and next tiles' chunks give the
 // P left / KW-P-S right halo columns: one load per row and tile), and accumulates TK rows x OB channels x KW taps (dot products over the tile's 4 columns); each
 // broadcast dy value serves TK*KW multiply-adds. Summation order is

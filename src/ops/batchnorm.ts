@@ -96,9 +96,10 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   const y = Tensor.empty(gpu, x.shape, 'f32', 'batchnorm');
   const saved = Tensor.empty(gpu, [2, c], 'f32', 'batchnorm.saved');
   const { parts, chunk } = batchNormChunks(n * hw, floats);
+  // a channel in one chunk: one pass each way, the second kernel computing the first one's result
+  // itself (same bits)
+  const oneChunk = onePass && parts === 1;
   if (training) {
-    // a channel in one chunk: one pass, the forward computing its statistics itself (same bits)
-    const oneChunk = onePass && parts === 1;
     const partial = oneChunk ? x : Tensor.empty(gpu, [c, parts, 4], 'f32', 'batchnorm.partial');
     if (!oneChunk) gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG }, variant });
     gpu.dispatch('batchnorm_forward_train', {
@@ -132,8 +133,7 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
     const uniforms = { n, c, hw, chunk, parts, training: training ? 1 : 0 };
     // a binding the kernel declares but does not write this time (no other binding of the dispatch aliases it)
     const unused = () => Tensor.empty(gpu, [16], 'f32', 'batchnorm.unused');
-    if (onePass && parts === 1) {
-      // a channel in one chunk: one pass, the reduce's sums computed in the same kernel (same bits)
+    if (oneChunk) {
       gpu.dispatch('batchnorm_backward', {
         bindings: { x, dy: gy, saved, gamma: weight, partial: saved, dx, dgamma, dbeta, beta: bias, y, dmask: maskOut ? dy : unused() },
         uniforms,

@@ -145,14 +145,17 @@ export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchRe
 }
 
 export function header(r: BenchReport): string {
-  return `adapter: ${r.adapter}\nDawn (npm webgpu): ${r.dawn_version}   commit: ${r.git_commit}   node: ${String(r.environment.node)}`;
+  // older reports (before the host CPU was recorded) have no cpu
+  const cpu = r.environment.cpu ? `\nhost CPU: ${String(r.environment.cpu)}` : '';
+  return `adapter: ${r.adapter}\nDawn (npm webgpu): ${r.dawn_version}   commit: ${r.git_commit}   node: ${String(r.environment.node)}${cpu}`;
 }
 
 /** The README section: headline numbers, ceilings, end to end, step profile and every kernel. */
 export function renderMarkdown(r: BenchReport, source: string): string {
   const out: string[] = [];
   const e = r.end_to_end && !('skipped' in r.end_to_end) ? r.end_to_end : null;
-  out.push(`Measured by \`npm run bench\` on **${r.adapter}**, Dawn ${r.dawn_version}, commit \`${r.git_commit.slice(0, 12)}\`, ${r.date.slice(0, 10)} ([${source}](${source})).`);
+  const cpu = r.environment.cpu ? ` (host CPU: ${String(r.environment.cpu)})` : '';
+  out.push(`Measured by \`npm run bench\` on **${r.adapter}**${cpu}, Dawn ${r.dawn_version}, commit \`${r.git_commit.slice(0, 12)}\`, ${r.date.slice(0, 10)} ([${source}](${source})).`);
   out.push('');
   if (e) {
     const p = r.pytorch && !('skipped' in r.pytorch) ? r.pytorch : null;

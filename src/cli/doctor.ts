@@ -1,6 +1,7 @@
 // `early-phase doctor`: what the GPU stack looks like from here, and whether it can run at all.
 import { acquireDevice, GpuError, LAVAPIPE_HINT, webgpuPackageVersion } from '../gpu/device.js';
 import { idleWaitInstalled } from '../gpu/idle_wait.js';
+import { describeCpu } from '../train/environment.js';
 
 export interface DoctorReport {
   ok: boolean;
@@ -16,6 +17,8 @@ export interface DoctorReport {
     idleWait: boolean;
   };
   webgpuPackageVersion: string;
+  /** The host CPU (on a CPU adapter, the hardware the kernels run on). */
+  cpu: string;
   features?: Record<string, boolean>;
   limits?: Record<string, number>;
   error?: string;
@@ -27,7 +30,7 @@ export async function doctor(): Promise<DoctorReport> {
   try {
     dev = await acquireDevice();
   } catch (e) {
-    return { ok: false, webgpuPackageVersion: version, error: e instanceof GpuError ? e.message : `${(e as Error).message}\n${LAVAPIPE_HINT}` };
+    return { ok: false, webgpuPackageVersion: version, cpu: describeCpu(), error: e instanceof GpuError ? e.message : `${(e as Error).message}\n${LAVAPIPE_HINT}` };
   }
   try {
     const info = dev.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
@@ -37,6 +40,7 @@ export async function doctor(): Promise<DoctorReport> {
     return {
       ok: true,
       webgpuPackageVersion: version,
+      cpu: describeCpu(),
       adapter: {
         vendor: d.vendor,
         architecture: d.architecture,
@@ -73,6 +77,7 @@ export function formatDoctor(r: DoctorReport): string {
     `subgroup size  ${a.subgroupSizes[0]}..${a.subgroupSizes[1]}`,
     `idle wait      ${a.idleWait ? 'on (waits poll Dawn once per ms after 0.3 ms, leaving the CPU to the adapter)' : 'off (Dawn is polled in a busy loop)'}`,
     `webgpu (Dawn)  ${r.webgpuPackageVersion}`,
+    `host CPU       ${r.cpu}`,
     `features       ${Object.entries(r.features!).map(([k, v]) => `${k}: ${v ? 'yes' : 'no'}`).join(', ')}`,
     ...Object.entries(r.limits!).map(([k, v]) => `  ${k.padEnd(36)} ${v.toLocaleString('en-US')}`),
   ];

@@ -1,6 +1,10 @@
-// What produced a result: adapter, Dawn (webgpu package) version, git commit, Node version.
+// What produced a result: adapter, Dawn (webgpu package) version, git commit, Node version, and the
+// host CPU (on a CPU adapter such as lavapipe it is the hardware: two 2-core VMs of this workplace,
+// one on AMD family 26 and one before it, differed by 25% in img/s with the same adapter string).
 // Logged with every run so results from different machines can be compared.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { idleWaitInstalled } from '../gpu/idle_wait.js';
@@ -17,6 +21,32 @@ export interface Environment {
   git_commit: string;
   node: string;
   platform: string;
+  /** The host CPU: model name, family and model numbers, widest vector extension, cores (describeCpu). */
+  cpu: string;
+}
+
+/**
+ * The host CPU in one line, e.g. "AMD EPYC (family 26, model 2; avx512f), 2 cores". A VM may mask
+ * the model name ("AMD EPYC"); /proc/cpuinfo's family and model numbers still name the
+ * microarchitecture, and the vector extension is what LLVM (hence lavapipe) compiles for.
+ */
+export function describeCpu(cpuinfo?: string): string {
+  let info = cpuinfo;
+  if (info === undefined) {
+    try {
+      info = readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      info = ''; // not Linux
+    }
+  }
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(info!)?.[1]?.trim();
+  const model = field('model name') ?? cpus()[0]?.model?.trim() ?? 'unknown CPU';
+  const flags = new Set((field('flags') ?? '').split(/\s+/));
+  const vector = ['avx512f', 'avx2', 'avx', 'sse4_2', 'neon', 'asimd'].find((f) => flags.has(f));
+  const ids = [field('cpu family') && `family ${field('cpu family')}`, field('model') && `model ${field('model')}`].filter(Boolean).join(', ');
+  const detail = [ids, vector].filter(Boolean).join('; ');
+  const cores = cpuinfo === undefined ? availableParallelism() : (info.match(/^processor\s*:/gm) ?? []).length;
+  return `${model}${detail ? ` (${detail})` : ''}, ${cores} core${cores === 1 ? '' : 's'}`;
 }
 
 let cachedCommit: string | null = null;
@@ -50,5 +80,6 @@ export function describeEnvironment(gpu: Gpu): Environment {
     git_commit: gitCommit(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
+    cpu: describeCpu(),
   };
 }

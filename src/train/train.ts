@@ -51,10 +51,25 @@ export interface RunMeta {
 }
 
 /**
+ * Where a resumed run's machine differs from the one that started it (adapter, Dawn, host CPU): one
+ * line saying so, or null. The kernels and their configuration are the same, but a different driver or
+ * CPU may compile them to other instructions (lavapipe compiles for the host CPU), so the steps from
+ * here on need not give the bits an uninterrupted run would have. A warning, not an error: finishing
+ * a run elsewhere is legitimate, only its bit-for-bit reproducibility is in question.
+ */
+export function machineChange(started: Partial<RunMeta['environment']> | undefined, now: RunMeta['environment']): string | null {
+  if (!started) return null;
+  const keys = ['adapter', 'webgpu_package', 'cpu'] as const;
+  const changed = keys.filter((k) => started[k] !== undefined && started[k] !== now[k]);
+  if (changed.length === 0) return null;
+  return changed.map((k) => `${k} ${JSON.stringify(started[k])} -> ${JSON.stringify(now[k])}`).join(', ');
+}
+
+/**
  * Write hparams.json for a run directory, or check an existing one: the same hyperparameters must
  * be there, and its kernel configuration is adopted so a resumed run computes the same bits.
  */
-export function prepareRunDir(dir: string, meta: Omit<RunMeta, 'kernels'>): RunMeta {
+export function prepareRunDir(dir: string, meta: Omit<RunMeta, 'kernels'>, warn: (message: string) => void = (m) => process.stderr.write(m + '\n')): RunMeta {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'hparams.json');
   if (existsSync(path)) {
@@ -63,6 +78,8 @@ export function prepareRunDir(dir: string, meta: Omit<RunMeta, 'kernels'>): RunM
       throw new Error(`${path} holds different hyperparameters (hash collision or edited file); move it away to start over`);
     }
     setKernelConfig(old.kernels);
+    const change = machineChange(old.environment, meta.environment);
+    if (change) warn(`${path}: resuming on another machine than the one that started the run (${change}); the steps from here may not reproduce an uninterrupted run's bits`);
     return old;
   }
   const full: RunMeta = { ...meta, kernels: getKernelConfig() };

@@ -1,0 +1,68 @@
+// What every result logs about its machine (src/train/environment.ts), and the warning when a run
+// resumes on another machine than the one that started it (src/train/train.ts prepareRunDir).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeCpu, type Environment } from '../src/train/environment.js';
+import { machineChange, prepareRunDir } from '../src/train/train.js';
+import { defaultHparams } from '../src/train/hparams.js';
+
+const cpuinfo = (flags: string, n = 2) =>
+  Array.from({ length: n }, (_, i) => `processor\t: ${i}\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse sse2 ${flags}\n`).join('\n');
+
+describe('describeCpu', () => {
+  it('names the model, family and model numbers, the widest vector extension and the cores', () => {
+    expect(describeCpu(cpuinfo('avx avx2 fma avx512f avx512dq'))).toBe('AMD EPYC (family 26, model 2; avx512f), 2 cores');
+    expect(describeCpu(cpuinfo('avx avx2 fma', 1))).toBe('AMD EPYC (family 26, model 2; avx2), 1 core');
+  });
+  it('describes this machine', () => {
+    expect(describeCpu()).toMatch(/, \d+ cores?$/);
+  });
+});
+
+const env = (over: Partial<Environment> = {}): Environment => ({
+  adapter: 'llvmpipe',
+  adapter_vendor: 'mesa',
+  adapter_architecture: 'software',
+  fallback_adapter: true,
+  idle_wait: true,
+  webgpu_package: '0.6.2',
+  git_commit: 'abc',
+  node: 'v20',
+  platform: 'linux-x64',
+  cpu: 'AMD EPYC (family 26, model 2; avx512f), 2 cores',
+  ...over,
+});
+
+describe('resuming on another machine', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('machineChange names what differs, and ignores the commit and fields an older run did not record', () => {
+    expect(machineChange(env(), env({ git_commit: 'def', node: 'v22' }))).toBeNull();
+    expect(machineChange(undefined, env())).toBeNull();
+    const { cpu: _, ...older } = env();
+    expect(machineChange(older, env({ cpu: 'Intel' }))).toBeNull();
+    expect(machineChange(env(), env({ cpu: 'Intel Xeon (family 6, model 143; avx512f), 2 cores' }))).toBe(
+      'cpu "AMD EPYC (family 26, model 2; avx512f), 2 cores" -> "Intel Xeon (family 6, model 143; avx512f), 2 cores"',
+    );
+    expect(machineChange(env(), env({ adapter: 'NVIDIA H100', webgpu_package: '0.7.0' }))).toBe('adapter "llvmpipe" -> "NVIDIA H100", webgpu_package "0.6.2" -> "0.7.0"');
+  });
+
+  it('prepareRunDir warns once on a resume elsewhere, keeps the recorded environment, and is silent on the same machine', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ep-env-'));
+    dirs.push(dir);
+    const hparams = defaultHparams();
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    prepareRunDir(dir, { hparams, hash: 'h', replicate: 1, environment: env() }, warn);
+    prepareRunDir(dir, { hparams, hash: 'h', replicate: 1, environment: env({ git_commit: 'later' }) }, warn);
+    expect(warnings).toEqual([]);
+    const meta = prepareRunDir(dir, { hparams, hash: 'h', replicate: 1, environment: env({ cpu: 'Intel' }) }, warn);
+    expect(warnings.length).toBe(1);
+    expect(warnings[0]).toMatch(/hparams\.json: resuming on another machine .*cpu "AMD EPYC.*" -> "Intel"/);
+    expect(meta.environment.cpu).toBe(env().cpu);
+    expect(JSON.parse(readFileSync(join(dir, 'hparams.json'), 'utf8')).environment.cpu).toBe(env().cpu);
+  });
+});

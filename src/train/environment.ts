@@ -1,6 +1,7 @@
 // What produced a result: adapter, Dawn (webgpu package) version, git commit, Node version, and the
-// host CPU (on a CPU adapter such as lavapipe it is the hardware: two 2-core VMs of this workplace,
-// one on AMD family 26 and one before it, differed by 25% in img/s with the same adapter string).
+// host CPU (on a CPU adapter such as lavapipe it is the hardware: the 2-core VM of 2026-12-06, an AMD
+// EPYC of family 26, trained ResNet-20 at 127-189 img/s where the one of 2026-11-26 had reached 230,
+// under the same adapter string).
 // Logged with every run so results from different machines can be compared.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -26,11 +26,12 @@ export interface DoctorReport {
 
 export async function doctor(): Promise<DoctorReport> {
   const version = webgpuPackageVersion();
+  const cpu = describeCpu();
   let dev;
   try {
     dev = await acquireDevice();
   } catch (e) {
-    return { ok: false, webgpuPackageVersion: version, cpu: describeCpu(), error: e instanceof GpuError ? e.message : `${(e as Error).message}\n${LAVAPIPE_HINT}` };
+    return { ok: false, webgpuPackageVersion: version, cpu, error: e instanceof GpuError ? e.message : `${(e as Error).message}\n${LAVAPIPE_HINT}` };
   }
   try {
     const info = dev.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
@@ -40,7 +41,7 @@ export async function doctor(): Promise<DoctorReport> {
     return {
       ok: true,
       webgpuPackageVersion: version,
-      cpu: describeCpu(),
+      cpu,
       adapter: {
         vendor: d.vendor,
         architecture: d.architecture,

@@ -44,7 +44,9 @@ export function describeCpu(cpuinfo?: string): string {
   const model = field('model name') ?? cpus()[0]?.model?.trim() ?? 'unknown CPU';
   const flags = new Set((field('flags') ?? '').split(/\s+/));
   const vector = ['avx512f', 'avx2', 'avx', 'sse4_2', 'neon', 'asimd'].find((f) => flags.has(f));
-  const ids = [field('cpu family') && `family ${field('cpu family')}`, field('model') && `model ${field('model')}`].filter(Boolean).join(', ');
+  const family = field('cpu family');
+  const number = field('model');
+  const ids = [family && `family ${family}`, number && `model ${number}`].filter(Boolean).join(', ');
   const detail = [ids, vector].filter(Boolean).join('; ');
   const cores = cpuinfo === undefined ? availableParallelism() : (info.match(/^processor\s*:/gm) ?? []).length;
   return `${model}${detail ? ` (${detail})` : ''}, ${cores} core${cores === 1 ? '' : 's'}`;

@@ -6,7 +6,7 @@
 import type { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer, median } from '../src/gpu/timer.js';
 import { Scope } from '../src/tensor/scope.js';
-import { evaluate } from '../src/train/training_loop.js';
+import { checkpointTensors, evaluate, restoreCheckpoint } from '../src/train/training_loop.js';
 import { recordTrainStep as recordPlainStep } from '../src/train/train_step.js';
 import { recordTrainStep, trainSetup, type TrainSetup } from '../src/train/train_setup.js';
 
@@ -50,7 +50,10 @@ export interface EndToEndResult {
   model: string;
   batch: number;
   data: string;
+  /** All warm-up steps: the fixed `warmup` ones, then those of the time-based loop (whose training is undone). */
   warmup_steps: number;
+  /** The iteration the timed steps start at: the fixed warm-up's count, whatever the time-based loop ran. */
+  timed_from_iteration: number;
   steps: number;
   loss_readback_every: number;
   train_images_per_s: number;
@@ -71,6 +74,11 @@ export interface EndToEndResult {
   eval_images_per_s: number;
   eval_images: number;
   eval_batch: number;
+  /**
+   * The last loss of the timed steps. They always start from the state the fixed warm-up left, so
+   * this is the same bits for the same code, adapter, kernel configuration and options: a
+   * fingerprint to compare runs by (not a figure of how well anything trains).
+   */
   final_loss: number;
   dispatches_per_step: number;
   submits_per_step: number;
@@ -180,14 +188,21 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     // steps ran at half the rate of a whole epoch): keep the steps coming for a second more.
     // One step at a time, each read back (so each is recorded with the GPU idle): on a CPU adapter
     // one step already takes most of a second.
+    // Those extra steps are then undone (state and iteration back to where the fixed warm-up left
+    // them), so the timed steps always train from the same state: final_loss is the same bits for
+    // the same code, adapter and kernel configuration however many steps the second fitted.
     const idleEncode: number[] = [];
+    const start = { iteration, state: await checkpointTensors(s.network) };
     let warmupSteps = o.warmup;
     for (const tw = performance.now(); performance.now() - tw < (o.warmupMs ?? 1000); warmupSteps++) await runSteps(gpu, s, iteration++, 1, 1, idleEncode);
-    log(`  ${warmupSteps} warm-up steps done; timing ${o.steps} steps`);
+    restoreCheckpoint(s.network, start.state, 'end-to-end warm-up');
+    iteration = start.iteration;
+    log(`  ${warmupSteps} warm-up steps done; timing ${o.steps} steps from iteration ${iteration}`);
     const before = gpu.stats();
     const replayBefore = { ...s.step.stats };
     const encode: number[] = [];
     const t0 = performance.now();
+    const timedFrom = iteration;
     const finalLoss = await runSteps(gpu, s, iteration, o.steps, o.logEvery, encode, undefined, o.readbackLag);
     iteration += o.steps;
     const wall = performance.now() - t0;
@@ -265,6 +280,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       batch: o.batch,
       data: s.source,
       warmup_steps: warmupSteps,
+      timed_from_iteration: timedFrom,
       steps: o.steps,
       loss_readback_every: o.logEvery,
       train_images_per_s: trainIps,

@@ -131,6 +131,9 @@ export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchRe
     ...(e.gpu_ms_per_step != null
       ? [['step (GPU)', `${f(e.gpu_ms_per_step, 1)} ms`, `GPU timestamps around ${e.steps} more steps recorded back to back: ${f((100 * e.gpu_ms_per_step) / e.step_ms, 0)}% of the wall step above (near 100%: the GPU sets the pace)`]]
       : []),
+    ...(e.timed_from_iteration !== undefined
+      ? [['final loss', e.final_loss.toPrecision(9), `after iteration ${e.timed_from_iteration + e.steps} (the timed steps start at iteration ${e.timed_from_iteration} whatever the warm-up ran): the same bits for the same code, adapter and kernel configuration`]]
+      : []),
     ['encode a step (CPU)', `${f(e.encode_cpu_ms, 2)} ms`, `while the GPU runs; ${f(e.encode_cpu_ms_gpu_idle, 2)} ms with the GPU idle${replayNote(e)}`],
     ...(e.epoch ? [['epoch', `${f(e.epoch.seconds, 2)} s`, `${e.epoch.images} images, ${e.epoch.steps} steps from an epoch boundary (${f(e.epoch.images_per_s, 1)} img/s), loss read every ${e.loss_readback_every} and at the end`]] : []),
     ...(e.epochs ?? []).slice(1).map((x, k) => [`epoch ${k + 2}`, `${f(x.seconds, 2)} s`, `the next one (${f(x.images_per_s, 1)} img/s): the last batch's ${x.images % e.batch || e.batch} images no longer new shapes, as in every later epoch of a run`]),

@@ -1,5 +1,6 @@
 // The end-to-end part of `npm run bench` (bench/end_to_end.ts) runs the training loop's own step:
-// at a tiny size it trains (finite loss), warms up for the time asked, creates no pool buffers while timed, reports its rates,
+// at a tiny size it trains (finite loss), warms up for the time asked (and undoes those steps' training), creates no pool
+// buffers while timed, reports its rates,
 // and with epochImages times whole epochs of ceil(images / batch) steps, a second one creating no buffers.
 import { describe, expect, it } from 'vitest';
 import { endToEnd } from '../bench/end_to_end.js';
@@ -55,6 +56,18 @@ describe('bench end to end', () => {
     const a = await endToEnd(gpu(), { ...o, readbackLag: 1 });
     const b = await endToEnd(gpu(), { ...o, readbackLag: 3 });
     expect(a.warmup_steps).toBe(2);
+    expect(Number.isFinite(a.final_loss)).toBe(true);
+    expect(b.final_loss).toBe(a.final_loss);
+  });
+
+  it('undoes the time-based warm-up: the timed steps start from the same state, the same final loss', async () => {
+    const o = { model: 'resnet8', batch: 8, steps: 3, warmup: 2, logEvery: 3, evalImages: 10, evalBatch: 10 };
+    const a = await endToEnd(gpu(), { ...o, warmupMs: 0 });
+    const b = await endToEnd(gpu(), { ...o, warmupMs: 400 });
+    expect(a.warmup_steps).toBe(2);
+    expect(b.warmup_steps).toBeGreaterThan(2);
+    expect(a.timed_from_iteration).toBe(2);
+    expect(b.timed_from_iteration).toBe(2);
     expect(Number.isFinite(a.final_loss)).toBe(true);
     expect(b.final_loss).toBe(a.final_loss);
   });

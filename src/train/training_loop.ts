@@ -104,8 +104,8 @@ export async function evaluate(gpu: Gpu, network: Network, data: TrainData, batc
   return { loss: lossSum / n, accuracy: correct / n, count: n };
 }
 
-/** State that a checkpoint adds to the model's state_dict. */
-async function checkpointTensors(network: Network): Promise<SafeTensors> {
+/** The model's state_dict plus what a checkpoint adds to it: momenta and masks. */
+export async function checkpointTensors(network: Network): Promise<SafeTensors> {
   const state = await network.stateDict();
   const momenta = network.unflatten(await network.readFlat('momenta'));
   const masks = network.unflatten(await network.readFlat('masks'));
@@ -116,7 +116,8 @@ async function checkpointTensors(network: Network): Promise<SafeTensors> {
   return state;
 }
 
-function restoreCheckpoint(network: Network, tensors: SafeTensors, source: string): void {
+/** Write a checkpointTensors() state back into the network (parameters, BN state, momenta, masks). */
+export function restoreCheckpoint(network: Network, tensors: SafeTensors, source: string): void {
   network.loadStateDict(tensors, source);
   for (const which of ['momenta', 'masks'] as const) {
     const prefix = which === 'momenta' ? 'optimizer.momentum.' : 'mask.';

@@ -35,9 +35,12 @@ const names = (es: KernelEntry[]) => es.map((e) => `${e.op} ${e.shape} ${pct(e.p
 const convNames = (es: KernelEntry[]) =>
   es.map((e) => `${e.op} ${e.shape} ${pct(e.percent_of_ceiling)}${e.macs_per_float !== undefined ? ` (${e.macs_per_float.toFixed(1)} MACs per float moved)` : ''}`).join('; ');
 
-/** The ResNet-20 entries a training step runs, timed without error. */
+/**
+ * The entries a ResNet-20 training step runs, timed without error: the model's own kernels and the
+ * data kernels every step runs too (model '-': the batch's gather and augmentation).
+ */
 function stepKernels(r: BenchReport): KernelEntry[] {
-  return r.kernels.filter((e) => e.model === 'resnet20' && e.per_step > 0 && !e.error && Number.isFinite(e.percent_of_ceiling));
+  return r.kernels.filter((e) => (e.model === 'resnet20' || e.model === '-') && e.per_step > 0 && !e.error && Number.isFinite(e.percent_of_ceiling));
 }
 
 function kernelChecks(r: BenchReport): TargetCheck[] {

@@ -45,6 +45,19 @@ describe('bench targets', () => {
     expect(c.detail).toContain('launch-bound, not counted: cross_entropy 128x10 1.0%');
   });
 
+  it('counts the data kernels every step runs (model "-"): the augmentation is held to 50% too', () => {
+    const kernels = [kernel('batchnorm.backward', '128x16x32x32', 70), kernel('augment_sample', '128x3x32x32 crop+flip', 30, { model: '-' }), kernel('data.gather', '128 images', 15, { model: '-', launch_bound: true })];
+    const c = byTarget(report('llvmpipe', { kernels }), 'memory-bound');
+    expect(c.met).toBe(false);
+    expect(c.detail).toContain('1 of 2 a step runs; under: augment_sample 128x3x32x32 crop+flip 30.0%');
+    expect(c.detail).toContain('launch-bound, not counted: data.gather 128 images 15.0%');
+    kernels[1].percent_of_ceiling = 55;
+    expect(byTarget(report('llvmpipe', { kernels }), 'memory-bound').met).toBe(true);
+    // a kernel of another model, or one no step runs, is not counted
+    const other = [kernel('batchnorm.backward', '128x16x32x32', 70), kernel('batchnorm.backward', '128x128x32x32', 10, { model: 'wrn16_8' }), kernel('reduce.sum', '273664', 20, { per_step: 0 })];
+    expect(byTarget(report('llvmpipe', { kernels: other }), 'memory-bound').met).toBe(true);
+  });
+
   it('checks the speed-up, the encoding share and the buffers created', () => {
     const r = report('llvmpipe', { speedup_vs_tfjs: 9.5, e2e: { encode_cpu_ms: 60, pool_buffers_created_while_timed: 3 } });
     expect(byTarget(r, 'training >= 10x').met).toBe(false);

@@ -267,8 +267,8 @@ export class Augmenter {
     gpu.dispatch('augment_sample', {
       bindings: { src: raw, prm, out: images, labels },
       uniforms: { n, blur, bilinear: aug.filter === 'bilinear' ? 1 : 0, pad0: 0, mean: this.mean, stdev: this.std },
-      // crop_flip: one invocation per output row, 64 per workgroup; otherwise one workgroup per plane
-      workgroups: cropFlipOnly ? grid1d(n * 3 * IMAGE_SIZE, 64) : grid1d(n * 3, 1),
+      // crop_flip: one invocation per 4 output rows, 64 per workgroup; otherwise one workgroup per plane
+      workgroups: cropFlipOnly ? grid1d((n * 3 * IMAGE_SIZE) / 4, 64) : grid1d(n * 3, 1),
       variant: cropFlipOnly ? 'crop_flip' : undefined,
     });
     return { images, labels };

@@ -95,6 +95,8 @@ export interface Ceilings {
     bandwidth_buffer_mib: number;
     fma_threads: number;
     empty_dispatches_per_pass: number;
+    /** Repetitions whose median gives empty_dispatch_us and empty_pass_us (absent: older files, 5 each). */
+    fixed_cost_reps?: { dispatch: number; pass: number };
     submits: number;
   };
 }
@@ -192,11 +194,15 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
     log(`  copyBufferToBuffer: ${copyBuffer.toFixed(1)} GB/s`);
 
     // --- dispatch overhead ---
+    // The empty pass: the median of 4x as many repetitions, since a median of 5 once came out 212 µs
+    // against 23-31 µs in the runs around it on lavapipe (and the kernels' launch-bound verdicts,
+    // which compare with this floor, flipped). Not the lowest: that was 2 µs, an empty pass recorded
+    // behind another on a busy queue thread, while a kernel's timed region pays the typical cost.
     const K = 1000;
     const ed = await timeGpu(timer, () => {
       for (let i = 0; i < K; i++) recordEmpty(gpu);
     }, { reps });
-    const ep = await timeGpu(timer, () => undefined, { reps });
+    const ep = await timeGpu(timer, () => undefined, { reps: Math.min(4 * reps, timer.capacity) });
     // CPU time to record one dispatch through the runtime (pipeline and bind group cached).
     const enc: number[] = [];
     for (let r = 0; r < reps; r++) {
@@ -237,7 +243,7 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
       dispatch_encode_cpu_us: median(enc),
       submit_us: median(sub),
       submit_roundtrip_us: median(rt),
-      details: { fma, fma_f16: fma16, read, write, copy, bandwidth_buffer_mib: bytes / (1 << 20), fma_threads: threads, empty_dispatches_per_pass: K, submits: S },
+      details: { fma, fma_f16: fma16, read, write, copy, bandwidth_buffer_mib: bytes / (1 << 20), fma_threads: threads, empty_dispatches_per_pass: K, fixed_cost_reps: { dispatch: ed.samples.length, pass: ep.samples.length }, submits: S },
     };
     log(`  dispatch: ${c.empty_dispatch_us.toFixed(2)} µs/empty dispatch (GPU), ${c.dispatch_encode_cpu_us.toFixed(2)} µs to record (CPU), ${c.submit_us.toFixed(1)} µs/submit, ${c.submit_roundtrip_us.toFixed(0)} µs submit+wait`);
     return c;

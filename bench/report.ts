@@ -51,6 +51,9 @@ function table(headers: string[], rows: string[][], align: ('l' | 'r')[], markdo
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+// how many repetitions a fixed cost is the median of (files before 2026-12-06 do not say: 5)
+const medianOf = (n: number | undefined) => `; median of ${n ?? 5}`;
+
 export function ceilingsTable(c: Ceilings, markdown = false): string {
   const rows = [
     ['FMA peak (best shape)', `${f(c.fma_gflops, 1)} GFLOP/s`, c.details.fma.reduce((a, b) => (b.value > a.value ? b : a)).shape],
@@ -61,8 +64,8 @@ export function ceilingsTable(c: Ceilings, markdown = false): string {
     ['storage write', `${f(c.write_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB`],
     ['storage copy kernel (read + write)', `${f(c.copy_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB, bytes read + written`],
     ['copyBufferToBuffer (read + write)', `${f(c.copy_buffer_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB, bytes read + written`],
-    ['empty dispatch (GPU)', `${f(c.empty_dispatch_us)} µs`, `${c.details.empty_dispatches_per_pass} in one pass, timestamps`],
-    ['empty pass with timestamps', `${f(c.empty_pass_us)} µs`, 'floor of every timed region'],
+    ['empty dispatch (GPU)', `${f(c.empty_dispatch_us)} µs`, `${c.details.empty_dispatches_per_pass} in one pass, timestamps${medianOf(c.details.fixed_cost_reps?.dispatch)}`],
+    ['empty pass with timestamps', `${f(c.empty_pass_us)} µs`, `floor of every timed region${medianOf(c.details.fixed_cost_reps?.pass)}`],
     ['record one dispatch (CPU)', `${f(c.dispatch_encode_cpu_us)} µs`, 'Gpu.dispatch, cached pipeline and bind group'],
     ['submit', `${f(c.submit_us, 1)} µs`, `${c.details.submits} submits of one empty dispatch, then one wait`],
     ['submit + wait round trip', `${f(c.submit_roundtrip_us, 0)} µs`, 'one empty dispatch, onSubmittedWorkDone'],

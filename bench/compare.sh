@@ -4,7 +4,9 @@
 # builds COMMIT in a temporary git worktree (sharing this checkout's node_modules) and this checkout,
 # then alternates `node dist/bench.js --only end-to-end --no-tfjs` between the two RUNS times
 # (default 2). On a shared VM, single runs land 5-15% apart minutes apart, so only runs made
-# alternately, back to back, compare two versions fairly. Prints one line per run.
+# alternately, back to back, compare two versions fairly. Prints one line per run; its loss is the
+# bench's fingerprint (the timed steps always start from the same state): the same digits on both
+# sides mean the same bits (with the same kernel configuration: pass --no-autotune or --conv-config).
 set -euo pipefail
 ref=${1:?usage: bash bench/compare.sh COMMIT [RUNS] [extra bench flags...]}
 runs=${2:-2}

@@ -225,7 +225,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       }
     }
     const trainIps = (o.steps * o.batch * 1000) / wall;
-    log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toFixed(4)}`);
+    log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toPrecision(9)} after iteration ${timedFrom + o.steps}`);
 
     // Evaluation: one untimed pass (pipelines for eval BN), then a timed one.
     const evalImages = s.data.testSize;

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { TextWidths } from './text_width.js';
 
 const nodeRequire = createRequire(import.meta.url);
 
@@ -26,8 +27,31 @@ function fonts(): string[] {
   return fontFiles;
 }
 
+interface TextItem {
+  fontSize?: number | string;
+  fontWeight?: string | number;
+  limit?: number;
+}
+let widths: TextWidths | null = null;
+
+/** Lay text out by DejaVu Sans' own advance widths instead of vega's canvas-less estimate (src/report/text_width.ts). */
+function measureTextWithFont(): void {
+  if (widths) return;
+  const [regular, bold] = fonts();
+  const w = (widths = new TextWidths(regular, bold));
+  // vega exports its textMetrics object (meant to be replaced, as vl-convert does) but does not type it
+  (vega as unknown as { textMetrics: { width: (item: TextItem, text: unknown) => number } }).textMetrics.width = (item, text) => {
+    const size = item.fontSize != null ? Number(item.fontSize) || 0 : 11; // vega's default size
+    const t = text == null ? '' : String(text).trim();
+    if (size <= 0 || !t) return 0;
+    const px = w.width(t, size, item.fontWeight);
+    return item.limit !== undefined && item.limit > 0 ? Math.min(px, item.limit) : px; // vega truncates to the limit
+  };
+}
+
 /** Compile a Vega-Lite spec and render it to an SVG string. */
 export async function renderSvg(spec: object): Promise<string> {
+  measureTextWithFont();
   const vgSpec = compile(spec as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
   try {

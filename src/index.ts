@@ -22,7 +22,7 @@ export { runBranch, type BranchOptions, type BranchResult } from './lottery/bran
 export { BRANCHES } from './lottery/branches.js';
 export { telemetry, TELEMETRY_HPARAMS } from './experiments/telemetry.js';
 export { expandSweep, runSweep, SIZES } from './experiments/sweep.js';
-export { figures } from './report/figures.js';
+export { figures, rerenderFigures } from './report/figures.js';
 export { autotuneConv } from './ops/conv2d_autotune.js';
 export { loadCifar10, resolveDataDir } from './data/cifar10.js';
 export { syntheticCifar } from './data/synthetic.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors } from '../src/io/safetensors.js';
-import { figures, type FiguresResult } from '../src/report/figures.js';
+import { figures, rerenderFigures, type FiguresResult } from '../src/report/figures.js';
 import { parseCsv } from '../src/report/stats.js';
 
 const REPLICATES = [1, 2, 3];
@@ -284,5 +284,17 @@ describe('early-phase figures', () => {
       expect(statSync(p).size).toBeGreaterThan(5000);
     }
     for (const p of result.written.filter((f) => f.endsWith('.svg'))) expect(statSync(p).size).toBeGreaterThan(1000);
+  });
+
+  it('--rerender: a folder holding only the specs gets the same SVGs again, and PNGs; no specs is an error', async () => {
+    const dir = join(root, 'rerender');
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['fig1_resnet20', 'fig3_resnet20']) writeFileSync(join(dir, `${name}.vl.json`), readFileSync(join(out, `${name}.vl.json`)));
+    const files = await rerenderFigures(dir);
+    expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual(['fig1_resnet20.png', 'fig1_resnet20.svg', 'fig3_resnet20.png', 'fig3_resnet20.svg']);
+    for (const name of ['fig1_resnet20', 'fig3_resnet20']) expect(readFileSync(join(dir, `${name}.svg`), 'utf8')).toBe(readFileSync(join(out, `${name}.svg`), 'utf8'));
+    const empty = join(root, 'rerender-empty');
+    mkdirSync(empty, { recursive: true });
+    await expect(rerenderFigures(empty)).rejects.toThrow(/no \*\.vl\.json figure specs/);
   });
 });

@@ -10,7 +10,7 @@ import { BRANCHES, branchDef } from '../lottery/branches.js';
 import { runBranch } from '../lottery/branch_run.js';
 import { TRAIN_HPARAMS } from '../train/hparams.js';
 import { expandSweep, FIGURES, runSweep, shellQuote, type FigureName, type SweepSize } from '../experiments/sweep.js';
-import { figures } from '../report/figures.js';
+import { figures, rerenderFigures } from '../report/figures.js';
 import { withGpu } from '../train/session.js';
 import { telemetry, TELEMETRY_HPARAMS } from '../experiments/telemetry.js';
 import { argsFromOptions, trainOverridesFromOptions } from './options.js';
@@ -173,7 +173,13 @@ program
   .option('--runs <dir>', 'directory holding lottery_* / telemetry_* runs', 'runs')
   .option('--out <dir>', 'output directory', 'figures')
   .option('--no-png', 'write SVG only')
-  .action(async (opts: { runs: string; out: string; png: boolean }) => {
+  .option('--rerender <dir>', 'instead: render the figure specs (*.vl.json) a figures folder already holds to SVG and PNG again, with this version (no runs needed)')
+  .action(async (opts: { runs: string; out: string; png: boolean; rerender?: string }) => {
+    if (opts.rerender !== undefined) {
+      const files = await rerenderFigures(opts.rerender, { png: opts.png });
+      console.log(`rendered ${files.length} files in ${opts.rerender}`);
+      return;
+    }
     const r = await figures({ runs: opts.runs, out: opts.out, png: opts.png });
     for (const w of r.warnings) console.warn(`warning: ${w}`);
     for (const s of r.skipped) console.log(`skipped ${s}`);

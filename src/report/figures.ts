@@ -7,8 +7,9 @@
 // the appendix variants are the same figures for the other models). A point is the mean over the
 // replicates whose run finished, with a min-max band; replicates whose run has not finished are
 // listed as missing in figures.csv and counted in the subtitle, never plotted with a partial value.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../io/safetensors.js';
 import { stableHash, TRAIN_HPARAMS } from '../train/hparams.js';
 import { parseStep } from '../train/steps.js';
 import { collectRuns, iterationsPerEpoch, type Collection, type Hparams, type LevelRun, type Lottery, type TelemetryRun } from './collect.js';
@@ -675,7 +676,7 @@ export async function figures(opts: FiguresOptions): Promise<FiguresResult> {
   const written: string[] = [];
   const write = (file: string, data: string | Buffer) => {
     const path = join(opts.out, file);
-    writeFileSync(path, data);
+    writeFileAtomic(path, data);
     written.push(path);
   };
   const index: string[] = ['# Figures', '', `Regenerated from ${opts.runs} by \`early-phase figures\`. Every plotted point is in figures.csv; every run found is in runs.csv.`, ''];
@@ -695,4 +696,32 @@ export async function figures(opts: FiguresOptions): Promise<FiguresResult> {
   write('runs.csv', runsCsv(col));
   write('index.md', index.join('\n') + '\n');
   return { written, skipped, warnings: col.warnings };
+}
+
+/**
+ * Render again every figure spec (`*.vl.json`) a figures folder holds, to SVG and PNG beside it, with
+ * this version's renderer: the stored specs carry their data, so no runs are needed (e.g. after a
+ * change of layout). Returns the files written.
+ */
+export async function rerenderFigures(dir: string, opts: { png?: boolean } = {}): Promise<string[]> {
+  const specs = readdirSync(dir).filter((f) => f.endsWith('.vl.json')).sort();
+  if (specs.length === 0) throw new Error(`figures --rerender: no *.vl.json figure specs in ${dir}`);
+  const written: string[] = [];
+  for (const f of specs) {
+    const name = f.slice(0, -'.vl.json'.length);
+    let spec: object;
+    try {
+      spec = JSON.parse(readFileSync(join(dir, f), 'utf8')) as object;
+    } catch (e) {
+      throw new Error(`figures --rerender: ${join(dir, f)} is not JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    const svg = await renderSvg(spec);
+    writeFileAtomic(join(dir, `${name}.svg`), svg);
+    written.push(join(dir, `${name}.svg`));
+    if (opts.png !== false) {
+      writeFileAtomic(join(dir, `${name}.png`), svgToPng(svg));
+      written.push(join(dir, `${name}.png`));
+    }
+  }
+  return written;
 }

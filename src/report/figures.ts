@@ -668,6 +668,18 @@ function runsCsv(col: Collection): string {
   return out;
 }
 
+/** Render one figure's spec to `dir/name.svg` (and `.png`); returns the paths written. */
+async function renderFigureFiles(spec: object, dir: string, name: string, png: boolean): Promise<string[]> {
+  const svg = await renderSvg(spec);
+  const paths = [join(dir, `${name}.svg`)];
+  writeFileAtomic(paths[0], svg);
+  if (png) {
+    paths.push(join(dir, `${name}.png`));
+    writeFileAtomic(paths[1], svgToPng(svg));
+  }
+  return paths;
+}
+
 /** Regenerate every figure for which runs exist under `runs` into `out`. */
 export async function figures(opts: FiguresOptions): Promise<FiguresResult> {
   const col = collectRuns(opts.runs);
@@ -681,10 +693,8 @@ export async function figures(opts: FiguresOptions): Promise<FiguresResult> {
   };
   const index: string[] = ['# Figures', '', `Regenerated from ${opts.runs} by \`early-phase figures\`. Every plotted point is in figures.csv; every run found is in runs.csv.`, ''];
   for (const f of figs) {
-    const svg = await renderSvg(f.spec);
     write(`${f.name}.vl.json`, JSON.stringify(f.spec, null, 1) + '\n');
-    write(`${f.name}.svg`, svg);
-    if (opts.png !== false) write(`${f.name}.png`, svgToPng(svg));
+    written.push(...(await renderFigureFiles(f.spec, opts.out, f.name, opts.png !== false)));
     const t = f.spec.title as { text: string; subtitle: string[] };
     const counts = { ok: 0, partial: 0, missing: 0 };
     for (const p of f.points) counts[pointStatus(p)]++;
@@ -715,13 +725,7 @@ export async function rerenderFigures(dir: string, opts: { png?: boolean } = {})
     } catch (e) {
       throw new Error(`figures --rerender: ${join(dir, f)} is not JSON (${e instanceof Error ? e.message : String(e)})`);
     }
-    const svg = await renderSvg(spec);
-    writeFileAtomic(join(dir, `${name}.svg`), svg);
-    written.push(join(dir, `${name}.svg`));
-    if (opts.png !== false) {
-      writeFileAtomic(join(dir, `${name}.png`), svgToPng(svg));
-      written.push(join(dir, `${name}.png`));
-    }
+    written.push(...(await renderFigureFiles(spec, dir, name, opts.png !== false)));
   }
   return written;
 }

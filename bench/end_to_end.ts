@@ -202,7 +202,6 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     const replayBefore = { ...s.step.stats };
     const encode: number[] = [];
     const t0 = performance.now();
-    const timedFrom = iteration;
     const finalLoss = await runSteps(gpu, s, iteration, o.steps, o.logEvery, encode, undefined, o.readbackLag);
     iteration += o.steps;
     const wall = performance.now() - t0;
@@ -225,7 +224,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       }
     }
     const trainIps = (o.steps * o.batch * 1000) / wall;
-    log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toPrecision(9)} after iteration ${timedFrom + o.steps}`);
+    log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toPrecision(9)} after iteration ${start.iteration + o.steps}`);
 
     // Evaluation: one untimed pass (pipelines for eval BN), then a timed one.
     const evalImages = s.data.testSize;
@@ -280,7 +279,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       batch: o.batch,
       data: s.source,
       warmup_steps: warmupSteps,
-      timed_from_iteration: timedFrom,
+      timed_from_iteration: start.iteration,
       steps: o.steps,
       loss_readback_every: o.logEvery,
       train_images_per_s: trainIps,

@@ -7,7 +7,7 @@
 // `cmap`, format 4), summed and scaled by the font size: kerning aside, what resvg draws.
 import { readFileSync } from 'node:fs';
 
-/** Advance widths of one TTF, in font units, by code point. */
+/** Advance widths of one TTF's glyphs, in ems, by code point (read from its cmap and hmtx tables). */
 class FontAdvances {
   private readonly view: DataView;
   private readonly unitsPerEm: number;

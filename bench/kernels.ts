@@ -20,7 +20,7 @@ import { createModel } from '../src/models/registry.js';
 import { BatchNorm2d, Conv2d, Linear, type ForwardContext } from '../src/nn/layers.js';
 import { Network } from '../src/nn/network.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
-import { conv2d, conv2dOutputSize } from '../src/ops/conv2d.js';
+import { conv2d, conv2dOutputSize, conv2dWithShortcut, getConvConfig, shortcutFusable, type ConvDims } from '../src/ops/conv2d.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
 import { floatsOf } from '../src/gpu/lanes.js';
@@ -130,10 +130,25 @@ interface ConvShape extends Omit<ConvGeometry, 'N'> {
   inputGrads: number;
   /** Of those, how many add their input gradient into one already there (BackwardContext.accumulator). */
   accumulating: number;
+  /** Layers whose forward runs inside a block's fused conv + shortcut launch (conv2dWithShortcut), not alone. */
+  fusedForwards: number;
+}
+
+/** A block's stride-2 conv whose forward launch also computes its 1x1 stride-2 projection shortcut. */
+interface ShortcutPair {
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  k: number;
+  pad: number;
+  bias: boolean;
+  count: number;
 }
 
 interface ModelShapes {
   convs: Map<string, ConvShape>;
+  shortcutPairs: Map<string, ShortcutPair>;
   /** BatchNorm2d layers per shape; `residual` of them end a residual block (act(residual + BN(x)) fused). */
   bns: Map<string, { C: number; H: number; W: number; count: number; residual: number }>;
   /** Per-image element count -> dispatches per step of: relu_forward, add (forward and gradient
@@ -159,17 +174,19 @@ function bump<K, V extends { count: number }>(m: Map<K, V>, key: K, make: () => 
 export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShapes> {
   const model = createModel(modelName);
   const net = new Network(gpu, model);
-  const shapes: ModelShapes = { convs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), addInplaces: new Map(), addRelus: new Map(), linears: new Map(), pools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
+  const shapes: ModelShapes = { convs: new Map(), shortcutPairs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), addInplaces: new Map(), addRelus: new Map(), linears: new Map(), pools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
   const convFwd = Conv2d.prototype.forward;
+  const convPairFwd = Conv2d.prototype.forwardWithShortcut;
   const bnFwd = BatchNorm2d.prototype.forward;
   const linFwd = Linear.prototype.forward;
   let images: Tensor | null = null;
-  Conv2d.prototype.forward = function (this: Conv2d, ctx: ForwardContext, x: Tensor) {
+  // note one conv layer's shape and output (fused: its forward ran in a conv + shortcut launch)
+  const noteConv = (conv: Conv2d, x: Tensor, y: Tensor, fused: boolean) => {
     const [, C, H, W] = x.shape;
-    const key = `${C}x${H}x${W}>${this.outChannels}k${this.kernel}s${this.stride}p${this.padding}${this.bias ? 'b' : ''}`;
-    const s = bump(shapes.convs, key, () => ({ C, H, W, O: this.outChannels, k: this.kernel, stride: this.stride, pad: this.padding, bias: this.bias, count: 1, inputGrads: 0, accumulating: 0 }));
+    const key = `${C}x${H}x${W}>${conv.outChannels}k${conv.kernel}s${conv.stride}p${conv.padding}${conv.bias ? 'b' : ''}`;
+    const s = bump(shapes.convs, key, () => ({ C, H, W, O: conv.outChannels, k: conv.kernel, stride: conv.stride, pad: conv.padding, bias: conv.bias, count: 1, inputGrads: 0, accumulating: 0, fusedForwards: 0 }));
     if (x !== images) s.inputGrads++;
-    const y = convFwd.call(this, ctx, x);
+    if (fused) s.fusedForwards++;
     // count the layers whose backward finds a gradient of x to add into (as in the training step)
     const node = y.node;
     if (node?.op === 'conv2d') {
@@ -185,7 +202,27 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
           },
         });
     }
+  };
+  Conv2d.prototype.forward = function (this: Conv2d, ctx: ForwardContext, x: Tensor) {
+    const y = convFwd.call(this, ctx, x);
+    noteConv(this, x, y, false);
     return y;
+  };
+  Conv2d.prototype.forwardWithShortcut = function (this: Conv2d, ctx: ForwardContext, x: Tensor, sc: Conv2d) {
+    const [N, C, H, W] = x.shape;
+    const dims = (k: number, stride: number, pad: number): ConvDims => {
+      const [OH, OW] = conv2dOutputSize(H, W, k, k, stride, pad);
+      return { N, C, H, W, O: this.outChannels, OH, OW, KH: k, KW: k, stride, pad };
+    };
+    const fused = sc.kernel === 1 && sc.stride === 2 && sc.padding === 0 && !sc.bias && shortcutFusable(dims(this.kernel, this.stride, this.padding), dims(1, 2, 0), getConvConfig());
+    // not fused: the two convs' own forwards ran (and noted themselves)
+    const [y, ysc] = convPairFwd.call(this, ctx, x, sc);
+    if (fused) {
+      noteConv(this, x, y, true);
+      noteConv(sc, x, ysc, true);
+      bump(shapes.shortcutPairs, `${C}x${H}x${W}>${this.outChannels}k${this.kernel}p${this.padding}${this.bias ? 'b' : ''}`, () => ({ C, H, W, O: this.outChannels, k: this.kernel, pad: this.padding, bias: this.bias, count: 1 }));
+    }
+    return [y, ysc];
   };
   BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor) {
     const [, C, H, W] = x.shape;
@@ -223,6 +260,7 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
     });
   } finally {
     Conv2d.prototype.forward = convFwd;
+    Conv2d.prototype.forwardWithShortcut = convPairFwd;
     BatchNorm2d.prototype.forward = bnFwd;
     Linear.prototype.forward = linFwd;
     await gpu.sync().catch(() => undefined);
@@ -343,7 +381,8 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   const fwd = capture(gpu, () => conv2d(x, w, b, opts)).work;
   const meta = { model, shape, batch: N };
   const work = (op: Parameters<typeof convBytes>[3]) => ({ flops, bytes: convBytes({ ...s, N }, OH, OW, op), ceiling: 'fma_gflops' as const });
-  await measure(c, { ...meta, op: 'conv2d.forward', perStep: s.count, work: work('forward') }, fwd);
+  // the layers whose forward runs inside a fused conv + shortcut launch are timed there (shortcutPairEntries)
+  await measure(c, { ...meta, op: 'conv2d.forward', perStep: s.count - s.fusedForwards, work: work('forward') }, fwd);
   for (const t of [x, w, b]) if (t) t.requiresGrad = true;
   const y = conv2d(x, w, b, opts);
   const dy = randn(gpu, y.shape as number[], 4);
@@ -367,6 +406,22 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
     const db = capture(gpu, () => node.backward(dy, onlyGrads(grads, [2]))).work;
     await measure(c, { ...meta, op: 'conv2d.bias_grad', perStep: s.count, work: { bytes: 4 * N * s.O * OH * OW, ceiling: 'read_gbps' } }, db);
   }
+}
+
+/** The forward of a block's stride-2 conv and its 1x1 stride-2 shortcut as one launch (conv2dWithShortcut). */
+async function shortcutPairEntries(c: Ctx, model: string, N: number, p: ShortcutPair): Promise<void> {
+  const { gpu } = c;
+  const [OH, OW] = conv2dOutputSize(p.H, p.W, p.k, p.k, 2, p.pad);
+  const x = randn(gpu, [N, p.C, p.H, p.W], 1);
+  const w = randn(gpu, [p.O, p.C, p.k, p.k], 2, Math.sqrt(2 / (p.C * p.k * p.k)));
+  const wsc = randn(gpu, [p.O, p.C, 1, 1], 3, Math.sqrt(2 / p.C));
+  const b = p.bias ? randn(gpu, [p.O], 3, 0.1) : null;
+  const fwd = capture(gpu, () => conv2dWithShortcut(x, w, b, { stride: 2, padding: p.pad }, wsc)).work;
+  // both convs' multiply-adds; x read once, both weights read, both outputs written
+  const flops = 2 * N * p.O * OH * OW * p.C * (p.k * p.k + 1);
+  const bytes = convBytes({ N, C: p.C, H: p.H, W: p.W, O: p.O, k: p.k, stride: 2, bias: p.bias }, OH, OW, 'forward') + 4 * (p.O * p.C + N * p.O * OH * OW);
+  const shape = `${N}x${p.C}x${p.H}x${p.W} -> ${p.O} k${p.k} s2${p.bias ? ' +bias' : ''} + shortcut k1 s2`;
+  await measure(c, { model, op: 'conv2d.forward', shape, batch: N, perStep: p.count, work: { flops, bytes, ceiling: 'fma_gflops' } }, fwd);
 }
 
 async function bnEntries(c: Ctx, model: string, N: number, b: { C: number; H: number; W: number; count: number; residual: number }): Promise<void> {
@@ -631,6 +686,7 @@ async function kernelPass(c: Ctx, models: string[], N: number, profile: boolean,
     c.log(`${model} (batch ${N}):`);
     const shapes = await traceModel(gpu, model);
     for (const s of shapes.convs.values()) await guarded(c, `${model} conv2d ${s.C}x${s.H}x${s.W}->${s.O}`, () => convEntries(c, model, N, s));
+    for (const p of shapes.shortcutPairs.values()) await guarded(c, `${model} conv2d ${p.C}x${p.H}x${p.W}->${p.O} + shortcut`, () => shortcutPairEntries(c, model, N, p));
     for (const b of shapes.bns.values()) await guarded(c, `${model} batchnorm ${b.C}x${b.H}x${b.W}`, () => bnEntries(c, model, N, b));
     const sizes = new Set([shapes.relus, shapes.adds, shapes.addInplaces, shapes.addRelus].flatMap((m) => [...m.keys()]));
     const counts = (n: number) => ({ relu: shapes.relus.get(n) ?? 0, add: shapes.adds.get(n) ?? 0, addInplace: shapes.addInplaces.get(n) ?? 0, addRelu: shapes.addRelus.get(n) ?? 0 });

@@ -35,6 +35,14 @@
 // 1x1 conv, w^T with CPACK). Same tiling; the results are scattered (stride-S scalar stores) into
 // dx [N,C,DH,DW]. Uniform names follow the conv it runs: C = dy channels, H/W = dy size, O = dx
 // channels, OH/OW = the class grid, KH = KHs.
+//
+// Variant `shortcut`: the forward of a ResNet block's first conv (stride 2, S_ = 2, pad PAD_ < KH_, not
+// COLS8 nor WDIRECT nor CPACK) together with its 1x1 stride-2 projection shortcut, which reads exactly
+// the centre tap (kh = kw = PAD_) of every window: ysc[n,o,oh,ow] = sum_c wsc[o,c] * x[n,c,2oh,2ow].
+// The centre values are already in the lane's own input vec4s (columns 4Sj, +2, +4, +6 of rows
+// PAD_ and S_ + PAD_), so the shortcut costs a per-lane weight load per input channel and its own
+// accumulators, not a second pass over x. Its sums run c ascending from zero and get + 0.0 at the
+// store, as conv2d_pointwise (`down`) does: the same bits as the two convs run apart.
 enable subgroups;
 override WG: u32 = 64;
 override ROWS: u32 = 1;
@@ -59,6 +67,10 @@ struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u3
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, has_bias: u32 }
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
+// #endif
+// #if shortcut
+@group(0) @binding(5) var<storage, read> wsc: array<f32>;            // the shortcut's weights [O, C]
+@group(0) @binding(6) var<storage, read_write> ysc: array<vec4f>;    // its output, shaped as y
 // #endif
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read> wp: array<vec4f>;
@@ -152,6 +164,32 @@ fn fma8d(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wb: 
   }
 }
 
+// #if shortcut
+// the shortcut's multiply-adds for one input channel, both output rows (ROWS = 2; a second
+// accumulator for ROWS = 1 is left unused): a.a_q += x0 * w_q, b.a_q += x1 * w_q, w_q lane q's weight
+fn fmaCenter(a: ptr<function, Acc>, b: ptr<function, Acc>, x0: vec4f, x1: vec4f, wl: f32) {
+  var w = vec4f(subgroupBroadcast(wl, 0u)); (*a).a0 = fma(x0, w, (*a).a0); if (ROWS > 1u) { (*b).a0 = fma(x1, w, (*b).a0); }
+  w = vec4f(subgroupBroadcast(wl, 1u)); (*a).a1 = fma(x0, w, (*a).a1); if (ROWS > 1u) { (*b).a1 = fma(x1, w, (*b).a1); }
+  w = vec4f(subgroupBroadcast(wl, 2u)); (*a).a2 = fma(x0, w, (*a).a2); if (ROWS > 1u) { (*b).a2 = fma(x1, w, (*b).a2); }
+  w = vec4f(subgroupBroadcast(wl, 3u)); (*a).a3 = fma(x0, w, (*a).a3); if (ROWS > 1u) { (*b).a3 = fma(x1, w, (*b).a3); }
+  w = vec4f(subgroupBroadcast(wl, 4u)); (*a).a4 = fma(x0, w, (*a).a4); if (ROWS > 1u) { (*b).a4 = fma(x1, w, (*b).a4); }
+  w = vec4f(subgroupBroadcast(wl, 5u)); (*a).a5 = fma(x0, w, (*a).a5); if (ROWS > 1u) { (*b).a5 = fma(x1, w, (*b).a5); }
+  w = vec4f(subgroupBroadcast(wl, 6u)); (*a).a6 = fma(x0, w, (*a).a6); if (ROWS > 1u) { (*b).a6 = fma(x1, w, (*b).a6); }
+  w = vec4f(subgroupBroadcast(wl, 7u)); (*a).a7 = fma(x0, w, (*a).a7); if (ROWS > 1u) { (*b).a7 = fma(x1, w, (*b).a7); }
+}
+
+// ysc for the tile, as store() writes y (+ 0.0: the bits conv2d_pointwise stores without a bias)
+fn storeShortcut(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
+  let OHW4 = p.OH * p.OW / 4u;
+  let ybase = n * p.O * OHW4 + oh * (p.OW / 4u) + j;
+  let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
+  for (var q = 0u; q < 8u; q++) {
+    let o = o0 + q;
+    if (o < p.O) { ysc[ybase + o * OHW4] = a[q] + vec4f(0.0); }
+  }
+}
+// #endif
+
 // #if scatter
 // dx[n, o0+q, oh*stride+rh, (4j+t)*stride+rw] for the class pixels that exist
 fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
@@ -235,7 +273,22 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var cq1 = vec4f(0.0);
   var wcp = (o0 / 8u) * (p.C / 4u) * 8u + lch;
   let wg2p = (p.C / 4u) * 8u;
+// #if shortcut
+  var sc0: Acc;  // the shortcut's row 0, channels o0..o0+7
+  var sc1: Acc;  // row 1
+  var sc2: Acc;  // row 0, channels o0+8.. (OB = 16)
+  var sc3: Acc;  // row 1, channels o0+8..
+  var wsi0 = min(o0 + lch, p.O - 1u) * p.C;       // wsc index of (this lane's channel, c)
+  var wsi1 = min(o0 + 8u + lch, p.O - 1u) * p.C;  // and of its channel in the second block
+// #endif
   for (var c = 0u; c < p.C; c++) {
+// #if shortcut
+    let ws0 = wsc[wsi0];
+    var ws1 = 0.0;
+    if (OB > 8u) { ws1 = wsc[wsi1]; }
+    wsi0 += 1u;
+    wsi1 += 1u;
+// #endif
     // this input channel's packed kernel rows (KH <= 4), loaded once and reused by every row
     var w0 = vec4f(0.0); var w1 = vec4f(0.0); var w2 = vec4f(0.0); var w3 = vec4f(0.0);
     var v0 = vec4f(0.0); var v1 = vec4f(0.0); var v2 = vec4f(0.0); var v3 = vec4f(0.0);
@@ -261,6 +314,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       w0 = vec4f(cq0[c & 3u]);
       v0 = vec4f(cq1[c & 3u]);
     }
+// #if shortcut
+    var xc0 = vec4f(0.0);
+    var xc1 = vec4f(0.0);
+// #endif
     for (var m = 0u; m < M; m++) {
       if (!(m < KH_ || (ROWS > 1u && m >= S_ && m - S_ < KH_))) { continue; }  // row unused (KH < S)
       let ih = ih0 + i32(m);
@@ -279,6 +336,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (firstTile) { L = vec4f(0.0); }
       if (lastTile) { R = vec4f(0.0); }
       if (!rowok) { A0 = vec4f(0.0); A1 = vec4f(0.0); L = vec4f(0.0); R = vec4f(0.0); }
+// #if shortcut
+      // the centre taps x[2oh, 2(4j + t)] of output row 0 (input row PAD_) and row 1 (S_ + PAD_),
+      // used after the row loop (accumulators carried by this loop are blended on every trip)
+      if (m == PAD_) { xc0 = vec4f(A0.x, A0.z, A1.x, A1.z); }
+      if (ROWS > 1u && m == S_ + PAD_) { xc1 = vec4f(A0.x, A0.z, A1.x, A1.z); }
+// #endif
       if (WDIRECT != 0u) {
         let wb = wc - lch + (o0 & 7u);  // (block, c, kh = 0, channel o0)
         if (COLS8) {  // both halves of the row: the second one's weight loads hit the cache
@@ -311,6 +374,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         if (OB > 8u) { fma8(&acc3, L, A0, A1, R, wrow(v0, v1, v2, v3, m - S_)); }
       }
     }
+// #if shortcut
+    fmaCenter(&sc0, &sc1, xc0, xc1, ws0);
+    if (OB > 8u) { fmaCenter(&sc2, &sc3, xc0, xc1, ws1); }
+// #endif
     xc += HW4;
     wc += KH_ * 8u;
   }
@@ -327,4 +394,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     store(acc1, n, oh0 + 1u, j, o0);
     if (OB > 8u) { store(acc3, n, oh0 + 1u, j, o0 + 8u); }
   }
+// #if shortcut
+  storeShortcut(sc0, n, oh0, j, o0);
+  if (OB > 8u) { storeShortcut(sc2, n, oh0, j, o0 + 8u); }
+  if (ROWS > 1u && oh0 + 1u < p.OH) {
+    storeShortcut(sc1, n, oh0 + 1u, j, o0);
+    if (OB > 8u) { storeShortcut(sc3, n, oh0 + 1u, j, o0 + 8u); }
+  }
+// #endif
 }

@@ -417,7 +417,8 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
         const out = swap ? add(yb, ya) : add(ya, yb);
         const gout = Tensor.fromArray(g, r, out.shape);
         const names = recordDispatches(g, () => backward(out, gout)).dispatches.map(dispatchName);
-        const ref = conv2dInputGradRef(r, wa, sa).map((v, i) => v + conv2dInputGradRef(r, wb, sb)[i]);
+        const refB = conv2dInputGradRef(r, wb, sb);
+        const ref = conv2dInputGradRef(r, wa, sa).map((v, i) => v + refB[i]);
         expectClose(await tx.grad!.readF32(), ref, tolFor(sa.O * 9 * 2), `dx ${name} seed=${rng.seed}`);
         // the second conv's backward accumulates: the 1x1 one with the 3x3 conv's gradient first (swap), as in ResNet-20
         if ('pointwise' in cfg && cfg.pointwise) expect(names, names.join(' ')).toContain(swap ? 'conv2d_pointwise:upacc' : 'conv2d_pointwise:up');

@@ -4,7 +4,7 @@
 // where the shape changes), then ReLU; global average pool; fc. No conv biases.
 // Parameter names: conv, bn, blocks.N.{conv1,bn1,conv2,bn2,shortcut.0,shortcut.1}, fc.
 import { globalAvgPool } from '../ops/pooling.js';
-import { BatchNorm2d, Conv2d, convBnRelu, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
+import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Model } from './model.js';
 
@@ -30,9 +30,10 @@ class Block {
   }
 
   forward(ctx: ForwardContext, x: Tensor): Tensor {
-    const h = convBnRelu(ctx, this.conv1, this.bn1, x);
+    // conv1 and the shortcut's 1x1 stride-2 conv both read x: one launch (conv2dWithShortcut)
+    const [h, projected] = convBnReluBeside(ctx, this.conv1, this.bn1, this.shortcut?.[0] ?? null, x);
     const z = this.conv2.forward(ctx, h);
-    const skip = this.shortcut ? this.shortcut[1].forward(ctx, this.shortcut[0].forward(ctx, x)) : x;
+    const skip = this.shortcut && projected ? this.shortcut[1].forward(ctx, projected) : x;
     // relu(skip + bn2(z)) in bn2's normalising pass (the same bits as addRelu(skip, bn2(z)), one
     // pass over the activations fewer). The residual is the op's first input, so the backward
     // reaches conv1 before the shortcut, and the 1x1 stride-2 conv's input gradient is the one that

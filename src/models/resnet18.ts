@@ -2,7 +2,7 @@
 // conv1, bn1, layer<k>.<b>.{conv1,bn1,conv2,bn2,downsample.0,downsample.1}, fc. The CIFAR stem
 // (default) is conv3x3 stride 1 with no max-pool; the ImageNet stem is conv7x7 stride 2 + 3x3/2 max-pool.
 import { globalAvgPool, maxPool2d } from '../ops/pooling.js';
-import { BatchNorm2d, Conv2d, convBnRelu, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
+import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Model } from './model.js';
 
@@ -26,9 +26,9 @@ class BasicBlock {
   }
 
   forward(ctx: ForwardContext, x: Tensor): Tensor {
-    const h = convBnRelu(ctx, this.conv1, this.bn1, x);
+    const [h, projected] = convBnReluBeside(ctx, this.conv1, this.bn1, this.downsample?.[0] ?? null, x);
     const z = this.conv2.forward(ctx, h);
-    const skip = this.downsample ? this.downsample[1].forward(ctx, this.downsample[0].forward(ctx, x)) : x;
+    const skip = this.downsample && projected ? this.downsample[1].forward(ctx, projected) : x;
     // relu(skip + bn2(z)) in bn2's normalising pass, as in cifar_resnet.ts (the residual first: the
     // backward reaches conv1 before the downsample, whose 1x1 stride-2 input gradient adds in place)
     return this.bn2.forward(ctx, z, true, skip);

@@ -2,7 +2,7 @@
 // (open_lth's PyTorch names, so checkpoints load into open_lth models 1:1) and how to run forward
 // with the ops; autograd records the backward.
 import { batchNorm2d } from '../ops/batchnorm.js';
-import { conv2d } from '../ops/conv2d.js';
+import { conv2d, conv2dWithShortcut } from '../ops/conv2d.js';
 import { linear } from '../ops/linear.js';
 import type { ParamSpec, ParamStore } from '../tensor/param_store.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -53,6 +53,17 @@ export class Conv2d implements Layer {
     const w = ctx.params.get(`${this.name}.weight`).value;
     const b = this.bias ? ctx.params.get(`${this.name}.bias`).value : null;
     return conv2d(x, w, b, { stride: this.stride, padding: this.padding });
+  }
+
+  /**
+   * [this conv of x, the projection shortcut's conv of x]: one launch where the shortcut is a 1x1
+   * stride-2 conv without bias and the kernels allow (conv2dWithShortcut), else two. Same bits.
+   */
+  forwardWithShortcut(ctx: ForwardContext, x: Tensor, shortcut: Conv2d): [Tensor, Tensor] {
+    if (shortcut.kernel !== 1 || shortcut.stride !== 2 || shortcut.padding !== 0 || shortcut.bias) return [this.forward(ctx, x), shortcut.forward(ctx, x)];
+    const w = ctx.params.get(`${this.name}.weight`).value;
+    const b = this.bias ? ctx.params.get(`${this.name}.bias`).value : null;
+    return conv2dWithShortcut(x, w, b, { stride: this.stride, padding: this.padding }, ctx.params.get(`${shortcut.name}.weight`).value);
   }
 }
 
@@ -118,4 +129,15 @@ export class Linear implements Layer {
 /** conv -> BN -> ReLU, the unit VGG and the ResNet stems are made of (BN and ReLU in one kernel). */
 export function convBnRelu(ctx: ForwardContext, conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
   return bn.forward(ctx, conv.forward(ctx, x), true);
+}
+
+/**
+ * A residual block's first half, with or without a projection shortcut (conv -> BN) beside it:
+ * [relu(bn(conv(x))), the shortcut conv of x (null without one)]. The shortcut's BN is left to the
+ * caller. Both convs read x, so they run as one launch where they can (Conv2d.forwardWithShortcut).
+ */
+export function convBnReluBeside(ctx: ForwardContext, conv: Conv2d, bn: BatchNorm2d, shortcut: Conv2d | null, x: Tensor): [Tensor, Tensor | null] {
+  if (!shortcut) return [convBnRelu(ctx, conv, bn, x), null];
+  const [y, ysc] = conv.forwardWithShortcut(ctx, x, shortcut);
+  return [bn.forward(ctx, y, true), ysc];
 }

@@ -9,6 +9,8 @@
 //                              (a convolution of dy with the flipped kernel)
 //                              variant `scatter`: the stride-2 input gradient, one stride-1 row
 //                              convolution of dy per parity class, scattered into dx
+//                              variant `shortcut`: a block's stride-2 conv and its 1x1 stride-2
+//                              projection shortcut in one launch (conv2dWithShortcut)
 //   conv2d_pointwise           1x1 convs (config pointwise, on by default): forward, and the input gradient with
 //                              w^T (transpose2d) writing the stride-2 zeros itself; a GEMM over channels
 //   conv2d_weight_grad_row4    split-K weight gradient pass 1, fast path (lanes over kernel rows)
@@ -102,6 +104,12 @@ export interface ConvConfig {
   pointwise: boolean;
   /** Output channels per invocation of conv2d_pointwise (8, 16 or 32). */
   pointwiseChannels: number;
+  /**
+   * conv2dWithShortcut: run a ResNet block's stride-2 first conv and its 1x1 stride-2 projection
+   * shortcut as one launch (conv2d_forward_row4, variant `shortcut`) where the row kernel runs the
+   * first conv. Same bits as the two convs apart.
+   */
+  fuseShortcut: boolean;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -126,6 +134,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowScatter: true,
   pointwise: true, // 1x1 stride-2 forward 25-30% faster than the row kernel on lavapipe, input gradient no slower (2026-11-26)
   pointwiseChannels: 32, // 16->32 shortcut forward 9% faster than 16 on lavapipe, 32->64 level (2026-11-26)
+  fuseShortcut: true,
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -142,6 +151,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.weightGradDirectDy !== 'boolean') bad('weightGradDirectDy', 'must be a boolean');
   if (typeof cfg.pointwise !== 'boolean') bad('pointwise', 'must be a boolean');
   if (typeof cfg.rowScatter !== 'boolean') bad('rowScatter', 'must be a boolean');
+  if (typeof cfg.fuseShortcut !== 'boolean') bad('fuseShortcut', 'must be a boolean');
   if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowCols !== 4 && cfg.rowCols !== 8) bad('rowCols', 'must be 4 or 8');
@@ -441,17 +451,18 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
 }
 
 /** conv2d_forward_row4 of src [N,C,H,W] with packed weights into dst [N,O,OH,OW] (d describes this conv). */
-function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false, accumulate = false): void {
+function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false, accumulate = false, shortcut?: { wsc: Tensor; ysc: Tensor }): void {
   const WG = cfg.rowWorkgroup;
   const OB = rowChannelsFor(d.O, cfg);
   const { cols8, ROWS, cols, WDIRECT } = rowTile(d.OW, d.stride, OB, cpack, cfg);
   const tiles = d.N * Math.ceil(d.OH / ROWS) * (d.OW / cols);
   const [gx, gz] = fold(Math.ceil(tiles / WG));
   src.gpu.dispatch('conv2d_forward_row4', {
-    bindings: { x: src, wp, b: bias ?? wp, y: dst },
+    bindings: { x: src, wp, b: bias ?? wp, y: dst, ...shortcut },
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: bias ? 1 : 0 },
     workgroups: [gx, Math.ceil(d.O / OB), gz],
     overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: d.stride, PAD_: d.pad, KW_: d.KW, KH_: d.KH, ACCUM: accumulate ? 1 : 0, WDIRECT, COLS8: cols8 ? 1 : 0 },
+    ...(shortcut ? { variant: 'shortcut' } : {}),
   });
 }
 
@@ -612,12 +623,8 @@ export function conv2dBiasGradInto(dy: Tensor, db: Tensor, d: ConvDims, cfg: Con
   });
 }
 
-/**
- * y = conv2d(x, w) + bias. x [N,C,H,W], w [O,C,KH,KW], bias [O] or null; returns [N,O,OH,OW].
- * Records a backward that computes dx, dw and db as needed.
- */
-export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions = {}): Tensor {
-  const op = 'conv2d';
+/** Check conv2d's operands and options; the conv's dims. */
+function convDims(op: string, x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions): ConvDims {
   const stride = opts.stride ?? 1;
   const pad = opts.padding ?? 0;
   expectDtype(op, 'x', x, 'f32');
@@ -636,16 +643,14 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
   if ([N, C, H, W, O, KH, KW].some((d) => d < 1)) throw new ShapeError(op, `empty operand: x ${shapeStr(x.shape)}, w ${shapeStr(w.shape)}`);
   const [OH, OW] = conv2dOutputSize(H, W, KH, KW, stride, pad);
   if (OH < 1 || OW < 1) throw new ShapeError(op, `kernel ${KH}x${KW} (padding ${pad}) larger than input x ${shapeStr(x.shape)}`);
-  const gpu = x.gpu;
-  checkSubgroups(gpu);
-  const cfg = config;
-  const d: ConvDims = { N, C, H, W, O, OH, OW, KH, KW, stride, pad };
-  const y = Tensor.empty(gpu, [N, O, OH, OW], 'f32', 'conv2d');
-  // where x's gradient will be needed, pack the weights for both directions in one dispatch now
-  const packs = isGradEnabled() && x.requiresGrad ? packConvWeightsAll(w, d, cfg) : null;
-  conv2dForwardInto(x, w, bias, y, d, cfg, packs?.forward);
+  checkSubgroups(x.gpu);
+  return { N, C, H, W, O, OH, OW, KH, KW, stride, pad };
+}
+
+/** Attach conv2d's backward (dx, dw, db as needed) to y = conv(x, w) + bias. */
+function recordConv2d(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig, packs: ConvPacks | null): Tensor {
   const inputs = bias ? [x, w, bias] : [x, w];
-  return record(op, inputs, y, (dy, ctx) => {
+  return record('conv2d', inputs, y, (dy, ctx) => {
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
@@ -659,4 +664,60 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
     if (bias && ctx.needsGrad(2)) conv2dBiasGradInto(dy, (db = ctx.gradOutput(2)), d, cfg);
     return bias ? [dx, dw, db] : [dx, dw];
   });
+}
+
+/** Where x's gradient will be needed, pack w for both directions in one dispatch now. */
+function packsFor(x: Tensor, w: Tensor, d: ConvDims, cfg: ConvConfig): ConvPacks | null {
+  return isGradEnabled() && x.requiresGrad ? packConvWeightsAll(w, d, cfg) : null;
+}
+
+/**
+ * y = conv2d(x, w) + bias. x [N,C,H,W], w [O,C,KH,KW], bias [O] or null; returns [N,O,OH,OW].
+ * Records a backward that computes dx, dw and db as needed.
+ */
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const d = convDims('conv2d', x, w, bias, opts);
+  const cfg = config;
+  const y = Tensor.empty(x.gpu, [d.N, d.O, d.OH, d.OW], 'f32', 'conv2d');
+  const packs = packsFor(x, w, d, cfg);
+  conv2dForwardInto(x, w, bias, y, d, cfg, packs?.forward);
+  return recordConv2d(x, w, bias, y, d, cfg, packs);
+}
+
+/**
+ * Can conv2d_forward_row4's `shortcut` variant run conv d (a stride-2 conv on the row kernel, plainly
+ * packed, 4-column tiles, broadcast weights, 8 or more channels per invocation) together with the
+ * 1x1 stride-2 conv ds of the same input to the same output grid?
+ */
+export function shortcutFusable(d: ConvDims, ds: ConvDims, cfg: ConvConfig): boolean {
+  if (!cfg.fuseShortcut || d.stride !== 2 || !forwardRowPlain(d, cfg) || d.pad >= d.KH || d.pad >= d.KW) return false;
+  const OB = rowChannelsFor(d.O, cfg);
+  const tile = rowTile(d.OW, d.stride, OB, false, cfg);
+  const sameGrid = ds.N === d.N && ds.C === d.C && ds.H === d.H && ds.W === d.W && ds.O === d.O && ds.OH === d.OH && ds.OW === d.OW;
+  return OB >= 8 && !tile.cols8 && tile.WDIRECT === 0 && sameGrid && ds.KH === 1 && ds.KW === 1 && ds.stride === 2 && ds.pad === 0;
+}
+
+/** The `shortcut` launch: y = conv(x, w) (+ b) from w packed for the row kernel, and ysc = conv1x1_s2(x, wsc). */
+export function conv2dForwardShortcutInto(x: Tensor, wp: Tensor, bias: Tensor | null, y: Tensor, wsc: Tensor, ysc: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
+  ensureChecked(cfg);
+  launchRow4(x, wp, bias, y, d, cfg, false, false, { wsc, ysc });
+}
+
+/**
+ * A ResNet block's first conv and its projection shortcut, both reading x: [conv2d(x, w, bias,
+ * opts), conv2d(x, wsc, null, { stride: 2 })]. Where shortcutFusable allows, one launch computes
+ * both (the shortcut's 1x1 stride-2 taps are the first conv's centre taps), else two. Either way
+ * the same bits, and each output gets conv2d's own backward.
+ */
+export function conv2dWithShortcut(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions, wsc: Tensor): [Tensor, Tensor] {
+  const d = convDims('conv2d', x, w, bias, opts);
+  const ds = convDims('conv2d (shortcut)', x, wsc, null, { stride: 2 });
+  const cfg = config;
+  if (!shortcutFusable(d, ds, cfg)) return [conv2d(x, w, bias, opts), conv2d(x, wsc, null, { stride: 2 })];
+  const y = Tensor.empty(x.gpu, [d.N, d.O, d.OH, d.OW], 'f32', 'conv2d');
+  const ysc = Tensor.empty(x.gpu, [ds.N, ds.O, ds.OH, ds.OW], 'f32', 'conv2d');
+  const packs = packsFor(x, w, d, cfg);
+  const wp = packs?.forward ?? packConvWeights(w, false, cfg);
+  conv2dForwardShortcutInto(x, wp, bias, y, wsc, ysc, d, cfg);
+  return [recordConv2d(x, w, bias, y, d, cfg, packs), recordConv2d(x, wsc, null, ysc, ds, cfg, packsFor(x, wsc, ds, cfg))];
 }

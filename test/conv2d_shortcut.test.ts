@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+// @kernels conv2d_forward_row4
+// A ResNet block's stride-2 conv and its 1x1 stride-2 projection shortcut in one launch
+// (conv2dWithShortcut, conv2d_forward_row4 variant `shortcut`): both outputs and every gradient
+// against the float64 reference, and the same bits as the two convs run apart.
+import { backward } from '../src/autograd/backward.js';
+import { createModel } from '../src/models/registry.js';
+import { Network } from '../src/nn/network.js';
+import { crossEntropy } from '../src/ops/cross_entropy.js';
+import { add } from '../src/ops/elementwise.js';
+import { conv2d, conv2dWithShortcut, defaultConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
+import { leaf } from '../src/tensor/param_store.js';
+import { Scope } from '../src/tensor/scope.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { expectClose } from './helpers/compare.js';
+import { dispatchName, recordDispatches, useGpu } from './helpers/gpu.js';
+import { f32, Rng } from './helpers/random.js';
+import { conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from './reference/conv2d.js';
+
+const gpu = useGpu();
+
+interface Case {
+  name: string;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  bias: boolean;
+}
+
+const cases: Case[] = [
+  { name: 'ResNet-20 16->32 on 32x32', N: 2, C: 16, H: 32, W: 32, O: 32, bias: false },
+  { name: 'odd output rows (H = 14), O = 12 (a partial channel block), bias on the 3x3 conv', N: 3, C: 5, H: 14, W: 16, O: 12, bias: true },
+  { name: '8 channels out, W = 48 (rows across subgroups)', N: 1, C: 3, H: 6, W: 48, O: 8, bias: false },
+];
+
+const configs: { cfg: Partial<ConvConfig>; fused: boolean }[] = [
+  { cfg: {}, fused: true },
+  { cfg: { rowRows: 1 }, fused: true },
+  { cfg: { rowChannels: 8 }, fused: true },
+  { cfg: { rowRows: 1, rowChannels: 8, rowCols: 4 }, fused: true }, // the tiles of the H100 configuration
+  { cfg: { fuseShortcut: false }, fused: false },
+  { cfg: { rowDirectWeights: true }, fused: false }, // direct weight loads: no broadcast lanes to hand out the shortcut's weights
+];
+
+const shapes = (s: Case): [ConvShape, ConvShape] => [
+  { N: s.N, C: s.C, H: s.H, W: s.W, O: s.O, KH: 3, KW: 3, stride: 2, pad: 1 },
+  { N: s.N, C: s.C, H: s.H, W: s.W, O: s.O, KH: 1, KW: 1, stride: 2, pad: 0 },
+];
+
+interface Out {
+  y: Float32Array;
+  ysc: Float32Array;
+  dx: Float32Array;
+  dw: Float32Array;
+  dwsc: Float32Array;
+  names: string[];
+}
+
+/** out = y + ysc, backward from r: with the fused op, or with two conv2d calls. */
+async function run(s: Case, fused: boolean, v: { x: Float64Array; w: Float64Array; b: Float64Array | null; wsc: Float64Array; r: Float64Array }): Promise<Out> {
+  const g = gpu();
+  const scope = Scope.open();
+  try {
+    const x = leaf(g, v.x, [s.N, s.C, s.H, s.W], 'x');
+    const w = leaf(g, v.w, [s.O, s.C, 3, 3], 'w');
+    const b = v.b ? leaf(g, v.b, [s.O], 'b') : null;
+    const wsc = leaf(g, v.wsc, [s.O, s.C, 1, 1], 'wsc');
+    const { result: outs, dispatches } = recordDispatches(g, () =>
+      fused ? conv2dWithShortcut(x, w, b, { stride: 2, padding: 1 }, wsc) : [conv2d(x, w, b, { stride: 2, padding: 1 }), conv2d(x, wsc, null, { stride: 2 })],
+    );
+    const [y, ysc] = outs;
+    const out = add(y, ysc);
+    backward(out, Tensor.fromArray(g, v.r, out.shape));
+    return { y: await y.readF32(), ysc: await ysc.readF32(), dx: await x.grad!.readF32(), dw: await w.grad!.readF32(), dwsc: await wsc.grad!.readF32(), names: dispatches.map(dispatchName) };
+  } finally {
+    scope.close();
+  }
+}
+
+const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+describe('conv2dWithShortcut: a stride-2 conv and its 1x1 stride-2 shortcut in one launch', () => {
+  for (const s of cases) {
+    for (const { cfg, fused } of configs) {
+      it(`${s.name}, ${JSON.stringify(cfg)}: ${fused ? 'one launch' : 'two launches'}, the float64 reference, the bits of two conv2d calls`, async () => {
+        setConvConfig(cfg);
+        try {
+          const rng = new Rng();
+          const [s3, s1] = shapes(s);
+          const { OH, OW } = convOutSize(s3);
+          const v = {
+            x: f32(rng.array(s.N * s.C * s.H * s.W)),
+            w: f32(rng.array(s.O * s.C * 9)),
+            b: s.bias ? f32(rng.array(s.O)) : null,
+            wsc: f32(rng.array(s.O * s.C)),
+            r: f32(rng.array(s.N * s.O * OH * OW)),
+          };
+          const got = await run(s, true, v);
+          const launches = got.names.filter((n) => n.startsWith('conv2d_forward_row4') || n.startsWith('conv2d_pointwise') || n === 'conv2d_forward');
+          if (fused) expect(launches, got.names.join(' ')).toEqual(['conv2d_forward_row4:shortcut']);
+          else expect(launches.length, got.names.join(' ')).toBe(2);
+          const tag = `${s.name} ${JSON.stringify(cfg)} seed=${rng.seed}`;
+          const tol = (len: number) => ({ atol: 2e-6 * len, rtol: 1e-4 });
+          expectClose(got.y, conv2dForwardRef(v.x, v.w, v.b, s3), tol(9 * s.C), `y ${tag}`);
+          expectClose(got.ysc, conv2dForwardRef(v.x, v.wsc, null, s1), tol(s.C), `ysc ${tag}`);
+          const dxSc = conv2dInputGradRef(v.r, v.wsc, s1);
+          const dxRef = conv2dInputGradRef(v.r, v.w, s3).map((d, i) => d + dxSc[i]);
+          expectClose(got.dx, dxRef, tol(10 * s.O), `dx ${tag}`);
+          expectClose(got.dw, conv2dWeightGradRef(v.r, v.x, s3), tol(s.N * OH * OW), `dw ${tag}`);
+          expectClose(got.dwsc, conv2dWeightGradRef(v.r, v.x, s1), tol(s.N * OH * OW), `dwsc ${tag}`);
+          const apart = await run(s, false, v);
+          for (const k of ['y', 'ysc', 'dx', 'dw', 'dwsc'] as const) expect(bits(got[k]), `${k} bits ${tag}`).toEqual(bits(apart[k]));
+        } finally {
+          setConvConfig(defaultConvConfig);
+        }
+      });
+    }
+  }
+
+  it('rejects a shortcut weight that does not fit x', () => {
+    const g = gpu();
+    const scope = Scope.open();
+    try {
+      const x = Tensor.zeros(g, [1, 4, 8, 8]);
+      expect(() => conv2dWithShortcut(x, Tensor.zeros(g, [8, 4, 3, 3]), null, { stride: 2, padding: 1 }, Tensor.zeros(g, [8, 5, 1, 1]))).toThrow(/shortcut.*4 channels but w \[8, 5, 1, 1\]/);
+    } finally {
+      scope.close();
+    }
+  });
+
+  it('ResNet-20: a training step fuses both downsampling blocks and gives the bits of the unfused step (loss, every gradient)', async () => {
+    const g = gpu();
+    const rng = new Rng();
+    const seed = rng.int(1 << 30);
+    const images = f32(rng.normals(4 * 3 * 32 * 32));
+    const labels = Array.from({ length: 4 }, () => rng.int(10));
+    const step = async (fuseShortcut: boolean) => {
+      setConvConfig({ fuseShortcut });
+      const net = new Network(g, createModel('resnet20'));
+      const scope = Scope.open();
+      try {
+        net.init(seed);
+        const x = Tensor.fromArray(g, images, [4, 3, 32, 32]);
+        const y = Tensor.fromArray(g, labels, [4], 'u32');
+        const { result: loss, dispatches } = recordDispatches(g, () => {
+          const l = crossEntropy(net.forward(x, true), y);
+          backward(l, undefined, net.params.entries.map((e) => e.value));
+          return l;
+        });
+        const fused = dispatches.map(dispatchName).filter((n) => n === 'conv2d_forward_row4:shortcut').length;
+        return { fused, loss: await loss.readF32(), grads: await net.readFlat('grads') };
+      } finally {
+        scope.close();
+        net.destroy();
+        setConvConfig(defaultConvConfig);
+      }
+    };
+    const on = await step(true);
+    const off = await step(false);
+    expect(on.fused).toBe(2);
+    expect(off.fused).toBe(0);
+    expect(bits(on.loss), `loss seed=${rng.seed}`).toEqual(bits(off.loss));
+    expect(bits(on.grads), `gradients seed=${rng.seed}`).toEqual(bits(off.grads));
+  });
+});

@@ -107,7 +107,8 @@ export interface ConvConfig {
   /**
    * conv2dWithShortcut: run a ResNet block's stride-2 first conv and its 1x1 stride-2 projection
    * shortcut as one launch (conv2d_forward_row4, variant `shortcut`) where the row kernel runs the
-   * first conv. Same bits as the two convs apart.
+   * first conv. Same bits as the two convs apart; on lavapipe the same time too, and one launch fewer
+   * per downsampling block (the autotuner's whole-step search on a GPU tries it off).
    */
   fuseShortcut: boolean;
 }

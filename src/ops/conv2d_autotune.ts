@@ -37,7 +37,7 @@ const CACHE_VERSION = 'conv-config-8';
  * fields together) on the incumbent. Steps that only change the 1x1 convs are timed on those shapes
  * alone: they are ~1% of the total, below the 2% a change must win by.
  */
-type Step = { settings: Partial<ConvConfig>[]; shapes?: 'all' | '1x1' };
+type Step = { settings: Partial<ConvConfig>[]; shapes?: 'all' | '1x1'; stepsOnly?: boolean };
 const field = <K extends keyof ConvConfig>(k: K, values: ConvConfig[K][], shapes?: 'all' | '1x1'): Step => ({ settings: values.map((v) => ({ [k]: v }) as Partial<ConvConfig>), shapes });
 const CANDIDATES: Step[] = [
   field('rowChannels', [4, 8, 16]),
@@ -57,6 +57,9 @@ const CANDIDATES: Step[] = [
   field('forwardWorkgroup', [32, 64, 128]),
   field('pointwise', [false, true], '1x1'),
   field('pointwiseChannels', [8, 16, 32], '1x1'),
+  // a block's two convs in one launch: invisible to the conv pass (it times conv2d alone), so only
+  // whole steps can tell (on lavapipe the fused launch times as the two apart, 2026-12-06)
+  { ...field('fuseShortcut', [true, false]), stepsOnly: true },
 ];
 
 /**
@@ -293,7 +296,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
     // candidate at 216): each step re-times its incumbent, and the summary times both again
     if (verbose) log(`autotune:   timing ${what}; defaults ${(await time(2)).toFixed(2)} ms`);
     let tried = 1;
-    for (const { settings, shapes = 'all' } of setup ? [GPU_STARTS, ...CANDIDATES] : CANDIDATES) {
+    for (const { settings, shapes = 'all' } of setup ? [GPU_STARTS, ...CANDIDATES] : CANDIDATES.filter((c) => !c.stepsOnly)) {
       // the whole step is timed for every setting; the conv pass only over the shapes a setting changes
       const which = setup ? 'all' : shapes;
       // the 1x1 convs alone take a few ms on lavapipe, where one timing can be 20% off: 8x the reps

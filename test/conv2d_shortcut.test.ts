@@ -36,12 +36,12 @@ const cases: Case[] = [
 ];
 
 const configs: { cfg: Partial<ConvConfig>; fused: boolean }[] = [
-  { cfg: {}, fused: true },
-  { cfg: { rowRows: 1 }, fused: true },
-  { cfg: { rowChannels: 8 }, fused: true },
-  { cfg: { rowRows: 1, rowChannels: 8, rowCols: 4 }, fused: true }, // the tiles of the H100 configuration
-  { cfg: { fuseShortcut: false }, fused: false },
-  { cfg: { rowDirectWeights: true }, fused: false }, // direct weight loads: no broadcast lanes to hand out the shortcut's weights
+  { cfg: { fuseShortcut: true }, fused: true },
+  { cfg: { fuseShortcut: true, rowRows: 1 }, fused: true },
+  { cfg: { fuseShortcut: true, rowChannels: 8 }, fused: true },
+  { cfg: { fuseShortcut: true, rowRows: 1, rowChannels: 8, rowCols: 4 }, fused: true }, // the tiles of the H100 configuration
+  { cfg: {}, fused: false }, // off by default
+  { cfg: { fuseShortcut: true, rowDirectWeights: true }, fused: false }, // direct weight loads: no broadcast lanes to hand out the shortcut's weights
 ];
 
 const shapes = (s: Case): [ConvShape, ConvShape] => [

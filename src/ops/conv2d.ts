@@ -107,8 +107,9 @@ export interface ConvConfig {
   /**
    * conv2dWithShortcut: run a ResNet block's stride-2 first conv and its 1x1 stride-2 projection
    * shortcut as one launch (conv2d_forward_row4, variant `shortcut`) where the row kernel runs the
-   * first conv. Same bits as the two convs apart; on lavapipe the same time too, and one launch fewer
-   * per downsampling block (the autotuner's whole-step search on a GPU tries it off).
+   * first conv. Same bits as the two convs apart, one launch fewer per downsampling block; off by
+   * default, because on lavapipe the fused launch took 0-8% longer than the two apart (2026-12-06).
+   * The autotuner's whole-step search on a GPU tries it on.
    */
   fuseShortcut: boolean;
 }
@@ -135,7 +136,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowScatter: true,
   pointwise: true, // 1x1 stride-2 forward 25-30% faster than the row kernel on lavapipe, input gradient no slower (2026-11-26)
   pointwiseChannels: 32, // 16->32 shortcut forward 9% faster than 16 on lavapipe, 32->64 level (2026-11-26)
-  fuseShortcut: true,
+  fuseShortcut: false, // the fused launch took 0-8% longer than the two apart on lavapipe (2026-12-06)
 });
 
 let config: ConvConfig = { ...defaultConvConfig };

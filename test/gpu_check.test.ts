@@ -1,7 +1,8 @@
 // bench/gpu/check.ts, the correctness check bench/gpu/run.sh runs on a GPU machine before timing
 // anything: its comparison must catch a wrong value and a NaN, and its conv and training checks pass here.
 import { describe, expect, it } from 'vitest';
-import { checkBatchNorm, checkConv, resnet20BatchNormShapes, resnet20ConvShapes, trainingLossBits } from '../bench/gpu/check.js';
+import { checkBatchNorm, checkConv, checkShortcutPair, resnet20BatchNormShapes, resnet20ConvShapes, trainingLossBits } from '../bench/gpu/check.js';
+import { getConvConfig } from '../src/ops/conv2d.js';
 import { closeness } from './reference/closeness.js';
 import { useGpu } from './helpers/gpu.js';
 
@@ -36,6 +37,13 @@ describe('device check (bench/gpu/check.ts)', () => {
       const c = await checkConv(gpu(), s, 1234);
       expect(c.ok, JSON.stringify(c)).toBe(true);
     }
+  });
+
+  it('a downsampling block\'s two convs in one launch match the float64 references, and the configuration is left as it was', async () => {
+    const before = getConvConfig();
+    const c = await checkShortcutPair(gpu(), 1, 8, 16, 16, 4321);
+    expect(c.ok, JSON.stringify(c)).toBe(true);
+    expect(getConvConfig()).toEqual(before);
   });
 
   it('five training steps from the same seed give the same loss bits, replayed or recorded afresh', async () => {

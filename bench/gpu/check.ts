@@ -2,7 +2,8 @@
 // first on a GPU machine, where the test suite and its node_modules do not travel): every conv shape
 // of ResNet-20, forward and both gradients through autograd, against the float64 references of
 // test/reference/conv2d.ts on fresh random inputs, under the conv configuration training would use;
-// each BatchNorm shape of ResNet-20 with its fused ReLU, and with the residual add of a block's end
+// both downsampling blocks' stride-2 conv and 1x1 shortcut in one launch (conv2dWithShortcut, fused
+// whatever the configuration says); each BatchNorm shape of ResNet-20 with its fused ReLU, and with the residual add of a block's end
 // too, forward and every gradient against test/reference/batchnorm.ts (the ReLU's mask taken from the
 // GPU's own output, which the backward kernels recompute from x); then five training steps of ResNet-20 twice from the same seed (replayed, src/train/train_step.ts),
 // which must give the same loss bits, and the same five steps recorded afresh, which must match them.
@@ -15,7 +16,8 @@ import { backward } from '../../src/autograd/backward.js';
 import { Gpu } from '../../src/gpu/runtime.js';
 import { autotuneConv } from '../../src/ops/conv2d_autotune.js';
 import { batchNorm2d } from '../../src/ops/batchnorm.js';
-import { conv2d, getConvConfig } from '../../src/ops/conv2d.js';
+import { conv2d, conv2dWithShortcut, getConvConfig, setConvConfig } from '../../src/ops/conv2d.js';
+import { add } from '../../src/ops/elementwise.js';
 import { leaf } from '../../src/tensor/param_store.js';
 import { Scope } from '../../src/tensor/scope.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -65,6 +67,56 @@ export async function checkConv(gpu: Gpu, s: ConvShape & { name: string }, seed:
     return { shape: s.name, forward, input_grad: inputGrad, weight_grad: weightGrad, ok };
   } finally {
     scope.close();
+  }
+}
+
+export interface ShortcutPairCheck {
+  shape: string;
+  forward: Closeness;
+  shortcut_forward: Closeness;
+  input_grad: Closeness;
+  weight_grad: Closeness;
+  shortcut_weight_grad: Closeness;
+  ok: boolean;
+}
+
+/**
+ * A downsampling block's 3x3 stride-2 conv and its 1x1 stride-2 shortcut through conv2dWithShortcut
+ * with fuseShortcut on (one launch, whether or not the configuration in use fuses them: the
+ * autotuner may turn it on for this adapter), out = y + ysc, against the float64 references.
+ */
+export async function checkShortcutPair(gpu: Gpu, N: number, C: number, O: number, H: number, seed: number): Promise<ShortcutPairCheck> {
+  const s3: ConvShape = { N, C, H, W: H, O, KH: 3, KW: 3, stride: 2, pad: 1 };
+  const s1: ConvShape = { N, C, H, W: H, O, KH: 1, KW: 1, stride: 2, pad: 0 };
+  const { OH, OW } = convOutSize(s3);
+  const rng = new Rng(seed);
+  const x = f32(rng.array(N * C * H * H));
+  const w = f32(rng.array(O * C * 9));
+  const wsc = f32(rng.array(O * C));
+  const r = f32(rng.array(N * O * OH * OW));
+  const before = getConvConfig();
+  const scope = Scope.open();
+  try {
+    setConvConfig({ fuseShortcut: true });
+    const tx = leaf(gpu, x, [N, C, H, H], 'x');
+    const tw = leaf(gpu, w, [O, C, 3, 3], 'w');
+    const tsc = leaf(gpu, wsc, [O, C, 1, 1], 'wsc');
+    const [y, ysc] = conv2dWithShortcut(tx, tw, null, { stride: 2, padding: 1 }, tsc);
+    const out = add(y, ysc);
+    backward(out, Tensor.fromArray(gpu, r, out.shape));
+    const tol = (len: number) => [2e-6 * len, 1e-4] as const;
+    const dxSc = conv2dInputGradRef(r, wsc, s1);
+    const forward = closeness(await y.readF32(), conv2dForwardRef(x, w, null, s3), ...tol(9 * C));
+    const shortcutForward = closeness(await ysc.readF32(), conv2dForwardRef(x, wsc, null, s1), ...tol(C));
+    const inputGrad = closeness(await tx.grad!.readF32(), conv2dInputGradRef(r, w, s3).map((d, i) => d + dxSc[i]), ...tol(10 * O));
+    const weightGrad = closeness(await tw.grad!.readF32(), conv2dWeightGradRef(r, x, s3), ...tol(N * OH * OW));
+    const shortcutWeightGrad = closeness(await tsc.grad!.readF32(), conv2dWeightGradRef(r, x, s1), ...tol(N * OH * OW));
+    const all = [forward, shortcutForward, inputGrad, weightGrad, shortcutWeightGrad];
+    const ok = all.every((c) => c.bad === 0 && c.nan === 0);
+    return { shape: `${C}->${O} 3x3 s2 + 1x1 s2 ${H}x${H}`, forward, shortcut_forward: shortcutForward, input_grad: inputGrad, weight_grad: weightGrad, shortcut_weight_grad: shortcutWeightGrad, ok };
+  } finally {
+    scope.close();
+    setConvConfig(before);
   }
 }
 
@@ -163,6 +215,13 @@ async function main(): Promise<number> {
       const worst = (k: Closeness) => (k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
       console.log(`  conv ${s.name.padEnd(22)} forward ${worst(c.forward)}, input grad ${worst(c.input_grad)}, weight grad ${worst(c.weight_grad)}`);
     }
+    const pairs: ShortcutPairCheck[] = [];
+    for (const [i, [C, O, H]] of [[16, 32, 32], [32, 64, 16]].entries()) {
+      const c = await checkShortcutPair(gpu, batch, C, O, H, seed + 50 + 10 * i);
+      pairs.push(c);
+      const worst = (k: Closeness) => (k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
+      console.log(`  fused ${c.shape.padEnd(26)} forward ${worst(c.forward)}, shortcut ${worst(c.shortcut_forward)}, input grad ${worst(c.input_grad)}, weight grads ${worst(c.weight_grad)} / ${worst(c.shortcut_weight_grad)}`);
+    }
     const bns: BatchNormCheck[] = [];
     for (const [i, s] of resnet20BatchNormShapes(batch).entries()) {
       for (const residual of [false, true]) {
@@ -181,7 +240,7 @@ async function main(): Promise<number> {
     const hex = (x: number[]) => x.map((u) => u.toString(16)).join(', ');
     console.log(`  five ResNet-20 training steps, twice from seed ${seed}: loss bits ${hex(a)} / ${hex(b)}: ${reproducible && lossFinite ? 'same bits' : 'MISMATCH or non-finite'}`);
     console.log(`  the same five steps recorded afresh (no replay): ${hex(plain)}: ${replayMatches ? 'same bits as replayed' : 'MISMATCH with the replayed steps'}`);
-    const ok = convs.every((c) => c.ok) && bns.every((c) => c.ok) && reproducible && lossFinite && replayMatches;
+    const ok = convs.every((c) => c.ok) && pairs.every((c) => c.ok) && bns.every((c) => c.ok) && reproducible && lossFinite && replayMatches;
     const report = {
       schema: 'early-phase-gpu-check-1',
       date: new Date().toISOString(),
@@ -190,6 +249,7 @@ async function main(): Promise<number> {
       batch,
       seed,
       convs,
+      shortcut_pairs: pairs,
       batchnorms: bns,
       training: { loss_bits: [a, b], plain_loss_bits: plain, reproducible, replay_matches_plain: replayMatches, finite: lossFinite },
       ok,

@@ -95,12 +95,13 @@ export function autotuneCachePath(): string {
   return join(base, 'early-phase', 'autotune.json');
 }
 
-/** Adapter, Dawn version, and a hash of the conv kernels' source: a kernel change invalidates the search. */
+/** Adapter, Dawn version, and a hash of the conv kernels' source and the default configuration: a change to either invalidates the search. */
 function cacheKey(gpu: Gpu): string {
   const d = gpu.dev.description;
   const source = createHash('sha256');
   for (const name of listShaders().filter((n) => n.startsWith('conv2d_'))) source.update(readShader(name));
-  source.update(Object.keys(defaultConvConfig).join(','));
+  // the defaults too, values included: a search starts from them and keeps what no candidate beat
+  source.update(JSON.stringify(defaultConvConfig));
   return `${d.description || d.device}|webgpu ${d.webgpuPackageVersion}|${CACHE_VERSION}|kernels ${source.digest('hex').slice(0, 12)}`;
 }
 

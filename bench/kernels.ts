@@ -214,14 +214,16 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
       const [OH, OW] = conv2dOutputSize(H, W, k, k, stride, pad);
       return { N, C, H, W, O: this.outChannels, OH, OW, KH: k, KW: k, stride, pad };
     };
-    const fused = sc.kernel === 1 && sc.stride === 2 && sc.padding === 0 && !sc.bias && shortcutFusable(dims(this.kernel, this.stride, this.padding), dims(1, 2, 0), getConvConfig());
-    // not fused: the two convs' own forwards ran (and noted themselves)
+    const eligible = sc.kernel === 1 && sc.stride === 2 && sc.padding === 0 && !sc.bias;
+    const fused = eligible && shortcutFusable(dims(this.kernel, this.stride, this.padding), dims(1, 2, 0), getConvConfig());
     const [y, ysc] = convPairFwd.call(this, ctx, x, sc);
-    if (fused) {
-      noteConv(this, x, y, true);
-      noteConv(sc, x, ysc, true);
-      bump(shapes.shortcutPairs, `${C}x${H}x${W}>${this.outChannels}k${this.kernel}p${this.padding}${this.bias ? 'b' : ''}`, () => ({ C, H, W, O: this.outChannels, k: this.kernel, pad: this.padding, bias: this.bias, count: 1 }));
+    // not eligible: the two convs' own forwards ran and noted themselves; eligible, the two conv2d
+    // calls or the one fused launch ran without them
+    if (eligible) {
+      noteConv(this, x, y, fused);
+      noteConv(sc, x, ysc, fused);
     }
+    if (fused) bump(shapes.shortcutPairs, `${C}x${H}x${W}>${this.outChannels}k${this.kernel}p${this.padding}${this.bias ? 'b' : ''}`, () => ({ C, H, W, O: this.outChannels, k: this.kernel, pad: this.padding, bias: this.bias, count: 1 }));
     return [y, ysc];
   };
   BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor) {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordCopyKernel, recordEmpty, recordFma, recordRead, recordWrite, streamThreads, type StreamShape } from '../bench/ceilings.js';
 import { traceModel } from '../bench/kernels.js';
+import { defaultConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 import { GpuTimer, timeGpu } from '../src/gpu/timer.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose } from './helpers/compare.js';
@@ -137,5 +138,23 @@ describe('bench ceiling kernels', () => {
     expect(conv('16x32x32>32k3s2p1')).toEqual([1, 1, 0]);
     expect(conv('16x32x32>32k1s2p0')).toEqual([1, 1, 1]);
     expect(conv('32x16x16>32k3s1p1')).toEqual([5, 5, 2]);
+    // the default configuration runs the shortcut's forward on its own
+    expect(t.shortcutPairs.size).toBe(0);
+    expect(t.convs.get('16x32x32>32k1s2p0')!.fusedForwards).toBe(0);
+  });
+
+  it('with fuseShortcut, the trace counts each downsampling block\'s two forwards as one fused launch', async () => {
+    setConvConfig({ fuseShortcut: true });
+    try {
+      const t = await traceModel(gpu(), 'resnet20');
+      expect([...t.shortcutPairs.keys()]).toEqual(['16x32x32>32k3p1', '32x16x16>64k3p1']);
+      for (const key of ['16x32x32>32k3s2p1', '16x32x32>32k1s2p0', '32x16x16>64k3s2p1', '32x16x16>64k1s2p0']) {
+        const c = t.convs.get(key)!;
+        expect([c.count, c.inputGrads, c.fusedForwards], key).toEqual([1, 1, 1]);
+      }
+      expect(t.convs.get('16x32x32>32k1s2p0')!.accumulating).toBe(1); // its backward is unchanged
+    } finally {
+      setConvConfig(defaultConvConfig);
+    }
   });
 });

@@ -20,7 +20,7 @@ import { createModel } from '../src/models/registry.js';
 import { BatchNorm2d, Conv2d, Linear, type ForwardContext } from '../src/nn/layers.js';
 import { Network } from '../src/nn/network.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
-import { conv2d, conv2dOutputSize, conv2dWithShortcut, getConvConfig, shortcutFusable, type ConvDims } from '../src/ops/conv2d.js';
+import { conv2d, conv2dOutputSize, conv2dWithShortcut } from '../src/ops/conv2d.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
 import { floatsOf } from '../src/gpu/lanes.js';
@@ -209,21 +209,15 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
     return y;
   };
   Conv2d.prototype.forwardWithShortcut = function (this: Conv2d, ctx: ForwardContext, x: Tensor, sc: Conv2d) {
-    const [N, C, H, W] = x.shape;
-    const dims = (k: number, stride: number, pad: number): ConvDims => {
-      const [OH, OW] = conv2dOutputSize(H, W, k, k, stride, pad);
-      return { N, C, H, W, O: this.outChannels, OH, OW, KH: k, KW: k, stride, pad };
-    };
-    const eligible = sc.kernel === 1 && sc.stride === 2 && sc.padding === 0 && !sc.bias;
-    const fused = eligible && shortcutFusable(dims(this.kernel, this.stride, this.padding), dims(1, 2, 0), getConvConfig());
+    // not fused, the two layers' own forwards run (and note themselves)
+    const fused = this.fusesWith(ctx, x, sc);
     const [y, ysc] = convPairFwd.call(this, ctx, x, sc);
-    // not eligible: the two convs' own forwards ran and noted themselves; eligible, the two conv2d
-    // calls or the one fused launch ran without them
-    if (eligible) {
-      noteConv(this, x, y, fused);
-      noteConv(sc, x, ysc, fused);
+    if (fused) {
+      noteConv(this, x, y, true);
+      noteConv(sc, x, ysc, true);
+      const [, C, H, W] = x.shape;
+      bump(shapes.shortcutPairs, `${C}x${H}x${W}>${this.outChannels}k${this.kernel}p${this.padding}${this.bias ? 'b' : ''}`, () => ({ C, H, W, O: this.outChannels, k: this.kernel, pad: this.padding, bias: this.bias, count: 1 }));
     }
-    if (fused) bump(shapes.shortcutPairs, `${C}x${H}x${W}>${this.outChannels}k${this.kernel}p${this.padding}${this.bias ? 'b' : ''}`, () => ({ C, H, W, O: this.outChannels, k: this.kernel, pad: this.padding, bias: this.bias, count: 1 }));
     return [y, ysc];
   };
   BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor) {

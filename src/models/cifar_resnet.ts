@@ -30,7 +30,8 @@ class Block {
   }
 
   forward(ctx: ForwardContext, x: Tensor): Tensor {
-    // conv1 and the shortcut's 1x1 stride-2 conv both read x: one launch (conv2dWithShortcut)
+    // conv1 and the shortcut's 1x1 stride-2 conv both read x: one launch where the configuration
+    // fuses them (Conv2d.forwardWithShortcut)
     const [h, projected] = convBnReluBeside(ctx, this.conv1, this.bn1, this.shortcut?.[0] ?? null, x);
     const z = this.conv2.forward(ctx, h);
     const skip = this.shortcut && projected ? this.shortcut[1].forward(ctx, projected) : x;

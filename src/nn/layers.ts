@@ -2,7 +2,7 @@
 // (open_lth's PyTorch names, so checkpoints load into open_lth models 1:1) and how to run forward
 // with the ops; autograd records the backward.
 import { batchNorm2d } from '../ops/batchnorm.js';
-import { conv2d, conv2dWithShortcut } from '../ops/conv2d.js';
+import { conv2d, conv2dFusesShortcut, conv2dWithShortcut } from '../ops/conv2d.js';
 import { linear } from '../ops/linear.js';
 import type { ParamSpec, ParamStore } from '../tensor/param_store.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -56,11 +56,18 @@ export class Conv2d implements Layer {
   }
 
   /**
-   * [this conv of x, the projection shortcut's conv of x]: one launch where the shortcut is a 1x1
-   * stride-2 conv without bias and the kernels allow (conv2dWithShortcut), else two. Same bits.
+   * Do this conv of x and the projection shortcut's run as one launch (a 1x1 stride-2 shortcut
+   * without bias, and conv2dFusesShortcut: the configuration and shapes allow)?
    */
+  fusesWith(ctx: ForwardContext, x: Tensor, shortcut: Conv2d): boolean {
+    if (shortcut.kernel !== 1 || shortcut.stride !== 2 || shortcut.padding !== 0 || shortcut.bias) return false;
+    const b = this.bias ? ctx.params.get(`${this.name}.bias`).value : null;
+    return conv2dFusesShortcut(x, ctx.params.get(`${this.name}.weight`).value, b, { stride: this.stride, padding: this.padding }, ctx.params.get(`${shortcut.name}.weight`).value);
+  }
+
+  /** [this conv of x, the projection shortcut's conv of x]: one launch where fusesWith, else each layer's forward. Same bits. */
   forwardWithShortcut(ctx: ForwardContext, x: Tensor, shortcut: Conv2d): [Tensor, Tensor] {
-    if (shortcut.kernel !== 1 || shortcut.stride !== 2 || shortcut.padding !== 0 || shortcut.bias) return [this.forward(ctx, x), shortcut.forward(ctx, x)];
+    if (!this.fusesWith(ctx, x, shortcut)) return [this.forward(ctx, x), shortcut.forward(ctx, x)];
     const w = ctx.params.get(`${this.name}.weight`).value;
     const b = this.bias ? ctx.params.get(`${this.name}.bias`).value : null;
     return conv2dWithShortcut(x, w, b, { stride: this.stride, padding: this.padding }, ctx.params.get(`${shortcut.name}.weight`).value);

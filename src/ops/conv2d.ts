@@ -691,12 +691,17 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
  * packed, 4-column tiles, broadcast weights, 8 or more channels per invocation) together with the
  * 1x1 stride-2 conv ds of the same input to the same output grid?
  */
-export function shortcutFusable(d: ConvDims, ds: ConvDims, cfg: ConvConfig): boolean {
+function shortcutFusable(d: ConvDims, ds: ConvDims, cfg: ConvConfig): boolean {
   if (!cfg.fuseShortcut || d.stride !== 2 || !forwardRowPlain(d, cfg) || d.pad >= d.KH || d.pad >= d.KW) return false;
   const OB = rowChannelsFor(d.O, cfg);
   const tile = rowTile(d.OW, d.stride, OB, false, cfg);
   const sameGrid = ds.N === d.N && ds.C === d.C && ds.H === d.H && ds.W === d.W && ds.O === d.O && ds.OH === d.OH && ds.OW === d.OW;
   return OB >= 8 && !tile.cols8 && tile.WDIRECT === 0 && sameGrid && ds.KH === 1 && ds.KW === 1 && ds.stride === 2 && ds.pad === 0;
+}
+
+/** Would conv2dWithShortcut(x, w, bias, opts, wsc) run as one launch under the current configuration? */
+export function conv2dFusesShortcut(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions, wsc: Tensor): boolean {
+  return shortcutFusable(convDims('conv2d', x, w, bias, opts), convDims('conv2d (shortcut)', x, wsc, null, { stride: 2 }), config);
 }
 
 /** The `shortcut` launch: y = conv(x, w) (+ b) from w packed for the row kernel, and ysc = conv1x1_s2(x, wsc). */

@@ -704,12 +704,6 @@ export function conv2dFusesShortcut(x: Tensor, w: Tensor, bias: Tensor | null, o
   return shortcutFusable(convDims('conv2d', x, w, bias, opts), convDims('conv2d (shortcut)', x, wsc, null, { stride: 2 }), config);
 }
 
-/** The `shortcut` launch: y = conv(x, w) (+ b) from w packed for the row kernel, and ysc = conv1x1_s2(x, wsc). */
-export function conv2dForwardShortcutInto(x: Tensor, wp: Tensor, bias: Tensor | null, y: Tensor, wsc: Tensor, ysc: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
-  ensureChecked(cfg);
-  launchRow4(x, wp, bias, y, d, cfg, false, false, { wsc, ysc });
-}
-
 /**
  * A ResNet block's first conv and its projection shortcut, both reading x: [conv2d(x, w, bias,
  * opts), conv2d(x, wsc, null, { stride: 2 })]. Where shortcutFusable allows, one launch computes
@@ -725,6 +719,7 @@ export function conv2dWithShortcut(x: Tensor, w: Tensor, bias: Tensor | null, op
   const ysc = Tensor.empty(x.gpu, [ds.N, ds.O, ds.OH, ds.OW], 'f32', 'conv2d');
   const packs = packsFor(x, w, d, cfg);
   const wp = packs?.forward ?? packConvWeights(w, false, cfg);
-  conv2dForwardShortcutInto(x, wp, bias, y, wsc, ysc, d, cfg);
+  // the `shortcut` variant: y from the packed w, and ysc from wsc as it is ([O, C])
+  launchRow4(x, wp, bias, y, d, cfg, false, false, { wsc, ysc });
   return [recordConv2d(x, w, bias, y, d, cfg, packs), recordConv2d(x, wsc, null, ysc, ds, cfg, packsFor(x, wsc, ds, cfg))];
 }

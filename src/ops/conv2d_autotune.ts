@@ -205,6 +205,9 @@ function chooseObjective(convPassMs: number): Objective {
   return convPassMs < 50 ? 'steps' : 'convs';
 }
 
+/** A configuration beats another by taking at least 2% less time (the margin every comparison here needs). */
+const beats = (ms: number, otherMs: number) => ms < otherMs * 0.98;
+
 /**
  * A candidate that timed faster once must win again: incumbent and candidate timed alternately
  * three times each, the candidate's fastest at least 2% below the incumbent's. On a shared CPU
@@ -212,7 +215,7 @@ function chooseObjective(convPassMs: number): Objective {
  */
 async function confirm(time: (reps: number) => Promise<number>, incumbent: ConvConfig, candidate: ConvConfig): Promise<boolean> {
   const [a, b] = await alternate(time, incumbent, candidate);
-  return b < a * 0.98;
+  return beats(b, a);
 }
 
 /**
@@ -250,8 +253,7 @@ async function guardBySteps(gpu: Gpu, best: ConvConfig, log: (s: string) => void
     const defaults = { ...defaultConvConfig };
     // the last word on the cached configuration, hence on the bits of every later run: five rounds
     const [d, b] = await alternate((reps) => timeSteps(gpu, setup, reps, 2), defaults, best, 5);
-    // the same 2% margin a candidate needs in the search
-    const wins = b < d * 0.98;
+    const wins = beats(b, d);
     log(`autotune: whole training steps (the fastest of 5 each): ${b.toFixed(1)} ms with the conv-pass winner, ${d.toFixed(1)} ms with the defaults: ${wins ? 'keeping it' : 'keeping the defaults'}`);
     const chosen = wins ? best : defaults;
     setConvConfig(chosen);
@@ -324,7 +326,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
         const ms = await timeReps(2);
         tried++;
         if (verbose) log(`autotune:   ${JSON.stringify(setting)} ${ms.toFixed(2)} ms (incumbent ${fieldBestMs.toFixed(2)} ms${which === '1x1' ? ', 1x1 convs' : ''})`);
-        if (ms < fieldBestMs * 0.98 && (await confirm(timeReps, best, candidate))) {
+        if (beats(ms, fieldBestMs) && (await confirm(timeReps, best, candidate))) {
           best = candidate;
           fieldBestMs = ms;
         }

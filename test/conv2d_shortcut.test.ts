@@ -12,7 +12,7 @@ import { conv2d, conv2dWithShortcut, defaultConvConfig, setConvConfig, type Conv
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { expectClose } from './helpers/compare.js';
+import { bitsOf, expectClose } from './helpers/compare.js';
 import { dispatchName, recordDispatches, useGpu } from './helpers/gpu.js';
 import { f32, Rng } from './helpers/random.js';
 import { conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from './reference/conv2d.js';
@@ -79,7 +79,6 @@ async function run(s: Case, fused: boolean, v: { x: Float64Array; w: Float64Arra
   }
 }
 
-const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
 describe('conv2dWithShortcut: a stride-2 conv and its 1x1 stride-2 shortcut in one launch', () => {
   for (const s of cases) {
@@ -111,7 +110,7 @@ describe('conv2dWithShortcut: a stride-2 conv and its 1x1 stride-2 shortcut in o
           expectClose(got.dw, conv2dWeightGradRef(v.r, v.x, s3), tol(s.N * OH * OW), `dw ${tag}`);
           expectClose(got.dwsc, conv2dWeightGradRef(v.r, v.x, s1), tol(s.N * OH * OW), `dwsc ${tag}`);
           const apart = await run(s, false, v);
-          for (const k of ['y', 'ysc', 'dx', 'dw', 'dwsc'] as const) expect(bits(got[k]), `${k} bits ${tag}`).toEqual(bits(apart[k]));
+          for (const k of ['y', 'ysc', 'dx', 'dw', 'dwsc'] as const) expect(bitsOf(got[k]), `${k} bits ${tag}`).toEqual(bitsOf(apart[k]));
         } finally {
           setConvConfig(defaultConvConfig);
         }
@@ -161,7 +160,7 @@ describe('conv2dWithShortcut: a stride-2 conv and its 1x1 stride-2 shortcut in o
     const off = await step(false);
     expect(on.fused).toBe(2);
     expect(off.fused).toBe(0);
-    expect(bits(on.loss), `loss seed=${rng.seed}`).toEqual(bits(off.loss));
-    expect(bits(on.grads), `gradients seed=${rng.seed}`).toEqual(bits(off.grads));
+    expect(bitsOf(on.loss), `loss seed=${rng.seed}`).toEqual(bitsOf(off.loss));
+    expect(bitsOf(on.grads), `gradients seed=${rng.seed}`).toEqual(bitsOf(off.grads));
   });
 });

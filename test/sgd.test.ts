@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 // @kernels sgd_masked
 import { SgdMasked } from '../src/optim/sgd.js';
 import { ParamStore } from '../src/tensor/param_store.js';
-import { expectClose } from './helpers/compare.js';
+import { bitsOf, expectClose } from './helpers/compare.js';
 import { useGpu } from './helpers/gpu.js';
 import { f32, Rng } from './helpers/random.js';
 import { sgdMaskedRef } from './reference/sgd.js';
@@ -51,8 +51,7 @@ describe('sgd_masked', () => {
     const gw = await readFlat(store, 'values'), gv = await readFlat(store, 'momenta');
     expectClose(gw, w, { atol: 1e-5, rtol: 1e-5 }, `weights ${label}`);
     expectClose(gv, v, { atol: 1e-5, rtol: 1e-5 }, `momenta ${label}`);
-    const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-    const wb = bits(gw), vb = bits(gv);
+    const wb = bitsOf(gw), vb = bitsOf(gv);
     for (let i = 0; i < N; i++) {
       if (mask[i] === 0) {
         expect(wb[i], `w[${i}] pruned/padding must be +0 ${label}`).toBe(0);

@@ -18,6 +18,7 @@ import { CifarTrainData } from '../src/train/cifar_train_data.js';
 import { defaultHparams, validateHparams } from '../src/train/hparams.js';
 import { compareCaptures, TrainStep, type TrainStepOptions, type TrainStepStats } from '../src/train/train_step.js';
 import { useGpu } from './helpers/gpu.js';
+import { bitsOf } from './helpers/compare.js';
 
 const gpu = useGpu();
 
@@ -85,15 +86,14 @@ async function run(options: TrainStepOptions, steps: number, wrap?: (m: Model) =
   }
 }
 
-const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
 function expectSameTraining(replayed: Outcome, plain: Outcome): void {
   expect(replayed.losses.every(Number.isFinite)).toBe(true);
-  expect(bits(Float32Array.from(replayed.losses))).toEqual(bits(Float32Array.from(plain.losses)));
-  expect(bits(replayed.values)).toEqual(bits(plain.values));
-  expect(bits(replayed.momenta)).toEqual(bits(plain.momenta));
+  expect(bitsOf(Float32Array.from(replayed.losses))).toEqual(bitsOf(Float32Array.from(plain.losses)));
+  expect(bitsOf(replayed.values)).toEqual(bitsOf(plain.values));
+  expect(bitsOf(replayed.momenta)).toEqual(bitsOf(plain.momenta));
   expect(replayed.bn.length).toBe(plain.bn.length);
-  replayed.bn.forEach((b, i) => expect(bits(b)).toEqual(bits(plain.bn[i])));
+  replayed.bn.forEach((b, i) => expect(bitsOf(b)).toEqual(bitsOf(plain.bn[i])));
   expect(replayed.batchesTracked).toBe(plain.batchesTracked);
 }
 

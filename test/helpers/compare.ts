@@ -17,3 +17,8 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     expect.fail(`${label}: ${c.bad}/${c.n} elements out of tolerance (atol ${atol}, rtol ${rtol}); worst at [${c.worst_index}]: got ${c.worst_got}, expected ${c.worst_expected}`);
   }
 }
+
+/** The raw bits of float32 values, to compare two results for bit-for-bit equality. */
+export function bitsOf(a: Float32Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length);
+}

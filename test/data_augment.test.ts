@@ -10,6 +10,9 @@ import { expectClose } from './helpers/compare.js';
 import { recordDispatches, useGpu } from './helpers/gpu.js';
 import { Rng } from './helpers/random.js';
 import { affineRef, augmentRef, type AugRef } from './reference/augment.js';
+import { syntheticCifar } from '../src/data/synthetic.js';
+import { CifarTrainData } from '../src/train/cifar_train_data.js';
+import { defaultHparams, validateHparams, type Hparams } from '../src/train/hparams.js';
 
 const gpu = useGpu();
 const IMG = 3072;
@@ -228,5 +231,17 @@ describe('augment_sample', () => {
       g.poisonNewTensors = prev;
       big.destroy();
     }
+  });
+});
+
+describe('CifarTrainData subsets', () => {
+  it('--train-subset / --test-subset larger than the split are errors, not the whole split under another name', () => {
+    const cifar = syntheticCifar(40, 20, 3);
+    const h = (o: Partial<Hparams>) => validateHparams({ ...defaultHparams(), model: 'resnet8_4', ...o });
+    expect(() => new CifarTrainData(gpu(), cifar, h({ trainSubset: 41 }), 1)).toThrow(/--train-subset 41: the train split has only 40 images/);
+    expect(() => new CifarTrainData(gpu(), cifar, h({ testSubset: 21 }), 1)).toThrow(/--test-subset 21: the test split has only 20 images/);
+    const d = new CifarTrainData(gpu(), cifar, h({ trainSubset: 40, testSubset: 10 }), 1);
+    expect([d.trainSize, d.testSize]).toEqual([40, 10]);
+    d.destroy();
   });
 });

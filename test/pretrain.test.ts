@@ -38,12 +38,20 @@ describe('pre-training as the rewinding state', () => {
     expect(existsSync(join(rep, 'level_1', 'main', 'model_final.safetensors'))).toBe(true);
   });
 
-  it('--pretrain-in-budget: the levels start where pre-training stopped', async () => {
+  it('--pretrain-in-budget: the levels start where pre-training stopped; a 10-way task keeps its trained head', async () => {
     const out = tempDir('ep-pretrain-');
     const h = { ...BASE, trainingSteps: '2ep', pretrainEpochs: 1, pretrainTask: 'blur', pretrainInBudget: true };
     await lottery(h, { out, levels: 0, gpu: gpu(), trainData: dataFor, quiet: true, logEvery: 1 });
     const rep = join(lotteryDir(out, validateHparams(h, LOTTERY_HPARAMS)), 'replicate_1');
-    expect(loadSafetensors(join(rep, 'rewind.safetensors')).metadata.iteration).toBe('4'); // 1 epoch of 128/32
+    const rewind = loadSafetensors(join(rep, 'rewind.safetensors'));
+    expect(rewind.metadata.iteration).toBe('4'); // 1 epoch of 128/32
+    // blur is a 10-way task: its trained head goes on with the body (only a rotation head is swapped)
+    const pre = loadSafetensors(join(rep, 'pretrain_run', 'model_final.safetensors')).tensors;
+    const init = loadSafetensors(join(rep, 'init.safetensors')).tensors;
+    for (const name of ['fc.weight', 'fc.bias', 'conv.weight']) {
+      expect(f32(rewind.tensors.get(name)!)).toEqual(f32(pre.get(name)!));
+      expect(f32(rewind.tensors.get(name)!)).not.toEqual(f32(init.get(name)!));
+    }
     const first = readFileSync(join(rep, 'level_0', 'main', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.split === 'train');
     expect(first.iteration).toBe(5);
   });

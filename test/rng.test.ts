@@ -6,6 +6,8 @@ import { expectClose } from './helpers/compare.js';
 import { useGpu } from './helpers/gpu.js';
 import { f32, Rng } from './helpers/random.js';
 import { chiSquareBound, chiSquareUniform, moments, PHILOX_KAT } from './reference/rng.js';
+import { mixSeed } from '../src/random/philox.js';
+import { replicateSeed } from '../src/train/train.js';
 
 const gpu = useGpu();
 
@@ -15,6 +17,25 @@ function seedOf(rng: Rng): number {
 }
 
 describe('Philox4x32-10', () => {
+  it('mixSeed: seed ^ tag below 2^31 (the bits of streams derived so before), valid and distinct keys above', () => {
+    const rng = new Rng();
+    const tag = 0x5245_0010;
+    for (let i = 0; i < 100; i++) {
+      const s = rng.int(2 ** 31);
+      expect(mixSeed(s, tag)).toBe(s ^ tag);
+    }
+    // replicate seeds of --seed 32768 and 65536 and up: `^` made them negative or dropped their high bits
+    const seeds = [32768, 40000, 65535, 65536, 131072, 2 ** 36].map((s) => replicateSeed(s, 1));
+    const mixed = seeds.map((s) => mixSeed(s, tag));
+    for (const [i, m] of mixed.entries()) {
+      expect(Number.isSafeInteger(m) && m >= 0, `seed ${seeds[i]} -> ${m}`).toBe(true);
+      expect(mixSeed(m, tag)).toBe(seeds[i]); // an involution, so distinct seeds stay distinct
+    }
+    expect(new Set(mixed).size).toBe(mixed.length);
+    expect(mixSeed(replicateSeed(65536, 1), tag)).not.toBe(mixSeed(replicateSeed(0, 1), tag));
+    expect(() => mixSeed(-1, tag)).toThrow(/non-negative safe integer/);
+  });
+
   it('CPU implementation matches the Random123 known-answer vectors', () => {
     for (const [ctr, key, want] of PHILOX_KAT) expect(Array.from(philox4x32(ctr, key))).toEqual(want);
   });

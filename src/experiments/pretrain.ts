@@ -1,11 +1,13 @@
 // Pre-training on a task without (true) labels (paper.md, Figs. 9 and 10): train the dense or sparse
 // network for E epochs on random labels, 4-way rotation prediction, 4x blur or blur + rotation, and
 // hand back its state as a rewinding point. A rotation task trains a 4-way head, which is swapped for
-// a fresh 10-way head (the one of the iteration-0 state) before CIFAR-10 training.
+// a fresh 10-way head (the one of the iteration-0 state) before CIFAR-10 training; the 10-way tasks
+// (blur, random labels) keep the head they trained.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gpu } from '../gpu/runtime.js';
 import { loadSafetensors, type SafeTensors } from '../io/safetensors.js';
+import { mixSeed } from '../random/philox.js';
 import { createModel } from '../models/registry.js';
 import { Network } from '../nn/network.js';
 import type { Hparams } from '../train/hparams.js';
@@ -63,7 +65,7 @@ export async function pretrain(job: PretrainJob): Promise<SafeTensors> {
           const state: SafeTensors = new Map(job.start);
           if (data.numClasses !== 10) {
             // A fresh head of the task's width, from the network's own initialiser.
-            const flat = network.initialFlat(job.seed ^ HEAD_STREAM);
+            const flat = network.initialFlat(mixSeed(job.seed, HEAD_STREAM));
             for (const name of headNames(job.start)) {
               const e = network.params.get(name);
               state.set(name, { dtype: 'F32', shape: e.shape, data: flat.slice(e.offset, e.offset + e.size) });
@@ -81,6 +83,11 @@ export async function pretrain(job: PretrainJob): Promise<SafeTensors> {
     }
   }
   const result = loadSafetensors(finalPath).tensors;
-  for (const name of headNames(job.start)) result.set(name, job.start.get(name)!);
+  // Only a head of another width (rotation's 4-way one) is swapped for the start state's 10-way head;
+  // a 10-way task (blur, random labels) hands its trained head on with the body.
+  for (const name of headNames(job.start)) {
+    const start = job.start.get(name)!;
+    if (result.get(name)?.shape[0] !== start.shape[0]) result.set(name, start);
+  }
   return result;
 }

@@ -5,6 +5,7 @@
 import { addNoiseMasked } from '../ops/rng.js';
 import { permuteSegments, segmentIds, type SegmentStructure } from '../ops/permute.js';
 import { initParameter } from '../nn/init.js';
+import { mixSeed } from '../random/philox.js';
 import type { Network } from '../nn/network.js';
 import type { HparamDef, Hparams } from '../train/hparams.js';
 import { Scope } from '../tensor/scope.js';
@@ -87,7 +88,7 @@ const reinit: BranchDef = {
     const specs = ctx.network.model.paramSpecs();
     return editWeights(ctx, (name, w) => {
       const index = specs.findIndex((s) => s.name === name);
-      w.set(initParameter(specs[index], index, ctx.seed ^ STREAM.reinit));
+      w.set(initParameter(specs[index], index, mixSeed(ctx.seed, STREAM.reinit)));
     });
   },
 };

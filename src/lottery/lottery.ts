@@ -113,8 +113,17 @@ export function stopHook(n: number | undefined): ((iteration: number) => void) |
   };
 }
 
+/** Pre-training takes both flags, and replaces rewinding; checked before any run directory is made. */
+function checkPretrainFlags(hparams: Hparams): void {
+  const epochs = Number(hparams.pretrainEpochs);
+  const task = String(hparams.pretrainTask);
+  if ((epochs > 0) !== (task !== 'none')) throw new Error(`give --pretrain-epochs E and --pretrain-task together (got --pretrain-epochs ${epochs}, --pretrain-task ${task})`);
+  if (epochs > 0 && hparams.rewind !== '0it') throw new Error('--pretrain-epochs replaces rewinding: leave --rewind at 0it');
+}
+
 export async function lottery(input: Hparams, options: LotteryOptions): Promise<LevelResult[]> {
   const hparams = validateHparams(input, LOTTERY_HPARAMS);
+  checkPretrainFlags(hparams);
   const root = lotteryDir(options.out, hparams);
   return withGpu(options, async (gpu) => {
     prepareRunDir(root, { hparams, hash: hparamsHash(hparams, LOTTERY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) });
@@ -132,8 +141,6 @@ async function lotteryReplicate(gpu: Gpu, network: Network, data: TrainData, hpa
   mkdirSync(repDir, { recursive: true });
   const itersPerEpoch = Math.ceil(data.trainSize / Number(hparams.batch));
   const pretrainEpochs = String(hparams.pretrainTask) === 'none' ? 0 : Number(hparams.pretrainEpochs);
-  if (pretrainEpochs > 0 && hparams.rewind !== '0it') throw new Error('--pretrain-epochs replaces rewinding: leave --rewind at 0it');
-  if ((pretrainEpochs > 0) !== (String(hparams.pretrainTask) !== 'none')) throw new Error('give --pretrain-epochs E and --pretrain-task together');
   // With pre-training, the levels start at 0 (or, in budget, where pre-training stopped).
   const k = pretrainEpochs > 0 ? (hparams.pretrainInBudget ? pretrainEpochs * itersPerEpoch : 0) : parseStep(String(hparams.rewind), itersPerEpoch);
   const common = { quiet: options.quiet, logEvery: options.logEvery, onStep: stopHook(options.stopAfter) };

@@ -52,6 +52,17 @@ export function seedKey(seed: number): [number, number] {
   return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
 }
 
+/**
+ * seed XOR tag on the low 32 bits of a seed below 2^53, the high bits kept: JavaScript's `^` would
+ * truncate a replicate seed past 2^31 (--seed 32768 and up) to a negative or a colliding number. For
+ * seeds below 2^31 it is exactly `seed ^ tag`, so the streams derived that way before keep their bits.
+ */
+export function mixSeed(seed: number, tag: number): number {
+  seedKey(seed); // validates
+  const high = Math.floor(seed / 4294967296);
+  return high * 4294967296 + (((seed % 4294967296) ^ tag) >>> 0);
+}
+
 /** Domain tags (the fourth counter word) so different uses of one seed never share a stream. */
 export const Stream = {
   shuffle: 0x5348_0001,

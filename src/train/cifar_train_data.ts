@@ -16,8 +16,11 @@ import type { Gpu } from '../gpu/runtime.js';
 import type { Hparams } from './hparams.js';
 import type { Batch, TrainData } from './train_data.js';
 
-function subset(split: CifarSplit, n: number): CifarSplit {
-  if (!n || n >= split.n) return split;
+function subset(split: CifarSplit, n: number, flag: string): CifarSplit {
+  if (!n || n === split.n) return split;
+  // a larger N must not quietly train on the whole split under a hash (and an iterations-per-epoch
+  // count in the reports) that says N
+  if (n > split.n) throw new Error(`${flag} ${n}: the ${split.name} split has only ${split.n} images`);
   return selectSplit(split, balancedSubset(split.labels, n), `${split.name}[${n}]`);
 }
 
@@ -41,8 +44,8 @@ export class CifarTrainData implements TrainData {
     hparams: Hparams,
     private readonly seed: number,
   ) {
-    const trainSplit = subset(cifar.train, Number(hparams.trainSubset));
-    const testSplit = subset(cifar.test, Number(hparams.testSubset));
+    const trainSplit = subset(cifar.train, Number(hparams.trainSubset), '--train-subset');
+    const testSplit = subset(cifar.test, Number(hparams.testSubset), '--test-subset');
     this.task = String(hparams.task);
     this.blur = this.task.includes('blur') ? Number(hparams.blurFactor) : 1;
     this.augment = Boolean(hparams.augment);

@@ -1,6 +1,9 @@
 // Sweeps expand into runs with self-contained commands; lock files keep workers apart.
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { expandSweep } from '../src/experiments/sweep.js';
 import { RunBusyError, RunLock } from '../src/train/run_lock.js';
@@ -59,4 +62,65 @@ describe('run locks', () => {
     utimesSync(join(dir, '.lock'), old, old);
     RunLock.acquire(dir, 60_000).release();
   });
+
+  it('a lock naming this very pid (a restarted container) is stale unless this process holds it; release leaves a foreign lock alone', () => {
+    const dir = tempDir('ep-lock-');
+    const lockPath = join(dir, '.lock');
+    writeFileSync(lockPath, JSON.stringify({ host: hostname(), pid: process.pid }));
+    const lock = RunLock.acquire(dir);
+    expect(() => RunLock.acquire(dir)).toThrow(RunBusyError); // held by this process now: not stale
+    // taken over by another worker after we stalled: our release must not remove its lock
+    writeFileSync(lockPath, JSON.stringify({ host: 'elsewhere', pid: 7, token: 'theirs' }));
+    lock.release();
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).token).toBe('theirs');
+  });
+
+  it('an unreadable lock is judged by its age; a takeover marker left by a killed worker is cleared', () => {
+    const dir = tempDir('ep-lock-');
+    const lockPath = join(dir, '.lock');
+    writeFileSync(lockPath, '');
+    expect(() => RunLock.acquire(dir, 60_000)).toThrow(RunBusyError);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(lockPath, old, old);
+    writeFileSync(join(dir, '.lock.takeover'), '12345');
+    expect(() => RunLock.acquire(dir, 60_000)).toThrow(/taking over/); // a fresh marker: someone is at it
+    utimesSync(join(dir, '.lock.takeover'), old, old);
+    RunLock.acquire(dir, 60_000).release();
+    expect(existsSync(join(dir, '.lock.takeover'))).toBe(false);
+    expect(existsSync(lockPath)).toBe(false);
+  });
+
+  it('workers that find the same stale lock at the same moment: exactly one takes it over', async () => {
+    // plain node processes (no TypeScript loader, so they start together): the lock module bundled
+    const tmp = tempDir('ep-lock-race-');
+    buildSync({ entryPoints: [join('src', 'train', 'run_lock.ts')], bundle: true, platform: 'node', format: 'esm', outfile: join(tmp, 'run_lock.mjs'), logLevel: 'silent' });
+    writeFileSync(
+      join(tmp, 'racer.mjs'),
+      `import { RunLock } from './run_lock.mjs';
+const [dir, go] = process.argv.slice(2);
+while (Date.now() < Number(go)) {} // start together
+try { RunLock.acquire(dir); console.log('GOT'); setTimeout(() => {}, 1000); } catch (e) { console.log('busy'); }
+`,
+    );
+    for (let trial = 0; trial < 3; trial++) {
+      const dir = join(tmp, `run${trial}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, '.lock'), JSON.stringify({ host: hostname(), pid: 2 ** 22 + 4321 })); // a dead holder
+      const go = Date.now() + 600;
+      const outs = await Promise.all(
+        [0, 1, 2, 3].map(
+          () =>
+            new Promise<string>((resolve, reject) => {
+              const p = spawn(process.execPath, [join(tmp, 'racer.mjs'), dir, String(go)], { stdio: ['ignore', 'pipe', 'inherit'] });
+              let text = '';
+              p.stdout.on('data', (b) => (text += b));
+              p.on('error', reject);
+              p.on('close', () => resolve(text.trim()));
+            }),
+        ),
+      );
+      expect(outs.filter((o) => o === 'GOT').length, `trial ${trial}: ${outs.join(', ')}`).toBe(1);
+      expect(outs.filter((o) => o === 'busy').length).toBe(3);
+    }
+  }, 30_000);
 });

@@ -1,12 +1,13 @@
 // What every result logs about its machine (src/train/environment.ts), and the warning when a run
 // resumes on another machine than the one that started it (src/train/train.ts prepareRunDir).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeCpu, type Environment } from '../src/train/environment.js';
 import { machineChange, prepareRunDir } from '../src/train/train.js';
 import { defaultHparams } from '../src/train/hparams.js';
+import { defaultConvConfig, getConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 
 const cpuinfo = (flags: string, n = 2) =>
   Array.from({ length: n }, (_, i) => `processor\t: ${i}\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse sse2 ${flags}\n`).join('\n');
@@ -64,5 +65,42 @@ describe('resuming on another machine', () => {
     expect(warnings[0]).toMatch(/hparams\.json: resuming on another machine .*cpu "AMD EPYC.*" -> "Intel"/);
     expect(meta.environment.cpu).toBe(env().cpu);
     expect(JSON.parse(readFileSync(join(dir, 'hparams.json'), 'utf8')).environment.cpu).toBe(env().cpu);
+  });
+
+  it('prepareRunDir on resume: other --checkpoint-every/--eval-every are taken and recorded, a hashed change is refused, a field the file lacks is its default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ep-env-'));
+    dirs.push(dir);
+    const hparams = { ...defaultHparams(), model: 'resnet20' };
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    prepareRunDir(dir, { hparams, hash: 'h', replicate: 1, environment: env() }, warn);
+    const path = join(dir, 'hparams.json');
+    prepareRunDir(dir, { hparams: { ...hparams, checkpointEvery: '100it' }, hash: 'h', replicate: 1, environment: env() }, warn);
+    expect(warnings).toEqual([`${path}: continuing with --checkpoint-every 100it (was 1ep)`]);
+    expect(JSON.parse(readFileSync(path, 'utf8')).hparams.checkpointEvery).toBe('100it');
+    expect(() => prepareRunDir(dir, { hparams: { ...hparams, lr: 0.05 }, hash: 'h', replicate: 1, environment: env() }, warn)).toThrow(/holds different hyperparameters/);
+    // a file written before a hyperparameter existed: its default is what that run used
+    const old = JSON.parse(readFileSync(path, 'utf8'));
+    delete old.hparams.blurFactor;
+    writeFileSync(path, JSON.stringify(old));
+    prepareRunDir(dir, { hparams: { ...hparams, checkpointEvery: '100it' }, hash: 'h', replicate: 1, environment: env() }, warn);
+    expect(() => prepareRunDir(dir, { hparams: { ...hparams, checkpointEvery: '100it', blurFactor: 2 }, hash: 'h', replicate: 1, environment: env() }, warn)).toThrow(/holds different hyperparameters/);
+  });
+
+  it('prepareRunDir adopts the recorded kernel configuration over the defaults, not over the configuration this process has', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ep-env-'));
+    dirs.push(dir);
+    const hparams = { ...defaultHparams(), model: 'resnet20' };
+    const before = getConvConfig();
+    try {
+      const recorded = { ...defaultConvConfig, weightGradChunk: defaultConvConfig.weightGradChunk * 2 } as Record<string, unknown>;
+      delete recorded.fuseShortcut; // a field added after the run started
+      writeFileSync(join(dir, 'hparams.json'), JSON.stringify({ hparams, hash: 'h', replicate: 1, environment: env(), kernels: { conv2d: recorded } }));
+      setConvConfig({ fuseShortcut: !defaultConvConfig.fuseShortcut }); // e.g. what an autotuner picked here
+      prepareRunDir(dir, { hparams, hash: 'h', replicate: 1, environment: env() }, () => undefined);
+      expect(getConvConfig()).toEqual({ ...defaultConvConfig, weightGradChunk: defaultConvConfig.weightGradChunk * 2 });
+    } finally {
+      setConvConfig(before);
+    }
   });
 });

@@ -1,6 +1,6 @@
 // Runs that survive kill -9, same seed -> same bits, and a NaN loss that stops the run cleanly.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticCifar } from '../src/data/synthetic.js';
@@ -70,8 +70,14 @@ describe('training runs', () => {
     const dir = runDir(out);
     expect(existsSync(join(dir, 'checkpoint.safetensors')), 'a checkpoint was written before the kill').toBe(true);
     expect(existsSync(join(dir, 'model_final.safetensors'))).toBe(false);
-    const resumed = await runTiny(out);
+    // what a kill in the middle of writing a checkpoint leaves: the temp file of a dead process
+    const torn = join(dir, `.checkpoint.safetensors.${2 ** 22 + 4321}.0badf00d.tmp`);
+    writeFileSync(torn, 'half a checkpoint');
+    // resumed with another checkpoint cadence (not hashed: the same run, the same bits)
+    const resumed = await runTiny(out, { checkpointEvery: '5it' });
     expect(resumed.resumed).toBe(true);
+    expect(existsSync(torn)).toBe(false);
+    expect(JSON.parse(readFileSync(join(dir, 'hparams.json'), 'utf8')).hparams.checkpointEvery).toBe('5it');
     const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const event = lines.find((l) => l.event === 'resumed');
     expect(event?.iteration).toBe(16); // checkpoints every epoch of 8 iterations; killed at 20

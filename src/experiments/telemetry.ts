@@ -91,7 +91,7 @@ export async function telemetry(input: Hparams, options: TelemetryOptions): Prom
   const replicateOptions = { data: options.data, trainData: options.trainData ? (s: number) => options.trainData!(s) : undefined };
   return withGpu(options, (gpu) =>
     withReplicate(gpu, hparams, seed, replicateOptions, async (network, data) => {
-      prepareRunDir(root, { hparams, hash: hparamsHash(hparams, TELEMETRY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) });
+      prepareRunDir(root, { hparams, hash: hparamsHash(hparams, TELEMETRY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) }, undefined, TELEMETRY_HPARAMS);
       const store = network.params;
       const batch = Number(hparams.batch);
       const end = parseStep(String(hparams.trainingSteps), Math.ceil(data.trainSize / batch));

@@ -126,7 +126,7 @@ export async function lottery(input: Hparams, options: LotteryOptions): Promise<
   checkPretrainFlags(hparams);
   const root = lotteryDir(options.out, hparams);
   return withGpu(options, async (gpu) => {
-    prepareRunDir(root, { hparams, hash: hparamsHash(hparams, LOTTERY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) });
+    prepareRunDir(root, { hparams, hash: hparamsHash(hparams, LOTTERY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) }, undefined, LOTTERY_HPARAMS);
     const results: LevelResult[] = [];
     for (const replicate of options.replicates ?? [1]) {
       const seed = replicateSeed(Number(hparams.seed), replicate);

@@ -14,10 +14,11 @@
 // - releasing: a worker removes `.lock` only while it still holds its own record.
 // A pid on this host is judged by whether it runs; a record naming this very process (a container
 // restarted with the same pid) is stale unless this process holds that lock now.
-import { linkSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { writeFileExclusive } from '../io/safetensors.js';
 
 export class RunBusyError extends Error {
   constructor(dir: string, holder: string) {
@@ -69,21 +70,6 @@ function ageMs(path: string): number | null {
   }
 }
 
-/** Create `path` holding `text`, atomically and only if it does not exist; false if it does. */
-function createExclusive(path: string, text: string): boolean {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(tmp, text);
-  try {
-    linkSync(tmp, path);
-    return true;
-  } catch (e) {
-    if (code(e) === 'EEXIST') return false;
-    throw e;
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-}
-
 export class RunLock {
   private timer: NodeJS.Timeout | null = null;
 
@@ -97,7 +83,7 @@ export class RunLock {
     const path = join(dir, LOCK_FILE);
     const record = JSON.stringify({ host: hostname(), pid: process.pid, since: new Date().toISOString(), token: randomBytes(8).toString('hex') });
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (createExclusive(path, record)) return RunLock.held(path, record, staleMs);
+      if (writeFileExclusive(path, record)) return RunLock.held(path, record, staleMs);
       const seen = readText(path);
       const age = ageMs(path);
       if (seen === null || age === null) continue; // released meanwhile: try again
@@ -133,7 +119,7 @@ export class RunLock {
   /** Remove the stale lock whose text was `seen`, if no other worker is taking it over and it is unchanged. */
   private static takeOver(dir: string, path: string, seen: string): void {
     const marker = join(dir, TAKEOVER_FILE);
-    if (!createExclusive(marker, String(process.pid))) {
+    if (!writeFileExclusive(marker, String(process.pid))) {
       const age = ageMs(marker);
       if (age !== null && age > TAKEOVER_STALE_MS) {
         // left by a worker killed mid-takeover: move it aside (only one of several renames succeeds)

@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gpu } from '../gpu/runtime.js';
 import { withGpu, withReplicate } from './session.js';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic, writeFileExclusive } from '../io/safetensors.js';
 import { getKernelConfig, setKernelConfig, type KernelConfig } from '../ops/kernel_config.js';
 import { describeEnvironment } from './environment.js';
-import { hparamsHash, validateHparams, type Hparams } from './hparams.js';
+import { defaultHparams, hparamsHash, nonDefaultHparams, TRAIN_HPARAMS, validateHparams, type HparamDef, type Hparams } from './hparams.js';
 import { runTrainingLoop, type EvalResult } from './training_loop.js';
 import type { TrainData } from './train_data.js';
 
@@ -66,25 +66,40 @@ export function machineChange(started: Partial<RunMeta['environment']> | undefin
 }
 
 /**
- * Write hparams.json for a run directory, or check an existing one: the same hyperparameters must
- * be there, and its kernel configuration is adopted so a resumed run computes the same bits.
+ * Write hparams.json for a run directory, or check an existing one: the same hashed hyperparameters
+ * must be there (a field the file lacks counts as its default, so adding a hyperparameter with a no-op
+ * default never orphans a run), and its kernel configuration is adopted so a resumed run computes the
+ * same bits. The where/how-often settings (not hashed: --eval-every, --checkpoint-every) may differ
+ * on resume; the file then records the new values.
  */
-export function prepareRunDir(dir: string, meta: Omit<RunMeta, 'kernels'>, warn: (message: string) => void = (m) => process.stderr.write(m + '\n')): RunMeta {
+export function prepareRunDir(
+  dir: string,
+  meta: Omit<RunMeta, 'kernels'>,
+  warn: (message: string) => void = (m) => process.stderr.write(m + '\n'),
+  defs: HparamDef[] = TRAIN_HPARAMS,
+): RunMeta {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'hparams.json');
-  if (existsSync(path)) {
-    const old = JSON.parse(readFileSync(path, 'utf8')) as RunMeta;
-    if (JSON.stringify(old.hparams) !== JSON.stringify(meta.hparams)) {
-      throw new Error(`${path} holds different hyperparameters (hash collision or edited file); move it away to start over`);
-    }
-    setKernelConfig(old.kernels);
-    const change = machineChange(old.environment, meta.environment);
-    if (change) warn(`${path}: resuming on another machine than the one that started the run (${change}); the steps from here may not reproduce an uninterrupted run's bits`);
-    return old;
+  if (!existsSync(path)) {
+    const full: RunMeta = { ...meta, kernels: getKernelConfig() };
+    // exclusive: of two workers starting the same new run, the second adopts the first one's file
+    // (and kernel configuration) below instead of replacing it with its own
+    if (writeFileExclusive(path, JSON.stringify(full, null, 2) + '\n')) return full;
   }
-  const full: RunMeta = { ...meta, kernels: getKernelConfig() };
-  writeFileAtomic(path, JSON.stringify(full, null, 2) + '\n');
-  return full;
+  const old = JSON.parse(readFileSync(path, 'utf8')) as RunMeta;
+  const hashed = (h: Hparams) => JSON.stringify(nonDefaultHparams({ ...defaultHparams(defs), ...h }, defs));
+  if (hashed(old.hparams) !== hashed(meta.hparams)) {
+    throw new Error(`${path} holds different hyperparameters (hash collision or edited file); move it away to start over`);
+  }
+  setKernelConfig(old.kernels);
+  const change = machineChange(old.environment, meta.environment);
+  if (change) warn(`${path}: resuming on another machine than the one that started the run (${change}); the steps from here may not reproduce an uninterrupted run's bits`);
+  const settings = defs.filter((d) => !d.hashed && old.hparams[d.key] !== meta.hparams[d.key]);
+  if (settings.length === 0) return old;
+  warn(`${path}: continuing with ${settings.map((d) => `${d.flag} ${meta.hparams[d.key]} (was ${old.hparams[d.key] ?? 'unset'})`).join(', ')}`);
+  const updated: RunMeta = { ...old, hparams: { ...old.hparams, ...Object.fromEntries(settings.map((d) => [d.key, meta.hparams[d.key]])) } };
+  writeFileAtomic(path, JSON.stringify(updated, null, 2) + '\n');
+  return updated;
 }
 
 export async function train(input: Hparams, options: TrainOptions): Promise<TrainResult> {

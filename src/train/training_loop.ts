@@ -14,7 +14,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/node.js';
 import type { Gpu } from '../gpu/runtime.js';
-import { loadSafetensors, saveSafetensors, type SafeTensors } from '../io/safetensors.js';
+import { loadSafetensors, removeTempFiles, saveSafetensors, type SafeTensors } from '../io/safetensors.js';
 import type { Network } from '../nn/network.js';
 import { countCorrect, crossEntropy } from '../ops/cross_entropy.js';
 import { TrainStep } from './train_step.js';
@@ -166,6 +166,7 @@ export async function runTrainingLoop(job: TrainingJob): Promise<LoopResult> {
   try {
     // Another worker may have finished it between the check above and taking the lock.
     if (existsSync(finalPath)) return finished();
+    removeTempFiles(dir); // a killed writer's half-written checkpoint
     return await trainLocked(job, log, end, itersPerEpoch, evalEvery, ckptEvery, logEvery);
   } finally {
     lock.release();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hparamsHash, nonDefaultHparams, validateHparams } from '../src/train/hparams.js';
 import { parseStep } from '../src/train/steps.js';
 import { LrSchedule } from '../src/train/schedule.js';
-import { parseReplicates } from '../src/cli/options.js';
+import { parseCount, parseReplicates } from '../src/cli/options.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 
 describe('steps in open_lth notation', () => {
@@ -38,6 +38,18 @@ describe('hyperparameters and run hashes', () => {
     expect(() => validateHparams({ model: 'resnet20', batch: 0 })).toThrow(/--batch/);
     expect(() => validateHparams({ model: 'resnet20', milestones: '80 epochs' })).toThrow(/--milestones/);
     expect(() => validateHparams({ model: 'resnet20', task: 'jigsaw' })).toThrow(/--task .*one of/);
+  });
+  it('a training length or a cadence of zero iterations is an error (it used to mean an untrained "done" run, or every iteration)', () => {
+    for (const [key, flag] of [['trainingSteps', '--training-steps'], ['evalEvery', '--eval-every'], ['checkpointEvery', '--checkpoint-every']]) {
+      for (const v of ['0it', '0ep', '0ep0it']) expect(() => validateHparams({ model: 'resnet20', [key]: v })).toThrow(new RegExp(`${flag} "${v}": must be at least one iteration`));
+      expect(validateHparams({ model: 'resnet20', [key]: '1ep0it' })[key]).toBe('1ep0it');
+    }
+  });
+  it('whole-number flags (--levels, --log-every, --k) reject what Number() let through', () => {
+    expect(parseCount('--levels')('3')).toBe(3);
+    expect(parseCount('--levels')('0')).toBe(0);
+    for (const v of ['abc', '', '2.5', '-2']) expect(() => parseCount('--levels')(v)).toThrow(/--levels/);
+    expect(() => parseCount('--log-every', 1)('0')).toThrow(/--log-every must be at least 1/);
   });
   it('replicates: a number, a range or a list', () => {
     expect(parseReplicates('3')).toEqual([3]);

@@ -1,5 +1,5 @@
 // Pre-training without labels as the rewinding state (Fig. 9) and the sparse pre-training branch (Fig. 10).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticCifar } from '../src/data/synthetic.js';
@@ -54,6 +54,13 @@ describe('pre-training as the rewinding state', () => {
     }
     const first = readFileSync(join(rep, 'level_0', 'main', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.split === 'train');
     expect(first.iteration).toBe(5);
+  });
+
+  it('--pretrain-epochs without --pretrain-task, or a levels count that is not a whole number, is refused before any directory is made', async () => {
+    const out = tempDir('ep-pretrain-');
+    await expect(lottery({ ...BASE, pretrainEpochs: 2 }, { out, levels: 0, gpu: gpu(), trainData: dataFor, quiet: true })).rejects.toThrow(/give --pretrain-epochs E and --pretrain-task together \(got --pretrain-epochs 2, --pretrain-task none\)/);
+    for (const levels of [-1, 2.5, NaN]) await expect(lottery(BASE, { out, levels, gpu: gpu(), trainData: dataFor, quiet: true })).rejects.toThrow(/levels must be a whole number/);
+    expect(readdirSync(out)).toEqual([]);
   });
 
   it('rejects --rewind together with pre-training', async () => {

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { expandSweep } from '../src/experiments/sweep.js';
+import { expandSweep, workerCommand } from '../src/experiments/sweep.js';
 import { RunBusyError, RunLock } from '../src/train/run_lock.js';
 import { tempDir } from './helpers/cifar_fixture.js';
 
@@ -42,6 +42,23 @@ describe('sweep expansion', () => {
     const fig8 = expandSweep({ figure: 'fig8', model: 'resnet20', size: 'paper', out, ks: [500], replicates: [1] });
     const b = fig8.find((r) => r.kind === 'branch')!;
     expect(b.argv[b.argv.indexOf('--levels') + 1]).toBe('6');
+  });
+});
+
+describe('sweep expansion: fig9 and worker commands', () => {
+  it("fig9 compares pre-training with k = 0 and the size's k, or --k's", () => {
+    const out = tempDir('ep-sweep-');
+    const rewinds = (runs: ReturnType<typeof expandSweep>) => runs.filter((r) => !r.argv.includes('--pretrain-task')).map((r) => r.argv[r.argv.indexOf('--rewind') + 1]);
+    expect(rewinds(expandSweep({ figure: 'fig9', model: 'resnet20', size: 'quick', out }))).toEqual(['0it', '16it']);
+    expect(rewinds(expandSweep({ figure: 'fig9', model: 'resnet20', size: 'quick', out, ks: [0, 2000] }))).toEqual(['0it', '2000it']);
+  });
+
+  it('sweep --list passes --data and --no-autotune through to every worker command', () => {
+    const [run] = expandSweep({ figure: 'fig4', model: 'resnet20', size: 'quick', out: tempDir('ep-sweep-') });
+    const line = workerCommand(run, { node: '/usr/bin/node', cli: '/x/cli.js', data: '/d ata', autotune: false });
+    expect(line.startsWith(`/usr/bin/node /x/cli.js lottery `)).toBe(true);
+    expect(line.endsWith(` --data '/d ata' --no-autotune --quiet`)).toBe(true);
+    expect(workerCommand(run, { node: 'node', cli: 'cli.js', autotune: true })).not.toMatch(/--no-autotune|--data/);
   });
 });
 

@@ -1,7 +1,7 @@
 // early-phase: the command line. Each command is a thin layer over a library call.
 import { Command, Option } from 'commander';
 import { doctor, formatDoctor } from './doctor.js';
-import { addHparamOptions, addTrainingLengthOptions, hparamsFromOptions, parseReplicates } from './options.js';
+import { addHparamOptions, addTrainingLengthOptions, hparamsFromOptions, parseCount, parseReplicates } from './options.js';
 import { train } from '../train/train.js';
 import { quickstart } from './quickstart.js';
 import { lottery, LOTTERY_HPARAMS } from '../lottery/lottery.js';
@@ -9,7 +9,7 @@ import { formatLevels } from './format.js';
 import { BRANCHES, branchDef } from '../lottery/branches.js';
 import { runBranch } from '../lottery/branch_run.js';
 import { TRAIN_HPARAMS } from '../train/hparams.js';
-import { expandSweep, FIGURES, runSweep, shellQuote, type FigureName, type SweepSize } from '../experiments/sweep.js';
+import { expandSweep, FIGURES, runSweep, workerCommand, type FigureName, type SweepSize } from '../experiments/sweep.js';
 import { figures, rerenderFigures } from '../report/figures.js';
 import { withGpu } from '../train/session.js';
 import { telemetry, TELEMETRY_HPARAMS } from '../experiments/telemetry.js';
@@ -37,7 +37,7 @@ const trainCmd = program
   .option('--replicate <R>', 'replicate number or range (1-5); random streams derive from (seed, replicate)', '1')
   .option('--data <dir>', 'CIFAR-10 folder (data_batch_1..5.bin, test_batch.bin) or cifar-10-binary.tar.gz (default: $EARLY_PHASE_DATA, else ../shared/data/cifar-10-batches-bin)')
   .option('--out <dir>', 'output directory', 'runs')
-  .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(Number))
+  .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(parseCount('--log-every', 1)))
   .option('--quiet', 'no progress output')
   .option('--no-autotune', 'use the default conv kernel configuration instead of the measured one');
 addTrainingLengthOptions(trainCmd);
@@ -54,11 +54,11 @@ trainCmd.action(async (opts: Record<string, unknown>) => {
 const lotteryCmd = program
   .command('lottery')
   .description('iterative magnitude pruning with rewinding to iteration k (levels 0..N); resumes and skips finished levels when re-run')
-  .addOption(new Option('--levels <n>', 'run levels 0..N (level L keeps 0.8^L of the prunable weights)').default(20).argParser(Number))
+  .addOption(new Option('--levels <n>', 'run levels 0..N (level L keeps 0.8^L of the prunable weights)').default(20).argParser(parseCount('--levels')))
   .option('--replicate <R>', 'replicate number or range (1-5), run in sequence', '1')
   .option('--data <dir>', 'CIFAR-10 location (see train --help)')
   .option('--out <dir>', 'output directory', 'runs')
-  .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(Number))
+  .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(parseCount('--log-every', 1)))
   .option('--quiet', 'no progress output')
   .option('--no-autotune', 'use the default conv kernel configuration instead of the measured one');
 addTrainingLengthOptions(lotteryCmd);
@@ -84,7 +84,7 @@ const branchCmd = program
   .requiredOption('--levels <range>', 'levels to branch from: 3, 0-6 or 2,4,6')
   .option('--replicate <R>', 'replicate number or range (1-5)', '1')
   .option('--data <dir>', 'CIFAR-10 location (see train --help)')
-  .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(Number))
+  .addOption(new Option('--log-every <n>', 'write a training log line every N iterations').default(10).argParser(parseCount('--log-every', 1)))
   .option('--quiet', 'no progress output')
   .option('--no-autotune', 'use the default conv kernel configuration instead of the measured one');
 for (const def of Object.values(BRANCHES)) addHparamOptions(branchCmd, def.args.map((d) => ({ ...d, help: `[${def.name}] ${d.help}` })));
@@ -141,7 +141,7 @@ program
   .addOption(new Option('--size <size>', 'quick (this machine, ~1 h a figure; see README) or paper (the full protocol)').choices(['quick', 'paper']).default('quick'))
   .option('--k <list>', 'rewinding iterations, comma-separated (default: the size\'s)')
   .option('--replicate <R>', 'replicates (default: the size\'s: 1 quick, 1-5 paper)')
-  .addOption(new Option('--levels <n>', 'IMP levels 0..N (default: the size\'s)').argParser(Number))
+  .addOption(new Option('--levels <n>', 'IMP levels 0..N (default: the size\'s)').argParser(parseCount('--levels')))
   .option('--list', 'print one self-contained command per pending run whose inputs exist, and exit')
   .option('--data <dir>', 'CIFAR-10 location (see train --help)')
   .option('--out <dir>', 'output directory', 'runs')
@@ -154,13 +154,14 @@ program
       model: String(opts.model),
       size: opts.size as SweepSize,
       out: String(opts.out),
-      ks: opts.k ? String(opts.k).split(',').map(Number) : undefined,
+      ks: opts.k ? String(opts.k).split(',').map((v) => parseCount('--k')(v)) : undefined,
       replicates: opts.replicate ? parseReplicates(String(opts.replicate)) : undefined,
       levels: opts.levels as number | undefined,
     });
     if (opts.list) {
       const self = process.argv[1];
-      for (const r of runs) if (!r.done() && r.ready()) console.log([process.execPath, self, ...r.argv, ...(opts.data ? ['--data', String(opts.data)] : []), '--quiet'].map(shellQuote).join(' '));
+      const machine = { node: process.execPath, cli: self, data: opts.data as string | undefined, autotune: Boolean(opts.autotune) };
+      for (const r of runs) if (!r.done() && r.ready()) console.log(workerCommand(r, machine));
       return;
     }
     const s = await withGpu({ autotune: Boolean(opts.autotune) }, (gpu) => runSweep(runs, { gpu, data: opts.data as string | undefined, quiet: Boolean(opts.quiet) }));

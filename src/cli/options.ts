@@ -16,6 +16,15 @@ function parseNumber(def: HparamDef) {
   };
 }
 
+/** A commander parser for a whole-number flag (--levels, --log-every): at least `min`, else a clear error. */
+export function parseCount(flag: string, min = 0) {
+  return (v: string) => {
+    const n = parseNumber({ flag, type: 'int' } as HparamDef)(v);
+    if (n < min) throw new Error(`${flag} must be at least ${min}, got '${v}'`);
+    return n;
+  };
+}
+
 export function addHparamOptions(cmd: Command, defs: HparamDef[] = TRAIN_HPARAMS, skip: string[] = []): Command {
   for (const d of defs) {
     if (skip.includes(d.key)) continue;

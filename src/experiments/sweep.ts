@@ -148,7 +148,8 @@ export function expandSweep(o: SweepOptions): SweepRun[] {
   const runs: SweepRun[] = [];
   if (o.figure === 'fig9') {
     for (const r of replicates) {
-      for (const k of [0, ...size.ks.default.slice(0, 1)]) runs.push(lotteryRun(o.out, { ...base, rewind: `${k}it` }, r, levels));
+      // the comparison without pre-training: k = 0 and the size's rewinding point (or --k's)
+      for (const k of new Set([0, ...(o.ks ?? size.ks.default.slice(0, 1))])) runs.push(lotteryRun(o.out, { ...base, rewind: `${k}it` }, r, levels));
       for (const task of ['random-labels', 'rotation', 'blur', 'blur+rotation']) runs.push(lotteryRun(o.out, { ...base, pretrainEpochs: size.pretrainEpochs, pretrainTask: task }, r, levels));
     }
     return runs;
@@ -194,6 +195,15 @@ export async function runSweep(runs: SweepRun[], ctx: SweepContext, log: (s: str
 }
 
 /** Shell-quote one argument. */
+/**
+ * The self-contained shell command a worker runs for `run` (sweep --list): this Node, this CLI, the
+ * run's own flags, and the sweep's machine settings (data location, --no-autotune) passed through.
+ */
+export function workerCommand(run: SweepRun, o: { node: string; cli: string; data?: string; autotune: boolean }): string {
+  const argv = [o.node, o.cli, ...run.argv, ...(o.data ? ['--data', o.data] : []), ...(o.autotune ? [] : ['--no-autotune']), '--quiet'];
+  return argv.map(shellQuote).join(' ');
+}
+
 export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

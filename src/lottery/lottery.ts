@@ -124,6 +124,7 @@ function checkPretrainFlags(hparams: Hparams): void {
 export async function lottery(input: Hparams, options: LotteryOptions): Promise<LevelResult[]> {
   const hparams = validateHparams(input, LOTTERY_HPARAMS);
   checkPretrainFlags(hparams);
+  if (!Number.isInteger(options.levels) || options.levels < 0) throw new Error(`levels must be a whole number >= 0 (levels 0..N), got ${options.levels}`);
   const root = lotteryDir(options.out, hparams);
   return withGpu(options, async (gpu) => {
     prepareRunDir(root, { hparams, hash: hparamsHash(hparams, LOTTERY_HPARAMS), replicate: -1, environment: describeEnvironment(gpu) }, undefined, LOTTERY_HPARAMS);

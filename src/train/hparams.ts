@@ -19,13 +19,15 @@ export interface HparamDef {
   choices?: readonly string[];
   /** Required: no default; always enters the hash. */
   required?: boolean;
+  /** A step (type 'step') that must be at least one iteration: a length or a cadence, where 0 means nothing sensible. */
+  nonzero?: boolean;
 }
 
 export const TASKS = ['classify', 'random-labels', 'rotation', 'blur', 'blur+rotation'] as const;
 
 export const TRAIN_HPARAMS: HparamDef[] = [
   { key: 'model', flag: '--model', type: 'string', default: null, required: true, hashed: true, help: 'network: resnet20, resnet56, resnet<6N+2>[_<width>], wrn16_8, vgg11/13/16/19, resnet18, resnet18_imagenet_stem' },
-  { key: 'trainingSteps', flag: '--training-steps', type: 'step', default: '160ep', hashed: true, help: 'training length in open_lth notation (set by --epochs N or --iterations N)' },
+  { key: 'trainingSteps', flag: '--training-steps', type: 'step', default: '160ep', hashed: true, nonzero: true, help: 'training length in open_lth notation (set by --epochs N or --iterations N)' },
   { key: 'batch', flag: '--batch', type: 'int', default: 128, hashed: true, help: 'minibatch size' },
   { key: 'lr', flag: '--lr', type: 'float', default: 0.1, hashed: true, help: 'learning rate' },
   { key: 'milestones', flag: '--milestones', type: 'steps', default: '80ep,120ep', hashed: true, help: 'steps at which the learning rate is multiplied by --gamma (comma-separated, "" for none)' },
@@ -38,8 +40,8 @@ export const TRAIN_HPARAMS: HparamDef[] = [
   { key: 'augment', flag: '--augment', type: 'bool', default: true, hashed: true, help: 'random crop (4-pixel zero padding) and horizontal flip; --no-augment to disable' },
   { key: 'task', flag: '--task', type: 'string', default: 'classify', choices: TASKS, hashed: true, help: 'what the labels are: classify (CIFAR-10), random-labels, rotation (4-way), blur, blur+rotation' },
   { key: 'blurFactor', flag: '--blur-factor', type: 'int', default: 4, hashed: true, help: 'blur tasks: downsample 32 -> 32/f and upsample back (bilinear)' },
-  { key: 'evalEvery', flag: '--eval-every', type: 'step', default: '1ep', hashed: false, help: 'evaluate on the test set every this many steps (and at the end)' },
-  { key: 'checkpointEvery', flag: '--checkpoint-every', type: 'step', default: '1ep', hashed: false, help: 'write a resumable checkpoint every this many steps' },
+  { key: 'evalEvery', flag: '--eval-every', type: 'step', default: '1ep', hashed: false, nonzero: true, help: 'evaluate on the test set every this many steps (and at the end)' },
+  { key: 'checkpointEvery', flag: '--checkpoint-every', type: 'step', default: '1ep', hashed: false, nonzero: true, help: 'write a resumable checkpoint every this many steps' },
 ];
 
 export type Hparams = Record<string, string | number | boolean>;
@@ -72,6 +74,7 @@ export function validateHparams(input: Hparams, defs = TRAIN_HPARAMS): Hparams {
         break;
       case 'step':
         if (typeof v !== 'string' || !isValidStep(v)) throw bad('must be a step like 500it, 2ep or 1ep10it');
+        if (d.nonzero && !/[1-9]/.test(v)) throw bad('must be at least one iteration');
         break;
       case 'steps':
         if (typeof v !== 'string' || (v !== '' && !v.split(',').every(isValidStep))) throw bad('must be comma-separated steps like 80ep,120ep');

@@ -148,7 +148,8 @@ export async function runTrainingLoop(job: TrainingJob): Promise<LoopResult> {
   const end = parseStep(String(hparams.trainingSteps), itersPerEpoch);
   const evalEvery = Math.max(1, parseStep(String(hparams.evalEvery), itersPerEpoch));
   const ckptEvery = Math.max(1, parseStep(String(hparams.checkpointEvery), itersPerEpoch));
-  const logEvery = Math.max(1, job.logEvery ?? 10);
+  const logEvery = job.logEvery ?? 10;
+  if (!Number.isInteger(logEvery) || logEvery < 1) throw new Error(`logEvery must be a whole number of iterations >= 1, got ${logEvery}`);
 
   const finished = (): LoopResult => {
     const lastTest = log.read().filter((r) => r.split === 'test').pop();

@@ -1,11 +1,11 @@
 // Telemetry: every quantity recomputed in float64 on the CPU from the weights at each sampled
 // iteration (training is deterministic, so a run stopped at iteration t has exactly the weights the
 // telemetry run had at t).
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syntheticCifar } from '../src/data/synthetic.js';
-import { sampleIterations, telemetry, trackedIndices } from '../src/experiments/telemetry.js';
+import { finalWeightsPath, sampleIterations, telemetry, trackedIndices } from '../src/experiments/telemetry.js';
 import { loadSafetensors } from '../src/io/safetensors.js';
 import { createModel } from '../src/models/registry.js';
 import { Network } from '../src/nn/network.js';
@@ -29,6 +29,22 @@ describe('telemetry', () => {
     expect(s.slice(0, 101)).toEqual(Array.from({ length: 101 }, (_, i) => i));
     expect(s[s.length - 1]).toBe(4000);
     expect(s.length).toBeLessThan(140);
+  });
+
+  it('--final: a train_<hash> folder gives each replicate its own w_T; a run of another model, seed or replicate is refused', () => {
+    const root = join(tempDir('ep-final-'), 'train_abc');
+    for (const r of [1, 2]) {
+      mkdirSync(join(root, `replicate_${r}`), { recursive: true });
+      writeFileSync(join(root, `replicate_${r}`, 'model_final.safetensors'), '');
+      writeFileSync(join(root, `replicate_${r}`, 'hparams.json'), JSON.stringify({ hparams: { model: 'resnet20', seed: 3 }, replicate: r }));
+    }
+    const h = validateHparams({ model: 'resnet20', seed: 3 });
+    expect(finalWeightsPath(root, 2, h)).toBe(join(root, 'replicate_2', 'model_final.safetensors'));
+    expect(finalWeightsPath(join(root, 'replicate_1'), 1, h)).toBe(join(root, 'replicate_1', 'model_final.safetensors'));
+    expect(() => finalWeightsPath(join(root, 'replicate_1'), 2, h)).toThrow(/that run has replicate 1, this one replicate 2/);
+    expect(() => finalWeightsPath(join(root, 'replicate_1', 'model_final.safetensors'), 1, validateHparams({ model: 'resnet20', seed: 4 }))).toThrow(/that run has seed 3, this one seed 4/);
+    expect(() => finalWeightsPath(root, 1, validateHparams({ model: 'resnet56', seed: 3 }))).toThrow(/model resnet20/);
+    expect(() => finalWeightsPath(join(root, 'replicate_3'), 3, h)).toThrow(/no model_final.safetensors there/);
   });
 
   it('every quantity matches a float64 recomputation from the weights at that iteration', async () => {

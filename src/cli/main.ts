@@ -118,7 +118,7 @@ branchCmd.action(async (name: string, opts: Record<string, unknown>, cmd: Comman
 const telemetryCmd = program
   .command('telemetry')
   .description('dense training with early-phase telemetry (Fig. 3): accuracy, |w|, sign changes, gradient norm, distances and cosines to init and final')
-  .option('--final <run>', 'a finished run of the same seed (its directory or model_final.safetensors) for dist_to_final / cos_to_final')
+  .option('--final <run>', 'the finished train run of the same model and seed, for dist_to_final / cos_to_final: its train_<hash> folder (each replicate takes its own replicate_<R>), or one replicate\'s folder or model_final.safetensors')
   .option('--replicate <R>', 'replicate number or range (1-5)', '1')
   .option('--data <dir>', 'CIFAR-10 location (see train --help)')
   .option('--out <dir>', 'output directory', 'runs')

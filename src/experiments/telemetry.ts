@@ -8,8 +8,8 @@
 //   dist_to_init, cos_to_init       ||w_t - w_0||, cos(w_t, w_0)
 //   dist_to_final, cos_to_final     the same against w_T from a finished run (--final), else omitted
 // All reductions run on the GPU into one small tensor; one readback per sample.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Gpu } from '../gpu/runtime.js';
 import { withGpu, withReplicate } from '../train/session.js';
 import { loadSafetensors, writeFileAtomic } from '../io/safetensors.js';
@@ -50,7 +50,7 @@ export function sampleIterations(end: number, denseUntil: number, perDecade: num
 export interface TelemetryOptions {
   out: string;
   replicate?: number;
-  /** A finished run of the same seed whose model_final.safetensors gives w_T (a train run directory or file). */
+  /** The finished train run whose model_final.safetensors gives w_T: see finalWeightsPath. */
   final?: string;
   data?: string;
   quiet?: boolean;
@@ -72,11 +72,25 @@ export function trackedIndices(total: number, seed: number, count = 10): number[
   return out;
 }
 
-function finalWeightsPath(p: string): string {
-  if (p.endsWith('.safetensors')) return p;
-  const f = join(p, 'model_final.safetensors');
-  if (!existsSync(f)) throw new Error(`--final ${p}: no model_final.safetensors there (is the run finished?)`);
-  return f;
+/**
+ * w_T's file for `replicate`: --final is a train_<hash> folder (its replicate_<R>/ is taken), a
+ * replicate's run folder or a model_final.safetensors. Where the run's hparams.json is at hand, its
+ * model, seed and replicate must be this telemetry run's: w_T is the end of the same trajectory.
+ */
+export function finalWeightsPath(p: string, replicate: number, hparams: Hparams): string {
+  let dir = p.endsWith('.safetensors') ? dirname(p) : p;
+  if (!p.endsWith('.safetensors') && !existsSync(join(dir, 'model_final.safetensors')) && existsSync(join(dir, `replicate_${replicate}`))) dir = join(dir, `replicate_${replicate}`);
+  const file = p.endsWith('.safetensors') ? p : join(dir, 'model_final.safetensors');
+  if (!existsSync(file)) throw new Error(`--final ${p}: no ${p.endsWith('.safetensors') ? 'such file' : 'model_final.safetensors there'} (is the run finished?)`);
+  const metaPath = join(dir, 'hparams.json');
+  if (existsSync(metaPath)) {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { hparams?: Hparams; replicate?: number };
+    const theirs = { model: meta.hparams?.model, seed: meta.hparams?.seed ?? 0, replicate: meta.replicate };
+    const ours = { model: hparams.model, seed: hparams.seed, replicate };
+    const differ = (Object.keys(ours) as (keyof typeof ours)[]).filter((k) => theirs[k] !== undefined && theirs[k] !== ours[k]);
+    if (differ.length) throw new Error(`--final ${p}: that run has ${differ.map((k) => `${k} ${theirs[k]}`).join(', ')}, this one ${differ.map((k) => `${k} ${ours[k]}`).join(', ')}; w_T must end the same trajectory (pass the train_<hash> folder to pick each replicate's)`);
+  }
+  return file;
 }
 
 export async function telemetry(input: Hparams, options: TelemetryOptions): Promise<{ dir: string; samples: number; reductionMs: number; stepMs: number }> {
@@ -101,7 +115,8 @@ export async function telemetry(input: Hparams, options: TelemetryOptions): Prom
       // Persistent telemetry state: selector of prunable positions, w_0, w_T, tracked indices.
       const flatSize = store.flatSize;
       const selector = new Float32Array(flatSize);
-      const prunable = network.prunableNames();
+      // the weights IMP prunes (paper.md Fig. 3: "over the concatenated prunable weights"; VGG's fc is not)
+      const prunable = network.prunableNames(network.model.defaultPruneIgnore());
       for (const n of prunable) {
         const e = store.get(n);
         selector.fill(1, e.offset, e.offset + e.size);
@@ -126,7 +141,7 @@ export async function telemetry(input: Hparams, options: TelemetryOptions): Prom
       const w0 = Tensor.fromArray(gpu, network.initialFlat(seed), [flatSize], 'f32', 'telemetry.w0');
       let wT: Tensor | null = null;
       if (options.final) {
-        const state = loadSafetensors(finalWeightsPath(options.final)).tensors;
+        const state = loadSafetensors(finalWeightsPath(options.final, replicate, hparams)).tensors;
         const flat = new Float32Array(flatSize);
         for (const n of prunable) flat.set(state.get(n)!.data as Float32Array, store.get(n).offset);
         wT = Tensor.fromArray(gpu, flat, [flatSize], 'f32', 'telemetry.wT');

@@ -39,7 +39,7 @@ export const TRAIN_HPARAMS: HparamDef[] = [
   { key: 'testSubset', flag: '--test-subset', type: 'int', default: 0, hashed: true, help: 'evaluate on a fixed class-balanced subset of N test images (0 = all 10,000)' },
   { key: 'augment', flag: '--augment', type: 'bool', default: true, hashed: true, help: 'random crop (4-pixel zero padding) and horizontal flip; --no-augment to disable' },
   { key: 'task', flag: '--task', type: 'string', default: 'classify', choices: TASKS, hashed: true, help: 'what the labels are: classify (CIFAR-10), random-labels, rotation (4-way), blur, blur+rotation' },
-  { key: 'blurFactor', flag: '--blur-factor', type: 'int', default: 4, hashed: true, help: 'blur tasks: downsample 32 -> 32/f and upsample back (bilinear)' },
+  { key: 'blurFactor', flag: '--blur-factor', type: 'int', default: 4, hashed: true, help: 'blur tasks: average f x f blocks (32 -> 32/f), then bilinear back up to 32' },
   { key: 'evalEvery', flag: '--eval-every', type: 'step', default: '1ep', hashed: false, nonzero: true, help: 'evaluate on the test set every this many steps (and at the end)' },
   { key: 'checkpointEvery', flag: '--checkpoint-every', type: 'step', default: '1ep', hashed: false, nonzero: true, help: 'write a resumable checkpoint every this many steps' },
 ];

@@ -229,7 +229,7 @@ describe('early-phase figures', () => {
     }
   });
 
-  it('Fig. 4: one panel per k; Fig. 9: pre-trained states beside k = 0 and k = 500', () => {
+  it('Fig. 4: one panel per k; Fig. 9: pre-trained states beside every k without pre-training', () => {
     for (const k of [500, 2000]) {
       const accs = REPLICATES.map((rep) => ({ rep, acc: finalAccuracy(join(runs, `lottery_r20k${k}`, `replicate_${rep}`, 'level_1', 'branch_signs-magnitudes_cccc')) }));
       expectMatches(row('fig4_resnet20', 'signs @k, magnitudes @0', 80, `k = ${k}`), accs);
@@ -238,7 +238,8 @@ describe('early-phase figures', () => {
     expectMatches(row('fig9_resnet20', 'pre-trained: rotation, 40 ep', 64), pre);
     expect(row('fig9_resnet20', 'no pre-training, k = 500', 64).y_mean).toBe(row('fig1_resnet20', 'k = 500', 64).y_mean);
     expect(row('fig9_resnet20', 'no pre-training, k = 0', 64).y_mean).toBe(row('fig1_resnet20', 'k = 0', 64).y_mean);
-    expect(csv.some((r) => r.figure === 'fig9_resnet20' && r.series.includes('2000'))).toBe(false);
+    // Every k without pre-training found for the condition is a comparison curve, not only 0 and 500.
+    expect(row('fig9_resnet20', 'no pre-training, k = 2000', 64).y_mean).toBe(row('fig1_resnet20', 'k = 2000', 64).y_mean);
     // Pre-training lotteries stay out of Fig. 1.
     expect([...new Set(csv.filter((r) => r.figure === 'fig1_resnet20').map((r) => r.series))].sort()).toEqual(['dense baseline (level 0, k = 0)', 'k = 0', 'k = 2000', 'k = 500']);
   });
@@ -296,5 +297,214 @@ describe('early-phase figures', () => {
     const empty = join(root, 'rerender-empty');
     mkdirSync(empty, { recursive: true });
     await expect(rerenderFigures(empty)).rejects.toThrow(/no \*\.vl\.json figure specs/);
+  });
+});
+
+// ---------------------------------------------------------------- the audit's cases, each in its own runs folder
+
+/** A lottery folder: `levels[rep]` lists the levels of replicate rep that have a main run (finished unless in `unfinished`). */
+function writeLottery(dir: string, hparams: Record<string, unknown>, levels: Record<number, number[]>, key: number, unfinished: [number, number][] = []): void {
+  mkdirSync(dir, { recursive: true });
+  writeJson(join(dir, 'hparams.json'), { hparams, hash: dir.split('_').pop() });
+  for (const [rep, ls] of Object.entries(levels)) {
+    mkdirSync(join(dir, `replicate_${rep}`), { recursive: true });
+    for (const level of ls) writeRun(join(dir, `replicate_${rep}`, `level_${level}`, 'main'), level, fakeAcc(key, Number(rep), level), !unfinished.some(([r, l]) => r === Number(rep) && l === level));
+  }
+}
+
+function writeBranch(dir: string, json: Record<string, unknown>, level: number, acc: number, finished: boolean, std: number | null): void {
+  writeRun(dir, level, acc, finished);
+  writeJson(join(dir, 'branch.json'), json);
+  if (std !== null) writeJson(join(dir, 'perturbation.json'), { mean: 0, std, mean_normalized: 0, std_normalized: std * 10, count: 800, layers: {} });
+}
+
+/** A telemetry replicate sampled at `iterations`; `finished` writes model_final.safetensors as the training loop does. */
+function writeTelemetry(dir: string, rep: number, iterations: number[], finished: boolean): void {
+  mkdirSync(join(dir, `replicate_${rep}`), { recursive: true });
+  const samples = iterations.map((it) => ({ iteration: it, test_accuracy: fakeAcc(77, rep, it), test_loss: 2 - it / 1000, mean_abs_w: 0.05, tracked_weights: Array.from({ length: 10 }, (_, i) => i / 10) }));
+  writeFileSync(join(dir, `replicate_${rep}`, 'telemetry.jsonl'), samples.map((x) => JSON.stringify(x)).join('\n') + '\n');
+  if (finished) writeFileSync(join(dir, `replicate_${rep}`, 'model_final.safetensors'), encodeSafetensors(new Map()));
+}
+
+async function figuresOf(name: string, build: (runs: string) => void): Promise<{ runs: string; out: string; csv: Record<string, string>[]; runsCsv: Record<string, string>[]; index: string; result: FiguresResult }> {
+  const r = join(root, name, 'runs');
+  const o = join(root, name, 'figures');
+  mkdirSync(r, { recursive: true });
+  build(r);
+  const result = await figures({ runs: r, out: o, png: false });
+  return {
+    runs: r,
+    out: o,
+    csv: parseCsv(readFileSync(join(o, 'figures.csv'), 'utf8')),
+    runsCsv: parseCsv(readFileSync(join(o, 'runs.csv'), 'utf8')),
+    index: readFileSync(join(o, 'index.md'), 'utf8'),
+    result,
+  };
+}
+
+function rowIn(csvRows: Record<string, string>[], figure: string, series: string, x: number, panel = ''): Record<string, string> {
+  const rs = csvRows.filter((r) => r.figure === figure && r.series === series && r.panel === panel && Math.abs(Number(r.x) - x) < 1e-9);
+  expect(rs, `${figure} / ${panel} / ${series} @ ${x}`).toHaveLength(1);
+  return rs[0];
+}
+
+const NOISE = { name: 'noise', args: { n: 0.5 }, label: 'noise 0.5σ' };
+const SHUFFLE = { name: 'shuffle', args: { within: 'layer', sameSign: false }, label: 'shuffle within layer' };
+const OVERRIDES = { trainingSteps: '8ep', lr: 0.05 };
+
+describe('figures: the audit of missing runs, branch overrides, Fig. 3 and Fig. 9', () => {
+  /**
+   * A quick-size sweep caught midway: k = 0 with replicate 1 at levels 0-3 and replicate 2 at levels
+   * 0-1 only; k = 16 with both replicates at levels 0-3, its branches at level 3 (noise finished in
+   * replicate 1, still running in replicate 2; shuffle only started in replicate 1; noise trained with
+   * other epochs and learning rate, replicate 1 only); k = 48 with both replicates at levels 0-1 only;
+   * a pre-training lottery beside them.
+   */
+  let q: Awaited<ReturnType<typeof figuresOf>>;
+  const x = (level: number) => 100 * 0.8 ** level;
+  beforeAll(async () => {
+    q = await figuresOf('audit', (r) => {
+      writeLottery(join(r, 'lottery_q0'), lotteryHparams('resnet20', '0it'), { 1: LEVELS, 2: [0, 1] }, 0);
+      writeLottery(join(r, 'lottery_q16'), lotteryHparams('resnet20', '16it'), { 1: LEVELS, 2: LEVELS }, 16);
+      writeLottery(join(r, 'lottery_q48'), lotteryHparams('resnet20', '48it'), { 1: [0, 1], 2: [0, 1] }, 48);
+      writeLottery(join(r, 'lottery_qpre'), { ...lotteryHparams('resnet20', '0it'), pretrainTask: 'rotation', pretrainEpochs: 2 }, { 1: LEVELS }, 2);
+      const level3 = (rep: number) => join(r, 'lottery_q16', `replicate_${rep}`, 'level_3');
+      writeBranch(join(level3(1), 'branch_noise_aaaa'), NOISE, 3, fakeAcc(16, 1, 3, 1), true, 0.05);
+      writeBranch(join(level3(2), 'branch_noise_aaaa'), NOISE, 3, fakeAcc(16, 2, 3, 1), false, 0.5);
+      writeBranch(join(level3(1), 'branch_shuffle_bbbb'), SHUFFLE, 3, fakeAcc(16, 1, 3, 2), true, 0.2);
+      writeBranch(join(level3(1), 'branch_noise_dddd'), { ...NOISE, overrides: OVERRIDES }, 3, fakeAcc(16, 1, 3, 3), true, 0.06);
+    });
+  }, 60_000);
+
+  const acc = (k: number, rep: number, level: number, dir = 'main') => finalAccuracy(join(q.runs, `lottery_q${k}`, `replicate_${rep}`, `level_${level}`, dir));
+
+  it('a replicate whose run has not started is missing (not started), not dropped: Figs. 1 and A2, runs.csv, index.md', () => {
+    for (const level of [2, 3]) {
+      // k = 0: replicate 2 stopped after level 1.
+      const p = rowIn(q.csv, 'fig1_resnet20', 'k = 0', x(level));
+      expect(p.status).toBe('partial');
+      expect(p.n).toBe('1');
+      expect(p.n_missing).toBe('1');
+      expect(p.missing_replicates).toBe('s0r2');
+      expectMatches(p, [{ rep: 1, acc: acc(0, 1, level) }]);
+      // k = 48: neither replicate reached the condition's highest level (3).
+      const m = rowIn(q.csv, 'fig1_resnet20', 'k = 48', x(level));
+      expect(m.status).toBe('missing');
+      expect(m.missing_replicates.split(';').sort()).toEqual(['s0r1', 's0r2']);
+      // Fig. A2, the same runs indexed by k.
+      const a2 = rowIn(q.csv, 'figA2_resnet20', `${(100 * 0.8 ** level).toFixed(1)}% (level ${level})`, 0);
+      expect(a2.status).toBe('partial');
+      expect(a2.missing_replicates).toBe('s0r2');
+      expect(rowIn(q.csv, 'figA2_resnet20', `${(100 * 0.8 ** level).toFixed(1)}% (level ${level})`, 48).status).toBe('missing');
+    }
+    expect(rowIn(q.csv, 'fig1_resnet20', 'k = 0', x(1)).status).toBe('ok');
+    expect(rowIn(q.csv, 'fig1_resnet20', 'k = 16', x(3)).status).toBe('ok');
+    // runs.csv lists each expected run that has no directory, without values.
+    const ns = q.runsCsv.filter((r) => r.status === 'not started');
+    expect(ns.map((r) => r.dir).sort()).toEqual(
+      [
+        'lottery_q0/replicate_2/level_2/main',
+        'lottery_q0/replicate_2/level_3/main',
+        'lottery_q16/replicate_2/level_3/branch_noise_dddd',
+        'lottery_q16/replicate_2/level_3/branch_shuffle_bbbb',
+        ...[1, 2].flatMap((rep) => [2, 3].map((l) => `lottery_q48/replicate_${rep}/level_${l}/main`)),
+      ].sort(),
+    );
+    for (const r of ns) expect([r.final_accuracy, r.percent_remaining, r.note]).toEqual(['', '', 'not started (no run directory yet)']);
+    // index.md counts them: Fig. 1 has k = 0 at levels 2-3 partial, k = 48 at levels 2-3 missing (9 ok: 8 + dense).
+    const line = q.index.split('\n').find((l) => l.startsWith('- **fig1_resnet20**'))!;
+    expect(line).toMatch(/Points: 9 complete, 2 with unfinished replicates, 2 missing\. 6 replicate runs not started/);
+    const spec = JSON.parse(readFileSync(join(q.out, 'fig1_resnet20.vl.json'), 'utf8')) as { title: { subtitle: string[] } };
+    expect(spec.title.subtitle.join('\n')).toMatch(/6 unfinished runs not plotted \(6 not started; 2 points with no finished replicate left out\)/);
+  });
+
+  it('a branch run not started in a replicate is missing there (Fig. 5)', () => {
+    const p = rowIn(q.csv, 'fig5_resnet20', SHUFFLE.label, x(3), 'k = 16');
+    expect(p.status).toBe('partial');
+    expect(p.missing_replicates).toBe('s0r2');
+    expectMatches(p, [{ rep: 1, acc: acc(16, 1, 3, 'branch_shuffle_bbbb') }]);
+  });
+
+  it('Fig. 9 compares with every k without pre-training found (quick size: 0, 16, 48)', () => {
+    for (const k of [0, 16, 48]) expect(rowIn(q.csv, 'fig9_resnet20', `no pre-training, k = ${k}`, x(1)).y_mean).toBe(rowIn(q.csv, 'fig1_resnet20', `k = ${k}`, x(1)).y_mean);
+    expect(rowIn(q.csv, 'fig9_resnet20', 'no pre-training, k = 16', x(3)).status).toBe('ok');
+  });
+
+  it('a branch trained with overridden settings is its own series, labelled with them (Figs. 7 and 8, runs.csv)', () => {
+    const plain = rowIn(q.csv, 'fig7_resnet20', 'noise 0.5σ', x(3), 'k = 16');
+    expectMatches(plain, [{ rep: 1, acc: acc(16, 1, 3, 'branch_noise_aaaa') }]);
+    const label = 'noise 0.5σ (lr=0.05, trainingSteps=8ep)';
+    const over = rowIn(q.csv, 'fig7_resnet20', label, x(3), 'k = 16');
+    expectMatches(over, [{ rep: 1, acc: acc(16, 1, 3, 'branch_noise_dddd') }]);
+    expect(over.missing_replicates).toBe('s0r2');
+    const f8 = q.csv.filter((r) => r.figure === 'fig8_resnet20' && r.panel === 'raw');
+    expect(f8.map((r) => r.series).sort()).toEqual([`${label}, k = 16`, 'noise 0.5σ, k = 16', 'shuffle within layer, k = 16']);
+    expect(Number(f8.find((r) => r.series === `${label}, k = 16`)!.x)).toBeCloseTo(0.06, 12);
+    const runsRow = q.runsCsv.find((r) => r.dir === 'lottery_q16/replicate_1/level_3/branch_noise_dddd')!;
+    expect(runsRow.variant).toBe(label);
+  });
+
+  it('Fig. 8: the std and the accuracy are means over the same finished replicates', () => {
+    for (const [panel, scale] of [['raw', 1], ['normalized', 10]] as const) {
+      // The plain noise variant (found without relying on its label, which the override test checks).
+      const p = q.csv.find((r) => r.figure === 'fig8_resnet20' && r.panel === panel && r.series.startsWith('noise 0.5σ') && !/lr=|dddd/.test(r.series))!;
+      // Replicate 2 is still running (its perturbation is 0.5): neither its std nor its accuracy counts.
+      expect(Number(p.x)).toBeCloseTo(0.05 * scale, 12);
+      expectMatches(p, [{ rep: 1, acc: acc(16, 1, 3, 'branch_noise_aaaa') }]);
+      expect(p.missing_replicates).toBe('s0r2');
+      expect(p.status).toBe('partial');
+      // The shuffle has not started in replicate 2: missing there too, not a complete point of one.
+      const sh = rowIn(q.csv, 'fig8_resnet20', 'shuffle within layer, k = 16', 0.2 * scale, panel);
+      expect([sh.status, sh.missing_replicates, sh.n]).toEqual(['partial', 's0r2', '1']);
+    }
+  });
+
+  it('Fig. 3: a replicate still running counts as missing past its last sample, one not started everywhere', async () => {
+    const its = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 400];
+    const t = await figuresOf('telemetry-running', (r) => {
+      const dir = join(r, 'telemetry_run');
+      mkdirSync(dir, { recursive: true });
+      writeJson(join(dir, 'hparams.json'), { hparams: { model: 'resnet20', trainingSteps: '4ep', trainSubset: 12_800, batch: 128 }, hash: 'run' });
+      writeTelemetry(dir, 1, its, true); // finished
+      writeTelemetry(dir, 2, its.filter((i) => i <= 16), false); // still running, at iteration 16
+      mkdirSync(join(dir, 'replicate_3'), { recursive: true }); // not started
+    });
+    const read = (rep: number) => readFileSync(join(t.runs, 'telemetry_run', `replicate_${rep}`, 'telemetry.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const [a, b] = [read(1), read(2)];
+    for (const it of its) {
+      const p = rowIn(t.csv, 'fig3_resnet20', 'test accuracy', it, 'accuracy');
+      const va = a.find((s) => s.iteration === it).test_accuracy;
+      const vb = b.find((s) => s.iteration === it)?.test_accuracy;
+      expectMatches(p, [{ rep: 1, acc: va }, ...(vb === undefined ? [] : [{ rep: 2, acc: vb }])]);
+      expect(p.status).toBe('partial');
+      expect(p.missing_replicates.split(';').sort()).toEqual(it <= 16 ? ['s0r3'] : ['s0r2', 's0r3']);
+    }
+    // 3 panels x 11 iterations, each missing s0r3; the 110 points of the tracked weights are one replicate's.
+    expect(t.index).toMatch(/Points: 110 complete, 33 with unfinished replicates, 0 missing\. 1 replicate run not started\./);
+    const spec = JSON.parse(readFileSync(join(t.out, 'fig3_resnet20.vl.json'), 'utf8')) as { title: { subtitle: string[] } };
+    expect(spec.title.subtitle.join('\n')).toMatch(/not finished, shown as missing past their last sample: s0r2 \(at iteration 16 of 400\), s0r3 \(not started\)/);
+    // A replicate whose last sample is at the end of training is finished without model_final.safetensors.
+    const u = await figuresOf('telemetry-ended', (r) => {
+      const dir = join(r, 'telemetry_end');
+      mkdirSync(dir, { recursive: true });
+      writeJson(join(dir, 'hparams.json'), { hparams: { model: 'resnet20', trainingSteps: '4ep', trainSubset: 12_800, batch: 128 }, hash: 'end' });
+      writeTelemetry(dir, 1, its, false);
+      writeTelemetry(dir, 2, its, true);
+    });
+    expect(u.csv.filter((r) => r.figure === 'fig3_resnet20' && r.panel === 'accuracy').every((r) => r.status === 'ok' && r.n === '2')).toBe(true);
+  });
+
+  it("Fig. 3's title compares telemetry with the telemetry protocol: 4000 iterations on all the data is not reduced", async () => {
+    const t = await figuresOf('telemetry-paper', (r) => {
+      const dir = join(r, 'telemetry_paper');
+      mkdirSync(dir, { recursive: true });
+      writeJson(join(dir, 'hparams.json'), { hparams: { model: 'resnet20', trainingSteps: '4000it', batch: 128, seed: 0 }, hash: 'paper' });
+      writeTelemetry(dir, 1, [0, 1, 10, 100, 1000, 4000], true);
+    });
+    const spec = JSON.parse(readFileSync(join(t.out, 'fig3_resnet20.vl.json'), 'utf8')) as { title: { subtitle: string[] } };
+    expect(spec.title.subtitle[0]).toBe('CIFAR-10, 50,000 training images, 4000it = 4,000 iterations, 10,000 test images');
+    // The reduced telemetry of the first fixture still says so.
+    const reduced = JSON.parse(readFileSync(join(out, 'fig3_resnet20.vl.json'), 'utf8')) as { title: { subtitle: string[] } };
+    expect(reduced.title.subtitle[0]).toMatch(/^REDUCED PROTOCOL: /);
   });
 });

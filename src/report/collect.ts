@@ -1,13 +1,14 @@
 // Reads run outputs from disk for the figures: lotteries (IMP levels and their branches) and
 // telemetry runs. Nothing here computes a value that is not in a file: a run's final accuracy is its
 // last test evaluation, and only when model_final.safetensors says the run finished; an unfinished
-// run is kept as `incomplete` so that the figures can show it as missing.
+// run is kept as `incomplete` so that the figures can show it as missing, and a run that a condition
+// expects but that has no directory yet is listed as `not started` (notStartedRuns).
 //
 //   <root>/lottery_<hash>/hparams.json
 //   <root>/lottery_<hash>/replicate_<R>/rewind.safetensors           (metadata: iteration)
 //   <root>/lottery_<hash>/replicate_<R>/level_<L>/main/              sparsity.json, metrics.jsonl, model_final.safetensors
 //   <root>/lottery_<hash>/replicate_<R>/level_<L>/branch_<name>_<h>/ same + branch.json, perturbation.json
-//   <root>/telemetry_<hash>/hparams.json, replicate_<R>/telemetry.jsonl
+//   <root>/telemetry_<hash>/hparams.json, replicate_<R>/telemetry.jsonl (+ model_final.safetensors when finished)
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { MetricsLog } from '../train/metrics_log.js';
@@ -35,6 +36,11 @@ export interface BranchInfo {
   name: string;
   args: Record<string, unknown>;
   label: string;
+  /**
+   * Training settings this branch was run with that differ from its lottery's (branch.json
+   * `overrides`, e.g. {trainingSteps: '8ep', lr: 0.05}); empty when it trained with the lottery's own.
+   */
+  overrides: Hparams;
   perturbation: PerturbationSummary | null;
 }
 
@@ -46,7 +52,8 @@ export interface LevelRun {
   level: number;
   fractionRemaining: number | null;
   final: FinalEval | null;
-  status: 'complete' | 'incomplete';
+  /** `not started`: no directory yet, but its condition expects it (see notStartedRuns). */
+  status: 'complete' | 'incomplete' | 'not started';
   /** Why a run is incomplete (for runs.csv). */
   note: string;
   branch: BranchInfo | null;
@@ -59,6 +66,8 @@ export interface Lottery {
   /** Rewinding iteration k (rewind.safetensors metadata, else parsed from hparams.rewind). */
   k: number;
   runs: LevelRun[];
+  /** Every replicate_<R> folder of the lottery (id as in LevelRun.replicate; dir relative to the root). */
+  replicates: { id: string; dir: string }[];
 }
 
 export interface TelemetrySample {
@@ -70,7 +79,12 @@ export interface TelemetryRun {
   dir: string;
   hash: string;
   hparams: Hparams;
-  replicates: { replicate: string; samples: TelemetrySample[] }[];
+  /**
+   * Every replicate_<R> folder, with or without samples yet. `complete`: the run finished
+   * (model_final.safetensors, or its last sample is at the end of training); samples of an
+   * unfinished replicate stop at the iteration it has reached.
+   */
+  replicates: { replicate: string; samples: TelemetrySample[]; complete: boolean }[];
 }
 
 export interface Collection {
@@ -160,14 +174,25 @@ function replicateId(h: Hparams, dirName: string): string {
   return `s${h.seed ?? 0}r${dirName.replace(/^replicate_/, '')}`;
 }
 
-function readBranch(dir: string, id: string, warnings: string[]): BranchInfo | null {
+/** branch.json's `overrides`, less any setting equal to the lottery's own (which changes nothing). */
+function branchOverrides(raw: unknown, lottery: Hparams): Hparams {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return {};
+  const out: Hparams = {};
+  for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (v === undefined || lottery[key] === v) continue;
+    out[key] = v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+function readBranch(dir: string, id: string, lottery: Hparams, warnings: string[]): BranchInfo | null {
   const path = join(dir, 'branch.json');
   if (!existsSync(path)) {
     warnings.push(`${dir}: no branch.json, skipped`);
     return null;
   }
   try {
-    const j = readJson(path) as { name?: string; args?: Record<string, unknown>; label?: string };
+    const j = readJson(path) as { name?: string; args?: Record<string, unknown>; label?: string; overrides?: unknown };
     let perturbation: PerturbationSummary | null = null;
     const pPath = join(dir, 'perturbation.json');
     if (existsSync(pPath)) {
@@ -177,7 +202,7 @@ function readBranch(dir: string, id: string, warnings: string[]): BranchInfo | n
       }
     }
     const name = String(j.name ?? id.replace(/^branch_/, '').replace(/_[^_]+$/, ''));
-    return { id, name, args: j.args ?? {}, label: String(j.label ?? name), perturbation };
+    return { id, name, args: j.args ?? {}, label: String(j.label ?? name), overrides: branchOverrides(j.overrides, lottery), perturbation };
   } catch (e) {
     warnings.push(`${path}: ${(e as Error).message}, skipped`);
     return null;
@@ -213,17 +238,19 @@ function readLottery(root: string, dir: string, warnings: string[]): Lottery | n
   if (!hp) return null;
   const { hparams, hash } = hp;
   const runs: LevelRun[] = [];
+  const replicates: Lottery['replicates'] = [];
   let k: number | null = null;
   for (const rep of subdirs(dir, /^replicate_\d+$/)) {
     const repDir = join(dir, rep);
     const replicate = replicateId(hparams, rep);
+    replicates.push({ id: replicate, dir: relative(root, repDir) });
     k ??= safetensorsIteration(join(repDir, 'rewind.safetensors'));
     for (const lv of subdirs(repDir, /^level_\d+$/)) {
       const level = Number(lv.slice('level_'.length));
       const levelDir = join(repDir, lv);
       if (isDir(join(levelDir, 'main'))) runs.push(readRun(root, join(levelDir, 'main'), replicate, level, null));
       for (const b of subdirs(levelDir, /^branch_/)) {
-        const info = readBranch(join(levelDir, b), b, warnings);
+        const info = readBranch(join(levelDir, b), b, hparams, warnings);
         if (info) runs.push(readRun(root, join(levelDir, b), replicate, level, info));
       }
     }
@@ -236,23 +263,89 @@ function readLottery(root: string, dir: string, warnings: string[]): Lottery | n
       return null;
     }
   }
-  return { dir: relative(root, dir), hash, hparams, k, runs };
+  return { dir: relative(root, dir), hash, hparams, k, runs, replicates };
+}
+
+/** Iterations a telemetry run trains for (its hparams.trainingSteps; the telemetry default is 4000it). */
+export function telemetryLength(h: Hparams): number | null {
+  try {
+    return parseStep(String(h.trainingSteps ?? '4000it'), iterationsPerEpoch(h));
+  } catch {
+    return null;
+  }
 }
 
 function readTelemetry(root: string, dir: string, warnings: string[]): TelemetryRun | null {
   const hp = readHparams(dir, warnings);
   if (!hp) return null;
+  const end = telemetryLength(hp.hparams);
   const replicates: TelemetryRun['replicates'] = [];
   for (const rep of subdirs(dir, /^replicate_\d+$/)) {
     const path = join(dir, rep, 'telemetry.jsonl');
-    if (!existsSync(path)) continue;
-    const samples = new MetricsLog(path)
-      .read()
-      .filter((r) => typeof r.iteration === 'number' && r.event === undefined) as unknown as TelemetrySample[];
+    // A replicate folder without samples yet is kept: its condition expects it (shown as missing).
+    const samples = existsSync(path)
+      ? (new MetricsLog(path).read().filter((r) => typeof r.iteration === 'number' && r.event === undefined) as unknown as TelemetrySample[])
+      : [];
     samples.sort((a, b) => a.iteration - b.iteration);
-    if (samples.length) replicates.push({ replicate: replicateId(hp.hparams, rep), samples });
+    // Finished: the training loop wrote model_final.safetensors after the last step, or the log
+    // already holds the sample at the last iteration (telemetry.ts always samples there).
+    const last = samples.length ? samples[samples.length - 1].iteration : null;
+    const complete = existsSync(join(dir, rep, 'model_final.safetensors')) || (end !== null && last !== null && last >= end);
+    replicates.push({ replicate: replicateId(hp.hparams, rep), samples, complete });
   }
   return { dir: relative(root, dir), hash: hp.hash, hparams: hp.hparams, replicates };
+}
+
+/**
+ * The runs a condition (lotteries that differ only in k, seed or where/how-often settings) expects
+ * but that have no directory yet, per lottery, as `not started` LevelRuns. Expected: in every
+ * replicate_<R> folder of a lottery, the main run of every level from 0 to the highest level found
+ * for the condition, and each branch variant (branch directory) at every level where it exists for
+ * the same k in any replicate. Their x position (fraction remaining) is the one found at that level in
+ * the condition; `(1 - pruningFraction)^level` only when no run at that level has a sparsity.json.
+ */
+export function notStartedRuns(lotteries: Lottery[]): Map<Lottery, LevelRun[]> {
+  const out = new Map<Lottery, LevelRun[]>();
+  const mainLevels = lotteries.flatMap((l) => l.runs.filter((r) => !r.branch).map((r) => r.level));
+  const maxLevel = mainLevels.length ? Math.max(...mainLevels) : -1;
+  const fraction = new Map<number, number>();
+  for (const l of lotteries) for (const r of l.runs) if (r.fractionRemaining !== null && !fraction.has(r.level)) fraction.set(r.level, r.fractionRemaining);
+  const variants = new Map<string, { k: number; info: BranchInfo; levels: Set<number> }>();
+  for (const l of lotteries) {
+    for (const r of l.runs) {
+      if (!r.branch) continue;
+      const key = JSON.stringify([l.k, r.branch.id]);
+      if (!variants.has(key)) variants.set(key, { k: l.k, info: { ...r.branch, perturbation: null }, levels: new Set() });
+      variants.get(key)!.levels.add(r.level);
+    }
+  }
+  for (const l of lotteries) {
+    const have = new Set(l.runs.map((r) => JSON.stringify([r.replicate, r.level, r.branch?.id ?? 'main'])));
+    const pruned = 1 - (Number(l.hparams.pruningFraction) > 0 ? Number(l.hparams.pruningFraction) : 0.2);
+    const extra: LevelRun[] = [];
+    const expect = (rep: { id: string; dir: string }, level: number, branch: BranchInfo | null) => {
+      if (have.has(JSON.stringify([rep.id, level, branch?.id ?? 'main']))) return;
+      extra.push({
+        dir: join(rep.dir, `level_${level}`, branch?.id ?? 'main'),
+        replicate: rep.id,
+        level,
+        fractionRemaining: fraction.get(level) ?? pruned ** level,
+        final: null,
+        status: 'not started',
+        note: 'not started (no run directory yet)',
+        branch,
+      });
+    };
+    for (const rep of l.replicates) {
+      for (let level = 0; level <= maxLevel; level++) expect(rep, level, null);
+      for (const v of variants.values()) {
+        if (v.k !== l.k) continue;
+        for (const level of [...v.levels].sort((x, y) => x - y)) expect(rep, level, v.info);
+      }
+    }
+    out.set(l, extra);
+  }
+  return out;
 }
 
 /** Find lottery_* and telemetry_* directories under `root` (up to three levels deep) and read them. */

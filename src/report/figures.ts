@@ -5,14 +5,16 @@
 // Runs are grouped into conditions: the hyperparameters other than the seed, the rewinding step and
 // the where/how-often settings. One file per figure and condition (fig1_resnet20.svg, fig1_vgg13.svg:
 // the appendix variants are the same figures for the other models). A point is the mean over the
-// replicates whose run finished, with a min-max band; replicates whose run has not finished are
-// listed as missing in figures.csv and counted in the subtitle, never plotted with a partial value.
+// replicates whose run finished, with a min-max band; replicates whose run has not finished, or has
+// not started (every replicate_<R> folder of a condition's lotteries is expected at every level up to
+// the highest one found for the condition; collect.ts notStartedRuns), are listed as missing in
+// figures.csv and counted in the subtitle, never plotted with a partial value.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { stableHash, TRAIN_HPARAMS } from '../train/hparams.js';
 import { parseStep } from '../train/steps.js';
-import { collectRuns, iterationsPerEpoch, type Collection, type Hparams, type LevelRun, type Lottery, type TelemetryRun } from './collect.js';
+import { collectRuns, iterationsPerEpoch, notStartedRuns, telemetryLength, type BranchInfo, type Collection, type Hparams, type LevelRun, type Lottery, type TelemetryRun } from './collect.js';
 import { renderSvg, svgToPng, FONT_FAMILY } from './render.js';
 import { aggregate, csvLine, pointsCsv, pointStatus, type Observation, type PlotPoint } from './stats.js';
 
@@ -93,10 +95,26 @@ export function modelName(model: unknown): string {
 
 const fmtInt = (n: number) => n.toLocaleString('en-US');
 
-/** The data size and training length of a condition, for every title: a reduced run must say so. */
-export function dataDescription(h: Hparams): string {
+/** The length of training in the paper's protocol for an experiment (paper.md). */
+export interface Protocol {
+  /** Iterations on all 50,000 training images at batch 128. */
+  iterations: number;
+  /** hparams.trainingSteps when a run's hparams leave it out. */
+  defaultSteps: string;
+}
+
+/** IMP, branches, pre-training: 160 epochs. */
+export const TRAINING_PROTOCOL: Protocol = { iterations: 160 * Math.ceil(50_000 / 128), defaultSteps: '160ep' };
+/** Fig. 3 telemetry: the first 4000 iterations of dense training. */
+export const TELEMETRY_PROTOCOL: Protocol = { iterations: 4000, defaultSteps: '4000it' };
+
+/**
+ * The data size and training length of a condition, for every title: a run reduced from its
+ * experiment's protocol (smaller data, or another length than `protocol`'s) must say so.
+ */
+export function dataDescription(h: Hparams, protocol: Protocol = TRAINING_PROTOCOL): string {
   const ipe = iterationsPerEpoch(h);
-  const steps = String(h.trainingSteps ?? '160ep');
+  const steps = String(h.trainingSteps ?? protocol.defaultSteps);
   let iters = NaN;
   try {
     iters = parseStep(steps, ipe);
@@ -105,8 +123,7 @@ export function dataDescription(h: Hparams): string {
   }
   const train = Number(h.trainSubset) > 0 ? `${fmtInt(Number(h.trainSubset))} of 50,000 training images` : '50,000 training images';
   const test = Number(h.testSubset) > 0 ? `${fmtInt(Number(h.testSubset))} of 10,000 test images` : '10,000 test images';
-  const paperIters = 160 * Math.ceil(50_000 / 128);
-  const reduced = Number(h.trainSubset) > 0 || Number(h.testSubset) > 0 || iters !== paperIters;
+  const reduced = Number(h.trainSubset) > 0 || Number(h.testSubset) > 0 || iters !== protocol.iterations;
   const extra: string[] = [];
   for (const d of TRAIN_HPARAMS) {
     if (!d.hashed || ['model', 'trainingSteps', 'trainSubset', 'testSubset', 'seed'].includes(d.key)) continue;
@@ -142,7 +159,16 @@ const fmtPct = (p: number) => (p >= 10 ? p.toFixed(1) : p.toPrecision(2));
 
 // ---------------------------------------------------------------- points
 
-/** Points of one curve over levels: x = percent of weights remaining, y = final test accuracy. */
+/** Replicates of `runs` without a final accuracy, and of those the ones not started. */
+function missingOf(runs: LevelRun[]): Pick<PlotPoint, 'missing' | 'notStarted'> {
+  return { missing: runs.filter((r) => !r.final).map((r) => r.replicate), notStarted: runs.filter((r) => r.status === 'not started').map((r) => r.replicate) };
+}
+
+/**
+ * Points of one curve over levels: x = percent of weights remaining, y = final test accuracy. `runs`
+ * holds the condition's expected runs, not-started ones included (buildFigures), so a point's
+ * missing replicates are every expected one without a finished run.
+ */
 function levelCurve(figure: string, panel: string, series: string, runs: LevelRun[]): PlotPoint[] {
   const out: PlotPoint[] = [];
   const byLevel = groupBy(runs, (r) => String(r.level));
@@ -158,7 +184,7 @@ function levelCurve(figure: string, panel: string, series: string, runs: LevelRu
       x: pct(fr),
       yLabel: ACC,
       y: aggregate(rs.filter((r) => r.final).map((r) => ({ replicate: r.replicate, value: r.final!.accuracy }))),
-      missing: rs.filter((r) => !r.final).map((r) => r.replicate),
+      ...missingOf(rs),
     });
   }
   return out;
@@ -178,11 +204,21 @@ function replicateRange(points: PlotPoint[]): string {
   return lo === hi ? `n = ${lo} replicate${lo === 1 ? '' : 's'} per point` : `n = ${lo}–${hi} replicates per point`;
 }
 
+/**
+ * How many runs the points expect that have not started: distinct (panel, series, x, replicate), one
+ * run per point; for telemetry (Fig. 3) distinct replicates, one run for all its points.
+ */
+function notStartedCount(points: PlotPoint[]): number {
+  return new Set(points.flatMap((p) => (p.notStarted ?? []).map((r) => (p.xLabel === 'Training Iteration' ? r : `${p.panel}|${p.series}|${p.x}|${r}`)))).size;
+}
+
 function missingNote(points: PlotPoint[]): string[] {
   const missing = new Set(points.flatMap((p) => p.missing.map((r) => `${p.panel}|${p.series}|${p.x}|${r}`)));
   const empty = points.filter((p) => !p.y).length;
   if (!missing.size) return [];
-  return [`${missing.size} unfinished run${missing.size === 1 ? '' : 's'} not plotted${empty ? ` (${empty} point${empty === 1 ? '' : 's'} with no finished replicate left out)` : ''}; see figures.csv`];
+  const notStarted = notStartedCount(points);
+  const parts = [notStarted ? `${notStarted} not started` : '', empty ? `${empty} point${empty === 1 ? '' : 's'} with no finished replicate left out` : ''].filter(Boolean);
+  return [`${missing.size} unfinished run${missing.size === 1 ? '' : 's'} not plotted${parts.length ? ` (${parts.join('; ')})` : ''}; see figures.csv`];
 }
 
 // ---------------------------------------------------------------- spec pieces
@@ -296,7 +332,7 @@ function figA2(name: string, h: Hparams, lotteries: Lottery[]): Figure | string 
         x: c.k,
         yLabel: ACC,
         y: aggregate(rs.filter((r) => r.final).map((r) => ({ replicate: r.replicate, value: r.final!.accuracy }))),
-        missing: rs.filter((r) => !r.final).map((r) => r.replicate),
+        ...missingOf(rs),
       });
     }
   }
@@ -340,10 +376,19 @@ const BRANCH_FIGURES: BranchFigure[] = [
   { id: 'fig10', title: 'Figure 10: sparse sub-networks pre-trained before training', accepts: (r) => r.branch!.name === 'sparse-pretrain' },
 ];
 
-/** Series label per branch variant (its branch.json label; the directory name when labels collide). */
+/**
+ * A branch variant's label: branch.json's, plus the training settings it overrode (a run trained for
+ * other epochs or with another learning rate is another experiment, never the plain variant).
+ */
+export function branchLabel(b: BranchInfo): string {
+  const o = Object.keys(b.overrides ?? {}).sort();
+  return o.length ? `${b.label} (${o.map((k) => `${k}=${b.overrides[k]}`).join(', ')})` : b.label;
+}
+
+/** Series label per branch variant (branchLabel; with the directory name when labels collide). */
 function variantLabels(runs: LevelRun[]): Map<string, string> {
   const byId = new Map<string, string>();
-  for (const r of runs) if (r.branch && !byId.has(r.branch.id)) byId.set(r.branch.id, r.branch.label);
+  for (const r of runs) if (r.branch && !byId.has(r.branch.id)) byId.set(r.branch.id, branchLabel(r.branch));
   const counts = groupBy([...byId.values()], (l) => l);
   for (const [id, label] of byId) if (counts.get(label)!.length > 1) byId.set(id, `${label} [${id}]`);
   return byId;
@@ -396,7 +441,10 @@ const TARGET_REMAINING = 0.262;
 
 function fig8(name: string, h: Hparams, lotteries: Lottery[]): Figure | string {
   const runs = lotteries.flatMap((l) => l.runs.map((r) => ({ k: l.k, r })));
-  const perturbed = runs.filter(({ r }) => r.branch?.perturbation && r.fractionRemaining !== null);
+  // Variants that measure a perturbation (some run of theirs has perturbation.json), with all their
+  // expected runs: unfinished and not-started ones count as missing.
+  const measured = new Set(runs.filter(({ r }) => r.branch?.perturbation).map(({ r }) => r.branch!.id));
+  const perturbed = runs.filter(({ r }) => r.branch && measured.has(r.branch.id) && r.fractionRemaining !== null);
   if (!perturbed.length) return `${name}: no branch run with perturbation.json`;
   const levels = groupBy(perturbed, ({ r }) => String(r.level));
   let level = -1;
@@ -418,11 +466,14 @@ function fig8(name: string, h: Hparams, lotteries: Lottery[]): Figure | string {
     for (const [key, group] of groupBy(atLevel, ({ k, r }) => `${k}|${r.branch!.id}`)) {
       const k = Number(key.split('|')[0]);
       const series = `${labels.get(group[0].r.branch!.id)}, ${kLabel(k)}`;
-      const xAgg = aggregate(group.map(({ r }) => ({ replicate: r.replicate, value: r.branch!.perturbation![field] })))!;
-      const y = aggregate(group.filter(({ r }) => r.final).map(({ r }): Observation => ({ replicate: r.replicate, value: r.final!.accuracy })));
-      const p: PlotPoint = { figure: 'fig8', panel, series, xLabel: `${label} (mean over replicates)`, x: xAgg.mean, yLabel: `Mean ${ACC}`, y, missing: group.filter(({ r }) => !r.final).map(({ r }) => r.replicate) };
+      // x and y over the same replicates: those whose run finished (and measured its perturbation).
+      const done = group.filter(({ r }) => r.final && r.branch!.perturbation);
+      const xAgg = aggregate(done.map(({ r }) => ({ replicate: r.replicate, value: r.branch!.perturbation![field] })));
+      const y = aggregate(done.map(({ r }): Observation => ({ replicate: r.replicate, value: r.final!.accuracy })));
+      const rest = group.filter((g) => !done.includes(g)).map(({ r }) => r);
+      const p: PlotPoint = { figure: 'fig8', panel, series, xLabel: `${label} (mean over replicates)`, x: xAgg ? xAgg.mean : NaN, yLabel: `Mean ${ACC}`, y, missing: rest.map((r) => r.replicate), notStarted: rest.filter((r) => r.status === 'not started').map((r) => r.replicate) };
       points.push(p);
-      if (y) rows.push({ panel, series, variant: labels.get(group[0].r.branch!.id), k: kLabel(k), x: xAgg.mean, xmin: xAgg.min, xmax: xAgg.max, mean: y.mean, min: y.min, max: y.max, n: y.n });
+      if (y && xAgg) rows.push({ panel, series, variant: labels.get(group[0].r.branch!.id), k: kLabel(k), x: xAgg.mean, xmin: xAgg.min, xmax: xAgg.max, mean: y.mean, min: y.min, max: y.max, n: y.n });
     }
   }
   if (!rows.length) return `${name}: no finished perturbed run at ${fmtPct(remaining)}% remaining`;
@@ -473,9 +524,9 @@ function fig9(name: string, h: Hparams, lotteries: Lottery[]): Figure | string {
     series.push({ label: `pre-trained: ${l0.hparams.pretrainTask}, ${l0.hparams.pretrainEpochs ?? '?'} ep${rewind}`, runs: ls.flatMap((l) => l.runs.filter((r) => !r.branch)) });
   }
   series.sort((a, b) => a.label.localeCompare(b.label, 'en', { numeric: true }));
-  for (const c of imp(lotteries.filter((l) => !isPretrain(l.hparams)))) {
-    if (c.k === 0 || c.k === 500) series.push({ label: `no pre-training, ${kLabel(c.k)}`, runs: c.runs });
-  }
+  // Every rewinding step of the condition's lotteries without pre-training (the paper's 0 and 500;
+  // the quick sweep's 0 and 16).
+  for (const c of imp(lotteries.filter((l) => !isPretrain(l.hparams)))) series.push({ label: `no pre-training, ${kLabel(c.k)}`, runs: c.runs });
   const points = series.flatMap((s) => levelCurve('fig9', '', s.label, s.runs));
   if (!points.some((p) => p.y)) return `${name}: no finished level`;
   const x = remainingAxis(points.map((p) => p.x));
@@ -531,12 +582,19 @@ const TELEMETRY_PANELS: TelemetryPanel[][] = [
   ],
 ];
 
+/**
+ * Points of one telemetry panel. A point at iteration t is the mean over the replicates that have a
+ * sample there; a replicate still running whose last sample is before t (or that has no sample yet)
+ * counts as missing there, so the mean never silently switches to the other replicates.
+ */
 function telemetryPoints(run: TelemetryRun[], p: TelemetryPanel): PlotPoint[] {
   const reps = run.flatMap((t) => t.replicates);
   const points: PlotPoint[] = [];
   if (p.panel === 'tracked weights') {
-    // Ten weights of one replicate, as in the paper (different replicates track different weights).
-    const rep = reps[0];
+    // Ten weights of one replicate, as in the paper (different replicates track different weights):
+    // a finished one when there is one.
+    const rep = reps.find((r) => r.complete && r.samples.length) ?? reps.find((r) => r.samples.length);
+    if (!rep) return points;
     for (let i = 0; i < 10; i++) {
       for (const s of rep.samples) {
         const w = s.tracked_weights;
@@ -546,6 +604,7 @@ function telemetryPoints(run: TelemetryRun[], p: TelemetryPanel): PlotPoint[] {
     }
     return points;
   }
+  const reached = new Map(reps.map((r) => [r, r.samples.length ? r.samples[r.samples.length - 1].iteration : -1]));
   for (const { label, key } of p.series) {
     const byIt = new Map<number, Observation[]>();
     for (const r of reps) {
@@ -557,14 +616,25 @@ function telemetryPoints(run: TelemetryRun[], p: TelemetryPanel): PlotPoint[] {
       }
     }
     for (const it of [...byIt.keys()].sort((a, b) => a - b)) {
-      points.push({ figure: 'fig3', panel: p.panel, series: label, xLabel: 'Training Iteration', x: it, yLabel: p.yLabel, y: aggregate(byIt.get(it)!), missing: [] });
+      const running = reps.filter((r) => !r.complete && reached.get(r)! < it);
+      points.push({
+        figure: 'fig3',
+        panel: p.panel,
+        series: label,
+        xLabel: 'Training Iteration',
+        x: it,
+        yLabel: p.yLabel,
+        y: aggregate(byIt.get(it)!),
+        missing: running.map((r) => r.replicate),
+        notStarted: running.filter((r) => !r.samples.length).map((r) => r.replicate),
+      });
     }
   }
   return points;
 }
 
 function fig3(name: string, h: Hparams, runs: TelemetryRun[]): Figure | string {
-  if (!runs.some((t) => t.replicates.length)) return `${name}: telemetry runs have no samples yet`;
+  if (!runs.some((t) => t.replicates.some((r) => r.samples.length))) return `${name}: telemetry runs have no samples yet`;
   const points: PlotPoint[] = [];
   const rowsSpec: Spec[] = [];
   const maxIt = Math.max(...runs.flatMap((t) => t.replicates.flatMap((r) => r.samples.map((x) => x.iteration))));
@@ -590,15 +660,26 @@ function fig3(name: string, h: Hparams, runs: TelemetryRun[]): Figure | string {
     }
     if (cells.length) rowsSpec.push({ hconcat: cells, resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } } });
   }
-  const nRep = Math.max(...runs.map((t) => t.replicates.length));
+  const reps = runs.flatMap((t) => t.replicates);
+  const nRep = reps.length;
+  const end = telemetryLength(h);
+  const running = reps.filter((r) => !r.complete);
+  const runningNote = running.length
+    ? [
+        `not finished, shown as missing past their last sample: ${running
+          .map((r) => `${r.replicate} (${r.samples.length ? `at iteration ${fmtInt(r.samples[r.samples.length - 1].iteration)}${end !== null ? ` of ${fmtInt(end)}` : ''}` : 'not started'})`)
+          .join(', ')}; see figures.csv`,
+      ]
+    : [];
   return {
     name,
     points,
     spec: {
       $schema: SCHEMA,
       title: title(`Figure 3: telemetry of dense training over the first ${fmtInt(maxIt)} iterations, ${modelName(h.model)}`, [
-        dataDescription(h),
+        dataDescription(h, TELEMETRY_PROTOCOL),
         `${SPREAD} (${nRep} replicate${nRep === 1 ? '' : 's'}); the ten tracked weights are from one replicate; w_T = weights at the end of training`,
+        ...runningNote,
       ]),
       vconcat: rowsSpec,
       resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
@@ -609,13 +690,29 @@ function fig3(name: string, h: Hparams, runs: TelemetryRun[]): Figure | string {
 
 // ---------------------------------------------------------------- all figures
 
-export function buildFigures(col: Collection): { figures: Figure[]; skipped: string[] } {
+/** A run a condition expects that has no directory yet, and its lottery (for runs.csv). */
+export interface NotStartedRun {
+  lottery: Lottery;
+  run: LevelRun;
+}
+
+export function buildFigures(col: Collection): { figures: Figure[]; skipped: string[]; notStarted: NotStartedRun[] } {
   const figures: Figure[] = [];
   const skipped: string[] = [];
   const add = (r: Figure | string) => (typeof r === 'string' ? skipped.push(r) : figures.push(r));
+  // The runs each condition expects but that have not started, added to its lotteries as missing runs.
+  const notStarted = new Map<string, NotStartedRun>();
+  const expected = (ls: Lottery[]): Lottery[] => {
+    const extra = notStartedRuns(ls);
+    return ls.map((l) => {
+      const more = extra.get(l) ?? [];
+      for (const run of more) if (!notStarted.has(run.dir)) notStarted.set(run.dir, { lottery: l, run });
+      return more.length ? { ...l, runs: [...l.runs, ...more] } : l;
+    });
+  };
 
   const plain = col.lotteries.filter((l) => !isPretrain(l.hparams));
-  const conds = [...groupBy(plain, (l) => conditionKey(l.hparams, ['rewind'])).values()];
+  const conds = [...groupBy(plain, (l) => conditionKey(l.hparams, ['rewind'])).values()].map(expected);
   if (!conds.length) skipped.push('fig1, figA2, fig4-8, fig10: no lottery runs found');
   const condHparams = conds.map((ls) => ls[0].hparams);
   for (const prefix of ['fig1', 'figA2', ...BRANCH_FIGURES.map((f) => f.id), 'fig8']) {
@@ -629,7 +726,7 @@ export function buildFigures(col: Collection): { figures: Figure[]; skipped: str
     });
   }
 
-  const preConds = [...groupBy(col.lotteries, (l) => conditionKey(l.hparams, ['rewind', ...PRETRAIN_KEYS])).values()].filter((ls) => ls.some((l) => isPretrain(l.hparams)));
+  const preConds = [...groupBy(col.lotteries, (l) => conditionKey(l.hparams, ['rewind', ...PRETRAIN_KEYS])).values()].filter((ls) => ls.some((l) => isPretrain(l.hparams))).map(expected);
   if (!preConds.length) skipped.push('fig9: no pre-training lottery (hparams.pretrainTask) found');
   const preHparams = preConds.map((ls) => ls.find((l) => isPretrain(l.hparams))!.hparams);
   const preNames = conditionNames('fig9', preHparams);
@@ -640,30 +737,31 @@ export function buildFigures(col: Collection): { figures: Figure[]; skipped: str
   const tHparams = tConds.map((ts) => ts[0].hparams);
   const tNames = conditionNames('fig3', tHparams);
   tConds.forEach((ts, i) => add(fig3(tNames[i], tHparams[i], ts)));
-  return { figures, skipped };
+  return { figures, skipped, notStarted: [...notStarted.values()] };
 }
 
-function runsCsv(col: Collection): string {
+/** Every run found, then every run expected but not started (status `not started`). */
+function runsCsv(col: Collection, notStarted: NotStartedRun[]): string {
   let out = csvLine(['lottery', 'model', 'k', 'replicate', 'level', 'branch', 'variant', 'percent_remaining', 'status', 'final_iteration', 'final_accuracy', 'final_loss', 'note', 'dir']);
-  for (const l of col.lotteries) {
-    for (const r of l.runs) {
-      out += csvLine([
-        l.dir,
-        String(l.hparams.model),
-        l.k,
-        r.replicate,
-        r.level,
-        r.branch?.name ?? 'main',
-        r.branch?.label ?? '',
-        r.fractionRemaining === null ? '' : pct(r.fractionRemaining),
-        r.status,
-        r.final?.iteration ?? '',
-        r.final?.accuracy ?? '',
-        r.final?.loss ?? '',
-        r.note,
-        r.dir,
-      ]);
-    }
+  const rows = [...col.lotteries.flatMap((l) => l.runs.map((run) => ({ lottery: l, run }))), ...notStarted];
+  for (const { lottery: l, run: r } of rows) {
+    out += csvLine([
+      l.dir,
+      String(l.hparams.model),
+      l.k,
+      r.replicate,
+      r.level,
+      r.branch?.name ?? 'main',
+      r.branch ? branchLabel(r.branch) : '',
+      // A not-started run's x position in the figures is its level's elsewhere: none of its own here.
+      r.status === 'not started' || r.fractionRemaining === null ? '' : pct(r.fractionRemaining),
+      r.status,
+      r.final?.iteration ?? '',
+      r.final?.accuracy ?? '',
+      r.final?.loss ?? '',
+      r.note,
+      r.dir,
+    ]);
   }
   return out;
 }
@@ -683,7 +781,7 @@ async function renderFigureFiles(spec: object, dir: string, name: string, png: b
 /** Regenerate every figure for which runs exist under `runs` into `out`. */
 export async function figures(opts: FiguresOptions): Promise<FiguresResult> {
   const col = collectRuns(opts.runs);
-  const { figures: figs, skipped } = buildFigures(col);
+  const { figures: figs, skipped, notStarted } = buildFigures(col);
   mkdirSync(opts.out, { recursive: true });
   const written: string[] = [];
   const write = (file: string, data: string | Buffer) => {
@@ -691,19 +789,23 @@ export async function figures(opts: FiguresOptions): Promise<FiguresResult> {
     writeFileAtomic(path, data);
     written.push(path);
   };
-  const index: string[] = ['# Figures', '', `Regenerated from ${opts.runs} by \`early-phase figures\`. Every plotted point is in figures.csv; every run found is in runs.csv.`, ''];
+  const index: string[] = ['# Figures', '', `Regenerated from ${opts.runs} by \`early-phase figures\`. Every plotted point is in figures.csv; every run found, and every run a condition expects that has not started, is in runs.csv.`, ''];
   for (const f of figs) {
     write(`${f.name}.vl.json`, JSON.stringify(f.spec, null, 1) + '\n');
     written.push(...(await renderFigureFiles(f.spec, opts.out, f.name, opts.png !== false)));
     const t = f.spec.title as { text: string; subtitle: string[] };
     const counts = { ok: 0, partial: 0, missing: 0 };
     for (const p of f.points) counts[pointStatus(p)]++;
-    index.push(`- **${f.name}**: ${t.text}. ${t.subtitle[0]}. Points: ${counts.ok} complete, ${counts.partial} with unfinished replicates, ${counts.missing} missing.`);
+    const nNotStarted = notStartedCount(f.points);
+    index.push(
+      `- **${f.name}**: ${t.text}. ${t.subtitle[0]}. Points: ${counts.ok} complete, ${counts.partial} with unfinished replicates, ${counts.missing} missing.` +
+        (nNotStarted ? ` ${nNotStarted} replicate run${nNotStarted === 1 ? '' : 's'} not started${f.points.some((p) => p.xLabel === 'Training Iteration') ? '' : ' (runs.csv)'}.` : ''),
+    );
   }
   if (skipped.length) index.push('', '## Not produced', '', ...skipped.map((s) => `- ${s}`));
   if (col.warnings.length) index.push('', '## Warnings', '', ...col.warnings.map((s) => `- ${s}`));
   write('figures.csv', pointsCsv(figs.flatMap((f) => f.points.map((p) => ({ ...p, figure: f.name })))));
-  write('runs.csv', runsCsv(col));
+  write('runs.csv', runsCsv(col, notStarted));
   write('index.md', index.join('\n') + '\n');
   return { written, skipped, warnings: col.warnings };
 }

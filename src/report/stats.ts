@@ -35,8 +35,13 @@ export interface PlotPoint {
   x: number;
   yLabel: string;
   y: Aggregate | null;
-  /** Replicates whose run exists but is unfinished (not plotted). */
+  /**
+   * Replicates the point expects that have no finished value there (not plotted): their run is
+   * unfinished, not started yet, or (telemetry) still running short of this iteration.
+   */
   missing: string[];
+  /** Of `missing`, those whose run has not started (no run directory yet). */
+  notStarted?: string[];
 }
 
 export const CSV_COLUMNS = [
@@ -66,7 +71,7 @@ export function csvLine(fields: (string | number)[]): string {
   return fields.map(csvField).join(',') + '\n';
 }
 
-/** status: ok (every replicate finished), partial (some unfinished: mean of the finished), missing (none finished). */
+/** status: ok (every expected replicate finished), partial (some unfinished or not started: mean of the finished), missing (none finished). */
 export function pointStatus(p: PlotPoint): 'ok' | 'partial' | 'missing' {
   if (!p.y) return 'missing';
   return p.missing.length ? 'partial' : 'ok';

@@ -19,7 +19,7 @@ import type { Gpu } from '../gpu/runtime.js';
 import { GpuTimer } from '../gpu/timer.js';
 import { recordTrainStep, trainSetup, type TrainSetup } from '../train/train_setup.js';
 import { listShaders, readShader } from '../gpu/shader_source.js';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/files.js';
 import { leaf } from '../tensor/param_store.js';
 import { Scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';

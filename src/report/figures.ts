@@ -11,7 +11,7 @@
 // figures.csv and counted in the subtitle, never plotted with a partial value.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/files.js';
 import { stableHash, TRAIN_HPARAMS } from '../train/hparams.js';
 import { parseStep } from '../train/steps.js';
 import { collectRuns, iterationsPerEpoch, notStartedRuns, telemetryLength, type BranchInfo, type Collection, type Hparams, type LevelRun, type Lottery, type TelemetryRun } from './collect.js';

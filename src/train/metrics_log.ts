@@ -1,7 +1,7 @@
 // metrics.jsonl: one JSON object a line. Appends are flushed line by line; on resume the file is cut
 // back (atomically) to what the checkpoint covers, so a resumed run's log has no duplicated lines.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/files.js';
 
 export type MetricRecord = Record<string, string | number | boolean | null>;
 

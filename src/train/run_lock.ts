@@ -18,7 +18,7 @@ import { readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs'
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeFileExclusive } from '../io/safetensors.js';
+import { processAlive, writeFileExclusive } from '../io/files.js';
 
 export class RunBusyError extends Error {
   constructor(dir: string, holder: string) {
@@ -39,15 +39,6 @@ interface Holder {
   host?: string;
   pid?: number;
   token?: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
@@ -113,7 +104,7 @@ export class RunLock {
     if (age > staleMs) return true; // the holder refreshes the mtime while it lives
     if (holder.host !== hostname()) return false;
     if (holder.pid === process.pid) return !heldHere.has(path); // our pid, but not our lock: a previous life
-    return !(holder.pid && alive(holder.pid)); // no pid: a record from before pids were written
+    return !(holder.pid && processAlive(holder.pid)); // no pid: a record from before pids were written
   }
 
   /** Remove the stale lock whose text was `seen`, if no other worker is taking it over and it is unchanged. */

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gpu } from '../gpu/runtime.js';
 import { withGpu, withReplicate } from './session.js';
-import { writeFileAtomic, writeFileExclusive } from '../io/safetensors.js';
+import { writeFileAtomic, writeFileExclusive } from '../io/files.js';
 import { getKernelConfig, setKernelConfig, type KernelConfig } from '../ops/kernel_config.js';
 import { describeEnvironment } from './environment.js';
 import { defaultHparams, hparamsHash, nonDefaultHparams, TRAIN_HPARAMS, validateHparams, type HparamDef, type Hparams } from './hparams.js';

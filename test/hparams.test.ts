@@ -55,7 +55,8 @@ describe('hyperparameters and run hashes', () => {
     expect(parseReplicates('3')).toEqual([3]);
     expect(parseReplicates('1-5')).toEqual([1, 2, 3, 4, 5]);
     expect(parseReplicates('1,4')).toEqual([1, 4]);
-    expect(() => parseReplicates('5-1')).toThrow();
+    expect(() => parseReplicates('5-1')).toThrow(/--replicate '5-1': empty range/);
+    expect(() => parseReplicates('x', '--levels')).toThrow(/--levels 'x': use a number/);
   });
 });
 

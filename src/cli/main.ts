@@ -103,7 +103,7 @@ branchCmd.action(async (name: string, opts: Record<string, unknown>, cmd: Comman
   const trainOverrides = trainOverridesFromOptions(opts);
   const results = await runBranch(name, {
     lottery: String(opts.lottery),
-    levels: parseReplicates(String(opts.levels)),
+    levels: parseReplicates(String(opts.levels), '--levels'),
     replicates: parseReplicates(String(opts.replicate)),
     args: argsFromOptions(opts, def.args),
     trainOverrides,

@@ -128,15 +128,15 @@ export function describeHparams(defs = TRAIN_HPARAMS): string {
   return defs.map((d) => `  ${d.flag.padEnd(20)} ${d.help} (default: ${d.default === null ? 'required' : JSON.stringify(d.default)})`).join('\n');
 }
 
-/** "3" -> [3]; "1-5" -> [1,2,3,4,5]; "1,3" -> [1,3]. */
-export function parseReplicates(text: string): number[] {
+/** "3" -> [3]; "1-5" -> [1,2,3,4,5]; "1,3" -> [1,3]. `flag` names the option in errors (also --levels). */
+export function parseReplicates(text: string, flag = '--replicate'): number[] {
   const out: number[] = [];
   for (const part of String(text).split(',')) {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new Error(`--replicate '${text}': use a number (3), a range (1-5) or a list (1,3)`);
+    if (!m) throw new Error(`${flag} '${text}': use a number (3), a range (1-5) or a list (1,3)`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a) throw new Error(`--replicate '${text}': empty range`);
+    if (b < a) throw new Error(`${flag} '${text}': empty range`);
     for (let r = a; r <= b; r++) out.push(r);
   }
   return out;

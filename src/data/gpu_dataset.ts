@@ -56,6 +56,8 @@ export interface GatherPlan {
   order: Uint32Array;
   /** Each touched chunk's stretch of `order`. */
   runs: { chunk: number; first: number; count: number }[];
+  /** Where each chunk's stretch of `order` begins (every chunk, touched or not): gather_images reads it from idx. */
+  firsts: Uint32Array;
 }
 
 /** A split's images on the GPU (immutable), its labels on the host. */
@@ -118,29 +120,38 @@ export class GpuDataset {
       if (count > 0) runs.push({ chunk, first, count });
       first += count;
     });
+    const firsts = next.slice();
     const order = new Uint32Array(n);
     for (let k = 0; k < n; k++) order[next[Math.floor(indices[k] / this.chunkImages)]++] = k;
-    return { order, runs };
+    return { order, runs, firsts };
   }
 
   /**
    * Record the gather of the batch's images into consecutive 3,072-byte slots of `dst`: one
    * `gather_images` dispatch per chunk in `plan`. `idx` holds each sample's dataset index at word
-   * k*stride + at, and plan.order from word `list` on (the caller wrote both).
+   * k*stride + at, plan.order from word `list` on and plan.firsts from word `firsts` on (the caller
+   * wrote them; Augmenter.batch does).
    */
-  gather(plan: GatherPlan, idx: Tensor, layout: { stride: number; at: number; list: number }, dst: Tensor): void {
+  gather(plan: GatherPlan, idx: Tensor, layout: { stride: number; at: number; list: number; firsts: number }, dst: Tensor): void {
     if (this.destroyed) throw new Error(`GpuDataset '${this.name}' used after destroy()`);
     const n = plan.order.length;
     if (dst.bytes < n * IMAGE_BYTES) throw new Error(`gather: ${n} images into ${dst.bytes} bytes`);
-    if (idx.dtype !== 'u32' || idx.size < Math.max(n * layout.stride, layout.list + n) || layout.at >= layout.stride) throw new Error(`gather: idx ${idx} does not hold ${n} samples of ${layout.stride} words and the list at word ${layout.list}`);
+    if (idx.dtype !== 'u32' || idx.size < Math.max(n * layout.stride, layout.list + n, layout.firsts + this.chunks.length) || layout.at >= layout.stride) {
+      throw new Error(`gather: idx ${idx} does not hold ${n} samples of ${layout.stride} words, the list at word ${layout.list} and the chunk starts at word ${layout.firsts}`);
+    }
     for (const r of plan.runs) {
       const chunk = this.chunks[r.chunk];
       this.gpu.dispatch('gather_images', {
         bindings: { src: { buf: chunk.buf, offset: 0, bytes: chunk.count * IMAGE_BYTES }, idx, out: dst },
-        uniforms: { first: r.first, count: r.count, start: chunk.start, list: layout.list, stride: layout.stride, at: layout.at },
+        uniforms: { chunk: r.chunk, firsts: layout.firsts, start: chunk.start, list: layout.list, stride: layout.stride, at: layout.at },
         workgroups: r.count,
       });
     }
+  }
+
+  /** Words after the list that gather() reads: one per chunk. */
+  get chunkCount(): number {
+    return this.chunks.length;
   }
 
   destroy(): void {
@@ -241,10 +252,12 @@ export class Augmenter {
     const blur = aug.blur ?? 1;
     if (!BLUR_FACTORS.includes(blur)) throw new Error(`Augmenter.batch: blur factor ${blur} not one of ${BLUR_FACTORS.join(', ')}`);
 
-    // Per sample: transform, label, dataset index (PARAM_WORDS); then the gather's list of positions.
+    // Per sample: transform, label, dataset index (PARAM_WORDS); then the gather's list of positions
+    // and where each chunk's stretch of it begins.
     const plan = this.data.gatherPlan(indices);
-    const words = new Uint32Array(n * PARAM_WORDS + n);
+    const words = new Uint32Array(n * PARAM_WORDS + n + this.data.chunkCount);
     words.set(plan.order, n * PARAM_WORDS);
+    words.set(plan.firsts, n * PARAM_WORDS + n);
     const floats = new Float32Array(words.buffer, 0, n * PARAM_WORDS);
     let cropFlipOnly = blur === 1;
     for (let k = 0; k < n; k++) {
@@ -258,10 +271,10 @@ export class Augmenter {
       words[k * PARAM_WORDS + INDEX_WORD] = i;
     }
 
-    const prm = Tensor.empty(gpu, [n * PARAM_WORDS + n], 'u32', 'augment.params');
+    const prm = Tensor.empty(gpu, [words.length], 'u32', 'augment.params');
     gpu.write(prm, words);
     const raw = Tensor.empty(gpu, [n * WORDS_PER_IMAGE], 'u32', 'augment.raw');
-    this.data.gather(plan, prm, { stride: PARAM_WORDS, at: INDEX_WORD, list: n * PARAM_WORDS }, raw);
+    this.data.gather(plan, prm, { stride: PARAM_WORDS, at: INDEX_WORD, list: n * PARAM_WORDS, firsts: n * PARAM_WORDS + n }, raw);
     const images = Tensor.empty(gpu, [n, 3, IMAGE_SIZE, IMAGE_SIZE], 'f32', 'images');
     const labels = Tensor.empty(gpu, [n], 'u32', 'labels');
     gpu.dispatch('augment_sample', {

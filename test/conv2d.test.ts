@@ -16,6 +16,7 @@ import {
   setConvConfig,
   type ConvConfig,
   type ConvDims,
+  splitKChunk,
 } from '../src/ops/conv2d.js';
 import { autotuneConv } from '../src/ops/conv2d_autotune.js';
 import { leaf } from '../src/tensor/param_store.js';
@@ -116,6 +117,21 @@ async function checkCase(s: Case, label: string): Promise<void> {
   expectClose(got.dw, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `weight grad ${tag}`);
   if (got.db) expectClose(got.db, conv2dBiasGradRef(r, s), tolFor(s.N * OH * OW), `bias grad ${tag}`);
 }
+
+describe('split-K chunk of the weight gradient', () => {
+  it("the configuration's chunk, raised only where the grid or one binding of partial sums would not hold it", () => {
+    const MiB = 1 << 20;
+    // ResNet-20's 64->64 3x3 at batch 128 in 4-column tiles: 2,048 tiles, partials of 64*576*4 bytes a chunk
+    expect(splitKChunk(2048, 256, 64 * 576 * 4, 128 * MiB)).toBe(256);
+    // VGG's 512->512 3x3 at 4x4, batch 128, chunk 128 (the H100's): 512 chunks of 9.4 MB would be 4.6 GB
+    const part = 512 * 4608 * 4;
+    const c = splitKChunk(128 * 4 * 4, 128 / 4, part, 128 * MiB);
+    expect(Math.ceil((128 * 16) / c) * part).toBeLessThanOrEqual(128 * MiB);
+    expect(c).toBe(Math.ceil((128 * 16) / Math.floor((128 * MiB) / part)));
+    expect(splitKChunk(10_000_000, 1, 4, 1 << 30)).toBe(Math.ceil(10_000_000 / 65535)); // the grid's 65,535 chunks
+    expect(splitKChunk(100, 8, 200 * MiB, 128 * MiB)).toBe(100); // a single chunk's partials over the limit: one chunk
+  });
+});
 
 describe('conv2d kernels match the float64 reference', () => {
   for (const s of cases) {

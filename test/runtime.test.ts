@@ -144,6 +144,53 @@ describe('GPU runtime', () => {
     }
   });
 
+  it('without debug mode an error found at submit names the last kernel encoded and how to find the one at fault', async () => {
+    const g = await Gpu.create();
+    try {
+      const t = new Tensor(g, g.createBuffer(1024, 't'), 0, [16], 'f32', false);
+      g.dispatch('add', { bindings: { a: t, b: t, out: t }, uniforms: { n: 16 }, workgroups: 1 }); // invalid: aliasing
+      const u = new Tensor(g, g.createBuffer(1024, 'u'), 0, [16], 'f32', false);
+      g.dispatch('fill', { bindings: { out: u }, uniforms: { n: 16, bits: 0 }, workgroups: 1 });
+      await expect(g.sync()).rejects.toThrow(/found at submit; the last kernel encoded was 'fill'.*EARLY_PHASE_DEBUG=1/);
+    } finally {
+      g.destroy();
+    }
+  });
+
+  it("a binding over the adapter's one-binding limit is refused before Dawn sees it", () => {
+    const g = gpu();
+    const max = g.device.limits.maxStorageBufferBindingSize;
+    const big = g.createBuffer(max + 256, 'big');
+    try {
+      expect(() => g.dispatch('fill', { bindings: { out: { buf: big, offset: 0, bytes: max + 256 } }, uniforms: { n: 4, bits: 0 }, workgroups: 1 })).toThrow(
+        new RegExp(`kernel 'fill': binding 'out' is ${max + 256} bytes, over this adapter's ${max}-byte limit`),
+      );
+    } finally {
+      big.buffer.destroy();
+    }
+  });
+
+  it('scopes left open by an exception are released by the enclosing close, which does not throw over it', async () => {
+    const g = gpu();
+    const before = g.stats().inUseBuffers;
+    const outer = Scope.open();
+    Tensor.empty(g, [64]);
+    const failing = async () => {
+      Scope.open(); // an evaluation's scope: its close is skipped by the throw below
+      Tensor.empty(g, [64]);
+      throw new Error('readback failed');
+    };
+    await expect(failing()).rejects.toThrow('readback failed');
+    outer.close(); // the step's finally: releases both scopes, throws nothing of its own
+    expect(g.stats().inUseBuffers).toBe(before);
+    expect(() => outer.close()).toThrow(/not open/);
+    // Scope.run releases what fn made before it threw
+    expect(() => Scope.run(() => (Tensor.empty(g, [64]), Scope.open(), Tensor.empty(g, [64]), (() => { throw new Error('record failed'); })()))).toThrow('record failed');
+    expect(g.stats().inUseBuffers).toBe(before);
+    const s = Scope.open(); // the stack is sound again
+    s.close();
+  });
+
   it('reading a tensor back after release is an error', () => {
     const g = gpu();
     const s = Scope.open();

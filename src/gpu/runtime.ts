@@ -125,6 +125,11 @@ export class Gpu {
       if (!r) throw new Error(`kernel '${kernel.name}': binding '${b.name}' not given (needs ${kernel.bindings.filter((x) => x.kind !== 'uniform').map((x) => x.name).join(', ')})`);
       if (r.offset % 256 !== 0) throw new Error(`kernel '${kernel.name}': binding '${b.name}' offset ${r.offset} is not 256-aligned`);
       if (r.bytes <= 0 || r.offset + r.bytes > r.buf.size) throw new Error(`kernel '${kernel.name}': binding '${b.name}' range [${r.offset}, ${r.offset + r.bytes}) outside buffer of ${r.buf.size} bytes`);
+      const maxBinding = this.device.limits.maxStorageBufferBindingSize;
+      if (r.bytes > maxBinding) {
+        // Dawn would reject the bind group asynchronously, and every later command of the step with it
+        throw new Error(`kernel '${kernel.name}': binding '${b.name}' is ${r.bytes} bytes, over this adapter's ${maxBinding}-byte limit for one storage binding (bind it in windows, or use a smaller batch)`);
+      }
       parts.push(`${r.buf.id}:${r.offset}:${r.bytes}`);
       entries.push({ binding: b.binding, resource: { buffer: r.buf.buffer, offset: r.offset, size: Math.ceil(r.bytes / 4) * 4 } });
     }
@@ -157,6 +162,8 @@ export class Gpu {
 
   /** Record one dispatch of a kernel into the current step's compute pass. */
   dispatch(name: string, args: DispatchArgs): void {
+    // first: Dawn reports pipeline and bind-group errors (uncapturederror) while they are created
+    this.dev.currentKernel = name;
     const kernel = this.kernel(name, args.variant);
     const overrides = args.overrides ?? {};
     const pipelineKey = overridesKey(overrides);
@@ -168,7 +175,6 @@ export class Gpu {
     const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`kernel '${name}': workgroups ${x}x${y}x${z} exceed ${maxWg} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
-    this.dev.currentKernel = name;
     if (this.dev.debug) {
       this.submit();
       this.device.pushErrorScope('validation');
@@ -281,7 +287,15 @@ export class Gpu {
     if (!this.encoder) return;
     const enc = this.endPass();
     this.encoder = null;
-    this.device.queue.submit([enc.finish()]);
+    // Errors in the encoded commands surface here, after the whole step was encoded: name the last
+    // kernel, and say how to find the one at fault (debug mode submits and checks each dispatch).
+    const last = this.dev.currentKernel;
+    if (!this.dev.debug) this.dev.currentKernel = `(found at submit; the last kernel encoded was '${last}': rerun with EARLY_PHASE_DEBUG=1 to find the one at fault)`;
+    try {
+      this.device.queue.submit([enc.finish()]);
+    } finally {
+      this.dev.currentKernel = last;
+    }
     this.submitCount++;
   }
 
@@ -314,6 +328,7 @@ export class Gpu {
       return out;
     } catch (e) {
       staging.destroy();
+      this.dev.check(); // a lost device rejects the map with an empty AbortError: its recorded reason says more
       throw e;
     }
   }

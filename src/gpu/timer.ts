@@ -80,8 +80,18 @@ export class GpuTimer {
     enc.copyBufferToBuffer(this.resolveBuf, 0, this.readBuf, 0, 16 * n);
     this.gpu.submit();
     this.used = 0;
-    await this.readBuf.mapAsync(GPUMapMode.READ, 0, 16 * n);
-    this.gpu.dev.check();
+    try {
+      await this.readBuf.mapAsync(GPUMapMode.READ, 0, 16 * n);
+    } catch (e) {
+      this.gpu.dev.check(); // a lost device's recorded reason says more than the map's AbortError
+      throw e;
+    }
+    try {
+      this.gpu.dev.check();
+    } catch (e) {
+      this.readBuf.unmap();
+      throw e;
+    }
     const ts = new BigUint64Array(this.readBuf.getMappedRange(0, 16 * n).slice(0));
     this.readBuf.unmap();
     const out: number[] = [];

@@ -562,6 +562,18 @@ export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDi
   return true;
 }
 
+/**
+ * The split-K chunk of the weight gradient (items of the summed-over axis per chunk): the
+ * configuration's `wanted`, raised so that the chunks fit the grid (MAX_GROUPS) and their partial sums
+ * (`partBytes` each) fit one storage binding (128 MiB on lavapipe; an H100-tuned chunk of 128 on a
+ * 512-channel conv needed 144 MiB). Raising it only where the partials would not fit keeps every
+ * configuration's bits where it ran before.
+ */
+export function splitKChunk(items: number, wanted: number, partBytes: number, maxBindingBytes: number): number {
+  const maxChunks = Math.max(1, Math.floor(maxBindingBytes / partBytes));
+  return Math.max(wanted, Math.ceil(items / MAX_GROUPS), Math.ceil(items / maxChunks));
+}
+
 /** Launch the split-K weight gradient (both passes) into dw [O,C,KH,KW]; scratch comes from the pool. */
 export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
   ensureChecked(cfg);
@@ -578,7 +590,7 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
     const groups = Math.ceil(NL / cfg.weightGradWorkgroup);
     const WG = 8 * Math.ceil(NL / (8 * groups)); // balanced: no workgroup mostly idle
     const OB = d.O <= 8 ? 8 : d.KH * d.KW === 1 && !cfg.weightGradDirectDy ? cfg.weightGradChannels1x1 : cfg.weightGradChannels;
-    const chunk = Math.max(Math.ceil(cfg.weightGradChunk / 4), Math.ceil(T / MAX_GROUPS));
+    const chunk = splitKChunk(T, Math.ceil(cfg.weightGradChunk / 4), d.O * CKK * 4, gpu.device.limits.maxStorageBufferBindingSize);
     nchunks = Math.ceil(T / chunk);
     part = Tensor.empty(gpu, [nchunks, d.O, CKK], 'f32', 'conv2d:dw-part');
     gpu.dispatch('conv2d_weight_grad_row4', {
@@ -591,7 +603,7 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
   } else {
     const P = d.N * d.OH * d.OW;
     const WG = Math.min(cfg.weightGradWorkgroup, 8 * Math.ceil(Math.ceil(CKK / 3) / 8));
-    const chunk = Math.max(cfg.weightGradChunk, Math.ceil(P / MAX_GROUPS));
+    const chunk = splitKChunk(P, cfg.weightGradChunk, d.O * CKK * 4, gpu.device.limits.maxStorageBufferBindingSize);
     nchunks = Math.ceil(P / chunk);
     part = Tensor.empty(gpu, [nchunks, d.O, CKK], 'f32', 'conv2d:dw-part');
     gpu.dispatch('conv2d_weight_grad', {

@@ -43,8 +43,8 @@ export class SgdMasked {
   setLearningRate(lr: number): void {
     if (!Number.isFinite(lr)) throw new Error(`SgdMasked.setLearningRate: lr = ${lr} must be finite`);
     if (Math.fround(lr) === this.lr) return;
-    this.lr = Math.fround(lr);
     this.store.gpu.write({ buf: this.lrBuffer, offset: 0, bytes: 4 }, new Float32Array([lr]));
+    this.lr = Math.fround(lr); // after the write: a refused write (while capturing) must not be remembered as done
   }
 
   /** Record one optimizer step over all parameters (one dispatch). */

@@ -22,9 +22,12 @@ export class Scope {
     let result: T;
     try {
       result = fn();
-    } finally {
-      Scope.stack.pop();
+    } catch (e) {
+      scope.unwind();
+      scope.dispose(new Set()); // what fn made before it threw goes back to the pool
+      throw e;
     }
+    scope.unwind();
     if (result instanceof Promise) throw new Error('Scope.run: fn returned a Promise; use Scope.open() and close() around awaits');
     const kept = new Set(keep(result));
     scope.dispose(kept);
@@ -38,13 +41,25 @@ export class Scope {
     return s;
   }
 
-  /** Close this scope (must be the innermost) and release what it owns, except `keep`. */
+  /**
+   * Close this scope and release what it owns, except `keep`. Scopes opened inside it and still open
+   * (an exception escaped between their open() and close(), e.g. a failed readback in an awaited
+   * evaluation) are released first: closing from a `finally` must not replace that exception with one
+   * of its own.
+   */
   close(keep: Iterable<Tensor> = []): void {
-    const top = Scope.stack.pop();
-    if (top !== this) throw new Error('Scope.close: scopes must close innermost first');
+    this.unwind();
     const kept = new Set(keep);
     this.dispose(kept);
     for (const t of kept) Scope.adopt(t);
+  }
+
+  /** Pop this scope off the stack, releasing any scope still open above it; throws if it is not open. */
+  private unwind(): void {
+    const at = Scope.stack.lastIndexOf(this);
+    if (at < 0) throw new Error('Scope.close: this scope is not open (closed twice?)');
+    while (Scope.stack.length > at + 1) Scope.stack.pop()!.dispose(new Set());
+    Scope.stack.pop();
   }
 
   /**
@@ -52,8 +67,7 @@ export class Scope {
    * tensors it owned, in allocation order, and releases them itself.
    */
   detach(): Tensor[] {
-    const top = Scope.stack.pop();
-    if (top !== this) throw new Error('Scope.detach: scopes must close innermost first');
+    this.unwind();
     return this.owned.splice(0);
   }
 

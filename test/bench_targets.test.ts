@@ -69,6 +69,32 @@ describe('bench targets', () => {
     expect(byTarget(ok, 'no buffer').met).toBe(true);
   });
 
+  it('a kernel that failed or has no timing is a miss; a report with --filter or another batch checks neither kernel target', () => {
+    const ok = [kernel('conv2d.forward', '128x16x32x32 -> 16 k3 s1', 42), kernel('batchnorm.backward', '128x16x32x32', 70)];
+    for (const broken of [
+      kernel('conv2d.weight_grad', '128x16x32x32 -> 16 k3 s1', NaN), // timestamps missing
+      kernel('conv2d.forward', '128x32x16x16 -> 32 k3 s1', NaN, { error: 'GPU error' }),
+      { ...kernel('conv2d resnet20', '', NaN, { error: 'out of memory' }), model: '' }, // a guarded() failure
+    ]) {
+      for (const prefix of ['ResNet-20 conv kernels', 'memory-bound']) {
+        const c = byTarget(report('llvmpipe', { kernels: [...ok, broken] }), prefix);
+        expect(c.met, `${prefix} with ${broken.name}`).toBe(false);
+        expect(c.detail).toMatch(/1 kernel entry failed or not timed/);
+      }
+    }
+    expect(byTarget(report('llvmpipe', { kernels: ok }), 'ResNet-20 conv kernels').met).toBe(true);
+    for (const options of [{ filter: 'batchnorm' }, { batch: 64 }]) {
+      for (const c of checkTargets(report('llvmpipe', { kernels: ok, options }))) if (/kernels/.test(c.target)) expect(c.met, JSON.stringify(options)).toBeNull();
+    }
+  });
+
+  it('no buffer created per step counts uniform buffers, staging buffers and bind groups too', () => {
+    const r = report('llvmpipe', { e2e: { gpu_objects_created_while_timed: { uniform_buffers: 0, staging_buffers: 0, bind_groups: 12 } } });
+    const c = byTarget(r, 'no buffer');
+    expect(c.met).toBe(false);
+    expect(c.detail).toBe('0 buffers, 0 uniform buffers, 0 staging buffers, 12 bind groups created over 20 timed steps');
+  });
+
   it('never calls a target met without the data for it', () => {
     const r = report('llvmpipe', { speedup_vs_tfjs: null, end_to_end: null });
     for (const c of checkTargets(r)) expect(c.met, c.target).toBeNull();

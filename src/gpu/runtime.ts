@@ -47,7 +47,10 @@ export class CaptureRefused extends Error {
 
 export interface RuntimeStats extends PoolStats {
   uniformBuffers: number;
+  /** Free staging (readback) buffers kept for reuse. */
   stagingBuffers: number;
+  /** Staging buffers created so far. */
+  stagingCreated: number;
   bindGroups: number;
   pipelines: number;
   dispatches: number;
@@ -68,6 +71,7 @@ export class Gpu {
   poisonNewTensors = false;
   private readonly kernels = new Map<string, Kernel>();
   private readonly uniformBuffers = new Map<string, GpuBuffer>();
+  private stagingCreated = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly staging = new Map<number, GPUBuffer[]>();
   private encoder: GPUCommandEncoder | null = null;
@@ -315,7 +319,11 @@ export class Gpu {
     const size = bytes <= 4096 ? 4096 : bytes;
     const free = this.staging.get(size) ?? [];
     this.staging.set(size, free);
-    const staging = free.pop() ?? this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'staging' });
+    let staging = free.pop();
+    if (!staging) {
+      staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'staging' });
+      this.stagingCreated++;
+    }
     this.endPass().copyBufferToBuffer(src.buf.buffer, src.offset, staging, 0, bytes);
     this.submit();
     try {
@@ -344,6 +352,7 @@ export class Gpu {
       ...this.pool.stats(),
       uniformBuffers: this.uniformBuffers.size,
       stagingBuffers: [...this.staging.values()].reduce((n, l) => n + l.length, 0),
+      stagingCreated: this.stagingCreated,
       bindGroups: this.bindGroups.size,
       pipelines: [...this.kernels.values()].reduce((n, k) => n + k.pipelineCount, 0),
       dispatches: this.dispatchCount,

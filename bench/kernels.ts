@@ -33,7 +33,7 @@ import { SgdMasked } from '../src/optim/sgd.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { capture, hasCopies, kernelNames, replay, type Recorded } from './capture.js';
-import type { CeilingName, Ceilings } from './ceilings.js';
+import { copyCeilingFor, type CeilingName, type Ceilings } from './ceilings.js';
 import { convBytes, roofline, type Bound, type ConvGeometry } from './roofline.js';
 import { recordTrainStep, trainSetup } from './end_to_end.js';
 
@@ -65,6 +65,8 @@ export interface KernelEntry {
    */
   compulsory_bytes?: number;
   ceiling: CeilingName;
+  /** The ceiling's value this entry is held to (for copy_gbps: at its working set; see Ceilings.copy_gbps_by_size). */
+  ceiling_value?: number;
   percent_of_ceiling: number;
   /** Each dispatch timed alone, when the op records several. */
   parts?: { kernel: string; ms: number }[];
@@ -298,7 +300,8 @@ async function measure(
   const { gpu, timer, reps } = c;
   const mode = hasCopies(recorded) ? 'span' : 'region';
   const t = await timeGpu(timer, () => replay(gpu, recorded), { warmup: 1, reps, mode });
-  const ceilingValue = c.ceilings[meta.work.ceiling];
+  // a copy-bound entry against the copy bandwidth at its own working set (cache-resident or not)
+  const ceilingValue = meta.work.ceiling === 'copy_gbps' ? copyCeilingFor(c.ceilings, meta.work.bytes) : c.ceilings[meta.work.ceiling];
   const e: KernelEntry = {
     name: `${meta.model === '-' ? '' : meta.model + ' '}${meta.op} ${meta.shape}`,
     model: meta.model,
@@ -311,6 +314,7 @@ async function measure(
     min_ms: t.min,
     max_ms: t.max,
     ceiling: meta.work.ceiling,
+    ceiling_value: ceilingValue,
     percent_of_ceiling: NaN,
   };
   if ('flops' in meta.work) {
@@ -327,7 +331,7 @@ async function measure(
   e.floor_ms = (c.ceilings.empty_pass_us + recorded.length * c.ceilings.empty_dispatch_us) / 1000;
   e.launch_bound = e.ms < 3 * e.floor_ms;
   // a FLOP-counted entry's bytes are mixed reads and writes: the copy kernel's read + write bandwidth
-  const gbps = meta.work.ceiling === 'fma_gflops' ? c.ceilings.copy_gbps : ceilingValue;
+  const gbps = meta.work.ceiling === 'fma_gflops' ? (e.bytes !== undefined ? copyCeilingFor(c.ceilings, e.bytes) : c.ceilings.copy_gbps) : ceilingValue;
   const r = roofline({ flops: e.flops, bytes: e.compulsory_bytes ?? e.bytes, gflops: c.ceilings.fma_gflops, gbps, floorMs: e.floor_ms });
   e.roofline_ms = r.roofline_ms;
   e.percent_of_roofline = (100 * r.roofline_ms) / e.ms;

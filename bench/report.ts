@@ -63,6 +63,11 @@ export function ceilingsTable(c: Ceilings, markdown = false): string {
     ['storage read', `${f(c.read_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB, best of ${c.details.read.length} shapes`],
     ['storage write', `${f(c.write_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB`],
     ['storage copy kernel (read + write)', `${f(c.copy_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB, bytes read + written`],
+    ...(c.copy_gbps_by_size ?? []).map((x) => [
+      `... at a ${x.bytes / (1 << 20)} MiB working set`,
+      `${f(x.gbps)} GB/s`,
+      `copy-bound entries moving up to this much are held to max(this, the 128 MiB figure)`,
+    ]),
     ['copyBufferToBuffer (read + write)', `${f(c.copy_buffer_gbps)} GB/s`, `${c.details.bandwidth_buffer_mib} MiB, bytes read + written`],
     ['empty dispatch (GPU)', `${f(c.empty_dispatch_us)} µs`, `${c.details.empty_dispatches_per_pass} in one pass, timestamps${medianOf(c.details.fixed_cost_reps?.dispatch)}`],
     ['empty pass with timestamps', `${f(c.empty_pass_us)} µs`, `floor of every timed region${medianOf(c.details.fixed_cost_reps?.pass)}`],

@@ -1,6 +1,7 @@
 // The bench's roofline arithmetic (bench/roofline.ts): which term binds, and the compulsory bytes of
 // each conv kernel, against numbers worked out by hand. No GPU.
 import { describe, expect, it } from 'vitest';
+import { copyCeilingFor, type Ceilings } from '../bench/ceilings.js';
 import { convBytes, roofline } from '../bench/roofline.js';
 
 describe('bench roofline', () => {
@@ -34,5 +35,16 @@ describe('bench roofline', () => {
     const s2 = { N: 2, C: 3, H: 8, W: 8, O: 5, k: 3, stride: 2, bias: true };
     expect(convBytes(s2, 4, 4, 'forward')).toBe(4 * (2 * 3 * 64 + 5 * 3 * 9 + 5 + 2 * 5 * 16));
     expect(convBytes(s2, 4, 4, 'input_grad_accumulate')).toBe(4 * (2 * 5 * 16 + 5 * 3 * 9 + 2 * 2 * 3 * 64));
+  });
+});
+
+describe('copy ceiling at a working set', () => {
+  const c = { copy_gbps: 13.7, copy_gbps_by_size: [{ bytes: 2 << 20, gbps: 30 }, { bytes: 8 << 20, gbps: 22 }, { bytes: 32 << 20, gbps: 12 }] } as unknown as Ceilings;
+  it('holds a kernel to the bandwidth at the smallest measured working set that holds its bytes, never below the streaming figure', () => {
+    expect(copyCeilingFor(c, 1_970_000)).toBe(30); // the augmentation: in cache
+    expect(copyCeilingFor(c, 6 << 20)).toBe(22);
+    expect(copyCeilingFor(c, 25 << 20)).toBe(13.7); // the 32 MiB figure came out below the 128 MiB one
+    expect(copyCeilingFor(c, 100 << 20)).toBe(13.7);
+    expect(copyCeilingFor({ copy_gbps: 13.7 } as unknown as Ceilings, 1 << 20)).toBe(13.7); // older files
   });
 });

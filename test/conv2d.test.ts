@@ -18,7 +18,8 @@ import {
   type ConvDims,
   splitKChunk,
 } from '../src/ops/conv2d.js';
-import { autotuneConv } from '../src/ops/conv2d_autotune.js';
+import { autotuneCacheKey, autotuneConv } from '../src/ops/conv2d_autotune.js';
+import { describeCpu } from '../src/train/environment.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -536,6 +537,14 @@ describe('conv2d argument checks', () => {
     expect(() => parseConvConfig('[128]', '--conv-config')).toThrow(/expected a JSON object/);
     expect(() => parseConvConfig('{"rowRows":3}', 'EARLY_PHASE_CONV_CONFIG')).toThrow(/EARLY_PHASE_CONV_CONFIG: rowRows=3/);
     expect(() => parseConvConfig('{"rows":1}', 'EARLY_PHASE_CONV_CONFIG')).toThrow(/EARLY_PHASE_CONV_CONFIG: unknown field rows/);
+  });
+
+  it("the autotune cache key names the adapter's device and, for a CPU adapter, the host CPU", () => {
+    const key = autotuneCacheKey(gpu());
+    const d = gpu().dev.description;
+    expect(key).toContain(d.device);
+    expect(key).toContain(`webgpu ${d.webgpuPackageVersion}`);
+    if (d.isFallbackAdapter || /llvmpipe/.test(d.device)) expect(key).toContain(`|cpu ${describeCpu()}|`);
   });
 
   it('EARLY_PHASE_CONV_CONFIG pins the configuration instead of the autotune search', async () => {

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { backward } from '../autograd/backward.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { GpuTimer } from '../gpu/timer.js';
+import { describeCpu } from '../train/environment.js';
 import { recordTrainStep, trainSetup, type TrainSetup } from '../train/train_setup.js';
 import { listShaders, readShader } from '../gpu/shader_source.js';
 import { writeFileAtomic } from '../io/files.js';
@@ -95,14 +96,21 @@ export function autotuneCachePath(): string {
   return join(base, 'early-phase', 'autotune.json');
 }
 
-/** Adapter, Dawn version, and a hash of the conv kernels' source and the default configuration: a change to either invalidates the search. */
-function cacheKey(gpu: Gpu): string {
+/**
+ * The adapter (vendor, architecture, device and driver: one NVIDIA driver string serves an H100 and an
+ * H200 alike), for a CPU adapter the host CPU (lavapipe compiles the kernels for it), the Dawn version,
+ * and a hash of the conv kernels' source and the default configuration: a change to any of them
+ * invalidates the search.
+ */
+export function autotuneCacheKey(gpu: Gpu): string {
   const d = gpu.dev.description;
   const source = createHash('sha256');
   for (const name of listShaders().filter((n) => n.startsWith('conv2d_'))) source.update(readShader(name));
   // the defaults too, values included: a search starts from them and keeps what no candidate beat
   source.update(JSON.stringify(defaultConvConfig));
-  return `${d.description || d.device}|webgpu ${d.webgpuPackageVersion}|${CACHE_VERSION}|kernels ${source.digest('hex').slice(0, 12)}`;
+  const adapter = [d.vendor, d.architecture, d.device, d.description].filter(Boolean).join(' / ');
+  const host = d.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(`${d.device} ${d.description}`) ? `|cpu ${describeCpu()}` : '';
+  return `${adapter}${host}|webgpu ${d.webgpuPackageVersion}|${CACHE_VERSION}|kernels ${source.digest('hex').slice(0, 12)}`;
 }
 
 function readCache(): Record<string, ConvConfig> {
@@ -281,7 +289,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
     log(`autotune: skipped, conv configuration pinned by EARLY_PHASE_CONV_CONFIG: ${JSON.stringify(getConvConfig())}`);
     return { config: getConvConfig(), ms: NaN, defaultMs: NaN, fromCache: false, tried: 0 };
   }
-  const key = cacheKey(gpu);
+  const key = autotuneCacheKey(gpu);
   const cache = readCache();
   const forced = process.env.EARLY_PHASE_AUTOTUNE_OBJECTIVE;
   const cached = forced === 'convs' ? cache[key] : forced === 'steps' ? cache[`${key}|steps`] : (cache[`${key}|steps`] ?? cache[key]);

@@ -279,8 +279,11 @@ export interface AutotuneResult {
   tried: number;
 }
 
+/** How long the field search may take (the issue: "bounded (about a minute)"); the checks after it come on top. */
+const SEARCH_BUDGET_MS = 60_000;
+
 /** Search (or load from the cache) the fastest ConvConfig for this adapter, and set it. */
-export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; batch?: number; force?: boolean } = {}): Promise<AutotuneResult> {
+export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; batch?: number; force?: boolean; budgetMs?: number } = {}): Promise<AutotuneResult> {
   const log = opts.log ?? (() => undefined);
   const pinned = process.env.EARLY_PHASE_CONV_CONFIG;
   if (pinned) {
@@ -315,7 +318,10 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
     // candidate at 216): each step re-times its incumbent, and the summary times both again
     if (verbose) log(`autotune:   timing ${what}; defaults ${(await time(2)).toFixed(2)} ms`);
     let tried = 1;
-    for (const { settings, shapes = 'all' } of setup ? [GPU_STARTS, ...CANDIDATES] : CANDIDATES.filter((c) => !c.stepsOnly)) {
+    // The field search stops when its time budget is spent (a busy machine stretches every timing),
+    // keeping what it has found; the checks below still run.
+    const deadline = performance.now() + (opts.budgetMs ?? SEARCH_BUDGET_MS);
+    search: for (const { settings, shapes = 'all' } of setup ? [GPU_STARTS, ...CANDIDATES] : CANDIDATES.filter((c) => !c.stepsOnly)) {
       // the whole step is timed for every setting; the conv pass only over the shapes a setting changes
       const which = setup ? 'all' : shapes;
       // the 1x1 convs alone take a few ms on lavapipe, where one timing can be 20% off: 8x the reps
@@ -324,6 +330,11 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
       setConvConfig(best);
       let fieldBestMs = await timeReps(2);
       for (const setting of settings) {
+        if (performance.now() > deadline) {
+          log(`autotune: the search's ${((opts.budgetMs ?? SEARCH_BUDGET_MS) / 1000).toFixed(0)} s are spent after ${tried} configurations; keeping the best so far`);
+          setConvConfig(best);
+          break search;
+        }
         if (has(best, setting)) continue; // the incumbent
         const candidate: ConvConfig = { ...best, ...setting };
         try {
@@ -342,7 +353,13 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
       setConvConfig(best);
     }
     if (!setup && GpuTimer.supported(gpu) && !has(best, defaultConvConfig)) best = await guardBySteps(gpu, best, log);
-    const [defaultMs, bestMs] = await alternate((reps) => time(reps), { ...defaultConvConfig }, best);
+    let [defaultMs, bestMs] = await alternate((reps) => time(reps), { ...defaultConvConfig }, best);
+    if (setup && !has(best, defaultConvConfig) && !beats(bestMs, defaultMs)) {
+      // the steps objective has no separate guard: the last alternation decides
+      log(`autotune: ${JSON.stringify(best)} did not train faster than the defaults in the last check (${bestMs.toFixed(2)} against ${defaultMs.toFixed(2)} ms): keeping the defaults`);
+      best = { ...defaultConvConfig };
+      bestMs = defaultMs;
+    }
     log(`autotune: ${tried} configurations; ${what}: ${defaultMs.toFixed(objective === 'steps' ? 2 : 0)} ms with the defaults, ${bestMs.toFixed(objective === 'steps' ? 2 : 0)} ms with ${JSON.stringify(best)}`);
     const path = autotuneCachePath();
     mkdirSync(dirname(path), { recursive: true });

@@ -27,6 +27,13 @@ describe('elementwise kernels', () => {
     });
   }
 
+  it('the in-place adds refuse a tensor that is not f32 (its bits would be added as floats)', () => {
+    const f = Tensor.fromArray(gpu(), new Float32Array(4), [4]);
+    const u = Tensor.fromArray(gpu(), new Uint32Array(4), [4], 'u32');
+    expect(() => addInPlace(f, u)).toThrow(/addInPlace.*x/);
+    expect(() => addInPlace(u, f)).toThrow(/addInPlace.*acc/);
+  });
+
   it('relu_backward and add backward pass finite-difference checks (residual: x used twice)', async () => {
     const rng = new Rng();
     const n = 300;

@@ -33,6 +33,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
 export function addInto(a: Tensor, b: Tensor, out: Tensor): Tensor {
   expectSameShape('addInto', a, b);
   expectSameShape('addInto', a, out, ['a', 'out']);
+  for (const [name, t] of [['a', a], ['b', b], ['out', out]] as const) expectDtype('addInto', name, t, 'f32');
   streamElementwise(a, 'add', { a, b, out });
   return out;
 }
@@ -40,6 +41,8 @@ export function addInto(a: Tensor, b: Tensor, out: Tensor): Tensor {
 /** acc += x, in place, outside autograd. */
 export function addInPlace(acc: Tensor, x: Tensor): void {
   expectSameShape('addInPlace', acc, x, ['acc', 'x']);
+  expectDtype('addInPlace', 'acc', acc, 'f32');
+  expectDtype('addInPlace', 'x', x, 'f32');
   streamElementwise(acc, 'add_inplace', { acc, x });
 }
 

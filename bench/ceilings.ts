@@ -35,6 +35,12 @@ export interface StreamShape {
   per: number;
   /** vec4s per element: 1, or 4 (the kernels' `wide` variant: one 64-byte access). */
   width?: 1 | 4;
+  /**
+   * Each invocation takes PER consecutive elements (its own run) instead of every threads-th one. On
+   * lavapipe, where every access is a per-lane loop, this moved 1.5-1.8x more than the strided shapes
+   * (2026-12-06): without it BatchNorm's passes read up to 158% of the "ceiling".
+   */
+  contiguous?: boolean;
 }
 
 /** Invocations that move n4 vec4s (a multiple of the shape's width) in this shape. */
@@ -45,22 +51,23 @@ const shapeThreads = (n4: number, s: StreamShape) => {
   return streamThreads(n4, s.per, s.width);
 };
 /** A shape's name in the tables. */
-export const streamShapeName = (s: StreamShape) => `wg${s.wg} x ${s.per} ${s.width === 4 ? '64-byte structs' : 'vec4'}/invocation`;
+export const streamShapeName = (s: StreamShape) => `wg${s.wg} x ${s.per} ${s.width === 4 ? '64-byte structs' : 'vec4'}/invocation${s.contiguous ? ', contiguous' : ''}`;
+const streamOverrides = (s: StreamShape) => ({ WG: s.wg, PER: s.per, CONTIG: s.contiguous ? 1 : 0 });
 
 /** Record bench_read over n4 vec4s of src (out needs streamThreads(n4, per) floats). */
 export function recordRead(gpu: Gpu, src: BufferRange, out: BufferRange, n4: number, shape: StreamShape): void {
   const threads = shapeThreads(n4, shape);
-  gpu.dispatch('bench_read', { bindings: { src, out }, uniforms: { n4, threads }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per }, variant: variantOf(shape) });
+  gpu.dispatch('bench_read', { bindings: { src, out }, uniforms: { n4, threads }, workgroups: grid1d(threads, shape.wg), overrides: streamOverrides(shape), variant: variantOf(shape) });
 }
 
 export function recordWrite(gpu: Gpu, dst: BufferRange, n4: number, shape: StreamShape, value: number): void {
   const threads = shapeThreads(n4, shape);
-  gpu.dispatch('bench_write', { bindings: { dst }, uniforms: { n4, threads, value }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per }, variant: variantOf(shape) });
+  gpu.dispatch('bench_write', { bindings: { dst }, uniforms: { n4, threads, value }, workgroups: grid1d(threads, shape.wg), overrides: streamOverrides(shape), variant: variantOf(shape) });
 }
 
 export function recordCopyKernel(gpu: Gpu, src: BufferRange, dst: BufferRange, n4: number, shape: StreamShape): void {
   const threads = shapeThreads(n4, shape);
-  gpu.dispatch('bench_copy', { bindings: { src, dst }, uniforms: { n4, threads }, workgroups: grid1d(threads, shape.wg), overrides: { WG: shape.wg, PER: shape.per }, variant: variantOf(shape) });
+  gpu.dispatch('bench_copy', { bindings: { src, dst }, uniforms: { n4, threads }, workgroups: grid1d(threads, shape.wg), overrides: streamOverrides(shape), variant: variantOf(shape) });
 }
 
 export function recordEmpty(gpu: Gpu): void {
@@ -126,6 +133,9 @@ export const STREAM_SHAPES: StreamShape[] = [
   { wg: 64, per: 8 },
   { wg: 64, per: 2, width: 4 },
   { wg: 64, per: 4, width: 4 },
+  { wg: 64, per: 8, contiguous: true },
+  { wg: 64, per: 2, width: 4, contiguous: true },
+  { wg: 64, per: 4, width: 4, contiguous: true },
 ];
 
 export interface CeilingOptions {

@@ -61,9 +61,9 @@ describe('bench ceiling kernels', () => {
     expect(got.subarray(threads).every((v) => Number.isNaN(v)), 'bench_fma f16 writes past threads').toBe(true);
   });
 
-  it('bench_read: each invocation sums its strided vec4s', async () => {
+  it('bench_read: each invocation sums its strided (or, contiguous, consecutive) vec4s', async () => {
     const rng = new Rng();
-    for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 4 }, { wg: 64, per: 2, width: 4 }] as StreamShape[]) {
+    for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 4 }, { wg: 64, per: 2, width: 4 }, { wg: 64, per: 8, contiguous: true }, { wg: 64, per: 2, width: 4, contiguous: true }] as StreamShape[]) {
       const width = shape.width ?? 1;
       const n4 = width === 1 ? 1003 : 1004;
       const data = f32(Array.from({ length: n4 * 4 }, () => rng.normal()));
@@ -75,7 +75,7 @@ describe('bench ceiling kernels', () => {
       const floats = 4 * width; // per element
       for (let t = 0; t < threads; t++) {
         for (let k = 0; k < shape.per; k++) {
-          const i = t + k * threads;
+          const i = shape.contiguous ? t * shape.per + k : t + k * threads;
           if (i < n4 / width) for (let l = 0; l < floats; l++) ref[t] += data[floats * i + l];
         }
       }
@@ -85,7 +85,7 @@ describe('bench ceiling kernels', () => {
 
   it('bench_write fills exactly n4 vec4s; bench_copy copies exactly n4 vec4s', async () => {
     const rng = new Rng();
-    for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 16 }, { wg: 64, per: 4, width: 4 }] as StreamShape[]) {
+    for (const shape of [{ wg: 64, per: 8 }, { wg: 256, per: 16 }, { wg: 64, per: 4, width: 4 }, { wg: 64, per: 8, contiguous: true }, { wg: 64, per: 4, width: 4, contiguous: true }] as StreamShape[]) {
       const n4 = shape.width === 4 ? 776 : 777;
       const dst = Tensor.empty(gpu(), [n4 * 4 + 8]); // poisoned with NaN
       recordWrite(gpu(), dst, n4, shape, 2.5);

@@ -12,6 +12,7 @@
 //                while timing steps
 //   GPU adapter  a whole 50,000-image epoch at batch 128 in <= 2 s (each epoch timed); training at
 //                least as fast as PyTorch fp32 eager on the same GPU in the same run
+import { isCpuAdapter } from '../src/gpu/cpu_adapter.js';
 import type { EndToEndResult } from './end_to_end.js';
 import type { KernelEntry } from './kernels.js';
 import type { BenchReport } from './report.js';
@@ -28,7 +29,7 @@ const MEMORY_PERCENT = 50;
 
 /** Is this the report of a CPU adapter (lavapipe / llvmpipe, SwiftShader)? */
 export function cpuAdapter(adapter: string): boolean {
-  return /llvmpipe|lavapipe|swiftshader/i.test(adapter);
+  return isCpuAdapter({ description: adapter });
 }
 
 const pct = (x: number) => `${x.toFixed(1)}%`;

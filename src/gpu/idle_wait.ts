@@ -14,6 +14,7 @@
 // still seen at the next poll; nothing is skipped, only the polling interval changes.
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { isCpuAdapter, type AdapterIdentity } from './cpu_adapter.js';
 
 export interface IdleWaitOptions {
   /** How long a wait polls at full speed before it sleeps between polls (ms). */
@@ -94,14 +95,6 @@ export function idleWaitStats(): { nativeTicks: number; sleptTicks: number } {
   return { ...stats };
 }
 
-/** What wantsIdleWait reads: our AdapterDescription, or Dawn's GPUAdapterInfo as it comes. */
-export interface AdapterIdentity {
-  description: string;
-  architecture: string;
-  device: string;
-  isFallbackAdapter?: boolean;
-}
-
 /**
  * Should waits sleep on this adapter? Yes for CPU adapters (lavapipe/llvmpipe, SwiftShader, any
  * fallback adapter), whose kernels run on the cores the main thread would spin on. The environment
@@ -111,8 +104,7 @@ export function wantsIdleWait(adapter: AdapterIdentity): boolean {
   const env = process.env.EARLY_PHASE_IDLE_WAIT;
   if (env === '1') return true;
   if (env === '0') return false;
-  if (adapter.isFallbackAdapter) return true;
-  return /llvmpipe|lavapipe|swiftshader|softpipe/i.test(`${adapter.description} ${adapter.architecture} ${adapter.device}`);
+  return isCpuAdapter(adapter);
 }
 
 /** Install the idle wait if this adapter wants it (wantsIdleWait); true when it is installed. */

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { backward } from '../autograd/backward.js';
+import { isCpuAdapter } from '../gpu/cpu_adapter.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { GpuTimer } from '../gpu/timer.js';
 import { describeCpu } from '../train/environment.js';
@@ -109,7 +110,7 @@ export function autotuneCacheKey(gpu: Gpu): string {
   // the defaults too, values included: a search starts from them and keeps what no candidate beat
   source.update(JSON.stringify(defaultConvConfig));
   const adapter = [d.vendor, d.architecture, d.device, d.description].filter(Boolean).join(' / ');
-  const host = d.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(`${d.device} ${d.description}`) ? `|cpu ${describeCpu()}` : '';
+  const host = isCpuAdapter(d) ? `|cpu ${describeCpu()}` : '';
   return `${adapter}${host}|webgpu ${d.webgpuPackageVersion}|${CACHE_VERSION}|kernels ${source.digest('hex').slice(0, 12)}`;
 }
 

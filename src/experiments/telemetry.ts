@@ -79,10 +79,11 @@ export function trackedIndices(total: number, seed: number, count = 10): number[
  * model, seed and replicate must be this telemetry run's: w_T is the end of the same trajectory.
  */
 export function finalWeightsPath(p: string, replicate: number, hparams: Hparams): string {
-  let dir = p.endsWith('.safetensors') ? dirname(p) : p;
-  if (!p.endsWith('.safetensors') && !existsSync(join(dir, 'model_final.safetensors')) && existsSync(join(dir, `replicate_${replicate}`))) dir = join(dir, `replicate_${replicate}`);
-  const file = p.endsWith('.safetensors') ? p : join(dir, 'model_final.safetensors');
-  if (!existsSync(file)) throw new Error(`--final ${p}: no ${p.endsWith('.safetensors') ? 'such file' : 'model_final.safetensors there'} (is the run finished?)`);
+  const isFile = p.endsWith('.safetensors');
+  let dir = isFile ? dirname(p) : p;
+  if (!isFile && !existsSync(join(dir, 'model_final.safetensors')) && existsSync(join(dir, `replicate_${replicate}`))) dir = join(dir, `replicate_${replicate}`);
+  const file = isFile ? p : join(dir, 'model_final.safetensors');
+  if (!existsSync(file)) throw new Error(`--final ${p}: no ${isFile ? 'such file' : 'model_final.safetensors there'} (is the run finished?)`);
   const metaPath = join(dir, 'hparams.json');
   if (existsSync(metaPath)) {
     const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { hparams?: Hparams; replicate?: number };

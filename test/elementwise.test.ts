@@ -51,6 +51,27 @@ describe('elementwise kernels', () => {
     expectGradClose(g, forward, [x], r, 0, { atol: 1e-6, rtol: 1e-6 }, `relu+add seed=${rng.seed}`);
   });
 
+  it('a parameter reshaped twice gets the sum of both uses\' gradients (and a reshaped activation too)', async () => {
+    const rng = new Rng();
+    const x = f32(rng.array(12).map((v) => (Math.abs(v) < 1e-3 ? 0.5 : v)));
+    const r = f32(rng.array(12));
+    // y = relu(reshape(p)) + reshape(p): two views of one leaf, each its own Tensor object
+    const scope = Scope.open();
+    const p = leaf(gpu(), x, [3, 4]);
+    const y = add(relu(p.reshape([12])), p.reshape([12]));
+    backward(y, Tensor.fromArray(gpu(), r, [12]));
+    const g = await p.grad!.read();
+    // z = h' + h' with h' = reshape(relu(q)): a reshaped non-leaf used twice
+    const q = leaf(gpu(), x, [2, 6]);
+    const h = relu(q);
+    const z = add(h.reshape([12]), h.reshape([12]));
+    backward(z, Tensor.fromArray(gpu(), r, [12]));
+    const gq = await q.grad!.read();
+    scope.close();
+    expectGradClose(g, ([xx]) => addRef(reluRef(xx), xx), [x], r, 0, { atol: 1e-6, rtol: 1e-6 }, `reshaped leaf seed=${rng.seed}`);
+    expectGradClose(gq, ([xx]) => addRef(reluRef(xx), reluRef(xx)), [x], r, 0, { atol: 1e-6, rtol: 1e-6 }, `reshaped activation seed=${rng.seed}`);
+  });
+
   for (const n of [500, 512]) it(`add_relu_forward matches relu(a + b), and its backward passes a finite-difference check for both inputs (n=${n}, ${n % 16 ? 'vec4' : 'wide'})`, async () => {
     const rng = new Rng();
     // Keep a + b away from the kink at 0.

@@ -6,7 +6,7 @@
 // views into long-lived flat buffers and belong to no scope.
 import type { GpuBuffer } from '../gpu/buffer_pool.js';
 import { grid1d, type BufferRange, type Gpu } from '../gpu/runtime.js';
-import type { GradNode } from '../autograd/node.js';
+import { record, type GradNode } from '../autograd/node.js';
 import { streamLayout } from '../gpu/lanes.js';
 import { Scope } from './scope.js';
 
@@ -112,14 +112,20 @@ export class Tensor implements BufferRange {
     return (await this.read()) as Float32Array;
   }
 
-  /** Same buffer, another shape with the same number of elements. */
+  /**
+   * Same buffer, another shape with the same number of elements. Under autograd the view is an op
+   * of its own ('reshape', its backward a copy of the gradient back into this tensor's shape), so a
+   * tensor reshaped and used twice sums both gradients like any other tensor used twice.
+   */
   reshape(shape: readonly number[]): Tensor {
     if (numel(shape) !== this.size) throw new Error(`reshape ${shapeStr(this.shape)} -> ${shapeStr(shape)}: sizes differ`);
     const t = new Tensor(this.gpu, this.buf, this.offset, shape, this.dtype, false, this.label);
-    t.requiresGrad = this.requiresGrad;
-    t.node = this.node;
-    t.grad = this.grad;
-    return t;
+    return record('reshape', [this], t, (g, ctx) => {
+      // a copy, not a view of g: g may still be another input's gradient (add hands dy to both)
+      const dx = ctx.gradOutput(0);
+      this.gpu.copy(g, dx);
+      return [dx];
+    });
   }
 
   /**

@@ -14,7 +14,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { backward } from '../autograd/backward.js';
 import { isCpuAdapter } from '../gpu/cpu_adapter.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { GpuTimer } from '../gpu/timer.js';
@@ -25,7 +24,8 @@ import { writeFileAtomic } from '../io/files.js';
 import { leaf } from '../tensor/param_store.js';
 import { Scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import { conv2d, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfig, type ConvConfig } from './conv2d.js';
+import { cpuUniform } from './rng.js';
+import { conv2d, conv2dWithShortcut, defaultConvConfig, getConvConfig, parseConvConfig, setConvConfig, type ConvConfig } from './conv2d.js';
 
 // 4: re-measured once the idle wait (src/gpu/idle_wait.ts) gave lavapipe both cores
 // 5: timed by GPU timestamps, with smaller weight-gradient chunks and reduceLanes among the candidates
@@ -79,18 +79,23 @@ const GPU_STARTS: Step = {
   settings: [H100_BEST, { ...H100_BEST, rowDirectWeights: true, weightGradDirectDy: true }],
 };
 
-/** ResNet-20's conv shapes: [C, O, H, kernel, stride, pad]. */
-const SHAPES: [number, number, number, number, number, number][] = [
-  [3, 16, 32, 3, 1, 1],
-  [16, 16, 32, 3, 1, 1],
-  [16, 32, 32, 3, 2, 1],
-  [16, 32, 32, 1, 2, 0],
-  [32, 32, 16, 3, 1, 1],
-  [32, 64, 16, 3, 2, 1],
-  [64, 64, 8, 3, 1, 1],
+/**
+ * ResNet-20's conv layers by shape, as a training step runs them: `count` layers, of which
+ * `inputGrads` compute an input gradient (all but the stem, whose input is the images) and
+ * `accumulating` of those add it into the gradient another consumer of x already wrote (the first
+ * conv of a block whose x also feeds the identity or the projection shortcut). test/conv2d_autotune
+ * checks this list against the shapes a traced ResNet-20 step runs.
+ */
+export const RESNET20_CONVS: readonly { C: number; O: number; H: number; k: number; stride: number; pad: number; count: number; inputGrads: number; accumulating: number }[] = [
+  { C: 3, O: 16, H: 32, k: 3, stride: 1, pad: 1, count: 1, inputGrads: 0, accumulating: 0 },
+  { C: 16, O: 16, H: 32, k: 3, stride: 1, pad: 1, count: 6, inputGrads: 6, accumulating: 3 },
+  { C: 16, O: 32, H: 32, k: 3, stride: 2, pad: 1, count: 1, inputGrads: 1, accumulating: 0 },
+  { C: 16, O: 32, H: 32, k: 1, stride: 2, pad: 0, count: 1, inputGrads: 1, accumulating: 1 },
+  { C: 32, O: 32, H: 16, k: 3, stride: 1, pad: 1, count: 5, inputGrads: 5, accumulating: 2 },
+  { C: 32, O: 64, H: 16, k: 3, stride: 2, pad: 1, count: 1, inputGrads: 1, accumulating: 0 },
+  { C: 32, O: 64, H: 16, k: 1, stride: 2, pad: 0, count: 1, inputGrads: 1, accumulating: 1 },
+  { C: 64, O: 64, H: 8, k: 3, stride: 1, pad: 1, count: 5, inputGrads: 5, accumulating: 2 },
 ];
-/** How often each shape occurs in a ResNet-20 step (weights the time). */
-const COUNTS = [1, 6, 1, 1, 5, 1, 5];
 
 export function autotuneCachePath(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
@@ -146,28 +151,44 @@ async function fastest(gpu: Gpu, timer: GpuTimer | null, record: () => void, rep
   return Math.min(...times);
 }
 
-/** Time one pass over ResNet-20's convolutions (forward and both gradients) with the current config. */
+/**
+ * Time one pass over ResNet-20's convolutions with the current config: each layer's forward, its
+ * input gradient written fresh, added into one already there, or not computed (the stem), and its
+ * weight gradient, as RESNET20_CONVS says a step runs them. Each conv's backward is called
+ * directly with its gradient buffers (made once), as the bench times a kernel.
+ */
 async function timeConvs(gpu: Gpu, batch: number, reps: number, which: 'all' | '1x1' = 'all'): Promise<number> {
   const scope = Scope.open();
   const timer = GpuTimer.supported(gpu) ? new GpuTimer(gpu, 1) : null;
-  const shapes = SHAPES.filter(([, , , k]) => which === 'all' || k === 1);
-  const counts = COUNTS.filter((_, i) => which === 'all' || SHAPES[i][3] === 1);
   try {
-    const inputs = shapes.map(([c, o, h, k]) => ({
-      x: leaf(gpu, new Float32Array(batch * c * h * h).fill(0.5), [batch, c, h, h], 'x'),
-      w: leaf(gpu, new Float32Array(o * c * k * k).fill(0.01), [o, c, k, k], 'w'),
-    }));
+    const layers = RESNET20_CONVS.filter((l) => which === 'all' || l.k === 1).map((l) => {
+      const images = l.inputGrads === 0;
+      const xData = new Float32Array(batch * l.C * l.H * l.H).fill(0.5);
+      return {
+        ...l,
+        // the images need no gradient: no input gradient, and no packs for one (as in a step)
+        x: images ? Tensor.fromArray(gpu, xData, [batch, l.C, l.H, l.H]) : leaf(gpu, xData, [batch, l.C, l.H, l.H], 'x'),
+        w: leaf(gpu, new Float32Array(l.O * l.C * l.k * l.k).fill(0.01), [l.O, l.C, l.k, l.k], 'w'),
+        dx: Tensor.zeros(gpu, [batch, l.C, l.H, l.H], 'f32', 'dx'),
+        dw: Tensor.empty(gpu, [l.O, l.C, l.k, l.k], 'f32', 'dw'),
+      };
+    });
     const once = () => {
-      shapes.forEach(([, , , , stride, pad], i) => {
-        for (let r = 0; r < counts[i]; r++) {
+      for (const l of layers) {
+        for (let r = 0; r < l.count; r++) {
           const inner = Scope.open();
-          const y = conv2d(inputs[i].x, inputs[i].w, null, { stride, padding: pad });
-          const seed = Tensor.empty(gpu, y.shape, 'f32', 'seed');
-          seed.fill(1);
-          backward(y, seed);
+          const y = conv2d(l.x, l.w, null, { stride: l.stride, padding: l.pad });
+          const dy = Tensor.empty(gpu, y.shape, 'f32', 'dy');
+          dy.fill(1);
+          const accumulate = r < l.accumulating;
+          y.node!.backward(dy, {
+            needsGrad: (i) => i === 1 || (i === 0 && r < l.inputGrads),
+            gradOutput: (i) => (i === 0 ? l.dx : l.dw),
+            accumulator: (i) => (i === 0 && accumulate ? l.dx : null),
+          });
           inner.close();
         }
-      });
+      }
     };
     once(); // compile pipelines, warm caches
     await gpu.sync();
@@ -272,6 +293,85 @@ async function guardBySteps(gpu: Gpu, best: ConvConfig, log: (s: string) => void
   }
 }
 
+/** Random values in [-1, 1) for one check tensor (its own Philox stream). */
+const checkData = (n: number, stream: number) => cpuUniform(n, 20261206, stream, -1, 1);
+
+/**
+ * Largest difference between `got` and `want` relative to want's largest magnitude; Infinity where
+ * got has a NaN or infinity (an element a kernel left unwritten reads as NaN: outputs are poisoned).
+ */
+export function relativeDifference(got: Float32Array, want: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (!Number.isFinite(got[i])) return Infinity;
+    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+/** How far another summation order may move a result (f32, sums of up to a few thousand terms); a wrong element moves it by about 1. */
+const CHECK_TOLERANCE = 1e-4;
+
+/** Every output of ResNet-20's conv layers (batch `batch`, as RESNET20_CONVS runs them) under `cfg`; with fuseShortcut, the downsampling pairs as one launch. */
+async function convOutputs(gpu: Gpu, cfg: ConvConfig, batch: number): Promise<Map<string, Float32Array>> {
+  setConvConfig(cfg);
+  const out = new Map<string, Float32Array>();
+  const scope = Scope.open();
+  try {
+    for (const [i, l] of RESNET20_CONVS.entries()) {
+      const name = `${l.C}->${l.O} k${l.k} s${l.stride} ${l.H}x${l.H}`;
+      const xShape = [batch, l.C, l.H, l.H];
+      const x = leaf(gpu, checkData(batch * l.C * l.H * l.H, 10 * i), xShape, 'x');
+      const w = leaf(gpu, checkData(l.O * l.C * l.k * l.k, 10 * i + 1), [l.O, l.C, l.k, l.k], 'w');
+      const y = conv2d(x, w, null, { stride: l.stride, padding: l.pad });
+      const dy = Tensor.fromArray(gpu, checkData(y.size, 10 * i + 2), y.shape);
+      const prior = checkData(x.size, 10 * i + 3);
+      // fresh (into poisoned buffers), then added into `prior` where a step adds (the 1x1 shortcuts, and the 3x3 first convs)
+      for (const accumulate of l.accumulating > 0 ? [false, true] : [false]) {
+        const dx = accumulate ? Tensor.fromArray(gpu, prior, xShape) : Tensor.empty(gpu, xShape);
+        const dw = Tensor.empty(gpu, w.shape);
+        if (!accumulate) dx.fillBits(0x7fc00000);
+        dw.fillBits(0x7fc00000);
+        y.node!.backward(dy, { needsGrad: () => true, gradOutput: (j) => (j === 0 ? dx : dw), accumulator: (j) => (j === 0 && accumulate ? dx : null) });
+        out.set(`${name} ${accumulate ? 'input gradient added' : 'input gradient'}`, await dx.readF32());
+        if (!accumulate) out.set(`${name} weight gradient`, await dw.readF32());
+      }
+      out.set(`${name} forward`, await y.readF32());
+      // the stride-2 3x3 with the 1x1 shortcut after it: the pair as a block runs it
+      const sc = RESNET20_CONVS[i + 1];
+      if (l.k === 3 && l.stride === 2 && sc?.k === 1 && sc.C === l.C && sc.O === l.O) {
+        const wsc = leaf(gpu, checkData(l.O * l.C, 10 * i + 4), [l.O, l.C, 1, 1], 'wsc');
+        const [yp, ysc] = conv2dWithShortcut(x, w, null, { stride: 2, padding: l.pad }, wsc);
+        out.set(`${name} forward beside its shortcut`, await yp.readF32());
+        out.set(`${name} shortcut forward`, await ysc.readF32());
+      }
+    }
+    return out;
+  } finally {
+    scope.close();
+  }
+}
+
+/**
+ * Does `cfg` give the defaults' results (within another summation order's rounding) on every
+ * ResNet-20 conv, forward and both gradients? The defaults are what the test suite checks against
+ * float64 references; a searched configuration runs other tile shapes, workgroup sizes and split-K
+ * chunks, which no test saw on this adapter. Null when it agrees, else what differs. Leaves the
+ * configuration set to `cfg`.
+ */
+export async function checkAgainstDefaults(gpu: Gpu, cfg: ConvConfig, batch = 4): Promise<string | null> {
+  const want = await convOutputs(gpu, { ...defaultConvConfig }, batch);
+  const got = await convOutputs(gpu, cfg, batch);
+  const bad: string[] = [];
+  for (const [name, w] of want) {
+    const d = relativeDifference(got.get(name)!, w);
+    if (!(d <= CHECK_TOLERANCE)) bad.push(`${name}: ${Number.isFinite(d) ? `off by ${d.toExponential(1)} of its largest value` : 'NaN or unwritten elements'}`);
+  }
+  return bad.length ? bad.join('; ') : null;
+}
+
 export interface AutotuneResult {
   config: ConvConfig;
   ms: number;
@@ -360,6 +460,15 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
       log(`autotune: ${JSON.stringify(best)} did not train faster than the defaults in the last check (${bestMs.toFixed(2)} against ${defaultMs.toFixed(2)} ms): keeping the defaults`);
       best = { ...defaultConvConfig };
       bestMs = defaultMs;
+    }
+    if (!has(best, defaultConvConfig)) {
+      // nothing is cached (hence reused by every later run) that computes other results than the defaults
+      const differs = await checkAgainstDefaults(gpu, best);
+      if (differs) {
+        log(`autotune: WARNING: ${JSON.stringify(best)} computes other results than the defaults on this adapter (${differs}): keeping the defaults`);
+        best = { ...defaultConvConfig };
+        bestMs = defaultMs;
+      }
     }
     log(`autotune: ${tried} configurations; ${what}: ${defaultMs.toFixed(objective === 'steps' ? 2 : 0)} ms with the defaults, ${bestMs.toFixed(objective === 'steps' ? 2 : 0)} ms with ${JSON.stringify(best)}`);
     const path = autotuneCachePath();

@@ -32,7 +32,9 @@ import { conv2d, conv2dWithShortcut, defaultConvConfig, getConvConfig, parseConv
 // 6: rowCols (8-column tiles for the stride-1 row convs) among the fields
 // 7: rowChannels 4 (half weight blocks: twice the invocations; 5.08 against 4.74 ms a step on an
 //    H100, 2026-11-26, so only the field search tries it), rowScatter and pointwiseChannels 32 among the fields
-const CACHE_VERSION = 'conv-config-8';
+// 9: the conv pass times each layer as a step runs it (RESNET20_CONVS), and the choice is checked
+//    against the defaults' results before it is cached
+const CACHE_VERSION = 'conv-config-9';
 
 /**
  * Candidate settings, searched in this order: each step tries its settings (one field, or several

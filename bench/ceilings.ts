@@ -5,8 +5,10 @@
 //   copy_gbps         storage read+write bandwidth of a copy kernel (bytes read + bytes written)
 //   copy_buffer_gbps  copyBufferToBuffer, counted the same way (read + written)
 //   dispatch          µs per empty dispatch (GPU timestamps over many in one pass), per empty pass with
-//                     timestamps, CPU µs to record one dispatch, µs per submit, submit+wait round trip
-// Every kernel entry of the benchmark names one of these ceilings.
+//                     timestamps, CPU µs to record one dispatch, µs per submit (an empty command
+//                     buffer), submit+wait round trip
+// Every kernel entry of the benchmark names one of these ceilings. With `--passes N` the ceilings are
+// measured N times, like the kernels, and bestCeilings keeps each one's best.
 import { grid1d, type BufferRange, type Gpu } from '../src/gpu/runtime.js';
 import { median, timeGpu, type GpuTimer } from '../src/gpu/timer.js';
 
@@ -99,7 +101,16 @@ export interface Ceilings {
   empty_dispatch_us: number;
   empty_pass_us: number;
   dispatch_encode_cpu_us: number;
+  /**
+   * Wall µs per submit of an EMPTY command buffer through the runtime (Gpu.commandEncoder() then
+   * Gpu.submit(): createCommandEncoder, finish, queue.submit), `details.submits` of them back to back
+   * and then one wait for the queue, divided by their number: what a submit costs beyond the work it
+   * carries. Files without details.submit_empty_dispatch_us put one empty dispatch in each command
+   * buffer (its recording, a compute pass and the dispatch's run on the GPU included); that figure
+   * is now details.submit_empty_dispatch_us.
+   */
   submit_us: number;
+  /** One empty dispatch submitted, then a wait for onSubmittedWorkDone, µs (median). */
   submit_roundtrip_us: number;
   details: {
     fma: ShapeResult[];
@@ -113,7 +124,74 @@ export interface Ceilings {
     /** Repetitions whose median gives empty_dispatch_us and empty_pass_us (absent: older files, 5 each). */
     fixed_cost_reps?: { dispatch: number; pass: number };
     submits: number;
+    /**
+     * The submit as older files measured submit_us: one empty dispatch in each command buffer (µs per
+     * submit, same count, same wait). Against submit_us it shows what the dispatch added. Absent in older files.
+     */
+    submit_empty_dispatch_us?: number;
+    /**
+     * How many times the ceilings were measured in this run (--passes N: before each kernel pass);
+     * each headline value is the best of them (bestCeilings). Absent in older files: once.
+     */
+    passes?: number;
+    /** With several passes, each pass's headline values in pass order (what bestCeilings chose from). */
+    by_pass?: CeilingValues[];
   };
+}
+
+/** The headline numbers of one measurement of the ceilings. */
+export type CeilingValues = Pick<Ceilings, (typeof THROUGHPUTS)[number] | (typeof FIXED_COSTS)[number]>;
+
+/** Ceilings where more is better: the best of several passes is the highest. */
+export const THROUGHPUTS = ['fma_gflops', 'fma_f16_gflops', 'read_gbps', 'write_gbps', 'copy_gbps', 'copy_buffer_gbps'] as const;
+/** Fixed costs (µs): the best of several passes is the lowest. */
+export const FIXED_COSTS = ['empty_dispatch_us', 'empty_pass_us', 'dispatch_encode_cpu_us', 'submit_us', 'submit_roundtrip_us'] as const;
+
+/**
+ * Combine several measurements of the ceilings (one per pass, as the kernels are timed once per pass
+ * and keep their lowest median) into one: each throughput its highest value, each fixed cost its
+ * lowest, each working-set copy figure its highest at that size. A ceiling's shape details come from
+ * the pass that gave its headline value (so the table's best shape is the one behind the number).
+ * details.passes says how many there were, details.by_pass what each gave.
+ */
+export function bestCeilings(runs: readonly Ceilings[]): Ceilings {
+  if (runs.length === 0) throw new Error('bestCeilings: no measurements');
+  const first = runs[0];
+  if (runs.length === 1) return { ...first, details: { ...first.details, passes: first.details.passes ?? 1 } };
+  const finite = (x: number | null | undefined): x is number => x != null && Number.isFinite(x);
+  const pick = (value: (c: Ceilings) => number | null, higher: boolean): Ceilings => {
+    let best = first;
+    for (const c of runs) {
+      const v = value(c);
+      const b = value(best);
+      if (finite(v) && (!finite(b) || (higher ? v > b : v < b))) best = c;
+    }
+    return best;
+  };
+  const out: Ceilings = { ...first, details: { ...first.details } };
+  const set = out as unknown as Record<string, number | null>;
+  for (const k of THROUGHPUTS) set[k] = pick((c) => c[k], true)[k];
+  for (const k of FIXED_COSTS) set[k] = pick((c) => c[k], false)[k];
+  out.details.fma = pick((c) => c.fma_gflops, true).details.fma;
+  out.details.fma_f16 = pick((c) => c.fma_f16_gflops, true).details.fma_f16;
+  out.details.read = pick((c) => c.read_gbps, true).details.read;
+  out.details.write = pick((c) => c.write_gbps, true).details.write;
+  out.details.copy = pick((c) => c.copy_gbps, true).details.copy;
+  if (runs.some((c) => c.copy_gbps_by_size)) {
+    const sizes = [...new Set(runs.flatMap((c) => (c.copy_gbps_by_size ?? []).map((x) => x.bytes)))].sort((a, b) => a - b);
+    out.copy_gbps_by_size = sizes.map((bytes) => ({ bytes, gbps: Math.max(...runs.map((c) => c.copy_gbps_by_size?.find((x) => x.bytes === bytes)?.gbps ?? -Infinity)) }));
+  }
+  const submits = runs.map((c) => c.details.submit_empty_dispatch_us).filter(finite);
+  if (submits.length) out.details.submit_empty_dispatch_us = Math.min(...submits);
+  out.details.passes = runs.reduce((n, c) => n + (c.details.passes ?? 1), 0);
+  out.details.by_pass = runs.flatMap((c) => c.details.by_pass ?? [ceilingValues(c)]);
+  return out;
+}
+
+function ceilingValues(c: Ceilings): CeilingValues {
+  const v: Partial<Record<keyof CeilingValues, number | null>> = {};
+  for (const k of [...THROUGHPUTS, ...FIXED_COSTS]) v[k] = c[k];
+  return v as CeilingValues;
 }
 
 export type CeilingName = 'fma_gflops' | 'read_gbps' | 'write_gbps' | 'copy_gbps' | 'copy_buffer_gbps';
@@ -243,19 +321,15 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
       enc.push(((performance.now() - t0) * 1000) / K);
       await gpu.sync();
     }
-    // Submits: S command buffers of one empty dispatch each, then one wait.
+    // Submits: S empty command buffers through the runtime's own submit path (createCommandEncoder,
+    // finish, queue.submit; Dawn accepts an empty one and still submits it to the queue), then one
+    // wait for the queue to drain, per submit: the overhead of a submit without the work it carries.
+    // The same with one empty dispatch in each (how older files measured submit_us) pays
+    // for recording the dispatch, a compute pass and the dispatch's run on the GPU too; on lavapipe,
+    // where the "GPU" is the CPU's cores, that run sets the pace of 200 submits back to back.
     const S = 200;
-    const sub: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      await gpu.sync();
-      const t0 = performance.now();
-      for (let i = 0; i < S; i++) {
-        recordEmpty(gpu);
-        gpu.submit();
-      }
-      await gpu.sync();
-      sub.push(((performance.now() - t0) * 1000) / S);
-    }
+    const submitUs = median(await timeSubmits(gpu, S, reps, false));
+    const submitDispatchUs = median(await timeSubmits(gpu, S, reps, true));
     const rt: number[] = [];
     for (let r = 0; r < 4 * reps; r++) {
       const t0 = performance.now();
@@ -274,16 +348,37 @@ export async function measureCeilings(gpu: Gpu, timer: GpuTimer, opts: CeilingOp
       empty_dispatch_us: (ed.ms * 1000) / K,
       empty_pass_us: ep.ms * 1000,
       dispatch_encode_cpu_us: median(enc),
-      submit_us: median(sub),
+      submit_us: submitUs,
       submit_roundtrip_us: median(rt),
-      details: { fma, fma_f16: fma16, read, write, copy, bandwidth_buffer_mib: bytes / (1 << 20), fma_threads: threads, empty_dispatches_per_pass: K, fixed_cost_reps: { dispatch: ed.samples.length, pass: ep.samples.length }, submits: S },
+      details: { fma, fma_f16: fma16, read, write, copy, bandwidth_buffer_mib: bytes / (1 << 20), fma_threads: threads, empty_dispatches_per_pass: K, fixed_cost_reps: { dispatch: ed.samples.length, pass: ep.samples.length }, submits: S, submit_empty_dispatch_us: submitDispatchUs, passes: 1 },
     };
-    log(`  dispatch: ${c.empty_dispatch_us.toFixed(2)} µs/empty dispatch (GPU), ${c.dispatch_encode_cpu_us.toFixed(2)} µs to record (CPU), ${c.submit_us.toFixed(1)} µs/submit, ${c.submit_roundtrip_us.toFixed(0)} µs submit+wait`);
+    log(`  dispatch: ${c.empty_dispatch_us.toFixed(2)} µs/empty dispatch (GPU), ${c.dispatch_encode_cpu_us.toFixed(2)} µs to record (CPU), ${c.submit_us.toFixed(1)} µs/submit (${submitDispatchUs.toFixed(1)} with an empty dispatch), ${c.submit_roundtrip_us.toFixed(0)} µs submit+wait`);
     return c;
   } finally {
     await gpu.sync().catch(() => undefined);
     for (const b of created) b.destroy();
   }
+}
+
+/**
+ * Wall µs per submit, `reps` times: `count` submits back to back through the runtime (Gpu.submit),
+ * each of an empty command buffer (Gpu.commandEncoder() with nothing recorded) or, withDispatch, of
+ * one empty dispatch in a compute pass; then one wait for the queue, all divided by `count`.
+ */
+export async function timeSubmits(gpu: Gpu, count: number, reps: number, withDispatch: boolean): Promise<number[]> {
+  const us: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    await gpu.sync();
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      if (withDispatch) recordEmpty(gpu);
+      else gpu.commandEncoder(); // an encoder with nothing recorded
+      gpu.submit();
+    }
+    await gpu.sync();
+    us.push(((performance.now() - t0) * 1000) / count);
+  }
+  return us;
 }
 
 /** Working sets (MiB read + written) at which the copy bandwidth is also measured. */

@@ -2,7 +2,8 @@
 // over a GpuDataset: data already on the GPU), SgdMasked, and the loop's step (src/train/train_step.ts:
 // batch -> forward -> cross-entropy -> backward -> fused masked SGD -> submit, captured once and then
 // replayed, as in `train`; EARLY_PHASE_REPLAY=0 records every step afresh), with the loss read
-// back at the loop's logging cadence and after the last step. Evaluation through `evaluate()`.
+// back at the loop's logging cadence and after the last step. Evaluation through `evaluate()` at the
+// batch the training loop evaluates at (its training batch: evaluationBatch).
 import type { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer, median } from '../src/gpu/timer.js';
 import { Scope } from '../src/tensor/scope.js';
@@ -22,7 +23,12 @@ export interface EndToEndOptions {
   /** Read the loss back every this many steps (the training loop's default logEvery is 10). */
   logEvery: number;
   evalImages: number;
-  evalBatch: number;
+  /**
+   * Also time evaluation at this batch (eval_extra_batch), after the headline one at the training
+   * loop's batch; e.g. 500, evaluate()'s default, which the telemetry experiments evaluate at and
+   * eval_images_per_s measured in files written before it followed `train`.
+   */
+  extraEvalBatch?: number;
   dataDir?: string;
   /**
    * How many later steps are recorded before a loss read back is awaited (default 1, as the training
@@ -71,9 +77,13 @@ export interface EndToEndResult {
   encode_cpu_ms_plain_gpu_idle: number;
   /** How the timed steps were recorded (src/train/train_step.ts): replayed, captured, or plain (replay off). */
   step_replay: { enabled: boolean; replayed: number; captured: number; plain: number; off_reason: string | null };
+  /** Evaluation through evaluate() at eval_batch, the batch `train` evaluates at (older files: 500). */
   eval_images_per_s: number;
   eval_images: number;
+  /** The batch `train` evaluates at: its training batch (evaluationBatch). Older files: 500. */
   eval_batch: number;
+  /** The same evaluation at another batch (EndToEndOptions.extraEvalBatch; the bench: 500). Absent in older files. */
+  eval_extra_batch?: { batch: number; images_per_s: number };
   /**
    * The last loss of the timed steps. They always start from the state the fixed warm-up left, so
    * this is the same bits for the same code, adapter, kernel configuration and options: a
@@ -87,7 +97,7 @@ export interface EndToEndResult {
   gpu_objects_created_while_timed?: { uniform_buffers: number; staging_buffers: number; bind_groups: number };
   /** After the timed training steps (before evaluation). */
   gpu_memory: GpuMemory;
-  /** After evaluation too (its batch of 500 may grow the pool). */
+  /** After evaluation at eval_batch too, as `train` runs it (before the extra batch's, which may grow the pool). */
   gpu_memory_after_eval: GpuMemory;
   /**
    * After the timed epochs (with --epoch): the pool then also holds the capture of the epoch's last,
@@ -113,6 +123,15 @@ export interface EpochTiming {
   step_ms?: { median: number; p90: number; max: number; first3: number[]; last: number };
   /** Buffers the pool created during the epoch (0 once every shape has been seen). */
   pool_buffers_created?: number;
+}
+
+/**
+ * The batch the training loop evaluates at: runTrainingLoop (src/train/training_loop.ts) calls
+ * evaluate(gpu, network, data, Number(hparams.batch)), and a TrainSetup's hparams are the ones
+ * `train` builds for its model and batch (test/bench_end_to_end.test.ts checks the loop still does).
+ */
+export function evaluationBatch(s: Pick<TrainSetup, 'hparams'>): number {
+  return Number(s.hparams.batch);
 }
 
 function stepSummary(ms: number[]): NonNullable<EpochTiming['step_ms']> {
@@ -228,15 +247,24 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     const trainIps = (o.steps * o.batch * 1000) / wall;
     log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toPrecision(9)} after iteration ${start.iteration + o.steps}`);
 
-    // Evaluation: one untimed pass (pipelines for eval BN), then a timed one.
+    // Evaluation as `train` runs it, at its batch: one untimed pass (pipelines for eval BN, the pool's
+    // buffers for the batch and the last partial one), then a timed one. Then, if asked, the same at another batch.
     const evalImages = s.data.testSize;
-    await evaluate(gpu, s.network, s.data, o.evalBatch);
-    const e0 = performance.now();
-    await evaluate(gpu, s.network, s.data, o.evalBatch);
-    const evalIps = (evalImages * 1000) / (performance.now() - e0);
-    log(`  eval: ${evalIps.toFixed(1)} img/s over ${evalImages} images`);
-
+    const timeEval = async (batch: number): Promise<number> => {
+      await evaluate(gpu, s.network, s.data, batch);
+      const e0 = performance.now();
+      await evaluate(gpu, s.network, s.data, batch);
+      return (evalImages * 1000) / (performance.now() - e0);
+    };
+    const evalBatch = evaluationBatch(s);
+    const evalIps = await timeEval(evalBatch);
+    log(`  eval: ${evalIps.toFixed(1)} img/s over ${evalImages} images (batch ${evalBatch}, as train evaluates)`);
     const afterEval = gpuMemory(gpu, s, poolAtStart);
+    let evalExtra: EndToEndResult['eval_extra_batch'];
+    if (o.extraEvalBatch !== undefined) {
+      evalExtra = { batch: o.extraEvalBatch, images_per_s: await timeEval(o.extraEvalBatch) };
+      log(`  eval at batch ${o.extraEvalBatch}: ${evalExtra.images_per_s.toFixed(1)} img/s`);
+    }
 
     const epochs: EpochTiming[] = [];
     if (epochImages > 0) {
@@ -299,7 +327,8 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       },
       eval_images_per_s: evalIps,
       eval_images: evalImages,
-      eval_batch: o.evalBatch,
+      eval_batch: evalBatch,
+      ...(evalExtra ? { eval_extra_batch: evalExtra } : {}),
       final_loss: finalLoss,
       dispatches_per_step: (after.dispatches - before.dispatches) / o.steps,
       submits_per_step: (after.submits - before.submits) / o.steps,

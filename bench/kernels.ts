@@ -300,8 +300,6 @@ async function measure(
   const { gpu, timer, reps } = c;
   const mode = hasCopies(recorded) ? 'span' : 'region';
   const t = await timeGpu(timer, () => replay(gpu, recorded), { warmup: 1, reps, mode });
-  // a copy-bound entry against the copy bandwidth at its own working set (cache-resident or not)
-  const ceilingValue = meta.work.ceiling === 'copy_gbps' ? copyCeilingFor(c.ceilings, meta.work.bytes) : c.ceilings[meta.work.ceiling];
   const e: KernelEntry = {
     name: `${meta.model === '-' ? '' : meta.model + ' '}${meta.op} ${meta.shape}`,
     model: meta.model,
@@ -314,28 +312,18 @@ async function measure(
     min_ms: t.min,
     max_ms: t.max,
     ceiling: meta.work.ceiling,
-    ceiling_value: ceilingValue,
     percent_of_ceiling: NaN,
   };
   if ('flops' in meta.work) {
     e.flops = meta.work.flops;
     e.gflops = meta.work.flops / (t.ms * 1e6);
-    e.percent_of_ceiling = (100 * e.gflops) / ceilingValue;
     if (meta.work.bytes !== undefined) e.bytes = meta.work.bytes;
   } else {
     e.bytes = meta.work.bytes;
     e.gbps = meta.work.bytes / (t.ms * 1e6);
-    e.percent_of_ceiling = (100 * e.gbps) / ceilingValue;
     if (meta.work.compulsoryBytes !== undefined && meta.work.compulsoryBytes !== meta.work.bytes) e.compulsory_bytes = meta.work.compulsoryBytes;
   }
-  e.floor_ms = (c.ceilings.empty_pass_us + recorded.length * c.ceilings.empty_dispatch_us) / 1000;
-  e.launch_bound = e.ms < 3 * e.floor_ms;
-  // a FLOP-counted entry's bytes are mixed reads and writes: the copy kernel's read + write bandwidth
-  const gbps = meta.work.ceiling === 'fma_gflops' ? (e.bytes !== undefined ? copyCeilingFor(c.ceilings, e.bytes) : c.ceilings.copy_gbps) : ceilingValue;
-  const r = roofline({ flops: e.flops, bytes: e.compulsory_bytes ?? e.bytes, gflops: c.ceilings.fma_gflops, gbps, floorMs: e.floor_ms });
-  e.roofline_ms = r.roofline_ms;
-  e.percent_of_roofline = (100 * r.roofline_ms) / e.ms;
-  e.bound = r.bound;
+  rateAgainst(e, c.ceilings);
   if (e.flops !== undefined && e.bytes) e.macs_per_float = e.flops / 2 / (e.bytes / 4);
   if (opts.parts !== false && recorded.length > 1 && recorded.length <= 8) {
     e.parts = [];
@@ -346,7 +334,31 @@ async function measure(
   }
   c.entries.push(e);
   const rate = e.gflops !== undefined ? `${e.gflops.toFixed(1)} GFLOP/s` : `${e.gbps!.toFixed(2)} GB/s`;
-  c.log(`  ${e.name}: ${e.ms.toFixed(3)} ms, ${rate}, ${e.percent_of_ceiling.toFixed(1)}% of ${e.ceiling}${e.launch_bound ? ' (launch-bound)' : ''}, ${e.percent_of_roofline.toFixed(0)}% of its roofline (${e.bound})`);
+  c.log(`  ${e.name}: ${e.ms.toFixed(3)} ms, ${rate}, ${e.percent_of_ceiling.toFixed(1)}% of ${e.ceiling}${e.launch_bound ? ' (launch-bound)' : ''}, ${e.percent_of_roofline!.toFixed(0)}% of its roofline (${e.bound})`);
+  return e;
+}
+
+/**
+ * Set what an entry's numbers are against the ceilings (ceiling_value, percent_of_ceiling, floor_ms,
+ * launch_bound, roofline_ms, percent_of_roofline, bound) from its time, work, ceiling name and the
+ * dispatches and copies it replays. The kernels' passes each rate their entries against the ceilings
+ * measured so far; benchKernels rates the entries it keeps again against the best of every pass's.
+ * An entry that failed is left as it is.
+ */
+export function rateAgainst(e: KernelEntry, ceilings: Ceilings): KernelEntry {
+  if (e.error) return e;
+  // a copy-bound entry against the copy bandwidth at its own working set (cache-resident or not)
+  const ceilingValue = e.ceiling === 'copy_gbps' ? copyCeilingFor(ceilings, e.bytes ?? 0) : ceilings[e.ceiling];
+  e.ceiling_value = ceilingValue;
+  e.percent_of_ceiling = (100 * (e.ceiling === 'fma_gflops' ? (e.gflops ?? NaN) : (e.gbps ?? NaN))) / ceilingValue;
+  e.floor_ms = (ceilings.empty_pass_us + e.dispatches.length * ceilings.empty_dispatch_us) / 1000;
+  e.launch_bound = e.ms < 3 * e.floor_ms;
+  // a FLOP-counted entry's bytes are mixed reads and writes: the copy kernel's read + write bandwidth
+  const gbps = e.ceiling === 'fma_gflops' ? (e.bytes !== undefined ? copyCeilingFor(ceilings, e.bytes) : ceilings.copy_gbps) : ceilingValue;
+  const r = roofline({ flops: e.flops, bytes: e.compulsory_bytes ?? e.bytes, gflops: ceilings.fma_gflops, gbps, floorMs: e.floor_ms });
+  e.roofline_ms = r.roofline_ms;
+  e.percent_of_roofline = (100 * r.roofline_ms) / e.ms;
+  e.bound = r.bound;
   return e;
 }
 
@@ -658,24 +670,54 @@ export async function profileStep(gpu: Gpu, modelName: string, batch: number, re
   }
 }
 
-export async function benchKernels(gpu: Gpu, models: string[], ceilings: Ceilings, o: KernelBenchOptions): Promise<{ entries: KernelEntry[]; profiles: StepProfile[] }> {
-  const timer = new GpuTimer(gpu, Math.max(64, o.reps));
-  const c: Ctx = { gpu, timer, ceilings, reps: o.reps, log: o.log ?? (() => undefined), entries: [], filter: o.filter };
-  const profiles: StepProfile[] = [];
-  const N = o.batch;
+/**
+ * The ceilings the kernels are held to: measured once (a Ceilings), or measured again before every
+ * pass by this function, which returns the ceilings to rate that pass against (the best so far:
+ * bestCeilings). The entries kept are rated against what it returned last.
+ */
+export type CeilingSource = Ceilings | ((pass: number) => Promise<Ceilings>);
+
+export async function benchKernels(gpu: Gpu, models: string[], ceilings: CeilingSource, o: KernelBenchOptions): Promise<{ entries: KernelEntry[]; profiles: StepProfile[]; ceilings: Ceilings }> {
+  const log = o.log ?? (() => undefined);
   const passes = Math.max(1, o.passes ?? 1);
-  const byPass: KernelEntry[][] = [];
-  try {
-    for (let pass = 0; pass < passes; pass++) {
-      if (passes > 1) c.log(`pass ${pass + 1}/${passes}:`);
-      c.entries = [];
-      await kernelPass(c, models, N, o.profile === true && pass === passes - 1, profiles);
-      byPass.push(c.entries);
+  return kernelPasses(passes, ceilings, log, async (pass, held) => {
+    const timer = new GpuTimer(gpu, Math.max(64, o.reps));
+    const c: Ctx = { gpu, timer, ceilings: held, reps: o.reps, log, entries: [], filter: o.filter };
+    const profiles: StepProfile[] = [];
+    try {
+      await kernelPass(c, models, o.batch, o.profile === true && pass === passes - 1, profiles);
+    } finally {
+      timer.destroy();
     }
-  } finally {
-    timer.destroy();
+    return { entries: c.entries, profiles };
+  });
+}
+
+/**
+ * The pass structure of benchKernels, apart from the GPU work: for each pass, the ceilings (measured
+ * again first when `ceilings` is a function), then `run` times the kernel list against them. Returns
+ * each entry's pass with the lowest median (several passes), rated against the last ceilings, and the
+ * profiles every pass produced.
+ */
+export async function kernelPasses(
+  passes: number,
+  ceilings: CeilingSource,
+  log: (line: string) => void,
+  run: (pass: number, ceilings: Ceilings) => Promise<{ entries: KernelEntry[]; profiles: StepProfile[] }>,
+): Promise<{ entries: KernelEntry[]; profiles: StepProfile[]; ceilings: Ceilings }> {
+  const byPass: KernelEntry[][] = [];
+  const profiles: StepProfile[] = [];
+  let held = typeof ceilings === 'function' ? null : ceilings;
+  for (let pass = 0; pass < passes; pass++) {
+    if (typeof ceilings === 'function') held = await ceilings(pass);
+    if (passes > 1) log(`pass ${pass + 1}/${passes}:`);
+    const r = await run(pass, held!);
+    byPass.push(r.entries);
+    profiles.push(...r.profiles);
   }
-  return { entries: passes === 1 ? byPass[0] : lowestMedian(byPass), profiles };
+  const entries = passes === 1 ? byPass[0] : lowestMedian(byPass);
+  // a pass before the last was rated against the ceilings of the passes up to it: every entry against the final ones
+  return { entries: entries.map((e) => rateAgainst(e, held!)), profiles, ceilings: held! };
 }
 
 /** Per entry (by name, in the first pass's order), the pass with the lowest median; pass_ms lists them all. */

@@ -55,6 +55,11 @@ function table(headers: string[], rows: string[][], align: ('l' | 'r')[], markdo
 const medianOf = (n: number | undefined) => `; median of ${n ?? 5}`;
 
 export function ceilingsTable(c: Ceilings, markdown = false): string {
+  // measured once per pass (files before that: once), each the best of them
+  const passes = c.details.passes ?? 1;
+  const submitHow = c.details.submit_empty_dispatch_us !== undefined
+    ? `${c.details.submits} submits of an empty command buffer, then one wait (${f(c.details.submit_empty_dispatch_us, 1)} µs with an empty dispatch in each)`
+    : `${c.details.submits} submits of one empty dispatch, then one wait`;
   const rows = [
     ['FMA peak (best shape)', `${f(c.fma_gflops, 1)} GFLOP/s`, c.details.fma.reduce((a, b) => (b.value > a.value ? b : a)).shape],
     ...(c.fma_f16_gflops != null && c.details.fma_f16?.length
@@ -72,10 +77,10 @@ export function ceilingsTable(c: Ceilings, markdown = false): string {
     ['empty dispatch (GPU)', `${f(c.empty_dispatch_us)} µs`, `${c.details.empty_dispatches_per_pass} in one pass, timestamps${medianOf(c.details.fixed_cost_reps?.dispatch)}`],
     ['empty pass with timestamps', `${f(c.empty_pass_us)} µs`, `floor of every timed region${medianOf(c.details.fixed_cost_reps?.pass)}`],
     ['record one dispatch (CPU)', `${f(c.dispatch_encode_cpu_us)} µs`, 'Gpu.dispatch, cached pipeline and bind group'],
-    ['submit', `${f(c.submit_us, 1)} µs`, `${c.details.submits} submits of one empty dispatch, then one wait`],
+    ['submit', `${f(c.submit_us, 1)} µs`, submitHow],
     ['submit + wait round trip', `${f(c.submit_roundtrip_us, 0)} µs`, 'one empty dispatch, onSubmittedWorkDone'],
   ];
-  return table(['ceiling', 'value', 'how'], rows, ['l', 'r', 'l'], markdown);
+  return table(['ceiling', passes > 1 ? `value (best of ${passes} passes)` : 'value', 'how'], rows, ['l', 'r', 'l'], markdown);
 }
 
 export function kernelsTable(entries: KernelEntry[], markdown = false): string {
@@ -145,7 +150,8 @@ export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchRe
     ['encode a step (CPU)', `${f(e.encode_cpu_ms, 2)} ms`, `while the GPU runs; ${f(e.encode_cpu_ms_gpu_idle, 2)} ms with the GPU idle${replayNote(e)}`],
     ...(e.epoch ? [['epoch', `${f(e.epoch.seconds, 2)} s`, `${e.epoch.images} images, ${e.epoch.steps} steps from an epoch boundary (${f(e.epoch.images_per_s, 1)} img/s), loss read every ${e.loss_readback_every} and at the end`]] : []),
     ...(e.epochs ?? []).slice(1).map((x, k) => [`epoch ${k + 2}`, `${f(x.seconds, 2)} s`, `the next one (${f(x.images_per_s, 1)} img/s): the last batch's ${x.images % e.batch || e.batch} images no longer new shapes, as in every later epoch of a run`]),
-    ['eval', `${f(e.eval_images_per_s, 1)} img/s`, `${e.eval_images} images, batch ${e.eval_batch}`],
+    ['eval', `${f(e.eval_images_per_s, 1)} img/s`, `${e.eval_images} images, batch ${e.eval_batch}${e.eval_extra_batch ? ' (the training batch, as train evaluates)' : ''}`],
+    ...(e.eval_extra_batch ? [[`eval, batch ${e.eval_extra_batch.batch}`, `${f(e.eval_extra_batch.images_per_s, 1)} img/s`, 'the same evaluation at another batch']] : []),
     ['GPU memory in use', mib(e.gpu_memory.total_bytes), `training: pool ${mib(e.gpu_memory.pool_bytes)}, params+grads+momenta+masks ${mib(e.gpu_memory.params_bytes)}, BN state ${mib(e.gpu_memory.state_bytes)}, data ${mib(e.gpu_memory.dataset_bytes)}`],
     ['... after eval', mib(e.gpu_memory_after_eval.total_bytes), `pool ${mib(e.gpu_memory_after_eval.pool_bytes)} (eval batch ${e.eval_batch})`],
     ...(e.gpu_memory_after_epochs

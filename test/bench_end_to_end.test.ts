@@ -2,8 +2,11 @@
 // at a tiny size it trains (finite loss), warms up for the time asked (and undoes those steps' training), creates no pool
 // buffers while timed, reports its rates,
 // and with epochImages times whole epochs of ceil(images / batch) steps, a second one creating no buffers.
+// Its evaluation runs at the batch the training loop evaluates at.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { endToEnd } from '../bench/end_to_end.js';
+import { endToEnd, evaluationBatch } from '../bench/end_to_end.js';
+import { defaultHparams } from '../src/train/hparams.js';
 import { useGpu } from './helpers/gpu.js';
 
 const gpu = useGpu({ poison: false });
@@ -13,11 +16,15 @@ describe('bench end to end', () => {
     // 12 fixed warm-up steps: iterations 5 and 11 are the epochs' partial batches (44 = 5 x 8 + 4), captured
     // and then checked by a second capture (each may make a buffer or two); both land in the warm-up however
     // many steps the 200 ms loop adds (on a slow machine the timed steps once held iteration 11's capture)
-    const r = await endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 3, warmup: 12, warmupMs: 200, logEvery: 2, evalImages: 20, evalBatch: 10, epochImages: 44, epochs: 2 });
+    const r = await endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 3, warmup: 12, warmupMs: 200, logEvery: 2, evalImages: 20, extraEvalBatch: 10, epochImages: 44, epochs: 2 });
     expect(Number.isFinite(r.final_loss)).toBe(true);
     expect(r.train_images_per_s).toBeGreaterThan(0);
     expect(r.eval_images).toBe(20);
     expect(r.eval_images_per_s).toBeGreaterThan(0);
+    // the headline evaluation at the training batch, as `train` evaluates; the other batch beside it
+    expect(r.eval_batch).toBe(8);
+    expect(r.eval_extra_batch?.batch).toBe(10);
+    expect(r.eval_extra_batch!.images_per_s).toBeGreaterThan(0);
     expect(r.pool_buffers_created_while_timed).toBe(0);
     // the 12 warm-up steps, then single steps until 200 ms have passed (at least one)
     expect(r.warmup_steps).toBeGreaterThanOrEqual(13);
@@ -52,7 +59,7 @@ describe('bench end to end', () => {
   });
 
   it('a longer readback lag awaits the same losses later: the same final loss', async () => {
-    const o = { model: 'resnet8', batch: 8, steps: 7, warmup: 2, warmupMs: 0, logEvery: 2, evalImages: 10, evalBatch: 10 };
+    const o = { model: 'resnet8', batch: 8, steps: 7, warmup: 2, warmupMs: 0, logEvery: 2, evalImages: 10 };
     const a = await endToEnd(gpu(), { ...o, readbackLag: 1 });
     const b = await endToEnd(gpu(), { ...o, readbackLag: 3 });
     expect(a.warmup_steps).toBe(2);
@@ -61,7 +68,7 @@ describe('bench end to end', () => {
   });
 
   it('undoes the time-based warm-up: the timed steps start from the same state, the same final loss', async () => {
-    const o = { model: 'resnet8', batch: 8, steps: 3, warmup: 2, logEvery: 3, evalImages: 10, evalBatch: 10 };
+    const o = { model: 'resnet8', batch: 8, steps: 3, warmup: 2, logEvery: 3, evalImages: 10 };
     const a = await endToEnd(gpu(), { ...o, warmupMs: 0 });
     const b = await endToEnd(gpu(), { ...o, warmupMs: 400 });
     expect(a.warmup_steps).toBe(2);
@@ -72,7 +79,17 @@ describe('bench end to end', () => {
     expect(b.final_loss).toBe(a.final_loss);
   });
 
+  it("evaluates at the batch the training loop evaluates at: train's own batch", () => {
+    // runTrainingLoop's every evaluate() call passes Number(hparams.batch): if that changes, so must evaluationBatch
+    const loop = readFileSync(new URL('../src/train/training_loop.ts', import.meta.url), 'utf8');
+    const calls = [...loop.matchAll(/\bevaluate\(((?:[^()]|\([^()]*\))*)\)/g)].map((m) => m[1]).filter((a) => !a.includes(':')); // calls, not the definition
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    for (const args of calls) expect(args.split(',').map((a) => a.trim())).toEqual(['gpu', 'network', 'data', 'Number(hparams.batch)']);
+    expect(evaluationBatch({ hparams: { ...defaultHparams(), batch: 37 } })).toBe(37);
+    expect(evaluationBatch({ hparams: defaultHparams() })).toBe(Number(defaultHparams().batch));
+  });
+
   it('refuses the epoch timing on real data (it is defined on the synthetic set)', async () => {
-    await expect(endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 1, warmup: 1, logEvery: 1, evalImages: 10, evalBatch: 10, epochImages: 16, dataDir: '/nonexistent' })).rejects.toThrow(/synthetic data/);
+    await expect(endToEnd(gpu(), { model: 'resnet8', batch: 8, steps: 1, warmup: 1, logEvery: 1, evalImages: 10, epochImages: 16, dataDir: '/nonexistent' })).rejects.toThrow(/synthetic data/);
   });
 });

@@ -12,7 +12,7 @@
 // the GPU time per kernel: it covers the kernels the op list leaves out (max pool, accumulation, ...).
 import { backward } from '../src/autograd/backward.js';
 import { noGrad, type BackwardContext } from '../src/autograd/node.js';
-import { Augmenter, GpuDataset } from '../src/data/gpu_dataset.js';
+import { Augmenter, defaultChunkImages, GpuDataset } from '../src/data/gpu_dataset.js';
 import { syntheticCifar } from '../src/data/synthetic.js';
 import type { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer, median, timeGpu } from '../src/gpu/timer.js';
@@ -606,12 +606,16 @@ async function paramEntries(c: Ctx, modelName: string, shapes: ModelShapes): Pro
 /** Augmentation of one batch: the gather of raw images (one dispatch per dataset chunk) and augment_sample. */
 export async function augmentEntries(c: Ctx, N: number): Promise<void> {
   const { gpu } = c;
-  // Four chunks, as CIFAR-10's 50,000 training images make at the default 16,384 per chunk.
-  const data = GpuDataset.upload(gpu, syntheticCifar(4 * N, 1, 3).train, { chunkImages: N });
+  // As many chunks as CIFAR-10's 50,000 training images make on this device (defaultChunkImages: 2
+  // under lavapipe's 128 MiB binding limit), each of N images here.
+  const chunks = Math.ceil(50_000 / defaultChunkImages(gpu));
+  const data = GpuDataset.upload(gpu, syntheticCifar(chunks * N, 1, 3).train, { chunkImages: N });
   try {
     const aug = new Augmenter(data);
-    // Distinct even indices spread over every chunk, as in a shuffled epoch order.
-    const indices = Uint32Array.from({ length: N }, (_, i) => (2 * i * 7) % (4 * N));
+    // Distinct indices spread over every chunk, as in a shuffled epoch order: the (7i mod N)-th image
+    // of chunk i mod chunks (7 and N coprime, else 1).
+    const mul = N % 7 === 0 ? 1 : 7;
+    const indices = Uint32Array.from({ length: N }, (_, i) => (i % chunks) * N + ((mul * i) % N));
     const { work } = capture(gpu, () => aug.batch(indices, { kind: 'train', seed: 1, epoch: 0 }));
     const gathers = work.filter((w) => w.kind === 'dispatch' && w.name === 'gather_images');
     const dispatches = work.filter((w) => w.kind === 'dispatch' && w.name === 'augment_sample');

@@ -3,7 +3,7 @@
 // augmentation kernel against float64 references for every crop offset and flip, exact rotations,
 // blur, bilinear resampling, and label overrides.
 import { describe, expect, it } from 'vitest';
-import { Augmenter, cropFlip, GpuDataset, rot90, rotateDegrees, trainDraw, type Affine, type CifarSplit } from '../src/data/index.js';
+import { Augmenter, cropFlip, defaultChunkImages, GpuDataset, rot90, rotateDegrees, trainDraw, type Affine, type CifarSplit } from '../src/data/index.js';
 import { Scope } from '../src/tensor/scope.js';
 import { mat2d } from 'gl-matrix';
 import { expectClose } from './helpers/compare.js';
@@ -183,6 +183,23 @@ describe('augment_sample', () => {
       });
     } finally {
       chunked.destroy();
+    }
+  });
+
+  it('the default chunk is as many images as one storage binding holds: CIFAR-10\'s training set in 2 chunks under a 128 MiB limit', () => {
+    const limits = gpu().device.limits;
+    const per = defaultChunkImages(gpu());
+    const max = Math.min(Number(limits.maxStorageBufferBindingSize), Number(limits.maxBufferSize));
+    expect(per * 3072).toBeLessThanOrEqual(max);
+    expect((per + 1) * 3072).toBeGreaterThan(max);
+    if (max === 128 * 1024 * 1024) expect([per, Math.ceil(50_000 / per)]).toEqual([43_690, 2]);
+    // and the upload uses it
+    const small = GpuDataset.upload(gpu(), fakeSplit(rng, 9), {});
+    try {
+      expect(small.chunkImages).toBe(per);
+      expect(small.chunks.map((c) => c.count)).toEqual([9]);
+    } finally {
+      small.destroy();
     }
   });
 

@@ -2,7 +2,8 @@
 // f32 NCHW batch and its labels, recorded into the gpu's current command stream.
 //
 // Layout on the GPU: the raw bytes (3,072 per image, CIFAR order) in chunks of at most `chunkImages`
-// images, each its own storage buffer (one binding is capped at 128 MiB; the training set is 150 MB).
+// images, each its own storage buffer (one binding is capped at 128 MiB on lavapipe; the training set
+// is 150 MB): by default as many images as one binding holds (defaultChunkImages).
 // Image i of a chunk sits at byte (i - chunk.start) * 3072, a multiple of 256. Labels stay on the host:
 // they are written per batch, with the transforms, so label overrides (random labels, rotation labels)
 // cost nothing on the GPU.
@@ -30,8 +31,16 @@ function isCropFlip(m: Float32Array): boolean {
 export const CIFAR_MEAN = [0.485, 0.456, 0.406] as const;
 export const CIFAR_STD = [0.229, 0.224, 0.225] as const;
 
-/** Default images per chunk: 16,384 * 3,072 bytes = 48 MiB per buffer; the training set is 4 chunks. */
-export const DEFAULT_CHUNK_IMAGES = 16_384;
+/**
+ * Default images per chunk: as many as one storage binding (and one buffer) of this device holds, so a
+ * batch gathers with as few dispatches as the limits allow: CIFAR-10's training set is 2 chunks of
+ * 43,690 images under the 128 MiB binding limit (lavapipe), 1 where a binding may hold 150 MB.
+ * (It was 16,384 images, 48 MiB: 4 chunks and 4 gather dispatches a batch.)
+ */
+export function defaultChunkImages(gpu: Gpu): number {
+  const limits = gpu.device.limits;
+  return Math.floor(Math.min(Number(limits.maxStorageBufferBindingSize), Number(limits.maxBufferSize)) / IMAGE_BYTES);
+}
 
 const WORDS_PER_IMAGE = IMAGE_BYTES / 4; // 768
 const PARAM_WORDS = 8;
@@ -80,7 +89,7 @@ export class GpuDataset {
   /** Upload a split once (one queue write per chunk). */
   static upload(gpu: Gpu, split: CifarSplit, opts: UploadOptions = {}): GpuDataset {
     const maxBinding = Number(gpu.device.limits.maxStorageBufferBindingSize);
-    const chunkImages = opts.chunkImages ?? DEFAULT_CHUNK_IMAGES;
+    const chunkImages = opts.chunkImages ?? defaultChunkImages(gpu);
     if (!Number.isInteger(chunkImages) || chunkImages < 1) throw new Error(`GpuDataset: chunkImages must be a positive integer, got ${chunkImages}`);
     if (chunkImages * IMAGE_BYTES > maxBinding) throw new Error(`GpuDataset: ${chunkImages} images per chunk exceed the ${maxBinding}-byte storage binding limit`);
     if (split.images.length !== split.n * IMAGE_BYTES || split.labels.length !== split.n) throw new Error(`GpuDataset: split '${split.name}' arrays do not match n=${split.n}`);

@@ -2,6 +2,7 @@
 // parameter, BN statistics updated (batch 2 at 32x32; the appendix networks at batch 128 are for a GPU).
 import { describe, expect, it } from 'vitest';
 import { backward } from '../src/autograd/backward.js';
+import { noGrad } from '../src/autograd/node.js';
 import { createModel } from '../src/models/registry.js';
 import { Network } from '../src/nn/network.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
@@ -39,6 +40,35 @@ describe('the paper\'s networks train on the GPU', () => {
         expect(nonzero, `${pname} gradient non-zero`).toBe(true);
       }
       scope.close();
+      net.destroy();
+    });
+  }
+});
+
+describe('evaluation gives each stage\'s buffers back as it goes', () => {
+  for (const name of ['resnet20', 'vgg11', 'resnet18_imagenet_stem']) {
+    it(`${name}: the same logits without gradients as with them, from a fraction of the buffers`, async () => {
+      const rng = new Rng();
+      const g = gpu();
+      const net = new Network(g, createModel(name));
+      net.init(rng.int(1 << 30));
+      const x = Tensor.fromArray(g, rng.normals(2 * 3 * 32 * 32), [2, 3, 32, 32]);
+      const run = async (grad: boolean) => {
+        const scope = Scope.open();
+        const before = g.stats().inUseBuffers;
+        const logits = grad ? net.forward(x, false) : noGrad(() => net.forward(x, false));
+        const held = g.stats().inUseBuffers - before;
+        const values = await logits.readF32();
+        scope.close();
+        return { held, values };
+      };
+      const withGrad = await run(true);
+      const without = await run(false);
+      expect(Array.from(without.values), `seed ${rng.seed}`).toEqual(Array.from(withGrad.values));
+      expect(without.values.every(Number.isFinite)).toBe(true);
+      // with gradients every activation stays for the backward; without, about two stages' worth
+      expect(without.held).toBeLessThan(withGrad.held / 3);
+      expect(without.held).toBeLessThanOrEqual(12);
       net.destroy();
     });
   }

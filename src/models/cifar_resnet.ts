@@ -6,7 +6,7 @@
 import { globalAvgPool } from '../ops/pooling.js';
 import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Model } from './model.js';
+import { Model, stage } from './model.js';
 
 class Block {
   readonly conv1: Conv2d;
@@ -79,8 +79,8 @@ export class CifarResNet extends Model {
   }
 
   forward(ctx: ForwardContext, images: Tensor): Tensor {
-    let x = convBnRelu(ctx, this.conv, this.bn, images);
-    for (const b of this.blocks) x = b.forward(ctx, x);
+    let x = stage(images, images, (im) => convBnRelu(ctx, this.conv, this.bn, im));
+    for (const b of this.blocks) x = stage(images, x, (h) => b.forward(ctx, h));
     return this.fc.forward(ctx, globalAvgPool(x));
   }
 }

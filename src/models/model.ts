@@ -2,7 +2,25 @@
 // and computes logits from a batch. Parameters live in a ParamStore, BN statistics in a StateStore.
 import type { BufferSpec } from '../nn/state_store.js';
 import type { ForwardContext, Layer, LayerParamSpec } from '../nn/layers.js';
+import { isGradEnabled } from '../autograd/node.js';
+import { Scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * One stage of a model's forward (a residual block, a conv-BN-ReLU, a pool) on x. Without gradients
+ * (evaluation) nothing reads a stage's intermediates or its input once it has run, so they go back to
+ * the pool at once: what the stage allocates besides its output, and x itself unless it is `images`
+ * (the caller's). An evaluation then holds about two stages' activations instead of the whole
+ * forward's, and reuses the same few buffers stage after stage. With gradients the backward needs
+ * them all: a plain call. (The GPU runs the recorded work in order, so a buffer released here and
+ * handed to a later stage is written only after this stage has read it.)
+ */
+export function stage(images: Tensor, x: Tensor, run: (x: Tensor) => Tensor): Tensor {
+  if (isGradEnabled()) return run(x);
+  const y = Scope.run(() => run(x), (out) => [out]);
+  if (x !== images && y !== x) x.release();
+  return y;
+}
 
 export abstract class Model {
   abstract readonly name: string;

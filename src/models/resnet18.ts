@@ -4,7 +4,7 @@
 import { globalAvgPool, maxPool2d } from '../ops/pooling.js';
 import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Model } from './model.js';
+import { Model, stage } from './model.js';
 
 class BasicBlock {
   readonly conv1: Conv2d;
@@ -65,9 +65,9 @@ export class ResNet18 extends Model {
   }
 
   forward(ctx: ForwardContext, images: Tensor): Tensor {
-    let x = convBnRelu(ctx, this.conv1, this.bn1, images);
-    if (this.stem === 'imagenet') x = maxPool2d(x, { kernel: 3, stride: 2, padding: 1 });
-    for (const b of this.blocks) x = b.forward(ctx, x);
+    let x = stage(images, images, (im) => convBnRelu(ctx, this.conv1, this.bn1, im));
+    if (this.stem === 'imagenet') x = stage(images, x, (h) => maxPool2d(h, { kernel: 3, stride: 2, padding: 1 }));
+    for (const b of this.blocks) x = stage(images, x, (h) => b.forward(ctx, h));
     return this.fc.forward(ctx, globalAvgPool(x));
   }
 }

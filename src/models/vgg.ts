@@ -4,7 +4,7 @@
 import { globalAvgPool, maxPool2d } from '../ops/pooling.js';
 import { BatchNorm2d, Conv2d, convBnRelu, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Model } from './model.js';
+import { Model, stage } from './model.js';
 
 type Plan = (number | 'M')[];
 
@@ -49,7 +49,7 @@ export class Vgg extends Model {
 
   forward(ctx: ForwardContext, images: Tensor): Tensor {
     let x = images;
-    for (const p of this.plan) x = p === 'M' ? maxPool2d(x, { kernel: 2, stride: 2, padding: 0 }) : convBnRelu(ctx, p[0], p[1], x);
+    for (const p of this.plan) x = stage(images, x, (h) => (p === 'M' ? maxPool2d(h, { kernel: 2, stride: 2, padding: 0 }) : convBnRelu(ctx, p[0], p[1], h)));
     // nn.AvgPool2d(2) over the final 2x2 map equals the global average.
     return this.fc.forward(ctx, globalAvgPool(x));
   }

@@ -603,7 +603,7 @@ async function paramEntries(c: Ctx, modelName: string, shapes: ModelShapes): Pro
   }
 }
 
-/** Augmentation of one batch: the gather of raw images (one dispatch per dataset chunk) and augment_sample. */
+/** Augmentation of one batch: augment_sample, after the gather of raw images (one dispatch per dataset chunk) where there are more than two chunks. */
 export async function augmentEntries(c: Ctx, N: number): Promise<void> {
   const { gpu } = c;
   // As many chunks as CIFAR-10's 50,000 training images make on this device (defaultChunkImages: 2
@@ -619,10 +619,12 @@ export async function augmentEntries(c: Ctx, N: number): Promise<void> {
     const { work } = capture(gpu, () => aug.batch(indices, { kind: 'train', seed: 1, epoch: 0 }));
     const gathers = work.filter((w) => w.kind === 'dispatch' && w.name === 'gather_images');
     const dispatches = work.filter((w) => w.kind === 'dispatch' && w.name === 'augment_sample');
-    // Every image read and written once; each dispatch reads the batch's indices.
-    await measure(c, { model: '-', op: 'data.gather', shape: `${N} images (${gathers.length} dispatches, one per chunk)`, batch: N, perStep: 1, work: { bytes: 2 * N * 3072 + gathers.length * N * 4, ceiling: 'copy_gbps' } }, gathers, { parts: false });
+    // Every image read and written once; each dispatch reads the batch's indices. (With at most two
+    // chunks the augmentation reads them itself: no gather.)
+    if (gathers.length > 0) await measure(c, { model: '-', op: 'data.gather', shape: `${N} images (${gathers.length} dispatches, one per chunk)`, batch: N, perStep: 1, work: { bytes: 2 * N * 3072 + gathers.length * N * 4, ceiling: 'copy_gbps' } }, gathers, { parts: false });
     // Raw bytes and per-sample parameters read; f32 images and labels written.
-    await measure(c, { model: '-', op: 'augment_sample', shape: `${N}x3x32x32 crop+flip`, batch: N, perStep: 1, work: { bytes: N * (3072 + 32 + 3 * 32 * 32 * 4 + 4), ceiling: 'copy_gbps' } }, dispatches);
+    const from = gathers.length > 0 ? '' : ` from ${chunks} dataset chunk${chunks > 1 ? 's' : ''}`;
+    await measure(c, { model: '-', op: 'augment_sample', shape: `${N}x3x32x32 crop+flip${from}`, batch: N, perStep: 1, work: { bytes: N * (3072 + 32 + 3 * 32 * 32 * 4 + 4), ceiling: 'copy_gbps' } }, dispatches);
   } finally {
     await gpu.sync();
     data.destroy();

@@ -34,18 +34,25 @@
 // 2 source loads and 2 stores instead of 6 accesses per 4 pixels, and the sample's 2 parameter loads
 // and lavapipe's per-invocation set-up (integer divisions per lane) are shared by 4 rows: 20% fewer
 // instructions than one row per invocation, 4% faster (2026-12-06). Same values.
+// DIRECT (override, crop_flip only): src and src1 are the dataset's first two chunks themselves
+// (p.chunk_images images each; the same buffer twice for a one-chunk dataset) instead of the batch's
+// images gathered into a staging buffer: sample s's image is image prm[s*8 + 7] of the dataset, in
+// chunk c = index / chunk_images at image index - c * chunk_images. No gather_images dispatch and no
+// staging buffer; the same bytes read, the same values.
 struct Params {
   n: u32,
   blur: u32,
   bilinear: u32,
-  pad0: u32,
+  chunk_images: u32,  // DIRECT: images per dataset chunk
   mean: vec4<f32>,
   stdev: vec4<f32>,
 }
 // #if crop_flip
 struct Q16 { a: vec4f, b: vec4f, c: vec4f, d: vec4f }  // 16 floats: one 64-byte access
 @group(0) @binding(0) var<storage, read> src: array<vec4u>;
-@group(0) @binding(1) var<storage, read> prm: array<vec4u>;   // per sample: (a, b, c, d), (tx, ty, label, -)
+@group(0) @binding(5) var<storage, read> src1: array<vec4u>;  // DIRECT: the dataset's second chunk
+@group(0) @binding(1) var<storage, read> prm: array<vec4u>;   // per sample: (a, b, c, d), (tx, ty, label, index)
+override DIRECT: bool = false;
 @group(0) @binding(2) var<storage, read_write> out: array<Q16>;
 // #else
 @group(0) @binding(0) var<storage, read> src: array<u32>;
@@ -82,14 +89,20 @@ fn unpack(w: u32) -> vec4f {
 
 // one output row y of plane (s, ch), given the row's sample constants: its 8 source words (zero
 // outside the image), reversed for a flip, shifted by the column offset, normalised and stored
-fn cropFlipRow(s: u32, ch: u32, y: u32, ty: i32, flip: bool, q: i32, b: u32, mean: f32, sd: f32) {
+fn cropFlipRow(s: u32, img: u32, c: u32, ch: u32, y: u32, ty: i32, flip: bool, q: i32, b: u32, mean: f32, sd: f32) {
   let sy = i32(y) + ty;
   var lo = vec4u(0u);
   var hi = vec4u(0u);
   if (sy >= 0 && sy <= 31) {
-    let r = (s * 768u + ch * 256u + u32(sy) * 8u) / 4u;
-    lo = src[r];
-    hi = src[r + 1u];
+    // the row's 8 words: image `img` of src (DIRECT: of chunk c, src or src1)
+    let r = (img * 768u + ch * 256u + u32(sy) * 8u) / 4u;
+    if (c == 0u) {
+      lo = src[r];
+      hi = src[r + 1u];
+    } else {
+      lo = src1[r];
+      hi = src1[r + 1u];
+    }
   }
   if (flip) {
     let l = lo;
@@ -115,6 +128,13 @@ fn cropFlipRows(s: u32, ch: u32, y0: u32) {
   let m = prm[2u * s];
   let t = prm[2u * s + 1u];
   let flip = bitcast<f32>(m.x) < 0.0;
+  // where the sample's image is: slot s of the staging buffer, or (DIRECT) its place in the dataset
+  var img = s;
+  var c = 0u;
+  if (DIRECT) {
+    c = t.w / p.chunk_images;
+    img = t.w - c * p.chunk_images;
+  }
   let tx = i32(bitcast<f32>(t.x));
   let ty = i32(bitcast<f32>(t.y));
   // output column x reads source column x + shift of the row (flip: of the reversed row, whose column
@@ -127,10 +147,10 @@ fn cropFlipRows(s: u32, ch: u32, y0: u32) {
   let mean = select(select(p.mean.x, p.mean.y, ch == 1u), p.mean.z, ch == 2u);
   let sd = select(select(p.stdev.x, p.stdev.y, ch == 1u), p.stdev.z, ch == 2u);
   // four calls, not a loop: on lavapipe every value a loop carries is merged with the lane mask per trip
-  cropFlipRow(s, ch, y0, ty, flip, q, b, mean, sd);
-  cropFlipRow(s, ch, y0 + 1u, ty, flip, q, b, mean, sd);
-  cropFlipRow(s, ch, y0 + 2u, ty, flip, q, b, mean, sd);
-  cropFlipRow(s, ch, y0 + 3u, ty, flip, q, b, mean, sd);
+  cropFlipRow(s, img, c, ch, y0, ty, flip, q, b, mean, sd);
+  cropFlipRow(s, img, c, ch, y0 + 1u, ty, flip, q, b, mean, sd);
+  cropFlipRow(s, img, c, ch, y0 + 2u, ty, flip, q, b, mean, sd);
+  cropFlipRow(s, img, c, ch, y0 + 3u, ty, flip, q, b, mean, sd);
   if (ch == 0u && y0 == 0u) { labels[s] = t.z; }
 }
 // #endif

@@ -186,6 +186,38 @@ describe('augment_sample', () => {
     }
   });
 
+  it('two chunks: the crop/flip augmentation reads them directly (one dispatch, no gather) and is exact', async () => {
+    const two = GpuDataset.upload(gpu(), split, { chunkImages: 19 });
+    try {
+      expect(two.chunks.map((c) => c.count)).toEqual([19, 18]);
+      const aug = new Augmenter(two);
+      const idx = Uint32Array.from([18, 19, 0, 36, 5, 20, 19, 18, 1, 35, 2, 21]);
+      await inScope(async () => {
+        const { result: b, dispatches } = recordDispatches(gpu(), () => aug.batch(idx, { kind: 'eval' }));
+        // (new tensors are poisoned here by fill dispatches)
+        expect(dispatches.filter((d) => d.kernel !== 'fill').map((d) => [d.kernel, d.variant, d.overrides?.DIRECT])).toEqual([['augment_sample', 'crop_flip', 1]]);
+        expectClose(await b.images.read(), concat(Array.from(idx, (i) => augmentRef(imageOf(split, i), {}))), exact, 'direct, two chunks');
+        expect(Array.from(await b.labels.read())).toEqual(Array.from(idx, (i) => split.labels[i]));
+        // the training augmentation over every image: the same bits as one chunk, and as the gather path (4 chunks)
+        const all = Uint32Array.from({ length: split.n }, (_, i) => i);
+        const c = aug.batch(all, { kind: 'train', seed: 3, epoch: 1 });
+        const one = new Augmenter(data()).batch(all, { kind: 'train', seed: 3, epoch: 1 });
+        const four = GpuDataset.upload(gpu(), split, { chunkImages: 10 });
+        try {
+          const { result: g, dispatches: gd } = recordDispatches(gpu(), () => new Augmenter(four).batch(all, { kind: 'train', seed: 3, epoch: 1 }));
+          expect(gd.filter((d) => d.kernel === 'gather_images').length).toBe(4);
+          const want = await one.images.read();
+          expectClose(await c.images.read(), want, { atol: 0, rtol: 0 }, 'two chunks == one');
+          expectClose(await g.images.read(), want, { atol: 0, rtol: 0 }, 'gathered == one');
+        } finally {
+          four.destroy();
+        }
+      });
+    } finally {
+      two.destroy();
+    }
+  });
+
   it('the default chunk is as many images as one storage binding holds: CIFAR-10\'s training set in 2 chunks under a 128 MiB limit', () => {
     const limits = gpu().device.limits;
     const per = defaultChunkImages(gpu());

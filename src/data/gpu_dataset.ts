@@ -8,9 +8,11 @@
 // they are written per batch, with the transforms, so label overrides (random labels, rotation labels)
 // cost nothing on the GPU.
 //
-// One batch = one gpu.write (per-sample transforms, labels and dataset indices, 32 bytes a sample), one
-// dispatch of `gather_images` per chunk the batch touches (the batch's raw images, 3 KB each, into a
-// pooled staging tensor), and ONE dispatch of `augment_sample`.
+// One batch = one gpu.write (per-sample transforms, labels and dataset indices, 32 bytes a sample) and
+// ONE dispatch of `augment_sample`. Crop/flip (training, evaluation) on a dataset of at most two chunks
+// reads the images from the chunks themselves (its DIRECT override); otherwise one dispatch of
+// `gather_images` per chunk the batch touches first copies the batch's raw images (3 KB each) into a
+// pooled staging tensor.
 import type { GpuBuffer } from '../gpu/buffer_pool.js';
 import { grid1d, type Gpu } from '../gpu/runtime.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -282,15 +284,31 @@ export class Augmenter {
 
     const prm = Tensor.empty(gpu, [words.length], 'u32', 'augment.params');
     gpu.write(prm, words);
-    const raw = Tensor.empty(gpu, [n * WORDS_PER_IMAGE], 'u32', 'augment.raw');
-    this.data.gather(plan, prm, { stride: PARAM_WORDS, at: INDEX_WORD, list: n * PARAM_WORDS, firsts: n * PARAM_WORDS + n }, raw);
     const images = Tensor.empty(gpu, [n, 3, IMAGE_SIZE, IMAGE_SIZE], 'f32', 'images');
     const labels = Tensor.empty(gpu, [n], 'u32', 'labels');
+    const uniforms = { n, blur, bilinear: aug.filter === 'bilinear' ? 1 : 0, chunk_images: this.data.chunkImages, mean: this.mean, stdev: this.std };
+    // crop_flip: one invocation per 4 output rows, 64 per workgroup; otherwise one workgroup per plane
+    const workgroups = cropFlipOnly ? grid1d((n * 3 * IMAGE_SIZE) / 4, 64) : grid1d(n * 3, 1);
+    const chunks = this.data.chunks.map((c) => ({ buf: c.buf, offset: 0, bytes: c.count * IMAGE_BYTES }));
+    if (cropFlipOnly && chunks.length <= 2) {
+      // the training augmentation reads the batch's images straight from the dataset's chunks (DIRECT):
+      // no gather, no staging buffer
+      gpu.dispatch('augment_sample', {
+        bindings: { src: chunks[0], src1: chunks[chunks.length - 1], prm, out: images, labels },
+        uniforms,
+        workgroups,
+        variant: 'crop_flip',
+        overrides: { DIRECT: 1 },
+      });
+      return { images, labels };
+    }
+    const raw = Tensor.empty(gpu, [n * WORDS_PER_IMAGE], 'u32', 'augment.raw');
+    this.data.gather(plan, prm, { stride: PARAM_WORDS, at: INDEX_WORD, list: n * PARAM_WORDS, firsts: n * PARAM_WORDS + n }, raw);
     gpu.dispatch('augment_sample', {
-      bindings: { src: raw, prm, out: images, labels },
-      uniforms: { n, blur, bilinear: aug.filter === 'bilinear' ? 1 : 0, pad0: 0, mean: this.mean, stdev: this.std },
-      // crop_flip: one invocation per 4 output rows, 64 per workgroup; otherwise one workgroup per plane
-      workgroups: cropFlipOnly ? grid1d((n * 3 * IMAGE_SIZE) / 4, 64) : grid1d(n * 3, 1),
+      // crop_flip reads src1 only where DIRECT: the staging buffer fills both
+      bindings: cropFlipOnly ? { src: raw, src1: raw, prm, out: images, labels } : { src: raw, prm, out: images, labels },
+      uniforms,
+      workgroups,
       variant: cropFlipOnly ? 'crop_flip' : undefined,
     });
     return { images, labels };

@@ -145,13 +145,34 @@ describe('GPU runtime', () => {
   });
 
   it('without debug mode an error found at submit names the last kernel encoded and how to find the one at fault', async () => {
-    const g = await Gpu.create();
+    const g = await Gpu.create({ debug: false });
     try {
       const t = new Tensor(g, g.createBuffer(1024, 't'), 0, [16], 'f32', false);
       g.dispatch('add', { bindings: { a: t, b: t, out: t }, uniforms: { n: 16 }, workgroups: 1 }); // invalid: aliasing
       const u = new Tensor(g, g.createBuffer(1024, 'u'), 0, [16], 'f32', false);
       g.dispatch('fill', { bindings: { out: u }, uniforms: { n: 16, bits: 0 }, workgroups: 1 });
       await expect(g.sync()).rejects.toThrow(/found at submit; the last kernel encoded was 'fill'.*EARLY_PHASE_DEBUG=1/);
+    } finally {
+      g.destroy();
+    }
+  });
+
+  it('EARLY_PHASE_DEBUG=1 (what that message suggests) turns debug mode on for a GPU opened without options, as the commands open it', async () => {
+    const prev = process.env.EARLY_PHASE_DEBUG;
+    process.env.EARLY_PHASE_DEBUG = '1';
+    let g: Gpu;
+    try {
+      g = await Gpu.create();
+    } finally {
+      if (prev === undefined) delete process.env.EARLY_PHASE_DEBUG;
+      else process.env.EARLY_PHASE_DEBUG = prev;
+    }
+    try {
+      const t = new Tensor(g, g.createBuffer(1024, 't'), 0, [16], 'f32', false);
+      g.dispatch('add', { bindings: { a: t, b: t, out: t }, uniforms: { n: 16 }, workgroups: 1 });
+      const u = new Tensor(g, g.createBuffer(1024, 'u'), 0, [16], 'f32', false);
+      g.dispatch('fill', { bindings: { out: u }, uniforms: { n: 16, bits: 0 }, workgroups: 1 });
+      await expect(g.sync()).rejects.toThrow(/GPU error in kernel 'add'/);
     } finally {
       g.destroy();
     }

@@ -16,7 +16,7 @@ export const LAVAPIPE_HINT =
   "(bookworm's own Mesa 22.3 gives Dawn a null adapter).";
 
 export interface GpuOptions {
-  /** Wrap every dispatch in an error scope so errors name the exact kernel (slow). */
+  /** Wrap every dispatch in an error scope so errors name the exact kernel (slow). Default: EARLY_PHASE_DEBUG=1. */
   debug?: boolean;
   /** Request 'high-performance' or 'low-power' (ignored by lavapipe). */
   powerPreference?: GPUPowerPreference;
@@ -162,5 +162,6 @@ export async function acquireDevice(options: GpuOptions = {}): Promise<GpuDevice
   const description = describeAdapter(adapter);
   // a CPU adapter's kernels run on the cores a busy-polling wait would take (src/gpu/idle_wait.ts)
   useIdleWaitFor(description);
-  return new GpuDevice(gpu, adapter, device, description, options.debug ?? false);
+  // EARLY_PHASE_DEBUG=1 turns it on for any command (a submit error's message suggests it)
+  return new GpuDevice(gpu, adapter, device, description, options.debug ?? process.env.EARLY_PHASE_DEBUG === '1');
 }

@@ -4,8 +4,9 @@
 //   conv2d_pack_weights        repack w per call: a vec4 of kernel-row taps per (channel, row), or the
 //                              transposed + flipped kernel (one parity class of it) for dx
 //   conv2d_forward_row4        forward, fast path for "same"-width rows (every ResNet conv): aligned
-//                              vec4 row loads, halo columns by subgroup shuffles, 16 channels x
-//                              2 rows x 4 columns per invocation; also the stride-1 input gradient
+//                              vec4 row loads, halo columns by subgroup shuffles, 16 channels of an
+//                              8-column x 1-row tile per invocation (4 x 2 at stride 2; config
+//                              rowChannels, rowCols, rowRows); also the stride-1 input gradient
 //                              (a convolution of dy with the flipped kernel)
 //                              variant `scatter`: the stride-2 input gradient, one stride-1 row
 //                              convolution of dy per parity class, scattered into dx

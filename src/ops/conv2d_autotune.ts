@@ -382,7 +382,12 @@ export interface AutotuneResult {
   tried: number;
 }
 
-/** How long the field search may take (the issue: "bounded (about a minute)"); the checks after it come on top. */
+/**
+ * How long the search may take from its start (the issue: "bounded (about a minute)"), the first
+ * compile of the kernels and the warm-up included; the checks after it come on top. On lavapipe the
+ * first compile takes about half of it and each new configuration's kernels several seconds more
+ * (2026-12-06: 35 s, then 3-13 s each), so it tries a few configurations there; a GPU, dozens.
+ */
 const SEARCH_BUDGET_MS = 60_000;
 
 /** Search (or load from the cache) the fastest ConvConfig for this adapter, and set it. */
@@ -404,6 +409,8 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
     return { config: getConvConfig(), ms: NaN, defaultMs: NaN, fromCache: true, tried: 0 };
   }
   const batch = opts.batch ?? 64;
+  const budgetMs = opts.budgetMs ?? SEARCH_BUDGET_MS;
+  const deadline = performance.now() + budgetMs;
   log(`autotune: timing conv kernel configurations for ${gpu.dev.description.description || 'this adapter'} (about a minute, once; cached in ${autotuneCachePath()})`);
   setConvConfig({ ...defaultConvConfig });
   let best: ConvConfig = getConvConfig();
@@ -423,7 +430,6 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
     let tried = 1;
     // The field search stops when its time budget is spent (a busy machine stretches every timing),
     // keeping what it has found; the checks below still run.
-    const deadline = performance.now() + (opts.budgetMs ?? SEARCH_BUDGET_MS);
     search: for (const { settings, shapes = 'all' } of setup ? [GPU_STARTS, ...CANDIDATES] : CANDIDATES.filter((c) => !c.stepsOnly)) {
       // the whole step is timed for every setting; the conv pass only over the shapes a setting changes
       const which = setup ? 'all' : shapes;
@@ -434,7 +440,7 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
       let fieldBestMs = await timeReps(2);
       for (const setting of settings) {
         if (performance.now() > deadline) {
-          log(`autotune: the search's ${((opts.budgetMs ?? SEARCH_BUDGET_MS) / 1000).toFixed(0)} s are spent after ${tried} configurations; keeping the best so far`);
+          log(`autotune: the search's ${(budgetMs / 1000).toFixed(0)} s are spent after ${tried} configurations; keeping the best so far`);
           setConvConfig(best);
           break search;
         }
@@ -448,7 +454,8 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
         const ms = await timeReps(2);
         tried++;
         if (verbose) log(`autotune:   ${JSON.stringify(setting)} ${ms.toFixed(2)} ms (incumbent ${fieldBestMs.toFixed(2)} ms${which === '1x1' ? ', 1x1 convs' : ''})`);
-        if (beats(ms, fieldBestMs) && (await confirm(timeReps, best, candidate))) {
+        // past the deadline a win is not confirmed (six more timings), so not kept
+        if (beats(ms, fieldBestMs) && performance.now() < deadline && (await confirm(timeReps, best, candidate))) {
           best = candidate;
           fieldBestMs = ms;
         }

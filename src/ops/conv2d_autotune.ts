@@ -164,16 +164,11 @@ async function timeConvs(gpu: Gpu, batch: number, reps: number, which: 'all' | '
   const timer = GpuTimer.supported(gpu) ? new GpuTimer(gpu, 1) : null;
   try {
     const layers = RESNET20_CONVS.filter((l) => which === 'all' || l.k === 1).map((l) => {
-      const images = l.inputGrads === 0;
       const xData = new Float32Array(batch * l.C * l.H * l.H).fill(0.5);
-      return {
-        ...l,
-        // the images need no gradient: no input gradient, and no packs for one (as in a step)
-        x: images ? Tensor.fromArray(gpu, xData, [batch, l.C, l.H, l.H]) : leaf(gpu, xData, [batch, l.C, l.H, l.H], 'x'),
-        w: leaf(gpu, new Float32Array(l.O * l.C * l.k * l.k).fill(0.01), [l.O, l.C, l.k, l.k], 'w'),
-        dx: Tensor.zeros(gpu, [batch, l.C, l.H, l.H], 'f32', 'dx'),
-        dw: Tensor.empty(gpu, [l.O, l.C, l.k, l.k], 'f32', 'dw'),
-      };
+      // the images need no gradient: no input gradient, and no packs for one (as in a step)
+      const x = l.inputGrads === 0 ? Tensor.fromArray(gpu, xData, [batch, l.C, l.H, l.H]) : leaf(gpu, xData, [batch, l.C, l.H, l.H], 'x');
+      x.grad?.fillBits(0); // the accumulating input gradients add into it
+      return { ...l, x, w: leaf(gpu, new Float32Array(l.O * l.C * l.k * l.k).fill(0.01), [l.O, l.C, l.k, l.k], 'w') };
     });
     const once = () => {
       for (const l of layers) {
@@ -185,8 +180,8 @@ async function timeConvs(gpu: Gpu, batch: number, reps: number, which: 'all' | '
           const accumulate = r < l.accumulating;
           y.node!.backward(dy, {
             needsGrad: (i) => i === 1 || (i === 0 && r < l.inputGrads),
-            gradOutput: (i) => (i === 0 ? l.dx : l.dw),
-            accumulator: (i) => (i === 0 && accumulate ? l.dx : null),
+            gradOutput: (i) => (i === 0 ? l.x.grad! : l.w.grad!),
+            accumulator: (i) => (i === 0 && accumulate ? l.x.grad! : null),
           });
           inner.close();
         }
@@ -324,21 +319,22 @@ async function convOutputs(gpu: Gpu, cfg: ConvConfig, batch: number): Promise<Ma
   try {
     for (const [i, l] of RESNET20_CONVS.entries()) {
       const name = `${l.C}->${l.O} k${l.k} s${l.stride} ${l.H}x${l.H}`;
-      const xShape = [batch, l.C, l.H, l.H];
-      const x = leaf(gpu, checkData(batch * l.C * l.H * l.H, 10 * i), xShape, 'x');
+      const x = leaf(gpu, checkData(batch * l.C * l.H * l.H, 10 * i), [batch, l.C, l.H, l.H], 'x');
       const w = leaf(gpu, checkData(l.O * l.C * l.k * l.k, 10 * i + 1), [l.O, l.C, l.k, l.k], 'w');
       const y = conv2d(x, w, null, { stride: l.stride, padding: l.pad });
       const dy = Tensor.fromArray(gpu, checkData(y.size, 10 * i + 2), y.shape);
-      const prior = checkData(x.size, 10 * i + 3);
-      // fresh (into poisoned buffers), then added into `prior` where a step adds (the 1x1 shortcuts, and the 3x3 first convs)
-      for (const accumulate of l.accumulating > 0 ? [false, true] : [false]) {
-        const dx = accumulate ? Tensor.fromArray(gpu, prior, xShape) : Tensor.empty(gpu, xShape);
-        const dw = Tensor.empty(gpu, w.shape);
-        if (!accumulate) dx.fillBits(0x7fc00000);
-        dw.fillBits(0x7fc00000);
-        y.node!.backward(dy, { needsGrad: () => true, gradOutput: (j) => (j === 0 ? dx : dw), accumulator: (j) => (j === 0 && accumulate ? dx : null) });
-        out.set(`${name} ${accumulate ? 'input gradient added' : 'input gradient'}`, await dx.readF32());
-        if (!accumulate) out.set(`${name} weight gradient`, await dw.readF32());
+      // both gradients into the leaves' grad buffers, poisoned (NaN) first; then, where a step adds
+      // (the 1x1 shortcuts, and the 3x3 first convs), the input gradient again, added into a prior
+      const [dx, dw] = [x.grad!, w.grad!];
+      dx.fillBits(0x7fc00000);
+      dw.fillBits(0x7fc00000);
+      y.node!.backward(dy, { needsGrad: () => true, gradOutput: (j) => (j === 0 ? dx : dw) });
+      out.set(`${name} input gradient`, await dx.readF32());
+      out.set(`${name} weight gradient`, await dw.readF32());
+      if (l.accumulating > 0) {
+        dx.write(checkData(x.size, 10 * i + 3));
+        y.node!.backward(dy, { needsGrad: (j) => j === 0, gradOutput: () => dx, accumulator: (j) => (j === 0 ? dx : null) });
+        out.set(`${name} input gradient added`, await dx.readF32());
       }
       out.set(`${name} forward`, await y.readF32());
       // the stride-2 3x3 with the 1x1 shortcut after it: the pair as a block runs it

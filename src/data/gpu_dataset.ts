@@ -160,11 +160,6 @@ export class GpuDataset {
     }
   }
 
-  /** Words after the list that gather() reads: one per chunk. */
-  get chunkCount(): number {
-    return this.chunks.length;
-  }
-
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -266,7 +261,7 @@ export class Augmenter {
     // Per sample: transform, label, dataset index (PARAM_WORDS); then the gather's list of positions
     // and where each chunk's stretch of it begins.
     const plan = this.data.gatherPlan(indices);
-    const words = new Uint32Array(n * PARAM_WORDS + n + this.data.chunkCount);
+    const words = new Uint32Array(n * PARAM_WORDS + n + plan.firsts.length);
     words.set(plan.order, n * PARAM_WORDS);
     words.set(plan.firsts, n * PARAM_WORDS + n);
     const floats = new Float32Array(words.buffer, 0, n * PARAM_WORDS);

@@ -36,7 +36,7 @@ const common = {
 };
 
 await build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node\n' + common.banner.js } });
-await build({ ...common, entryPoints: { index: 'src/index.ts', bench: 'bench/main.ts', 'bench-tfjs': 'bench/tfjs/main.ts', 'gpu-check': 'bench/gpu/check.ts' }, outdir: 'dist' });
+await build({ ...common, entryPoints: { index: 'src/index.ts', bench: 'bench/main.ts', 'bench-tfjs': 'bench/tfjs/main.ts', 'gpu-check': 'bench/gpu/check.ts', 'jit-profile': 'bench/jit_profile/main.ts' }, outdir: 'dist' });
 if (!process.argv.includes('--no-types')) {
   execFileSync('npx', ['tsc', '-p', '.', '--emitDeclarationOnly'], { stdio: 'inherit' });
 }

@@ -20,6 +20,7 @@ import { BatchNorm2d, Conv2d, Linear, type ForwardContext } from '../src/nn/laye
 import { Network } from '../src/nn/network.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { conv2d, conv2dOutputSize, conv2dWithShortcut } from '../src/ops/conv2d.js';
+import { perfSampling } from './perf_control.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
 import { floatsOf } from '../src/gpu/lanes.js';
@@ -298,7 +299,11 @@ async function measure(
   }
   const { gpu, timer, reps } = c;
   const mode = hasCopies(recorded) ? 'span' : 'region';
-  const t = await timeGpu(timer, () => replay(gpu, recorded), { warmup: 1, reps, mode });
+  // one warm-up run (lavapipe compiles a pipeline's machine code at its first dispatch), then the timed ones
+  replay(gpu, recorded);
+  await gpu.sync();
+  perfSampling(true);
+  const t = await timeGpu(timer, () => replay(gpu, recorded), { warmup: 0, reps, mode }).finally(() => perfSampling(false));
   const e: KernelEntry = {
     name: `${meta.model === '-' ? '' : meta.model + ' '}${meta.op} ${meta.shape}`,
     model: meta.model,

@@ -220,6 +220,9 @@ describe('batchnorm forward', () => {
     expect(() => batchNorm2d(Tensor.zeros(g, [2, 3, 4]), c3(), c3(), c3(), c3(), { training: true })).toThrow(/batchNorm2d: x must have rank 4/);
     expect(() => batchNorm2d(Tensor.zeros(g, [1, 3, 1, 1]), c3(), c3(), c3(), c3(), { training: true })).toThrow(/batchNorm2d: expected more than 1 value per channel/);
     expect(() => batchNorm2d(x, c3(), c3(), Tensor.zeros(g, [3], 'u32'), c3(), { training: true })).toThrow(/batchNorm2d: runningMean must be f32/);
+    // 2^24 + 2^13 values in one channel (odd plane: one float per element): past the kernels' index arithmetic
+    const c1 = () => Tensor.zeros(g, [1]);
+    expect(() => batchNorm2d(Tensor.empty(g, [1, 1, 4097, 4097]), c1(), c1(), c1(), c1(), { training: true })).toThrow(/batchNorm2d: x \[1, 1, 4097, 4097\] has too many values per channel/);
   });
 });
 

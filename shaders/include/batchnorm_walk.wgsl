@@ -7,11 +7,22 @@
 // The including kernel declares p (n, c, hw, chunk) and WG.
 struct Walk { j: u32, end: u32, nn: u32, s: u32, step_n: u32, step_s: u32 }
 
+// (a / p.hw, a % p.hw) for a < 2^24 (the launchers check N*hw < 2^24) without an integer division,
+// which lavapipe runs as a scalar `divl` per lane: the float quotient is within 1 of the true one
+// (a and hw exact in f32, one rounding), and one correction step each way makes it exact
+fn divmod_hw(a: u32) -> vec2u {
+  var q = u32(f32(a) / f32(p.hw));
+  var r = i32(a) - i32(q * p.hw);
+  if (r < 0) { q -= 1u; r += i32(p.hw); }
+  if (r >= i32(p.hw)) { q += 1u; r -= i32(p.hw); }
+  return vec2u(q, u32(r));
+}
+
 fn walk_start(part: u32, lid: u32) -> Walk {
   let start = part * p.chunk;
-  let step_n = WG / p.hw;
-  let nn = (start + lid) / p.hw;
-  return Walk(start + lid, min(start + p.chunk, p.n * p.hw), nn, (start + lid) - nn * p.hw, step_n, WG - step_n * p.hw);
+  let step = divmod_hw(WG);
+  let at = divmod_hw(start + lid);
+  return Walk(start + lid, min(start + p.chunk, p.n * p.hw), at.x, at.y, step.x, step.y);
 }
 
 // the storage index of channel c's element at the walk's position

@@ -91,6 +91,8 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   const hw = (h * w) / floats;
   if (m === 0 || c === 0) throw new ShapeError(op, `empty input x ${shapeStr(x.shape)}`);
   if (c > 65535) throw new ShapeError(op, `x ${shapeStr(x.shape)} has more than 65535 channels (one workgroup row each)`);
+  // the kernels split an element index into (image, position) with float arithmetic, exact below 2^24
+  if (n * hw + WG > 1 << 24) throw new ShapeError(op, `x ${shapeStr(x.shape)} has too many values per channel (N*H*W = ${m}; at most about ${(1 << 24) * floats - WG * floats})`);
   if (training && m < 2) throw new ShapeError(op, `expected more than 1 value per channel when training, got x ${shapeStr(x.shape)}`);
   const gpu = x.gpu;
   const y = Tensor.empty(gpu, x.shape, 'f32', 'batchnorm');

@@ -534,10 +534,12 @@ async function headEntries(c: Ctx, model: string, N: number, shapes: ModelShapes
     const { result: y, work: fwd } = capture(gpu, () => globalAvgPool(x));
     const bytes = 4 * N * p.C * (p.H * p.W + 1);
     const shape = `${N}x${p.C}x${p.H}x${p.W}`;
-    await measure(c, { model, op: 'avgpool.forward', shape, batch: N, perStep: p.count, work: { bytes, ceiling: 'copy_gbps' } }, fwd);
+    // the forward reads H*W floats per float it writes (a reduction, against the read ceiling as the
+    // reduce.* entries are), the backward writes H*W per float it reads (against the write ceiling)
+    await measure(c, { model, op: 'avgpool.forward', shape, batch: N, perStep: p.count, work: { bytes, ceiling: 'read_gbps' } }, fwd);
     const dy = randn(gpu, [N, p.C], 13);
     const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads([Tensor.empty(gpu, x.shape)], [0]))).work;
-    await measure(c, { model, op: 'avgpool.backward', shape, batch: N, perStep: p.count, work: { bytes, ceiling: 'copy_gbps' } }, bwd);
+    await measure(c, { model, op: 'avgpool.backward', shape, batch: N, perStep: p.count, work: { bytes, ceiling: 'write_gbps' } }, bwd);
   }
   for (const l of shapes.linears.values()) {
     const x = randn(gpu, [N, l.inF], 14);

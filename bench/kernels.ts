@@ -298,14 +298,15 @@ async function measure(
     return null;
   }
   const { gpu, timer, reps } = c;
+  const name = `${meta.model === '-' ? '' : meta.model + ' '}${meta.op} ${meta.shape}`;
   const mode = hasCopies(recorded) ? 'span' : 'region';
-  // one warm-up run (lavapipe compiles a pipeline's machine code at its first dispatch), then the timed ones
+  // one warm-up run (lavapipe compiles a pipeline's machine code in the first submit that runs it), then the timed ones
   replay(gpu, recorded);
   await gpu.sync();
-  perfSampling(true);
+  perfSampling(true, name);
   const t = await timeGpu(timer, () => replay(gpu, recorded), { warmup: 0, reps, mode }).finally(() => perfSampling(false));
   const e: KernelEntry = {
-    name: `${meta.model === '-' ? '' : meta.model + ' '}${meta.op} ${meta.shape}`,
+    name,
     model: meta.model,
     op: meta.op,
     shape: meta.shape,

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAsmListing, type AsmFunction } from '../bench/jit_profile/asm_listing.js';
 import { classifyInstruction, matchSamples, samplesByClass } from '../bench/jit_profile/match_samples.js';
-import { perfSampling } from '../bench/perf_control.js'; // reads EARLY_PHASE_PERF_CONTROL on its first call
+import { isJit, parsePerfScript, parseWindows, samplesByWindow } from '../bench/jit_profile/windows.js';
+import { perfSampling, WINDOW_PREFIX } from '../bench/perf_control.js'; // reads EARLY_PHASE_PERF_CONTROL on its first call
 
 // instruction lengths as x86 code has them: irregular, 2 to 10 bytes (a periodic pattern would let a
 // base shifted by the period explain the same samples)
@@ -128,5 +129,38 @@ describe('perfSampling (bench/perf_control.ts)', () => {
     } finally {
       delete process.env.EARLY_PHASE_PERF_CONTROL;
     }
+  });
+});
+
+describe('windows: samples split by bench entry', () => {
+  it('reads the windows from stderr and the samples from perf script, and assigns each sample its window', () => {
+    const listing = [
+      'cs_variant:',
+      `${WINDOW_PREFIX}begin 38148406000000 resnet20 conv2d.forward 128x16x32x32 -> 16 k3 s1`,
+      '     0:\tretq',
+      `${WINDOW_PREFIX}end 38148500000000`,
+      `${WINDOW_PREFIX}begin 38149000000000 resnet20 batchnorm.forward_train 128x64x8x8`,
+      `${WINDOW_PREFIX}end 38149100000000`,
+      `${WINDOW_PREFIX}begin 38150000000000 left open: the bench died`,
+    ].join('\n');
+    const windows = parseWindows(listing);
+    expect(windows).toEqual([
+      { name: 'resnet20 conv2d.forward 128x16x32x32 -> 16 k3 s1', begin: 38148406000000, end: 38148500000000 },
+      { name: 'resnet20 batchnorm.forward_train 128x64x8x8', begin: 38149000000000, end: 38149100000000 },
+    ]);
+    const script = [
+      '38148.406188017:  ffffffff81bacf18 ([kernel.kallsyms])',
+      '38148.499999999:      7f23efb609b6 (/tmp/perf-1397.map)',
+      '38148.700000000:      7f23efb609b6 (/tmp/perf-1397.map)',
+      '38149.000000001:      7f0662adc089 (/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so)',
+      'not a sample line',
+    ].join('\n');
+    const samples = parsePerfScript(script);
+    expect(samples.map((x) => x.time)).toEqual([38148406188017, 38148499999999, 38148700000000, 38149000000001]);
+    expect(samples[1].ip).toBe(0x7f23efb609b6);
+    const by = samplesByWindow(samples, windows);
+    expect(by.map((w) => w.length)).toEqual([2, 1]);
+    expect(by[0].map((x) => isJit(x.dso))).toEqual([false, true]);
+    expect(isJit(by[1][0].dso)).toBe(false);
   });
 });

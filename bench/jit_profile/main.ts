@@ -1,11 +1,12 @@
 // `npm run profile:lavapipe -- --filter REGEX` (node dist/jit-profile.js): where a kernel's time goes
 // inside the machine code lavapipe made of it. Runs `npm run bench` for the kernel entries matching
-// REGEX under `perf record` (cpu-clock samples, on only while those entries are timed:
-// bench/perf_control.ts) with lavapipe printing every pipeline's x86 code (GALLIVM_DEBUG=asm), then
-// places the samples on that code (match_samples.ts) and prints, for each function that holds them,
-// its share of the samples, the share per kind of instruction, and the hottest instructions in
-// context. The full annotated listings go to --out. Needs Linux `perf` (Debian: linux-perf) and the
-// lavapipe adapter; a GPU's code is not printed this way.
+// REGEX under `perf record` (cpu-clock samples, on only while an entry's repetitions are timed:
+// bench/perf_control.ts) with lavapipe printing every pipeline's x86 code (GALLIVM_DEBUG=asm), splits
+// the samples by entry (windows.ts), places each entry's samples on that code (match_samples.ts) and
+// prints, per entry, where outside the shaders its samples fell, and for each function that holds
+// them its share, its samples by kind of instruction and its hottest instructions. The full
+// annotated listings go to --out. Needs Linux `perf` (Debian: linux-perf) and the lavapipe adapter;
+// a GPU's code is not printed this way.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +14,13 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { intFlag } from '../cli_args.js';
-import { parseAsmListing } from './asm_listing.js';
+import { parseAsmListing, type AsmFunction } from './asm_listing.js';
 import { matchSamples, samplesByClass, type FunctionMatch } from './match_samples.js';
+import { isJit, parsePerfScript, parseWindows, samplesByWindow, type Sample } from './windows.js';
 
 const USAGE = `usage: node dist/jit-profile.js --filter REGEX [options]
   --filter REGEX       the bench's kernel entries to profile (as bench --filter: "op shape", e.g.
-                       'forward 128x16x32x32 -> 16 k3'); one entry gives the clearest profile
+                       'forward 128x16x32x32 -> 16 k3' or batchnorm); each gets its own profile
   --reps N             timed repetitions per entry (default 60: more samples)
   --frequency HZ       samples per second per CPU (default 4000)
   --top N              hottest instructions printed per function (default 12)
@@ -69,55 +71,54 @@ const benchArgs = ['--only', 'kernels', '--filter', values.filter, '--passes', '
 if (values['conv-config'] !== undefined) benchArgs.push('--conv-config', values['conv-config']);
 if (values['no-autotune']) benchArgs.push('--no-autotune');
 console.log(`bench under perf (sampling while the entries matching /${values.filter}/ are timed); lavapipe's code -> ${asmPath}`);
-const rec = spawnSync('perf', ['record', '-q', '-e', 'cpu-clock', '-F', String(frequency), '-D', '-1', '--control', `fifo:${ctl},${ack}`, '-o', data, '--', process.execPath, benchJs, ...benchArgs], {
+const perfArgs = ['record', '-q', '-e', 'cpu-clock', '-F', String(frequency), '-k', 'CLOCK_MONOTONIC', '-D', '-1', '--control', `fifo:${ctl},${ack}`, '-o', data];
+const rec = spawnSync('perf', [...perfArgs, '--', process.execPath, benchJs, ...benchArgs], {
   env: { ...process.env, GALLIVM_DEBUG: 'asm', MESA_SHADER_CACHE_DISABLE: 'true', EARLY_PHASE_PERF_CONTROL: `${ctl},${ack}` },
   stdio: ['ignore', 'inherit', asmFd],
 });
 closeSync(asmFd);
 if (rec.status !== 0) fail(`perf record / bench exited with ${rec.status ?? rec.signal} (the bench's messages are in ${asmPath})`);
 
-const fns = parseAsmListing(readFileSync(asmPath, 'utf8'));
+const listing = readFileSync(asmPath, 'utf8');
+const fns = parseAsmListing(listing);
 if (!fns.some((f) => f.name.startsWith('cs_'))) fail(`no compute shader code in ${asmPath}: is the adapter lavapipe (llvmpipe)?`);
-
-// `perf script -F ip,dso`: "    7f0662adc089 (/tmp/perf-1397.map)"; JIT code has no file behind it
-const script = execFileSync('perf', ['script', '-i', data, '-F', 'ip,dso'], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-const samples = new Map<number, number>();
-const byObject = new Map<string, number>(); // the samples outside JIT code, per shared object
-let total = 0;
-for (const line of script.split('\n')) {
-  const m = /^\s*([0-9a-f]+)\s+\((.*)\)\s*$/.exec(line);
-  if (!m) continue;
-  total++;
-  if (!/perf-\d+\.map|\[JIT\]|\[unknown\]|\/\/anon/.test(m[2])) {
-    const name = basename(m[2]);
-    byObject.set(name, (byObject.get(name) ?? 0) + 1);
-    continue;
-  }
-  const ip = parseInt(m[1], 16);
-  samples.set(ip, (samples.get(ip) ?? 0) + 1);
-}
-const jit = [...samples.values()].reduce((a, b) => a + b, 0);
-if (total === 0) fail('perf recorded no samples: did any bench entry match the filter?');
-const matches = matchSamples(samples, fns);
+const windows = parseWindows(listing);
+if (windows.length === 0) fail('no entry was timed: does the filter match any bench entry?');
+const script = execFileSync('perf', ['script', '-i', data, '-F', 'time,ip,dso', '--ns'], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+const perWindow = samplesByWindow(parsePerfScript(script), windows);
 const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`;
-console.log(`\n${total} samples while timing; ${jit} in JIT code (${pct(jit, total)}: the shaders, and Node's own JIT code), the rest in`);
-// lavapipe's thread pool and dispatch set-up (libvulkan_lvp, libc, the OS kernel) is what a small kernel's time can go to
-for (const [name, n] of [...byObject.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6)) console.log(`  ${pct(n, total).padStart(6)} ${name}`);
-if (matches.length === 0) fail('no function of the listing explains the JIT samples');
-matches.forEach((m, k) => report(m, k + 1));
-console.log(`\nannotated listings (samples, offset, instruction): ${out}`);
+windows.forEach((w, k) => profileEntry(k + 1, w.name, perWindow[k], fns));
+console.log(`\nannotated listings (samples, offset, instruction): ${out}; perf data: ${data}`);
 
-function report(m: FunctionMatch, k: number): void {
-  const file = join(out, `function-${k}.txt`);
+function profileEntry(k: number, name: string, samples: Sample[], fns: AsmFunction[]): void {
+  console.log(`\n=== ${name}: ${samples.length} samples`);
+  if (samples.length === 0) return;
+  const jit = new Map<number, number>();
+  const elsewhere = new Map<string, number>();
+  for (const s of samples) {
+    if (isJit(s.dso)) jit.set(s.ip, (jit.get(s.ip) ?? 0) + 1);
+    else elsewhere.set(basename(s.dso), (elsewhere.get(basename(s.dso)) ?? 0) + 1);
+  }
+  const nJit = samples.length - [...elsewhere.values()].reduce((a, b) => a + b, 0);
+  // what is not the shaders: lavapipe's dispatch and thread pool (libvulkan_lvp, libc, the OS kernel), Node, Dawn
+  const rest = [...elsewhere.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([o, n]) => `${o} ${pct(n, samples.length)}`);
+  console.log(`  in JIT code ${pct(nJit, samples.length)} (the shaders, and Node's own); elsewhere: ${rest.join(', ') || 'none'}`);
+  const matches = matchSamples(jit, fns);
+  if (matches.length === 0) console.log('  no function of the listing explains its JIT samples');
+  matches.forEach((m, j) => report(m, `${k}-${j + 1}`, nJit));
+}
+
+function report(m: FunctionMatch, id: string, nJit: number): void {
+  const file = join(out, `entry-${id}.txt`);
   writeFileSync(file, m.fn.instructions.map((ins, i) => `${String(m.perInstruction[i]).padStart(7)} ${ins.offset.toString(16).padStart(6)}  ${ins.mnemonic}\t${ins.operands}`).join('\n') + '\n');
-  console.log(`\n#${k} ${m.fn.name} (listing line ${m.fn.line}, ${m.fn.instructions.length} instructions, at 0x${m.base.toString(16)}): ${m.samples} samples, ${pct(m.samples, jit)} of the JIT samples`);
-  for (const c of samplesByClass(m)) if (c.samples > 0) console.log(`  ${c.cls.padEnd(28)} ${pct(c.samples, m.samples).padStart(6)}`);
+  console.log(`  #${id} ${m.fn.name} (listing line ${m.fn.line}, ${m.fn.instructions.length} instructions, at 0x${m.base.toString(16)}): ${pct(m.samples, nJit)} of the JIT samples`);
+  for (const c of samplesByClass(m)) if (c.samples > 0) console.log(`    ${c.cls.padEnd(38)} ${pct(c.samples, m.samples).padStart(6)}`);
   const hottest = m.perInstruction.map((n, i) => [n, i] as const).filter(([n]) => n > 0).sort((a, b) => b[0] - a[0]).slice(0, top);
-  console.log(`  hottest instructions (a sample usually names the instruction after the one that waited):`);
+  console.log(`    hottest instructions (a sample usually names the instruction after the one that waited):`);
   for (const [n, i] of hottest) {
     const ins = m.fn.instructions[i];
     const prev = m.fn.instructions[i - 1];
     const before = prev ? `   after ${prev.mnemonic} ${prev.operands}` : '';
-    console.log(`  ${pct(n, m.samples).padStart(6)} +${ins.offset.toString(16).padStart(5)}  ${`${ins.mnemonic} ${ins.operands}`.padEnd(44)}${before}`);
+    console.log(`    ${pct(n, m.samples).padStart(6)} +${ins.offset.toString(16).padStart(5)}  ${`${ins.mnemonic} ${ins.operands}`.padEnd(44)}${before}`);
   }
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAsmListing, type AsmFunction } from '../bench/jit_profile/asm_listing.js';
-import { classifyInstruction, matchSamples, samplesByClass } from '../bench/jit_profile/match_samples.js';
+import { classifyInstruction, matchSamples, samplesByClass, type InstructionClass } from '../bench/jit_profile/match_samples.js';
 import { isJit, parsePerfScript, parseWindows, samplesByWindow } from '../bench/jit_profile/windows.js';
 import { perfSampling, WINDOW_PREFIX } from '../bench/perf_control.js'; // reads EARLY_PHASE_PERF_CONTROL on its first call
 
@@ -88,19 +88,22 @@ describe('matchSamples', () => {
 
 describe('classifyInstruction', () => {
   it('tells arithmetic, blends, spills, buffer accesses and shuffles apart', () => {
-    expect(classifyInstruction('vmulps', '%ymm26, %ymm4, %ymm10')).toBe('vector arithmetic');
-    expect(classifyInstruction('vdivps', '%ymm17, %ymm4, %ymm9')).toBe('vector arithmetic');
-    expect(classifyInstruction('vfmadd213ps', '%ymm28, %ymm13, %ymm11')).toBe('vector arithmetic');
-    expect(classifyInstruction('vblendvps', '%ymm0, %ymm10, %ymm1, %ymm1')).toBe('mask blend');
-    expect(classifyInstruction('vmovups', '%ymm14, 1104(%rsp)')).toBe('stack spill/fill');
-    expect(classifyInstruction('vmovups', '13280(%rsp), %ymm7')).toBe('stack spill/fill');
-    expect(classifyInstruction('vpbroadcastd', '(%rax,%rbx,4), %ymm2')).toBe('buffer access');
-    expect(classifyInstruction('movl', '8(%rax), %ecx')).toBe('buffer access');
-    expect(classifyInstruction('vpextrd', '$2, %xmm1, %ecx')).toBe('lane shuffle/insert/extract');
-    expect(classifyInstruction('vmovdqa64', '%ymm5, %ymm17')).toBe('other vector (moves, masks, integer)');
-    expect(classifyInstruction('kortestb', '%k1, %k1')).toBe('other vector (moves, masks, integer)');
-    expect(classifyInstruction('cmpl', '%ecx, %edi')).toBe('scalar and control');
-    expect(classifyInstruction('jae', '8')).toBe('scalar and control');
+    const cases: [string, string, InstructionClass][] = [
+      ['vmulps', '%ymm26, %ymm4, %ymm10', 'vector arithmetic'],
+      ['vdivps', '%ymm17, %ymm4, %ymm9', 'vector arithmetic'],
+      ['vfmadd213ps', '%ymm28, %ymm13, %ymm11', 'vector arithmetic'],
+      ['vblendvps', '%ymm0, %ymm10, %ymm1, %ymm1', 'mask blend'],
+      ['vmovups', '%ymm14, 1104(%rsp)', 'stack spill/fill'],
+      ['vmovups', '13280(%rsp), %ymm7', 'stack spill/fill'],
+      ['vpbroadcastd', '(%rax,%rbx,4), %ymm2', 'buffer access'],
+      ['movl', '8(%rax), %ecx', 'buffer access'],
+      ['vpextrd', '$2, %xmm1, %ecx', 'lane shuffle/insert/extract'],
+      ['vmovdqa64', '%ymm5, %ymm17', 'other vector (moves, masks, integer)'],
+      ['kortestb', '%k1, %k1', 'other vector (moves, masks, integer)'],
+      ['cmpl', '%ecx, %edi', 'scalar and control'],
+      ['jae', '8', 'scalar and control'],
+    ];
+    for (const [mnemonic, operands, cls] of cases) expect(classifyInstruction(mnemonic, operands), `${mnemonic} ${operands}`).toBe(cls);
   });
 
   it('sums a match by class', () => {

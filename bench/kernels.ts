@@ -20,7 +20,6 @@ import { BatchNorm2d, Conv2d, Linear, type ForwardContext } from '../src/nn/laye
 import { Network } from '../src/nn/network.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { conv2d, conv2dOutputSize, conv2dWithShortcut } from '../src/ops/conv2d.js';
-import { perfSampling } from './perf_control.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
 import { floatsOf } from '../src/gpu/lanes.js';
@@ -34,6 +33,7 @@ import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { capture, hasCopies, kernelNames, replay, type Recorded } from './capture.js';
 import { copyCeilingFor, type CeilingName, type Ceilings } from './ceilings.js';
+import { perfSampling } from './perf_control.js';
 import { convBytes, roofline, type Bound, type ConvGeometry } from './roofline.js';
 import { recordTrainStep, trainSetup } from './end_to_end.js';
 

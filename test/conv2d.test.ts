@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_pointwise transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
+// @kernels conv2d_pointwise conv2d_pointwise_tile transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
 // @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { add } from '../src/ops/elementwise.js';
@@ -62,6 +62,12 @@ const cases: Case[] = [
   { name: 'pointwise: 1x1 stride 1, O=20 (partial channel block), bias', N: 3, C: 8, H: 6, W: 8, O: 20, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
   { name: 'pointwise: 1x1 stride 2, 8-wide grid (a tile spans two rows)', N: 3, C: 8, H: 12, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false },
   { name: 'pointwise: 1x1 stride 2, 4 channels, tiles past a workgroup', N: 5, C: 4, H: 14, W: 32, O: 4, KH: 1, KW: 1, stride: 2, pad: 0, bias: true },
+  // conv2d_pointwise_tile (contraction K <= 32, K <= R dst channels) runs the forwards above and the
+  // input gradient of the 4-channel one ('up' variant), conv2d_pointwise the other input gradients
+  // 72 dst channels forward: two channel blocks of the tile kernel
+  { name: 'pointwise: 1x1 stride 1 28->72, two channel blocks', N: 2, C: 28, H: 4, W: 8, O: 72, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
+  // narrowing: the input gradient on the tile kernel (K = O = 8 <= R = C = 24), forward on conv2d_pointwise (K = 24 > R = 8)
+  { name: 'pointwise: 1x1 stride 2 24->8, narrowing', N: 2, C: 24, H: 16, W: 16, O: 8, KH: 1, KW: 1, stride: 2, pad: 0, bias: true },
 ];
 
 /** Tolerance for a float32 sum of `len` products of O(1) terms. */
@@ -172,8 +178,10 @@ describe('conv2d kernels match the float64 reference', () => {
     [{ rowKernel: false, pointwise: false }, row3],
     [{ rowScatter: false }, (c) => c.stride > 1], // strided input gradients on conv2d_input_grad, the row kernel elsewhere
     [{ pointwise: false }, oneByOne], // the row kernel with 4 channels packed per weight vec4
-    [{ pointwise: true, pointwiseChannels: 8, rowWorkgroup: 16 }, oneByOne],
-    [{ pointwise: true, pointwiseChannels: 16 }, oneByOne],
+    // conv2d_pointwise where the default takes conv2d_pointwise_tile (contractions of <= 32 channels)
+    [{ pointwiseTile: false }, oneByOne],
+    [{ pointwise: true, pointwiseTile: false, pointwiseChannels: 8, rowWorkgroup: 16 }, oneByOne],
+    [{ pointwise: true, pointwiseTile: false, pointwiseChannels: 16 }, oneByOne],
     // 1x1 weight gradients with 8 or 16 output channels a workgroup instead of the default 32
     [{ weightGradChannels1x1: 16 }, oneByOne],
     [{ weightGradChannels1x1: 8, weightGradRows: 1, weightGradChunk: 20 }, oneByOne],
@@ -401,6 +409,31 @@ describe('conv2d rowScatter picks the strided input gradient kernel', () => {
   }
 });
 
+describe('conv2d_pointwise_tile gives the bits of conv2d_pointwise', () => {
+  // the same products summed in the same order (k ascending, one fma each), whichever kernel runs
+  for (const s of cases.filter((c) => c.name.startsWith('pointwise'))) {
+    it(s.name, async () => {
+      const rng = new Rng();
+      const { x, w, b, r } = inputs(rng, s);
+      try {
+        const runs: { y: Float32Array; dx: Float32Array | null; kernels: string[] }[] = [];
+        for (const pointwiseTile of [true, false]) {
+          setConvConfig({ pointwiseTile });
+          const { result, dispatches } = recordDispatches(gpu(), () => runGpu(s, x, w, b, r));
+          const { y, dx } = await result;
+          runs.push({ y: y!, dx: dx ?? null, kernels: dispatches.map((d) => d.kernel) });
+        }
+        expect(runs[0].kernels, 'the tile kernel runs').toContain('conv2d_pointwise_tile');
+        expect(runs[1].kernels, 'only conv2d_pointwise runs').not.toContain('conv2d_pointwise_tile');
+        expect(Buffer.from(runs[0].y.buffer).equals(Buffer.from(runs[1].y.buffer)), `y bits differ seed=${rng.seed}`).toBe(true);
+        expect(Buffer.from(runs[0].dx!.buffer).equals(Buffer.from(runs[1].dx!.buffer)), `dx bits differ seed=${rng.seed}`).toBe(true);
+      } finally {
+        setConvConfig(defaultConvConfig);
+      }
+    });
+  }
+});
+
 describe('conv2d input gradients accumulate in place when x feeds two convs (residual blocks)', () => {
   // x -> conv a and conv b, out = a + b: the second conv backward adds its dx into the first one's
   // (ACCUM kernels) instead of a separate add pass. Float64 reference: dx = dx_a + dx_b.
@@ -408,6 +441,13 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
     ['downsample block: 3x3 stride 2 (parity classes) + 1x1 stride 2 shortcut',
       { name: 'a', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
       { name: 'b', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }],
+    // fewer output channels than input ones: the 1x1 input gradient on conv2d_pointwise_tile (K = O <= C = R)
+    ['downsample block, narrowing: 3x3 stride 2 + 1x1 stride 2 shortcut',
+      { name: 'a', N: 2, C: 12, H: 16, W: 16, O: 8, KH: 3, KW: 3, stride: 2, pad: 1, bias: false },
+      { name: 'b', N: 2, C: 12, H: 16, W: 16, O: 8, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }],
+    ['projection at stride 1, narrowing: 3x3 stride 1 + 1x1 stride 1',
+      { name: 'a', N: 2, C: 12, H: 4, W: 8, O: 8, KH: 3, KW: 3, stride: 1, pad: 1, bias: false },
+      { name: 'b', N: 2, C: 12, H: 4, W: 8, O: 8, KH: 1, KW: 1, stride: 1, pad: 0, bias: true }],
     ['identity-shaped: 3x3 stride 1 (row kernel, flipped weights) twice',
       { name: 'a', N: 2, C: 5, H: 6, W: 8, O: 7, KH: 3, KW: 3, stride: 1, pad: 1, bias: false },
       { name: 'b', N: 2, C: 5, H: 6, W: 8, O: 7, KH: 3, KW: 3, stride: 1, pad: 1, bias: true }],
@@ -415,9 +455,12 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
       { name: 'a', N: 1, C: 4, H: 5, W: 5, O: 4, KH: 1, KW: 1, stride: 1, pad: 0, bias: false },
       { name: 'b', N: 1, C: 4, H: 5, W: 5, O: 4, KH: 3, KW: 3, stride: 1, pad: 1, bias: false }],
   ];
-  const downsample = (name: string) => name.startsWith('downsample');
-  for (const [name, sa, sb] of pairs) for (const cfg of downsample(name) ? [{ pointwise: false }, { pointwise: true }] : [{}]) for (const swap of downsample(name) ? [false, true] : [false]) {
-    it(`${name}${'pointwise' in cfg ? (cfg.pointwise ? ' (conv2d_pointwise)' : ' (row kernel)') : ''}${swap ? ', the 1x1 conv first' : ''}`, async () => {
+  // pairs with a 1x1 conv: on the row kernel, on conv2d_pointwise_tile (the default) and on conv2d_pointwise
+  const oneByOne = (name: string) => name.startsWith('downsample') || name.startsWith('projection');
+  // (the tile kernel runs an input gradient whose contraction, O, is at most 32 and at most C)
+  const kernelOf = (cfg: Partial<ConvConfig>, s: Case) => (cfg.pointwise === false ? 'row kernel' : cfg.pointwiseTile === false || s.O > Math.min(32, s.C) ? 'conv2d_pointwise' : 'conv2d_pointwise_tile');
+  for (const [name, sa, sb] of pairs) for (const cfg of oneByOne(name) ? [{ pointwise: false }, { pointwise: true }, { pointwise: true, pointwiseTile: false }] : [{}]) for (const swap of oneByOne(name) ? [false, true] : [false]) {
+    it(`${name}${'pointwise' in cfg ? ` (${kernelOf(cfg, sb)})` : ''}${swap ? ', the 1x1 conv first' : ''}`, async () => {
       setConvConfig(cfg);
       const rng = new Rng();
       const x = f32(rng.array(sa.N * sa.C * sa.H * sa.W));
@@ -438,7 +481,9 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
         const ref = conv2dInputGradRef(r, wa, sa).map((v, i) => v + refB[i]);
         expectClose(await tx.grad!.readF32(), ref, tolFor(sa.O * 9 * 2), `dx ${name} seed=${rng.seed}`);
         // the second conv's backward accumulates: the 1x1 one with the 3x3 conv's gradient first (swap), as in ResNet-20
-        if ('pointwise' in cfg && cfg.pointwise) expect(names, names.join(' ')).toContain(swap ? 'conv2d_pointwise:upacc' : 'conv2d_pointwise:up');
+        // (at stride 1 the kernel has no variant: ACCUM)
+        const variant = sb.stride === 1 ? '' : swap ? ':upacc' : ':up';
+        if ('pointwise' in cfg && cfg.pointwise) expect(names, names.join(' ')).toContain(kernelOf(cfg, sb) + variant);
         const separate = names.filter((k) => k === 'add' || k === 'add_inplace').length;
         expect(separate, names.join(' ')).toBe(name.includes('separate add') ? 1 : 0);
       } finally {

@@ -23,8 +23,8 @@ describe('autotune conv pass', () => {
 });
 
 describe('autotune: a chosen configuration is checked against the defaults before it is cached', () => {
-  // lavapipe's defaults with the H100's tiles (4-column, 1-row, 8-channel; small split-K chunks; the strided input gradients in one launch; the fused shortcut)
-  const other: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwiseChannels: 8, rowScatter: false, weightGradChannels1x1: 16, fuseShortcut: true };
+  // lavapipe's defaults with the H100's tiles (4-column, 1-row, 8-channel; small split-K chunks; the 1x1 convs on conv2d_pointwise; the strided input gradients in one launch; the fused shortcut)
+  const other: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwiseChannels: 8, pointwiseTile: false, rowScatter: false, weightGradChannels1x1: 16, fuseShortcut: true };
   const candidate = () => ({ ...defaultConvConfig, ...other });
   /** Run fn with the dispatches of `kernel` dropped while the candidate configuration is set. */
   async function dropping<T>(kernel: string, fn: () => Promise<T>): Promise<T> {

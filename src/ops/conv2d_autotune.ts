@@ -34,7 +34,8 @@ import { conv2d, conv2dWithShortcut, defaultConvConfig, getConvConfig, parseConv
 //    H100, 2026-11-26, so only the field search tries it), rowScatter and pointwiseChannels 32 among the fields
 // 9: the conv pass times each layer as a step runs it (RESNET20_CONVS), and the choice is checked
 //    against the defaults' results before it is cached
-const CACHE_VERSION = 'conv-config-9';
+// 10: pointwiseTile (conv2d_pointwise_tile for the 1x1 convs) among the fields
+const CACHE_VERSION = 'conv-config-10';
 
 /**
  * Candidate settings, searched in this order: each step tries its settings (one field, or several
@@ -61,6 +62,7 @@ const CANDIDATES: Step[] = [
   field('forwardWorkgroup', [32, 64, 128]),
   field('pointwise', [false, true], '1x1'),
   field('pointwiseChannels', [8, 16, 32], '1x1'),
+  field('pointwiseTile', [true, false], '1x1'),
   // a block's two convs in one launch: invisible to the conv pass (it times conv2d alone), so only
   // whole steps can tell (on lavapipe the fused launch took 0-8% longer than the two apart, 2026-12-06)
   { ...field('fuseShortcut', [false, true]), stepsOnly: true },
@@ -74,7 +76,7 @@ const CANDIDATES: Step[] = [
  * rowScatter: false joined it later (the strided input gradients in one launch: 4.61 against 4.77 ms
  * a step, epochs 1.87-1.90 against 1.93-1.98 s, alternating on one H100, 2026-11-26).
  */
-const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, rowScatter: false, weightGradChannels1x1: 16 };
+const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, pointwiseTile: false, rowScatter: false, weightGradChannels1x1: 16 };
 const GPU_STARTS: Step = {
   // and the same with every lane loading weights and dy itself (no subgroup broadcasts): slower on the
   // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs

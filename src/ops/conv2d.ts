@@ -502,7 +502,7 @@ function launchPointwise(src: Tensor, wk: Tensor, bias: Tensor | null, dst: Tens
   // the tile's source is read once for all R dst channels: where R < K (the shortcuts' input
   // gradients) conv2d_pointwise was faster on lavapipe (16->32: 1.59-1.64 against 1.90-2.06 ms, 2026-12-07)
   if (cfg.pointwiseTile && K <= 32 && K <= R) {
-    const WG = 32; // 16->32 and 32->64 forwards 10-35% faster than 64 on lavapipe (2026-12-07)
+    const WG = 32; // 64 was level on lavapipe (best medians 0.93-1.02 against 0.96-1.02 ms at 16->32, 2026-12-07)
     const RB = 64;
     const [gx, gz] = fold(Math.ceil(tiles / WG));
     src.gpu.dispatch('conv2d_pointwise_tile', { bindings, uniforms, workgroups: [gx, Math.ceil(R / RB), gz], overrides: { WG, KC: K, RB, ACCUM: accumulate ? 1 : 0 }, variant });

@@ -31,30 +31,7 @@ override OB: u32 = 16;    // dst channels per invocation: 8, 16 or 32
 // ACCUM: add into dst (dst = dst + ...; for S_OUT = 2 the pixels between are left alone, variant
 // `upacc`): the input gradient accumulating into a gradient that already holds another consumer's part
 override ACCUM: bool = false;
-struct Params { N: u32, K: u32, HS: u32, WS: u32, R: u32, GH: u32, GW: u32, has_bias: u32 }
-struct Q16 { a: vec4f, b: vec4f, c: vec4f, d: vec4f }  // 16 floats: one 64-byte access
-// #if down
-const S_IN = 2u;
-const S_OUT = 1u;
-// #elif up
-const S_IN = 1u;
-const S_OUT = 2u;
-// #elif upacc
-const S_IN = 1u;
-const S_OUT = 2u;
-// #else
-const S_IN = 1u;
-const S_OUT = 1u;
-// #endif
-@group(0) @binding(0) var<storage, read> src: array<Q16>;
-@group(0) @binding(1) var<storage, read> wk: array<vec4f>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-// #if upacc
-@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
-// #else
-@group(0) @binding(3) var<storage, read_write> dst: array<Q16>;
-// #endif
-@group(0) @binding(4) var<uniform> p: Params;
+// #include "pointwise_io.wgsl"
 
 // 8 dst channels x 4 pixels: a_q is channel q's vec4
 struct Acc { a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f, a4: vec4f, a5: vec4f, a6: vec4f, a7: vec4f }
@@ -86,53 +63,13 @@ fn ch(a: Acc, q: u32) -> vec4f {
   }
 }
 
-fn add4(o: Q16, e: Q16) -> Q16 { return Q16(o.a + e.a, o.b + e.b, o.c + e.c, o.d + e.d); }
-
-// #if up
-// one 8-column run (u, v) of a dst channel at grid (g, h): its even dst row as one Q16 with zeros
-// interleaved, then the zero row below it (not ACCUM: that is variant `upacc`)
-fn storeRun(plane: u32, g: u32, h: u32, u: vec4f, v: vec4f) {
-  let i = plane + (4u * g * p.GW + 2u * h) / 16u;
-  dst[i] = Q16(vec4f(u.x, 0.0, u.y, 0.0), vec4f(u.z, 0.0, u.w, 0.0), vec4f(v.x, 0.0, v.y, 0.0), vec4f(v.z, 0.0, v.w, 0.0));
-  dst[i + p.GW / 8u] = Q16(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
-}
-// #elif upacc
-// ACCUM only: add one 8-column run (u, v) into the even columns of its even dst row, one scalar
-// each (the odd columns and rows keep what they hold, and are neither read nor written)
-fn storeRun(plane: u32, g: u32, h: u32, u: vec4f, v: vec4f) {
-  let i = plane * 16u + 4u * g * p.GW + 2u * h;
-  dst[i] += u.x; dst[i + 2u] += u.y; dst[i + 4u] += u.z; dst[i + 6u] += u.w;
-  dst[i + 8u] += v.x; dst[i + 10u] += v.y; dst[i + 12u] += v.z; dst[i + 14u] += v.w;
-}
-// #endif
-
 // dst channels r0..r0+7 of the tile (n, flat grid pixels f0..f0+15)
 fn store(t: Tile, n: u32, f0: u32, r0: u32) {
   for (var q = 0u; q < 8u; q++) {
     let r = r0 + q;
     if (r >= p.R) { continue; }
-    var bias = vec4f(0.0);
-    if (p.has_bias != 0u) { bias = vec4f(b[r]); }  // no load of b without a bias
-    let e = Q16(ch(t.c0, q) + bias, ch(t.c1, q) + bias, ch(t.c2, q) + bias, ch(t.c3, q) + bias);
-    let plane = (n * p.R + r) * (S_OUT * S_OUT * p.GH * p.GW / 16u);
-// #if up
-    let f1 = f0 + 8u;
-    storeRun(plane, f0 / p.GW, f0 % p.GW, e.a, e.b);
-    storeRun(plane, f1 / p.GW, f1 % p.GW, e.c, e.d);
-// #elif upacc
-    let f1 = f0 + 8u;
-    storeRun(plane, f0 / p.GW, f0 % p.GW, e.a, e.b);
-    storeRun(plane, f1 / p.GW, f1 % p.GW, e.c, e.d);
-// #else
-    let i = plane + f0 / 16u;
-    if (ACCUM) { dst[i] = add4(dst[i], e); } else { dst[i] = e; }
-// #endif
+    storeTile(Q16(ch(t.c0, q), ch(t.c1, q), ch(t.c2, q), ch(t.c3, q)), n, f0, r);
   }
-}
-
-// the two even-column halves of a 16-column source run
-fn evens(e: Q16) -> array<vec4f, 2> {
-  return array<vec4f, 2>(vec4f(e.a.x, e.a.z, e.b.x, e.b.z), vec4f(e.c.x, e.c.z, e.d.x, e.d.z));
 }
 
 @compute @workgroup_size(WG)

@@ -25,35 +25,7 @@ override KC: u32 = 16;    // K as a constant, <= 32 and % 4 == 0
 override RB: u32 = 64;    // dst channels per workgroup (workgroup_id.y = channel block)
 // ACCUM (stride 1): add into dst (dst = dst + ...); stride 2 accumulates as variant `upacc`
 override ACCUM: bool = false;
-struct Params { N: u32, K: u32, HS: u32, WS: u32, R: u32, GH: u32, GW: u32, has_bias: u32 }
-struct Q16 { a: vec4f, b: vec4f, c: vec4f, d: vec4f }  // 16 floats: one 64-byte access
-// #if down
-const S_IN = 2u;
-const S_OUT = 1u;
-// #elif up
-const S_IN = 1u;
-const S_OUT = 2u;
-// #elif upacc
-const S_IN = 1u;
-const S_OUT = 2u;
-// #else
-const S_IN = 1u;
-const S_OUT = 1u;
-// #endif
-@group(0) @binding(0) var<storage, read> src: array<Q16>;
-@group(0) @binding(1) var<storage, read> wk: array<vec4f>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-// #if upacc
-@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
-// #else
-@group(0) @binding(3) var<storage, read_write> dst: array<Q16>;
-// #endif
-@group(0) @binding(4) var<uniform> p: Params;
-
-// the two even-column halves of a 16-column source run
-fn evens(e: Q16) -> array<vec4f, 2> {
-  return array<vec4f, 2>(vec4f(e.a.x, e.a.z, e.b.x, e.b.z), vec4f(e.c.x, e.c.z, e.d.x, e.d.z));
-}
+// #include "pointwise_io.wgsl"
 
 fn fma16(acc: ptr<function, Q16>, x: Q16, w: f32) {
   let s = vec4f(w);
@@ -69,48 +41,6 @@ fn step4(acc: ptr<function, Q16>, xs: ptr<function, array<Q16, 32>>, w: vec4f, j
   fma16(acc, (*xs)[4u * j + 1u], w.y);
   fma16(acc, (*xs)[4u * j + 2u], w.z);
   fma16(acc, (*xs)[4u * j + 3u], w.w);
-}
-
-// #if up
-// one 8-column run (u, v) at grid (g, h) of the dst plane starting at Q16 `plane`: its even dst row
-// with zeros interleaved, then the zero row below
-fn storeRun(plane: u32, g: u32, h: u32, u: vec4f, v: vec4f) {
-  let i = plane + (4u * g * p.GW + 2u * h) / 16u;
-  dst[i] = Q16(vec4f(u.x, 0.0, u.y, 0.0), vec4f(u.z, 0.0, u.w, 0.0), vec4f(v.x, 0.0, v.y, 0.0), vec4f(v.z, 0.0, v.w, 0.0));
-  dst[i + p.GW / 8u] = Q16(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
-}
-// #elif upacc
-// add one 8-column run (u, v) into the even columns of its even dst row, one scalar each
-fn storeRun(plane: u32, g: u32, h: u32, u: vec4f, v: vec4f) {
-  let i = plane * 16u + 4u * g * p.GW + 2u * h;
-  dst[i] += u.x; dst[i + 2u] += u.y; dst[i + 4u] += u.z; dst[i + 6u] += u.w;
-  dst[i + 8u] += v.x; dst[i + 10u] += v.y; dst[i + 12u] += v.z; dst[i + 14u] += v.w;
-}
-// #endif
-
-// dst channel r of the tile (image n, flat grid pixels f0..f0+15), plus the bias
-fn store(acc: Q16, n: u32, f0: u32, r: u32) {
-  var bias = vec4f(0.0);
-  if (p.has_bias != 0u) { bias = vec4f(b[r]); }  // no load of b without a bias
-  let e = Q16(acc.a + bias, acc.b + bias, acc.c + bias, acc.d + bias);
-  let plane = (n * p.R + r) * (S_OUT * S_OUT * p.GH * p.GW / 16u);  // in Q16s
-// #if up
-  let f1 = f0 + 8u;
-  storeRun(plane, f0 / p.GW, f0 % p.GW, e.a, e.b);
-  storeRun(plane, f1 / p.GW, f1 % p.GW, e.c, e.d);
-// #elif upacc
-  let f1 = f0 + 8u;
-  storeRun(plane, f0 / p.GW, f0 % p.GW, e.a, e.b);
-  storeRun(plane, f1 / p.GW, f1 % p.GW, e.c, e.d);
-// #else
-  let i = plane + f0 / 16u;
-  if (ACCUM) {
-    let o = dst[i];
-    dst[i] = Q16(o.a + e.a, o.b + e.b, o.c + e.c, o.d + e.d);
-  } else {
-    dst[i] = e;
-  }
-// #endif
 }
 
 @compute @workgroup_size(WG)
@@ -157,6 +87,6 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (KC > 20u) { step4(&acc, &xs, subgroupBroadcast(w, 5u), 5u); }
     if (KC > 24u) { step4(&acc, &xs, subgroupBroadcast(w, 6u), 6u); }
     if (KC > 28u) { step4(&acc, &xs, subgroupBroadcast(w, 7u), 7u); }
-    if (gi < T) { store(acc, n, f0, r); }
+    if (gi < T) { storeTile(acc, n, f0, r); }
   }
 }

@@ -75,19 +75,12 @@ fn store(t: Tile, n: u32, f0: u32, r0: u32) {
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(subgroup_invocation_id) sid: u32) {
-  let P16 = p.GH * p.GW / 16u;             // tiles per image plane
-  let T = p.N * P16;
   let gi = (wid.x + wid.z * nwg.x) * WG + lid;
-  let t = min(gi, T - 1u);                 // lanes past the end compute a copy: broadcasts stay uniform
-  let n = t / P16;
-  let f0 = (t - n * P16) * 16u;
-  let plane = p.HS * p.WS / 16u;           // source plane in Q16s
-  var si = n * p.K * plane;
-  // down: the source runs of A (grid row gA, columns hA..) and B, 16 source columns each
-  let fB = f0 + 8u;
-  let sA = (2u * (f0 / p.GW) * p.WS + 2u * (f0 % p.GW)) / 16u;
-  let sB = (2u * (fB / p.GW) * p.WS + 2u * (fB % p.GW)) / 16u;
-  if (S_IN == 1u) { si += f0 / 16u; }
+  let tile = tileAt(gi);
+  let n = tile.x;
+  let f0 = tile.y;
+  let at = sourceAt(n, f0);
+  var si = at.base;
   let r0 = wid.y * OB;
   let q = sid & 7u;
   let K4 = p.K / 4u;
@@ -107,21 +100,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var v3 = vec4f(0.0);
     if (OB > 16u) { v2 = wk[w2 + k4]; v3 = wk[w3 + k4]; }
     for (var kk = 0u; kk < 4u; kk++) {
-      var x = Q16();
-      if (S_IN == 2u) {
-        let a = evens(src[si + sA]);
-        let c = evens(src[si + sB]);
-        x = Q16(a[0], a[1], c[0], c[1]);
-      } else {
-        x = src[si];
-      }
+      let x = sourceTile(at, si);
+      si += at.plane;
       fma8x4(&t0, x, v0[kk]);
       if (OB > 8u) { fma8x4(&t1, x, v1[kk]); }
       if (OB > 16u) { fma8x4(&t2, x, v2[kk]); fma8x4(&t3, x, v3[kk]); }
-      si += plane;
     }
   }
-  if (gi >= T) { return; }
+  if (gi >= p.N * p.GH * p.GW / 16u) { return; }
   store(t0, n, f0, r0);
   if (OB > 8u) { store(t1, n, f0, r0 + 8u); }
   if (OB > 16u) { store(t2, n, f0, r0 + 16u); store(t3, n, f0, r0 + 24u); }

@@ -46,30 +46,17 @@ fn step4(acc: ptr<function, Q16>, xs: ptr<function, array<Q16, 32>>, w: vec4f, j
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(subgroup_invocation_id) sid: u32) {
-  let P16 = p.GH * p.GW / 16u;             // tiles per image plane
-  let T = p.N * P16;
   let gi = (wid.x + wid.z * nwg.x) * WG + lid;
-  let t = min(gi, T - 1u);                 // lanes past the end compute a copy: broadcasts stay uniform
-  let n = t / P16;
-  let f0 = (t - n * P16) * 16u;
-  let fB = f0 + 8u;
-  let plane = p.HS * p.WS / 16u;           // source plane in Q16s
-  // down: the source runs of A (grid row f0 / GW) and B, 16 source columns each
-  let sA = (2u * (f0 / p.GW) * p.WS + 2u * (f0 % p.GW)) / 16u;
-  let sB = (2u * (fB / p.GW) * p.WS + 2u * (fB % p.GW)) / 16u;
+  let tile = tileAt(gi);
+  let n = tile.x;
+  let f0 = tile.y;
   // the tile's source values for every k, read once (constant indices: the loop unrolls)
+  let at = sourceAt(n, f0);
   var xs: array<Q16, 32>;
-  var si = n * KC * plane;
-  if (S_IN == 1u) { si += f0 / 16u; }
+  var si = at.base;
   for (var k = 0u; k < KC; k++) {
-    if (S_IN == 2u) {
-      let a = evens(src[si + sA]);
-      let c = evens(src[si + sB]);
-      xs[k] = Q16(a[0], a[1], c[0], c[1]);
-    } else {
-      xs[k] = src[si];
-    }
-    si += plane;
+    xs[k] = sourceTile(at, si);
+    si += at.plane;
   }
   let q = sid & 7u;
   let K4 = KC / 4u;
@@ -87,6 +74,6 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (KC > 20u) { step4(&acc, &xs, subgroupBroadcast(w, 5u), 5u); }
     if (KC > 24u) { step4(&acc, &xs, subgroupBroadcast(w, 6u), 6u); }
     if (KC > 28u) { step4(&acc, &xs, subgroupBroadcast(w, 7u), 7u); }
-    if (gi < T) { storeTile(acc, n, f0, r); }
+    if (gi < p.N * p.GH * p.GW / 16u) { storeTile(acc, n, f0, r); }
   }
 }

@@ -42,6 +42,36 @@ fn evens(e: Q16) -> array<vec4f, 2> {
   return array<vec4f, 2>(vec4f(e.a.x, e.a.z, e.b.x, e.b.z), vec4f(e.c.x, e.c.z, e.d.x, e.d.z));
 }
 
+// the tile that invocation gi owns, clamped to the last one (lanes past the end compute a copy, so
+// that subgroup broadcasts stay uniform): its image n and first flat grid pixel f0
+fn tileAt(gi: u32) -> vec2u {
+  let P16 = p.GH * p.GW / 16u;             // tiles per image plane
+  let t = min(gi, p.N * P16 - 1u);
+  let n = t / P16;
+  return vec2u(n, (t - n * P16) * 16u);
+}
+
+// where a tile's source values are, in Q16s: `base` for k = 0 (channel k's plane is `plane` further
+// on), and for `down` the starts of runs A and B's 16 source columns within a plane
+struct SourceAt { base: u32, plane: u32, sA: u32, sB: u32 }
+fn sourceAt(n: u32, f0: u32) -> SourceAt {
+  let plane = p.HS * p.WS / 16u;
+  let fB = f0 + 8u;
+  let sA = (2u * (f0 / p.GW) * p.WS + 2u * (f0 % p.GW)) / 16u;
+  let sB = (2u * (fB / p.GW) * p.WS + 2u * (fB % p.GW)) / 16u;
+  return SourceAt(n * p.K * plane + select(0u, f0 / 16u, S_IN == 1u), plane, sA, sB);
+}
+
+// the tile's 16 source values in the source channel whose plane starts at Q16 si (s.base + k * s.plane)
+fn sourceTile(s: SourceAt, si: u32) -> Q16 {
+  if (S_IN == 2u) {
+    let a = evens(src[si + s.sA]);
+    let c = evens(src[si + s.sB]);
+    return Q16(a[0], a[1], c[0], c[1]);
+  }
+  return src[si];
+}
+
 // #if up
 // one 8-column run (u, v) at grid (g, h) of the dst plane starting at Q16 `plane`: its even dst row
 // with zeros interleaved, then the zero row below

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAsmListing, type AsmFunction } from '../bench/jit_profile/asm_listing.js';
-import { classifyInstruction, matchSamples, samplesByClass, type InstructionClass } from '../bench/jit_profile/match_samples.js';
+import { LISTING_LIMIT, parseAsmListing, type AsmFunction } from '../bench/jit_profile/asm_listing.js';
+import { classifyInstruction, matchSamples, samplesByClass, samplesPastEnd, type InstructionClass } from '../bench/jit_profile/match_samples.js';
 import { isJit, parsePerfScript, parseWindows, samplesByWindow } from '../bench/jit_profile/windows.js';
 import { perfSampling, WINDOW_PREFIX } from '../bench/perf_control.js'; // reads EARLY_PHASE_PERF_CONTROL on its first call
 
@@ -46,6 +46,36 @@ describe('parseAsmListing', () => {
     ]);
     expect(fns[0].size).toBe(0xa4 + 16);
     expect(fns[1].instructions[0].mnemonic).toBe('vaddps');
+  });
+});
+
+describe('a listing lavapipe cut short', () => {
+  // lavapipe prints at most 96 KiB of a function; its last line decodes the limit's last bytes as `invalid`
+  const cut = ['cs_co_variant:', '     0:\tpushq\t%rbp', '     8:\tvmulps\t%ymm1, %ymm2, %ymm3', ` ${(LISTING_LIMIT - 2).toString(16)}:\tinvalid`].join('\n');
+  const whole = ['cs_co_variant:', '     0:\tpushq\t%rbp', '     8:\tinvalid', '     9:\tretq'].join('\n');
+
+  it('is marked truncated only when it ends at the limit with an undecodable byte', () => {
+    expect(parseAsmListing(cut)[0].truncated).toBe(true);
+    expect(parseAsmListing(whole)[0].truncated).toBe(false);
+    expect(parseAsmListing(cut.replace('invalid', 'retq'))[0].truncated).toBe(false);
+  });
+
+  it('samplesPastEnd counts the samples after its listed code that no other match covers', () => {
+    const [f] = parseAsmListing(cut);
+    const [g] = parseAsmListing(whole);
+    const base = 0x7f0000000000;
+    const m = { fn: f, base, samples: 0, perInstruction: f.instructions.map(() => 0) };
+    const other = { fn: g, base: base + f.size + 0x1000, samples: 0, perInstruction: g.instructions.map(() => 0) };
+    const samples = new Map<number, number>([
+      [base + 8, 5], // inside the listing
+      [base + f.size + 0x10, 3], // past its end
+      [base + f.size + 0x800, 2], // past its end
+      [other.base + 8, 7], // inside the other match
+      [base + f.size + (1 << 20) + 4, 11], // beyond the span
+      [base - 16, 13], // before it
+    ]);
+    expect(samplesPastEnd(samples, m, [m, other])).toBe(5);
+    expect(samplesPastEnd(samples, m, [m])).toBe(12);
   });
 });
 

@@ -19,7 +19,16 @@ export interface AsmFunction {
   instructions: AsmInstruction[];
   /** Bytes from the first instruction to the end of the last (its length taken as at most 16). */
   size: number;
+  /**
+   * The listing stops before the function does: lavapipe disassembles at most LISTING_LIMIT bytes of
+   * a function (Mesa 25.0; the last line then decodes the limit's last bytes as `invalid`), so a
+   * larger function's code past that point is missing from the listing.
+   */
+  truncated: boolean;
 }
+
+/** How much of a function lavapipe's disassembler prints (96 KiB, as seen in Mesa 25.0's listings). */
+export const LISTING_LIMIT = 0x18000;
 
 const HEADER = /^([A-Za-z_.$][\w.$]*):\s*$/;
 const INSTRUCTION = /^\s+([0-9a-f]+):\t(\S+)(?:\t(.*))?$/;
@@ -33,7 +42,7 @@ export function parseAsmListing(text: string): AsmFunction[] {
     const l = lines[i];
     const h = HEADER.exec(l);
     if (h) {
-      cur = { name: h[1], line: i + 1, instructions: [], size: 0 };
+      cur = { name: h[1], line: i + 1, instructions: [], size: 0, truncated: false };
       fns.push(cur);
       continue;
     }
@@ -41,6 +50,10 @@ export function parseAsmListing(text: string): AsmFunction[] {
     if (m && cur) cur.instructions.push({ offset: parseInt(m[1], 16), mnemonic: m[2], operands: (m[3] ?? '').trim() });
   }
   const withCode = fns.filter((f) => f.instructions.length > 0);
-  for (const f of withCode) f.size = f.instructions[f.instructions.length - 1].offset + 16;
+  for (const f of withCode) {
+    const last = f.instructions[f.instructions.length - 1];
+    f.size = last.offset + 16;
+    f.truncated = last.mnemonic === 'invalid' && last.offset + 16 >= LISTING_LIMIT;
+  }
   return withCode;
 }

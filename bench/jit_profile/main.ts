@@ -14,8 +14,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { intFlag } from '../cli_args.js';
-import { parseAsmListing, type AsmFunction } from './asm_listing.js';
-import { matchSamples, samplesByClass, type FunctionMatch } from './match_samples.js';
+import { LISTING_LIMIT, parseAsmListing, type AsmFunction } from './asm_listing.js';
+import { matchSamples, samplesByClass, samplesPastEnd, type FunctionMatch } from './match_samples.js';
 import { isJit, parsePerfScript, parseWindows, samplesByWindow, type Sample } from './windows.js';
 
 const USAGE = `usage: node dist/jit-profile.js --filter REGEX [options]
@@ -106,6 +106,15 @@ function profileEntry(k: number, name: string, samples: Sample[], fns: AsmFuncti
   const matches = matchSamples(jit, fns);
   if (matches.length === 0) console.log('  no function of the listing explains its JIT samples');
   matches.forEach((m, j) => report(m, `${k}-${j + 1}`, nJit));
+  const placed = matches.reduce((a, m) => a + m.samples, 0);
+  if (matches.length > 0 && placed < nJit) console.log(`  not placed on a listed instruction: ${pct(nJit - placed, nJit)} of the JIT samples`);
+  for (const m of matches.filter((x) => x.fn.truncated)) {
+    const past = samplesPastEnd(jit, m, matches);
+    console.log(
+      `  the listing of ${m.fn.name} (line ${m.fn.line}) stops at ${LISTING_LIMIT / 1024} KiB, where lavapipe's disassembler stops: ` +
+        `${pct(past, nJit)} of the JIT samples fall in the next MiB of code, which it does not show (its shares above are of the part it shows)`,
+    );
+  }
 }
 
 function report(m: FunctionMatch, id: string, nJit: number): void {

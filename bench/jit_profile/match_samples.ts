@@ -73,6 +73,22 @@ export function matchSamples(samples: ReadonlyMap<number, number>, fns: readonly
   return found;
 }
 
+/**
+ * Samples (address -> count) in the `span` bytes after a match's listed code that no other match's
+ * span covers: for a function whose listing lavapipe cut short (AsmFunction.truncated), the samples
+ * in its code the listing does not show (more of its code, or of whatever was loaded after it).
+ */
+export function samplesPastEnd(samples: ReadonlyMap<number, number>, m: FunctionMatch, others: readonly FunctionMatch[], span = 1 << 20): number {
+  const from = m.base + m.fn.size;
+  let n = 0;
+  for (const [a, c] of samples) {
+    if (a < from || a >= from + span) continue;
+    if (others.some((o) => o !== m && a >= o.base && a < o.base + o.fn.size)) continue;
+    n += c;
+  }
+  return n;
+}
+
 /** What an instruction spends its time on, coarsely, for lavapipe's code. */
 export type InstructionClass =
   | 'vector arithmetic'

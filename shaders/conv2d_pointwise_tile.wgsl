@@ -14,11 +14,11 @@
 // subgroup broadcasts (lane q < 8 loads w[r, 4q..4q+3]), one 64-byte store (or 16 scalar adds for
 // `upacc`). Where conv2d_pointwise keeps 16 pixels x 32 channels of accumulators live across its k
 // loop (on lavapipe: on the stack, each fma a load, a mask blend and a store), here nothing but the
-// channel counter crosses a loop: the k loop unrolls (KC is a constant) and the source values are
-// only re-read. lavapipe: the 16->32 stride-2 forward 1.2-1.4x, 32->64 1.5-1.7x faster than
+// channel counter crosses a loop: the k loop is written out (KC is a constant) and the source values
+// are only re-read. lavapipe: the 16->32 stride-2 forward 1.2-1.4x, 32->64 1.5-1.7x faster than
 // conv2d_pointwise (2026-12-07); the launcher keeps conv2d_pointwise where R < K (the shortcuts'
-// input gradients: the source read amortised over fewer channels, slower there). Summation order as conv2d_pointwise (k ascending, one fma each): the same
-// bits. Needs subgroups of >= 8 invocations.
+// input gradients: the source read amortised over fewer channels, slower there). Summation order as
+// conv2d_pointwise (k ascending, one fma each): the same bits. Needs subgroups of >= 8 invocations.
 enable subgroups;
 override WG: u32 = 32;    // invocations (tiles) per workgroup
 override KC: u32 = 16;    // K as a constant, <= 32 and % 4 == 0
@@ -50,7 +50,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let tile = tileAt(gi);
   let n = tile.x;
   let f0 = tile.y;
-  // the tile's source values for every k, read once (constant indices: the loop unrolls)
+  // the tile's source values for every k, read once (as a loop or written out as calls, the
+  // forwards timed the same on lavapipe)
   let at = sourceAt(n, f0);
   var xs: array<Q16, 32>;
   var si = at.base;

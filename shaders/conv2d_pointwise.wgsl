@@ -13,16 +13,9 @@
 // channel block): 4*OB vec4 accumulators. Per 4 channels k, lane q (< 8) loads the vec4
 // wk[r0 + q + 8i, k..k+3] of each 8-channel group i and subgroupBroadcast hands it to every lane;
 // each broadcast weight feeds four vec4 FMAs.
-// On lavapipe every storage access is a per-lane loop, so every access here moves 64 bytes (Q16):
-// the plain side reads or writes the tile as one Q16 per channel; the strided side reads each run's
-// 16 source columns as one Q16 and keeps the even ones (variant `down`, S_IN = 2), or writes each
-// run's 16 dst columns as one Q16 with zeros interleaved plus the zero row below as another
-// (variant `up`, S_OUT = 2). Variant `upacc` (S_OUT = 2, ACCUM): adds each run into the 8 even
-// columns of its dst row with scalar accesses, leaving the rest unread and unwritten (the input
-// gradient of a ResNet shortcut, added into the 3x3 conv's): half the floats of a Q16 read and
-// write, 16->32 channels 23% faster on lavapipe (1.09 against 1.41 ms; scalar loads in place of
-// `down`'s Q16 loads were slower, 2026-11-26). Summation order fixed: k ascending. Needs subgroups
-// of >= 8 invocations.
+// The bindings, the stride variants (`down`, `up`, `upacc`) and the tile's reads and stores (64-byte
+// accesses where they can be, scalar adds for `upacc`) are shaders/include/pointwise_io.wgsl's.
+// Summation order fixed: k ascending. Needs subgroups of >= 8 invocations.
 // OB = 32 (four 8-channel groups; pointwiseChannels 32, lavapipe's default): every source Q16 feeds
 // twice the channels of 16 (16->32 forward 9% faster on lavapipe).
 enable subgroups;
@@ -107,7 +100,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (OB > 16u) { fma8x4(&t2, x, v2[kk]); fma8x4(&t3, x, v3[kk]); }
     }
   }
-  if (gi >= p.N * p.GH * p.GW / 16u) { return; }
+  if (gi >= tileCount()) { return; }
   store(t0, n, f0, r0);
   if (OB > 8u) { store(t1, n, f0, r0 + 8u); }
   if (OB > 16u) { store(t2, n, f0, r0 + 16u); store(t3, n, f0, r0 + 24u); }

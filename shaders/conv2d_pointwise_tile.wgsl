@@ -75,6 +75,6 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (KC > 20u) { step4(&acc, &xs, subgroupBroadcast(w, 5u), 5u); }
     if (KC > 24u) { step4(&acc, &xs, subgroupBroadcast(w, 6u), 6u); }
     if (KC > 28u) { step4(&acc, &xs, subgroupBroadcast(w, 7u), 7u); }
-    if (gi < p.N * p.GH * p.GW / 16u) { storeTile(acc, n, f0, r); }
+    if (gi < tileCount()) { storeTile(acc, n, f0, r); }
   }
 }

@@ -11,7 +11,7 @@
 // as one Q16 and keeps the even ones; `up` writes each run's even dst row as one Q16 with zeros
 // interleaved plus the zero row below; `upacc` adds into the 8 even columns of a run with scalar
 // accesses (half the floats of a Q16 read and write: 16->32 channels 1.09 against 1.41 ms on
-// lavapipe, 2026-11-26).
+// lavapipe, 2026-11-26; scalar loads of the even columns in place of `down`'s Q16 loads were slower).
 struct Params { N: u32, K: u32, HS: u32, WS: u32, R: u32, GH: u32, GW: u32, has_bias: u32 }
 struct Q16 { a: vec4f, b: vec4f, c: vec4f, d: vec4f }  // 16 floats: one 64-byte access
 // #if down
@@ -42,11 +42,16 @@ fn evens(e: Q16) -> array<vec4f, 2> {
   return array<vec4f, 2>(vec4f(e.a.x, e.a.z, e.b.x, e.b.z), vec4f(e.c.x, e.c.z, e.d.x, e.d.z));
 }
 
+// the number of 16-pixel tiles: N images of GH*GW / 16 each
+fn tileCount() -> u32 {
+  return p.N * (p.GH * p.GW / 16u);
+}
+
 // the tile that invocation gi owns, clamped to the last one (lanes past the end compute a copy, so
 // that subgroup broadcasts stay uniform): its image n and first flat grid pixel f0
 fn tileAt(gi: u32) -> vec2u {
   let P16 = p.GH * p.GW / 16u;             // tiles per image plane
-  let t = min(gi, p.N * P16 - 1u);
+  let t = min(gi, tileCount() - 1u);
   let n = t / P16;
   return vec2u(n, (t - n * P16) * 16u);
 }

@@ -19,7 +19,7 @@ import { createModel } from '../src/models/registry.js';
 import { BatchNorm2d, Conv2d, Linear, type ForwardContext } from '../src/nn/layers.js';
 import { Network } from '../src/nn/network.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
-import { conv2d, conv2dOutputSize, conv2dWithShortcut } from '../src/ops/conv2d.js';
+import { conv2d, conv2dOutputSize, conv2dWithShortcut, shortcutInputGradOutcome } from '../src/ops/conv2d.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
 import { floatsOf } from '../src/gpu/lanes.js';
@@ -140,6 +140,8 @@ interface ConvShape extends Omit<ConvGeometry, 'N'> {
   accumulating: number;
   /** Layers whose forward runs inside a block's fused conv + shortcut launch (conv2dWithShortcut), not alone. */
   fusedForwards: number;
+  /** Layers whose input gradient is computed in one pass with its pair's (conv2dWithShortcut's backward), not alone. */
+  fusedInputGrads: number;
 }
 
 /** A block's stride-2 conv whose forward launch also computes its 1x1 stride-2 projection shortcut. */
@@ -156,7 +158,9 @@ interface ShortcutPair {
 
 interface ModelShapes {
   convs: Map<string, ConvShape>;
+  /** Pairs whose forward is one launch, and pairs whose x gradient is one pass. */
   shortcutPairs: Map<string, ShortcutPair>;
+  shortcutGradPairs: Map<string, ShortcutPair>;
   /** BatchNorm2d layers per shape; `residual` of them end a residual block (act(residual + BN(x)) fused). */
   bns: Map<string, { C: number; H: number; W: number; count: number; residual: number }>;
   /** Per-image element count -> dispatches per step of: relu_forward, add (forward and gradient
@@ -182,17 +186,17 @@ function bump<K, V extends { count: number }>(m: Map<K, V>, key: K, make: () => 
 export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShapes> {
   const model = createModel(modelName);
   const net = new Network(gpu, model);
-  const shapes: ModelShapes = { convs: new Map(), shortcutPairs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), addInplaces: new Map(), addRelus: new Map(), linears: new Map(), pools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
+  const shapes: ModelShapes = { convs: new Map(), shortcutPairs: new Map(), shortcutGradPairs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), addInplaces: new Map(), addRelus: new Map(), linears: new Map(), pools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
   const convFwd = Conv2d.prototype.forward;
   const convPairFwd = Conv2d.prototype.forwardWithShortcut;
   const bnFwd = BatchNorm2d.prototype.forward;
   const linFwd = Linear.prototype.forward;
   let images: Tensor | null = null;
   // note one conv layer's shape and output (fused: its forward ran in a conv + shortcut launch)
-  const noteConv = (conv: Conv2d, x: Tensor, y: Tensor, fused: boolean) => {
+  const noteConv = (conv: Conv2d, x: Tensor, y: Tensor, fused: boolean): ConvShape => {
     const [, C, H, W] = x.shape;
     const key = `${C}x${H}x${W}>${conv.outChannels}k${conv.kernel}s${conv.stride}p${conv.padding}${conv.bias ? 'b' : ''}`;
-    const s = bump(shapes.convs, key, () => ({ C, H, W, O: conv.outChannels, k: conv.kernel, stride: conv.stride, pad: conv.padding, bias: conv.bias, count: 1, inputGrads: 0, accumulating: 0, fusedForwards: 0 }));
+    const s = bump(shapes.convs, key, () => ({ C, H, W, O: conv.outChannels, k: conv.kernel, stride: conv.stride, pad: conv.padding, bias: conv.bias, count: 1, inputGrads: 0, accumulating: 0, fusedForwards: 0, fusedInputGrads: 0 }));
     if (x !== images) s.inputGrads++;
     if (fused) s.fusedForwards++;
     // count the layers whose backward finds a gradient of x to add into (as in the training step)
@@ -201,8 +205,7 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
       const bw = node.backward;
       node.backward = (g, c) =>
         bw(g, {
-          gradOutput: (i) => c.gradOutput(i),
-          needsGrad: (i) => c.needsGrad(i),
+          ...c,
           accumulator: (i) => {
             const acc = c.accumulator?.(i) ?? null;
             if (i === 0 && acc) s.accumulating++;
@@ -210,21 +213,26 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
           },
         });
     }
+    return s;
   };
+  // conv2dWithShortcut's pairs, to see after the backward whether each computed x's gradient in one pass
+  const pairs: { y: Tensor; shapes: [ConvShape, ConvShape]; pair: ShortcutPair }[] = [];
   Conv2d.prototype.forward = function (this: Conv2d, ctx: ForwardContext, x: Tensor) {
     const y = convFwd.call(this, ctx, x);
     noteConv(this, x, y, false);
     return y;
   };
   Conv2d.prototype.forwardWithShortcut = function (this: Conv2d, ctx: ForwardContext, x: Tensor, sc: Conv2d) {
-    // not fused, the two layers' own forwards run (and note themselves)
+    // not a pair (conv2dWithShortcut), the two layers' own forwards run (and note themselves)
+    const paired = this.pairsWith(sc);
     const fused = this.fusesWith(ctx, x, sc);
     const [y, ysc] = convPairFwd.call(this, ctx, x, sc);
-    if (fused) {
-      noteConv(this, x, y, true);
-      noteConv(sc, x, ysc, true);
+    if (paired) {
       const [, C, H, W] = x.shape;
-      bump(shapes.shortcutPairs, `${C}x${H}x${W}>${this.outChannels}k${this.kernel}p${this.padding}${this.bias ? 'b' : ''}`, () => ({ C, H, W, O: this.outChannels, k: this.kernel, pad: this.padding, bias: this.bias, count: 1 }));
+      const key = `${C}x${H}x${W}>${this.outChannels}k${this.kernel}p${this.padding}${this.bias ? 'b' : ''}`;
+      const pair = { C, H, W, O: this.outChannels, k: this.kernel, pad: this.padding, bias: this.bias, count: 1 };
+      pairs.push({ y, shapes: [noteConv(this, x, y, fused), noteConv(sc, x, ysc, fused)], pair });
+      if (fused) bump(shapes.shortcutPairs, key, () => ({ ...pair }));
     }
     return [y, ysc];
   };
@@ -245,6 +253,12 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
         const logits = net.forward(images!, false);
         backward(logits, Tensor.zeros(gpu, logits.shape));
       });
+      for (const p of pairs) {
+        if (shortcutInputGradOutcome(p.y) !== 'fused') continue;
+        for (const s of p.shapes) s.fusedInputGrads++;
+        const { C, H, W, O, k, pad, bias } = p.pair;
+        bump(shapes.shortcutGradPairs, `${C}x${H}x${W}>${O}k${k}p${pad}${bias ? 'b' : ''}`, () => ({ ...p.pair }));
+      }
       const streams: [string, Map<number, number>][] = [['relu_forward', shapes.relus], ['add', shapes.adds], ['add_inplace', shapes.addInplaces], ['add_relu_forward', shapes.addRelus]];
       for (const w of work) {
         if (w.kind !== 'dispatch') continue;
@@ -413,8 +427,9 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   const grads = [Tensor.empty(gpu, x.shape), Tensor.empty(gpu, w.shape), b ? Tensor.empty(gpu, [s.O]) : null];
   const node = y.node!;
   // the input gradient as written fresh, and (for the layers whose x has another consumer) as added
-  // into the gradient already there: the training step runs each layer one way or the other
-  const writes = s.inputGrads - s.accumulating;
+  // into the gradient already there: the training step runs each layer one way or the other, or in
+  // one pass with its pair's (timed in shortcutGradPairEntries; here per_step 0)
+  const writes = s.inputGrads - s.accumulating - s.fusedInputGrads;
   if (writes > 0 || s.accumulating === 0) {
     const dx = capture(gpu, () => node.backward(dy, onlyGrads(grads, [0]))).work;
     await measure(c, { ...meta, op: 'conv2d.input_grad', perStep: writes, work: work('input_grad') }, dx);
@@ -430,6 +445,36 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
     const db = capture(gpu, () => node.backward(dy, onlyGrads(grads, [2]))).work;
     await measure(c, { ...meta, op: 'conv2d.bias_grad', perStep: s.count, work: { bytes: 4 * N * s.O * OH * OW, ceiling: 'read_gbps' } }, db);
   }
+}
+
+/**
+ * x's gradient of a block's stride-2 conv and its 1x1 stride-2 shortcut in one pass (conv2dWithShortcut's
+ * backward, fuseShortcutGrad): the two nodes' backwards as the engine runs them, input gradients only.
+ */
+async function shortcutGradPairEntries(c: Ctx, model: string, N: number, p: ShortcutPair): Promise<void> {
+  const { gpu } = c;
+  const [OH, OW] = conv2dOutputSize(p.H, p.W, p.k, p.k, 2, p.pad);
+  const x = randn(gpu, [N, p.C, p.H, p.W], 1);
+  x.requiresGrad = true;
+  const w = randn(gpu, [p.O, p.C, p.k, p.k], 2, Math.sqrt(2 / (p.C * p.k * p.k)));
+  const wsc = randn(gpu, [p.O, p.C, 1, 1], 3, Math.sqrt(2 / p.C));
+  const b = p.bias ? randn(gpu, [p.O], 3, 0.1) : null;
+  const [y, ysc] = conv2dWithShortcut(x, w, b, { stride: 2, padding: p.pad }, wsc);
+  const dy = randn(gpu, y.shape as number[], 4);
+  const dys = randn(gpu, ysc.shape as number[], 5);
+  const dx = Tensor.empty(gpu, x.shape);
+  // the main conv's backward runs first (as in the step) and leaves x's gradient to the shortcut's
+  const ctx: BackwardContext = { ...onlyGrads([dx], [0]), deferTo: () => true };
+  const { work } = capture(gpu, () => {
+    y.node!.backward(dy, ctx);
+    ysc.node!.backward(dys, ctx);
+  });
+  if (shortcutInputGradOutcome(y) !== 'fused') throw new Error('the pair did not compute its input gradient in one pass');
+  // both convs' multiply-adds; both output gradients and both weights read, dx written once
+  const flops = 2 * N * p.O * OH * OW * p.C * (p.k * p.k + 1);
+  const bytes = convBytes({ N, C: p.C, H: p.H, W: p.W, O: p.O, k: p.k, stride: 2, bias: p.bias }, OH, OW, 'input_grad') + 4 * (p.O * p.C + N * p.O * OH * OW);
+  const shape = `${N}x${p.C}x${p.H}x${p.W} -> ${p.O} k${p.k} s2${p.bias ? ' +bias' : ''} + shortcut k1 s2`;
+  await measure(c, { model, op: 'conv2d.input_grad', shape, batch: N, perStep: p.count, work: { flops, bytes, ceiling: 'fma_gflops' } }, work);
 }
 
 /** The forward of a block's stride-2 conv and its 1x1 stride-2 shortcut as one launch (conv2dWithShortcut). */
@@ -755,6 +800,7 @@ async function kernelPass(c: Ctx, models: string[], N: number, profile: boolean,
     const shapes = await traceModel(gpu, model);
     for (const s of shapes.convs.values()) await guarded(c, `${model} conv2d ${s.C}x${s.H}x${s.W}->${s.O}`, () => convEntries(c, model, N, s));
     for (const p of shapes.shortcutPairs.values()) await guarded(c, `${model} conv2d ${p.C}x${p.H}x${p.W}->${p.O} + shortcut`, () => shortcutPairEntries(c, model, N, p));
+    for (const p of shapes.shortcutGradPairs.values()) await guarded(c, `${model} conv2d input gradient ${p.C}x${p.H}x${p.W}->${p.O} + shortcut`, () => shortcutGradPairEntries(c, model, N, p));
     for (const b of shapes.bns.values()) await guarded(c, `${model} batchnorm ${b.C}x${b.H}x${b.W}`, () => bnEntries(c, model, N, b));
     const sizes = new Set([shapes.relus, shapes.adds, shapes.addInplaces, shapes.addRelus].flatMap((m) => [...m.keys()]));
     const counts = (n: number) => ({ relu: shapes.relus.get(n) ?? 0, add: shapes.adds.get(n) ?? 0, addInplace: shapes.addInplaces.get(n) ?? 0, addRelu: shapes.addRelus.get(n) ?? 0 });

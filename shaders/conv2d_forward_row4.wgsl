@@ -35,6 +35,14 @@
 // 1x1 conv, w^T with CPACK). Same tiling; the results are scattered (stride-S scalar stores) into
 // dx [N,C,DH,DW]. Uniform names follow the conv it runs: C = dy channels, H/W = dy size, O = dx
 // channels, OH/OW = the class grid, KH = KHs.
+// Variant `scatter_shortcut`: the scatter launch of class (0, 0) of a 3x3 stride-2 pad-1 conv (a 1x1
+// sub-kernel: KH_ = KW_ = 1, PAD_ = 0, padh = 0) that also adds the input gradient of the block's 1x1
+// stride-2 projection shortcut, which lands on exactly these pixels:
+//   dx[n,c,2i,2j] = (class sum above) + (sum_o x2[n,o,i,j] * w2[o,c] + 0.0),
+// x2 = the shortcut's output gradient (dy's shape), wp2 = its weights packed like wp for a one-tap
+// kernel. After the main loop a second loop over x2's channels runs from zero in accumulators of its
+// own, with the same multiply-adds in the same order (o ascending) as conv2d_pointwise's `upacc`, so
+// dx gets the bits of the two launches apart (class (0, 0), then the shortcut adding into it).
 //
 // Variant `shortcut`: the forward of a ResNet block's first conv (stride 2, S_ = 2, pad PAD_ < KH_, not
 // COLS8 nor WDIRECT nor CPACK) together with its 1x1 stride-2 projection shortcut, which reads exactly
@@ -60,7 +68,7 @@ override WDIRECT: u32 = 0;
 override KH_: u32 = 3;  // kernel rows (the uniform KH as a constant, so that the row loop has a constant trip count)
 override COLS8: bool = false;
 override SPAN: u32 = select(S_, 2u, COLS8);  // (derived, not set by launchers) vec4s of its own input columns a lane loads per input row
-// #if scatter
+// #if scatter scatter_shortcut
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, padh: i32, rh: u32, rw: u32, stride: u32, DH: u32, DW: u32 }
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 // #else
@@ -71,6 +79,9 @@ struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u3
 // #if shortcut
 @group(0) @binding(5) var<storage, read> wsc: array<f32>;            // the shortcut's weights [O, C]
 @group(0) @binding(6) var<storage, read_write> ysc: array<vec4f>;    // its output, shaped as y
+// #elif scatter_shortcut
+@group(0) @binding(5) var<storage, read> x2: array<vec4f>;   // the shortcut's output gradient, shaped as x
+@group(0) @binding(6) var<storage, read> wp2: array<vec4f>;  // its weights, packed as wp for one tap
 // #endif
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 @group(0) @binding(1) var<storage, read> wp: array<vec4f>;
@@ -190,7 +201,17 @@ fn storeShortcut(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
 }
 // #endif
 
-// #if scatter
+// #if scatter_shortcut
+// main + (shortcut + 0.0), channel by channel: the sum the class stores plus the shortcut's, as
+// conv2d_pointwise's `upacc` adds its result (+ 0.0 for the bias it does not have) into dx
+fn plus(m: Acc, s: Acc) -> Acc {
+  let z = vec4f(0.0);
+  return Acc(m.a0 + (s.a0 + z), m.a1 + (s.a1 + z), m.a2 + (s.a2 + z), m.a3 + (s.a3 + z),
+             m.a4 + (s.a4 + z), m.a5 + (s.a5 + z), m.a6 + (s.a6 + z), m.a7 + (s.a7 + z));
+}
+// #endif
+
+// #if scatter scatter_shortcut
 // dx[n, o0+q, oh*stride+rh, (4j+t)*stride+rw] for the class pixels that exist
 fn store(acc: Acc, n: u32, oh: u32, j: u32, o0: u32) {
   let row = oh * p.stride + p.rh;
@@ -263,7 +284,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let needL = PAD_ > 0u && sid == 0u && !firstTile;
   // last active lane of its subgroup (a workgroup smaller than the subgroup ends it early)
   let needR = KW_ > PAD_ + S_ && (sid + 1u == sgs || lid + 1u == WG) && !lastTile;
-// #if scatter
+// #if scatter scatter_shortcut
   let ih0 = i32(oh0) - p.padh;
 // #else
   let ih0 = i32(oh0 * S_) - i32(PAD_);
@@ -381,6 +402,46 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     xc += HW4;
     wc += KH_ * 8u;
   }
+// #if scatter_shortcut
+  // the shortcut's sums for the same tile: x2's rows oh0.. (the class grid is x2's grid), from zero
+  var s0: Acc;
+  var s1: Acc;
+  var s2: Acc;
+  var s3: Acc;
+  let z = vec4f(0.0);
+  var xs = n * p.C * HW4 + SPAN * j;
+  var ws = (o0 / 8u) * p.C * 8u + lch;
+  for (var c = 0u; c < p.C; c++) {
+    let u0 = wp2[ws];
+    var u1 = vec4f(0.0);
+    if (OB > 8u) { u1 = wp2[ws + p.C * 8u]; }
+    for (var m = 0u; m < ROWS; m++) {
+      // (no branch on the row: the broadcasts below need uniform control flow)
+      let rowok = oh0 + m < p.H;
+      let base = xs + select(0u, oh0 + m, rowok) * W4;
+      var A0 = x2[base];
+      var A1 = vec4f(0.0);
+      if (SPAN > 1u) { A1 = x2[base + 1u]; }
+      if (!rowok) { A0 = z; A1 = z; }
+      if (COLS8) {
+        fma8x2(&s0, &s1, z, A0, A1, z, u0);
+        if (OB > 8u) { fma8x2(&s2, &s3, z, A0, A1, z, u1); }
+      } else if (m == 0u) {
+        fma8(&s0, z, A0, A1, z, u0);
+        if (OB > 8u) { fma8(&s2, z, A0, A1, z, u1); }
+      } else {
+        fma8(&s1, z, A0, A1, z, u0);
+        if (OB > 8u) { fma8(&s3, z, A0, A1, z, u1); }
+      }
+    }
+    xs += HW4;
+    ws += 8u;
+  }
+  acc0 = plus(acc0, s0);
+  acc1 = plus(acc1, s1);
+  acc2 = plus(acc2, s2);
+  acc3 = plus(acc3, s3);
+// #endif
   if (gi >= T) { return; }
   if (COLS8) {
     store(acc0, n, oh0, 2u * j, o0);

@@ -135,12 +135,27 @@ describe('bench ceiling kernels', () => {
     // stage 1: 3 identity blocks, 2 convs each; each block's first conv adds into the skip's gradient
     expect(conv('16x32x32>16k3s1p1')).toEqual([6, 6, 3]);
     // stage 2's first block: the 3x3 stride-2 conv writes dx, the 1x1 shortcut adds into it
+    // (by default in one pass with the 1x1 shortcut's: neither writes nor adds one of its own)
     expect(conv('16x32x32>32k3s2p1')).toEqual([1, 1, 0]);
-    expect(conv('16x32x32>32k1s2p0')).toEqual([1, 1, 1]);
+    expect(conv('16x32x32>32k1s2p0')).toEqual([1, 1, 0]);
     expect(conv('32x16x16>32k3s1p1')).toEqual([5, 5, 2]);
-    // the default configuration runs the shortcut's forward on its own
+    // the default configuration runs the shortcut's forward on its own, and x's gradient of each pair in one pass
     expect(t.shortcutPairs.size).toBe(0);
     expect(t.convs.get('16x32x32>32k1s2p0')!.fusedForwards).toBe(0);
+    expect([...t.shortcutGradPairs.keys()]).toEqual(['16x32x32>32k3p1', '32x16x16>64k3p1']);
+    for (const key of ['16x32x32>32k3s2p1', '16x32x32>32k1s2p0', '32x16x16>64k3s2p1', '32x16x16>64k1s2p0']) expect(t.convs.get(key)!.fusedInputGrads, key).toBe(1);
+  });
+
+  it('with fuseShortcutGrad off, the 3x3 stride-2 conv writes dx and the 1x1 shortcut adds into it', async () => {
+    setConvConfig({ fuseShortcutGrad: false });
+    try {
+      const t = await traceModel(gpu(), 'resnet20');
+      const conv = (key: string) => t.convs.get(key)!;
+      expect([conv('16x32x32>32k3s2p1').accumulating, conv('16x32x32>32k1s2p0').accumulating, conv('16x32x32>32k1s2p0').fusedInputGrads]).toEqual([0, 1, 0]);
+      expect(t.shortcutGradPairs.size).toBe(0);
+    } finally {
+      setConvConfig(defaultConvConfig);
+    }
   });
 
   it('with fuseShortcut, the trace counts each downsampling block\'s two forwards as one fused launch', async () => {
@@ -152,7 +167,9 @@ describe('bench ceiling kernels', () => {
         const c = t.convs.get(key)!;
         expect([c.count, c.inputGrads, c.fusedForwards], key).toEqual([1, 1, 1]);
       }
-      expect(t.convs.get('16x32x32>32k1s2p0')!.accumulating).toBe(1); // its backward is unchanged
+      // its backward is unchanged: x's gradient in one pass
+      expect([t.convs.get('16x32x32>32k1s2p0')!.accumulating, t.convs.get('16x32x32>32k1s2p0')!.fusedInputGrads]).toEqual([0, 1]);
+      expect(t.shortcutGradPairs.size).toBe(2);
     } finally {
       setConvConfig(defaultConvConfig);
     }

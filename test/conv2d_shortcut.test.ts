@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 // @kernels conv2d_forward_row4
 // A ResNet block's stride-2 conv and its 1x1 stride-2 projection shortcut in one launch
 // (conv2dWithShortcut, conv2d_forward_row4 variant `shortcut`): both outputs and every gradient
-// against the float64 reference, and the same bits as the two convs run apart.
+// against the float64 reference, and the same bits as the two convs run apart. And x's gradient of
+// the pair in one pass (fuseShortcutGrad, variant `scatter_shortcut`), against the reference and
+// the bits of the two input gradients apart.
 import { backward } from '../src/autograd/backward.js';
 import { createModel } from '../src/models/registry.js';
 import { Network } from '../src/nn/network.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
-import { add } from '../src/ops/elementwise.js';
-import { conv2d, conv2dWithShortcut, defaultConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
+import { add, relu } from '../src/ops/elementwise.js';
+import { conv2d, conv2dWithShortcut, defaultConvConfig, setConvConfig, shortcutInputGradOutcome, type ConvConfig } from '../src/ops/conv2d.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -163,4 +165,94 @@ describe('conv2dWithShortcut: a stride-2 conv and its 1x1 stride-2 shortcut in o
     expect(bitsOf(on.loss), `loss seed=${rng.seed}`).toEqual(bitsOf(off.loss));
     expect(bitsOf(on.grads), `gradients seed=${rng.seed}`).toEqual(bitsOf(off.grads));
   });
+});
+
+describe("conv2dWithShortcut's backward: x's gradient in one pass (fuseShortcutGrad)", () => {
+  // out = y + relu(ysc) (+ z = a third conv of x): the two output gradients differ (relu's mask)
+  const gradCases: (Case & { third?: boolean })[] = [
+    { name: 'ResNet-20 16->32 on 32x32', N: 2, C: 16, H: 32, W: 32, O: 32, bias: false },
+    { name: 'ResNet-20 32->64 on 16x16 (two channel blocks of dx)', N: 2, C: 32, H: 16, W: 16, O: 64, bias: false },
+    { name: 'odd class rows (H = 14), 5 channels (a partial block), bias on the 3x3 conv', N: 3, C: 5, H: 14, W: 16, O: 12, bias: true },
+    { name: '3 channels (4-channel blocks), W = 48', N: 1, C: 3, H: 6, W: 48, O: 8, bias: false },
+    { name: 'x also feeds a third conv (its gradient accumulates)', N: 2, C: 8, H: 16, W: 16, O: 16, bias: false, third: true },
+  ];
+  const gradConfigs: { cfg: Partial<ConvConfig>; fused: boolean }[] = [
+    { cfg: {}, fused: true }, // on by default: 8-column tiles
+    { cfg: { rowCols: 4 }, fused: true }, // 4-column x 2-row tiles
+    { cfg: { rowCols: 4, rowRows: 1, rowChannels: 8 }, fused: true },
+    { cfg: { rowDirectWeights: true }, fused: true },
+    { cfg: { fuseShortcut: true }, fused: true }, // with the fused forward
+    { cfg: { fuseShortcutGrad: false }, fused: false },
+    { cfg: { rowScatter: false }, fused: false }, // the strided input gradient on conv2d_input_grad: no class launches
+  ];
+
+  async function gradRun(s: (typeof gradCases)[number], cfg: Partial<ConvConfig>, v: { x: Float64Array; w: Float64Array; b: Float64Array | null; wsc: Float64Array; w3: Float64Array; r: Float64Array }) {
+    setConvConfig(cfg);
+    const g = gpu();
+    const scope = Scope.open();
+    try {
+      const x = leaf(g, v.x, [s.N, s.C, s.H, s.W], 'x');
+      const w = leaf(g, v.w, [s.O, s.C, 3, 3], 'w');
+      const b = v.b ? leaf(g, v.b, [s.O], 'b') : null;
+      const wsc = leaf(g, v.wsc, [s.O, s.C, 1, 1], 'wsc');
+      const [y, ysc] = conv2dWithShortcut(x, w, b, { stride: 2, padding: 1 }, wsc);
+      const p = relu(ysc);
+      let out = add(y, p);
+      if (s.third) out = add(out, conv2d(x, leaf(g, v.w3, [s.O, s.C, 3, 3], 'w3'), null, { stride: 2, padding: 1 }));
+      const { dispatches } = recordDispatches(g, () => backward(out, Tensor.fromArray(g, v.r, out.shape)));
+      return {
+        dx: await x.grad!.readF32(),
+        dw: await w.grad!.readF32(),
+        dwsc: await wsc.grad!.readF32(),
+        p: await p.readF32(),
+        outcome: shortcutInputGradOutcome(y),
+        names: dispatches.map(dispatchName),
+      };
+    } finally {
+      scope.close();
+      setConvConfig(defaultConvConfig);
+    }
+  }
+
+  for (const s of gradCases) {
+    for (const { cfg, fused } of s.third ? gradConfigs.slice(0, 1) : gradConfigs) {
+      it(`${s.name}, ${JSON.stringify(cfg)}: ${fused ? 'one pass' : 'apart'}, the float64 reference, the bits of the two apart`, async () => {
+        const rng = new Rng();
+        const [s3, s1] = shapes(s);
+        const { OH, OW } = convOutSize(s3);
+        const v = {
+          x: f32(rng.array(s.N * s.C * s.H * s.W)),
+          w: f32(rng.array(s.O * s.C * 9)),
+          b: s.bias ? f32(rng.array(s.O)) : null,
+          wsc: f32(rng.array(s.O * s.C)),
+          w3: f32(rng.array(s.O * s.C * 9)),
+          r: f32(rng.array(s.N * s.O * OH * OW)),
+        };
+        const got = await gradRun(s, cfg, v);
+        const tag = `${s.name} ${JSON.stringify(cfg)} seed=${rng.seed}`;
+        // the third consumer's part is added into the pair's: the two input gradients then accumulate apart
+        expect(got.outcome, tag).toBe(fused && !s.third ? 'fused' : 'apart');
+        // one pass: class (0, 0) with the shortcut, the other three classes, and no launch of the shortcut's own
+        const joint = got.names.filter((n) => n === 'conv2d_forward_row4:scatter_shortcut').length;
+        const classes = got.names.filter((n) => n === 'conv2d_forward_row4:scatter').length;
+        const pointwise = got.names.filter((n) => n.startsWith('conv2d_pointwise')).length;
+        if (fused && !s.third) expect([joint, classes, pointwise], got.names.join(' ')).toEqual([1, 3, 0]);
+        else expect(joint, got.names.join(' ')).toBe(0);
+        // the shortcut's output gradient: r where relu passed it
+        const dys = v.r.map((r, i) => (got.p[i] > 0 ? r : 0));
+        const dxSc = conv2dInputGradRef(dys, v.wsc, s1);
+        const dx3 = s.third ? conv2dInputGradRef(v.r, v.w3, s3) : null;
+        const dxRef = conv2dInputGradRef(v.r, v.w, s3).map((d, i) => d + dxSc[i] + (dx3 ? dx3[i] : 0));
+        const tol = (len: number) => ({ atol: 2e-6 * len, rtol: 1e-4 });
+        expectClose(got.dx, dxRef, tol(20 * s.O), `dx ${tag}`);
+        expectClose(got.dw, conv2dWeightGradRef(v.r, v.x, s3), tol(s.N * OH * OW), `dw ${tag}`);
+        expectClose(got.dwsc, conv2dWeightGradRef(dys, v.x, s1), tol(s.N * OH * OW), `dwsc ${tag}`);
+        if (fused) {
+          const apart = await gradRun(s, { ...cfg, fuseShortcutGrad: false }, v);
+          expect(apart.outcome).toBe('apart');
+          for (const k of ['dx', 'dw', 'dwsc'] as const) expect(bitsOf(got[k]), `${k} bits ${tag}`).toEqual(bitsOf(apart[k]));
+        }
+      });
+    }
+  }
 });

@@ -80,6 +80,13 @@ describe('GPU runtime', () => {
     expect(selectVariant(three, 'v', 'k').split('\n').filter(Boolean)).toEqual(['a', 'c', 'e']);
     expect(selectVariant(three, undefined, 'k').split('\n').filter(Boolean)).toEqual(['a', 'd', 'e']);
     expect(() => selectVariant('// #elif v\n', 'v', 'k')).toThrow(/'\/\/ #elif v' without/);
+    // a branch naming several variants keeps its lines for each of them
+    const shared = 'a\n// #if u w\nb\n// #elif v\nc\n// #else\nd\n// #endif\n// #if w\ne\n// #endif';
+    expect(selectVariant(shared, 'u', 'k').split('\n').filter(Boolean)).toEqual(['a', 'b']);
+    expect(selectVariant(shared, 'w', 'k').split('\n').filter(Boolean)).toEqual(['a', 'b', 'e']);
+    expect(selectVariant(shared, 'v', 'k').split('\n').filter(Boolean)).toEqual(['a', 'c']);
+    expect(selectVariant(shared, undefined, 'k').split('\n').filter(Boolean)).toEqual(['a', 'd']);
+    expect(() => selectVariant(shared, 'x', 'k')).toThrow(/no variant 'x'/);
   });
 
   it('bad launches are clear errors naming the kernel', () => {

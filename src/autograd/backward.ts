@@ -53,11 +53,16 @@ export function backward(root: Tensor, seed?: Tensor, params: Tensor[] = []): vo
     setGrad(root, ones);
   }
   const order = topoSort(root);
+  const position = new Map(order.map((t, i) => [t, i]));
+  // tensors whose backward another node left part of an input gradient to (deferTo), and those that ran
+  const awaited = new Set<Tensor>();
+  const ran = new Set<Tensor>();
   for (let n = order.length - 1; n >= 0; n--) {
     const t = order[n];
     const node = t.node;
     const g = grads.get(t);
     if (!node || !g) continue;
+    ran.add(t);
     const fresh = new Map<number, Tensor>();
     const accumulated = new Set<number>();
     const ctx: BackwardContext = {
@@ -80,6 +85,12 @@ export function backward(root: Tensor, seed?: Tensor, params: Tensor[] = []): vo
         fresh.set(i, out);
         return out;
       },
+      deferTo: (other) => {
+        const at = position.get(other);
+        if (at === undefined || at >= n || !other.node) return false;
+        awaited.add(other);
+        return true;
+      },
     };
     const inputGrads = node.backward(g, ctx);
     holders.set(g, (holders.get(g) ?? 1) - 1);
@@ -95,6 +106,9 @@ export function backward(root: Tensor, seed?: Tensor, params: Tensor[] = []): vo
         setGrad(input, addInto(prev, gi, Tensor.empty(gpu, input.shape, 'f32', 'grad:sum')));
       } else addInPlace(prev, gi);
     });
+  }
+  for (const t of awaited) {
+    if (!ran.has(t)) throw new Error(`backward: an op left part of an input gradient to the backward of a ${t.node?.op} output, which got no gradient and never ran`);
   }
   // Parameters whose gradient ended up in a pooled tensor (an op ignored the hint, or the parameter
   // was used twice) get it copied into their grad buffer; unreached parameters get zero.

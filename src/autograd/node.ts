@@ -18,6 +18,13 @@ export interface BackwardContext {
    * which saves the separate accumulation pass. Null otherwise; ops that cannot accumulate ignore it.
    */
   accumulator?(i: number): Tensor | null;
+  /**
+   * Leave this node's part of an input's gradient to the backward of `t`, which computes it together
+   * with its own (conv2dWithShortcut's pair: the second of two convs of x computes x's whole gradient
+   * in one pass). True when t's backward is still to run in this pass (the engine then checks that it
+   * does); false, and nothing deferred, otherwise.
+   */
+  deferTo?(t: Tensor): boolean;
 }
 
 export interface GradNode {

@@ -4,7 +4,7 @@
 // A file may also come in variants that differ in types, which override constants cannot change
 // (e.g. vec4f or f32 elements): lines between `// #if NAME` (or `// #elif NAME`) and the next
 // directive are kept when the kernel is loaded as variant NAME (Gpu.dispatch's `variant`), the
-// `// #else` lines otherwise.
+// `// #else` lines otherwise. `// #if A B` names several variants that share the lines.
 //
 // Launchers never restate a binding index or a struct offset: bindings are named as in the WGSL
 // (`var<storage, read> x`), uniform fields by their struct member names.
@@ -49,11 +49,12 @@ function expandIncludes(source: string, seen = new Set<string>()): string {
   });
 }
 
-const IF_RE = /^\s*\/\/\s*#(?:(if|elif)\s+(\w+)|(else)|(endif))\s*$/;
+const IF_RE = /^\s*\/\/\s*#(?:(if|elif)\s+(\w+(?:\s+\w+)*)|(else)|(endif))\s*$/;
 
 /**
  * Keep the lines of `variant` in `// #if A` / `// #elif B` / `// #else` / `// #endif` blocks: the
- * first branch naming it, or the `#else` branch when none does. No nesting.
+ * first branch naming it, or the `#else` branch when none does. A branch may name several variants
+ * (`// #if A B`). No nesting.
  */
 export function selectVariant(source: string, variant: string | undefined, kernelName: string): string {
   const out: string[] = [];
@@ -67,15 +68,17 @@ export function selectVariant(source: string, variant: string | undefined, kerne
     }
     out.push('');
     const [, kw, name, isElse, isEndif] = m;
+    const names = name ? name.split(/\s+/) : [];
+    const named = variant !== undefined && names.includes(variant);
     if (kw === 'if') {
       if (block) throw new Error(`kernel '${kernelName}': nested '// #if ${name}' inside '#if ${block.name}'`);
-      block = { name, keep: name === variant, taken: name === variant, inElse: false };
-      seen ||= name === variant;
+      block = { name, keep: named, taken: named, inElse: false };
+      seen ||= named;
     } else if (kw === 'elif') {
       if (!block || block.inElse) throw new Error(`kernel '${kernelName}': '// #elif ${name}' without '// #if'`);
-      block.keep = !block.taken && name === variant;
+      block.keep = !block.taken && named;
       block.taken ||= block.keep;
-      seen ||= name === variant;
+      seen ||= named;
     } else if (isElse) {
       if (!block || block.inElse) throw new Error(`kernel '${kernelName}': '// #else' without '// #if'`);
       block.keep = !block.taken;

@@ -55,19 +55,28 @@ export class Conv2d implements Layer {
     return conv2d(x, w, b, { stride: this.stride, padding: this.padding });
   }
 
+  /** Is `shortcut` a projection conv2dWithShortcut runs beside this one (1x1, stride 2, no padding, no bias)? */
+  pairsWith(shortcut: Conv2d): boolean {
+    return shortcut.kernel === 1 && shortcut.stride === 2 && shortcut.padding === 0 && !shortcut.bias;
+  }
+
   /**
-   * Do this conv of x and the projection shortcut's run as one launch (a 1x1 stride-2 shortcut
-   * without bias, and conv2dFusesShortcut: the configuration and shapes allow)?
+   * Do this conv of x and the projection shortcut's run as one launch (pairsWith, and
+   * conv2dFusesShortcut: the configuration and shapes allow)?
    */
   fusesWith(ctx: ForwardContext, x: Tensor, shortcut: Conv2d): boolean {
-    if (shortcut.kernel !== 1 || shortcut.stride !== 2 || shortcut.padding !== 0 || shortcut.bias) return false;
+    if (!this.pairsWith(shortcut)) return false;
     const b = this.bias ? ctx.params.get(`${this.name}.bias`).value : null;
     return conv2dFusesShortcut(x, ctx.params.get(`${this.name}.weight`).value, b, { stride: this.stride, padding: this.padding }, ctx.params.get(`${shortcut.name}.weight`).value);
   }
 
-  /** [this conv of x, the projection shortcut's conv of x]: one launch where fusesWith, else each layer's forward. Same bits. */
+  /**
+   * [this conv of x, the projection shortcut's conv of x]: conv2dWithShortcut where pairsWith (one
+   * launch where fusesWith; x's gradient in one pass where the configuration allows), else each
+   * layer's forward. Same bits either way.
+   */
   forwardWithShortcut(ctx: ForwardContext, x: Tensor, shortcut: Conv2d): [Tensor, Tensor] {
-    if (!this.fusesWith(ctx, x, shortcut)) return [this.forward(ctx, x), shortcut.forward(ctx, x)];
+    if (!this.pairsWith(shortcut)) return [this.forward(ctx, x), shortcut.forward(ctx, x)];
     const w = ctx.params.get(`${this.name}.weight`).value;
     const b = this.bias ? ctx.params.get(`${this.name}.bias`).value : null;
     return conv2dWithShortcut(x, w, b, { stride: this.stride, padding: this.padding }, ctx.params.get(`${shortcut.name}.weight`).value);

@@ -32,7 +32,7 @@
 // they come from a module-level ConvConfig (setConvConfig/getConvConfig) so an autotuner can pick
 // them per adapter and a training run can record them. Another config may change the summation
 // order (e.g. the weight-gradient chunking); the same config gives the same bits every run.
-import { isGradEnabled, record } from '../autograd/node.js';
+import { isGradEnabled, record, type BackwardContext } from '../autograd/node.js';
 import { grid1d, type Gpu } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
@@ -122,6 +122,14 @@ export interface ConvConfig {
    * The autotuner's whole-step search on a GPU tries it on.
    */
   fuseShortcut: boolean;
+  /**
+   * conv2dWithShortcut's backward: compute x's gradient of a ResNet block's 3x3 stride-2 pad-1 conv
+   * and its 1x1 stride-2 projection shortcut in one pass where the stride-2 conv's input gradient runs
+   * on the scatter variant: the shortcut's part is added inside the launch of parity class (0, 0), the
+   * pixels it lands on (conv2d_forward_row4, variant `scatter_shortcut`), instead of by a launch of
+   * its own that reads and writes them again. Same bits as apart.
+   */
+  fuseShortcutGrad: boolean;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -148,6 +156,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   pointwiseChannels: 32, // 16->32 shortcut forward 9% faster than 16 on lavapipe, 32->64 level (2026-11-26)
   pointwiseTile: true, // ResNet-20's stride-2 shortcut forwards 1.2-1.4x and 1.5-1.7x faster on lavapipe (2026-12-07)
   fuseShortcut: false, // the fused launch took 0-8% longer than the two apart on lavapipe (2026-12-06)
+  fuseShortcutGrad: true,
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -166,6 +175,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.pointwiseTile !== 'boolean') bad('pointwiseTile', 'must be a boolean');
   if (typeof cfg.rowScatter !== 'boolean') bad('rowScatter', 'must be a boolean');
   if (typeof cfg.fuseShortcut !== 'boolean') bad('fuseShortcut', 'must be a boolean');
+  if (typeof cfg.fuseShortcutGrad !== 'boolean') bad('fuseShortcutGrad', 'must be a boolean');
   if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowCols !== 4 && cfg.rowCols !== 8) bad('rowCols', 'must be 4 or 8');
@@ -432,7 +442,7 @@ function scatterClasses(d: ConvDims, cfg: ConvConfig): { classes: ParityClass[];
  * false when some class does not fit conv2d_forward_row4's scatter variant. `packs`: the classes'
  * packed weights from packConvWeightsAll (every class has a tap then), else each is packed here.
  */
-function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig, accumulate: boolean, packs?: Tensor[]): boolean {
+function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig, accumulate: boolean, packs?: Tensor[], shortcut?: { dy: Tensor; wp: Tensor }): boolean {
   const plan = scatterClasses(d, cfg);
   if (!plan) return false;
   const { classes, empty } = plan;
@@ -453,12 +463,14 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
     const { cols8, ROWS, cols, WDIRECT } = rowTile(Wc, 1, OB, cpack, cfg);
     const tiles = d.N * Math.ceil(Hc / ROWS) * (Wc / cols);
     const [gx, gz] = fold(Math.ceil(tiles / WG));
+    // class (0, 0) of a fused backward also adds the projection shortcut's input gradient (shortcutGradFusable)
+    const sc = shortcut && rh === 0 && rw === 0 ? shortcut : null;
     dy.gpu.dispatch('conv2d_forward_row4', {
-      bindings: { x: dy, wp, y: dx },
+      bindings: { x: dy, wp, y: dx, ...(sc ? { x2: sc.dy, wp2: sc.wp } : {}) },
       uniforms: { N: d.N, C: d.O, H: d.OH, W: d.OW, O: d.C, OH: Hc, OW: Wc, KH: th.n, padh: th.n - 1 - th.b, rh, rw, stride: s, DH: d.H, DW: d.W },
       workgroups: [gx, Math.ceil(d.C / OB), gz],
       overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: 1, PAD_: tw.n - 1 - tw.b, KW_: tw.n, KH_: th.n, ACCUM: accumulate ? 1 : 0, WDIRECT, COLS8: cols8 ? 1 : 0 },
-      variant: 'scatter',
+      variant: sc ? 'scatter_shortcut' : 'scatter',
     });
   }
   return true;
@@ -680,14 +692,92 @@ function convDims(op: string, x: Tensor, w: Tensor, bias: Tensor | null, opts: C
   return { N, C, H, W, O, OH, OW, KH, KW, stride, pad };
 }
 
-/** Attach conv2d's backward (dx, dw, db as needed) to y = conv(x, w) + bias. */
-function recordConv2d(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig, packs: ConvPacks | null): Tensor {
+/**
+ * A ResNet block's stride-2 conv and its 1x1 stride-2 projection shortcut, both reading x
+ * (conv2dWithShortcut): their backward nodes share this, so that where shortcutGradFusable allows,
+ * the first of the two to run leaves x's gradient to the other, which computes all of it in one pass
+ * from both output gradients (the shortcut's part inside the launch of the stride-2 conv's parity
+ * class (0, 0)).
+ */
+interface ShortcutGradPair {
+  main: { y: Tensor; w: Tensor; d: ConvDims; packs: ConvPacks | null };
+  shortcut: { y: Tensor; w: Tensor; d: ConvDims };
+  /** The output gradient of the node that ran first and left x's gradient to the other. */
+  waiting: { role: 'main' | 'shortcut'; dy: Tensor } | null;
+  /** How the latest backward computed x's gradient: in one pass, or by two launches (bench and tests read it). */
+  lastInputGrad: 'fused' | 'apart' | null;
+}
+
+const shortcutPairs = new WeakMap<Tensor, ShortcutGradPair>();
+
+/**
+ * How the latest backward through conv2dWithShortcut's outputs computed their input's gradient:
+ * 'fused' (one pass), 'apart', or null (not a pair, or no backward yet). `y` is either output.
+ */
+export function shortcutInputGradOutcome(y: Tensor): 'fused' | 'apart' | null {
+  return shortcutPairs.get(y)?.lastInputGrad ?? null;
+}
+
+/**
+ * Can the input gradients of the 3x3 stride-2 pad-1 conv d and the 1x1 stride-2 shortcut ds of the
+ * same input, to the same output grid, run as one pass: d's input gradient on the row kernel's scatter
+ * variant, whose class (0, 0) has the one tap (1, 1) and so lands on exactly the shortcut's pixels?
+ */
+function shortcutGradFusable(d: ConvDims, ds: ConvDims, cfg: ConvConfig): boolean {
+  if (!cfg.fuseShortcutGrad || d.stride !== 2 || d.KH !== 3 || d.KW !== 3 || d.pad !== 1) return false;
+  const plan = scatterClasses(d, cfg);
+  const first = plan?.classes[0];
+  if (!plan || plan.empty || !first || first.rh !== 0 || first.rw !== 0 || first.th.n !== 1 || first.tw.n !== 1) return false;
+  const sameGrid = ds.N === d.N && ds.C === d.C && ds.H === d.H && ds.W === d.W && ds.O === d.O && ds.OH === d.OH && ds.OW === d.OW;
+  return sameGrid && ds.KH === 1 && ds.KW === 1 && ds.stride === 2 && ds.pad === 0;
+}
+
+/**
+ * x's gradient for one node of a shortcut pair: undefined where the pair does not fuse (the node
+ * computes its part as any conv does); null where this node runs first and leaves it to its partner;
+ * else (the second node) all of it, from both output gradients.
+ */
+function pairInputGrad(pair: ShortcutGradPair, role: 'main' | 'shortcut', dy: Tensor, ctx: BackwardContext, cfg: ConvConfig): Tensor | null | undefined {
+  const { main, shortcut } = pair;
+  if (!pair.waiting) {
+    pair.lastInputGrad = 'apart';
+    const partner = role === 'main' ? shortcut.y : main.y;
+    if (!shortcutGradFusable(main.d, shortcut.d, cfg) || !ctx.deferTo?.(partner)) return undefined;
+    pair.waiting = { role, dy };
+    return null;
+  }
+  const first = pair.waiting.role;
+  const [dyMain, dySc] = role === 'main' ? [dy, pair.waiting.dy] : [pair.waiting.dy, dy];
+  pair.waiting = null;
+  const acc = ctx.accumulator?.(0) ?? null;
+  if (acc) {
+    // a third consumer's part is already there: both parts added into it in the order the nodes ran,
+    // as two unpaired convs would (the same bits)
+    const addMain = () => conv2dInputGradInto(dyMain, main.w, acc, main.d, cfg, true, main.packs?.inputGrad);
+    const addShortcut = () => conv2dInputGradInto(dySc, shortcut.w, acc, shortcut.d, cfg, true);
+    if (!(first === 'main' ? addMain() && addShortcut() : addShortcut() && addMain())) {
+      throw new Error('conv2d: a fusable shortcut pair could not accumulate its input gradient');
+    }
+    return acc;
+  }
+  const dx = ctx.gradOutput(0);
+  // the shortcut's weights packed as a one-tap kernel (flipped = transposed), as class (0, 0)'s
+  const wp = packConvWeights(shortcut.w, true, cfg, { kh0: 0, kw0: 0, step: 2, KHp: 1, KWp: 1 });
+  inputGradRow4(dyMain, main.w, dx, main.d, cfg, false, main.packs?.inputGrad, { dy: dySc, wp });
+  pair.lastInputGrad = 'fused';
+  return dx;
+}
+
+/** Attach conv2d's backward (dx, dw, db as needed) to y = conv(x, w) + bias; `pair`: y is one output of conv2dWithShortcut. */
+function recordConv2d(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig, packs: ConvPacks | null, pair?: { of: ShortcutGradPair; role: 'main' | 'shortcut' }): Tensor {
   const inputs = bias ? [x, w, bias] : [x, w];
   return record('conv2d', inputs, y, (dy, ctx) => {
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
-    if (ctx.needsGrad(0)) {
+    const paired = pair && ctx.needsGrad(0) ? pairInputGrad(pair.of, pair.role, dy, ctx, cfg) : undefined;
+    if (paired !== undefined) dx = paired;
+    else if (ctx.needsGrad(0)) {
       // add into the gradient another consumer of x already produced (residual blocks), if the kernel can
       const acc = ctx.accumulator?.(0) ?? null;
       if (acc && conv2dInputGradInto(dy, w, acc, d, cfg, true, packs?.inputGrad)) dx = acc;
@@ -738,19 +828,31 @@ export function conv2dFusesShortcut(x: Tensor, w: Tensor, bias: Tensor | null, o
 /**
  * A ResNet block's first conv and its projection shortcut, both reading x: [conv2d(x, w, bias,
  * opts), conv2d(x, wsc, null, { stride: 2 })]. Where shortcutFusable allows, one launch computes
- * both (the shortcut's 1x1 stride-2 taps are the first conv's centre taps), else two. Either way
- * the same bits, and each output gets conv2d's own backward.
+ * both (the shortcut's 1x1 stride-2 taps are the first conv's centre taps), else two. In the
+ * backward, where shortcutGradFusable allows, x's gradient is one pass over both output gradients
+ * (ShortcutGradPair). Either way the same bits as the two convs apart.
  */
 export function conv2dWithShortcut(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions, wsc: Tensor): [Tensor, Tensor] {
   const d = convDims('conv2d', x, w, bias, opts);
   const ds = convDims('conv2d (shortcut)', x, wsc, null, { stride: 2 });
   const cfg = config;
-  if (!shortcutFusable(d, ds, cfg)) return [conv2d(x, w, bias, opts), conv2d(x, wsc, null, { stride: 2 })];
   const y = Tensor.empty(x.gpu, [d.N, d.O, d.OH, d.OW], 'f32', 'conv2d');
   const ysc = Tensor.empty(x.gpu, [ds.N, ds.O, ds.OH, ds.OW], 'f32', 'conv2d');
   const packs = packsFor(x, w, d, cfg);
-  const wp = packs?.forward ?? packConvWeights(w, false, cfg);
-  // the `shortcut` variant: y from the packed w, and ysc from wsc as it is ([O, C])
-  launchRow4(x, wp, bias, y, d, cfg, false, false, { wsc, ysc });
-  return [recordConv2d(x, w, bias, y, d, cfg, packs), recordConv2d(x, wsc, null, ysc, ds, cfg, packsFor(x, wsc, ds, cfg))];
+  let packsSc: ConvPacks | null;
+  if (shortcutFusable(d, ds, cfg)) {
+    const wp = packs?.forward ?? packConvWeights(w, false, cfg);
+    // the `shortcut` variant: y from the packed w, and ysc from wsc as it is ([O, C])
+    launchRow4(x, wp, bias, y, d, cfg, false, false, { wsc, ysc });
+    packsSc = packsFor(x, wsc, ds, cfg);
+  } else {
+    conv2dForwardInto(x, w, bias, y, d, cfg, packs?.forward);
+    packsSc = packsFor(x, wsc, ds, cfg);
+    conv2dForwardInto(x, wsc, null, ysc, ds, cfg, packsSc?.forward);
+  }
+  if (!isGradEnabled() || !x.requiresGrad) return [recordConv2d(x, w, bias, y, d, cfg, packs), recordConv2d(x, wsc, null, ysc, ds, cfg, packsSc)];
+  const of: ShortcutGradPair = { main: { y, w, d, packs }, shortcut: { y: ysc, w: wsc, d: ds }, waiting: null, lastInputGrad: null };
+  shortcutPairs.set(y, of);
+  shortcutPairs.set(ysc, of);
+  return [recordConv2d(x, w, bias, y, d, cfg, packs, { of, role: 'main' }), recordConv2d(x, wsc, null, ysc, ds, cfg, packsSc, { of, role: 'shortcut' })];
 }

@@ -35,7 +35,8 @@ import { conv2d, conv2dWithShortcut, defaultConvConfig, getConvConfig, parseConv
 // 9: the conv pass times each layer as a step runs it (RESNET20_CONVS), and the choice is checked
 //    against the defaults' results before it is cached
 // 10: pointwiseTile (conv2d_pointwise_tile for the 1x1 convs) among the fields
-const CACHE_VERSION = 'conv-config-10';
+// 11: fuseShortcutGrad among the fields
+const CACHE_VERSION = 'conv-config-11';
 
 /**
  * Candidate settings, searched in this order: each step tries its settings (one field, or several
@@ -66,6 +67,8 @@ const CANDIDATES: Step[] = [
   // a block's two convs in one launch: invisible to the conv pass (it times conv2d alone), so only
   // whole steps can tell (on lavapipe the fused launch took 0-8% longer than the two apart, 2026-12-06)
   { ...field('fuseShortcut', [false, true]), stepsOnly: true },
+  // and their input gradients in one pass: invisible to the conv pass too (it times the pair's layers apart)
+  { ...field('fuseShortcutGrad', [true, false]), stepsOnly: true },
 ];
 
 /**
@@ -88,7 +91,8 @@ const GPU_STARTS: Step = {
  * `inputGrads` compute an input gradient (all but the stem, whose input is the images) and
  * `accumulating` of those add it into the gradient another consumer of x already wrote (the first
  * conv of a block whose x also feeds the identity or the projection shortcut). test/conv2d_autotune
- * checks this list against the shapes a traced ResNet-20 step runs.
+ * checks this list against the shapes a traced ResNet-20 step runs with fuseShortcutGrad off (on, the
+ * downsampling pairs compute their input gradient in one pass, which the conv pass does not time).
  */
 export const RESNET20_CONVS: readonly { C: number; O: number; H: number; k: number; stride: number; pad: number; count: number; inputGrads: number; accumulating: number }[] = [
   { C: 3, O: 16, H: 32, k: 3, stride: 1, pad: 1, count: 1, inputGrads: 0, accumulating: 0 },
@@ -346,6 +350,12 @@ async function convOutputs(gpu: Gpu, cfg: ConvConfig, batch: number): Promise<Ma
         const [yp, ysc] = conv2dWithShortcut(x, w, null, { stride: 2, padding: l.pad }, wsc);
         out.set(`${name} forward beside its shortcut`, await yp.readF32());
         out.set(`${name} shortcut forward`, await ysc.readF32());
+        // and x's gradient of the pair as the step's backward computes it (one pass with fuseShortcutGrad)
+        const dys = Tensor.fromArray(gpu, checkData(ysc.size, 10 * i + 5), ysc.shape);
+        dx.fillBits(0x7fc00000);
+        const [first] = yp.node!.backward(dy, { needsGrad: (j) => j === 0, gradOutput: () => dx, deferTo: () => true });
+        ysc.node!.backward(dys, { needsGrad: (j) => j === 0, gradOutput: () => dx, accumulator: (j) => (j === 0 && first ? dx : null) });
+        out.set(`${name} input gradient beside its shortcut`, await dx.readF32());
       }
     }
     return out;

@@ -101,7 +101,9 @@ export function backward(root: Tensor, seed?: Tensor, params: Tensor[] = []): vo
       const prev = grads.get(input);
       if (accumulated.has(i) && gi === prev) return; // the op added its part into prev itself
       if (!prev) setGrad(input, gi);
-      else if ((holders.get(prev) ?? 0) > 1) {
+      // (gi === prev: an op handed the tensor it already gave this input, as add(x, x) does: adding
+      // it into itself in place would bind one buffer twice in one dispatch)
+      else if (gi === prev || (holders.get(prev) ?? 0) > 1) {
         holders.set(prev, holders.get(prev)! - 1);
         setGrad(input, addInto(prev, gi, Tensor.empty(gpu, input.shape, 'f32', 'grad:sum')));
       } else addInPlace(prev, gi);

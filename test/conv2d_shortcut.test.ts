@@ -51,6 +51,19 @@ const shapes = (s: Case): [ConvShape, ConvShape] => [
   { N: s.N, C: s.C, H: s.H, W: s.W, O: s.O, KH: 1, KW: 1, stride: 2, pad: 0 },
 ];
 
+/** Fresh random x, w (3x3), bias, wsc (1x1), w3 (a third 3x3 conv of x) and r (the output gradient). */
+function operands(rng: Rng, s: Case) {
+  const { OH, OW } = convOutSize(shapes(s)[0]);
+  return {
+    x: f32(rng.array(s.N * s.C * s.H * s.W)),
+    w: f32(rng.array(s.O * s.C * 9)),
+    b: s.bias ? f32(rng.array(s.O)) : null,
+    wsc: f32(rng.array(s.O * s.C)),
+    w3: f32(rng.array(s.O * s.C * 9)),
+    r: f32(rng.array(s.N * s.O * OH * OW)),
+  };
+}
+
 interface Out {
   y: Float32Array;
   ysc: Float32Array;
@@ -91,13 +104,7 @@ describe('conv2dWithShortcut: a stride-2 conv and its 1x1 stride-2 shortcut in o
           const rng = new Rng();
           const [s3, s1] = shapes(s);
           const { OH, OW } = convOutSize(s3);
-          const v = {
-            x: f32(rng.array(s.N * s.C * s.H * s.W)),
-            w: f32(rng.array(s.O * s.C * 9)),
-            b: s.bias ? f32(rng.array(s.O)) : null,
-            wsc: f32(rng.array(s.O * s.C)),
-            r: f32(rng.array(s.N * s.O * OH * OW)),
-          };
+          const v = operands(rng, s);
           const got = await run(s, true, v);
           const launches = got.names.filter((n) => n.startsWith('conv2d_forward_row4') || n.startsWith('conv2d_pointwise') || n === 'conv2d_forward');
           if (fused) expect(launches, got.names.join(' ')).toEqual(['conv2d_forward_row4:shortcut']);
@@ -220,14 +227,7 @@ describe("conv2dWithShortcut's backward: x's gradient in one pass (fuseShortcutG
         const rng = new Rng();
         const [s3, s1] = shapes(s);
         const { OH, OW } = convOutSize(s3);
-        const v = {
-          x: f32(rng.array(s.N * s.C * s.H * s.W)),
-          w: f32(rng.array(s.O * s.C * 9)),
-          b: s.bias ? f32(rng.array(s.O)) : null,
-          wsc: f32(rng.array(s.O * s.C)),
-          w3: f32(rng.array(s.O * s.C * 9)),
-          r: f32(rng.array(s.N * s.O * OH * OW)),
-        };
+        const v = operands(rng, s);
         const got = await gradRun(s, cfg, v);
         const tag = `${s.name} ${JSON.stringify(cfg)} seed=${rng.seed}`;
         // the third consumer's part is added into the pair's: the two input gradients then accumulate apart

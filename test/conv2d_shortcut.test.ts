@@ -64,6 +64,17 @@ function operands(rng: Rng, s: Case) {
   };
 }
 
+/** The operands as leaves (each gets a grad buffer). */
+function leaves(s: Case, v: ReturnType<typeof operands>) {
+  const g = gpu();
+  return {
+    x: leaf(g, v.x, [s.N, s.C, s.H, s.W], 'x'),
+    w: leaf(g, v.w, [s.O, s.C, 3, 3], 'w'),
+    b: v.b ? leaf(g, v.b, [s.O], 'b') : null,
+    wsc: leaf(g, v.wsc, [s.O, s.C, 1, 1], 'wsc'),
+  };
+}
+
 interface Out {
   y: Float32Array;
   ysc: Float32Array;
@@ -74,14 +85,11 @@ interface Out {
 }
 
 /** out = y + ysc, backward from r: with the fused op, or with two conv2d calls. */
-async function run(s: Case, fused: boolean, v: { x: Float64Array; w: Float64Array; b: Float64Array | null; wsc: Float64Array; r: Float64Array }): Promise<Out> {
+async function run(s: Case, fused: boolean, v: ReturnType<typeof operands>): Promise<Out> {
   const g = gpu();
   const scope = Scope.open();
   try {
-    const x = leaf(g, v.x, [s.N, s.C, s.H, s.W], 'x');
-    const w = leaf(g, v.w, [s.O, s.C, 3, 3], 'w');
-    const b = v.b ? leaf(g, v.b, [s.O], 'b') : null;
-    const wsc = leaf(g, v.wsc, [s.O, s.C, 1, 1], 'wsc');
+    const { x, w, b, wsc } = leaves(s, v);
     const { result: outs, dispatches } = recordDispatches(g, () =>
       fused ? conv2dWithShortcut(x, w, b, { stride: 2, padding: 1 }, wsc) : [conv2d(x, w, b, { stride: 2, padding: 1 }), conv2d(x, wsc, null, { stride: 2 })],
     );
@@ -193,15 +201,12 @@ describe("conv2dWithShortcut's backward: x's gradient in one pass (fuseShortcutG
     { cfg: { rowScatter: false }, fused: false }, // the strided input gradient on conv2d_input_grad: no class launches
   ];
 
-  async function gradRun(s: (typeof gradCases)[number], cfg: Partial<ConvConfig>, v: { x: Float64Array; w: Float64Array; b: Float64Array | null; wsc: Float64Array; w3: Float64Array; r: Float64Array }) {
+  async function gradRun(s: (typeof gradCases)[number], cfg: Partial<ConvConfig>, v: ReturnType<typeof operands>) {
     setConvConfig(cfg);
     const g = gpu();
     const scope = Scope.open();
     try {
-      const x = leaf(g, v.x, [s.N, s.C, s.H, s.W], 'x');
-      const w = leaf(g, v.w, [s.O, s.C, 3, 3], 'w');
-      const b = v.b ? leaf(g, v.b, [s.O], 'b') : null;
-      const wsc = leaf(g, v.wsc, [s.O, s.C, 1, 1], 'wsc');
+      const { x, w, b, wsc } = leaves(s, v);
       const [y, ysc] = conv2dWithShortcut(x, w, b, { stride: 2, padding: 1 }, wsc);
       const p = relu(ysc);
       let out = add(y, p);

@@ -250,10 +250,11 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     // Evaluation as `train` runs it, at its batch: one untimed pass (pipelines for eval BN, the pool's
     // buffers for the batch and the last partial one), then a timed one. Then, if asked, the same at another batch.
     const evalImages = s.data.testSize;
+    // (as train evaluates: on the held training step's buffers, TrainStep.lendBuffers)
     const timeEval = async (batch: number): Promise<number> => {
-      await evaluate(gpu, s.network, s.data, batch);
+      await s.step.lendBuffers(() => evaluate(gpu, s.network, s.data, batch));
       const e0 = performance.now();
-      await evaluate(gpu, s.network, s.data, batch);
+      await s.step.lendBuffers(() => evaluate(gpu, s.network, s.data, batch));
       return (evalImages * 1000) / (performance.now() - e0);
     };
     const evalBatch = evaluationBatch(s);

@@ -16,6 +16,7 @@ import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { CifarTrainData } from '../src/train/cifar_train_data.js';
 import { defaultHparams, validateHparams } from '../src/train/hparams.js';
+import { evaluate } from '../src/train/training_loop.js';
 import { compareCaptures, TrainStep, type TrainStepOptions, type TrainStepStats } from '../src/train/train_step.js';
 import { useGpu } from './helpers/gpu.js';
 import { bitsOf } from './helpers/compare.js';
@@ -24,6 +25,9 @@ const gpu = useGpu();
 
 interface Outcome {
   losses: number[];
+  /** With `evals`: each evaluation's loss, and the bytes the pool grew by during it. */
+  evalLosses: number[];
+  evalCreated: number[];
   values: Float32Array;
   momenta: Float32Array;
   bn: Float32Array[];
@@ -39,9 +43,16 @@ interface Outcome {
  * and a partial one per epoch), the LR dropping at step 5. `wrap` may change the model; `before(t)`
  * runs before step t is recorded.
  */
-async function run(options: TrainStepOptions, steps: number, wrap?: (m: Model) => Model, before?: (t: number) => void, size = { images: 80, batch: 32 }): Promise<Outcome> {
+async function run(
+  options: TrainStepOptions,
+  steps: number,
+  wrap?: (m: Model) => Model,
+  before?: (t: number) => void,
+  size = { images: 80, batch: 32 },
+  evals?: { after: number[]; lend: boolean; keep?: boolean },
+): Promise<Outcome> {
   const h = validateHparams({ ...defaultHparams(), model: 'resnet8_4', batch: size.batch });
-  const data = new CifarTrainData(gpu(), syntheticCifar(size.images, 8, 5), h, 7);
+  const data = new CifarTrainData(gpu(), syntheticCifar(size.images, 40, 5), h, 7);
   const base = createModel('resnet8_4', 10);
   const net = new Network(gpu(), wrap ? wrap(base) : base);
   net.init(11);
@@ -50,6 +61,9 @@ async function run(options: TrainStepOptions, steps: number, wrap?: (m: Model) =
   const step = new TrainStep(net, data, sgd, { ...options, warn: (m) => notes.push(m) });
   const inUse = gpu().pool.stats().inUseBuffers;
   const losses: number[] = [];
+  const evalLosses: number[] = [];
+  const evalCreated: number[] = [];
+  const kept: Tensor[] = [];
   let createdAt = 0;
   try {
     for (let t = 0; t < steps; t++) {
@@ -63,9 +77,25 @@ async function run(options: TrainStepOptions, steps: number, wrap?: (m: Model) =
       } finally {
         scope.close();
       }
+      if (evals?.after.includes(t)) {
+        const created = gpu().pool.stats().liveBytes;
+        const evaluation = async () => {
+          // (keep: a tensor made during the evaluation outlives it; made first, of the size of the
+          // step's input images, it gets the buffer a held capture lent last: the pool hands out the
+          // most recently freed)
+          if (evals.keep) kept.push(Tensor.empty(gpu(), [size.batch, 3, 32, 32], 'f32', 'kept'));
+          return evaluate(gpu(), net, data, size.batch);
+        };
+        const r = evals.lend ? await step.lendBuffers(evaluation) : await evaluation();
+        evalLosses.push(r.loss);
+        evalCreated.push(gpu().pool.stats().liveBytes - created);
+      }
     }
+    for (const k of kept) k.release();
     const out: Outcome = {
       losses,
+      evalLosses,
+      evalCreated,
       values: await net.readFlat('values'),
       momenta: await net.readFlat('momenta'),
       bn: await Promise.all([...net.buffers.tensors.values()].map((t) => t.readF32())),
@@ -146,6 +176,34 @@ describe('replayed training step', () => {
     } finally {
       delete process.env.EARLY_PHASE_REPLAY_HOLD;
     }
+  });
+
+  it("evaluates on the held step's buffers (lendBuffers): no second set in the pool, the same bits", async () => {
+    // 80 images at batch 32 (32, 32, 16); evaluations of the 40 test images (32, 8) after steps 1, 4 and 7
+    const after = [1, 4, 7];
+    const plain = await run({ replay: false }, 9, undefined, undefined, undefined, { after, lend: false });
+    const apart = await run({ replay: true, verifyEvery: 100 }, 9, undefined, undefined, undefined, { after, lend: false });
+    const lent = await run({ replay: true, verifyEvery: 100 }, 9, undefined, undefined, undefined, { after, lend: true });
+    for (const o of [apart, lent]) {
+      expectSameTraining(o, plain);
+      expect(bitsOf(Float32Array.from(o.evalLosses)), 'evaluation losses').toEqual(bitsOf(Float32Array.from(plain.evalLosses)));
+    }
+    // the captures got their buffers back after every evaluation: the same captures and replays
+    expect(lent.stats).toEqual(apart.stats);
+    // beside the held step the first evaluations made the pool grow (by 4.99 and 2.77 MB when written);
+    // on its buffers, not at all
+    expect(apart.evalCreated[0], 'the pool grew beside the held step').toBeGreaterThan(1e6);
+    expect(lent.evalCreated).toEqual([0, 0, 0]);
+  });
+
+  it('a lent capture that cannot take its buffers back is captured afresh (an evaluation kept one), the same bits', async () => {
+    const after = [4];
+    const plain = await run({ replay: false }, 9);
+    const kept = await run({ replay: true, verifyEvery: 100 }, 9, undefined, undefined, undefined, { after, lend: true, keep: true });
+    expectSameTraining(kept, plain);
+    // as 'holds two batch shapes' (4 captures, the rest replayed), plus the shape whose capture lent the
+    // kept buffer, captured again at its next step (the same commands as its checked capture: replayed after)
+    expect(kept.stats).toEqual({ plain: 0, captured: 5, replayed: 4 });
   });
 
   it('captures afresh after a conv configuration change (the old commands use other pipelines)', async () => {

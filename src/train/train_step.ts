@@ -348,6 +348,38 @@ export class TrainStep {
     this.slots.clear();
   }
 
+  /**
+   * Run fn (an evaluation between steps) with the held captures' buffers back in the pool, so that
+   * fn's tensors reuse them instead of the pool growing by a second set of activations; afterwards
+   * each capture claims exactly its buffers again. A capture that cannot (fn kept one of them) is
+   * dropped without touching the pool, and its shape is captured afresh when it next comes. Safe
+   * because a step never depends on what its pooled buffers held before it (the capture itself ran
+   * on whatever the pool handed out), and the queue runs fn's work between the replays.
+   */
+  async lendBuffers<T>(fn: () => Promise<T>): Promise<T> {
+    const pool = this.network.gpu.pool;
+    const lent: { slot: Slot; bufs: GpuBuffer[] }[] = [];
+    for (const slot of this.slots.values()) {
+      if (!slot.held) continue;
+      const c = slot.held;
+      const bufs = [...new Set([...c.owned.filter((t) => !t.isReleased).map((t) => t.buf), ...c.claimed])].filter((b) => b.pooled);
+      for (const b of bufs) pool.release(b);
+      lent.push({ slot, bufs });
+    }
+    try {
+      return await fn();
+    } finally {
+      for (const { slot, bufs } of lent) {
+        const got = bufs.filter((b) => pool.claim(b));
+        if (got.length === bufs.length) continue;
+        // some buffer is still in use by fn's tensors: the capture lets go of the ones it got back and
+        // forgets its tensors (their buffers belong to the pool now), and its shape is captured again
+        for (const b of got) pool.release(b);
+        slot.held = null;
+      }
+    }
+  }
+
   /** Give every held buffer back to the pool (safe at any time: later work is queued after the replays). */
   destroy(): void {
     this.releaseAll();

@@ -273,7 +273,8 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
         scope.close();
       }
       if (doEval) {
-        lastTest = await evaluate(gpu, network, data, Number(hparams.batch));
+        // on the held training step's buffers (no second set of activations in the pool)
+        lastTest = await step.lendBuffers(() => evaluate(gpu, network, data, Number(hparams.batch)));
         log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'test', loss: lastTest.loss, accuracy: lastTest.accuracy, count: lastTest.count });
         progress.update(iteration, { acc: (100 * lastTest.accuracy).toFixed(2) + '%' });
         if (!Number.isFinite(lastTest.loss)) throw new NonFiniteLossError(iteration, lastTest.loss, lastCheckpoint);
@@ -281,7 +282,7 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
       if (doCkpt) await writeCheckpoint(iteration);
     }
     if (!lastTest) {
-      lastTest = await evaluate(gpu, network, data, Number(hparams.batch));
+      lastTest = await step.lendBuffers(() => evaluate(gpu, network, data, Number(hparams.batch)));
       log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'test', loss: lastTest.loss, accuracy: lastTest.accuracy, count: lastTest.count });
     }
     const state = await network.stateDict();

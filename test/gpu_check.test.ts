@@ -43,6 +43,7 @@ describe('device check (bench/gpu/check.ts)', () => {
     const before = getConvConfig();
     const c = await checkShortcutPair(gpu(), 1, 8, 16, 16, 4321);
     expect(c.ok, JSON.stringify(c)).toBe(true);
+    expect(c.input_grad_one_pass.n, 'the one-pass input gradient was checked').toBe(8 * 16 * 16);
     expect(getConvConfig()).toEqual(before);
   });
 

@@ -16,7 +16,7 @@ import { backward } from '../../src/autograd/backward.js';
 import { Gpu } from '../../src/gpu/runtime.js';
 import { autotuneConv } from '../../src/ops/conv2d_autotune.js';
 import { batchNorm2d } from '../../src/ops/batchnorm.js';
-import { conv2d, conv2dWithShortcut, getConvConfig, setConvConfig } from '../../src/ops/conv2d.js';
+import { conv2d, conv2dWithShortcut, getConvConfig, setConvConfig, shortcutInputGradOutcome } from '../../src/ops/conv2d.js';
 import { add } from '../../src/ops/elementwise.js';
 import { leaf } from '../../src/tensor/param_store.js';
 import { Scope } from '../../src/tensor/scope.js';
@@ -75,6 +75,8 @@ export interface ShortcutPairCheck {
   forward: Closeness;
   shortcut_forward: Closeness;
   input_grad: Closeness;
+  /** x's gradient again with the stride-2 input gradient on the scatter variant and fuseShortcutGrad on (one pass). */
+  input_grad_one_pass: Closeness;
   weight_grad: Closeness;
   shortcut_weight_grad: Closeness;
   ok: boolean;
@@ -83,7 +85,8 @@ export interface ShortcutPairCheck {
 /**
  * A downsampling block's 3x3 stride-2 conv and its 1x1 stride-2 shortcut through conv2dWithShortcut
  * with fuseShortcut on (one launch, whether or not the configuration in use fuses them: the
- * autotuner may turn it on for this adapter), out = y + ysc, against the float64 references.
+ * autotuner may turn it on for this adapter), out = y + ysc, against the float64 references; and
+ * x's gradient once more in one pass (rowScatter and fuseShortcutGrad on, as the autotuner may choose).
  */
 export async function checkShortcutPair(gpu: Gpu, N: number, C: number, O: number, H: number, seed: number): Promise<ShortcutPairCheck> {
   const s3: ConvShape = { N, C, H, W: H, O, KH: 3, KW: 3, stride: 2, pad: 1 };
@@ -111,9 +114,16 @@ export async function checkShortcutPair(gpu: Gpu, N: number, C: number, O: numbe
     const inputGrad = closeness(await tx.grad!.readF32(), conv2dInputGradRef(r, w, s3).map((d, i) => d + dxSc[i]), ...tol(10 * O));
     const weightGrad = closeness(await tw.grad!.readF32(), conv2dWeightGradRef(r, x, s3), ...tol(N * OH * OW));
     const shortcutWeightGrad = closeness(await tsc.grad!.readF32(), conv2dWeightGradRef(r, x, s1), ...tol(N * OH * OW));
-    const all = [forward, shortcutForward, inputGrad, weightGrad, shortcutWeightGrad];
+    setConvConfig({ rowScatter: true, fuseShortcutGrad: true });
+    const tx2 = leaf(gpu, x, [N, C, H, H], 'x');
+    const [y2, ysc2] = conv2dWithShortcut(tx2, leaf(gpu, w, [O, C, 3, 3], 'w'), null, { stride: 2, padding: 1 }, leaf(gpu, wsc, [O, C, 1, 1], 'wsc'));
+    const out2 = add(y2, ysc2);
+    backward(out2, Tensor.fromArray(gpu, r, out2.shape));
+    const inputGradOnePass = closeness(await tx2.grad!.readF32(), conv2dInputGradRef(r, w, s3).map((d, i) => d + dxSc[i]), ...tol(10 * O));
+    if (shortcutInputGradOutcome(y2) !== 'fused') inputGradOnePass.bad = Math.max(1, inputGradOnePass.bad); // the one pass did not run
+    const all = [forward, shortcutForward, inputGrad, inputGradOnePass, weightGrad, shortcutWeightGrad];
     const ok = all.every((c) => c.bad === 0 && c.nan === 0);
-    return { shape: `${C}->${O} 3x3 s2 + 1x1 s2 ${H}x${H}`, forward, shortcut_forward: shortcutForward, input_grad: inputGrad, weight_grad: weightGrad, shortcut_weight_grad: shortcutWeightGrad, ok };
+    return { shape: `${C}->${O} 3x3 s2 + 1x1 s2 ${H}x${H}`, forward, shortcut_forward: shortcutForward, input_grad: inputGrad, input_grad_one_pass: inputGradOnePass, weight_grad: weightGrad, shortcut_weight_grad: shortcutWeightGrad, ok };
   } finally {
     scope.close();
     setConvConfig(before);
@@ -220,7 +230,7 @@ async function main(): Promise<number> {
       const c = await checkShortcutPair(gpu, batch, C, O, H, seed + 50 + 10 * i);
       pairs.push(c);
       const worst = (k: Closeness) => (k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
-      console.log(`  fused ${c.shape.padEnd(26)} forward ${worst(c.forward)}, shortcut ${worst(c.shortcut_forward)}, input grad ${worst(c.input_grad)}, weight grads ${worst(c.weight_grad)} / ${worst(c.shortcut_weight_grad)}`);
+      console.log(`  fused ${c.shape.padEnd(26)} forward ${worst(c.forward)}, shortcut ${worst(c.shortcut_forward)}, input grad ${worst(c.input_grad)} (one pass ${worst(c.input_grad_one_pass)}), weight grads ${worst(c.weight_grad)} / ${worst(c.shortcut_weight_grad)}`);
     }
     const bns: BatchNormCheck[] = [];
     for (const [i, s] of resnet20BatchNormShapes(batch).entries()) {

@@ -57,6 +57,7 @@ export function backward(root: Tensor, seed?: Tensor, params: Tensor[] = []): vo
   // tensors whose backward another node left part of an input gradient to (deferTo), and those that ran
   const awaited = new Set<Tensor>();
   const ran = new Set<Tensor>();
+  const pass = {};
   for (let n = order.length - 1; n >= 0; n--) {
     const t = order[n];
     const node = t.node;
@@ -85,6 +86,7 @@ export function backward(root: Tensor, seed?: Tensor, params: Tensor[] = []): vo
         fresh.set(i, out);
         return out;
       },
+      pass,
       deferTo: (other) => {
         const at = position.get(other);
         if (at === undefined || at >= n || !other.node) return false;

@@ -25,6 +25,8 @@ export interface BackwardContext {
    * does); false, and nothing deferred, otherwise.
    */
   deferTo?(t: Tensor): boolean;
+  /** The same object for every node of one backward pass (what a deferral is remembered with). */
+  pass?: object;
 }
 
 export interface GradNode {

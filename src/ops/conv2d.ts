@@ -702,8 +702,8 @@ function convDims(op: string, x: Tensor, w: Tensor, bias: Tensor | null, opts: C
 interface ShortcutGradPair {
   main: { y: Tensor; w: Tensor; d: ConvDims; packs: ConvPacks | null };
   shortcut: { y: Tensor; w: Tensor; d: ConvDims };
-  /** The output gradient of the node that ran first and left x's gradient to the other. */
-  waiting: { role: 'main' | 'shortcut'; dy: Tensor } | null;
+  /** The output gradient of the node that ran first and left x's gradient to the other, and its pass (BackwardContext.pass). */
+  waiting: { role: 'main' | 'shortcut'; dy: Tensor; pass: object | undefined } | null;
   /** How the latest backward computed x's gradient: in one pass, or by two launches (bench and tests read it). */
   lastInputGrad: 'fused' | 'apart' | null;
 }
@@ -739,11 +739,14 @@ function shortcutGradFusable(d: ConvDims, ds: ConvDims, cfg: ConvConfig): boolea
  */
 function pairInputGrad(pair: ShortcutGradPair, role: 'main' | 'shortcut', dy: Tensor, ctx: BackwardContext, cfg: ConvConfig): Tensor | null | undefined {
   const { main, shortcut } = pair;
-  if (!pair.waiting) {
+  // (a deferral from another pass, or from this same node: a pass that stopped before the partner ran
+  // left it; start afresh)
+  if (!pair.waiting || pair.waiting.role === role || pair.waiting.pass !== ctx.pass) {
+    pair.waiting = null;
     pair.lastInputGrad = 'apart';
     const partner = role === 'main' ? shortcut.y : main.y;
     if (!shortcutGradFusable(main.d, shortcut.d, cfg) || !ctx.deferTo?.(partner)) return undefined;
-    pair.waiting = { role, dy };
+    pair.waiting = { role, dy, pass: ctx.pass };
     return null;
   }
   const first = pair.waiting.role;

@@ -146,14 +146,14 @@ describe('conv2dWithShortcut: a stride-2 conv and its 1x1 stride-2 shortcut in o
     }
   });
 
-  it('ResNet-20: a training step fuses both downsampling blocks and gives the bits of the unfused step (loss, every gradient)', async () => {
+  it('ResNet-20: a training step fuses both downsampling blocks (forward, x gradient) and gives the bits of the unfused step (loss, every gradient)', async () => {
     const g = gpu();
     const rng = new Rng();
     const seed = rng.int(1 << 30);
     const images = f32(rng.normals(4 * 3 * 32 * 32));
     const labels = Array.from({ length: 4 }, () => rng.int(10));
-    const step = async (fuseShortcut: boolean) => {
-      setConvConfig({ fuseShortcut });
+    const step = async (cfg: Partial<ConvConfig>) => {
+      setConvConfig(cfg);
       const net = new Network(g, createModel('resnet20'));
       const scope = Scope.open();
       try {
@@ -165,20 +165,26 @@ describe('conv2dWithShortcut: a stride-2 conv and its 1x1 stride-2 shortcut in o
           backward(l, undefined, net.params.entries.map((e) => e.value));
           return l;
         });
-        const fused = dispatches.map(dispatchName).filter((n) => n === 'conv2d_forward_row4:shortcut').length;
-        return { fused, loss: await loss.readF32(), grads: await net.readFlat('grads') };
+        const names = dispatches.map(dispatchName);
+        const fused = names.filter((n) => n === 'conv2d_forward_row4:shortcut').length;
+        const onePass = names.filter((n) => n === 'conv2d_forward_row4:scatter_shortcut').length;
+        return { fused, onePass, loss: await loss.readF32(), grads: await net.readFlat('grads') };
       } finally {
         scope.close();
         net.destroy();
         setConvConfig(defaultConvConfig);
       }
     };
-    const on = await step(true);
-    const off = await step(false);
-    expect(on.fused).toBe(2);
-    expect(off.fused).toBe(0);
-    expect(bitsOf(on.loss), `loss seed=${rng.seed}`).toEqual(bitsOf(off.loss));
-    expect(bitsOf(on.grads), `gradients seed=${rng.seed}`).toEqual(bitsOf(off.grads));
+    const on = await step({ fuseShortcut: true });
+    const byDefault = await step({});
+    const off = await step({ fuseShortcut: false, fuseShortcutGrad: false });
+    expect([on.fused, on.onePass]).toEqual([2, 2]);
+    expect([byDefault.fused, byDefault.onePass]).toEqual([0, 2]);
+    expect([off.fused, off.onePass]).toEqual([0, 0]);
+    for (const other of [on, byDefault]) {
+      expect(bitsOf(other.loss), `loss seed=${rng.seed}`).toEqual(bitsOf(off.loss));
+      expect(bitsOf(other.grads), `gradients seed=${rng.seed}`).toEqual(bitsOf(off.grads));
+    }
   });
 });
 

@@ -728,6 +728,11 @@ function shortcutGradFusable(d: ConvDims, ds: ConvDims, cfg: ConvConfig): boolea
   const plan = scatterClasses(d, cfg);
   const first = plan?.classes[0];
   if (!plan || plan.empty || !first || first.rh !== 0 || first.rw !== 0 || first.th.n !== 1 || first.tw.n !== 1) return false;
+  return isProjectionOf(ds, d);
+}
+
+/** Is ds a 1x1 stride-2 conv (no padding) of d's input to d's output grid and channels? */
+function isProjectionOf(ds: ConvDims, d: ConvDims): boolean {
   const sameGrid = ds.N === d.N && ds.C === d.C && ds.H === d.H && ds.W === d.W && ds.O === d.O && ds.OH === d.OH && ds.OW === d.OW;
   return sameGrid && ds.KH === 1 && ds.KW === 1 && ds.stride === 2 && ds.pad === 0;
 }
@@ -819,8 +824,7 @@ function shortcutFusable(d: ConvDims, ds: ConvDims, cfg: ConvConfig): boolean {
   if (!cfg.fuseShortcut || d.stride !== 2 || !forwardRowPlain(d, cfg) || d.pad >= d.KH || d.pad >= d.KW) return false;
   const OB = rowChannelsFor(d.O, cfg);
   const tile = rowTile(d.OW, d.stride, OB, false, cfg);
-  const sameGrid = ds.N === d.N && ds.C === d.C && ds.H === d.H && ds.W === d.W && ds.O === d.O && ds.OH === d.OH && ds.OW === d.OW;
-  return OB >= 8 && !tile.cols8 && tile.WDIRECT === 0 && sameGrid && ds.KH === 1 && ds.KW === 1 && ds.stride === 2 && ds.pad === 0;
+  return OB >= 8 && !tile.cols8 && tile.WDIRECT === 0 && isProjectionOf(ds, d);
 }
 
 /** Would conv2dWithShortcut(x, w, bias, opts, wsc) run as one launch under the current configuration? */

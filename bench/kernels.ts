@@ -447,18 +447,24 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   }
 }
 
+/** A shortcut pair's output grid and random operands at batch N: x, both weights, the bias if any. */
+function pairOperands(gpu: Gpu, N: number, p: ShortcutPair) {
+  const [OH, OW] = conv2dOutputSize(p.H, p.W, p.k, p.k, 2, p.pad);
+  const x = randn(gpu, [N, p.C, p.H, p.W], 1);
+  const w = randn(gpu, [p.O, p.C, p.k, p.k], 2, Math.sqrt(2 / (p.C * p.k * p.k)));
+  const wsc = randn(gpu, [p.O, p.C, 1, 1], 3, Math.sqrt(2 / p.C));
+  const b = p.bias ? randn(gpu, [p.O], 3, 0.1) : null;
+  return { OH, OW, x, w, wsc, b };
+}
+
 /**
  * x's gradient of a block's stride-2 conv and its 1x1 stride-2 shortcut in one pass (conv2dWithShortcut's
  * backward, fuseShortcutGrad): the two nodes' backwards as the engine runs them, input gradients only.
  */
 async function shortcutGradPairEntries(c: Ctx, model: string, N: number, p: ShortcutPair): Promise<void> {
   const { gpu } = c;
-  const [OH, OW] = conv2dOutputSize(p.H, p.W, p.k, p.k, 2, p.pad);
-  const x = randn(gpu, [N, p.C, p.H, p.W], 1);
+  const { OH, OW, x, w, wsc, b } = pairOperands(gpu, N, p);
   x.requiresGrad = true;
-  const w = randn(gpu, [p.O, p.C, p.k, p.k], 2, Math.sqrt(2 / (p.C * p.k * p.k)));
-  const wsc = randn(gpu, [p.O, p.C, 1, 1], 3, Math.sqrt(2 / p.C));
-  const b = p.bias ? randn(gpu, [p.O], 3, 0.1) : null;
   const [y, ysc] = conv2dWithShortcut(x, w, b, { stride: 2, padding: p.pad }, wsc);
   const dy = randn(gpu, y.shape as number[], 4);
   const dys = randn(gpu, ysc.shape as number[], 5);
@@ -480,11 +486,7 @@ async function shortcutGradPairEntries(c: Ctx, model: string, N: number, p: Shor
 /** The forward of a block's stride-2 conv and its 1x1 stride-2 shortcut as one launch (conv2dWithShortcut). */
 async function shortcutPairEntries(c: Ctx, model: string, N: number, p: ShortcutPair): Promise<void> {
   const { gpu } = c;
-  const [OH, OW] = conv2dOutputSize(p.H, p.W, p.k, p.k, 2, p.pad);
-  const x = randn(gpu, [N, p.C, p.H, p.W], 1);
-  const w = randn(gpu, [p.O, p.C, p.k, p.k], 2, Math.sqrt(2 / (p.C * p.k * p.k)));
-  const wsc = randn(gpu, [p.O, p.C, 1, 1], 3, Math.sqrt(2 / p.C));
-  const b = p.bias ? randn(gpu, [p.O], 3, 0.1) : null;
+  const { OH, OW, x, w, wsc, b } = pairOperands(gpu, N, p);
   const fwd = capture(gpu, () => conv2dWithShortcut(x, w, b, { stride: 2, padding: p.pad }, wsc)).work;
   // both convs' multiply-adds; x read once, both weights read, both outputs written
   const flops = 2 * N * p.O * OH * OW * p.C * (p.k * p.k + 1);

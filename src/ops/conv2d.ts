@@ -396,16 +396,13 @@ function rowChannelsFor(outChannels: number, cfg: ConvConfig): number {
 }
 
 /**
- * conv2d_forward_row4's tile for a stride-`stride` conv of `inChannels` channels with OW output
- * columns and OB channels per invocation: 8 columns x 1 row (COLS8) where allowed, else 4 columns x
- * rowRows rows. Either way the same bits.
+ * conv2d_forward_row4's tile for a stride-`stride` conv with OW output columns and OB channels per
+ * invocation: 8 columns x 1 row (COLS8) where allowed, else 4 columns x rowRows rows.
  */
-function rowTile(OW: number, stride: number, OB: number, inChannels: number, cpack: boolean, cfg: ConvConfig): { cols8: boolean; ROWS: number; cols: number; WDIRECT: number } {
+function rowTile(OW: number, stride: number, OB: number, cpack: boolean, cfg: ConvConfig): { cols8: boolean; ROWS: number; cols: number; WDIRECT: number } {
   const direct = cfg.rowDirectWeights && !cpack;
-  // not for OB = 4: the stem's input gradient ran 20% slower with 8-column tiles; nor for 4 input
-  // channels or fewer: the stem's forward (3 channels) took 3.03-3.33 against 3.24-3.39 ms with
-  // 4x2 tiles on lavapipe (minima of 10, six alternating rounds, 2026-12-07)
-  const cols8 = cfg.rowCols === 8 && stride === 1 && OW % 8 === 0 && OB >= 8 && inChannels > 4 && !cpack;
+  // not for OB = 4: the stem's input gradient ran 20% slower with 8-column tiles
+  const cols8 = cfg.rowCols === 8 && stride === 1 && OW % 8 === 0 && OB >= 8 && !cpack;
   return { cols8, ROWS: cols8 ? 1 : cfg.rowRows, cols: cols8 ? 8 : 4, WDIRECT: direct ? 1 : 0 };
 }
 
@@ -463,7 +460,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
       : cpack
       ? packConvWeights(transposePointwise(w, d, cfg).reshape([d.C, d.O / 4, 1, 4]), false, cfg)
       : packConvWeights(w, true, cfg, { kh0: th.k0, kw0: tw.k0, step: s, KHp: th.n, KWp: tw.n });
-    const { cols8, ROWS, cols, WDIRECT } = rowTile(Wc, 1, OB, d.O, cpack, cfg);
+    const { cols8, ROWS, cols, WDIRECT } = rowTile(Wc, 1, OB, cpack, cfg);
     const tiles = d.N * Math.ceil(Hc / ROWS) * (Wc / cols);
     const [gx, gz] = fold(Math.ceil(tiles / WG));
     // class (0, 0) of a fused backward also adds the projection shortcut's input gradient (shortcutGradFusable)
@@ -483,7 +480,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
 function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false, accumulate = false, shortcut?: { wsc: Tensor; ysc: Tensor }): void {
   const WG = cfg.rowWorkgroup;
   const OB = rowChannelsFor(d.O, cfg);
-  const { cols8, ROWS, cols, WDIRECT } = rowTile(d.OW, d.stride, OB, d.C, cpack, cfg);
+  const { cols8, ROWS, cols, WDIRECT } = rowTile(d.OW, d.stride, OB, cpack, cfg);
   const tiles = d.N * Math.ceil(d.OH / ROWS) * (d.OW / cols);
   const [gx, gz] = fold(Math.ceil(tiles / WG));
   src.gpu.dispatch('conv2d_forward_row4', {
@@ -826,7 +823,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
 function shortcutFusable(d: ConvDims, ds: ConvDims, cfg: ConvConfig): boolean {
   if (!cfg.fuseShortcut || d.stride !== 2 || !forwardRowPlain(d, cfg) || d.pad >= d.KH || d.pad >= d.KW) return false;
   const OB = rowChannelsFor(d.O, cfg);
-  const tile = rowTile(d.OW, d.stride, OB, d.C, false, cfg);
+  const tile = rowTile(d.OW, d.stride, OB, false, cfg);
   return OB >= 8 && !tile.cols8 && tile.WDIRECT === 0 && isProjectionOf(ds, d);
 }
 

@@ -37,9 +37,10 @@ class Block {
     const skip = this.shortcut && projected ? this.shortcut[1].forward(ctx, projected) : x;
     // relu(skip + bn2(z)) in bn2's normalising pass (the same bits as addRelu(skip, bn2(z)), one
     // pass over the activations fewer). The residual is the op's first input, so the backward
-    // reaches conv1 before the shortcut, and the 1x1 stride-2 conv's input gradient is the one that
-    // adds into x's gradient in place (a quarter of the pixels) instead of zero-filling the other
-    // three quarters
+    // reaches conv1 before the shortcut: conv1 leaves x's gradient to the shortcut's backward, which
+    // computes both parts in one pass (fuseShortcutGrad); where that does not apply, the 1x1
+    // stride-2 conv's input gradient is the one that adds into x's gradient in place (a quarter of
+    // the pixels) instead of zero-filling the other three quarters
     return this.bn2.forward(ctx, z, true, skip);
   }
 }

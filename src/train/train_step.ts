@@ -75,6 +75,11 @@ interface Capture {
   unreplayable?: string;
 }
 
+/** The buffers of the tensors among `owned` that are still live. */
+function liveBuffers(owned: Tensor[]): GpuBuffer[] {
+  return owned.filter((t) => !t.isReleased).map((t) => t.buf);
+}
+
 /** What TrainStep knows about one batch shape. */
 interface Slot {
   /** The commands of its latest capture (kept for the next comparison after the buffers go back). */
@@ -295,7 +300,7 @@ export class TrainStep {
       owned = scope.detach();
       if (!done) for (let i = owned.length - 1; i >= 0; i--) owned[i].release();
     }
-    const live = new Set(owned.filter((t) => !t.isReleased).map((t) => t.buf));
+    const live = new Set(liveBuffers(owned));
     const claimed: GpuBuffer[] = [];
     const outside: string[] = [];
     for (const c of done.commands) {
@@ -362,7 +367,7 @@ export class TrainStep {
     for (const slot of this.slots.values()) {
       if (!slot.held) continue;
       const c = slot.held;
-      const bufs = [...new Set([...c.owned.filter((t) => !t.isReleased).map((t) => t.buf), ...c.claimed])].filter((b) => b.pooled);
+      const bufs = [...new Set([...liveBuffers(c.owned), ...c.claimed])].filter((b) => b.pooled);
       for (const b of bufs) pool.release(b);
       lent.push({ slot, bufs });
     }

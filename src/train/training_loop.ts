@@ -204,13 +204,6 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
   let lastCheckpoint: string | null = existsSync(ckptPath) ? ckptPath : null;
   let currentLr = NaN;
   let lastTest: EvalResult | null = null;
-  // the test set at iteration t, on the held training step's buffers (no second set of activations
-  // in the pool), logged
-  const evaluateAndLog = async (t: number): Promise<EvalResult> => {
-    const r = await step.lendBuffers(() => evaluate(gpu, network, data, Number(hparams.batch)));
-    log.append({ iteration: t, epoch: t / itersPerEpoch, split: 'test', loss: r.loss, accuracy: r.accuracy, count: r.count });
-    return r;
-  };
   let windowStart = performance.now();
   let windowImages = 0;
 
@@ -280,13 +273,18 @@ async function trainLocked(job: TrainingJob, log: MetricsLog, end: number, iters
         scope.close();
       }
       if (doEval) {
-        lastTest = await evaluateAndLog(iteration);
+        // on the held training step's buffers (no second set of activations in the pool)
+        lastTest = await step.lendBuffers(() => evaluate(gpu, network, data, Number(hparams.batch)));
+        log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'test', loss: lastTest.loss, accuracy: lastTest.accuracy, count: lastTest.count });
         progress.update(iteration, { acc: (100 * lastTest.accuracy).toFixed(2) + '%' });
         if (!Number.isFinite(lastTest.loss)) throw new NonFiniteLossError(iteration, lastTest.loss, lastCheckpoint);
       }
       if (doCkpt) await writeCheckpoint(iteration);
     }
-    if (!lastTest) lastTest = await evaluateAndLog(iteration);
+    if (!lastTest) {
+      lastTest = await step.lendBuffers(() => evaluate(gpu, network, data, Number(hparams.batch)));
+      log.append({ iteration, epoch: iteration / itersPerEpoch, split: 'test', loss: lastTest.loss, accuracy: lastTest.accuracy, count: lastTest.count });
+    }
     const state = await network.stateDict();
     if (!allFinite(state)) throw new NonFiniteLossError(iteration, NaN, lastCheckpoint);
     saveSafetensors(finalPath, state);

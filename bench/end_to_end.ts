@@ -29,6 +29,12 @@ export interface EndToEndOptions {
    * eval_images_per_s measured in files written before it followed `train`.
    */
   extraEvalBatch?: number;
+  /**
+   * Timed evaluations at each batch (default 3), after an untimed one; the rate is their median. One
+   * evaluation of 1,000 images takes about 2 s on lavapipe, and a single one read anywhere from 345
+   * to 590 img/s on the shared VM of 2026-12-07.
+   */
+  evalRuns?: number;
   dataDir?: string;
   /**
    * How many later steps are recorded before a loss read back is awaited (default 1, as the training
@@ -79,11 +85,13 @@ export interface EndToEndResult {
   step_replay: { enabled: boolean; replayed: number; captured: number; plain: number; off_reason: string | null };
   /** Evaluation through evaluate() at eval_batch, the batch `train` evaluates at (older files: 500). */
   eval_images_per_s: number;
+  /** Each timed evaluation's wall time at eval_batch, ms, in order (eval_images_per_s is from their median). Absent in older files (one evaluation). */
+  eval_runs_ms?: number[];
   eval_images: number;
   /** The batch `train` evaluates at: its training batch (evaluationBatch). Older files: 500. */
   eval_batch: number;
   /** The same evaluation at another batch (EndToEndOptions.extraEvalBatch; the bench: 500). Absent in older files. */
-  eval_extra_batch?: { batch: number; images_per_s: number };
+  eval_extra_batch?: { batch: number; images_per_s: number; runs_ms?: number[] };
   /**
    * The last loss of the timed steps. They always start from the state the fixed warm-up left, so
    * this is the same bits for the same code, adapter, kernel configuration and options: a
@@ -248,22 +256,30 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
     log(`  train: ${trainIps.toFixed(1)} img/s (${(wall / o.steps).toFixed(1)} ms/step), loss ${finalLoss.toPrecision(9)} after iteration ${start.iteration + o.steps}`);
 
     // Evaluation as `train` runs it, at its batch: one untimed pass (pipelines for eval BN, the pool's
-    // buffers for the batch and the last partial one), then a timed one. Then, if asked, the same at another batch.
+    // buffers for the batch and the last partial one), then evalRuns timed ones, rated by their median.
+    // Then, if asked, the same at another batch.
     const evalImages = s.data.testSize;
+    const evalRuns = Math.max(1, o.evalRuns ?? 3);
     // (as train evaluates: on the held training step's buffers, TrainStep.lendBuffers)
-    const timeEval = async (batch: number): Promise<number> => {
+    const timeEval = async (batch: number): Promise<{ ips: number; runs: number[] }> => {
       await s.step.lendBuffers(() => evaluate(gpu, s.network, s.data, batch));
-      const e0 = performance.now();
-      await s.step.lendBuffers(() => evaluate(gpu, s.network, s.data, batch));
-      return (evalImages * 1000) / (performance.now() - e0);
+      const runs: number[] = [];
+      for (let k = 0; k < evalRuns; k++) {
+        const e0 = performance.now();
+        await s.step.lendBuffers(() => evaluate(gpu, s.network, s.data, batch));
+        runs.push(performance.now() - e0);
+      }
+      return { ips: (evalImages * 1000) / median(runs), runs };
     };
     const evalBatch = evaluationBatch(s);
-    const evalIps = await timeEval(evalBatch);
-    log(`  eval: ${evalIps.toFixed(1)} img/s over ${evalImages} images (batch ${evalBatch}, as train evaluates)`);
+    const evalTimed = await timeEval(evalBatch);
+    const evalIps = evalTimed.ips;
+    log(`  eval: ${evalIps.toFixed(1)} img/s over ${evalImages} images (batch ${evalBatch}, as train evaluates; median of ${evalRuns}: ${evalTimed.runs.map((ms) => ms.toFixed(0)).join(', ')} ms)`);
     const afterEval = gpuMemory(gpu, s, poolAtStart);
     let evalExtra: EndToEndResult['eval_extra_batch'];
     if (o.extraEvalBatch !== undefined) {
-      evalExtra = { batch: o.extraEvalBatch, images_per_s: await timeEval(o.extraEvalBatch) };
+      const t = await timeEval(o.extraEvalBatch);
+      evalExtra = { batch: o.extraEvalBatch, images_per_s: t.ips, runs_ms: t.runs };
       log(`  eval at batch ${o.extraEvalBatch}: ${evalExtra.images_per_s.toFixed(1)} img/s`);
     }
 
@@ -327,6 +343,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
         off_reason: s.step.offReason,
       },
       eval_images_per_s: evalIps,
+      eval_runs_ms: evalTimed.runs,
       eval_images: evalImages,
       eval_batch: evalBatch,
       ...(evalExtra ? { eval_extra_batch: evalExtra } : {}),

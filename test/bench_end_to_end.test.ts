@@ -21,6 +21,11 @@ describe('bench end to end', () => {
     expect(r.train_images_per_s).toBeGreaterThan(0);
     expect(r.eval_images).toBe(20);
     expect(r.eval_images_per_s).toBeGreaterThan(0);
+    // rated by the median of three timed evaluations, each listed
+    expect(r.eval_runs_ms).toHaveLength(3);
+    const runs = [...r.eval_runs_ms!].sort((a, b) => a - b);
+    expect(r.eval_images_per_s).toBeCloseTo((20 * 1000) / runs[1], 6);
+    expect(r.eval_extra_batch!.runs_ms).toHaveLength(3);
     // the headline evaluation at the training batch, as `train` evaluates; the other batch beside it
     expect(r.eval_batch).toBe(8);
     expect(r.eval_extra_batch?.batch).toBe(10);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_pointwise conv2d_pointwise_tile transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
+// @kernels conv2d_forward_stem conv2d_pointwise conv2d_pointwise_tile transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
 // @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { add } from '../src/ops/elementwise.js';
@@ -68,6 +68,13 @@ const cases: Case[] = [
   { name: 'pointwise: 1x1 stride 1 28->72, two channel blocks', N: 2, C: 28, H: 4, W: 8, O: 72, KH: 1, KW: 1, stride: 1, pad: 0, bias: true },
   // narrowing: the input gradient on the tile kernel (K = O = 8 <= R = C = 24), forward on conv2d_pointwise (K = 24 > R = 8)
   { name: 'pointwise: 1x1 stride 2 24->8, narrowing', N: 2, C: 24, H: 16, W: 16, O: 8, KH: 1, KW: 1, stride: 2, pad: 0, bias: true },
+  // conv2d_forward_stem (3x3 stride 1 pad 1, C <= 4, W % 16 == 0) runs these forwards: 1 to 4 input
+  // channels, one and three 16-column tiles a row (halos inside the row), a partial channel block,
+  // and more tiles than a workgroup has lanes
+  { name: 'stem: 3->16, W=32 (ResNet-20 first conv)', N: 2, C: 3, H: 5, W: 32, O: 16, KH: 3, KW: 3, stride: 1, pad: 1, bias: false },
+  { name: 'stem: 1->5, W=16, one row, bias', N: 3, C: 1, H: 1, W: 16, O: 5, KH: 3, KW: 3, stride: 1, pad: 1, bias: true },
+  { name: 'stem: 2->7, W=48, odd H', N: 1, C: 2, H: 7, W: 48, O: 7, KH: 3, KW: 3, stride: 1, pad: 1, bias: false },
+  { name: 'stem: 4->20 (two channel blocks), W=16, 96 tiles, bias', N: 4, C: 4, H: 24, W: 16, O: 20, KH: 3, KW: 3, stride: 1, pad: 1, bias: true },
 ];
 
 /** Tolerance for a float32 sum of `len` products of O(1) terms. */
@@ -162,6 +169,7 @@ describe('conv2d kernels match the float64 reference', () => {
   // [config, the cases it changes]: the 3x3 row-kernel shapes (stride 1 with subgroup-edge halos,
   // stride 2 parity classes), or the 1x1 ones (row kernel with packed channels, or conv2d_pointwise)
   const row3 = (c: Case) => c.name.startsWith('row kernel: 3x3');
+  const stem = (c: Case) => c.name.startsWith('stem') || (c.name.startsWith('row kernel: 3x3 pad 1, odd H') && c.C <= 4);
   const oneByOne = (c: Case) => c.KH === 1 && c.KW === 1 && (c.name.startsWith('row kernel') || c.name.startsWith('pointwise'));
   const configs: [Partial<ConvConfig>, (c: Case) => boolean][] = [
     [{ rowCols: 4, rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, row3],
@@ -182,6 +190,8 @@ describe('conv2d kernels match the float64 reference', () => {
     [{ pointwiseTile: false }, oneByOne],
     [{ pointwise: true, pointwiseTile: false, pointwiseChannels: 8, rowWorkgroup: 16 }, oneByOne],
     [{ pointwise: true, pointwiseTile: false, pointwiseChannels: 16 }, oneByOne],
+    // the row kernel where the default takes conv2d_forward_stem (at most 4 input channels)
+    [{ stemTile: false }, stem],
     // 1x1 weight gradients with 8 or 16 output channels a workgroup instead of the default 32
     [{ weightGradChannels1x1: 16 }, oneByOne],
     [{ weightGradChannels1x1: 8, weightGradRows: 1, weightGradChunk: 20 }, oneByOne],
@@ -218,6 +228,30 @@ describe('conv2d kernels match the float64 reference', () => {
       setConvConfig(defaultConvConfig);
     }
   });
+});
+
+describe('conv2d_forward_stem gives the row kernel\'s bits', () => {
+  // the same products in the same order (c, kh, kw ascending, the bias last): y is bit for bit the same
+  for (const s of cases.filter((c) => c.name.startsWith('stem'))) {
+    it(s.name, async () => {
+      const rng = new Rng();
+      const { x, w, b, r } = inputs(rng, s);
+      try {
+        const ys: Float32Array[] = [];
+        for (const stemTile of [true, false]) {
+          setConvConfig({ stemTile });
+          const { result, dispatches } = recordDispatches(gpu(), () => runGpu(s, x, w, b, r));
+          ys.push((await result).y);
+          const kernels = dispatches.map((d) => d.kernel);
+          expect(kernels.includes('conv2d_forward_stem'), `stemTile ${stemTile}: ${kernels.join(', ')}`).toBe(stemTile);
+          if (!stemTile) expect(kernels).toContain('conv2d_forward_row4');
+        }
+        expect(Buffer.from(ys[0].buffer).equals(Buffer.from(ys[1].buffer)), `seed=${rng.seed}`).toBe(true);
+      } finally {
+        setConvConfig(defaultConvConfig);
+      }
+    });
+  }
 });
 
 describe('conv2d 1x1 weight gradients give the same bits with 8, 16 or 32 output channels a workgroup', () => {
@@ -527,7 +561,9 @@ describe('conv2d gradients pass finite-difference checks', () => {
   const strided8: Case = { name: 'gradcheck', N: 1, C: 2, H: 5, W: 8, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
   // 1x1 stride 2 with C, O, OW multiples of 4: conv2d_pointwise both ways
   const pointwise: Case = { name: 'gradcheck', N: 1, C: 4, H: 4, W: 16, O: 4, KH: 1, KW: 1, stride: 2, pad: 0, bias: true };
-  for (const [which, s, cfg] of [[0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise, { pointwise: true }], [1, pointwise, { pointwise: true }], [0, pointwise, { pointwise: false }]] as [number, Case, Partial<ConvConfig>?][]) {
+  // 3 channels, W % 16 == 0: the forward runs on conv2d_forward_stem (its finite differences against the weight gradient)
+  const stem: Case = { name: 'gradcheck', N: 1, C: 3, H: 3, W: 16, O: 2, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
+  for (const [which, s, cfg] of [[1, stem], [2, stem], [0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise, { pointwise: true }], [1, pointwise, { pointwise: true }], [0, pointwise, { pointwise: false }]] as [number, Case, Partial<ConvConfig>?][]) {
     it(`d${['x', 'w', 'b'][which]} (${s.KH}x${s.KW} stride ${s.stride}, pad ${s.pad}, W=${s.W}, bias ${s.bias}${cfg ? ', ' + JSON.stringify(cfg) : ''})`, async () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);

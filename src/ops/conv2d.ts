@@ -12,6 +12,9 @@
 //                              convolution of dy per parity class, scattered into dx
 //                              variant `shortcut`: a block's stride-2 conv and its 1x1 stride-2
 //                              projection shortcut in one launch (conv2dWithShortcut)
+//   conv2d_forward_stem        forward of a 3x3 stride-1 pad-1 conv with at most 4 input channels (a
+//                              network's first conv on RGB images; config stemTile): each invocation
+//                              reads its 16-column row tile's inputs once, then walks the output channels
 //   conv2d_pointwise           1x1 convs (config pointwise, on by default): forward, and the input gradient with
 //                              w^T (transpose2d) writing the stride-2 zeros itself; a GEMM over channels
 //   conv2d_pointwise_tile      the same sums (same bits) where K <= 32 and K <= R (config pointwiseTile):
@@ -130,6 +133,13 @@ export interface ConvConfig {
    * its own that reads and writes them again. Same bits as apart.
    */
   fuseShortcutGrad: boolean;
+  /**
+   * 3x3 stride-1 pad-1 forwards with at most 4 input channels and W % 16 == 0 (ResNet-20's first conv)
+   * on conv2d_forward_stem (a tile's inputs read once, then one output channel at a time) instead of
+   * the row kernel, whose 16 channels x 8 columns of accumulators a 3-channel conv cannot amortise.
+   * Same bits either way.
+   */
+  stemTile: boolean;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -157,6 +167,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   pointwiseTile: true, // ResNet-20's stride-2 shortcut forwards 1.2-1.4x and 1.5-1.7x faster on lavapipe (2026-12-07)
   fuseShortcut: false, // the fused launch took 0-8% longer than the two apart on lavapipe (2026-12-06)
   fuseShortcutGrad: true,
+  stemTile: true, // ResNet-20's first conv 1.4x faster on lavapipe (2.12-2.23 against 2.93-3.06 ms, 2026-12-07)
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -176,6 +187,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.rowScatter !== 'boolean') bad('rowScatter', 'must be a boolean');
   if (typeof cfg.fuseShortcut !== 'boolean') bad('fuseShortcut', 'must be a boolean');
   if (typeof cfg.fuseShortcutGrad !== 'boolean') bad('fuseShortcutGrad', 'must be a boolean');
+  if (typeof cfg.stemTile !== 'boolean') bad('stemTile', 'must be a boolean');
   if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowCols !== 4 && cfg.rowCols !== 8) bad('rowCols', 'must be 4 or 8');
@@ -358,9 +370,9 @@ export function packConvWeightsAll(w: Tensor, d: ConvDims, cfg: ConvConfig): Con
   return { forward: views[0], inputGrad: views.slice(1) };
 }
 
-/** The forward runs on conv2d_forward_row4 with plainly packed weights (not pointwise, not channel-packed)? */
+/** The forward runs on conv2d_forward_row4 with plainly packed weights (not pointwise, not the stem kernel, not channel-packed)? */
 function forwardRowPlain(d: ConvDims, cfg: ConvConfig): boolean {
-  return !pointwiseShapeOk(d, cfg) && cfg.rowKernel && rowShapeOk(d) && !forwardCpack(d, cfg);
+  return !pointwiseShapeOk(d, cfg) && !stemShapeOk(d, cfg) && cfg.rowKernel && rowShapeOk(d) && !forwardCpack(d, cfg);
 }
 
 /** The forward of a 1x1 conv on the row kernel packs 4 input channels per vec4 (w viewed as [O, C/4, 1, 4]). */
@@ -526,6 +538,24 @@ function launchPointwise(src: Tensor, wk: Tensor, bias: Tensor | null, dst: Tens
   src.gpu.dispatch('conv2d_pointwise', { bindings, uniforms, workgroups: [gx, Math.ceil(R / OB), gz], overrides: { WG, OB, ACCUM: accumulate ? 1 : 0 }, variant });
 }
 
+/** Can conv2d_forward_stem run this forward? 3x3 stride 1 pad 1, at most 4 input channels, W % 16 == 0. */
+function stemShapeOk(d: ConvDims, cfg: ConvConfig): boolean {
+  return cfg.stemTile && d.C <= 4 && d.KH === 3 && d.KW === 3 && d.stride === 1 && d.pad === 1 && d.OH === d.H && d.OW === d.W && d.W % 16 === 0;
+}
+
+/** conv2d_forward_stem: 16-column row tiles, all output channels of a tile in one workgroup (the tile's inputs read once). */
+function launchStem(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims): void {
+  const WG = 64; // 32 and 128 were 5-10% slower on lavapipe (2026-12-07)
+  const OB = 16; // 8 (each tile's inputs read twice) took 1.9x as long on lavapipe (2026-12-07)
+  const [gx, gz] = fold(Math.ceil((d.N * d.H * (d.W / 16)) / WG));
+  x.gpu.dispatch('conv2d_forward_stem', {
+    bindings: { x, xh: x, w, b: bias ?? w, y },
+    uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, has_bias: bias ? 1 : 0 },
+    workgroups: [gx, Math.ceil(d.O / OB), gz],
+    overrides: { WG, CC: d.C, OB },
+  });
+}
+
 /** w [O,C,1,1] as its transpose [C,O] (a scratch tensor from the pool). */
 function transposePointwise(w: Tensor, d: ConvDims, cfg: ConvConfig): Tensor {
   const wt = Tensor.empty(w.gpu, [d.C, d.O], 'f32', 'conv2d:w^T');
@@ -542,6 +572,10 @@ export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: 
   ensureChecked(cfg);
   if (pointwiseShapeOk(d, cfg)) {
     launchPointwise(x, w, bias, y, d, 'forward', cfg);
+    return;
+  }
+  if (stemShapeOk(d, cfg)) {
+    launchStem(x, w, bias, y, d);
     return;
   }
   if (cfg.rowKernel && rowShapeOk(d)) {

@@ -36,7 +36,8 @@ import { conv2d, conv2dWithShortcut, defaultConvConfig, getConvConfig, parseConv
 //    against the defaults' results before it is cached
 // 10: pointwiseTile (conv2d_pointwise_tile for the 1x1 convs) among the fields
 // 11: fuseShortcutGrad among the fields
-const CACHE_VERSION = 'conv-config-11';
+// 12: stemTile (conv2d_forward_stem for the first conv) among the fields
+const CACHE_VERSION = 'conv-config-12';
 
 /**
  * Candidate settings, searched in this order: each step tries its settings (one field, or several
@@ -64,6 +65,7 @@ const CANDIDATES: Step[] = [
   field('pointwise', [false, true], '1x1'),
   field('pointwiseChannels', [8, 16, 32], '1x1'),
   field('pointwiseTile', [true, false], '1x1'),
+  field('stemTile', [true, false]),
   // a block's two convs in one launch: invisible to the conv pass (it times conv2d alone), so only
   // whole steps can tell (on lavapipe the fused launch took 0-8% longer than the two apart, 2026-12-06)
   { ...field('fuseShortcut', [false, true]), stepsOnly: true },
@@ -78,8 +80,10 @@ const CANDIDATES: Step[] = [
  * kept the first (4.85 ms a step against 9.07 with the defaults; a 1.92 s epoch at c481145).
  * rowScatter: false joined it later (the strided input gradients in one launch: 4.61 against 4.77 ms
  * a step, epochs 1.87-1.90 against 1.93-1.98 s, alternating on one H100, 2026-11-26).
+ * stemTile: false keeps the first conv on the row kernel it was measured with there (conv2d_forward_stem
+ * came later and has not run on a GPU; the field search after these starts tries it).
  */
-const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, pointwiseTile: false, rowScatter: false, weightGradChannels1x1: 16 };
+const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, pointwiseTile: false, rowScatter: false, weightGradChannels1x1: 16, stemTile: false };
 const GPU_STARTS: Step = {
   // and the same with every lane loading weights and dy itself (no subgroup broadcasts): slower on the
   // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs

@@ -20,11 +20,13 @@
 // FMA vec4 competes with the FMAs; on lavapipe a load is a per-lane loop, hence the default 0).
 // S_, PAD_, KW_ (override constants) make the column picks compile-time swizzles. Summation order is
 // fixed: c ascending, then input rows ascending, then kw ascending (the same with WDIRECT: same bits).
-// COLS8 = true (S_ = 1, OW % 8 == 0, OB >= 8, not with CPACK; ROWS must be 1; also the scatter
-// variant and WDIRECT): the tile is 8 columns x 1 row instead, the lane loading two vec4s per input row
-// like a stride-2 lane; every weight broadcast then feeds both column halves, half the broadcasts per
-// multiply-add of the 4-column x 2-row tile (3x3 stride-1 convs and the parity classes 4-10% faster
-// on lavapipe, 2026-11-26). Same summation order: same bits.
+// COLS8 = true (S_ = 1, OW % 8 == 0, OB >= 8, not with CPACK; also the scatter variants and WDIRECT):
+// the tile is 8 columns x ROWS rows instead, the lane loading two vec4s per input row like a stride-2
+// lane; every weight broadcast then feeds both column halves, half the broadcasts per multiply-add of
+// the 4-column x 2-row tile (3x3 stride-1 convs and the parity classes 4-10% faster on lavapipe,
+// 2026-11-26). ROWS = 2 (not with WDIRECT) reuses each loaded weight for a second output row and each
+// input row for two (4 input rows for 2 output rows of a 3x3 kernel instead of 6): 16 channels x 16
+// outputs of accumulators a lane. Same summation order either way: same bits.
 //
 // Variant `scatter`: the input gradient of a stride-S conv (S = 2 in practice), one launch per parity
 // class (rh, rw). The pixels dx[n,c,S*i+rh,S*j+rw] only get the taps kh = kh0 + S*a (a < KHs),
@@ -279,6 +281,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var acc1: Acc;  // row 1 (COLS8: row 0, columns 4..7)
   var acc2: Acc;  // row 0, channels o0+8..o0+15 (OB = 16)
   var acc3: Acc;  // row 1, channels o0+8.. (COLS8: row 0, columns 4..7)
+  var acc4: Acc;  // COLS8 with ROWS = 2: row 1, columns 0..3, channels o0..o0+7
+  var acc5: Acc;  // row 1, columns 4..7
+  var acc6: Acc;  // row 1, columns 0..3, channels o0+8..
+  var acc7: Acc;  // row 1, columns 4..7, channels o0+8..
   let firstTile = j == 0u;
   let lastTile = j + 1u == TPR;
   let needL = PAD_ > 0u && sid == 0u && !firstTile;
@@ -382,8 +388,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         continue;
       }
       if (COLS8) {
-        fma8x2(&acc0, &acc1, L, A0, A1, R, wrow(w0, w1, w2, w3, m));
-        if (OB > 8u) { fma8x2(&acc2, &acc3, L, A0, A1, R, wrow(v0, v1, v2, v3, m)); }
+        if (ROWS == 1u || m < KH_) {
+          fma8x2(&acc0, &acc1, L, A0, A1, R, wrow(w0, w1, w2, w3, m));
+          if (OB > 8u) { fma8x2(&acc2, &acc3, L, A0, A1, R, wrow(v0, v1, v2, v3, m)); }
+        }
+        if (ROWS > 1u && m >= S_ && m - S_ < KH_) {
+          fma8x2(&acc4, &acc5, L, A0, A1, R, wrow(w0, w1, w2, w3, m - S_));
+          if (OB > 8u) { fma8x2(&acc6, &acc7, L, A0, A1, R, wrow(v0, v1, v2, v3, m - S_)); }
+        }
         continue;
       }
       if (m < KH_) {
@@ -408,6 +420,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var s1: Acc;
   var s2: Acc;
   var s3: Acc;
+  var s4: Acc;  // COLS8 with ROWS = 2: row 1
+  var s5: Acc;
+  var s6: Acc;
+  var s7: Acc;
   let z = vec4f(0.0);
   var xs = n * p.C * HW4 + SPAN * j;
   var ws = (o0 / 8u) * p.C * 8u + lch;
@@ -423,9 +439,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       var A1 = vec4f(0.0);
       if (SPAN > 1u) { A1 = x2[base + 1u]; }
       if (!rowok) { A0 = z; A1 = z; }
-      if (COLS8) {
+      if (COLS8 && m == 0u) {
         fma8x2(&s0, &s1, z, A0, A1, z, u0);
         if (OB > 8u) { fma8x2(&s2, &s3, z, A0, A1, z, u1); }
+      } else if (COLS8) {
+        fma8x2(&s4, &s5, z, A0, A1, z, u0);
+        if (OB > 8u) { fma8x2(&s6, &s7, z, A0, A1, z, u1); }
       } else if (m == 0u) {
         fma8(&s0, z, A0, A1, z, u0);
         if (OB > 8u) { fma8(&s2, z, A0, A1, z, u1); }
@@ -441,12 +460,23 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   acc1 = plus(acc1, s1);
   acc2 = plus(acc2, s2);
   acc3 = plus(acc3, s3);
+  if (COLS8 && ROWS > 1u) {
+    acc4 = plus(acc4, s4);
+    acc5 = plus(acc5, s5);
+    acc6 = plus(acc6, s6);
+    acc7 = plus(acc7, s7);
+  }
 // #endif
   if (gi >= T) { return; }
   if (COLS8) {
     store(acc0, n, oh0, 2u * j, o0);
     store(acc1, n, oh0, 2u * j + 1u, o0);
     if (OB > 8u) { store(acc2, n, oh0, 2u * j, o0 + 8u); store(acc3, n, oh0, 2u * j + 1u, o0 + 8u); }
+    if (ROWS > 1u && oh0 + 1u < p.OH) {
+      store(acc4, n, oh0 + 1u, 2u * j, o0);
+      store(acc5, n, oh0 + 1u, 2u * j + 1u, o0);
+      if (OB > 8u) { store(acc6, n, oh0 + 1u, 2u * j, o0 + 8u); store(acc7, n, oh0 + 1u, 2u * j + 1u, o0 + 8u); }
+    }
     return;
   }
   store(acc0, n, oh0, j, o0);

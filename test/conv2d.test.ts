@@ -175,6 +175,9 @@ describe('conv2d kernels match the float64 reference', () => {
     [{ rowCols: 4, rowRows: 1, rowWorkgroup: 16, weightGradChannels: 8, weightGradRows: 1, weightGradChunk: 20 }, row3],
     [{ rowCols: 4 }, row3], // 4-column x 2-row tiles for the stride-1 convs too
     [{ rowCols: 8, rowWorkgroup: 16, rowChannels: 8 }, row3], // 8-column tiles, workgroups of two subgroups
+    // 8-column tiles of two rows in the stride-1 convs, of one in the parity classes (the defaults: 1 and 2)
+    [{ rowRows8: 2, classRows8: 1 }, (c) => row3(c) || c.stride > 1],
+    [{ rowRows8: 2, rowWorkgroup: 16, rowChannels: 8 }, row3],
     // 4 channels an invocation: half weight blocks (odd blocks take channels 4..7 of theirs), every path
     [{ rowChannels: 4 }, (c) => row3(c) || oneByOne(c)],
     [{ rowChannels: 4, rowChannelPack: false, pointwise: false, rowRows: 1 }, (c) => row3(c) || oneByOne(c)],
@@ -280,17 +283,21 @@ describe('conv2d 1x1 weight gradients give the same bits with 8, 16 or 32 output
   }
 });
 
-describe('conv2d row kernels: direct loads of weights and dy, 4- or 8-column tiles, and 4 channels an invocation give the same bits', () => {
+describe('conv2d row kernels: direct loads of weights and dy, 4- or 8-column tiles of 1 or 2 rows, and 4 channels an invocation give the same bits', () => {
   // the same values in the same order, loaded per lane instead of broadcast, or tiled differently:
   // bit-identical results
-  for (const s of cases.filter((c) => c.name.startsWith('row kernel: 3x3') || c.name.includes('OB = 4'))) {
+  for (const s of cases.filter((c) => c.name.startsWith('row kernel: 3x3') || c.name.includes('OB = 4') || c.name.startsWith('16->32 stride 2'))) {
     it(s.name, async () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);
       try {
-        setConvConfig({ rowDirectWeights: false, weightGradDirectDy: false, rowCols: 8 });
-        const a = await runGpu(s, x, w, b, r);
-        for (const other of [{ rowDirectWeights: true, weightGradDirectDy: true }, { rowDirectWeights: false, weightGradDirectDy: false, rowCols: 4 }, { rowDirectWeights: true, rowCols: 4 }, { rowChannels: 4, rowCols: 4, rowDirectWeights: false }, { rowChannels: 4, rowDirectWeights: true }]) {
+        setConvConfig({ rowDirectWeights: false, weightGradDirectDy: false, rowCols: 8, rowRows8: 2, classRows8: 2 });
+        const { result, dispatches } = recordDispatches(gpu(), () => runGpu(s, x, w, b, r));
+        const a = await result;
+        // where a launch takes 8-column tiles, they are 2 rows high
+        const tiles = dispatches.filter((d) => d.kernel === 'conv2d_forward_row4' && d.overrides?.COLS8).map((d) => d.overrides?.ROWS);
+        expect(tiles.every((rows) => rows === 2), `ROWS of the 8-column launches: ${tiles}`).toBe(true);
+        for (const other of [{ rowRows8: 1, classRows8: 1 }, { rowDirectWeights: true, weightGradDirectDy: true }, { rowDirectWeights: false, weightGradDirectDy: false, rowCols: 4 }, { rowDirectWeights: true, rowCols: 4 }, { rowChannels: 4, rowCols: 4, rowDirectWeights: false }, { rowChannels: 4, rowDirectWeights: true }]) {
           setConvConfig(other);
           const c = await runGpu(s, x, w, b, r);
           for (const k of ['y', 'dx', 'dw'] as const) expect(Buffer.from(c[k]!.buffer).equals(Buffer.from(a[k]!.buffer)), `${k} bits differ with ${JSON.stringify(other)} seed=${rng.seed}`).toBe(true);

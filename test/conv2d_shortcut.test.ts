@@ -198,7 +198,8 @@ describe("conv2dWithShortcut's backward: x's gradient in one pass (fuseShortcutG
     { name: 'x also feeds a third conv (its gradient accumulates)', N: 2, C: 8, H: 16, W: 16, O: 16, bias: false, third: true },
   ];
   const gradConfigs: { cfg: Partial<ConvConfig>; fused: boolean }[] = [
-    { cfg: {}, fused: true }, // on by default: 8-column tiles
+    { cfg: {}, fused: true }, // on by default: the classes in 8-column x 2-row tiles
+    { cfg: { classRows8: 1 }, fused: true }, // 8-column x 1-row tiles
     { cfg: { rowCols: 4 }, fused: true }, // 4-column x 2-row tiles
     { cfg: { rowCols: 4, rowRows: 1, rowChannels: 8 }, fused: true },
     { cfg: { rowDirectWeights: true }, fused: true },

@@ -81,12 +81,21 @@ export interface ConvConfig {
   rowKernel: boolean;
   /** Invocations per workgroup of conv2d_forward_row4 (both variants); multiple of 8. */
   rowWorkgroup: number;
-  /** Output rows per invocation of the row kernels (1 or 2). */
+  /** Output rows per invocation of the row kernels' 4-column tiles (1 or 2). */
   rowRows: number;
   /**
+   * Output rows per invocation of conv2d_forward_row4's 8-column tiles (rowCols 8) in the stride-1
+   * convs (forward and input gradient): 1 or 2 (always 1 with rowDirectWeights, and where the launch
+   * adds into its output). Two reuse each loaded weight and each input row for a second output row, at
+   * twice the accumulators. Same bits either way.
+   */
+  rowRows8: number;
+  /** The same for the parity classes of a strided input gradient (the scatter variants). */
+  classRows8: number;
+  /**
    * Output columns per invocation of conv2d_forward_row4 for stride-1 convs (forward and input
-   * gradient) with OW % 8 == 0: 4 (then rowRows rows) or 8 (one row; each weight broadcast, or
-   * direct load, feeds both 4-column halves). Not with channel packing. Same bits either way.
+   * gradient) with OW % 8 == 0: 4 (then rowRows rows) or 8 (then rowRows8 rows; each weight broadcast,
+   * or direct load, feeds both 4-column halves). Not with channel packing. Same bits either way.
    */
   rowCols: number;
   /**
@@ -157,6 +166,10 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   rowKernel: true,
   rowWorkgroup: 64,
   rowRows: 2,
+  // two rows: ResNet-20's stride-1 3x3 forwards and fresh input gradients 2-5% slower in a step on
+  // lavapipe (6-8% faster in a slow stretch of the VM), its parity classes 3-13% faster (2026-12-07)
+  rowRows8: 1,
+  classRows8: 2,
   rowCols: 8, // 8x1 tiles: the stride-1 3x3 forward and input gradients and the parity classes 4-10% faster than 4x2 on lavapipe (2026-11-26)
   rowChannels: 16,
   rowChannelPack: true,
@@ -190,6 +203,8 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.stemTile !== 'boolean') bad('stemTile', 'must be a boolean');
   if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
+  if (cfg.rowRows8 !== 1 && cfg.rowRows8 !== 2) bad('rowRows8', 'must be 1 or 2');
+  if (cfg.classRows8 !== 1 && cfg.classRows8 !== 2) bad('classRows8', 'must be 1 or 2');
   if (cfg.rowCols !== 4 && cfg.rowCols !== 8) bad('rowCols', 'must be 4 or 8');
   if (![4, 8, 16].includes(cfg.rowChannels)) bad('rowChannels', 'must be 4, 8 or 16');
   if (cfg.weightGradRows !== 1 && cfg.weightGradRows !== 2) bad('weightGradRows', 'must be 1 or 2');
@@ -409,13 +424,17 @@ function rowChannelsFor(outChannels: number, cfg: ConvConfig): number {
 
 /**
  * conv2d_forward_row4's tile for a stride-`stride` conv with OW output columns and OB channels per
- * invocation: 8 columns x 1 row (COLS8) where allowed, else 4 columns x rowRows rows.
+ * invocation: 8 columns x rowRows8 rows (classRows8 for a parity class) where allowed (COLS8), else 4
+ * columns x rowRows rows. An 8-column tile is one row high with direct weight loads, and where the
+ * launch adds into its output (`accumulate`): on lavapipe the accumulating input gradients took 1.23x
+ * as long with two rows in a ResNet-20 step (2026-12-07).
  */
-function rowTile(OW: number, stride: number, OB: number, cpack: boolean, cfg: ConvConfig): { cols8: boolean; ROWS: number; cols: number; WDIRECT: number } {
+function rowTile(OW: number, stride: number, OB: number, cpack: boolean, cfg: ConvConfig, accumulate = false, parityClass = false): { cols8: boolean; ROWS: number; cols: number; WDIRECT: number } {
   const direct = cfg.rowDirectWeights && !cpack;
   // not for OB = 4: the stem's input gradient ran 20% slower with 8-column tiles
   const cols8 = cfg.rowCols === 8 && stride === 1 && OW % 8 === 0 && OB >= 8 && !cpack;
-  return { cols8, ROWS: cols8 ? 1 : cfg.rowRows, cols: cols8 ? 8 : 4, WDIRECT: direct ? 1 : 0 };
+  const rows8 = direct || accumulate ? 1 : parityClass ? cfg.classRows8 : cfg.rowRows8;
+  return { cols8, ROWS: cols8 ? rows8 : cfg.rowRows, cols: cols8 ? 8 : 4, WDIRECT: direct ? 1 : 0 };
 }
 
 type ParityClass = { rh: number; rw: number; th: ReturnType<typeof parityTaps>; tw: ReturnType<typeof parityTaps>; Hc: number; Wc: number };
@@ -472,7 +491,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
       : cpack
       ? packConvWeights(transposePointwise(w, d, cfg).reshape([d.C, d.O / 4, 1, 4]), false, cfg)
       : packConvWeights(w, true, cfg, { kh0: th.k0, kw0: tw.k0, step: s, KHp: th.n, KWp: tw.n });
-    const { cols8, ROWS, cols, WDIRECT } = rowTile(Wc, 1, OB, cpack, cfg);
+    const { cols8, ROWS, cols, WDIRECT } = rowTile(Wc, 1, OB, cpack, cfg, accumulate, true);
     const tiles = d.N * Math.ceil(Hc / ROWS) * (Wc / cols);
     const [gx, gz] = fold(Math.ceil(tiles / WG));
     // class (0, 0) of a fused backward also adds the projection shortcut's input gradient (shortcutGradFusable)
@@ -492,7 +511,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
 function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false, accumulate = false, shortcut?: { wsc: Tensor; ysc: Tensor }): void {
   const WG = cfg.rowWorkgroup;
   const OB = rowChannelsFor(d.O, cfg);
-  const { cols8, ROWS, cols, WDIRECT } = rowTile(d.OW, d.stride, OB, cpack, cfg);
+  const { cols8, ROWS, cols, WDIRECT } = rowTile(d.OW, d.stride, OB, cpack, cfg, accumulate);
   const tiles = d.N * Math.ceil(d.OH / ROWS) * (d.OW / cols);
   const [gx, gz] = fold(Math.ceil(tiles / WG));
   src.gpu.dispatch('conv2d_forward_row4', {

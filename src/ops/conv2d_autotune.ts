@@ -36,7 +36,7 @@ import { conv2d, conv2dWithShortcut, defaultConvConfig, getConvConfig, parseConv
 //    against the defaults' results before it is cached
 // 10: pointwiseTile (conv2d_pointwise_tile for the 1x1 convs) among the fields
 // 11: fuseShortcutGrad among the fields
-// 12: stemTile (conv2d_forward_stem for the first conv) among the fields
+// 12: stemTile (conv2d_forward_stem for the first conv), rowRows8 and classRows8 (2-row 8-column tiles) among the fields
 const CACHE_VERSION = 'conv-config-12';
 
 /**
@@ -50,6 +50,8 @@ const CANDIDATES: Step[] = [
   field('rowChannels', [4, 8, 16]),
   field('rowCols', [4, 8]),
   field('rowRows', [1, 2]),
+  field('rowRows8', [1, 2]),
+  field('classRows8', [2, 1]),
   field('rowWorkgroup', [32, 64, 128]),
   field('rowDirectWeights', [false, true]),
   field('rowScatter', [true, false]),

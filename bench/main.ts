@@ -11,7 +11,7 @@ import { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer } from '../src/gpu/timer.js';
 import { getKernelConfig } from '../src/ops/kernel_config.js';
 import { autotuneConv } from '../src/ops/conv2d_autotune.js';
-import { parseConvConfig, setConvConfig } from '../src/ops/conv2d.js';
+import { getConvConfig, parseConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 import { describeEnvironment } from '../src/train/environment.js';
 import { bestCeilings, measureCeilings, type Ceilings } from './ceilings.js';
 import { endToEnd, type EndToEndResult } from './end_to_end.js';
@@ -21,6 +21,7 @@ import { runPytorch } from './pytorch.js';
 import { ceilingsTable, endToEndTable, header, kernelsTable, perStepSummary, profileTable, renderMarkdown, type BenchReport } from './report.js';
 import { checkTargets, targetLines } from './targets.js';
 import { intFlag } from './cli_args.js';
+import { compareConfigs, comparisonTable } from './config_ab.js';
 
 const USAGE = `usage: node dist/bench.js [options]
   --json FILE            also write the results as JSON
@@ -54,6 +55,12 @@ const USAGE = `usage: node dist/bench.js [options]
                          (the search runs once per adapter and Dawn version, then comes from the cache)
   --conv-config JSON     time this conv kernel configuration: ConvConfig fields over the defaults, e.g.
                          '{"weightGradChunk":128,"reduceLanes":32}' (no search)
+  --compare-config JSON  only this: time whole ResNet-20 training steps under the configuration in force
+                         (autotuned, --no-autotune or --conv-config) as A and under JSON (ConvConfig fields
+                         over A) as B, alternating in one process, each dispatch timed in step order;
+                         prints each kind of dispatch's A and B time and whether the two train to the
+                         same loss bits (JSON key config_comparison)
+  --rounds N             rounds of A then B for --compare-config (default 6)
   --markdown             print the tables as markdown
   --render FILE          no GPU: print a results JSON as markdown (with --readme README.md: replace the
                          section between <!-- bench:begin --> and <!-- bench:end --> there; --marker NAME
@@ -105,6 +112,8 @@ async function main(): Promise<number> {
       markdown: { type: 'boolean' },
       'no-autotune': { type: 'boolean' },
       'conv-config': { type: 'string' },
+      'compare-config': { type: 'string' },
+      rounds: { type: 'string' },
       render: { type: 'string' },
       readme: { type: 'string' },
       marker: { type: 'string' },
@@ -165,6 +174,23 @@ async function main(): Promise<number> {
     console.log(`conv kernel configuration (${how}): ${JSON.stringify(getKernelConfig().conv2d)}`);
     if (!GpuTimer.supported(gpu) && only !== 'end-to-end') throw new Error("the adapter lacks 'timestamp-query'; only --only end-to-end can run");
     const env = describeEnvironment(gpu);
+    if (values['compare-config'] !== undefined) {
+      const a = getConvConfig();
+      const over = parseConvConfig(values['compare-config'], '--compare-config'); // checks the fields
+      const fields = JSON.parse(values['compare-config']) as Record<string, unknown>;
+      const b = parseConvConfig(JSON.stringify({ ...a, ...Object.fromEntries(Object.keys(fields).map((k) => [k, over[k as keyof typeof over]])) }), '--compare-config');
+      const rounds = intFlag('rounds', values.rounds, 6);
+      log(`A: ${JSON.stringify(a)}\nB: A with ${values['compare-config']}\nResNet-20 steps at batch ${e2eBatch}, ${rounds} rounds of A then B:`);
+      const c = await compareConfigs(gpu, a, b, { batch: e2eBatch, rounds, log });
+      console.log(comparisonTable(c));
+      if (values.json) {
+        mkdirSync(dirname(values.json), { recursive: true });
+        const doc = { schema: 'early-phase-config-comparison-1', date: new Date().toISOString(), adapter: env.adapter, dawn_version: `webgpu@${env.webgpu_package}`, git_commit: env.git_commit, environment: env, config_comparison: c };
+        writeFileSync(values.json, JSON.stringify(doc, null, 2) + '\n');
+        console.log(`wrote ${values.json}`);
+      }
+      return 0;
+    }
     const report: BenchReport = {
       schema: 'early-phase-bench-1',
       date: new Date().toISOString(),

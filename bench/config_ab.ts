@@ -1,0 +1,154 @@
+// `bench --compare-config JSON`: two conv kernel configurations inside a ResNet-20 training step, timed
+// alternately in one process. On a shared VM a kernel's time moves by 10-60% between runs minutes apart
+// (and the same kernel can run 1.5x slower in one process than in the next), so two configurations
+// compare fairly only side by side: here each round replays one whole step under A, then one under B,
+// every dispatch between GPU timestamps in step order (so each kernel runs after its real predecessor,
+// with the caches a step leaves), and each dispatch keeps its median over the rounds. A kernel timed
+// alone can mislead: two-row 8-column tiles were 5-10% faster alone and 2-5% slower in the step
+// (docs/writing-kernels.md). Both configurations also train two steps from the same initial state, and
+// the losses of the second step are compared bit for bit (a configuration that changes the summation
+// order changes them).
+import type { Gpu } from '../src/gpu/runtime.js';
+import { GpuTimer, median } from '../src/gpu/timer.js';
+import { getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
+import { recordTrainStep, trainSetup } from '../src/train/train_setup.js';
+import { capture, replay, type Recorded } from './capture.js';
+
+export interface ConfigComparisonRow {
+  /** kernel[:variant] and the shape uniforms that tell its launches apart; `acc` where it adds into its output */
+  kernel: string;
+  /** dispatches of this kind in one step */
+  count: number;
+  a_ms: number;
+  b_ms: number;
+  /** b_ms / a_ms */
+  ratio: number;
+  /** override constants that differ between A and B, as `NAME a->b` */
+  differs: string[];
+}
+
+export interface ConfigComparison {
+  model: 'resnet20';
+  batch: number;
+  rounds: number;
+  a: ConvConfig;
+  b: ConvConfig;
+  /** the step's dispatches (and buffer copies), each at its median over the rounds, summed */
+  step_ms_a: number;
+  step_ms_b: number;
+  /** losses of the second training step from the same initial state; equal bits: the same sums */
+  loss_a: number;
+  loss_b: number;
+  same_loss_bits: boolean;
+  rows: ConfigComparisonRow[];
+}
+
+const SHAPE_UNIFORMS = ['N', 'C', 'H', 'O', 'KH', 'n', 'c', 'hw'];
+
+function tagOf(w: Extract<Recorded, { kind: 'dispatch' }>): string {
+  const u = (w.args.uniforms ?? {}) as Record<string, number>;
+  const shape = SHAPE_UNIFORMS.filter((k) => k in u).map((k) => `${k}=${u[k]}`).join(' ');
+  return `${w.name}${w.args.variant ? ':' + w.args.variant : ''}${shape ? ' ' + shape : ''}${w.args.overrides?.ACCUM ? ' acc' : ''}`;
+}
+
+/** Time ResNet-20 training steps (batch `batch`) under conv configurations a and b, alternating `rounds` times. */
+export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opts: { batch?: number; rounds?: number; log?: (s: string) => void } = {}): Promise<ConfigComparison> {
+  const batch = opts.batch ?? 128;
+  const rounds = opts.rounds ?? 6;
+  const log = opts.log ?? (() => undefined);
+  const before = getConvConfig();
+  const works: Recorded[][] = [];
+  const losses: number[] = [];
+  // replay off: every step goes through gpu.dispatch, where capture() sees it
+  const setup = () => trainSetup(gpu, 'resnet20', batch, { nTrain: 2 * batch, nTest: 10, seed: 1, replay: false });
+  // the timed steps of both run on one set-up (one set of buffers: placement alone can make the same
+  // kernel 1.5x slower in one process than in the next, and a second set of buffers could do the same)
+  const timed = setup();
+  try {
+    for (const [k, cfg] of [a, b].entries()) {
+      setConvConfig(cfg);
+      log(`  ${'AB'[k]}: two steps from the initial state (compiles its pipelines), then one captured`);
+      const fresh = setup();
+      try {
+        for (const iteration of [0, 1]) {
+          const step = recordTrainStep(gpu, fresh, iteration);
+          const loss = (await step.loss.readF32())[0];
+          step.scope.close();
+          if (iteration === 1) losses.push(loss);
+        }
+      } finally {
+        fresh.destroy();
+      }
+      const { result, work } = capture(gpu, () => recordTrainStep(gpu, timed, k));
+      await result.loss.readF32();
+      result.scope.close();
+      works.push(work);
+    }
+    const [wa, wb] = works;
+    const da = wa.filter((w) => w.kind === 'dispatch');
+    const db = wb.filter((w) => w.kind === 'dispatch');
+    const sameKernels = da.length === db.length && da.every((w, i) => w.name === db[i].name);
+    const timer = new GpuTimer(gpu, Math.max(64, wa.length, wb.length));
+    const times = works.map((w) => w.map(() => [] as number[]));
+    try {
+      for (let r = 0; r < rounds; r++) {
+        for (const k of [0, 1]) {
+          for (const w of works[k]) {
+            // a copy cannot sit inside a compute pass: it gets a span of its own
+            if (w.kind === 'copy') timer.span(() => replay(gpu, [w]));
+            else timer.region(() => replay(gpu, [w]));
+          }
+          (await timer.read()).forEach((ms, i) => times[k][i].push(ms));
+        }
+        log(`  round ${r + 1}/${rounds}`);
+      }
+    } finally {
+      timer.destroy();
+    }
+    const meds = times.map((t) => t.map(median));
+    const stepMs = meds.map((m) => m.reduce((s, x) => s + x, 0));
+    // kernels paired in step order where both steps run the same kernels; else grouped by tag alone
+    const rows = new Map<string, ConfigComparisonRow>();
+    const add = (tag: string, side: 0 | 1, ms: number, differs: string[]) => {
+      const row = rows.get(tag) ?? { kernel: tag, count: 0, a_ms: 0, b_ms: 0, ratio: NaN, differs: [] };
+      if (side === 0) {
+        row.a_ms += ms;
+        row.count++;
+      } else row.b_ms += ms;
+      for (const d of differs) if (!row.differs.includes(d)) row.differs.push(d);
+      rows.set(tag, row);
+    };
+    for (const [k, work] of works.entries()) {
+      let j = 0;
+      work.forEach((w, i) => {
+        if (w.kind !== 'dispatch') {
+          add('copyBufferToBuffer', k as 0 | 1, meds[k][i], []);
+          return;
+        }
+        const other = sameKernels ? (k === 0 ? db : da)[j++] : null;
+        const differs: string[] = [];
+        if (other && other.kind === 'dispatch' && k === 0) {
+          const oa = w.args.overrides ?? {};
+          const ob = other.args.overrides ?? {};
+          for (const name of new Set([...Object.keys(oa), ...Object.keys(ob)])) if (oa[name] !== ob[name]) differs.push(`${name} ${oa[name] ?? '-'}->${ob[name] ?? '-'}`);
+        }
+        add(tagOf(w), k as 0 | 1, meds[k][i], differs);
+      });
+    }
+    const out = [...rows.values()].map((r) => ({ ...r, ratio: r.b_ms / r.a_ms })).sort((x, y) => y.a_ms - x.a_ms);
+    return { model: 'resnet20', batch, rounds, a, b, step_ms_a: stepMs[0], step_ms_b: stepMs[1], loss_a: losses[0], loss_b: losses[1], same_loss_bits: Object.is(losses[0], losses[1]), rows: out };
+  } finally {
+    timed.destroy();
+    setConvConfig(before);
+  }
+}
+
+/** The comparison as a table: the step's kernels by A's time, then the step totals and the loss bits. */
+export function comparisonTable(c: ConfigComparison, top = 30): string {
+  const lines = [`${'kernel'.padEnd(64)} ${'n'.padStart(3)} ${'A ms'.padStart(8)} ${'B ms'.padStart(8)}    B/A  overrides A->B`];
+  for (const r of c.rows.slice(0, top)) lines.push(`${r.kernel.padEnd(64)} ${String(r.count).padStart(3)} ${r.a_ms.toFixed(2).padStart(8)} ${r.b_ms.toFixed(2).padStart(8)}  ${r.ratio.toFixed(3)}  ${r.differs.join(', ')}`);
+  if (c.rows.length > top) lines.push(`... ${c.rows.length - top} more kinds of dispatch (the JSON has them all)`);
+  lines.push(`step (sum of each dispatch's median over ${c.rounds} rounds): A ${c.step_ms_a.toFixed(1)} ms, B ${c.step_ms_b.toFixed(1)} ms, B/A ${(c.step_ms_b / c.step_ms_a).toFixed(3)}`);
+  lines.push(`loss of the second step: A ${c.loss_a}, B ${c.loss_b}: ${c.same_loss_bits ? 'the same bits' : 'different bits (the configurations sum in different orders)'}`);
+  return lines.join('\n');
+}

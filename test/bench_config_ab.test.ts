@@ -1,0 +1,41 @@
+// `bench --compare-config` (bench/config_ab.ts): two conv configurations' training steps, timed
+// alternately on one set of buffers, each kind of dispatch with its A and B time, the overrides that
+// differ, and whether the two train to the same loss bits.
+import { describe, expect, it } from 'vitest';
+import { compareConfigs, comparisonTable } from '../bench/config_ab.js';
+import { defaultConvConfig, getConvConfig } from '../src/ops/conv2d.js';
+import { useGpu } from './helpers/gpu.js';
+
+const gpu = useGpu({ poison: false });
+
+describe('bench --compare-config', () => {
+  it('pairs the kernels of the two steps, names the overrides that differ, and sees the same loss bits where the sums are the same', async () => {
+    const a = { ...defaultConvConfig };
+    const c = await compareConfigs(gpu(), a, { ...a, classRows8: 1 }, { batch: 8, rounds: 1 });
+    expect(c.same_loss_bits).toBe(true);
+    expect(Number.isFinite(c.loss_a)).toBe(true);
+    expect(c.step_ms_a).toBeGreaterThan(0);
+    expect(c.step_ms_b).toBeGreaterThan(0);
+    // the strided input gradients' parity classes: 2-row tiles under A, 1-row under B; the rest alike
+    const classes = c.rows.filter((r) => r.kernel.startsWith('conv2d_forward_row4:scatter'));
+    expect(classes.length).toBeGreaterThan(0);
+    for (const r of classes) expect(r.differs).toEqual(['ROWS 2->1']);
+    expect(c.rows.filter((r) => !r.kernel.startsWith('conv2d_forward_row4:scatter') && r.differs.length)).toEqual([]);
+    for (const r of c.rows) {
+      expect(r.count).toBeGreaterThan(0);
+      expect(Number.isFinite(r.a_ms) && Number.isFinite(r.b_ms)).toBe(true);
+    }
+    expect(c.rows.reduce((s, r) => s + r.a_ms, 0)).toBeCloseTo(c.step_ms_a, 6);
+    expect(comparisonTable(c)).toMatch(/the same bits/);
+    // the configuration in force is given back
+    expect(getConvConfig()).toEqual(defaultConvConfig);
+  }, 120_000);
+
+  it('sees different loss bits where the configurations sum in different orders', async () => {
+    const a = { ...defaultConvConfig };
+    // more, smaller split-K chunks of the weight gradients: other partial sums
+    const c = await compareConfigs(gpu(), a, { ...a, weightGradChunk: 16 }, { batch: 8, rounds: 1 });
+    expect(c.same_loss_bits).toBe(false);
+    expect(comparisonTable(c)).toMatch(/different bits/);
+  }, 120_000);
+});

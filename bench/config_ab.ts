@@ -6,8 +6,8 @@
 // with the caches a step leaves), and each dispatch keeps its median over the rounds. A kernel timed
 // alone can mislead: two-row 8-column tiles were 5-10% faster alone and 2-5% slower in the step
 // (docs/writing-kernels.md). Both configurations also train two steps from the same initial state, and
-// the losses of the second step are compared bit for bit (a configuration that changes the summation
-// order changes them).
+// the second step's loss and the parameters after both are compared bit for bit (a configuration that
+// changes a summation order changes the parameters; the loss, one rounded mean, often stays the same).
 import type { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer, median } from '../src/gpu/timer.js';
 import { getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
@@ -36,10 +36,14 @@ export interface ConfigComparison {
   /** the step's dispatches (and buffer copies), each at its median over the rounds, summed */
   step_ms_a: number;
   step_ms_b: number;
-  /** losses of the second training step from the same initial state; equal bits: the same sums */
+  /** losses of the second training step from the same initial state */
   loss_a: number;
   loss_b: number;
   same_loss_bits: boolean;
+  /** the parameters after those two steps, bit for bit: the same sums */
+  same_param_bits: boolean;
+  /** how many of the parameters differ (0 where same_param_bits) */
+  params_differing: number;
   rows: ConfigComparisonRow[];
 }
 
@@ -59,6 +63,7 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
   const before = getConvConfig();
   const works: Recorded[][] = [];
   const losses: number[] = [];
+  const params: Float32Array[] = [];
   // replay off: every step goes through gpu.dispatch, where capture() sees it
   const setup = () => trainSetup(gpu, 'resnet20', batch, { nTrain: 2 * batch, nTest: 10, seed: 1, replay: false });
   // the timed steps of both run on one set-up (one set of buffers: placement alone can make the same
@@ -76,6 +81,7 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
           step.scope.close();
           if (iteration === 1) losses.push(loss);
         }
+        params.push(await fresh.network.readFlat('values'));
       } finally {
         fresh.destroy();
       }
@@ -136,7 +142,23 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
       });
     }
     const out = [...rows.values()].map((r) => ({ ...r, ratio: r.b_ms / r.a_ms })).sort((x, y) => y.a_ms - x.a_ms);
-    return { model: 'resnet20', batch, rounds, a, b, step_ms_a: stepMs[0], step_ms_b: stepMs[1], loss_a: losses[0], loss_b: losses[1], same_loss_bits: Object.is(losses[0], losses[1]), rows: out };
+    const [pa, pb] = params.map((p) => new Uint32Array(p.buffer, p.byteOffset, p.length));
+    const differing = pa.reduce((n, v, i) => n + (v === pb[i] ? 0 : 1), 0);
+    return {
+      model: 'resnet20',
+      batch,
+      rounds,
+      a,
+      b,
+      step_ms_a: stepMs[0],
+      step_ms_b: stepMs[1],
+      loss_a: losses[0],
+      loss_b: losses[1],
+      same_loss_bits: Object.is(losses[0], losses[1]),
+      same_param_bits: differing === 0,
+      params_differing: differing,
+      rows: out,
+    };
   } finally {
     timed.destroy();
     setConvConfig(before);
@@ -149,6 +171,6 @@ export function comparisonTable(c: ConfigComparison, top = 30): string {
   for (const r of c.rows.slice(0, top)) lines.push(`${r.kernel.padEnd(64)} ${String(r.count).padStart(3)} ${r.a_ms.toFixed(2).padStart(8)} ${r.b_ms.toFixed(2).padStart(8)}  ${r.ratio.toFixed(3)}  ${r.differs.join(', ')}`);
   if (c.rows.length > top) lines.push(`... ${c.rows.length - top} more kinds of dispatch (the JSON has them all)`);
   lines.push(`step (sum of each dispatch's median over ${c.rounds} rounds): A ${c.step_ms_a.toFixed(1)} ms, B ${c.step_ms_b.toFixed(1)} ms, B/A ${(c.step_ms_b / c.step_ms_a).toFixed(3)}`);
-  lines.push(`loss of the second step: A ${c.loss_a}, B ${c.loss_b}: ${c.same_loss_bits ? 'the same bits' : 'different bits (the configurations sum in different orders)'}`);
+  lines.push(`two training steps from the same state: loss A ${c.loss_a}, B ${c.loss_b} (${c.same_loss_bits ? 'the same bits' : 'different bits'}); parameters after them: ${c.same_param_bits ? 'the same bits' : `${c.params_differing} differ (the configurations sum in different orders)`}`);
   return lines.join('\n');
 }

@@ -58,8 +58,8 @@ const USAGE = `usage: node dist/bench.js [options]
   --compare-config JSON  only this: time whole ResNet-20 training steps under the configuration in force
                          (autotuned, --no-autotune or --conv-config) as A and under JSON (ConvConfig fields
                          over A) as B, alternating in one process, each dispatch timed in step order;
-                         prints each kind of dispatch's A and B time and whether the two train to the
-                         same loss bits (JSON key config_comparison)
+                         prints each kind of dispatch's A and B time and whether two training steps
+                         from the same state end in the same bits (JSON key config_comparison)
   --rounds N             rounds of A then B for --compare-config (default 6)
   --markdown             print the tables as markdown
   --render FILE          no GPU: print a results JSON as markdown (with --readme README.md: replace the

@@ -1,6 +1,6 @@
 // `bench --compare-config` (bench/config_ab.ts): two conv configurations' training steps, timed
 // alternately on one set of buffers, each kind of dispatch with its A and B time, the overrides that
-// differ, and whether the two train to the same loss bits.
+// differ, and whether the two train to the same bits.
 import { describe, expect, it } from 'vitest';
 import { compareConfigs, comparisonTable } from '../bench/config_ab.js';
 import { defaultConvConfig, getConvConfig } from '../src/ops/conv2d.js';
@@ -13,6 +13,8 @@ describe('bench --compare-config', () => {
     const a = { ...defaultConvConfig };
     const c = await compareConfigs(gpu(), a, { ...a, classRows8: 1 }, { batch: 8, rounds: 1 });
     expect(c.same_loss_bits).toBe(true);
+    expect(c.same_param_bits).toBe(true);
+    expect(c.params_differing).toBe(0);
     expect(Number.isFinite(c.loss_a)).toBe(true);
     expect(c.step_ms_a).toBeGreaterThan(0);
     expect(c.step_ms_b).toBeGreaterThan(0);
@@ -26,16 +28,17 @@ describe('bench --compare-config', () => {
       expect(Number.isFinite(r.a_ms) && Number.isFinite(r.b_ms)).toBe(true);
     }
     expect(c.rows.reduce((s, r) => s + r.a_ms, 0)).toBeCloseTo(c.step_ms_a, 6);
-    expect(comparisonTable(c)).toMatch(/the same bits/);
+    expect(comparisonTable(c)).toMatch(/parameters after them: the same bits/);
     // the configuration in force is given back
     expect(getConvConfig()).toEqual(defaultConvConfig);
   }, 120_000);
 
-  it('sees different loss bits where the configurations sum in different orders', async () => {
+  it('sees different parameter bits where the configurations sum in different orders', async () => {
     const a = { ...defaultConvConfig };
     // more, smaller split-K chunks of the weight gradients: other partial sums
     const c = await compareConfigs(gpu(), a, { ...a, weightGradChunk: 16 }, { batch: 8, rounds: 1 });
-    expect(c.same_loss_bits).toBe(false);
-    expect(comparisonTable(c)).toMatch(/different bits/);
+    expect(c.same_param_bits).toBe(false);
+    expect(c.params_differing).toBeGreaterThan(0);
+    expect(comparisonTable(c)).toMatch(/\d+ differ \(the configurations sum in different orders\)/);
   }, 120_000);
 });

@@ -562,7 +562,7 @@ function stemShapeOk(d: ConvDims, cfg: ConvConfig): boolean {
   return cfg.stemTile && d.C <= 4 && d.KH === 3 && d.KW === 3 && d.stride === 1 && d.pad === 1 && d.OH === d.H && d.OW === d.W && d.W % 16 === 0;
 }
 
-/** conv2d_forward_stem: 16-column row tiles, all output channels of a tile in one workgroup (the tile's inputs read once). */
+/** conv2d_forward_stem: 16-column row tiles, 16 output channels a workgroup (a tile's inputs read once per workgroup). */
 function launchStem(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims): void {
   const WG = 64; // 32 and 128 were 5-10% slower on lavapipe (2026-12-07)
   const OB = 16; // 8 (each tile's inputs read twice) took 1.9x as long on lavapipe (2026-12-07)

@@ -59,6 +59,14 @@ fn taps(acc: ptr<function, Q16>, r: Row18, w0: f32, w1: f32, w2: f32) {
   (*acc).d = fma(cols4(r, 12u, 2u), vec4f(w2), (*acc).d);
 }
 
+// acc += input channel c's 9 taps (kh, then kw ascending); c is a constant after inlining
+fn channelTaps(acc: ptr<function, Q16>, src: ptr<function, array<Row18, 12>>, ks: ptr<function, array<f32, 40>>, c: u32) {
+  for (var kh = 0u; kh < 3u; kh++) {
+    let k = 9u * c + 3u * kh;
+    taps(acc, (*src)[3u * c + kh], (*ks)[k], (*ks)[k + 1u], (*ks)[k + 2u]);
+  }
+}
+
 // the eight lanes' values of s, lane by lane
 fn bcast8(s: f32) -> array<f32, 8> {
   return array<f32, 8>(subgroupBroadcast(s, 0u), subgroupBroadcast(s, 1u), subgroupBroadcast(s, 2u), subgroupBroadcast(s, 3u),
@@ -114,30 +122,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (CC > 2u) { k3 = bcast8(w[wb + min(24u + q, K - 1u)]); }
     if (CC > 3u) { k4 = bcast8(w[wb + min(32u + q, K - 1u)]); }
     // weight k = c*9 + kh*3 + kw lives in k_{k/8}[k%8]
-    let ks = array<f32, 40>(k0[0], k0[1], k0[2], k0[3], k0[4], k0[5], k0[6], k0[7],
+    var ks = array<f32, 40>(k0[0], k0[1], k0[2], k0[3], k0[4], k0[5], k0[6], k0[7],
                             k1[0], k1[1], k1[2], k1[3], k1[4], k1[5], k1[6], k1[7],
                             k2[0], k2[1], k2[2], k2[3], k2[4], k2[5], k2[6], k2[7],
                             k3[0], k3[1], k3[2], k3[3], k3[4], k3[5], k3[6], k3[7],
                             k4[0], k4[1], k4[2], k4[3], k4[4], k4[5], k4[6], k4[7]);
     var acc = Q16();
-    taps(&acc, src[0], ks[0], ks[1], ks[2]);
-    taps(&acc, src[1], ks[3], ks[4], ks[5]);
-    taps(&acc, src[2], ks[6], ks[7], ks[8]);
-    if (CC > 1u) {
-      taps(&acc, src[3], ks[9], ks[10], ks[11]);
-      taps(&acc, src[4], ks[12], ks[13], ks[14]);
-      taps(&acc, src[5], ks[15], ks[16], ks[17]);
-    }
-    if (CC > 2u) {
-      taps(&acc, src[6], ks[18], ks[19], ks[20]);
-      taps(&acc, src[7], ks[21], ks[22], ks[23]);
-      taps(&acc, src[8], ks[24], ks[25], ks[26]);
-    }
-    if (CC > 3u) {
-      taps(&acc, src[9], ks[27], ks[28], ks[29]);
-      taps(&acc, src[10], ks[30], ks[31], ks[32]);
-      taps(&acc, src[11], ks[33], ks[34], ks[35]);
-    }
+    channelTaps(&acc, &src, &ks, 0u);
+    if (CC > 1u) { channelTaps(&acc, &src, &ks, 1u); }
+    if (CC > 2u) { channelTaps(&acc, &src, &ks, 2u); }
+    if (CC > 3u) { channelTaps(&acc, &src, &ks, 3u); }
     if (p.has_bias != 0u) {
       let bv = vec4f(b[o]);
       acc = Q16(acc.a + bv, acc.b + bv, acc.c + bv, acc.d + bv);

@@ -1,6 +1,7 @@
-// `bench --compare-config JSON`: two conv kernel configurations inside a ResNet-20 training step, timed
-// alternately in one process. On a shared VM a kernel's time moves by 10-60% between runs minutes apart
-// (and the same kernel can run 1.5x slower in one process than in the next), so two configurations
+// `bench --compare-config JSON`: two conv kernel configurations inside a training step (ResNet-20, or
+// the first of --models), timed alternately in one process. On a shared VM a kernel's time moves by
+// 10-60% between runs minutes apart (and the same kernel can run 1.5x slower in one process than in the
+// next), so two configurations
 // compare fairly only side by side: here each round replays one whole step under A, then one under B,
 // every dispatch between GPU timestamps in step order (so each kernel runs after its real predecessor,
 // with the caches a step leaves), and each dispatch keeps its median over the rounds. A kernel timed
@@ -28,7 +29,7 @@ export interface ConfigComparisonRow {
 }
 
 export interface ConfigComparison {
-  model: 'resnet20';
+  model: string;
   batch: number;
   rounds: number;
   a: ConvConfig;
@@ -55,8 +56,9 @@ function tagOf(w: Extract<Recorded, { kind: 'dispatch' }>): string {
   return `${w.name}${w.args.variant ? ':' + w.args.variant : ''}${shape ? ' ' + shape : ''}${w.args.overrides?.ACCUM ? ' acc' : ''}`;
 }
 
-/** Time ResNet-20 training steps (batch `batch`) under conv configurations a and b, alternating `rounds` times. */
-export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opts: { batch?: number; rounds?: number; log?: (s: string) => void } = {}): Promise<ConfigComparison> {
+/** Time training steps of `model` (default ResNet-20, batch 128) under conv configurations a and b, alternating `rounds` times. */
+export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opts: { model?: string; batch?: number; rounds?: number; log?: (s: string) => void } = {}): Promise<ConfigComparison> {
+  const model = opts.model ?? 'resnet20';
   const batch = opts.batch ?? 128;
   const rounds = opts.rounds ?? 6;
   const log = opts.log ?? (() => undefined);
@@ -65,7 +67,7 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
   const losses: number[] = [];
   const params: Float32Array[] = [];
   // replay off: every step goes through gpu.dispatch, where capture() sees it
-  const setup = () => trainSetup(gpu, 'resnet20', batch, { nTrain: 2 * batch, nTest: 10, seed: 1, replay: false });
+  const setup = () => trainSetup(gpu, model, batch, { nTrain: 2 * batch, nTest: 10, seed: 1, replay: false });
   // the timed steps of both run on one set-up (one set of buffers: placement alone can make the same
   // kernel 1.5x slower in one process than in the next, and a second set of buffers could do the same)
   const timed = setup();
@@ -145,7 +147,7 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
     const [pa, pb] = params.map((p) => new Uint32Array(p.buffer, p.byteOffset, p.length));
     const differing = pa.reduce((n, v, i) => n + (v === pb[i] ? 0 : 1), 0);
     return {
-      model: 'resnet20',
+      model,
       batch,
       rounds,
       a,

@@ -55,7 +55,8 @@ const USAGE = `usage: node dist/bench.js [options]
                          (the search runs once per adapter and Dawn version, then comes from the cache)
   --conv-config JSON     time this conv kernel configuration: ConvConfig fields over the defaults, e.g.
                          '{"weightGradChunk":128,"reduceLanes":32}' (no search)
-  --compare-config JSON  only this: time whole ResNet-20 training steps under the configuration in force
+  --compare-config JSON  only this: time whole training steps (ResNet-20, or the first of --models, at
+                         --e2e-batch) under the configuration in force
                          (autotuned, --no-autotune or --conv-config) as A and under JSON (ConvConfig fields
                          over A) as B, alternating in one process, each dispatch timed in step order;
                          prints each kind of dispatch's A and B time and whether two training steps
@@ -180,8 +181,8 @@ async function main(): Promise<number> {
       const fields = JSON.parse(values['compare-config']) as Record<string, unknown>;
       const b = parseConvConfig(JSON.stringify({ ...a, ...Object.fromEntries(Object.keys(fields).map((k) => [k, over[k as keyof typeof over]])) }), '--compare-config');
       const rounds = intFlag('rounds', values.rounds, 6);
-      log(`A: ${JSON.stringify(a)}\nB: A with ${values['compare-config']}\nResNet-20 steps at batch ${e2eBatch}, ${rounds} rounds of A then B:`);
-      const c = await compareConfigs(gpu, a, b, { batch: e2eBatch, rounds, log });
+      log(`A: ${JSON.stringify(a)}\nB: A with ${values['compare-config']}\n${models[0]} steps at batch ${e2eBatch}, ${rounds} rounds of A then B:`);
+      const c = await compareConfigs(gpu, a, b, { model: models[0], batch: e2eBatch, rounds, log });
       console.log(comparisonTable(c));
       if (values.json) {
         mkdirSync(dirname(values.json), { recursive: true });

@@ -43,20 +43,17 @@ fn cols4(r: Row18, t0: u32, kw: u32) -> vec4f {
   return vec4f(col(r, t0 + kw), col(r, t0 + kw + 1u), col(r, t0 + kw + 2u), col(r, t0 + kw + 3u));
 }
 
-// acc += the three taps of one kernel row (weights w0, w1, w2 for kw = 0, 1, 2), kw ascending
+// a + the three taps of one kernel row for output columns t0..t0+3 (weights w0, w1, w2 for kw = 0, 1, 2), kw ascending
+fn quarter(a: vec4f, r: Row18, t0: u32, w0: f32, w1: f32, w2: f32) -> vec4f {
+  return fma(cols4(r, t0, 2u), vec4f(w2), fma(cols4(r, t0, 1u), vec4f(w1), fma(cols4(r, t0, 0u), vec4f(w0), a)));
+}
+
+// acc += the three taps of one kernel row, all 16 output columns
 fn taps(acc: ptr<function, Q16>, r: Row18, w0: f32, w1: f32, w2: f32) {
-  (*acc).a = fma(cols4(r, 0u, 0u), vec4f(w0), (*acc).a);
-  (*acc).a = fma(cols4(r, 0u, 1u), vec4f(w1), (*acc).a);
-  (*acc).a = fma(cols4(r, 0u, 2u), vec4f(w2), (*acc).a);
-  (*acc).b = fma(cols4(r, 4u, 0u), vec4f(w0), (*acc).b);
-  (*acc).b = fma(cols4(r, 4u, 1u), vec4f(w1), (*acc).b);
-  (*acc).b = fma(cols4(r, 4u, 2u), vec4f(w2), (*acc).b);
-  (*acc).c = fma(cols4(r, 8u, 0u), vec4f(w0), (*acc).c);
-  (*acc).c = fma(cols4(r, 8u, 1u), vec4f(w1), (*acc).c);
-  (*acc).c = fma(cols4(r, 8u, 2u), vec4f(w2), (*acc).c);
-  (*acc).d = fma(cols4(r, 12u, 0u), vec4f(w0), (*acc).d);
-  (*acc).d = fma(cols4(r, 12u, 1u), vec4f(w1), (*acc).d);
-  (*acc).d = fma(cols4(r, 12u, 2u), vec4f(w2), (*acc).d);
+  (*acc).a = quarter((*acc).a, r, 0u, w0, w1, w2);
+  (*acc).b = quarter((*acc).b, r, 4u, w0, w1, w2);
+  (*acc).c = quarter((*acc).c, r, 8u, w0, w1, w2);
+  (*acc).d = quarter((*acc).d, r, 12u, w0, w1, w2);
 }
 
 // acc += input channel c's 9 taps (kh, then kw ascending); c is a constant after inlining

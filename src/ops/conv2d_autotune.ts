@@ -50,8 +50,6 @@ const CANDIDATES: Step[] = [
   field('rowChannels', [4, 8, 16]),
   field('rowCols', [4, 8]),
   field('rowRows', [1, 2]),
-  field('rowRows8', [1, 2]),
-  field('classRows8', [2, 1]),
   field('rowWorkgroup', [32, 64, 128]),
   field('rowDirectWeights', [false, true]),
   field('rowScatter', [true, false]),
@@ -67,7 +65,11 @@ const CANDIDATES: Step[] = [
   field('pointwise', [false, true], '1x1'),
   field('pointwiseChannels', [8, 16, 32], '1x1'),
   field('pointwiseTile', [true, false], '1x1'),
+  // small effects (about 1 ms of a 660 ms lavapipe step each): last, where a one-minute search on a
+  // CPU adapter (about five compiled configurations) seldom gets to them
   field('stemTile', [true, false]),
+  field('rowRows8', [1, 2]),
+  field('classRows8', [2, 1]),
   // a block's two convs in one launch: invisible to the conv pass (it times conv2d alone), so only
   // whole steps can tell (on lavapipe the fused launch took 0-8% longer than the two apart, 2026-12-06)
   { ...field('fuseShortcut', [false, true]), stepsOnly: true },

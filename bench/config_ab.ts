@@ -18,12 +18,13 @@ import { capture, replay, type Recorded } from './capture.js';
 export interface ConfigComparisonRow {
   /** kernel[:variant] and the shape uniforms that tell its launches apart; `acc` where it adds into its output */
   kernel: string;
-  /** dispatches of this kind in one step */
+  /** dispatches of this kind in A's step, and in B's (they differ where a field switches kernels) */
   count: number;
+  count_b: number;
   a_ms: number;
   b_ms: number;
-  /** b_ms / a_ms */
-  ratio: number;
+  /** b_ms / a_ms (null where A's step runs no such dispatch) */
+  ratio: number | null;
   /** override constants that differ between A and B, as `NAME a->b` */
   differs: string[];
 }
@@ -115,14 +116,18 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
     }
     const meds = times.map((t) => t.map(median));
     const stepMs = meds.map((m) => m.reduce((s, x) => s + x, 0));
-    // kernels paired in step order where both steps run the same kernels; else grouped by tag alone
+    // rows: kinds of dispatch (tagOf), each side's time summed; where both steps run the same kernels in
+    // the same order, the dispatches are also paired to name the overrides that differ
     const rows = new Map<string, ConfigComparisonRow>();
     const add = (tag: string, side: 0 | 1, ms: number, differs: string[]) => {
-      const row = rows.get(tag) ?? { kernel: tag, count: 0, a_ms: 0, b_ms: 0, ratio: NaN, differs: [] };
+      const row = rows.get(tag) ?? { kernel: tag, count: 0, count_b: 0, a_ms: 0, b_ms: 0, ratio: null, differs: [] };
       if (side === 0) {
         row.a_ms += ms;
         row.count++;
-      } else row.b_ms += ms;
+      } else {
+        row.b_ms += ms;
+        row.count_b++;
+      }
       for (const d of differs) if (!row.differs.includes(d)) row.differs.push(d);
       rows.set(tag, row);
     };
@@ -143,7 +148,7 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
         add(tagOf(w), k as 0 | 1, meds[k][i], differs);
       });
     }
-    const out = [...rows.values()].map((r) => ({ ...r, ratio: r.b_ms / r.a_ms })).sort((x, y) => y.a_ms - x.a_ms);
+    const out = [...rows.values()].map((r) => ({ ...r, ratio: r.count ? r.b_ms / r.a_ms : null })).sort((x, y) => y.a_ms - x.a_ms || y.b_ms - x.b_ms);
     const [pa, pb] = params.map((p) => new Uint32Array(p.buffer, p.byteOffset, p.length));
     const differing = pa.reduce((n, v, i) => n + (v === pb[i] ? 0 : 1), 0);
     return {
@@ -170,7 +175,10 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
 /** The comparison as a table: the step's kernels by A's time, then the step totals and the loss bits. */
 export function comparisonTable(c: ConfigComparison, top = 30): string {
   const lines = [`${'kernel'.padEnd(64)} ${'n'.padStart(3)} ${'A ms'.padStart(8)} ${'B ms'.padStart(8)}    B/A  overrides A->B`];
-  for (const r of c.rows.slice(0, top)) lines.push(`${r.kernel.padEnd(64)} ${String(r.count).padStart(3)} ${r.a_ms.toFixed(2).padStart(8)} ${r.b_ms.toFixed(2).padStart(8)}  ${r.ratio.toFixed(3)}  ${r.differs.join(', ')}`);
+  for (const r of c.rows.slice(0, top)) {
+    const n = r.count === r.count_b ? String(r.count) : `${r.count}/${r.count_b}`;
+    lines.push(`${r.kernel.padEnd(64)} ${n.padStart(3)} ${r.a_ms.toFixed(2).padStart(8)} ${r.b_ms.toFixed(2).padStart(8)}  ${r.ratio === null ? '    -' : r.ratio.toFixed(3)}  ${r.differs.join(', ')}`);
+  }
   if (c.rows.length > top) lines.push(`... ${c.rows.length - top} more kinds of dispatch (the JSON has them all)`);
   lines.push(`step (sum of each dispatch's median over ${c.rounds} rounds): A ${c.step_ms_a.toFixed(1)} ms, B ${c.step_ms_b.toFixed(1)} ms, B/A ${(c.step_ms_b / c.step_ms_a).toFixed(3)}`);
   lines.push(`two training steps from the same state: loss A ${c.loss_a}, B ${c.loss_b} (${c.same_loss_bits ? 'the same bits' : 'different bits'}); parameters after them: ${c.same_param_bits ? 'the same bits' : `${c.params_differing} differ (the configurations sum in different orders)`}`);

@@ -25,12 +25,24 @@ describe('bench --compare-config', () => {
     expect(c.rows.filter((r) => !r.kernel.startsWith('conv2d_forward_row4:scatter') && r.differs.length)).toEqual([]);
     for (const r of c.rows) {
       expect(r.count).toBeGreaterThan(0);
+      expect(r.count_b).toBe(r.count);
       expect(Number.isFinite(r.a_ms) && Number.isFinite(r.b_ms)).toBe(true);
     }
     expect(c.rows.reduce((s, r) => s + r.a_ms, 0)).toBeCloseTo(c.step_ms_a, 6);
     expect(comparisonTable(c)).toMatch(/parameters after them: the same bits/);
     // the configuration in force is given back
     expect(getConvConfig()).toEqual(defaultConvConfig);
+  }, 120_000);
+
+  it('lists a kernel only one side runs with the other side at zero (a field that switches kernels)', async () => {
+    const a = { ...defaultConvConfig };
+    const c = await compareConfigs(gpu(), a, { ...a, stemTile: false }, { batch: 8, rounds: 1 });
+    expect(c.same_param_bits).toBe(true); // the stem kernel gives the row kernel's bits
+    const stem = c.rows.find((r) => r.kernel.startsWith('conv2d_forward_stem'))!;
+    expect([stem.count, stem.count_b, stem.b_ms, stem.ratio]).toEqual([1, 0, 0, 0]);
+    const onlyB = c.rows.filter((r) => r.count === 0);
+    expect(onlyB.length).toBeGreaterThan(0); // the row kernel's launch (and its weight pack) for the stem
+    for (const r of onlyB) expect([r.a_ms, r.ratio, r.b_ms > 0]).toEqual([0, null, true]);
   }, 120_000);
 
   it('sees different parameter bits where the configurations sum in different orders', async () => {

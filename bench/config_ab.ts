@@ -1,10 +1,10 @@
 // `bench --compare-config JSON`: two conv kernel configurations inside a training step (ResNet-20, or
 // the first of --models), timed alternately in one process. On a shared VM a kernel's time moves by
 // 10-60% between runs minutes apart (and the same kernel can run 1.5x slower in one process than in the
-// next), so two configurations
-// compare fairly only side by side: here each round replays one whole step under A, then one under B,
-// every dispatch between GPU timestamps in step order (so each kernel runs after its real predecessor,
-// with the caches a step leaves), and each dispatch keeps its median over the rounds. A kernel timed
+// next), so two configurations compare fairly only side by side: here each round replays one whole
+// step under A, then one under B, every dispatch between GPU timestamps in step order (so each kernel
+// runs after its real predecessor, with the caches a step leaves), and each dispatch keeps its median
+// over the rounds. A kernel timed
 // alone can mislead: two-row 8-column tiles were 5-10% faster alone and 2-5% slower in the step
 // (docs/writing-kernels.md). Both configurations also train two steps from the same initial state, and
 // the second step's loss and the parameters after both are compared bit for bit (a configuration that
@@ -138,9 +138,10 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
           add('copyBufferToBuffer', k as 0 | 1, meds[k][i], []);
           return;
         }
-        const other = sameKernels ? (k === 0 ? db : da)[j++] : null;
+        // A's dispatch j beside B's dispatch j
+        const other = sameKernels && k === 0 ? db[j++] : null;
         const differs: string[] = [];
-        if (other && other.kind === 'dispatch' && k === 0) {
+        if (other && other.kind === 'dispatch') {
           const oa = w.args.overrides ?? {};
           const ob = other.args.overrides ?? {};
           for (const name of new Set([...Object.keys(oa), ...Object.keys(ob)])) if (oa[name] !== ob[name]) differs.push(`${name} ${oa[name] ?? '-'}->${ob[name] ?? '-'}`);

@@ -176,10 +176,10 @@ async function main(): Promise<number> {
     if (!GpuTimer.supported(gpu) && only !== 'end-to-end') throw new Error("the adapter lacks 'timestamp-query'; only --only end-to-end can run");
     const env = describeEnvironment(gpu);
     if (values['compare-config'] !== undefined) {
+      const text = values['compare-config'];
+      parseConvConfig(text, '--compare-config'); // a clear error for text that is not JSON, or a bad field
       const a = getConvConfig();
-      const over = parseConvConfig(values['compare-config'], '--compare-config'); // checks the fields
-      const fields = JSON.parse(values['compare-config']) as Record<string, unknown>;
-      const b = parseConvConfig(JSON.stringify({ ...a, ...Object.fromEntries(Object.keys(fields).map((k) => [k, over[k as keyof typeof over]])) }), '--compare-config');
+      const b = parseConvConfig(JSON.stringify({ ...a, ...(JSON.parse(text) as object) }), '--compare-config');
       const rounds = intFlag('rounds', values.rounds, 6);
       log(`A: ${JSON.stringify(a)}\nB: A with ${values['compare-config']}\n${models[0]} steps at batch ${e2eBatch}, ${rounds} rounds of A then B:`);
       const c = await compareConfigs(gpu, a, b, { model: models[0], batch: e2eBatch, rounds, log });

@@ -20,14 +20,14 @@ import { BatchNorm2d, Conv2d, Linear, type ForwardContext } from '../src/nn/laye
 import { Network } from '../src/nn/network.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
 import { conv2d, conv2dOutputSize, conv2dWithShortcut, shortcutInputGradOutcome } from '../src/ops/conv2d.js';
-import { crossEntropy } from '../src/ops/cross_entropy.js';
+import { countCorrect, crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
 import { floatsOf } from '../src/gpu/lanes.js';
 import { linear } from '../src/ops/linear.js';
-import { shuffleWeights } from '../src/ops/permute.js';
-import { globalAvgPool } from '../src/ops/pooling.js';
-import { countSignChanges, dot, squaredDistance, sum, sumSquares } from '../src/ops/reduce.js';
-import { fillNormal, fillUniform } from '../src/ops/rng.js';
+import { SEGMENT_STRUCTURES, shuffleWeights } from '../src/ops/permute.js';
+import { globalAvgPool, maxPool2d } from '../src/ops/pooling.js';
+import { countSignChanges, dot, squaredDistance, sum, sumAbs, sumSquares } from '../src/ops/reduce.js';
+import { addNoiseMasked, fillNormal, fillUniform } from '../src/ops/rng.js';
 import { SgdMasked } from '../src/optim/sgd.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -171,6 +171,8 @@ interface ModelShapes {
   addRelus: Map<number, number>;
   linears: Map<string, { inF: number; outF: number; count: number }>;
   pools: Map<string, { C: number; H: number; W: number; count: number }>;
+  /** Max-pool layers per shape (VGG), window K, stride S, padding P. */
+  maxPools: Map<string, { C: number; H: number; W: number; OH: number; OW: number; K: number; S: number; P: number; count: number }>;
   paramCount: number;
   largestWeight: { name: string; shape: number[] };
 }
@@ -186,7 +188,7 @@ function bump<K, V extends { count: number }>(m: Map<K, V>, key: K, make: () => 
 export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShapes> {
   const model = createModel(modelName);
   const net = new Network(gpu, model);
-  const shapes: ModelShapes = { convs: new Map(), shortcutPairs: new Map(), shortcutGradPairs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), addInplaces: new Map(), addRelus: new Map(), linears: new Map(), pools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
+  const shapes: ModelShapes = { convs: new Map(), shortcutPairs: new Map(), shortcutGradPairs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), addInplaces: new Map(), addRelus: new Map(), linears: new Map(), pools: new Map(), maxPools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
   const convFwd = Conv2d.prototype.forward;
   const convPairFwd = Conv2d.prototype.forwardWithShortcut;
   const bnFwd = BatchNorm2d.prototype.forward;
@@ -273,6 +275,12 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
           const hw = Number(u.hw) * floatsOf(w.args.variant);
           const side = Math.round(Math.sqrt(hw));
           bump(shapes.pools, `${C}x${hw}`, () => ({ C, H: side, W: hw / side, count: 1 }));
+        }
+        if (w.name === 'maxpool2d_forward') {
+          const [C, H, W, OH, OW] = [u.planes, u.h, u.w, u.oh, u.ow].map(Number); // planes = C at batch 1
+          const o = w.args.overrides ?? {};
+          const [K, S, P] = [o.K, o.S, o.P].map(Number);
+          bump(shapes.maxPools, `${C}x${H}x${W}k${K}s${S}p${P}`, () => ({ C, H, W, OH, OW, K, S, P, count: 1 }));
         }
       }
     });
@@ -589,6 +597,18 @@ async function headEntries(c: Ctx, model: string, N: number, shapes: ModelShapes
     const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads([Tensor.empty(gpu, x.shape)], [0]))).work;
     await measure(c, { model, op: 'avgpool.backward', shape, batch: N, perStep: p.count, work: { bytes, ceiling: 'write_gbps' } }, bwd);
   }
+  for (const p of shapes.maxPools.values()) {
+    const x = randn(gpu, [N, p.C, p.H, p.W], 19);
+    x.requiresGrad = true;
+    const { result: y, work: fwd } = capture(gpu, () => maxPool2d(x, { kernel: p.K, stride: p.S, padding: p.P }));
+    const [xs, ys] = [N * p.C * p.H * p.W, N * p.C * p.OH * p.OW];
+    const shape = `${N}x${p.C}x${p.H}x${p.W} k${p.K} s${p.S}`;
+    // x read; y and the u32 argmax written (the backward's routing), then dy and argmax read, dx written
+    await measure(c, { model, op: 'maxpool.forward', shape, batch: N, perStep: p.count, work: { bytes: 4 * (xs + 2 * ys), ceiling: 'copy_gbps' } }, fwd);
+    const dy = randn(gpu, [...y.shape], 20);
+    const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads([Tensor.empty(gpu, x.shape)], [0]))).work;
+    await measure(c, { model, op: 'maxpool.backward', shape, batch: N, perStep: p.count, work: { bytes: 4 * (2 * ys + xs), ceiling: 'copy_gbps' } }, bwd);
+  }
   for (const l of shapes.linears.values()) {
     const x = randn(gpu, [N, l.inF], 14);
     const w = randn(gpu, [l.outF, l.inF], 15, 0.1);
@@ -612,6 +632,9 @@ async function headEntries(c: Ctx, model: string, N: number, shapes: ModelShapes
     one.fill(1);
     const ceb = capture(gpu, () => loss.node!.backward(one, onlyGrads([Tensor.empty(gpu, logits.shape)], [0]))).work;
     await measure(c, { model, op: 'cross_entropy.forward+backward', shape: `${N}x${l.outF}`, batch: N, perStep: l.count, work: { bytes: 3 * 4 * N * l.outF, ceiling: 'copy_gbps' } }, [...ce, ...ceb]);
+    // the evaluation's count of correct predictions (logits and labels read, one u32 written)
+    const { work: acc } = capture(gpu, () => countCorrect(logits, labels));
+    await measure(c, { model, op: 'accuracy_count', shape: `${N}x${l.outF}`, batch: N, perStep: 0, work: { bytes: 4 * (N * l.outF + N + 1), ceiling: 'read_gbps' } }, acc);
   }
 }
 
@@ -637,6 +660,7 @@ async function paramEntries(c: Ctx, modelName: string, shapes: ModelShapes): Pro
     const shape = `${n}`;
     for (const [op, fn, reads] of [
       ['reduce.sum', () => sum(v), 1],
+      ['reduce.sum_abs', () => sumAbs(v), 1],
       ['reduce.sum_squares', () => sumSquares(v), 1],
       ['reduce.dot', () => dot(v, g), 2],
       ['reduce.squared_distance', () => squaredDistance(v, g), 2],
@@ -645,11 +669,31 @@ async function paramEntries(c: Ctx, modelName: string, shapes: ModelShapes): Pro
       const { work } = capture(gpu, fn);
       await measure(c, { model: modelName, op, shape, batch: 0, perStep: 0, work: { bytes: reads * 4 * n, ceiling: 'read_gbps' } }, work);
     }
-    // Weight shuffles (Figs. 5-6) on the largest prunable weight.
+    // The interventions at the rewinding point, on the largest prunable weight: weight shuffles
+    // (Figs. 5-6; every structural element `branch shuffle --within` offers, and the same-sign
+    // shuffle within layers) and Gaussian noise (Fig. 4; w += n * sigma * N(0, 1) where the mask is 1).
     const e = store.get(shapes.largestWeight.name);
-    for (const structure of ['layer', 'filter'] as const) {
-      const { work } = capture(gpu, () => shuffleWeights(e.value, e.mask, structure, 7));
-      await measure(c, { model: modelName, op: `permute.shuffle_${structure}`, shape: `${e.name} ${dims(e.shape)}`, batch: 0, perStep: 0, work: { bytes: 2 * 4 * e.size, ceiling: 'copy_gbps' } }, work, { parts: false });
+    const weightShape = `${e.name} ${dims(e.shape)}`;
+    for (const structure of SEGMENT_STRUCTURES) {
+      for (const sameSign of structure === 'layer' ? [false, true] : [false]) {
+        const { work } = capture(gpu, () => shuffleWeights(e.value, e.mask, structure, 7, { sameSign }));
+        const op = `permute.shuffle_${structure}${sameSign ? '_same_sign' : ''}`;
+        await measure(c, { model: modelName, op, shape: weightShape, batch: 0, perStep: 0, work: { bytes: 2 * 4 * e.size, ceiling: 'copy_gbps' } }, work, { parts: false });
+      }
+    }
+    {
+      // w and mask read, w written; the normals come from Philox in registers
+      const { work } = capture(gpu, () => addNoiseMasked(e.value, e.mask, 7, 0, 0.01));
+      await measure(c, { model: modelName, op: 'noise.add_masked', shape: weightShape, batch: 0, perStep: 0, work: { bytes: 3 * 4 * e.size, ceiling: 'copy_gbps' } }, work);
+    }
+    // Philox random fills over as many floats as the parameters (reinitialisation, test inputs): written only
+    const scratch = Tensor.empty(gpu, [n], 'f32', 'bench.rng');
+    for (const [op, fn] of [
+      ['rng.normal', () => fillNormal(scratch, 3, 0)],
+      ['rng.uniform', () => fillUniform(scratch, 3, 0)],
+    ] as const) {
+      const { work } = capture(gpu, fn);
+      await measure(c, { model: modelName, op, shape, batch: 0, perStep: 0, work: { bytes: 4 * n, ceiling: 'write_gbps' } }, work);
     }
   } finally {
     await gpu.sync();
@@ -673,15 +717,25 @@ export async function augmentEntries(c: Ctx, N: number): Promise<void> {
     // N distinct indices spread over the whole set, as in a shuffled epoch order (389 is prime, and
     // coprime with 50,000)
     const indices = Uint32Array.from({ length: N }, (_, i) => (389 * (i + 1)) % n);
-    const { work } = capture(gpu, () => aug.batch(indices, { kind: 'train', seed: 1, epoch: 0 }));
-    const gathers = work.filter((w) => w.kind === 'dispatch' && w.name === 'gather_images');
-    const dispatches = work.filter((w) => w.kind === 'dispatch' && w.name === 'augment_sample');
-    // Every image read and written once; each dispatch reads the batch's indices. (With at most two
-    // chunks the augmentation reads them itself: no gather.)
-    if (gathers.length > 0) await measure(c, { model: '-', op: 'data.gather', shape: `${N} images (${gathers.length} dispatches, one per chunk)`, batch: N, perStep: 1, work: { bytes: 2 * N * 3072 + gathers.length * N * 4, ceiling: 'copy_gbps' } }, gathers, { parts: false });
-    // Raw bytes and per-sample parameters read; f32 images and labels written.
-    const from = gathers.length > 0 ? '' : ` from ${chunks} dataset chunk${chunks > 1 ? 's' : ''}`;
-    await measure(c, { model: '-', op: 'augment_sample', shape: `${N}x3x32x32 crop+flip${from}`, batch: N, perStep: 1, work: { bytes: N * (3072 + 32 + 3 * 32 * 32 * 4 + 4), ceiling: 'copy_gbps' } }, dispatches);
+    // The training step's crop and flip, then the pre-training tasks' general path (any affine
+    // transform, bilinear blur: the kernel's plain variant, after a gather of the raw images).
+    const rotations = Uint32Array.from({ length: N }, (_, i) => i % 4);
+    for (const [what, spec, perStep] of [
+      ['crop+flip', { kind: 'train', seed: 1, epoch: 0 }, 1],
+      ['crop+flip+rotation', { kind: 'train', seed: 1, epoch: 0, rotations }, 0],
+      ['4x blur+crop+flip', { kind: 'train', seed: 1, epoch: 0, blur: 4 }, 0],
+    ] as const) {
+      const { work } = capture(gpu, () => aug.batch(indices, spec));
+      const gathers = work.filter((w) => w.kind === 'dispatch' && w.name === 'gather_images');
+      const dispatches = work.filter((w) => w.kind === 'dispatch' && w.name === 'augment_sample');
+      // Every image read and written once; each dispatch reads the batch's indices. (For crop and
+      // flip from at most two chunks the augmentation reads them itself: no gather.)
+      if (gathers.length > 0) await measure(c, { model: '-', op: 'data.gather', shape: `${N} images for ${what} (${gathers.length} dispatch${gathers.length > 1 ? 'es' : ''}, one per chunk)`, batch: N, perStep, work: { bytes: 2 * N * 3072 + gathers.length * N * 4, ceiling: 'copy_gbps' } }, gathers, { parts: false });
+      // Raw bytes and per-sample parameters read; f32 images and labels written.
+      const from = gathers.length > 0 ? '' : ` from ${chunks} dataset chunk${chunks > 1 ? 's' : ''}`;
+      await measure(c, { model: '-', op: 'augment_sample', shape: `${N}x3x32x32 ${what}${from}`, batch: N, perStep, work: { bytes: N * (3072 + 32 + 3 * 32 * 32 * 4 + 4), ceiling: 'copy_gbps' } }, dispatches);
+      await gpu.sync();
+    }
   } finally {
     await gpu.sync();
     data.destroy();

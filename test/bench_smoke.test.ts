@@ -4,7 +4,8 @@
 // @kernels bench_fma bench_read bench_write bench_copy bench_empty
 import { describe, expect, it } from 'vitest';
 import { recordCopyKernel, recordEmpty, recordFma, recordRead, recordWrite, streamThreads, type StreamShape } from '../bench/ceilings.js';
-import { traceModel } from '../bench/kernels.js';
+import { benchKernels, traceModel } from '../bench/kernels.js';
+import type { Ceilings } from '../bench/ceilings.js';
 import { defaultConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 import { GpuTimer, timeGpu } from '../src/gpu/timer.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -144,6 +145,46 @@ describe('bench ceiling kernels', () => {
     expect(t.convs.get('16x32x32>32k1s2p0')!.fusedForwards).toBe(0);
     expect([...t.shortcutGradPairs.keys()]).toEqual(['16x32x32>32k3p1', '32x16x16>64k3p1']);
     for (const key of ['16x32x32>32k3s2p1', '16x32x32>32k1s2p0', '32x16x16>64k3s2p1', '32x16x16>64k1s2p0']) expect(t.convs.get(key)!.fusedInputGrads, key).toBe(1);
+  });
+
+  it("the bench's VGG-11 trace notes each max pool's shape and window", async () => {
+    const t = await traceModel(gpu(), 'vgg11');
+    expect([...t.maxPools.values()].map((p) => [p.C, p.H, p.W, p.OH, p.OW, p.K, p.S, p.P, p.count])).toEqual([
+      [64, 32, 32, 16, 16, 2, 2, 0, 1],
+      [128, 16, 16, 8, 8, 2, 2, 0, 1],
+      [256, 8, 8, 4, 4, 2, 2, 0, 1],
+      [512, 4, 4, 2, 2, 2, 2, 0, 1],
+    ]);
+    expect((await traceModel(gpu(), 'resnet20')).maxPools.size).toBe(0);
+  });
+
+  it('the kernel list times the evaluation, telemetry and intervention kernels and the pre-training augmentations', async () => {
+    // rated against made-up ceilings: only which entries come out, with what work, is checked here
+    const c = { fma_gflops: 100, fma_f16_gflops: 50, read_gbps: 20, write_gbps: 20, copy_gbps: 20, copy_gbps_by_size: [], copy_buffer_gbps: 20, empty_dispatch_us: 1, empty_pass_us: 1, dispatch_encode_cpu_us: 1, submit_us: 1, submit_roundtrip_us: 1 } as unknown as Ceilings;
+    const filter = /^(accuracy_count|reduce\.sum_abs|noise\.|rng\.|permute\.shuffle_(input_channel|layer_same_sign)|augment_sample .*(rotation|blur)|data\.gather)/;
+    const { entries } = await benchKernels(gpu(), ['resnet20'], c, { reps: 1, batch: 4, filter });
+    expect(entries.filter((e) => e.error)).toEqual([]);
+    const ops = entries.map((e) => `${e.op} ${e.shape}`);
+    expect(ops).toEqual([
+      'data.gather 4 images for crop+flip+rotation (1 dispatch, one per chunk)',
+      'augment_sample 4x3x32x32 crop+flip+rotation',
+      'data.gather 4 images for 4x blur+crop+flip (1 dispatch, one per chunk)',
+      'augment_sample 4x3x32x32 4x blur+crop+flip',
+      'accuracy_count 4x10',
+      'reduce.sum_abs 273664',
+      'permute.shuffle_layer_same_sign blocks.6.conv2.weight 64x64x3x3',
+      'permute.shuffle_input_channel blocks.6.conv2.weight 64x64x3x3',
+      'noise.add_masked blocks.6.conv2.weight 64x64x3x3',
+      'rng.normal 273664',
+      'rng.uniform 273664',
+    ]);
+    for (const e of entries) {
+      expect(e.per_step, e.name).toBe(0);
+      expect(e.ms, e.name).toBeGreaterThan(0);
+      expect(e.gbps, e.name).toBeGreaterThan(0);
+    }
+    expect(entries.find((e) => e.op === 'noise.add_masked')!.dispatches).toEqual(['add_noise_masked']);
+    expect(entries.find((e) => e.op === 'rng.normal')!.bytes).toBe(4 * 273664);
   });
 
   it('with fuseShortcutGrad off, the 3x3 stride-2 conv writes dx and the 1x1 shortcut adds into it', async () => {

@@ -156,8 +156,8 @@ export function permuteSegments(values: Tensor, segIds: Tensor, numSegments: num
 
 /** The structural element a shuffle stays within (Figs. 5-6). */
 export type SegmentStructure = 'layer' | 'filter' | 'input_channel' | 'kernel_position';
-
-const STRUCTURE_MODE: Record<SegmentStructure, number> = { layer: 0, filter: 1, input_channel: 2, kernel_position: 3 };
+/** Every structural element a shuffle can run within; the index is permute_segment_ids's `mode`. */
+export const SEGMENT_STRUCTURES: readonly SegmentStructure[] = ['layer', 'filter', 'input_channel', 'kernel_position'];
 
 /**
  * Segment ids for shuffling a weight ([O, I, ...kernel] conv, [out, in] fc, or any shape for
@@ -169,8 +169,8 @@ export function segmentIds(weight: Tensor, mask: Tensor, structure: SegmentStruc
   expectDtype(op, 'weight', weight, 'f32');
   expectDtype(op, 'mask', mask, 'f32');
   expectSameShape(op, weight, mask, ['weight', 'mask']);
-  const mode = STRUCTURE_MODE[structure];
-  if (mode === undefined) throw new ShapeError(op, `unknown structure '${structure}'`);
+  const mode = SEGMENT_STRUCTURES.indexOf(structure);
+  if (mode < 0) throw new ShapeError(op, `unknown structure '${structure}'`);
   if (mode !== 0 && weight.rank < 2) throw new ShapeError(op, `structure '${structure}' needs a weight of rank >= 2, got ${shapeStr(weight.shape)}`);
   const out = weight.rank >= 2 ? weight.shape[0] : 1;
   const channels = weight.rank >= 2 ? weight.shape[1] : 1;

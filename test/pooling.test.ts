@@ -8,7 +8,7 @@ import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose } from './helpers/compare.js';
 import { expectGradClose } from './helpers/gradcheck.js';
-import { useGpu } from './helpers/gpu.js';
+import { recordDispatches, useGpu } from './helpers/gpu.js';
 import { f32, Rng } from './helpers/random.js';
 import { globalAvgPoolRef, maxPool2dRef, poolOut, type PoolGeometry } from './reference/pooling.js';
 
@@ -73,7 +73,9 @@ describe('globalAvgPool', () => {
 
 describe('maxPool2d', () => {
   const cases: PoolGeometry[] = [
-    { n: 2, c: 3, h: 8, w: 8, k: 2, stride: 2, pad: 0 }, // VGG
+    { n: 2, c: 3, h: 8, w: 8, k: 2, stride: 2, pad: 0 }, // VGG (variant k2s2: H even, W % 8 == 0)
+    { n: 3, c: 5, h: 6, w: 24, k: 2, stride: 2, pad: 0 }, // k2s2, several 4-output runs a row
+    { n: 1, c: 2, h: 7, w: 16, k: 2, stride: 2, pad: 0 }, // odd H: the general form
     { n: 1, c: 3, h: 7, w: 9, k: 2, stride: 2, pad: 0 }, // odd sizes: last row/column dropped
     { n: 2, c: 3, h: 2, w: 2, k: 2, stride: 2, pad: 0 }, // VGG's last pool
     { n: 2, c: 4, h: 16, w: 16, k: 3, stride: 2, pad: 1 }, // ResNet-18 stem
@@ -142,6 +144,45 @@ describe('maxPool2d', () => {
     scope.close();
     expect(yv.every((v, i) => v === x[i]), `y seed=${rng.seed}`).toBe(true);
     expect(gv.every((v, i) => v === x[i]), `dx seed=${rng.seed}`).toBe(true);
+  });
+
+  it('2x2 stride-2 pools of VGG shapes run on the k2s2 variants; the others on the general form', () => {
+    for (const [h, w, fast] of [[8, 8, true], [32, 32, true], [2, 8, true], [7, 16, false], [8, 12, false], [2, 2, false]] as const) {
+      Scope.run(() => {
+        const x = leaf(gpu(), new Float32Array(2 * h * w), [1, 2, h, w]);
+        const { dispatches } = recordDispatches(gpu(), () => backward(maxPool2d(x, { kernel: 2 }), Tensor.zeros(gpu(), [1, 2, h >> 1, w >> 1])));
+        const pools = dispatches.filter((d) => d.kernel.startsWith('maxpool2d'));
+        expect(pools.map((d) => `${d.kernel}:${d.variant ?? ''}`), `${h}x${w}`).toEqual(['maxpool2d_forward', 'maxpool2d_backward'].map((k) => `${k}:${fast ? 'k2s2' : ''}`));
+      });
+    }
+  });
+
+  it('ties keep the first position in window order, NaN wins, dx is dy where the argmax points (bits), k2s2 and general alike', async () => {
+    // One plane of 2 x w. Window t < 4 holds a NaN at slot t (row-major: top-left, top-right,
+    // bottom-left, bottom-right) and ties elsewhere; the windows after it tie four ways. w = 16 runs
+    // on the k2s2 variants, w = 12 on the general form. A -0.0 gradient stays -0.0 in both (the
+    // compiler folds the accumulator's 0.0 + g to g).
+    for (const w of [16, 12]) {
+      const x = new Float32Array(2 * w).fill(-2);
+      const slot = (t: number, k: number) => [2 * t, 2 * t + 1, w + 2 * t, w + 2 * t + 1][k];
+      for (let t = 0; t < 4; t++) for (let k = 0; k < 4; k++) x[slot(t, k)] = k === t ? NaN : 1.5;
+      const dy = Float32Array.from({ length: w / 2 }, (_, t) => (t === 4 ? -0 : t + 1));
+      const scope = Scope.open();
+      try {
+        const tx = leaf(gpu(), x, [1, 1, 2, w]);
+        const y = maxPool2d(tx, { kernel: 2 });
+        backward(y, Tensor.fromArray(gpu(), dy, [1, 1, 1, w / 2]));
+        const [yv, gv] = [await y.read(), await tx.grad!.read()];
+        expect(Array.from(yv.slice(0, 4)).every(Number.isNaN), `w=${w}`).toBe(true);
+        expect(Array.from(yv.slice(4)), `w=${w}`).toEqual(new Array(w / 2 - 4).fill(-2));
+        // the NaN's position takes its window's gradient; after them the first (top-left) of four ties
+        const expected = new Float32Array(2 * w);
+        for (let t = 0; t < w / 2; t++) expected[slot(t, t < 4 ? t : 0)] = dy[t];
+        expect(Buffer.from(gv.buffer).equals(Buffer.from(expected.buffer)), `w=${w}: dx ${Array.from(new Uint32Array(gv.buffer), (v) => v.toString(16))}`).toBe(true);
+      } finally {
+        scope.close();
+      }
+    }
   });
 
   it('propagates NaN (a NaN in a window makes its maximum NaN)', async () => {

@@ -85,6 +85,18 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
   const argmax = Tensor.empty(gpu, [n, c, oh, ow], 'u32', 'maxpool.argmax');
   const dims = { planes: n * c, h, w, oh, ow };
   const geometry = { K: k, S: stride, P: pad };
+  // VGG's 2x2 stride-2 pools on maps whose rows split into 8-column runs: four outputs an invocation,
+  // vec4 accesses (variant k2s2 of both kernels; same bits as the general form)
+  if (k === 2 && stride === 2 && pad === 0 && h % 2 === 0 && w % 8 === 0) {
+    const grid = planeGrid(ow / 4, oh, n * c);
+    const args = { uniforms: dims, workgroups: grid.workgroups, overrides: { ...geometry, ...grid.overrides }, variant: 'k2s2' };
+    gpu.dispatch('maxpool2d_forward', { bindings: { x, y, argmax }, ...args });
+    return record('maxPool2d', [x], y, (dy, ctx) => {
+      const dx = ctx.gradOutput(0);
+      gpu.dispatch('maxpool2d_backward', { bindings: { dy, argmax, dx }, ...args, overrides: { ...args.overrides, LO: 0, NC: 1 } });
+      return [dx];
+    });
+  }
   const fwdGrid = planeGrid(ow, oh, n * c);
   gpu.dispatch('maxpool2d_forward', { bindings: { x, y, argmax }, uniforms: dims, workgroups: fwdGrid.workgroups, overrides: { ...geometry, ...fwdGrid.overrides } });
   return record('maxPool2d', [x], y, (dy, ctx) => {

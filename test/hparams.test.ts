@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { hparamsHash, nonDefaultHparams, validateHparams } from '../src/train/hparams.js';
 import { parseStep } from '../src/train/steps.js';
 import { LrSchedule } from '../src/train/schedule.js';
-import { parseCount, parseReplicates } from '../src/cli/options.js';
+import { Command } from 'commander';
+import { addTrainingLengthOptions, parseCount, parseReplicates } from '../src/cli/options.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 
 describe('steps in open_lth notation', () => {
@@ -50,6 +51,13 @@ describe('hyperparameters and run hashes', () => {
     expect(parseCount('--levels')('0')).toBe(0);
     for (const v of ['abc', '', '2.5', '-2']) expect(() => parseCount('--levels')(v)).toThrow(/--levels/);
     expect(() => parseCount('--log-every', 1)('0')).toThrow(/--log-every must be at least 1/);
+  });
+  it('--epochs and --iterations name themselves when they are not a positive whole number', () => {
+    const cmd = addTrainingLengthOptions(new Command().exitOverride().configureOutput({ writeErr: () => undefined }));
+    for (const [flag, v] of [['--epochs', '0'], ['--epochs', '-1'], ['--iterations', '0'], ['--epochs', '2.5']]) {
+      expect(() => cmd.parse([flag, v], { from: 'user' }), `${flag} ${v}`).toThrow(new RegExp(flag));
+    }
+    expect(cmd.parse(['--epochs', '3'], { from: 'user' }).opts().epochs).toBe(3);
   });
   it('replicates: a number, a range or a list', () => {
     expect(parseReplicates('3')).toEqual([3]);

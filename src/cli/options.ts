@@ -57,8 +57,8 @@ export function hparamsFromOptions(opts: Record<string, unknown>, defs: HparamDe
 
 export function addTrainingLengthOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--epochs <n>', 'train for N epochs (default: 160)').argParser((v) => parseNumber({ flag: '--epochs', type: 'int' } as HparamDef)(v)))
-    .addOption(new Option('--iterations <n>', 'train for N iterations instead of epochs').argParser((v) => parseNumber({ flag: '--iterations', type: 'int' } as HparamDef)(v)));
+    .addOption(new Option('--epochs <n>', 'train for N epochs (default: 160)').argParser(parseCount('--epochs', 1)))
+    .addOption(new Option('--iterations <n>', 'train for N iterations instead of epochs').argParser(parseCount('--iterations', 1)));
 }
 
 

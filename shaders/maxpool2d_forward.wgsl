@@ -8,7 +8,8 @@
 // needs an integer division (slow on CPU drivers); the workgroup is WX x WY x WZ (= 64, chosen by
 // the launcher to fit small maps: e.g. 2 x 2 x 16 for a 2 x 2 output) and the plane axis loops past
 // 65535 workgroups. K, S, P are override constants: one pipeline per pooling geometry.
-// Variant `k2s2` (2x2 windows, stride 2, no padding, W % 8 == 0: VGG's pools): an invocation owns
+// Variant `k2s2` (2x2 windows, stride 2, no padding, W % 8 == 0, and H even for the backward's
+// variant: VGG's pools; the launcher picks both or neither): an invocation owns
 // four consecutive outputs of a row (x = ow / 4), reads its two input rows as two vec4s each and
 // stores y and argmax as one vec4 each: 6 storage accesses for 4 outputs instead of 24. The same
 // comparisons in the same window order (row-major), so the same values, argmax and NaN handling.

@@ -93,7 +93,7 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
     gpu.dispatch('maxpool2d_forward', { bindings: { x, y, argmax }, ...args });
     return record('maxPool2d', [x], y, (dy, ctx) => {
       const dx = ctx.gradOutput(0);
-      gpu.dispatch('maxpool2d_backward', { bindings: { dy, argmax, dx }, ...args, overrides: { ...args.overrides, LO: 0, NC: 1 } });
+      gpu.dispatch('maxpool2d_backward', { bindings: { dy, argmax, dx }, ...args });
       return [dx];
     });
   }

@@ -23,9 +23,9 @@ import { describeCpu } from '../src/train/environment.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { expectClose } from './helpers/compare.js';
+import { bitsOf, expectClose } from './helpers/compare.js';
 import { expectGradClose } from './helpers/gradcheck.js';
-import { dispatchName, recordDispatches, useGpu } from './helpers/gpu.js';
+import { dispatchName, recordDispatches, useGpu, type RecordedDispatch } from './helpers/gpu.js';
 import { f32, Rng } from './helpers/random.js';
 import { conv2dBiasGradRef, conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from './reference/conv2d.js';
 
@@ -108,6 +108,16 @@ async function runGpu(s: Case, x: Float64Array, w: Float64Array, b: Float64Array
   } finally {
     scope.close();
   }
+}
+
+/**
+ * runGpu after setConvConfig(cfg) (on top of the configuration in force), with the dispatches it
+ * recorded: the graph is built and dispatched before runGpu's first await, inside the recording.
+ */
+async function runWithConfig(cfg: Partial<ConvConfig>, s: Case, x: Float64Array, w: Float64Array, b: Float64Array | null, r: Float64Array): Promise<Run & { dispatches: RecordedDispatch[] }> {
+  setConvConfig(cfg);
+  const { result, dispatches } = recordDispatches(gpu(), () => runGpu(s, x, w, b, r));
+  return { ...(await result), dispatches };
 }
 
 function inputs(rng: Rng, s: Case) {
@@ -225,7 +235,7 @@ describe('conv2d kernels match the float64 reference', () => {
       const a = await runGpu(s, x, w, b, r);
       const c = await runGpu(s, x, w, b, r);
       for (const k of ['y', 'dx', 'dw', 'db'] as const) {
-        expect(Buffer.from(c[k]!.buffer).equals(Buffer.from(a[k]!.buffer)), `${k} bits differ seed=${rng.seed}`).toBe(true);
+        expect(bitsOf(c[k]!), `${k} bits differ seed=${rng.seed}`).toEqual(bitsOf(a[k]!));
       }
     } finally {
       setConvConfig(defaultConvConfig);
@@ -242,14 +252,13 @@ describe('conv2d_forward_stem gives the row kernel\'s bits', () => {
       try {
         const ys: Float32Array[] = [];
         for (const stemTile of [true, false]) {
-          setConvConfig({ stemTile });
-          const { result, dispatches } = recordDispatches(gpu(), () => runGpu(s, x, w, b, r));
-          ys.push((await result).y);
-          const kernels = dispatches.map((d) => d.kernel);
+          const run = await runWithConfig({ stemTile }, s, x, w, b, r);
+          ys.push(run.y);
+          const kernels = run.dispatches.map((d) => d.kernel);
           expect(kernels.includes('conv2d_forward_stem'), `stemTile ${stemTile}: ${kernels.join(', ')}`).toBe(stemTile);
           if (!stemTile) expect(kernels).toContain('conv2d_forward_row4');
         }
-        expect(Buffer.from(ys[0].buffer).equals(Buffer.from(ys[1].buffer)), `seed=${rng.seed}`).toBe(true);
+        expect(bitsOf(ys[0]), `seed=${rng.seed}`).toEqual(bitsOf(ys[1]));
       } finally {
         setConvConfig(defaultConvConfig);
       }
@@ -266,16 +275,14 @@ describe('conv2d 1x1 weight gradients give the same bits with 8, 16 or 32 output
       try {
         const runs: Float32Array[] = [];
         for (const weightGradChannels1x1 of [32, 16, 8]) {
-          setConvConfig({ weightGradChannels1x1 });
-          // the graph is built and dispatched before runGpu's first await, inside the recording
-          const { result, dispatches } = recordDispatches(gpu(), () => runGpu(s, x, w, b, r));
-          runs.push((await result).dw!);
+          const run = await runWithConfig({ weightGradChannels1x1 }, s, x, w, b, r);
+          runs.push(run.dw);
           // shapes outside the row kernel (odd widths) take the generic weight gradient, which has no such setting
-          const wg = dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map((d) => d.overrides?.OB);
+          const wg = run.dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map((d) => d.overrides?.OB);
           if (s.name.startsWith('pointwise')) expect(wg.length, 'the row weight gradient runs').toBe(1);
           if (wg.length) expect(wg, 'the weight gradient runs with the configured channels').toEqual([weightGradChannels1x1]);
         }
-        for (const k of [1, 2]) expect(Buffer.from(runs[k].buffer).equals(Buffer.from(runs[0].buffer)), `dw bits differ (${[32, 16, 8][k]} against 32) seed=${rng.seed}`).toBe(true);
+        for (const k of [1, 2]) expect(bitsOf(runs[k]), `dw bits differ (${[32, 16, 8][k]} against 32) seed=${rng.seed}`).toEqual(bitsOf(runs[0]));
       } finally {
         setConvConfig(defaultConvConfig);
       }
@@ -291,16 +298,14 @@ describe('conv2d row kernels: direct loads of weights and dy, 4- or 8-column til
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);
       try {
-        setConvConfig({ rowDirectWeights: false, weightGradDirectDy: false, rowCols: 8, rowRows8: 2, classRows8: 2 });
-        const { result, dispatches } = recordDispatches(gpu(), () => runGpu(s, x, w, b, r));
-        const a = await result;
+        const a = await runWithConfig({ rowDirectWeights: false, weightGradDirectDy: false, rowCols: 8, rowRows8: 2, classRows8: 2 }, s, x, w, b, r);
         // where a launch takes 8-column tiles, they are 2 rows high
-        const tiles = dispatches.filter((d) => d.kernel === 'conv2d_forward_row4' && d.overrides?.COLS8).map((d) => d.overrides?.ROWS);
+        const tiles = a.dispatches.filter((d) => d.kernel === 'conv2d_forward_row4' && d.overrides?.COLS8).map((d) => d.overrides?.ROWS);
         expect(tiles.every((rows) => rows === 2), `ROWS of the 8-column launches: ${tiles}`).toBe(true);
         for (const other of [{ rowRows8: 1, classRows8: 1 }, { rowDirectWeights: true, weightGradDirectDy: true }, { rowDirectWeights: false, weightGradDirectDy: false, rowCols: 4 }, { rowDirectWeights: true, rowCols: 4 }, { rowChannels: 4, rowCols: 4, rowDirectWeights: false }, { rowChannels: 4, rowDirectWeights: true }]) {
           setConvConfig(other);
           const c = await runGpu(s, x, w, b, r);
-          for (const k of ['y', 'dx', 'dw'] as const) expect(Buffer.from(c[k]!.buffer).equals(Buffer.from(a[k]!.buffer)), `${k} bits differ with ${JSON.stringify(other)} seed=${rng.seed}`).toBe(true);
+          for (const k of ['y', 'dx', 'dw'] as const) expect(bitsOf(c[k]), `${k} bits differ with ${JSON.stringify(other)} seed=${rng.seed}`).toEqual(bitsOf(a[k]));
         }
       } finally {
         setConvConfig(defaultConvConfig);
@@ -457,17 +462,13 @@ describe('conv2d_pointwise_tile gives the bits of conv2d_pointwise', () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);
       try {
-        const runs: { y: Float32Array; dx: Float32Array | null; kernels: string[] }[] = [];
-        for (const pointwiseTile of [true, false]) {
-          setConvConfig({ pointwiseTile });
-          const { result, dispatches } = recordDispatches(gpu(), () => runGpu(s, x, w, b, r));
-          const { y, dx } = await result;
-          runs.push({ y: y!, dx: dx ?? null, kernels: dispatches.map((d) => d.kernel) });
-        }
-        expect(runs[0].kernels, 'the tile kernel runs').toContain('conv2d_pointwise_tile');
-        expect(runs[1].kernels, 'only conv2d_pointwise runs').not.toContain('conv2d_pointwise_tile');
-        expect(Buffer.from(runs[0].y.buffer).equals(Buffer.from(runs[1].y.buffer)), `y bits differ seed=${rng.seed}`).toBe(true);
-        expect(Buffer.from(runs[0].dx!.buffer).equals(Buffer.from(runs[1].dx!.buffer)), `dx bits differ seed=${rng.seed}`).toBe(true);
+        const runs = [];
+        for (const pointwiseTile of [true, false]) runs.push(await runWithConfig({ pointwiseTile }, s, x, w, b, r));
+        const [tile, plain] = runs.map((run) => run.dispatches.map((d) => d.kernel));
+        expect(tile, 'the tile kernel runs').toContain('conv2d_pointwise_tile');
+        expect(plain, 'only conv2d_pointwise runs').not.toContain('conv2d_pointwise_tile');
+        expect(bitsOf(runs[0].y), `y bits differ seed=${rng.seed}`).toEqual(bitsOf(runs[1].y));
+        expect(bitsOf(runs[0].dx), `dx bits differ seed=${rng.seed}`).toEqual(bitsOf(runs[1].dx));
       } finally {
         setConvConfig(defaultConvConfig);
       }

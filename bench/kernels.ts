@@ -734,7 +734,6 @@ export async function augmentEntries(c: Ctx, N: number): Promise<void> {
       // Raw bytes and per-sample parameters read; f32 images and labels written.
       const from = gathers.length > 0 ? '' : ` from ${chunks} dataset chunk${chunks > 1 ? 's' : ''}`;
       await measure(c, { model: '-', op: 'augment_sample', shape: `${N}x3x32x32 ${what}${from}`, batch: N, perStep, work: { bytes: N * (3072 + 32 + 3 * 32 * 32 * 4 + 4), ceiling: 'copy_gbps' } }, dispatches);
-      await gpu.sync();
     }
   } finally {
     await gpu.sync();

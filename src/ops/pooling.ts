@@ -85,32 +85,26 @@ export function maxPool2d(x: Tensor, options: MaxPoolOptions): Tensor {
   const argmax = Tensor.empty(gpu, [n, c, oh, ow], 'u32', 'maxpool.argmax');
   const dims = { planes: n * c, h, w, oh, ow };
   const geometry = { K: k, S: stride, P: pad };
-  // VGG's 2x2 stride-2 pools on maps whose rows split into 8-column runs: four outputs an invocation,
-  // vec4 accesses (variant k2s2 of both kernels; same bits as the general form)
-  if (k === 2 && stride === 2 && pad === 0 && h % 2 === 0 && w % 8 === 0) {
-    const grid = planeGrid(ow / 4, oh, n * c);
-    const args = { uniforms: dims, workgroups: grid.workgroups, overrides: { ...geometry, ...grid.overrides }, variant: 'k2s2' };
-    gpu.dispatch('maxpool2d_forward', { bindings: { x, y, argmax }, ...args });
-    return record('maxPool2d', [x], y, (dy, ctx) => {
-      const dx = ctx.gradOutput(0);
-      gpu.dispatch('maxpool2d_backward', { bindings: { dy, argmax, dx }, ...args });
-      return [dx];
-    });
-  }
-  const fwdGrid = planeGrid(ow, oh, n * c);
-  gpu.dispatch('maxpool2d_forward', { bindings: { x, y, argmax }, uniforms: dims, workgroups: fwdGrid.workgroups, overrides: { ...geometry, ...fwdGrid.overrides } });
+  // VGG's 2x2 stride-2 pools on maps whose rows split into 8-column runs take the kernels' k2s2
+  // variants: four outputs (windows) an invocation, vec4 accesses, the same bits as the general form
+  const k2s2 = k === 2 && stride === 2 && pad === 0 && h % 2 === 0 && w % 8 === 0;
+  const variant = k2s2 ? 'k2s2' : undefined;
+  const fwdGrid = planeGrid(k2s2 ? ow / 4 : ow, oh, n * c);
+  gpu.dispatch('maxpool2d_forward', { bindings: { x, y, argmax }, uniforms: dims, workgroups: fwdGrid.workgroups, overrides: { ...geometry, ...fwdGrid.overrides }, variant });
   return record('maxPool2d', [x], y, (dy, ctx) => {
     const dx = ctx.gradOutput(0);
-    // Each invocation owns an S x S cell of inputs; the windows that can touch a cell are
-    // oh = cell + LO + a, a < NC (offsets from the window range [ceil((i+P-K+1)/S), floor((i+P)/S)]).
+    // Each invocation owns an S x S cell of inputs (k2s2: a 2 x 8 run of four windows' cells); the
+    // windows that can touch a cell are oh = cell + LO + a, a < NC (offsets from the window range
+    // [ceil((i+P-K+1)/S), floor((i+P)/S)]).
     const lo = Math.ceil((pad - k + 1) / stride);
     const hi = Math.floor((stride - 1 + pad) / stride);
-    const bwdGrid = planeGrid(Math.ceil(w / stride), Math.ceil(h / stride), n * c);
+    const bwdGrid = k2s2 ? fwdGrid : planeGrid(Math.ceil(w / stride), Math.ceil(h / stride), n * c);
     gpu.dispatch('maxpool2d_backward', {
       bindings: { dy, argmax, dx },
       uniforms: dims,
       workgroups: bwdGrid.workgroups,
       overrides: { ...geometry, LO: lo, NC: hi - lo + 1, ...bwdGrid.overrides },
+      variant,
     });
     return [dx];
   });

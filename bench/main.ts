@@ -13,6 +13,7 @@ import { getKernelConfig } from '../src/ops/kernel_config.js';
 import { autotuneConv } from '../src/ops/conv2d_autotune.js';
 import { getConvConfig, parseConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 import { describeEnvironment } from '../src/train/environment.js';
+import { writeFileAtomic } from '../src/io/files.js';
 import { bestCeilings, measureCeilings, type Ceilings } from './ceilings.js';
 import { endToEnd, type EndToEndResult } from './end_to_end.js';
 import { benchKernels, type KernelEntry, type StepProfile } from './kernels.js';
@@ -85,6 +86,13 @@ function runTfjs(batch: number, steps: number): TfjsResult | { skipped: string }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Write a results document as JSON (NaN and infinities become null), atomically: a bench killed while writing leaves the old file whole. */
+function writeJson(path: string, doc: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileAtomic(path, JSON.stringify(doc, null, 2) + '\n');
+  console.log(`wrote ${path}`);
 }
 
 async function main(): Promise<number> {
@@ -184,12 +192,7 @@ async function main(): Promise<number> {
       log(`A: ${JSON.stringify(a)}\nB: A with ${values['compare-config']}\n${models[0]} steps at batch ${e2eBatch}, ${rounds} rounds of A then B:`);
       const c = await compareConfigs(gpu, a, b, { model: models[0], batch: e2eBatch, rounds, log });
       console.log(comparisonTable(c));
-      if (values.json) {
-        mkdirSync(dirname(values.json), { recursive: true });
-        const doc = { schema: 'early-phase-config-comparison-1', date: new Date().toISOString(), adapter: env.adapter, dawn_version: `webgpu@${env.webgpu_package}`, git_commit: env.git_commit, environment: env, config_comparison: c };
-        writeFileSync(values.json, JSON.stringify(doc, null, 2) + '\n');
-        console.log(`wrote ${values.json}`);
-      }
+      if (values.json) writeJson(values.json, { schema: 'early-phase-config-comparison-1', date: new Date().toISOString(), adapter: env.adapter, dawn_version: `webgpu@${env.webgpu_package}`, git_commit: env.git_commit, environment: env, config_comparison: c });
       return 0;
     }
     const report: BenchReport = {
@@ -308,11 +311,7 @@ async function main(): Promise<number> {
     console.log('the performance targets for this adapter (bench/targets.ts):');
     for (const line of targetLines(report.targets)) console.log(`  ${line}`);
     console.log(`bench took ${report.wall_s.toFixed(0)} s`);
-    if (values.json) {
-      mkdirSync(dirname(values.json), { recursive: true });
-      writeFileSync(values.json, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-      console.log(`wrote ${values.json}`);
-    }
+    if (values.json) writeJson(values.json, report);
     return 0;
   } finally {
     await gpu.sync().catch(() => undefined);

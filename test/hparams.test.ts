@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hparamsHash, nonDefaultHparams, validateHparams } from '../src/train/hparams.js';
 import { parseStep } from '../src/train/steps.js';
+import { LOTTERY_HPARAMS } from '../src/lottery/lottery.js';
+import { BRANCHES } from '../src/lottery/branches.js';
 import { LrSchedule } from '../src/train/schedule.js';
 import { Command } from 'commander';
 import { addTrainingLengthOptions, parseCount, parseReplicates } from '../src/cli/options.js';
@@ -39,6 +41,28 @@ describe('hyperparameters and run hashes', () => {
     expect(() => validateHparams({ model: 'resnet20', batch: 0 })).toThrow(/--batch/);
     expect(() => validateHparams({ model: 'resnet20', milestones: '80 epochs' })).toThrow(/--milestones/);
     expect(() => validateHparams({ model: 'resnet20', task: 'jigsaw' })).toThrow(/--task .*one of/);
+  });
+  it('numbers outside their range are errors before any work (a pruning fraction of 1.5 used to fail after level 0 trained)', () => {
+    const ok = { model: 'resnet20' };
+    for (const [key, v, msg] of [
+      ['lr', -0.1, /--lr -0\.1: must be at least 0/],
+      ['gamma', -1, /--gamma -1: must be at least 0/],
+      ['momentum', 1, /--momentum 1: must be in \[0, 1\)/],
+      ['momentum', -0.5, /--momentum -0\.5: must be in \[0, 1\)/],
+      ['weightDecay', -1e-4, /--weight-decay -0\.0001: must be at least 0/],
+    ] as const) {
+      expect(() => validateHparams({ ...ok, [key]: v }), `${key} ${v}`).toThrow(msg);
+    }
+    for (const [key, v] of [['lr', 0], ['momentum', 0], ['momentum', 0.99], ['weightDecay', 0], ['gamma', 1]] as const) {
+      expect(validateHparams({ ...ok, [key]: v })[key]).toBe(v);
+    }
+    const lottery = { ...ok, rewind: '1it' };
+    expect(() => validateHparams({ ...lottery, pruningFraction: 1.5 }, LOTTERY_HPARAMS)).toThrow(/--pruning-fraction 1\.5: must be in \[0, 1\]/);
+    expect(() => validateHparams({ ...lottery, pruningFraction: -0.2 }, LOTTERY_HPARAMS)).toThrow(/--pruning-fraction/);
+    expect(validateHparams({ ...lottery, pruningFraction: 1 }, LOTTERY_HPARAMS).pruningFraction).toBe(1);
+    const noise = BRANCHES.noise;
+    expect(() => validateHparams({ n: -0.5 }, noise.args)).toThrow(/--n -0\.5: must be at least 0/);
+    expect(validateHparams({ n: 0 }, noise.args).n).toBe(0);
   });
   it('a training length or a cadence of zero iterations is an error (it used to mean an untrained "done" run, or every iteration)', () => {
     for (const [key, flag] of [['trainingSteps', '--training-steps'], ['evalEvery', '--eval-every'], ['checkpointEvery', '--checkpoint-every']]) {

@@ -1,6 +1,6 @@
 // Turns the hyperparameter definitions (src/train/hparams.ts) into commander options and back.
 import { Command, Option } from 'commander';
-import { TRAIN_HPARAMS, validateHparams, type HparamDef, type Hparams } from '../train/hparams.js';
+import { describeRange, TRAIN_HPARAMS, validateHparams, type HparamDef, type Hparams } from '../train/hparams.js';
 export { parseReplicates } from '../train/hparams.js';
 
 function camel(flag: string): string {
@@ -34,7 +34,7 @@ export function addHparamOptions(cmd: Command, defs: HparamDef[] = TRAIN_HPARAMS
       cmd.addOption(new Option(d.flag.replace(/^--/, '--no-')).hideHelp());
       continue;
     }
-    const o = new Option(`${d.flag} <value>`, `${d.help} (default: ${def})`);
+    const o = new Option(`${d.flag} <value>`, `${d.help}${d.range ? `, ${describeRange(d.range)}` : ''} (default: ${def})`);
     if (d.choices) o.choices(d.choices as string[]);
     if (d.type === 'int' || d.type === 'float') o.argParser(parseNumber(d));
     cmd.addOption(o);

@@ -120,7 +120,7 @@ const shuffle: BranchDef = {
 const noise: BranchDef = {
   name: 'noise',
   description: 'w = w_k + N(0, (n sigma_l)^2) on the unpruned weights, sigma_l = sqrt(2 / fan_in) (Fig. 7)',
-  args: [{ key: 'n', flag: '--n', type: 'float', default: 0.5, hashed: true, help: 'noise scale in units of the layer initialisation std' }],
+  args: [{ key: 'n', flag: '--n', type: 'float', default: 0.5, hashed: true, range: { min: 0 }, help: 'noise scale in units of the layer initialisation std' }],
   label: (a) => `noise ${a.n}σ`,
   perturb: async (ctx) => {
     ctx.prunable.forEach((name, l) => {

@@ -28,7 +28,7 @@ import { magnitudePrune, sparsityOf, type Sparsity } from './prune.js';
 export const LOTTERY_HPARAMS: HparamDef[] = [
   ...TRAIN_HPARAMS,
   { key: 'rewind', flag: '--rewind', type: 'step', default: '0it', hashed: true, help: 'rewinding iteration k: every level starts from the iteration-k state' },
-  { key: 'pruningFraction', flag: '--pruning-fraction', type: 'float', default: 0.2, hashed: true, help: 'fraction of the remaining prunable weights removed at each level' },
+  { key: 'pruningFraction', flag: '--pruning-fraction', type: 'float', default: 0.2, hashed: true, range: { min: 0, max: 1 }, help: 'fraction of the remaining prunable weights removed at each level' },
   {
     key: 'pruneIgnore',
     flag: '--prune-ignore',

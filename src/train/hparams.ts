@@ -21,6 +21,24 @@ export interface HparamDef {
   required?: boolean;
   /** A step (type 'step') that must be at least one iteration: a length or a cadence, where 0 means nothing sensible. */
   nonzero?: boolean;
+  /**
+   * The values a number (type 'float') may take: [min, max], or [min, max) where maxExclusive; either
+   * bound may be absent. Checked before any work, so that a bad value never costs a trained level.
+   */
+  range?: { min?: number; max?: number; maxExclusive?: boolean };
+}
+
+/** A float's range as the error message says it: "at least 0", "in [0, 1]", "in [0, 1)". */
+export function describeRange(r: NonNullable<HparamDef['range']>): string {
+  if (r.max === undefined) return `at least ${r.min}`;
+  if (r.min === undefined) return `${r.maxExclusive ? 'below' : 'at most'} ${r.max}`;
+  return `in [${r.min}, ${r.max}${r.maxExclusive ? ')' : ']'}`;
+}
+
+function inRange(v: number, r: NonNullable<HparamDef['range']>): boolean {
+  if (r.min !== undefined && v < r.min) return false;
+  if (r.max !== undefined && (r.maxExclusive ? v >= r.max : v > r.max)) return false;
+  return true;
 }
 
 export const TASKS = ['classify', 'random-labels', 'rotation', 'blur', 'blur+rotation'] as const;
@@ -29,11 +47,11 @@ export const TRAIN_HPARAMS: HparamDef[] = [
   { key: 'model', flag: '--model', type: 'string', default: null, required: true, hashed: true, help: 'network: resnet20, resnet56, resnet<6N+2>[_<width>], wrn16_8, vgg11/13/16/19, resnet18, resnet18_imagenet_stem' },
   { key: 'trainingSteps', flag: '--training-steps', type: 'step', default: '160ep', hashed: true, nonzero: true, help: 'training length in open_lth notation (set by --epochs N or --iterations N)' },
   { key: 'batch', flag: '--batch', type: 'int', default: 128, hashed: true, help: 'minibatch size' },
-  { key: 'lr', flag: '--lr', type: 'float', default: 0.1, hashed: true, help: 'learning rate' },
+  { key: 'lr', flag: '--lr', type: 'float', default: 0.1, hashed: true, range: { min: 0 }, help: 'learning rate' },
   { key: 'milestones', flag: '--milestones', type: 'steps', default: '80ep,120ep', hashed: true, help: 'steps at which the learning rate is multiplied by --gamma (comma-separated, "" for none)' },
-  { key: 'gamma', flag: '--gamma', type: 'float', default: 0.1, hashed: true, help: 'learning-rate decay factor at each milestone' },
-  { key: 'momentum', flag: '--momentum', type: 'float', default: 0.9, hashed: true, help: 'SGD momentum (PyTorch form: v = mu*v + g; w -= lr*v)' },
-  { key: 'weightDecay', flag: '--weight-decay', type: 'float', default: 1e-4, hashed: true, help: 'L2 weight decay added to the gradient of every parameter' },
+  { key: 'gamma', flag: '--gamma', type: 'float', default: 0.1, hashed: true, range: { min: 0 }, help: 'learning-rate decay factor at each milestone' },
+  { key: 'momentum', flag: '--momentum', type: 'float', default: 0.9, hashed: true, range: { min: 0, max: 1, maxExclusive: true }, help: 'SGD momentum (PyTorch form: v = mu*v + g; w -= lr*v)' },
+  { key: 'weightDecay', flag: '--weight-decay', type: 'float', default: 1e-4, hashed: true, range: { min: 0 }, help: 'L2 weight decay added to the gradient of every parameter' },
   { key: 'seed', flag: '--seed', type: 'int', default: 0, hashed: true, help: 'base seed; every random stream derives from (seed, replicate)' },
   { key: 'trainSubset', flag: '--train-subset', type: 'int', default: 0, hashed: true, help: 'train on a fixed class-balanced subset of N images (0 = all 50,000)' },
   { key: 'testSubset', flag: '--test-subset', type: 'int', default: 0, hashed: true, help: 'evaluate on a fixed class-balanced subset of N test images (0 = all 10,000)' },
@@ -68,6 +86,7 @@ export function validateHparams(input: Hparams, defs = TRAIN_HPARAMS): Hparams {
         break;
       case 'float':
         if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('must be a finite number');
+        if (d.range && !inRange(v, d.range)) throw bad(`must be ${describeRange(d.range)}`);
         break;
       case 'bool':
         if (typeof v !== 'boolean') throw bad('must be true or false');

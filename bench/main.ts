@@ -2,7 +2,7 @@
 // use, and end-to-end training / evaluation throughput on the `train` code path. Prints tables and
 // optionally writes JSON (--json FILE) that carries the adapter, Dawn version and git commit.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,7 +148,7 @@ async function main(): Promise<number> {
     const j = text.indexOf(end);
     const section = `${begin}\n${md}\n${end}`;
     const next = i >= 0 && j > i ? text.slice(0, i) + section + text.slice(j + end.length) : `${text}${text && !text.endsWith('\n') ? '\n' : ''}\n## Benchmark\n\n${section}\n`;
-    writeFileSync(values.readme, next);
+    writeFileAtomic(values.readme, next); // a killed render leaves the old README whole
     console.log(`updated ${values.readme}`);
     return 0;
   }

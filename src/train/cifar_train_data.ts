@@ -74,8 +74,15 @@ export class CifarTrainData implements TrainData {
     return { ...b, count: indices.length };
   }
 
-  testBatch(start: number, count: number): Batch {
-    const indices = this.testIndices.subarray(start, start + count);
+  testBatch(start: number, count: number, rows = count): Batch {
+    if (!(Number.isInteger(rows) && rows >= count)) throw new Error(`testBatch: ${rows} rows cannot hold ${count} images`);
+    let indices = this.testIndices.subarray(start, start + count);
+    if (rows > count) {
+      // padding: the last image again, in every row past `count`
+      const padded = new Uint32Array(rows).fill(indices[count - 1]);
+      padded.set(indices);
+      indices = padded;
+    }
     // Rotation test labels are drawn once (epoch 0) under a seed of their own, the same for every run.
     const b = this.test.batch(indices, { kind: 'eval', blur: this.blur, ...this.rotations(indices, 0, 0x7e57) });
     return { ...b, count };

@@ -17,6 +17,11 @@ export interface TrainData {
   readonly numClasses: number;
   /** Records the batch of iteration t into the current command stream (allocated in the current Scope). */
   trainBatch(iteration: number): Batch;
-  testBatch(start: number, count: number): Batch;
+  /**
+   * Test images start..start+count-1 in file order. With rows > count the batch has `rows` rows, the
+   * ones past `count` repeating the last image (Batch.count stays `count`): a partial batch padded to
+   * a full one's shape, so that it runs on buffers a full batch already pooled.
+   */
+  testBatch(start: number, count: number, rows?: number): Batch;
   destroy(): void;
 }

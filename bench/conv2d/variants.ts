@@ -209,3 +209,28 @@ VARIANTS.push({
     rowWeightGrad('dw_row4_pair', o, d, TK, { TK, PAIR: 1 });
   },
 });
+
+// Workgroup-memory tiling (the issue's "measure workgroup-memory tiling against pure register
+// tiling"): 3x3 stride-1 pad-1 convs on maps of 16 or 32 columns, CB input channels a block.
+const wgmemOk = (d: ConvDims) => d.KH === 3 && d.KW === 3 && d.stride === 1 && d.pad === 1 && (d.W === 32 || d.W === 16) && d.H === d.W;
+for (const [CB, WBCAST] of [[4, false], [8, false], [8, true]] as const) {
+  VARIANTS.push({
+    kind: 'fwd',
+    name: `wgmem cb${CB}${WBCAST ? ' wbcast' : ''}`,
+    note:
+      `workgroup-memory tiling: the workgroup copies ${CB} input channels' rows and weights into workgroup memory between two barriers, each invocation reads its x from there (4 columns x 16 channels)` +
+      (WBCAST ? ', the weights read by 8 lanes and broadcast' : ', and every weight (the same address in every lane)'),
+    supports: (d) => wgmemOk(d) && d.C % CB === 0,
+    launch: (o, d) => {
+      const W4 = d.W / 4;
+      const R = 64 / W4;
+      const wp = packConvWeights(o.w, false, getConvConfig());
+      o.x.gpu.dispatch(k('fwd_wgmem'), {
+        bindings: { x: o.x, wp, y: o.out },
+        uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: 0 },
+        workgroups: [d.N * (d.H / R), Math.ceil(d.O / 16)],
+        overrides: { CB, W4, WBCAST: WBCAST ? 1 : 0 },
+      });
+    },
+  });
+}

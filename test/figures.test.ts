@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors } from '../src/io/safetensors.js';
-import { figures, rerenderFigures, type FiguresResult } from '../src/report/figures.js';
+import { figures, rerenderFigures, settleIteration, type FiguresResult } from '../src/report/figures.js';
 import { parseCsv } from '../src/report/stats.js';
 
 const REPLICATES = [1, 2, 3];
@@ -481,6 +481,8 @@ describe('figures: the audit of missing runs, branch overrides, Fig. 3 and Fig. 
     }
     // 3 panels x 11 iterations, each missing s0r3; the 110 points of the tracked weights are one replicate's.
     expect(t.index).toMatch(/Points: 110 complete, 33 with unfinished replicates, 0 missing\. 1 replicate run not started\./);
+    // Fig. 2's 6 settling points (3 quantities), from the one finished replicate, each missing s0r2 and s0r3
+    expect(t.index).toMatch(/fig2_resnet20\*\*: .*Points: 0 complete, 6 with unfinished replicates, 0 missing\./);
     const spec = JSON.parse(readFileSync(join(t.out, 'fig3_resnet20.vl.json'), 'utf8')) as { title: { subtitle: string[] } };
     expect(spec.title.subtitle.join('\n')).toMatch(/not finished, shown as missing past their last sample: s0r2 \(at iteration 16 of 400\), s0r3 \(not started\)/);
     // A replicate whose last sample is at the end of training is finished without model_final.safetensors.
@@ -492,6 +494,48 @@ describe('figures: the audit of missing runs, branch overrides, Fig. 3 and Fig. 
       writeTelemetry(dir, 2, its, true);
     });
     expect(u.csv.filter((r) => r.figure === 'fig3_resnet20' && r.panel === 'accuracy').every((r) => r.status === 'ok' && r.n === '2')).toBe(true);
+  });
+
+  it('settleIteration: the first sample from which a curve stays within a fraction of its range of its last value', () => {
+    const c = (ys: number[]) => ys.map((value, i) => ({ iteration: 10 * i, value }));
+    expect(settleIteration([], 0.1)).toBeNull();
+    expect(settleIteration(c([3]), 0.1)).toBe(0);
+    expect(settleIteration(c([1, 1, 1]), 0.1)).toBe(0); // constant: settled from the start
+    expect(settleIteration(c([0, 4, 2, 1.5, 1]), 0.5)).toBe(20); // range 4: within 2 of 1 from the third sample
+    expect(settleIteration(c([0, 4, 2, 1.5, 1]), 0.1)).toBe(40); // within 0.4: only the last
+    expect(settleIteration(c([0, 1, 0, 1]), 0.5)).toBe(30); // a curve that keeps moving settles at its end
+  });
+
+  it('Fig. 2 (generated timeline): when each quantity settles, per finished replicate, then over replicates', async () => {
+    const its = [0, 1, 2, 4, 8, 16, 32, 64];
+    const loss = { 1: [2, 1.5, 1.25, 1.125, 1.0625, 1, 1, 1], 2: [2, 1.75, 1.5, 1.25, 1.125, 1.0625, 1, 1] } as Record<number, number[]>;
+    const grad = [1, 3, 2, 1.25, 1.125, 1, 1, 1]; // rises, then falls back
+    const t = await figuresOf('timeline', (r) => {
+      const dir = join(r, 'telemetry_tl');
+      mkdirSync(dir, { recursive: true });
+      writeJson(join(dir, 'hparams.json'), { hparams: { model: 'resnet20', trainingSteps: '64it', trainSubset: 12_800, batch: 128 }, hash: 'tl' });
+      for (const rep of [1, 2, 3]) {
+        mkdirSync(join(dir, `replicate_${rep}`), { recursive: true });
+        const n = rep === 3 ? 4 : its.length; // replicate 3 still running
+        const samples = its.slice(0, n).map((it, i) => ({ iteration: it, test_loss: loss[rep === 3 ? 1 : rep][i], grad_norm: i === 0 ? null : grad[i], tracked_weights: [] }));
+        writeFileSync(join(dir, `replicate_${rep}`, 'telemetry.jsonl'), samples.map((x) => JSON.stringify(x)).join('\n') + '\n');
+      }
+    });
+    const at = (series: string, f: number) => t.csv.find((r) => r.figure === 'fig2_resnet20' && r.series === series && Number(r.x) === f)!;
+    // test loss: replicate 1 within 0.5 of 1 from iteration 1, within 0.1 from 8; replicate 2 from 2 and 16
+    expect([at('test loss', 0.5).values, at('test loss', 0.1).values]).toEqual(['s0r1=1;s0r2=2', 's0r1=8;s0r2=16']);
+    expect([Number(at('test loss', 0.5).y_mean), Number(at('test loss', 0.1).y_mean), at('test loss', 0.1).y_min, at('test loss', 0.1).y_max]).toEqual([1.5, 12, '8', '16']);
+    // the gradient norm (no value at iteration 0): range 2 over iterations 1..64, within 1 of 1 from iteration 2
+    expect(at('gradient norm', 0.5).values).toBe('s0r1=2;s0r2=2');
+    expect(at('gradient norm', 0.1).values).toBe('s0r1=8;s0r2=8'); // within 0.2 of 1 from iteration 8
+    for (const r of t.csv.filter((q) => q.figure === 'fig2_resnet20')) expect([r.status, r.missing_replicates]).toEqual(['partial', 's0r3']);
+    // quantities the runs did not record have no row; the figure is written
+    expect(t.csv.some((r) => r.figure === 'fig2_resnet20' && r.series === 'test accuracy')).toBe(false);
+    expect(t.result.written.map((p) => p.slice(t.out.length + 1))).toEqual(expect.arrayContaining(['fig2_resnet20.svg', 'fig2_resnet20.vl.json'])); // (figuresOf writes no PNGs)
+    const spec = JSON.parse(readFileSync(join(t.out, 'fig2_resnet20.vl.json'), 'utf8')) as { title: { text: string; subtitle: string[] } };
+    expect(spec.title.subtitle.join('\n')).toMatch(/value at iteration 64 \(the end of the run\)[\s\S]*Mean over 2 finished replicates[\s\S]*not finished, left out: s0r3/);
+    // no finished replicate: skipped, with the reason
+    expect(result.skipped.join('\n')).toMatch(/fig2_resnet20: no finished telemetry run/);
   });
 
   it("Fig. 3's title compares telemetry with the telemetry protocol: 4000 iterations on all the data is not reduced", async () => {

@@ -688,6 +688,89 @@ function fig3(name: string, h: Hparams, runs: TelemetryRun[]): Figure | string {
   };
 }
 
+// ---------------------------------------------------------------- Fig. 2: a timeline from the telemetry
+
+/**
+ * The paper's Fig. 2 is a hand-drawn timeline of the early phase; this one is generated from the
+ * telemetry (paper.md: "a generated timeline from the telemetry is a bonus"). For each quantity, the
+ * iteration from which its curve stays within half, and within a tenth, of its range of the value it
+ * ends the telemetry run at: when it has mostly settled, and when it has settled.
+ */
+export const SETTLE_FRACTIONS = [0.5, 0.1] as const;
+
+/**
+ * The first sampled iteration from which `samples` (in iteration order) stay within `fraction` of
+ * their range (max - min) of the last sample's value; a constant curve settles at its first sample.
+ * Null without samples.
+ */
+export function settleIteration(samples: { iteration: number; value: number }[], fraction: number): number | null {
+  if (!samples.length) return null;
+  const ys = samples.map((q) => q.value);
+  const range = Math.max(...ys) - Math.min(...ys);
+  const last = ys[ys.length - 1];
+  let settled = samples.length - 1;
+  while (settled > 0 && Math.abs(ys[settled - 1] - last) <= fraction * range) settled--;
+  return samples[settled].iteration;
+}
+
+const TIMELINE_QUANTITIES = TELEMETRY_PANELS.flat().flatMap((p) => p.series);
+
+function fig2(name: string, h: Hparams, runs: TelemetryRun[]): Figure | string {
+  const reps = runs.flatMap((t) => t.replicates);
+  const done = reps.filter((r) => r.complete && r.samples.length);
+  if (!done.length) return `${name}: no finished telemetry run (the timeline measures settling against a run's last sample)`;
+  const waiting = reps.filter((r) => !done.includes(r)).map((r) => r.replicate);
+  const end = Math.max(...done.map((r) => r.samples[r.samples.length - 1].iteration));
+  const points: PlotPoint[] = [];
+  const rows: Spec[] = [];
+  for (const { label, key } of TIMELINE_QUANTITIES) {
+    const byFraction = SETTLE_FRACTIONS.map((f) => {
+      const obs: Observation[] = [];
+      for (const r of done) {
+        const curve = r.samples.flatMap((q) => (typeof q[key] === 'number' && Number.isFinite(q[key]) ? [{ iteration: q.iteration, value: q[key] as number }] : []));
+        const t = settleIteration(curve, f);
+        if (t !== null) obs.push({ replicate: r.replicate, value: t });
+      }
+      return aggregate(obs);
+    });
+    if (byFraction.some((a) => !a)) continue; // a quantity the runs did not record (w_T without --final)
+    SETTLE_FRACTIONS.forEach((f, i) =>
+      points.push({ figure: 'fig2', panel: 'settling', series: label, xLabel: 'Within this fraction of its range of its last value', x: f, yLabel: 'Training Iteration', y: byFraction[i], missing: waiting }),
+    );
+    const [half, tenth] = byFraction as NonNullable<(typeof byFraction)[number]>[];
+    rows.push({ quantity: label, half: half.mean, tenth: tenth.mean, tenthMin: tenth.min, tenthMax: tenth.max, label: `${fmtInt(Math.round(tenth.mean))}` });
+  }
+  if (!rows.length) return `${name}: the telemetry runs record none of the timeline's quantities`;
+  const order = [...rows].sort((a, b) => Number(a.tenth) - Number(b.tenth) || Number(a.half) - Number(b.half)).map((r) => String(r.quantity));
+  const ticks = [0, 1, 10, 100, 1000, 10_000, 100_000].filter((t) => t <= end * 1.01);
+  const x = { type: 'quantitative', title: 'Training Iteration', scale: { type: 'symlog', constant: 1, domain: [0, end] }, axis: { values: ticks, format: '~s', grid: true } };
+  const y = { field: 'quantity', type: 'nominal', title: null, sort: order, axis: { labelLimit: 260 } };
+  const nRep = done.length;
+  return {
+    name,
+    points,
+    spec: {
+      $schema: SCHEMA,
+      title: title(`Figure 2 (generated): when each telemetry quantity settles, ${modelName(h.model)}`, [
+        dataDescription(h, TELEMETRY_PROTOCOL),
+        `circle: from this iteration on, the quantity stays within half of its range of its value at iteration ${fmtInt(end)} (the end of the run);`,
+        `diamond and label: within a tenth. Mean over ${nRep} finished replicate${nRep === 1 ? '' : 's'} (thin line: min–max of the diamond)${waiting.length ? `; not finished, left out: ${waiting.join(', ')}` : ''}. The paper's Fig. 2 is drawn by hand`,
+      ]),
+      width: 460,
+      height: { step: 26 },
+      data: { values: rows },
+      layer: [
+        { mark: { type: 'rule', color: '#bbb' }, encoding: { x: { ...x, field: 'tenthMin' }, x2: { field: 'tenthMax' }, y } },
+        { mark: { type: 'rule', strokeWidth: 3, color: '#4c78a8' }, encoding: { x: { ...x, field: 'half' }, x2: { field: 'tenth' }, y } },
+        { mark: { type: 'point', filled: true, size: 60, color: '#4c78a8' }, encoding: { x: { ...x, field: 'half' }, y } },
+        { mark: { type: 'point', shape: 'diamond', filled: true, size: 90, color: '#e45756' }, encoding: { x: { ...x, field: 'tenth' }, y } },
+        { mark: { type: 'text', align: 'left', dx: 8, fontSize: 10 }, encoding: { x: { ...x, field: 'tenth' }, y, text: { field: 'label' } } },
+      ],
+      config: config(),
+    },
+  };
+}
+
 // ---------------------------------------------------------------- all figures
 
 /** A run a condition expects that has no directory yet, and its lottery (for runs.csv). */
@@ -733,10 +816,12 @@ export function buildFigures(col: Collection): { figures: Figure[]; skipped: str
   preConds.forEach((ls, i) => add(fig9(preNames[i], preHparams[i], ls)));
 
   const tConds = [...groupBy(col.telemetry, (t) => conditionKey(t.hparams, [])).values()];
-  if (!tConds.length) skipped.push('fig3: no telemetry runs found');
+  if (!tConds.length) skipped.push('fig2, fig3: no telemetry runs found');
   const tHparams = tConds.map((ts) => ts[0].hparams);
   const tNames = conditionNames('fig3', tHparams);
   tConds.forEach((ts, i) => add(fig3(tNames[i], tHparams[i], ts)));
+  const timelineNames = conditionNames('fig2', tHparams);
+  tConds.forEach((ts, i) => add(fig2(timelineNames[i], tHparams[i], ts)));
   return { figures, skipped, notStarted: [...notStarted.values()] };
 }
 

@@ -148,6 +148,7 @@ program
   .option('--quiet', 'no progress output')
   .option('--no-autotune', 'use the default conv kernel configuration instead of the measured one')
   .action(async (figure: string, opts: Record<string, unknown>) => {
+    if (figure === 'fig2' || figure === 'fig3') throw new Error(`${figure} is drawn from telemetry runs: run \`early-phase telemetry --model ${opts.model ?? 'resnet20'} [--replicate 1-5] [--final RUN]\` (see telemetry --help), then \`early-phase figures\``);
     if (!FIGURES.includes(figure as FigureName)) throw new Error(`unknown figure '${figure}'; choose one of ${FIGURES.join(', ')}`);
     const runs = expandSweep({
       figure: figure as FigureName,

@@ -724,15 +724,17 @@ function fig2(name: string, h: Hparams, runs: TelemetryRun[]): Figure | string {
   const points: PlotPoint[] = [];
   const rows: Spec[] = [];
   for (const { label, key } of TIMELINE_QUANTITIES) {
-    const byFraction = SETTLE_FRACTIONS.map((f) => {
-      const obs: Observation[] = [];
-      for (const r of done) {
-        const curve = r.samples.flatMap((q) => (typeof q[key] === 'number' && Number.isFinite(q[key]) ? [{ iteration: q.iteration, value: q[key] as number }] : []));
+    // each finished replicate's curve of this quantity (the samples that have a value)
+    const curves = done.map((r) => ({
+      replicate: r.replicate,
+      curve: r.samples.flatMap((q) => (typeof q[key] === 'number' && Number.isFinite(q[key]) ? [{ iteration: q.iteration, value: q[key] as number }] : [])),
+    }));
+    const byFraction = SETTLE_FRACTIONS.map((f) =>
+      aggregate(curves.flatMap(({ replicate, curve }) => {
         const t = settleIteration(curve, f);
-        if (t !== null) obs.push({ replicate: r.replicate, value: t });
-      }
-      return aggregate(obs);
-    });
+        return t === null ? [] : [{ replicate, value: t }];
+      })),
+    );
     if (byFraction.some((a) => !a)) continue; // a quantity the runs did not record (w_T without --final)
     SETTLE_FRACTIONS.forEach((f, i) =>
       points.push({ figure: 'fig2', panel: 'settling', series: label, xLabel: 'Within this fraction of its range of its last value', x: f, yLabel: 'Training Iteration', y: byFraction[i], missing: waiting }),

@@ -234,3 +234,28 @@ for (const [CB, WBCAST] of [[4, false], [8, false], [8, true]] as const) {
     },
   });
 }
+
+// The 16->32 shortcut's weight gradient a whole 16-column output row a trip, 64-byte loads.
+for (const OB of [8, 16, 32]) {
+  VARIANTS.push({
+    kind: 'dw',
+    name: `dw_1x1_rows ob${OB}`,
+    note: `1x1 stride-2 weight gradient, rows of 16 output columns: a trip takes a whole row with 64-byte loads, each accumulator the row's 16 products in one chain (${OB} output channels a workgroup)`,
+    supports: (d) => d.KH === 1 && d.KW === 1 && d.stride === 2 && d.pad === 0 && d.OW === 16 && d.W === 32 && d.C <= 16 && d.C % 2 === 0,
+    launch: (o, d) => {
+      const gpu = o.x.gpu;
+      const rows = d.N * d.OH;
+      const chunk = 64; // rows: the shipped kernel's 256 four-column tiles
+      const nchunks = Math.ceil(rows / chunk);
+      const part = Tensor.empty(gpu, [nchunks, d.O, d.C]);
+      gpu.dispatch(k('dw_1x1_rows'), {
+        bindings: { x: o.x, dy: o.dy, part },
+        uniforms: { N: d.N, C: d.C, H: d.H, O: d.O, OH: d.OH, chunk },
+        workgroups: [1, Math.ceil(d.O / OB), nchunks],
+        overrides: { OB },
+      });
+      const n = d.O * d.C;
+      gpu.dispatch('conv2d_weight_grad_reduce', { bindings: { part, dw: o.out }, uniforms: { n, nchunks }, workgroups: [Math.ceil(n / 64)], overrides: { WG: 64 } });
+    },
+  });
+}

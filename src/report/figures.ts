@@ -223,6 +223,20 @@ function missingNote(points: PlotPoint[]): string[] {
 
 // ---------------------------------------------------------------- spec pieces
 
+/**
+ * Colours for more than 10 series: tableau10's eight strongest, ten more of similar strength, then its
+ * pink and grey. (Vega's category20 pairs each colour with a pale one, hard to see on white.)
+ */
+const MANY_COLORS = [
+  ...['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#9d755d'],
+  ...['#1b3a6b', '#a0522d', '#2e7d32', '#7b1fa2', '#b8860b', '#222222', '#0097a7', '#c2185b', '#556b2f', '#5c6bc0'],
+  ...['#ff9da6', '#bab0ac'],
+];
+
+function seriesScale(domain: string[]): Spec {
+  return domain.length > 10 ? { domain, range: MANY_COLORS } : { domain, scheme: 'tableau10' };
+}
+
 function title(text: string, subtitle: string[]): Spec {
   return { text, subtitle, anchor: 'start', fontSize: 14, subtitleFontSize: 11, subtitleColor: '#333' };
 }
@@ -241,7 +255,7 @@ function remainingAxis(xs: number[]): Spec {
 }
 
 function colorEnc(domain: string[], title: string): Spec {
-  return { field: 'series', type: 'nominal', title, scale: { domain, scheme: domain.length > 10 ? 'category20' : 'tableau10' }, legend: LEGEND };
+  return { field: 'series', type: 'nominal', title, scale: seriesScale(domain), legend: LEGEND };
 }
 
 /** Mean line with points and a min-max band, colored by series. */
@@ -481,7 +495,7 @@ function fig8(name: string, h: Hparams, lotteries: Lottery[]): Figure | string {
   const ks = [...new Set(rows.map((r) => String(r.k)))];
   const panelSpec = (panel: string, label: string): Spec => {
     const x = { field: 'x', type: 'quantitative', title: label };
-    const color = { field: 'variant', type: 'nominal', title: 'Perturbation', scale: { domain: variants, scheme: variants.length > 10 ? 'category20' : 'tableau10' }, legend: { labelLimit: 320 } };
+    const color = { field: 'variant', type: 'nominal', title: 'Perturbation', scale: seriesScale(variants), legend: { labelLimit: 320 } };
     const shape = { field: 'k', type: 'nominal', title: 'Rewinding iteration', scale: { domain: ks } };
     return {
       width: 360,

@@ -33,12 +33,11 @@ describe('evaluate: the partial last batch', () => {
       const { images, count: n } = data.testBatch(start, count, rows);
       expect(n).toBe(count);
       expect(images.shape[0]).toBe(rows ?? count);
-      return (await noGrad(() => network(images)).readF32()).subarray(0, count * 10);
+      return (await noGrad(() => net.forward(images, false)).readF32()).subarray(0, count * 10);
     } finally {
       scope.close();
     }
   };
-  const network = (images: Parameters<Network['forward']>[0]) => net.forward(images, false);
 
   // (first: the other test pools a partial batch's buffers)
   it('runs on the buffers the full batches pooled, and scores only its own images', async () => {
@@ -68,12 +67,11 @@ describe('evaluate: the partial last batch', () => {
   it('is not padded where that would add more than an eighth to the images evaluated', async () => {
     // 40 images at batch 16: 16, 16, 8; padding would add 8 of 40 (1/5): the last batch keeps its size
     const seen: number[] = [];
-    const spy = { ...data, testSize: data.testSize, testBatch: (s: number, c: number, r?: number) => (seen.push(r ?? c), data.testBatch(s, c, r)) } as unknown as CifarTrainData;
+    const spy = { ...data, testBatch: (s: number, c: number, r?: number) => (seen.push(r ?? c), data.testBatch(s, c, r)) } as unknown as CifarTrainData;
     await evaluate(gpu(), net, spy, 16, 40);
     expect(seen).toEqual([16, 16, 8]);
     seen.length = 0;
     await evaluate(gpu(), net, spy, 16, 72);
     expect(seen).toEqual([16, 16, 16, 16, 16]);
   });
-
 });

@@ -151,8 +151,13 @@ function rowWeightGrad(name: string, o: { x: Tensor; dy: Tensor; out: Tensor }, 
     workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
     overrides: { WG, OB, S_: d.stride, PAD_: d.pad, KW_: d.KW, ...overrides },
   });
-  const n = d.O * CKK;
-  gpu.dispatch('conv2d_weight_grad_reduce', { bindings: { part, dw: o.out }, uniforms: { n, nchunks }, workgroups: [Math.ceil(n / 64)], overrides: { WG: 64 } });
+  reduceParts(part, o.out, nchunks);
+}
+
+/** Split-K pass 2 of a weight-gradient variant: the shipped conv2d_weight_grad_reduce sums part [nchunks, ...] into dw. */
+function reduceParts(part: Tensor, dw: Tensor, nchunks: number): void {
+  const n = dw.size;
+  part.gpu.dispatch('conv2d_weight_grad_reduce', { bindings: { part, dw }, uniforms: { n, nchunks }, workgroups: [Math.ceil(n / 64)], overrides: { WG: 64 } });
 }
 
 const row4Ok = (d: ConvDims) => d.W % (4 * d.stride) === 0 && d.OW * d.stride === d.W && d.pad <= 3 && d.KW <= 3 && d.KW - d.pad - d.stride <= 1;
@@ -254,8 +259,7 @@ for (const OB of [8, 16, 32]) {
         workgroups: [1, Math.ceil(d.O / OB), nchunks],
         overrides: { OB },
       });
-      const n = d.O * d.C;
-      gpu.dispatch('conv2d_weight_grad_reduce', { bindings: { part, dw: o.out }, uniforms: { n, nchunks }, workgroups: [Math.ceil(n / 64)], overrides: { WG: 64 } });
+      reduceParts(part, o.out, nchunks);
     },
   });
 }

@@ -83,10 +83,10 @@ export const CHECKPOINT = 'checkpoint.safetensors';
 export const MODEL_FINAL = 'model_final.safetensors';
 export const METRICS = 'metrics.jsonl';
 
-/** Evaluate on the test split (BN in inference mode). */
 /** `evaluate` pads its last batch only where that adds at most 1/PAD_AT_MOST to the images it evaluates. */
 export const PAD_AT_MOST = 8;
 
+/** Evaluate on the test split (BN in inference mode). */
 export async function evaluate(gpu: Gpu, network: Network, data: TrainData, batchSize = 500, limit = Infinity): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;

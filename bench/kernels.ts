@@ -19,7 +19,7 @@ import { createModel } from '../src/models/registry.js';
 import { BatchNorm2d, Conv2d, Linear, type ForwardContext } from '../src/nn/layers.js';
 import { Network } from '../src/nn/network.js';
 import { batchNorm2d } from '../src/ops/batchnorm.js';
-import { conv2d, conv2dOutputSize, conv2dWithShortcut, shortcutInputGradOutcome } from '../src/ops/conv2d.js';
+import { conv2d, conv2dOutputSize, conv2dWithShortcut, shortcutInputGradOutcome, shortcutWeightGradOutcome } from '../src/ops/conv2d.js';
 import { countCorrect, crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
 import { floatsOf } from '../src/gpu/lanes.js';
@@ -142,6 +142,8 @@ interface ConvShape extends Omit<ConvGeometry, 'N'> {
   fusedForwards: number;
   /** Layers whose input gradient is computed in one pass with its pair's (conv2dWithShortcut's backward), not alone. */
   fusedInputGrads: number;
+  /** Layers whose weight gradient is computed in one pass with its pair's, not alone. */
+  fusedWeightGrads: number;
 }
 
 /** A block's stride-2 conv whose forward launch also computes its 1x1 stride-2 projection shortcut. */
@@ -158,9 +160,10 @@ interface ShortcutPair {
 
 interface ModelShapes {
   convs: Map<string, ConvShape>;
-  /** Pairs whose forward is one launch, and pairs whose x gradient is one pass. */
+  /** Pairs whose forward is one launch, pairs whose x gradient is one pass, and pairs whose weight gradients are. */
   shortcutPairs: Map<string, ShortcutPair>;
   shortcutGradPairs: Map<string, ShortcutPair>;
+  shortcutWeightGradPairs: Map<string, ShortcutPair>;
   /** BatchNorm2d layers per shape; `residual` of them end a residual block (act(residual + BN(x)) fused). */
   bns: Map<string, { C: number; H: number; W: number; count: number; residual: number }>;
   /** Per-image element count -> dispatches per step of: relu_forward, add (forward and gradient
@@ -188,7 +191,7 @@ function bump<K, V extends { count: number }>(m: Map<K, V>, key: K, make: () => 
 export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShapes> {
   const model = createModel(modelName);
   const net = new Network(gpu, model);
-  const shapes: ModelShapes = { convs: new Map(), shortcutPairs: new Map(), shortcutGradPairs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), addInplaces: new Map(), addRelus: new Map(), linears: new Map(), pools: new Map(), maxPools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
+  const shapes: ModelShapes = { convs: new Map(), shortcutPairs: new Map(), shortcutGradPairs: new Map(), shortcutWeightGradPairs: new Map(), bns: new Map(), relus: new Map(), adds: new Map(), addInplaces: new Map(), addRelus: new Map(), linears: new Map(), pools: new Map(), maxPools: new Map(), paramCount: model.parameterCount(), largestWeight: { name: '', shape: [] } };
   const convFwd = Conv2d.prototype.forward;
   const convPairFwd = Conv2d.prototype.forwardWithShortcut;
   const bnFwd = BatchNorm2d.prototype.forward;
@@ -198,7 +201,7 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
   const noteConv = (conv: Conv2d, x: Tensor, y: Tensor, fused: boolean): ConvShape => {
     const [, C, H, W] = x.shape;
     const key = `${C}x${H}x${W}>${conv.outChannels}k${conv.kernel}s${conv.stride}p${conv.padding}${conv.bias ? 'b' : ''}`;
-    const s = bump(shapes.convs, key, () => ({ C, H, W, O: conv.outChannels, k: conv.kernel, stride: conv.stride, pad: conv.padding, bias: conv.bias, count: 1, inputGrads: 0, accumulating: 0, fusedForwards: 0, fusedInputGrads: 0 }));
+    const s = bump(shapes.convs, key, () => ({ C, H, W, O: conv.outChannels, k: conv.kernel, stride: conv.stride, pad: conv.padding, bias: conv.bias, count: 1, inputGrads: 0, accumulating: 0, fusedForwards: 0, fusedInputGrads: 0, fusedWeightGrads: 0 }));
     if (x !== images) s.inputGrads++;
     if (fused) s.fusedForwards++;
     // count the layers whose backward finds a gradient of x to add into (as in the training step)
@@ -256,10 +259,16 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
         backward(logits, Tensor.zeros(gpu, logits.shape));
       });
       for (const p of pairs) {
-        if (shortcutInputGradOutcome(p.y) !== 'fused') continue;
-        for (const s of p.shapes) s.fusedInputGrads++;
         const { C, H, W, O, k, pad, bias } = p.pair;
-        bump(shapes.shortcutGradPairs, `${C}x${H}x${W}>${O}k${k}p${pad}${bias ? 'b' : ''}`, () => ({ ...p.pair }));
+        const key = `${C}x${H}x${W}>${O}k${k}p${pad}${bias ? 'b' : ''}`;
+        if (shortcutInputGradOutcome(p.y) === 'fused') {
+          for (const s of p.shapes) s.fusedInputGrads++;
+          bump(shapes.shortcutGradPairs, key, () => ({ ...p.pair }));
+        }
+        if (shortcutWeightGradOutcome(p.y) === 'fused') {
+          for (const s of p.shapes) s.fusedWeightGrads++;
+          bump(shapes.shortcutWeightGradPairs, key, () => ({ ...p.pair }));
+        }
       }
       const streams: [string, Map<number, number>][] = [['relu_forward', shapes.relus], ['add', shapes.adds], ['add_inplace', shapes.addInplaces], ['add_relu_forward', shapes.addRelus]];
       for (const w of work) {
@@ -448,7 +457,8 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
     await measure(c, { ...meta, op: 'conv2d.input_grad_accumulate', perStep: s.accumulating, work: work('input_grad_accumulate') }, dx);
   }
   const dw = capture(gpu, () => node.backward(dy, onlyGrads(grads, [1]))).work;
-  await measure(c, { ...meta, op: 'conv2d.weight_grad', perStep: s.count, work: work('weight_grad') }, dw);
+  // (the layers whose weight gradient runs in one pass with its pair's: timed in shortcutWeightGradPairEntries)
+  await measure(c, { ...meta, op: 'conv2d.weight_grad', perStep: s.count - s.fusedWeightGrads, work: work('weight_grad') }, dw);
   if (b) {
     const db = capture(gpu, () => node.backward(dy, onlyGrads(grads, [2]))).work;
     await measure(c, { ...meta, op: 'conv2d.bias_grad', perStep: s.count, work: { bytes: 4 * N * s.O * OH * OW, ceiling: 'read_gbps' } }, db);
@@ -489,6 +499,36 @@ async function shortcutGradPairEntries(c: Ctx, model: string, N: number, p: Shor
   const bytes = convBytes({ N, C: p.C, H: p.H, W: p.W, O: p.O, k: p.k, stride: 2, bias: p.bias }, OH, OW, 'input_grad') + 4 * (p.O * p.C + N * p.O * OH * OW);
   const shape = `${N}x${p.C}x${p.H}x${p.W} -> ${p.O} k${p.k} s2${p.bias ? ' +bias' : ''} + shortcut k1 s2`;
   await measure(c, { model, op: 'conv2d.input_grad', shape, batch: N, perStep: p.count, work: { flops, bytes, ceiling: 'fma_gflops' } }, work);
+}
+
+/**
+ * Both weight gradients of a block's stride-2 conv and its 1x1 stride-2 shortcut in one split-K pass
+ * (conv2dWithShortcut's backward, fuseShortcutWeightGrad), then each reduced: the two nodes' backwards
+ * as the engine runs them, weight gradients only.
+ */
+async function shortcutWeightGradPairEntries(c: Ctx, model: string, N: number, p: ShortcutPair): Promise<void> {
+  const { gpu } = c;
+  const { OH, OW, x, w, wsc, b } = pairOperands(gpu, N, p);
+  w.requiresGrad = wsc.requiresGrad = true;
+  const [y, ysc] = conv2dWithShortcut(x, w, b, { stride: 2, padding: p.pad }, wsc);
+  const dy = randn(gpu, y.shape as number[], 4);
+  const dys = randn(gpu, ysc.shape as number[], 5);
+  const dw = Tensor.empty(gpu, w.shape);
+  const dwsc = Tensor.empty(gpu, wsc.shape);
+  // the main conv's backward runs first (as in the step) and leaves both weight gradients to the shortcut's
+  const grads = (i: number, own: Tensor, partner: Tensor): Tensor => (i === 1 ? own : partner);
+  const partnerIdx = b ? 3 : 2;
+  const ctxFor = (own: Tensor, partner: Tensor): BackwardContext => ({ needsGrad: (i) => i === 1 || i === partnerIdx, gradOutput: (i) => grads(i, own, partner), deferTo: () => true });
+  const { work } = capture(gpu, () => {
+    y.node!.backward(dy, ctxFor(dw, dwsc));
+    ysc.node!.backward(dys, ctxFor(dwsc, dw));
+  });
+  if (shortcutWeightGradOutcome(y) !== 'fused') throw new Error('the pair did not compute its weight gradients in one pass');
+  // both convs' multiply-adds; x and both output gradients read, both weight gradients written
+  const flops = 2 * N * p.O * OH * OW * p.C * (p.k * p.k + 1);
+  const bytes = convBytes({ N, C: p.C, H: p.H, W: p.W, O: p.O, k: p.k, stride: 2, bias: p.bias }, OH, OW, 'weight_grad') + 4 * (p.O * p.C + N * p.O * OH * OW);
+  const shape = `${N}x${p.C}x${p.H}x${p.W} -> ${p.O} k${p.k} s2${p.bias ? ' +bias' : ''} + shortcut k1 s2`;
+  await measure(c, { model, op: 'conv2d.weight_grad', shape, batch: N, perStep: p.count, work: { flops, bytes, ceiling: 'fma_gflops' } }, work);
 }
 
 /** The forward of a block's stride-2 conv and its 1x1 stride-2 shortcut as one launch (conv2dWithShortcut). */
@@ -856,6 +896,7 @@ async function kernelPass(c: Ctx, models: string[], N: number, profile: boolean,
     for (const s of shapes.convs.values()) await guarded(c, `${model} conv2d ${s.C}x${s.H}x${s.W}->${s.O}`, () => convEntries(c, model, N, s));
     for (const p of shapes.shortcutPairs.values()) await guarded(c, `${model} conv2d ${p.C}x${p.H}x${p.W}->${p.O} + shortcut`, () => shortcutPairEntries(c, model, N, p));
     for (const p of shapes.shortcutGradPairs.values()) await guarded(c, `${model} conv2d input gradient ${p.C}x${p.H}x${p.W}->${p.O} + shortcut`, () => shortcutGradPairEntries(c, model, N, p));
+    for (const p of shapes.shortcutWeightGradPairs.values()) await guarded(c, `${model} conv2d weight gradient ${p.C}x${p.H}x${p.W}->${p.O} + shortcut`, () => shortcutWeightGradPairEntries(c, model, N, p));
     for (const b of shapes.bns.values()) await guarded(c, `${model} batchnorm ${b.C}x${b.H}x${b.W}`, () => bnEntries(c, model, N, b));
     const sizes = new Set([shapes.relus, shapes.adds, shapes.addInplaces, shapes.addRelus].flatMap((m) => [...m.keys()]));
     const counts = (n: number) => ({ relu: shapes.relus.get(n) ?? 0, add: shapes.adds.get(n) ?? 0, addInplace: shapes.addInplaces.get(n) ?? 0, addRelu: shapes.addRelus.get(n) ?? 0 });

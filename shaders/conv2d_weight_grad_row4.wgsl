@@ -17,6 +17,15 @@
 // DDIRECT = 1: every lane loads the tile's dy for all its channels itself, from the same address
 // across the subgroup (one cached broadcast load on a GPU, where a subgroupBroadcast per dy value
 // competes with the FMAs; on lavapipe a load is a per-lane loop, hence the default 0). Same bits.
+// Variant `shortcut` (a ResNet block's 3x3 stride-2 conv and its 1x1 stride-2 projection shortcut of the
+// same x, to the same output grid): also psc[q,o,c] = sum over chunk q's tiles of
+// sum_t dsc[n,o,oh,4j+t] * x[n,c,oh*S,(4j+t)*S], the shortcut's partials, which are the main conv's
+// tap (kh, kw) = (PAD, PAD): the lane whose kernel row is (c, PAD) has them in registers already. Lanes
+// take kernel rows in kh-major order (m = kh*C + c), so that no lane's two rows are both the shortcut's
+// (needs KH >= TK); every lane computes the shortcut's sums, only those lanes store them. Each (o, c)
+// sum runs in the same order as the 1x1 conv's own launch: the same bits where the chunks agree. On
+// lavapipe the launch took 1.1-1.4x as long as the two convs' launches apart (the main kernel's
+// accumulators already spill; the shortcut's add to every trip), hence off by default there.
 enable subgroups;
 override WG: u32 = 64;
 override S_: u32 = 1;
@@ -35,10 +44,15 @@ struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u3
 @group(0) @binding(2) var<storage, read> dy: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+// #if shortcut
+@group(0) @binding(5) var<storage, read> dsc: array<vec4f>;      // the shortcut's output gradient, shaped as dy
+@group(0) @binding(6) var<storage, read_write> psc: array<f32>;  // its partials [nchunks, O, C]
+// #endif
 
 // the input row segment a tile needs: [L | A0 | A1 (S_ = 2 only) | R], element 4 = column 4*S_*j
 struct Row { L: vec4f, A0: vec4f, A1: vec4f, R: vec4f }
 struct Acc8 { a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f, a4: vec4f, a5: vec4f, a6: vec4f, a7: vec4f }
+struct Sc8 { lo: vec4f, hi: vec4f }  // variant shortcut: one kernel row's shortcut sums for 8 output channels
 
 fn pick(r: Row, i: u32) -> f32 {
   if (i < 4u) { return r.L[i]; }
@@ -158,6 +172,49 @@ fn accum8d(acc1: ptr<function, Acc8>, acc2: ptr<function, Acc8>, d0: u32, cs: u3
   if (TK > 1u) { (*acc2).a7 = taps((*acc2).a7, dq, r2); }
 }
 
+// #if shortcut
+// kernel row m of the kh-major lane order (m = kh*C + c) as its row index r = c*KH + kh
+fn rowOf(m: u32) -> u32 {
+  let kh = m / p.C;
+  return (m - kh * p.C) * KH_ + kh;
+}
+
+// the shortcut's 4 taps of a tile: row (c, PAD_)'s columns (4j+t)*S, t = 0..3 (tap kw = PAD_)
+fn shortcutTaps(r: Row) -> vec4f {
+  return vec4f(pick(r, 4u), pick(r, 4u + S_), pick(r, 4u + 2u * S_), pick(r, 4u + 3u * S_));
+}
+
+fn dot4(s: f32, d: vec4f, x: vec4f) -> f32 {
+  return fma(d.w, x.w, fma(d.z, x.z, fma(d.y, x.y, fma(d.x, x.x, s))));
+}
+
+// acc (8 channels: lo = o0..o0+3, hi = o0+4..o0+7) += the tile's shortcut dy (lane q's d, broadcast) . xs,
+// as taps() with one tap. Every lane does it (lanes with no shortcut row never store theirs): a branch
+// per subgroup took longer on lavapipe, and on a 32-wide subgroup it would not be uniform.
+fn accumSc8(acc: ptr<function, Sc8>, d: vec4f, xs: vec4f) {
+  (*acc).lo.x = dot4((*acc).lo.x, vec4f(subgroupBroadcast(d.x, 0u), subgroupBroadcast(d.y, 0u), subgroupBroadcast(d.z, 0u), subgroupBroadcast(d.w, 0u)), xs);
+  (*acc).lo.y = dot4((*acc).lo.y, vec4f(subgroupBroadcast(d.x, 1u), subgroupBroadcast(d.y, 1u), subgroupBroadcast(d.z, 1u), subgroupBroadcast(d.w, 1u)), xs);
+  (*acc).lo.z = dot4((*acc).lo.z, vec4f(subgroupBroadcast(d.x, 2u), subgroupBroadcast(d.y, 2u), subgroupBroadcast(d.z, 2u), subgroupBroadcast(d.w, 2u)), xs);
+  (*acc).lo.w = dot4((*acc).lo.w, vec4f(subgroupBroadcast(d.x, 3u), subgroupBroadcast(d.y, 3u), subgroupBroadcast(d.z, 3u), subgroupBroadcast(d.w, 3u)), xs);
+  (*acc).hi.x = dot4((*acc).hi.x, vec4f(subgroupBroadcast(d.x, 4u), subgroupBroadcast(d.y, 4u), subgroupBroadcast(d.z, 4u), subgroupBroadcast(d.w, 4u)), xs);
+  (*acc).hi.y = dot4((*acc).hi.y, vec4f(subgroupBroadcast(d.x, 5u), subgroupBroadcast(d.y, 5u), subgroupBroadcast(d.z, 5u), subgroupBroadcast(d.w, 5u)), xs);
+  (*acc).hi.z = dot4((*acc).hi.z, vec4f(subgroupBroadcast(d.x, 6u), subgroupBroadcast(d.y, 6u), subgroupBroadcast(d.z, 6u), subgroupBroadcast(d.w, 6u)), xs);
+  (*acc).hi.w = dot4((*acc).hi.w, vec4f(subgroupBroadcast(d.x, 7u), subgroupBroadcast(d.y, 7u), subgroupBroadcast(d.z, 7u), subgroupBroadcast(d.w, 7u)), xs);
+}
+
+fn storeSc(acc: Sc8, c: u32, o0: u32, chunkIdx: u32) {
+  let a = array<f32, 8>(acc.lo.x, acc.lo.y, acc.lo.z, acc.lo.w, acc.hi.x, acc.hi.y, acc.hi.z, acc.hi.w);
+  for (var qq = 0u; qq < 8u; qq++) {
+    let o = o0 + qq;
+    if (o < p.O) { psc[(chunkIdx * p.O + o) * p.C + c] = a[qq]; }
+  }
+}
+// #else
+fn rowOf(m: u32) -> u32 {
+  return m;
+}
+// #endif
+
 fn store(acc: Acc8, rr: u32, o0: u32, chunkIdx: u32) {
   let CKK = p.C * KH_ * KW_;
   let a = array<vec4f, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
@@ -174,8 +231,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let NR = p.C * KH_;
   let NL = (NR + TK - 1u) / TK;            // lanes needed
   let li = wid.x * WG + lid;
-  let r1 = min(li, NR - 1u);
-  let r2 = min(li + NL, NR - 1u);
+  let r1 = rowOf(min(li, NR - 1u));
+  let r2 = rowOf(min(li + NL, NR - 1u));
   let TPR = p.OW / 4u;
   let T = p.N * p.OH * TPR;
   let q0 = wid.z * p.chunk;
@@ -199,6 +256,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var acc6: Acc8;
   var acc7: Acc8;
   var acc8: Acc8;
+// #if shortcut
+  // the lane's shortcut row (kh = PAD_): r1, r2 or none (never both: kh-major order, KH_ >= TK)
+  let sc1 = li < NL && r1 % KH_ == PAD_;
+  let sc2 = TK > 1u && li < NL && li + NL < NR && r2 % KH_ == PAD_;
+  let scOn = sc1 || sc2;
+  var sa1: Sc8;  // channels o0..o0+7, then +8, +16, +24 as OB allows
+  var sa2: Sc8;
+  var sa3: Sc8;
+  var sa4: Sc8;
+// #endif
   // each tile's own columns are loaded once, as the previous tile's "next": one vec4 (two for S_ = 2)
   // per kernel row and tile; the halos come from the neighbours. Lanes with no kernel row (or no
   // second one) skip the loads where such lanes exist (SKIP_IDLE: on lavapipe a load is a loop over
@@ -250,6 +317,21 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         accum8(&acc7, &acc8, dy[((n * p.O + olane4) * p.OH + oh) * TPR + j], row1, row2);
       }
     }
+// #if shortcut
+    {
+      var xs = shortcutTaps(row2);
+      if (sc1) { xs = shortcutTaps(row1); }
+      let base = (n * p.O * p.OH + oh) * TPR + j;
+      let cs = p.OH * TPR;
+      // lane q hands out channel o0 + q (+ 8, 16, 24) of the shortcut's output gradient
+      accumSc8(&sa1, dsc[base + olane * cs], xs);
+      if (OB > 8u) { accumSc8(&sa2, dsc[base + olane2 * cs], xs); }
+      if (OB > 16u) {
+        accumSc8(&sa3, dsc[base + olane3 * cs], xs);
+        accumSc8(&sa4, dsc[base + olane4 * cs], xs);
+      }
+    }
+// #endif
     if (HALO) {
       prev1 = lastVec(cur1);
       prev2 = lastVec(cur2);
@@ -260,6 +342,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     oh = ohn;
     n = nn;
   }
+// #if shortcut
+  if (scOn) {
+    let c = select(r2, r1, sc1) / KH_;
+    storeSc(sa1, c, o0, wid.z);
+    if (OB > 8u) { storeSc(sa2, c, o0 + 8u, wid.z); }
+    if (OB > 16u) { storeSc(sa3, c, o0 + 16u, wid.z); storeSc(sa4, c, o0 + 24u, wid.z); }
+  }
+// #endif
   if (li >= NL) { return; }
   store(acc1, r1, o0, wid.z);
   if (OB > 8u) { store(acc3, r1, o0 + 8u, wid.z); }

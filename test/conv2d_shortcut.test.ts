@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_forward_row4
+// @kernels conv2d_forward_row4 conv2d_weight_grad_row4
 // A ResNet block's stride-2 conv and its 1x1 stride-2 projection shortcut in one launch
 // (conv2dWithShortcut, conv2d_forward_row4 variant `shortcut`): both outputs and every gradient
 // against the float64 reference, and the same bits as the two convs run apart. And x's gradient of
-// the pair in one pass (fuseShortcutGrad, variant `scatter_shortcut`), against the reference and
-// the bits of the two input gradients apart.
+// the pair in one pass (fuseShortcutGrad, variant `scatter_shortcut`), and both weight gradients in
+// one split-K pass (fuseShortcutWeightGrad, conv2d_weight_grad_row4 variant `shortcut`), against the
+// reference and the bits of the two apart.
 import { backward } from '../src/autograd/backward.js';
 import { createModel } from '../src/models/registry.js';
 import { Network } from '../src/nn/network.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, relu } from '../src/ops/elementwise.js';
-import { conv2d, conv2dWithShortcut, defaultConvConfig, setConvConfig, shortcutInputGradOutcome, type ConvConfig } from '../src/ops/conv2d.js';
+import { conv2d, conv2dWithShortcut, defaultConvConfig, setConvConfig, shortcutInputGradOutcome, shortcutWeightGradOutcome, type ConvConfig } from '../src/ops/conv2d.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -291,4 +292,95 @@ describe("conv2dWithShortcut's backward: x's gradient in one pass (fuseShortcutG
       });
     }
   }
+});
+
+describe("conv2dWithShortcut's backward: both weight gradients in one pass (fuseShortcutWeightGrad)", () => {
+  // out = y + relu(ysc): the two output gradients differ (relu's mask)
+  const wCases: Case[] = [
+    { name: 'ResNet-20 16->32 on 32x32', N: 2, C: 16, H: 32, W: 32, O: 32, bias: false },
+    { name: 'ResNet-20 32->64 on 16x16 (four channel blocks)', N: 2, C: 32, H: 16, W: 16, O: 64, bias: false },
+    { name: 'odd rows (H = 14), 5 channels, O = 12 (a partial channel block), bias on the 3x3 conv', N: 3, C: 5, H: 14, W: 16, O: 12, bias: true },
+    { name: '3 channels, 8 out, W = 48', N: 1, C: 3, H: 6, W: 48, O: 8, bias: false },
+  ];
+  const on = { fuseShortcutWeightGrad: true };
+  const wConfigs: { cfg: Partial<ConvConfig>; fused: boolean }[] = [
+    { cfg: on, fused: true },
+    { cfg: { ...on, weightGradRows: 1 }, fused: true }, // one kernel row per lane
+    { cfg: { ...on, weightGradChannels: 8 }, fused: true },
+    { cfg: { ...on, weightGradChunk: 12 }, fused: true }, // 3 tiles a chunk: chunks start inside a row
+    { cfg: { ...on, fuseShortcutGrad: false }, fused: true }, // x's gradient apart, the weights' together
+    { cfg: { ...on, weightGradDirectDy: true }, fused: false }, // no broadcast lanes to hand out the shortcut's dy
+    { cfg: {}, fused: false }, // off by default
+  ];
+
+  /** The pair's backward under cfg; `frozen`: these leaves get no gradient. */
+  async function weightRun(s: Case, cfg: Partial<ConvConfig>, v: ReturnType<typeof operands>, frozen: ('x' | 'wsc')[] = []) {
+    setConvConfig(cfg);
+    const g = gpu();
+    const scope = Scope.open();
+    try {
+      const ops = leaves(s, v);
+      for (const k of frozen) ops[k].requiresGrad = false;
+      const { x, w, b, wsc } = ops;
+      const [y, ysc] = conv2dWithShortcut(x, w, b, { stride: 2, padding: 1 }, wsc);
+      const p = relu(ysc);
+      const out = add(y, p);
+      const { dispatches } = recordDispatches(g, () => backward(out, Tensor.fromArray(g, v.r, out.shape)));
+      return {
+        dw: await w.grad!.readF32(),
+        dwsc: frozen.includes('wsc') ? null : await wsc.grad!.readF32(),
+        dx: frozen.includes('x') ? null : await x.grad!.readF32(),
+        p: await p.readF32(),
+        outcome: shortcutWeightGradOutcome(y),
+        names: dispatches.map(dispatchName),
+      };
+    } finally {
+      scope.close();
+      setConvConfig(defaultConvConfig);
+    }
+  }
+
+  for (const s of wCases) {
+    for (const { cfg, fused } of wConfigs) {
+      it(`${s.name}, ${JSON.stringify(cfg)}: ${fused ? 'one pass' : 'apart'}, the float64 reference, the bits of the two apart`, async () => {
+        const rng = new Rng();
+        const [s3, s1] = shapes(s);
+        const { OH, OW } = convOutSize(s3);
+        const v = operands(rng, s);
+        const got = await weightRun(s, cfg, v);
+        const tag = `${s.name} ${JSON.stringify(cfg)} seed=${rng.seed}`;
+        expect(got.outcome, tag).toBe(fused ? 'fused' : 'apart');
+        // one pass 1 for both (no launch of either conv's weight gradient alone), each reduced
+        const joint = got.names.filter((n) => n === 'conv2d_weight_grad_row4:shortcut').length;
+        const alone = got.names.filter((n) => n === 'conv2d_weight_grad_row4' || n === 'conv2d_weight_grad').length;
+        expect([joint, alone], got.names.join(' ')).toEqual(fused ? [1, 0] : [0, 2]);
+        const dys = v.r.map((r, i) => (got.p[i] > 0 ? r : 0));
+        const tol = { atol: 2e-6 * s.N * OH * OW, rtol: 1e-4 };
+        expectClose(got.dw, conv2dWeightGradRef(v.r, v.x, s3), tol, `dw ${tag}`);
+        expectClose(got.dwsc!, conv2dWeightGradRef(dys, v.x, s1), tol, `dwsc ${tag}`);
+        if (fused) {
+          const apart = await weightRun(s, { ...cfg, fuseShortcutWeightGrad: false }, v);
+          expect(apart.outcome).toBe('apart');
+          for (const k of ['dw', 'dwsc', 'dx'] as const) expect(bitsOf(got[k]!), `${k} bits ${tag}`).toEqual(bitsOf(apart[k]!));
+        }
+      });
+    }
+  }
+
+  it('x needing no gradient: the weights still in one pass; a frozen shortcut weight: each conv its own', async () => {
+    const s = wCases[0];
+    const rng = new Rng();
+    const [s3, s1] = shapes(s);
+    const { OH, OW } = convOutSize(s3);
+    const v = operands(rng, s);
+    const tol = { atol: 2e-6 * s.N * OH * OW, rtol: 1e-4 };
+    const noX = await weightRun(s, on, v, ['x']);
+    expect(noX.outcome).toBe('fused');
+    expectClose(noX.dw, conv2dWeightGradRef(v.r, v.x, s3), tol, `dw seed=${rng.seed}`);
+    expectClose(noX.dwsc!, conv2dWeightGradRef(v.r.map((r, i) => (noX.p[i] > 0 ? r : 0)), v.x, s1), tol, `dwsc seed=${rng.seed}`);
+    const noWsc = await weightRun(s, on, v, ['wsc']);
+    expect(noWsc.outcome).toBe('apart');
+    expect(noWsc.names.filter((n) => n.startsWith('conv2d_weight_grad_row4')), noWsc.names.join(' ')).toEqual(['conv2d_weight_grad_row4']);
+    expect(bitsOf(noWsc.dw)).toEqual(bitsOf(noX.dw));
+  });
 });

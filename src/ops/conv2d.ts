@@ -143,6 +143,15 @@ export interface ConvConfig {
    */
   fuseShortcutGrad: boolean;
   /**
+   * conv2dWithShortcut's backward: compute the weight gradients of a ResNet block's stride-2 conv and
+   * its 1x1 stride-2 projection shortcut in one split-K pass (conv2d_weight_grad_row4, variant
+   * `shortcut`): the shortcut's products are the stride-2 conv's centre taps, already in the registers
+   * of the lanes that own kernel rows (c, pad). Same bits as apart (shortcutWeightGradFusable). Off by
+   * default: on lavapipe the fused launch took 1.1-1.4x as long as the two apart (2026-12-07); the
+   * autotuner's whole-step search on a GPU tries it on.
+   */
+  fuseShortcutWeightGrad: boolean;
+  /**
    * 3x3 stride-1 pad-1 forwards with at most 4 input channels and W % 16 == 0 (ResNet-20's first conv)
    * on conv2d_forward_stem (a tile's inputs read once, then one output channel at a time) instead of
    * the row kernel, whose 16 channels x 8 columns of accumulators a 3-channel conv cannot amortise.
@@ -180,6 +189,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   pointwiseTile: true, // ResNet-20's stride-2 shortcut forwards 1.2-1.4x and 1.5-1.7x faster on lavapipe (2026-12-07)
   fuseShortcut: false, // the fused launch took 0-8% longer than the two apart on lavapipe (2026-12-06)
   fuseShortcutGrad: true,
+  fuseShortcutWeightGrad: false, // the fused launch took 1.1-1.4x as long as the two apart on lavapipe (2026-12-07)
   stemTile: true, // ResNet-20's first conv 1.4x faster on lavapipe (2.12-2.23 against 2.93-3.06 ms, 2026-12-07)
 });
 
@@ -200,6 +210,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.rowScatter !== 'boolean') bad('rowScatter', 'must be a boolean');
   if (typeof cfg.fuseShortcut !== 'boolean') bad('fuseShortcut', 'must be a boolean');
   if (typeof cfg.fuseShortcutGrad !== 'boolean') bad('fuseShortcutGrad', 'must be a boolean');
+  if (typeof cfg.fuseShortcutWeightGrad !== 'boolean') bad('fuseShortcutWeightGrad', 'must be a boolean');
   if (typeof cfg.stemTile !== 'boolean') bad('stemTile', 'must be a boolean');
   if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
@@ -658,37 +669,66 @@ export function splitKChunk(items: number, wanted: number, partBytes: number, ma
   return Math.max(wanted, Math.ceil(items / MAX_GROUPS), Math.ceil(items / maxChunks));
 }
 
+/** conv2d_weight_grad_row4's split-K chunk (4-column output tiles per chunk) for conv d. */
+function rowWeightGradChunk(d: ConvDims, cfg: ConvConfig, maxBindingBytes: number): number {
+  return splitKChunk(d.N * d.OH * (d.OW / 4), Math.ceil(cfg.weightGradChunk / 4), d.O * d.C * d.KH * d.KW * 4, maxBindingBytes);
+}
+
+/**
+ * Split-K pass 1 on conv2d_weight_grad_row4 (lanes over kernel rows (c, kh); chunks of 4-column output
+ * tiles) into fresh partials [nchunks, O, C*KH*KW]; `shortcut`: the variant that also writes the 1x1
+ * stride-2 shortcut's partials from its output gradient (shortcutWeightGradFusable). Returns the partials.
+ */
+function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, shortcut?: { dy: Tensor; part: Tensor }): Tensor {
+  const gpu = x.gpu;
+  const NR = d.C * d.KH;
+  const TK = NR > 1 ? cfg.weightGradRows : 1;
+  const NL = Math.ceil(NR / TK);
+  const groups = Math.ceil(NL / cfg.weightGradWorkgroup);
+  const WG = 8 * Math.ceil(NL / (8 * groups)); // balanced: no workgroup mostly idle
+  const OB = d.O <= 8 ? 8 : d.KH * d.KW === 1 && !cfg.weightGradDirectDy ? cfg.weightGradChannels1x1 : cfg.weightGradChannels;
+  const chunk = rowWeightGradChunk(d, cfg, gpu.device.limits.maxStorageBufferBindingSize);
+  const nchunks = Math.ceil((d.N * d.OH * (d.OW / 4)) / chunk);
+  const part = Tensor.empty(gpu, [nchunks, d.O, d.C * d.KH * d.KW], 'f32', 'conv2d:dw-part');
+  gpu.dispatch('conv2d_weight_grad_row4', {
+    bindings: { x4: x, dy, part, ...(shortcut ? { dsc: shortcut.dy, psc: shortcut.part } : {}) },
+    uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
+    workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
+    // lanes with no kernel row, or no second one, exist (the stem: 9 rows on 5 of 8 lanes)
+    overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW, KH_: d.KH, DDIRECT: cfg.weightGradDirectDy ? 1 : 0, SKIP_IDLE: groups * WG > NL || NL * TK > NR ? 1 : 0 },
+    ...(shortcut ? { variant: 'shortcut' } : {}),
+  });
+  return part;
+}
+
+/** Split-K pass 2: dw (n elements) = the fixed-order sum of part [nchunks, n] over its chunks. */
+function reduceWeightGrad(part: Tensor, dw: Tensor, cfg: ConvConfig): void {
+  const [nchunks] = part.shape;
+  const n = dw.size;
+  const RW = cfg.reduceWorkgroup;
+  const lanes = cfg.reduceLanes;
+  const V = n % 4 === 0 ? 4 : 1; // vec4s where the partials' rows (and dw) split into them
+  part.gpu.dispatch('conv2d_weight_grad_reduce', {
+    bindings: { part, dw },
+    uniforms: { n: n / V, nchunks },
+    workgroups: grid1d((n / V) * lanes, RW),
+    overrides: { WG: RW, LANES: lanes },
+    ...(V === 4 ? { variant: 'vec4' } : {}),
+  });
+}
+
 /** Launch the split-K weight gradient (both passes) into dw [O,C,KH,KW]; scratch comes from the pool. */
 export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
   ensureChecked(cfg);
-  const gpu = x.gpu;
-  const CKK = d.C * d.KH * d.KW;
-  let nchunks: number;
   let part: Tensor;
-  if (cfg.rowKernel && rowShapeOk(d)) {
-    // lanes over kernel rows (c, kh); chunks of 4-column output tiles
-    const NR = d.C * d.KH;
-    const T = d.N * d.OH * (d.OW / 4);
-    const TK = NR > 1 ? cfg.weightGradRows : 1;
-    const NL = Math.ceil(NR / TK);
-    const groups = Math.ceil(NL / cfg.weightGradWorkgroup);
-    const WG = 8 * Math.ceil(NL / (8 * groups)); // balanced: no workgroup mostly idle
-    const OB = d.O <= 8 ? 8 : d.KH * d.KW === 1 && !cfg.weightGradDirectDy ? cfg.weightGradChannels1x1 : cfg.weightGradChannels;
-    const chunk = splitKChunk(T, Math.ceil(cfg.weightGradChunk / 4), d.O * CKK * 4, gpu.device.limits.maxStorageBufferBindingSize);
-    nchunks = Math.ceil(T / chunk);
-    part = Tensor.empty(gpu, [nchunks, d.O, CKK], 'f32', 'conv2d:dw-part');
-    gpu.dispatch('conv2d_weight_grad_row4', {
-      bindings: { x4: x, dy, part },
-      uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
-      workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
-      // lanes with no kernel row, or no second one, exist (the stem: 9 rows on 5 of 8 lanes)
-      overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW, KH_: d.KH, DDIRECT: cfg.weightGradDirectDy ? 1 : 0, SKIP_IDLE: groups * WG > NL || NL * TK > NR ? 1 : 0 },
-    });
-  } else {
+  if (cfg.rowKernel && rowShapeOk(d)) part = weightGradRow4(x, dy, d, cfg);
+  else {
+    const gpu = x.gpu;
+    const CKK = d.C * d.KH * d.KW;
     const P = d.N * d.OH * d.OW;
     const WG = Math.min(cfg.weightGradWorkgroup, 8 * Math.ceil(Math.ceil(CKK / 3) / 8));
     const chunk = splitKChunk(P, cfg.weightGradChunk, d.O * CKK * 4, gpu.device.limits.maxStorageBufferBindingSize);
-    nchunks = Math.ceil(P / chunk);
+    const nchunks = Math.ceil(P / chunk);
     part = Tensor.empty(gpu, [nchunks, d.O, CKK], 'f32', 'conv2d:dw-part');
     gpu.dispatch('conv2d_weight_grad', {
       bindings: { x, dy, part },
@@ -697,17 +737,29 @@ export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvD
       overrides: { WG },
     });
   }
-  const n = d.O * CKK;
-  const RW = cfg.reduceWorkgroup;
-  const lanes = cfg.reduceLanes;
-  const V = n % 4 === 0 ? 4 : 1; // vec4s where the partials' rows (and dw) split into them
-  gpu.dispatch('conv2d_weight_grad_reduce', {
-    bindings: { part, dw },
-    uniforms: { n: n / V, nchunks },
-    workgroups: grid1d((n / V) * lanes, RW),
-    overrides: { WG: RW, LANES: lanes },
-    ...(V === 4 ? { variant: 'vec4' } : {}),
-  });
+  reduceWeightGrad(part, dw, cfg);
+}
+
+/**
+ * Can the weight gradients of the stride-2 conv d and the 1x1 stride-2 shortcut ds of the same input,
+ * to the same output grid, run as one pass of conv2d_weight_grad_row4 (variant `shortcut`) with the same
+ * bits as apart: both on the row kernel, the shortcut's taps inside d's kernel, the same split-K chunks,
+ * and no lane with two kernel rows of the shortcut's (KH >= rows per lane)?
+ */
+function shortcutWeightGradFusable(d: ConvDims, ds: ConvDims, cfg: ConvConfig, maxBindingBytes: number): boolean {
+  if (!cfg.fuseShortcutWeightGrad || !cfg.rowKernel || cfg.weightGradDirectDy || d.stride !== 2 || d.KH < cfg.weightGradRows) return false;
+  if (!rowShapeOk(d) || !rowShapeOk(ds) || d.pad >= d.KH || d.pad >= d.KW || !isProjectionOf(ds, d)) return false;
+  return rowWeightGradChunk(d, cfg, maxBindingBytes) === rowWeightGradChunk(ds, cfg, maxBindingBytes);
+}
+
+/** Both weight gradients of a shortcut pair in one split-K pass 1 (shortcutWeightGradFusable), then each reduced. */
+function pairWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, dySc: Tensor, dwSc: Tensor, ds: ConvDims, cfg: ConvConfig): void {
+  ensureChecked(cfg);
+  const nchunks = Math.ceil((d.N * d.OH * (d.OW / 4)) / rowWeightGradChunk(d, cfg, x.gpu.device.limits.maxStorageBufferBindingSize));
+  const partSc = Tensor.empty(x.gpu, [nchunks, ds.O, ds.C], 'f32', 'conv2d:dw-part');
+  const part = weightGradRow4(x, dy, d, cfg, { dy: dySc, part: partSc });
+  reduceWeightGrad(part, dw, cfg);
+  reduceWeightGrad(partSc, dwSc, cfg);
 }
 
 /** Launch conv2d_bias_grad: db[o] = sum of dy over n, oh, ow. */
@@ -747,18 +799,20 @@ function convDims(op: string, x: Tensor, w: Tensor, bias: Tensor | null, opts: C
 
 /**
  * A ResNet block's stride-2 conv and its 1x1 stride-2 projection shortcut, both reading x
- * (conv2dWithShortcut): their backward nodes share this, so that where shortcutGradFusable allows,
- * the first of the two to run leaves x's gradient to the other, which computes all of it in one pass
- * from both output gradients (the shortcut's part inside the launch of the stride-2 conv's parity
- * class (0, 0)).
+ * (conv2dWithShortcut): their backward nodes share this, so that the first of the two to run leaves
+ * to the other what the two can compute in one pass from both output gradients: x's gradient where
+ * shortcutGradFusable allows (the shortcut's part inside the launch of the stride-2 conv's parity
+ * class (0, 0)), and both weight gradients where shortcutWeightGradFusable allows (one split-K pass).
+ * Each node lists its partner's weight as its last input, so that the second can return that gradient.
  */
 interface ShortcutGradPair {
   main: { y: Tensor; w: Tensor; d: ConvDims; packs: ConvPacks | null };
-  shortcut: { y: Tensor; w: Tensor; d: ConvDims };
-  /** The output gradient of the node that ran first and left x's gradient to the other, and its pass (BackwardContext.pass). */
-  waiting: { role: 'main' | 'shortcut'; dy: Tensor; pass: object | undefined } | null;
-  /** How the latest backward computed x's gradient: in one pass, or by two launches (bench and tests read it). */
+  shortcut: { y: Tensor; w: Tensor; d: ConvDims; packs: ConvPacks | null };
+  /** What the node that ran first left to the other: its output gradient and pass (BackwardContext.pass), and which gradients. */
+  waiting: { role: 'main' | 'shortcut'; dy: Tensor; pass: object | undefined; input: boolean; weights: boolean } | null;
+  /** How the latest backward computed x's gradient and the weight gradients: in one pass, or apart (bench and tests read it). */
   lastInputGrad: 'fused' | 'apart' | null;
+  lastWeightGrad: 'fused' | 'apart' | null;
 }
 
 const shortcutPairs = new WeakMap<Tensor, ShortcutGradPair>();
@@ -769,6 +823,11 @@ const shortcutPairs = new WeakMap<Tensor, ShortcutGradPair>();
  */
 export function shortcutInputGradOutcome(y: Tensor): 'fused' | 'apart' | null {
   return shortcutPairs.get(y)?.lastInputGrad ?? null;
+}
+
+/** The same for the two weight gradients. */
+export function shortcutWeightGradOutcome(y: Tensor): 'fused' | 'apart' | null {
+  return shortcutPairs.get(y)?.lastWeightGrad ?? null;
 }
 
 /**
@@ -790,26 +849,9 @@ function isProjectionOf(ds: ConvDims, d: ConvDims): boolean {
   return sameGrid && ds.KH === 1 && ds.KW === 1 && ds.stride === 2 && ds.pad === 0;
 }
 
-/**
- * x's gradient for one node of a shortcut pair: undefined where the pair does not fuse (the node
- * computes its part as any conv does); null where this node runs first and leaves it to its partner;
- * else (the second node) all of it, from both output gradients.
- */
-function pairInputGrad(pair: ShortcutGradPair, role: 'main' | 'shortcut', dy: Tensor, ctx: BackwardContext, cfg: ConvConfig): Tensor | null | undefined {
+/** x's gradient of a pair from both output gradients in one pass (the node that runs second; shortcutGradFusable held). */
+function pairInputGrad(pair: ShortcutGradPair, first: 'main' | 'shortcut', dyMain: Tensor, dySc: Tensor, ctx: BackwardContext, cfg: ConvConfig): Tensor {
   const { main, shortcut } = pair;
-  // (a deferral from another pass, or from this same node: a pass that stopped before the partner ran
-  // left it; start afresh)
-  if (!pair.waiting || pair.waiting.role === role || pair.waiting.pass !== ctx.pass) {
-    pair.waiting = null;
-    pair.lastInputGrad = 'apart';
-    const partner = role === 'main' ? shortcut.y : main.y;
-    if (!shortcutGradFusable(main.d, shortcut.d, cfg) || !ctx.deferTo?.(partner)) return undefined;
-    pair.waiting = { role, dy, pass: ctx.pass };
-    return null;
-  }
-  const first = pair.waiting.role;
-  const [dyMain, dySc] = role === 'main' ? [dy, pair.waiting.dy] : [pair.waiting.dy, dy];
-  pair.waiting = null;
   const acc = ctx.accumulator?.(0) ?? null;
   if (acc) {
     // a third consumer's part is already there: both parts added into it in the order the nodes ran,
@@ -829,25 +871,74 @@ function pairInputGrad(pair: ShortcutGradPair, role: 'main' | 'shortcut', dy: Te
   return dx;
 }
 
-/** Attach conv2d's backward (dx, dw, db as needed) to y = conv(x, w) + bias; `pair`: y is one output of conv2dWithShortcut. */
-function recordConv2d(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig, packs: ConvPacks | null, pair?: { of: ShortcutGradPair; role: 'main' | 'shortcut' }): Tensor {
+/** x's gradient of one conv alone, added into the gradient another consumer of x already produced (residual blocks) where the kernel can. */
+function ownInputGrad(dy: Tensor, w: Tensor, d: ConvDims, ctx: BackwardContext, cfg: ConvConfig, packs: ConvPacks | null): Tensor {
+  const acc = ctx.accumulator?.(0) ?? null;
+  if (acc && conv2dInputGradInto(dy, w, acc, d, cfg, true, packs?.inputGrad)) return acc;
+  const dx = ctx.gradOutput(0);
+  conv2dInputGradInto(dy, w, dx, d, cfg, false, packs?.inputGrad);
+  return dx;
+}
+
+/**
+ * The backward of one node of a shortcut pair (inputs [x, w, bias?, partner's weight]). The first to
+ * run in a pass computes what cannot be fused and leaves the rest to its partner (ctx.deferTo, which
+ * makes the engine check that the partner runs); the second computes its own part and what was left.
+ */
+function pairBackward(x: Tensor, bias: Tensor | null, pair: ShortcutGradPair, role: 'main' | 'shortcut', dy: Tensor, ctx: BackwardContext, cfg: ConvConfig): (Tensor | null)[] {
+  const { main, shortcut } = pair;
+  const me = role === 'main' ? main : shortcut;
+  const partnerIdx = bias ? 3 : 2;
+  const grads: (Tensor | null)[] = bias ? [null, null, null, null] : [null, null, null];
+  let input = false; // x's gradient is left to the partner, or computed here for both
+  let weights = false;
+  const w8 = pair.waiting;
+  pair.waiting = null;
+  if (w8 && w8.role !== role && w8.pass === ctx.pass) {
+    // the second node: its own part and what the first left
+    const [dyMain, dySc] = role === 'main' ? [dy, w8.dy] : [w8.dy, dy];
+    if (w8.input) grads[0] = pairInputGrad(pair, w8.role, dyMain, dySc, ctx, cfg);
+    if (w8.weights) {
+      const [iMain, iSc] = role === 'main' ? [1, partnerIdx] : [partnerIdx, 1];
+      const [dwMain, dwSc] = [ctx.gradOutput(iMain), ctx.gradOutput(iSc)];
+      pairWeightGradInto(x, dyMain, dwMain, main.d, dySc, dwSc, shortcut.d, cfg);
+      [grads[iMain], grads[iSc]] = [dwMain, dwSc];
+      pair.lastWeightGrad = 'fused';
+    }
+    [input, weights] = [w8.input, w8.weights];
+  } else {
+    // the first node (or one whose partner never ran in the pass that deferred: start afresh)
+    pair.lastInputGrad = 'apart';
+    pair.lastWeightGrad = 'apart';
+    input = ctx.needsGrad(0) && shortcutGradFusable(main.d, shortcut.d, cfg);
+    weights = ctx.needsGrad(1) && ctx.needsGrad(partnerIdx) && shortcutWeightGradFusable(main.d, shortcut.d, cfg, x.gpu.device.limits.maxStorageBufferBindingSize);
+    if ((input || weights) && ctx.deferTo?.(role === 'main' ? shortcut.y : main.y)) pair.waiting = { role, dy, pass: ctx.pass, input, weights };
+    else input = weights = false;
+  }
+  if (!input && ctx.needsGrad(0)) grads[0] = ownInputGrad(dy, me.w, me.d, ctx, cfg, me.packs);
+  if (!weights && ctx.needsGrad(1)) conv2dWeightGradInto(x, dy, (grads[1] = ctx.gradOutput(1)), me.d, cfg);
+  if (bias && ctx.needsGrad(2)) conv2dBiasGradInto(dy, (grads[2] = ctx.gradOutput(2)), me.d, cfg);
+  return grads;
+}
+
+/** Attach conv2d's backward (dx, dw, db as needed) to y = conv(x, w) + bias. */
+function recordConv2d(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig, packs: ConvPacks | null): Tensor {
   const inputs = bias ? [x, w, bias] : [x, w];
   return record('conv2d', inputs, y, (dy, ctx) => {
-    let dx: Tensor | null = null;
+    const dx = ctx.needsGrad(0) ? ownInputGrad(dy, w, d, ctx, cfg, packs) : null;
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
-    const paired = pair && ctx.needsGrad(0) ? pairInputGrad(pair.of, pair.role, dy, ctx, cfg) : undefined;
-    if (paired !== undefined) dx = paired;
-    else if (ctx.needsGrad(0)) {
-      // add into the gradient another consumer of x already produced (residual blocks), if the kernel can
-      const acc = ctx.accumulator?.(0) ?? null;
-      if (acc && conv2dInputGradInto(dy, w, acc, d, cfg, true, packs?.inputGrad)) dx = acc;
-      else conv2dInputGradInto(dy, w, (dx = ctx.gradOutput(0)), d, cfg, false, packs?.inputGrad);
-    }
     if (ctx.needsGrad(1)) conv2dWeightGradInto(x, dy, (dw = ctx.gradOutput(1)), d, cfg);
     if (bias && ctx.needsGrad(2)) conv2dBiasGradInto(dy, (db = ctx.gradOutput(2)), d, cfg);
     return bias ? [dx, dw, db] : [dx, dw];
   });
+}
+
+/** Attach the backward of one output of conv2dWithShortcut (pairBackward); its inputs end with the partner's weight. */
+function recordPairConv2d(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, pair: ShortcutGradPair, role: 'main' | 'shortcut', cfg: ConvConfig): Tensor {
+  const partner = role === 'main' ? pair.shortcut.w : pair.main.w;
+  const inputs = bias ? [x, w, bias, partner] : [x, w, partner];
+  return record('conv2d', inputs, y, (dy, ctx) => pairBackward(x, bias, pair, role, dy, ctx, cfg));
 }
 
 /** Where x's gradient will be needed, pack w for both directions in one dispatch now. */
@@ -910,9 +1001,9 @@ export function conv2dWithShortcut(x: Tensor, w: Tensor, bias: Tensor | null, op
     packsSc = packsFor(x, wsc, ds, cfg);
     conv2dForwardInto(x, wsc, null, ysc, ds, cfg, packsSc?.forward);
   }
-  if (!isGradEnabled() || !x.requiresGrad) return [recordConv2d(x, w, bias, y, d, cfg, packs), recordConv2d(x, wsc, null, ysc, ds, cfg, packsSc)];
-  const of: ShortcutGradPair = { main: { y, w, d, packs }, shortcut: { y: ysc, w: wsc, d: ds }, waiting: null, lastInputGrad: null };
+  if (!isGradEnabled() || ![x, w, wsc].some((t) => t.requiresGrad)) return [recordConv2d(x, w, bias, y, d, cfg, packs), recordConv2d(x, wsc, null, ysc, ds, cfg, packsSc)];
+  const of: ShortcutGradPair = { main: { y, w, d, packs }, shortcut: { y: ysc, w: wsc, d: ds, packs: packsSc }, waiting: null, lastInputGrad: null, lastWeightGrad: null };
   shortcutPairs.set(y, of);
   shortcutPairs.set(ysc, of);
-  return [recordConv2d(x, w, bias, y, d, cfg, packs, { of, role: 'main' }), recordConv2d(x, wsc, null, ysc, ds, cfg, packsSc, { of, role: 'shortcut' })];
+  return [recordPairConv2d(x, w, bias, y, of, 'main', cfg), recordPairConv2d(x, wsc, null, ysc, of, 'shortcut', cfg)];
 }

@@ -37,7 +37,8 @@ import { conv2d, conv2dWithShortcut, defaultConvConfig, getConvConfig, parseConv
 // 10: pointwiseTile (conv2d_pointwise_tile for the 1x1 convs) among the fields
 // 11: fuseShortcutGrad among the fields
 // 12: stemTile (conv2d_forward_stem for the first conv), rowRows8 and classRows8 (2-row 8-column tiles) among the fields
-const CACHE_VERSION = 'conv-config-12';
+// 13: fuseShortcutWeightGrad (the shortcut pairs' weight gradients in one pass) among the fields
+const CACHE_VERSION = 'conv-config-13';
 
 /**
  * Candidate settings, searched in this order: each step tries its settings (one field, or several
@@ -75,6 +76,8 @@ const CANDIDATES: Step[] = [
   { ...field('fuseShortcut', [false, true]), stepsOnly: true },
   // and their input gradients in one pass: invisible to the conv pass too (it times the pair's layers apart)
   { ...field('fuseShortcutGrad', [true, false]), stepsOnly: true },
+  // and their weight gradients in one pass (on lavapipe 1.1-1.4x as long as apart, 2026-12-07)
+  { ...field('fuseShortcutWeightGrad', [false, true]), stepsOnly: true },
 ];
 
 /**

@@ -892,20 +892,20 @@ function pairBackward(x: Tensor, bias: Tensor | null, pair: ShortcutGradPair, ro
   const grads: (Tensor | null)[] = bias ? [null, null, null, null] : [null, null, null];
   let input = false; // x's gradient is left to the partner, or computed here for both
   let weights = false;
-  const w8 = pair.waiting;
+  const left = pair.waiting;
   pair.waiting = null;
-  if (w8 && w8.role !== role && w8.pass === ctx.pass) {
+  if (left && left.role !== role && left.pass === ctx.pass) {
     // the second node: its own part and what the first left
-    const [dyMain, dySc] = role === 'main' ? [dy, w8.dy] : [w8.dy, dy];
-    if (w8.input) grads[0] = pairInputGrad(pair, w8.role, dyMain, dySc, ctx, cfg);
-    if (w8.weights) {
+    const [dyMain, dySc] = role === 'main' ? [dy, left.dy] : [left.dy, dy];
+    if (left.input) grads[0] = pairInputGrad(pair, left.role, dyMain, dySc, ctx, cfg);
+    if (left.weights) {
       const [iMain, iSc] = role === 'main' ? [1, partnerIdx] : [partnerIdx, 1];
       const [dwMain, dwSc] = [ctx.gradOutput(iMain), ctx.gradOutput(iSc)];
       pairWeightGradInto(x, dyMain, dwMain, main.d, dySc, dwSc, shortcut.d, cfg);
       [grads[iMain], grads[iSc]] = [dwMain, dwSc];
       pair.lastWeightGrad = 'fused';
     }
-    [input, weights] = [w8.input, w8.weights];
+    [input, weights] = [left.input, left.weights];
   } else {
     // the first node (or one whose partner never ran in the pass that deferred: start afresh)
     pair.lastInputGrad = 'apart';

@@ -44,6 +44,7 @@ describe('device check (bench/gpu/check.ts)', () => {
     const c = await checkShortcutPair(gpu(), 1, 8, 16, 16, 4321);
     expect(c.ok, JSON.stringify(c)).toBe(true);
     expect(c.input_grad_one_pass.n, 'the one-pass input gradient was checked').toBe(8 * 16 * 16);
+    expect([c.weight_grad_one_pass.n, c.shortcut_weight_grad_one_pass.n], 'the one-pass weight gradients were checked').toEqual([16 * 8 * 9, 16 * 8]);
     expect(getConvConfig()).toEqual(before);
   });
 

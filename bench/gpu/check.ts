@@ -16,7 +16,7 @@ import { backward } from '../../src/autograd/backward.js';
 import { Gpu } from '../../src/gpu/runtime.js';
 import { autotuneConv } from '../../src/ops/conv2d_autotune.js';
 import { batchNorm2d } from '../../src/ops/batchnorm.js';
-import { conv2d, conv2dWithShortcut, getConvConfig, setConvConfig, shortcutInputGradOutcome } from '../../src/ops/conv2d.js';
+import { conv2d, conv2dWithShortcut, getConvConfig, setConvConfig, shortcutInputGradOutcome, shortcutWeightGradOutcome } from '../../src/ops/conv2d.js';
 import { add } from '../../src/ops/elementwise.js';
 import { leaf } from '../../src/tensor/param_store.js';
 import { Scope } from '../../src/tensor/scope.js';
@@ -79,6 +79,9 @@ export interface ShortcutPairCheck {
   input_grad_one_pass: Closeness;
   weight_grad: Closeness;
   shortcut_weight_grad: Closeness;
+  /** Both weight gradients again with fuseShortcutWeightGrad on (one split-K pass). */
+  weight_grad_one_pass: Closeness;
+  shortcut_weight_grad_one_pass: Closeness;
   ok: boolean;
 }
 
@@ -86,7 +89,8 @@ export interface ShortcutPairCheck {
  * A downsampling block's 3x3 stride-2 conv and its 1x1 stride-2 shortcut through conv2dWithShortcut
  * with fuseShortcut on (one launch, whether or not the configuration in use fuses them: the
  * autotuner may turn it on for this adapter), out = y + ysc, against the float64 references; and
- * x's gradient once more in one pass (rowScatter and fuseShortcutGrad on, as the autotuner may choose).
+ * x's gradient once more in one pass (rowScatter and fuseShortcutGrad on, as the autotuner may choose),
+ * and both weight gradients in one pass (fuseShortcutWeightGrad on, which the autotuner may choose too).
  */
 export async function checkShortcutPair(gpu: Gpu, N: number, C: number, O: number, H: number, seed: number): Promise<ShortcutPairCheck> {
   const s3: ConvShape = { N, C, H, W: H, O, KH: 3, KW: 3, stride: 2, pad: 1 };
@@ -114,16 +118,22 @@ export async function checkShortcutPair(gpu: Gpu, N: number, C: number, O: numbe
     const inputGrad = closeness(await tx.grad!.readF32(), conv2dInputGradRef(r, w, s3).map((d, i) => d + dxSc[i]), ...tol(10 * O));
     const weightGrad = closeness(await tw.grad!.readF32(), conv2dWeightGradRef(r, x, s3), ...tol(N * OH * OW));
     const shortcutWeightGrad = closeness(await tsc.grad!.readF32(), conv2dWeightGradRef(r, x, s1), ...tol(N * OH * OW));
-    setConvConfig({ rowScatter: true, fuseShortcutGrad: true });
+    // (weightGradDirectDy off: with it on the weight gradients never fuse, and the first run covered that)
+    setConvConfig({ rowScatter: true, fuseShortcutGrad: true, fuseShortcutWeightGrad: true, weightGradDirectDy: false });
+    const tw2 = leaf(gpu, w, [O, C, 3, 3], 'w');
+    const tsc2 = leaf(gpu, wsc, [O, C, 1, 1], 'wsc');
     const tx2 = leaf(gpu, x, [N, C, H, H], 'x');
-    const [y2, ysc2] = conv2dWithShortcut(tx2, leaf(gpu, w, [O, C, 3, 3], 'w'), null, { stride: 2, padding: 1 }, leaf(gpu, wsc, [O, C, 1, 1], 'wsc'));
+    const [y2, ysc2] = conv2dWithShortcut(tx2, tw2, null, { stride: 2, padding: 1 }, tsc2);
     const out2 = add(y2, ysc2);
     backward(out2, Tensor.fromArray(gpu, r, out2.shape));
     const inputGradOnePass = closeness(await tx2.grad!.readF32(), conv2dInputGradRef(r, w, s3).map((d, i) => d + dxSc[i]), ...tol(10 * O));
     if (shortcutInputGradOutcome(y2) !== 'fused') inputGradOnePass.bad = Math.max(1, inputGradOnePass.bad); // the one pass did not run
-    const all = [forward, shortcutForward, inputGrad, inputGradOnePass, weightGrad, shortcutWeightGrad];
+    const weightGradOnePass = closeness(await tw2.grad!.readF32(), conv2dWeightGradRef(r, x, s3), ...tol(N * OH * OW));
+    const shortcutWeightGradOnePass = closeness(await tsc2.grad!.readF32(), conv2dWeightGradRef(r, x, s1), ...tol(N * OH * OW));
+    if (shortcutWeightGradOutcome(y2) !== 'fused') weightGradOnePass.bad = Math.max(1, weightGradOnePass.bad);
+    const all = [forward, shortcutForward, inputGrad, inputGradOnePass, weightGrad, shortcutWeightGrad, weightGradOnePass, shortcutWeightGradOnePass];
     const ok = all.every((c) => c.bad === 0 && c.nan === 0);
-    return { shape: `${C}->${O} 3x3 s2 + 1x1 s2 ${H}x${H}`, forward, shortcut_forward: shortcutForward, input_grad: inputGrad, input_grad_one_pass: inputGradOnePass, weight_grad: weightGrad, shortcut_weight_grad: shortcutWeightGrad, ok };
+    return { shape: `${C}->${O} 3x3 s2 + 1x1 s2 ${H}x${H}`, forward, shortcut_forward: shortcutForward, input_grad: inputGrad, input_grad_one_pass: inputGradOnePass, weight_grad: weightGrad, shortcut_weight_grad: shortcutWeightGrad, weight_grad_one_pass: weightGradOnePass, shortcut_weight_grad_one_pass: shortcutWeightGradOnePass, ok };
   } finally {
     scope.close();
     setConvConfig(before);
@@ -230,7 +240,7 @@ async function main(): Promise<number> {
       const c = await checkShortcutPair(gpu, batch, C, O, H, seed + 50 + 10 * i);
       pairs.push(c);
       const worst = (k: Closeness) => (k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
-      console.log(`  fused ${c.shape.padEnd(26)} forward ${worst(c.forward)}, shortcut ${worst(c.shortcut_forward)}, input grad ${worst(c.input_grad)} (one pass ${worst(c.input_grad_one_pass)}), weight grads ${worst(c.weight_grad)} / ${worst(c.shortcut_weight_grad)}`);
+      console.log(`  fused ${c.shape.padEnd(26)} forward ${worst(c.forward)}, shortcut ${worst(c.shortcut_forward)}, input grad ${worst(c.input_grad)} (one pass ${worst(c.input_grad_one_pass)}), weight grads ${worst(c.weight_grad)} / ${worst(c.shortcut_weight_grad)} (one pass ${worst(c.weight_grad_one_pass)} / ${worst(c.shortcut_weight_grad_one_pass)})`);
     }
     const bns: BatchNormCheck[] = [];
     for (const [i, s] of resnet20BatchNormShapes(batch).entries()) {

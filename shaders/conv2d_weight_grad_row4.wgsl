@@ -64,12 +64,18 @@ fn pick(r: Row, i: u32) -> f32 {
 // a[kw] += sum_t d[t] * x[row, col(t) + kw], kw < KW_
 fn taps(a: vec4f, d: vec4f, r: Row) -> vec4f {
   var o = a;
-  for (var kw = 0u; kw < KW_; kw++) {
-    let i0 = 4u - PAD_ + kw;
-    let xv = vec4f(pick(r, i0), pick(r, i0 + S_), pick(r, i0 + 2u * S_), pick(r, i0 + 3u * S_));
-    o[kw] = fma(d.w, xv.w, fma(d.z, xv.z, fma(d.y, xv.y, fma(d.x, xv.x, o[kw]))));
-  }
+  for (var kw = 0u; kw < KW_; kw++) { o[kw] = dot4(o[kw], d, tapCols(r, 4u - PAD_ + kw)); }
   return o;
+}
+
+// the row segment's elements i0, i0 + S, i0 + 2S, i0 + 3S: one tap's inputs for the tile's 4 columns
+fn tapCols(r: Row, i0: u32) -> vec4f {
+  return vec4f(pick(r, i0), pick(r, i0 + S_), pick(r, i0 + 2u * S_), pick(r, i0 + 3u * S_));
+}
+
+// s + the tile's 4 products d[t] * x[t], in the order every sum of this kernel takes them
+fn dot4(s: f32, d: vec4f, x: vec4f) -> f32 {
+  return fma(d.w, x.w, fma(d.z, x.z, fma(d.y, x.y, fma(d.x, x.x, s))));
 }
 
 // the lane's own input columns of kernel row rr = (c, kh) for the tile (n, oh, j): A0 (and A1 for
@@ -177,15 +183,6 @@ fn accum8d(acc1: ptr<function, Acc8>, acc2: ptr<function, Acc8>, d0: u32, cs: u3
 fn rowOf(m: u32) -> u32 {
   let kh = m / p.C;
   return (m - kh * p.C) * KH_ + kh;
-}
-
-// the shortcut's 4 taps of a tile: row (c, PAD_)'s columns (4j+t)*S, t = 0..3 (tap kw = PAD_)
-fn shortcutTaps(r: Row) -> vec4f {
-  return vec4f(pick(r, 4u), pick(r, 4u + S_), pick(r, 4u + 2u * S_), pick(r, 4u + 3u * S_));
-}
-
-fn dot4(s: f32, d: vec4f, x: vec4f) -> f32 {
-  return fma(d.w, x.w, fma(d.z, x.z, fma(d.y, x.y, fma(d.x, x.x, s))));
 }
 
 // acc (8 channels: lo = o0..o0+3, hi = o0+4..o0+7) += the tile's shortcut dy (lane q's d, broadcast) . xs,
@@ -319,8 +316,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
 // #if shortcut
     {
-      var xs = shortcutTaps(row2);
-      if (sc1) { xs = shortcutTaps(row1); }
+      // the shortcut's inputs: its kernel row's tap kw = PAD_, columns (4j+t)*S
+      var xs = tapCols(row2, 4u);
+      if (sc1) { xs = tapCols(row1, 4u); }
       let base = (n * p.O * p.OH + oh) * TPR + j;
       let cs = p.OH * TPR;
       // lane q hands out channel o0 + q (+ 8, 16, 24) of the shortcut's output gradient

@@ -676,10 +676,10 @@ function rowWeightGradChunk(d: ConvDims, cfg: ConvConfig, maxBindingBytes: numbe
 
 /**
  * Split-K pass 1 on conv2d_weight_grad_row4 (lanes over kernel rows (c, kh); chunks of 4-column output
- * tiles) into fresh partials [nchunks, O, C*KH*KW]; `shortcut`: the variant that also writes the 1x1
- * stride-2 shortcut's partials from its output gradient (shortcutWeightGradFusable). Returns the partials.
+ * tiles) into fresh partials [nchunks, O, C*KH*KW]; `dySc`: the variant that also writes the 1x1
+ * stride-2 shortcut's partials [nchunks, O, C] from its output gradient (shortcutWeightGradFusable).
  */
-function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, shortcut?: { dy: Tensor; part: Tensor }): Tensor {
+function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, dySc?: Tensor): { part: Tensor; partSc: Tensor | null } {
   const gpu = x.gpu;
   const NR = d.C * d.KH;
   const TK = NR > 1 ? cfg.weightGradRows : 1;
@@ -690,15 +690,16 @@ function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, sho
   const chunk = rowWeightGradChunk(d, cfg, gpu.device.limits.maxStorageBufferBindingSize);
   const nchunks = Math.ceil((d.N * d.OH * (d.OW / 4)) / chunk);
   const part = Tensor.empty(gpu, [nchunks, d.O, d.C * d.KH * d.KW], 'f32', 'conv2d:dw-part');
+  const partSc = dySc ? Tensor.empty(gpu, [nchunks, d.O, d.C], 'f32', 'conv2d:dw-part') : null;
   gpu.dispatch('conv2d_weight_grad_row4', {
-    bindings: { x4: x, dy, part, ...(shortcut ? { dsc: shortcut.dy, psc: shortcut.part } : {}) },
+    bindings: { x4: x, dy, part, ...(dySc && partSc ? { dsc: dySc, psc: partSc } : {}) },
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
     workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
     // lanes with no kernel row, or no second one, exist (the stem: 9 rows on 5 of 8 lanes)
     overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW, KH_: d.KH, DDIRECT: cfg.weightGradDirectDy ? 1 : 0, SKIP_IDLE: groups * WG > NL || NL * TK > NR ? 1 : 0 },
-    ...(shortcut ? { variant: 'shortcut' } : {}),
+    ...(dySc ? { variant: 'shortcut' } : {}),
   });
-  return part;
+  return { part, partSc };
 }
 
 /** Split-K pass 2: dw (n elements) = the fixed-order sum of part [nchunks, n] over its chunks. */
@@ -721,7 +722,7 @@ function reduceWeightGrad(part: Tensor, dw: Tensor, cfg: ConvConfig): void {
 export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
   ensureChecked(cfg);
   let part: Tensor;
-  if (cfg.rowKernel && rowShapeOk(d)) part = weightGradRow4(x, dy, d, cfg);
+  if (cfg.rowKernel && rowShapeOk(d)) part = weightGradRow4(x, dy, d, cfg).part;
   else {
     const gpu = x.gpu;
     const CKK = d.C * d.KH * d.KW;
@@ -752,14 +753,12 @@ function shortcutWeightGradFusable(d: ConvDims, ds: ConvDims, cfg: ConvConfig, m
   return rowWeightGradChunk(d, cfg, maxBindingBytes) === rowWeightGradChunk(ds, cfg, maxBindingBytes);
 }
 
-/** Both weight gradients of a shortcut pair in one split-K pass 1 (shortcutWeightGradFusable), then each reduced. */
-function pairWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, dySc: Tensor, dwSc: Tensor, ds: ConvDims, cfg: ConvConfig): void {
+/** Both weight gradients of a shortcut pair (d: the stride-2 conv's dims) in one split-K pass 1 (shortcutWeightGradFusable), then each reduced. */
+function pairWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, dySc: Tensor, dwSc: Tensor, cfg: ConvConfig): void {
   ensureChecked(cfg);
-  const nchunks = Math.ceil((d.N * d.OH * (d.OW / 4)) / rowWeightGradChunk(d, cfg, x.gpu.device.limits.maxStorageBufferBindingSize));
-  const partSc = Tensor.empty(x.gpu, [nchunks, ds.O, ds.C], 'f32', 'conv2d:dw-part');
-  const part = weightGradRow4(x, dy, d, cfg, { dy: dySc, part: partSc });
+  const { part, partSc } = weightGradRow4(x, dy, d, cfg, dySc);
   reduceWeightGrad(part, dw, cfg);
-  reduceWeightGrad(partSc, dwSc, cfg);
+  reduceWeightGrad(partSc!, dwSc, cfg);
 }
 
 /** Launch conv2d_bias_grad: db[o] = sum of dy over n, oh, ow. */
@@ -901,7 +900,7 @@ function pairBackward(x: Tensor, bias: Tensor | null, pair: ShortcutGradPair, ro
     if (left.weights) {
       const [iMain, iSc] = role === 'main' ? [1, partnerIdx] : [partnerIdx, 1];
       const [dwMain, dwSc] = [ctx.gradOutput(iMain), ctx.gradOutput(iSc)];
-      pairWeightGradInto(x, dyMain, dwMain, main.d, dySc, dwSc, shortcut.d, cfg);
+      pairWeightGradInto(x, dyMain, dwMain, main.d, dySc, dwSc, cfg);
       [grads[iMain], grads[iSc]] = [dwMain, dwSc];
       pair.lastWeightGrad = 'fused';
     }

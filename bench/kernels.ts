@@ -465,14 +465,23 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   }
 }
 
-/** A shortcut pair's output grid and random operands at batch N: x, both weights, the bias if any. */
+/**
+ * A shortcut pair's output grid and random operands at batch N: x, both weights, the bias if any; and
+ * what each of its entries shares: the shape label, both convs' multiply-adds (as FLOPs), and their
+ * compulsory bytes in each direction.
+ */
 function pairOperands(gpu: Gpu, N: number, p: ShortcutPair) {
   const [OH, OW] = conv2dOutputSize(p.H, p.W, p.k, p.k, 2, p.pad);
   const x = randn(gpu, [N, p.C, p.H, p.W], 1);
   const w = randn(gpu, [p.O, p.C, p.k, p.k], 2, Math.sqrt(2 / (p.C * p.k * p.k)));
   const wsc = randn(gpu, [p.O, p.C, 1, 1], 3, Math.sqrt(2 / p.C));
   const b = p.bias ? randn(gpu, [p.O], 3, 0.1) : null;
-  return { OH, OW, x, w, wsc, b };
+  const shape = `${N}x${p.C}x${p.H}x${p.W} -> ${p.O} k${p.k} s2${p.bias ? ' +bias' : ''} + shortcut k1 s2`;
+  const flops = 2 * N * p.O * OH * OW * p.C * (p.k * p.k + 1);
+  // the stride-2 conv's compulsory bytes in direction `op`, plus the shortcut's weights and its output
+  // (or output gradient): x is shared
+  const bytes = (op: 'forward' | 'input_grad' | 'weight_grad') => convBytes({ N, C: p.C, H: p.H, W: p.W, O: p.O, k: p.k, stride: 2, bias: p.bias }, OH, OW, op) + 4 * (p.O * p.C + N * p.O * OH * OW);
+  return { x, w, wsc, b, shape, flops, bytes };
 }
 
 /**
@@ -481,7 +490,7 @@ function pairOperands(gpu: Gpu, N: number, p: ShortcutPair) {
  */
 async function shortcutGradPairEntries(c: Ctx, model: string, N: number, p: ShortcutPair): Promise<void> {
   const { gpu } = c;
-  const { OH, OW, x, w, wsc, b } = pairOperands(gpu, N, p);
+  const { x, w, wsc, b, shape, flops, bytes } = pairOperands(gpu, N, p);
   x.requiresGrad = true;
   const [y, ysc] = conv2dWithShortcut(x, w, b, { stride: 2, padding: p.pad }, wsc);
   const dy = randn(gpu, y.shape as number[], 4);
@@ -494,11 +503,7 @@ async function shortcutGradPairEntries(c: Ctx, model: string, N: number, p: Shor
     ysc.node!.backward(dys, ctx);
   });
   if (shortcutInputGradOutcome(y) !== 'fused') throw new Error('the pair did not compute its input gradient in one pass');
-  // both convs' multiply-adds; both output gradients and both weights read, dx written once
-  const flops = 2 * N * p.O * OH * OW * p.C * (p.k * p.k + 1);
-  const bytes = convBytes({ N, C: p.C, H: p.H, W: p.W, O: p.O, k: p.k, stride: 2, bias: p.bias }, OH, OW, 'input_grad') + 4 * (p.O * p.C + N * p.O * OH * OW);
-  const shape = `${N}x${p.C}x${p.H}x${p.W} -> ${p.O} k${p.k} s2${p.bias ? ' +bias' : ''} + shortcut k1 s2`;
-  await measure(c, { model, op: 'conv2d.input_grad', shape, batch: N, perStep: p.count, work: { flops, bytes, ceiling: 'fma_gflops' } }, work);
+  await measure(c, { model, op: 'conv2d.input_grad', shape, batch: N, perStep: p.count, work: { flops, bytes: bytes('input_grad'), ceiling: 'fma_gflops' } }, work);
 }
 
 /**
@@ -508,39 +513,31 @@ async function shortcutGradPairEntries(c: Ctx, model: string, N: number, p: Shor
  */
 async function shortcutWeightGradPairEntries(c: Ctx, model: string, N: number, p: ShortcutPair): Promise<void> {
   const { gpu } = c;
-  const { OH, OW, x, w, wsc, b } = pairOperands(gpu, N, p);
+  const { x, w, wsc, b, shape, flops, bytes } = pairOperands(gpu, N, p);
   w.requiresGrad = wsc.requiresGrad = true;
   const [y, ysc] = conv2dWithShortcut(x, w, b, { stride: 2, padding: p.pad }, wsc);
   const dy = randn(gpu, y.shape as number[], 4);
   const dys = randn(gpu, ysc.shape as number[], 5);
   const dw = Tensor.empty(gpu, w.shape);
   const dwsc = Tensor.empty(gpu, wsc.shape);
-  // the main conv's backward runs first (as in the step) and leaves both weight gradients to the shortcut's
-  const grads = (i: number, own: Tensor, partner: Tensor): Tensor => (i === 1 ? own : partner);
+  // the main conv's backward runs first (as in the step) and leaves both weight gradients to the
+  // shortcut's; each node's inputs end with its partner's weight
   const partnerIdx = b ? 3 : 2;
-  const ctxFor = (own: Tensor, partner: Tensor): BackwardContext => ({ needsGrad: (i) => i === 1 || i === partnerIdx, gradOutput: (i) => grads(i, own, partner), deferTo: () => true });
+  const ctxFor = (own: Tensor, partner: Tensor): BackwardContext => ({ needsGrad: (i) => i === 1 || i === partnerIdx, gradOutput: (i) => (i === 1 ? own : partner), deferTo: () => true });
   const { work } = capture(gpu, () => {
     y.node!.backward(dy, ctxFor(dw, dwsc));
     ysc.node!.backward(dys, ctxFor(dwsc, dw));
   });
   if (shortcutWeightGradOutcome(y) !== 'fused') throw new Error('the pair did not compute its weight gradients in one pass');
-  // both convs' multiply-adds; x and both output gradients read, both weight gradients written
-  const flops = 2 * N * p.O * OH * OW * p.C * (p.k * p.k + 1);
-  const bytes = convBytes({ N, C: p.C, H: p.H, W: p.W, O: p.O, k: p.k, stride: 2, bias: p.bias }, OH, OW, 'weight_grad') + 4 * (p.O * p.C + N * p.O * OH * OW);
-  const shape = `${N}x${p.C}x${p.H}x${p.W} -> ${p.O} k${p.k} s2${p.bias ? ' +bias' : ''} + shortcut k1 s2`;
-  await measure(c, { model, op: 'conv2d.weight_grad', shape, batch: N, perStep: p.count, work: { flops, bytes, ceiling: 'fma_gflops' } }, work);
+  await measure(c, { model, op: 'conv2d.weight_grad', shape, batch: N, perStep: p.count, work: { flops, bytes: bytes('weight_grad'), ceiling: 'fma_gflops' } }, work);
 }
 
 /** The forward of a block's stride-2 conv and its 1x1 stride-2 shortcut as one launch (conv2dWithShortcut). */
 async function shortcutPairEntries(c: Ctx, model: string, N: number, p: ShortcutPair): Promise<void> {
   const { gpu } = c;
-  const { OH, OW, x, w, wsc, b } = pairOperands(gpu, N, p);
+  const { x, w, wsc, b, shape, flops, bytes } = pairOperands(gpu, N, p);
   const fwd = capture(gpu, () => conv2dWithShortcut(x, w, b, { stride: 2, padding: p.pad }, wsc)).work;
-  // both convs' multiply-adds; x read once, both weights read, both outputs written
-  const flops = 2 * N * p.O * OH * OW * p.C * (p.k * p.k + 1);
-  const bytes = convBytes({ N, C: p.C, H: p.H, W: p.W, O: p.O, k: p.k, stride: 2, bias: p.bias }, OH, OW, 'forward') + 4 * (p.O * p.C + N * p.O * OH * OW);
-  const shape = `${N}x${p.C}x${p.H}x${p.W} -> ${p.O} k${p.k} s2${p.bias ? ' +bias' : ''} + shortcut k1 s2`;
-  await measure(c, { model, op: 'conv2d.forward', shape, batch: N, perStep: p.count, work: { flops, bytes, ceiling: 'fma_gflops' } }, fwd);
+  await measure(c, { model, op: 'conv2d.forward', shape, batch: N, perStep: p.count, work: { flops, bytes: bytes('forward'), ceiling: 'fma_gflops' } }, fwd);
 }
 
 async function bnEntries(c: Ctx, model: string, N: number, b: { C: number; H: number; W: number; count: number; residual: number }): Promise<void> {

@@ -40,8 +40,16 @@ export function replay(gpu: Gpu, work: readonly Recorded[]): void {
   }
 }
 
+/**
+ * Does replaying w end a compute pass (a buffer copy, or a dispatch that first copies its inputs into
+ * texture mirrors)? Then a GPU timer must time it as a span, not as one pass (src/gpu/timer.ts).
+ */
+export function endsPass(w: Recorded): boolean {
+  return w.kind === 'copy' || Object.keys(w.args.textures ?? {}).length > 0;
+}
+
 export function hasCopies(work: readonly Recorded[]): boolean {
-  return work.some((w) => w.kind === 'copy');
+  return work.some(endsPass);
 }
 
 export function kernelNames(work: readonly Recorded[]): string[] {

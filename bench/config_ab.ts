@@ -13,7 +13,7 @@ import type { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer, median } from '../src/gpu/timer.js';
 import { getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
 import { recordTrainStep, trainSetup } from '../src/train/train_setup.js';
-import { capture, replay, type Recorded } from './capture.js';
+import { capture, endsPass, replay, type Recorded } from './capture.js';
 
 export interface ConfigComparisonRow {
   /** kernel[:variant] and the shape uniforms that tell its launches apart; `acc` where it adds into its output */
@@ -104,7 +104,7 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
         for (const k of [0, 1]) {
           for (const w of works[k]) {
             // a copy cannot sit inside a compute pass: it gets a span of its own
-            if (w.kind === 'copy') timer.span(() => replay(gpu, [w]));
+            if (endsPass(w)) timer.span(() => replay(gpu, [w]));
             else timer.region(() => replay(gpu, [w]));
           }
           (await timer.read()).forEach((ms, i) => times[k][i].push(ms));

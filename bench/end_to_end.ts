@@ -102,7 +102,7 @@ export interface EndToEndResult {
   submits_per_step: number;
   pool_buffers_created_while_timed: number;
   /** The other GPU objects the timed steps created (absent in older files): each should be 0. */
-  gpu_objects_created_while_timed?: { uniform_buffers: number; staging_buffers: number; bind_groups: number };
+  gpu_objects_created_while_timed?: { uniform_buffers: number; staging_buffers: number; bind_groups: number; texture_mirrors?: number };
   /** After the timed training steps (before evaluation). */
   gpu_memory: GpuMemory;
   /** After evaluation at eval_batch too, as `train` runs it (before the extra batch's, which may grow the pool). */
@@ -351,7 +351,7 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       dispatches_per_step: (after.dispatches - before.dispatches) / o.steps,
       submits_per_step: (after.submits - before.submits) / o.steps,
       pool_buffers_created_while_timed: after.created - before.created,
-      gpu_objects_created_while_timed: { uniform_buffers: after.uniformBuffers - before.uniformBuffers, staging_buffers: after.stagingCreated - before.stagingCreated, bind_groups: after.bindGroups - before.bindGroups },
+      gpu_objects_created_while_timed: { uniform_buffers: after.uniformBuffers - before.uniformBuffers, staging_buffers: after.stagingCreated - before.stagingCreated, bind_groups: after.bindGroups - before.bindGroups, texture_mirrors: after.textureMirrors - before.textureMirrors },
       gpu_memory: memory,
       gpu_memory_after_eval: afterEval,
       ...(afterEpochs ? { gpu_memory_after_epochs: afterEpochs } : {}),

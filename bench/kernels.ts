@@ -31,7 +31,7 @@ import { addNoiseMasked, fillNormal, fillUniform } from '../src/ops/rng.js';
 import { SgdMasked } from '../src/optim/sgd.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { capture, hasCopies, kernelNames, replay, type Recorded } from './capture.js';
+import { capture, endsPass, hasCopies, kernelNames, replay, type Recorded } from './capture.js';
 import { copyCeilingFor, type CeilingName, type Ceilings } from './ceilings.js';
 import { perfSampling } from './perf_control.js';
 import { convBytes, roofline, type Bound, type ConvGeometry } from './roofline.js';
@@ -364,7 +364,7 @@ async function measure(
   if (opts.parts !== false && recorded.length > 1 && recorded.length <= 8) {
     e.parts = [];
     for (const r of recorded) {
-      const p = await timeGpu(timer, () => replay(gpu, [r]), { warmup: 0, reps, mode: r.kind === 'copy' ? 'span' : 'region' });
+      const p = await timeGpu(timer, () => replay(gpu, [r]), { warmup: 0, reps, mode: endsPass(r) ? 'span' : 'region' });
       e.parts.push({ kernel: r.kind === 'dispatch' ? r.name : 'copyBufferToBuffer', ms: p.ms });
     }
   }
@@ -794,7 +794,7 @@ export async function profileStep(gpu: Gpu, modelName: string, batch: number, re
     const samples: number[][] = work.map(() => []);
     for (let r = 0; r < reps; r++) {
       for (const w of work) {
-        if (w.kind === 'copy') timer.span(() => replay(gpu, [w]));
+        if (endsPass(w)) timer.span(() => replay(gpu, [w]));
         else timer.region(() => replay(gpu, [w]));
       }
       const t = await timer.read();

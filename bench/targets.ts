@@ -102,7 +102,7 @@ function cpuChecks(r: BenchReport, e: EndToEndResult | null): TargetCheck[] {
     const share = (100 * e.encode_cpu_ms) / e.step_ms;
     out.push({ target: 'encoding a step < 10% of the step', met: share < 10, detail: `${e.encode_cpu_ms.toFixed(2)} of ${e.step_ms.toFixed(1)} ms (${pct(share)})` });
     // every GPU object a step could create: pooled buffers, and (where the report has them) uniform
-    // and staging buffers and bind groups
+    // and staging buffers, bind groups and texture mirrors
     const made = { buffers: e.pool_buffers_created_while_timed, ...(e.gpu_objects_created_while_timed ?? {}) };
     const total = Object.values(made).reduce((a, b) => a + b, 0);
     const listed = Object.entries(made).map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`).join(', ');

@@ -26,6 +26,12 @@
 // sum runs in the same order as the 1x1 conv's own launch: the same bits where the chunks agree. On
 // lavapipe the launch took 1.1-1.4x as long as the two convs' launches apart (the main kernel's
 // accumulators already spill; the shortcut's add to every trip), hence off by default there.
+// Variants `tex`, `tex_x`, `tex_dy` (config weightGradTextures): x and dy, x, or dy are read through
+// texture mirrors (read-only rgba32float storage textures the runtime copies them into before the
+// launch: src/gpu/runtime.ts) instead of storage buffers; the same values, so the same bits. On
+// lavapipe a texel load costs about half a storage load (bench/load_costs.ts: a storage load is a
+// per-lane loop with a bounds check per component), which pays for the copy of a tensor the launch
+// reads more than once (x by several output-channel blocks, dy by several lane groups).
 enable subgroups;
 override WG: u32 = 64;
 override S_: u32 = 1;
@@ -40,8 +46,21 @@ override KH_: u32 = 3;  // kernel rows (the uniform KH as a constant: the per-ti
 // every lane is busy the extra branch costs 7%, hence a constant the launcher sets.
 override SKIP_IDLE: bool = false;
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u32, chunk: u32 }
+// #include "texture_rows.wgsl"
+// #if tex tex_x
+@group(0) @binding(0) var x4t: texture_storage_2d<rgba32float, read>;
+fn xAt(i: u32) -> vec4f { return textureLoad(x4t, mirrorTexel(i)); }
+// #else
 @group(0) @binding(0) var<storage, read> x4: array<vec4f>;
+fn xAt(i: u32) -> vec4f { return x4[i]; }
+// #endif
+// #if tex tex_dy
+@group(0) @binding(2) var dyt: texture_storage_2d<rgba32float, read>;
+fn dyAt(i: u32) -> vec4f { return textureLoad(dyt, mirrorTexel(i)); }
+// #else
 @group(0) @binding(2) var<storage, read> dy: array<vec4f>;
+fn dyAt(i: u32) -> vec4f { return dy[i]; }
+// #endif
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 // #if shortcut
@@ -88,8 +107,8 @@ fn loadOwn(rr: u32, n: u32, oh: u32, j: u32) -> Row {
   // branch-free: a clamped row, zeroed after (a branch around the loads ran slower on lavapipe)
   let i = ((n * p.C + c) * p.H * p.W + u32(select(0, ih, rowok)) * p.W + 4u * S_ * j) / 4u;
   var r: Row;
-  r.A0 = select(vec4f(0.0), x4[i], rowok);
-  if (S_ > 1u) { r.A1 = select(vec4f(0.0), x4[i + 1u], rowok); }
+  r.A0 = select(vec4f(0.0), xAt(i), rowok);
+  if (S_ > 1u) { r.A1 = select(vec4f(0.0), xAt(i + 1u), rowok); }
   return r;
 }
 
@@ -150,30 +169,30 @@ fn accum8(acc1: ptr<function, Acc8>, acc2: ptr<function, Acc8>, d: vec4f, r1: Ro
   }
 }
 
-// accum8 with DDIRECT: channel q's dy vec4 is dy[d0 + min(q, last) * cs], the same for every lane
+// accum8 with DDIRECT: channel q's dy vec4 is dyAt(d0 + min(q, last) * cs), the same for every lane
 fn accum8d(acc1: ptr<function, Acc8>, acc2: ptr<function, Acc8>, d0: u32, cs: u32, last: u32, r1: Row, r2: Row) {
-  var dq = dy[d0];
+  var dq = dyAt(d0);
   (*acc1).a0 = taps((*acc1).a0, dq, r1);
   if (TK > 1u) { (*acc2).a0 = taps((*acc2).a0, dq, r2); }
-  dq = dy[d0 + min(1u, last) * cs];
+  dq = dyAt(d0 + min(1u, last) * cs);
   (*acc1).a1 = taps((*acc1).a1, dq, r1);
   if (TK > 1u) { (*acc2).a1 = taps((*acc2).a1, dq, r2); }
-  dq = dy[d0 + min(2u, last) * cs];
+  dq = dyAt(d0 + min(2u, last) * cs);
   (*acc1).a2 = taps((*acc1).a2, dq, r1);
   if (TK > 1u) { (*acc2).a2 = taps((*acc2).a2, dq, r2); }
-  dq = dy[d0 + min(3u, last) * cs];
+  dq = dyAt(d0 + min(3u, last) * cs);
   (*acc1).a3 = taps((*acc1).a3, dq, r1);
   if (TK > 1u) { (*acc2).a3 = taps((*acc2).a3, dq, r2); }
-  dq = dy[d0 + min(4u, last) * cs];
+  dq = dyAt(d0 + min(4u, last) * cs);
   (*acc1).a4 = taps((*acc1).a4, dq, r1);
   if (TK > 1u) { (*acc2).a4 = taps((*acc2).a4, dq, r2); }
-  dq = dy[d0 + min(5u, last) * cs];
+  dq = dyAt(d0 + min(5u, last) * cs);
   (*acc1).a5 = taps((*acc1).a5, dq, r1);
   if (TK > 1u) { (*acc2).a5 = taps((*acc2).a5, dq, r2); }
-  dq = dy[d0 + min(6u, last) * cs];
+  dq = dyAt(d0 + min(6u, last) * cs);
   (*acc1).a6 = taps((*acc1).a6, dq, r1);
   if (TK > 1u) { (*acc2).a6 = taps((*acc2).a6, dq, r2); }
-  dq = dy[d0 + min(7u, last) * cs];
+  dq = dyAt(d0 + min(7u, last) * cs);
   (*acc1).a7 = taps((*acc1).a7, dq, r1);
   if (TK > 1u) { (*acc2).a7 = taps((*acc2).a7, dq, r2); }
 }
@@ -307,11 +326,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       accum8d(&acc1, &acc2, d0, cs, p.O - 1u - o0, row1, row2);
       if (OB > 8u) { accum8d(&acc3, &acc4, d0 + min(8u, p.O - 1u - o0) * cs, cs, p.O - 1u - min(o0 + 8u, p.O - 1u), row1, row2); }
     } else {
-      accum8(&acc1, &acc2, dy[((n * p.O + olane) * p.OH + oh) * TPR + j], row1, row2);
-      if (OB > 8u) { accum8(&acc3, &acc4, dy[((n * p.O + olane2) * p.OH + oh) * TPR + j], row1, row2); }
+      accum8(&acc1, &acc2, dyAt(((n * p.O + olane) * p.OH + oh) * TPR + j), row1, row2);
+      if (OB > 8u) { accum8(&acc3, &acc4, dyAt(((n * p.O + olane2) * p.OH + oh) * TPR + j), row1, row2); }
       if (OB > 16u) {
-        accum8(&acc5, &acc6, dy[((n * p.O + olane3) * p.OH + oh) * TPR + j], row1, row2);
-        accum8(&acc7, &acc8, dy[((n * p.O + olane4) * p.OH + oh) * TPR + j], row1, row2);
+        accum8(&acc5, &acc6, dyAt(((n * p.O + olane3) * p.OH + oh) * TPR + j), row1, row2);
+        accum8(&acc7, &acc8, dyAt(((n * p.O + olane4) * p.OH + oh) * TPR + j), row1, row2);
       }
     }
 // #if shortcut

@@ -290,6 +290,61 @@ describe('conv2d 1x1 weight gradients give the same bits with 8, 16 or 32 output
   }
 });
 
+describe('conv2d weight gradients through texture mirrors (weightGradTextures) give the bits of storage loads', () => {
+  // which inputs a launch mirrors (weightGradMirrors): x where 2+ blocks of 16 output channels read
+  // it, dy where 6+ subgroups of kernel-row lanes do (32 channels x 3 rows / 2 a lane / 8 a subgroup);
+  // the sizes leave the textures' last rows partly filled (x 6,144 floats: 1.5 rows of 4,096)
+  const texCases: [Case, string][] = [
+    [{ name: 'x and dy mirrored, partial last rows', N: 2, C: 32, H: 6, W: 16, O: 20, KH: 3, KW: 3, stride: 1, pad: 1, bias: true }, 'tex'],
+    [{ name: 'dy mirrored (one block of output channels)', N: 2, C: 32, H: 4, W: 8, O: 12, KH: 3, KW: 3, stride: 1, pad: 1, bias: false }, 'tex_dy'],
+    [{ name: 'x mirrored (one subgroup of kernel rows), stride 2', N: 2, C: 4, H: 16, W: 16, O: 24, KH: 3, KW: 3, stride: 2, pad: 1, bias: false }, 'tex_x'],
+  ];
+  for (const [s, variant] of texCases) {
+    it(`${s.name}: variant ${variant}, the float64 reference, the bits without mirrors`, async () => {
+      const rng = new Rng();
+      const { x, w, b, r } = inputs(rng, s);
+      const { OH, OW } = convOutSize(s);
+      try {
+        const on = await runWithConfig({ weightGradTextures: true }, s, x, w, b, r);
+        const names = on.dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map(dispatchName);
+        expect(names).toEqual([`conv2d_weight_grad_row4:${variant}`]);
+        expectClose(on.dw, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `weight grad seed=${rng.seed}`);
+        const off = await runWithConfig({ weightGradTextures: false }, s, x, w, b, r);
+        expect(off.dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map(dispatchName)).toEqual(['conv2d_weight_grad_row4']);
+        expect(bitsOf(on.dw), `dw bits differ seed=${rng.seed}`).toEqual(bitsOf(off.dw));
+      } finally {
+        setConvConfig(defaultConvConfig);
+      }
+    });
+  }
+
+  it('a mirrored input that is a view into a larger buffer (a nonzero offset) reads its own elements', async () => {
+    const s = texCases[0][0];
+    const rng = new Rng();
+    const { x, r } = inputs(rng, s);
+    const { OH, OW } = convOutSize(s);
+    const d: ConvDims = { N: s.N, C: s.C, H: s.H, W: s.W, O: s.O, OH, OW, KH: s.KH, KW: s.KW, stride: s.stride, pad: s.pad };
+    const scope = Scope.open();
+    try {
+      const lead = 64; // 256 bytes: a binding's offset alignment
+      const pad = Float64Array.from({ length: lead }, () => 1e6); // what a wrong offset would read
+      const bigX = Tensor.fromArray(gpu(), Float64Array.from([...pad, ...x]), [lead + x.length]);
+      const bigR = Tensor.fromArray(gpu(), Float64Array.from([...pad, ...r]), [lead + r.length]);
+      const dwView = Tensor.empty(gpu(), [s.O, s.C, s.KH, s.KW]);
+      const dwPlain = Tensor.empty(gpu(), [s.O, s.C, s.KH, s.KW]);
+      const cfg = { ...defaultConvConfig, weightGradTextures: true };
+      const { dispatches } = recordDispatches(gpu(), () => conv2dWeightGradInto(bigX.view(lead, [s.N, s.C, s.H, s.W]), bigR.view(lead, [s.N, s.O, OH, OW]), dwView, d, cfg));
+      expect(dispatches.map(dispatchName)).toContain('conv2d_weight_grad_row4:tex');
+      conv2dWeightGradInto(Tensor.fromArray(gpu(), x, [s.N, s.C, s.H, s.W]), Tensor.fromArray(gpu(), r, [s.N, s.O, OH, OW]), dwPlain, d, { ...defaultConvConfig, weightGradTextures: false });
+      const got = await dwView.readF32();
+      expectClose(got, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `weight grad seed=${rng.seed}`);
+      expect(bitsOf(got)).toEqual(bitsOf(await dwPlain.readF32()));
+    } finally {
+      scope.close();
+    }
+  });
+});
+
 describe('conv2d row kernels: direct loads of weights and dy, 4- or 8-column tiles of 1 or 2 rows, and 4 channels an invocation give the same bits', () => {
   // the same values in the same order, loaded per lane instead of broadcast, or tiled differently:
   // bit-identical results

@@ -1,10 +1,13 @@
 // The GPU runtime: reflected bindings and uniforms, clear errors for bad launches, caching (no GPU
 // objects created by repeated launches), the buffer pool, and asynchronous errors naming the kernel.
 // @kernels fill add
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bucketSize } from '../src/gpu/buffer_pool.js';
 import { selectVariant } from '../src/gpu/kernel.js';
-import { Gpu } from '../src/gpu/runtime.js';
+import { readShader, shadersDir } from '../src/gpu/shader_source.js';
+import { Gpu, TEXTURE_ROW_TEXELS } from '../src/gpu/runtime.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { useGpu } from './helpers/gpu.js';
@@ -227,3 +230,40 @@ describe('GPU runtime', () => {
     expect(() => t.assertAlive()).toThrow(/used after release/);
   });
 });
+
+describe('GPU runtime: texture mirrors (DispatchArgs.textures)', () => {
+  it("the kernels' texel addressing and the runtime's copies agree on the row width", () => {
+    const m = /const TEXTURE_ROW: u32 = (\d+)u;/.exec(readFileSync(join(shadersDir(), 'include', 'texture_rows.wgsl'), 'utf8'));
+    expect(Number(m?.[1])).toBe(TEXTURE_ROW_TEXELS);
+  });
+
+  it('reflects a read-only rgba32float storage texture, and rejects other textures', () => {
+    const k = gpu().kernel('conv2d_weight_grad_row4', 'tex');
+    expect(k.bindings.filter((b) => b.kind === 'read-only-texture').map((b) => b.name)).toEqual(['x4t', 'dyt']);
+    expect(() => readShader('no_such_kernel')).toThrow(/unknown kernel/);
+  });
+
+  it('says which sizes a mirror can hold: whole texels, rows within the adapter limit', () => {
+    const g = gpu();
+    const maxBytes = g.device.limits.maxTextureDimension2D * TEXTURE_ROW_TEXELS * 16;
+    expect(g.textureMirrorFits(16)).toBe(true);
+    expect(g.textureMirrorFits(maxBytes)).toBe(true);
+    expect(g.textureMirrorFits(maxBytes + 16)).toBe(false);
+    expect(g.textureMirrorFits(20)).toBe(false);
+  });
+
+  it('refuses a source that is not whole texels, and a texture name the kernel lacks', () => {
+    const g = gpu();
+    const s = Scope.open();
+    try {
+      const t = Tensor.zeros(g, [4100]);
+      const args = (textures: Record<string, Tensor>) => ({ bindings: { part: t }, textures, uniforms: { N: 1, C: 1, H: 1, W: 4, O: 1, OH: 1, OW: 4, KH: 1, chunk: 1 }, workgroups: 1 as const });
+      expect(() => g.dispatch('conv2d_weight_grad_row4', { ...args({ x4t: t.view(0, [4098]), dyt: t }), variant: 'tex' })).toThrow(/not a whole number of rgba32float texels/);
+      expect(() => g.dispatch('conv2d_weight_grad_row4', { ...args({ x4t: t, dyt: t, other: t }), variant: 'tex' })).toThrow(/no texture binding named 'other'/);
+      expect(() => g.dispatch('conv2d_weight_grad_row4', { ...args({ x4t: t }), variant: 'tex' })).toThrow(/texture 'dyt' not given/);
+    } finally {
+      s.close();
+    }
+  });
+});
+

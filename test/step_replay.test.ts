@@ -39,8 +39,8 @@ interface Outcome {
 }
 
 /**
- * Train resnet8_4 for `steps` steps on synthetic images (by default 80 at batch 32: two full batches
- * and a partial one per epoch), the LR dropping at step 5. `wrap` may change the model; `before(t)`
+ * Train resnet8_4 (or size.model) for `steps` steps on synthetic images (by default 80 at batch 32:
+ * two full batches and a partial one per epoch), the LR dropping at step 5. `wrap` may change the model; `before(t)`
  * runs before step t is recorded.
  */
 async function run(
@@ -48,12 +48,13 @@ async function run(
   steps: number,
   wrap?: (m: Model) => Model,
   before?: (t: number) => void,
-  size = { images: 80, batch: 32 },
+  size: { images: number; batch: number; model?: string } = { images: 80, batch: 32 },
   evals?: { after: number[]; lend: boolean; keep?: boolean },
 ): Promise<Outcome> {
-  const h = validateHparams({ ...defaultHparams(), model: 'resnet8_4', batch: size.batch });
+  const model = size.model ?? 'resnet8_4';
+  const h = validateHparams({ ...defaultHparams(), model, batch: size.batch });
   const data = new CifarTrainData(gpu(), syntheticCifar(size.images, 40, 5), h, 7);
-  const base = createModel('resnet8_4', 10);
+  const base = createModel(model, 10);
   const net = new Network(gpu(), wrap ? wrap(base) : base);
   net.init(11);
   const sgd = new SgdMasked(net.params, { momentum: 0.9, weightDecay: 5e-4 });
@@ -152,6 +153,17 @@ describe('replayed training step', () => {
     expect(replayed.stats).toEqual({ plain: 0, captured: 6, replayed: 9 });
     expect(replayed.offReason).toBeNull();
     expect(replayed.poolCreatedLate, 'no buffer created in the last steps').toBe(0);
+  });
+
+  it("re-encodes the texture mirrors' copies (a model whose weight gradients read x and dy through them)", async () => {
+    // widths 16, 32, 64: the 32- and 64-channel convs' weight gradients mirror x, the 64->64 ones dy too
+    const size = { images: 24, batch: 8, model: 'resnet8_16' };
+    const before = gpu().stats().textureMirrors;
+    const plain = await run({ replay: false }, 5, undefined, undefined, size);
+    expect(gpu().stats().textureMirrors, 'the step made texture mirrors').toBeGreaterThan(before);
+    const replayed = await run({ replay: true, verifyEvery: 100 }, 5, undefined, undefined, size);
+    expectSameTraining(replayed, plain);
+    expect(replayed.stats.replayed).toBeGreaterThan(0);
   });
 
   it('holds two batch shapes at once by default, so an epoch boundary replays both', async () => {
@@ -313,5 +325,11 @@ describe('compareCaptures', () => {
     expect(compareCaptures([d([r(a1)], [4, 1, 1], 'k')], [d([r(b1)], [4, 1, 1], 'j')])).toMatch(/then j/);
     expect(compareCaptures([{ kind: 'copy', src: r(a1), dst: r(a2), bytes: 8 }], [d([r(b1)])])).toMatch(/a copy, then a dispatch/);
     expect(compareCaptures([{ kind: 'copy', src: r(a1), dst: r(a2), bytes: 8 }], [{ kind: 'copy', src: r(b1), dst: r(b2), bytes: 4 }])).toMatch(/other buffers/);
+    // the same buffers copied into another texture mirror
+    const [t1, t2] = [{} as GPUTexture, {} as GPUTexture];
+    const withMirror = (t: GPUTexture, b: GpuBuffer): CapturedCommand => ({ ...d([r(b)]), textureCopies: [{ src: r(b), texture: t }] }) as CapturedCommand;
+    expect(compareCaptures([withMirror(t1, a1)], [withMirror(t1, b1)])).toBeNull();
+    expect(compareCaptures([withMirror(t1, a1)], [withMirror(t2, b1)])).toMatch(/other texture mirrors/);
+    expect(compareCaptures([withMirror(t1, a1)], [d([r(b1)])])).toMatch(/other texture mirrors/);
   });
 });

@@ -17,7 +17,8 @@ export interface BindingInfo {
   name: string;
   group: number;
   binding: number;
-  kind: 'storage' | 'read-only-storage' | 'uniform';
+  /** 'read-only-texture': a `texture_storage_2d<rgba32float, read>` mirror of a buffer range (Gpu.dispatch's `textures`). */
+  kind: 'storage' | 'read-only-storage' | 'uniform' | 'read-only-texture';
 }
 
 export interface UniformField {
@@ -154,6 +155,12 @@ export class Kernel {
           uniform = { binding: v.name, size: Math.max(16, Math.ceil(v.size / 16) * 16), fields };
         } else if (v.resourceType === ResourceType.Storage) {
           kind = v.access === 'read' ? 'read-only-storage' : 'storage';
+        } else if (v.resourceType === ResourceType.StorageTexture) {
+          const t = v.type as unknown as { name: string; format?: { name: string } };
+          if (t.name !== 'texture_storage_2d' || t.format?.name !== 'rgba32float' || v.access !== 'read') {
+            throw new Error(`kernel '${name}': texture ${v.name} must be texture_storage_2d<rgba32float, read> (a buffer's mirror)`);
+          }
+          kind = 'read-only-texture';
         } else {
           throw new Error(`kernel '${name}': unsupported resource ${v.name}`);
         }
@@ -172,11 +179,11 @@ export class Kernel {
     if (!this.layout) {
       this.layout = this.device.createBindGroupLayout({
         label: this.name,
-        entries: this.bindings.map((b) => ({
-          binding: b.binding,
-          visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: b.kind },
-        })),
+        entries: this.bindings.map((b) =>
+          b.kind === 'read-only-texture'
+            ? { binding: b.binding, visibility: GPUShaderStage.COMPUTE, storageTexture: { access: 'read-only', format: 'rgba32float', viewDimension: '2d' } }
+            : { binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } },
+        ),
       });
     }
     return this.layout;

@@ -17,9 +17,29 @@ export interface BufferRange {
 
 export type Workgroups = number | [number, number?, number?];
 
+/**
+ * Texels a row of a buffer's texture mirror (rgba32float: 4 floats each, so a row is 16 KiB). The
+ * kernels that read mirrors address texel i at (i % 1024, i / 1024): shaders/include/texture_rows.wgsl.
+ */
+export const TEXTURE_ROW_TEXELS = 1024;
+
+/** A buffer range copied into a texture mirror before a dispatch that reads it (see DispatchArgs.textures). */
+export interface TextureCopy {
+  src: BufferRange;
+  texture: GPUTexture;
+}
+
 export interface DispatchArgs {
   /** Storage bindings by their WGSL variable names. */
   bindings: Record<string, BufferRange>;
+  /**
+   * Buffer ranges a kernel reads through `texture_storage_2d<rgba32float, read>` bindings, by their
+   * WGSL names. Before the dispatch each range is copied into a texture of the runtime's (one per
+   * kernel, binding and size, reused by every dispatch of that shape: the queue orders each copy
+   * after the dispatches before it), TEXTURE_ROW_TEXELS vec4 texels a row; its bytes must be a
+   * multiple of 16. On lavapipe a texel load costs about half a storage load (bench/load_costs.ts).
+   */
+  textures?: Record<string, BufferRange>;
   /** Uniform struct fields by member name (every member required). */
   uniforms?: Record<string, number | readonly number[]>;
   workgroups: Workgroups;
@@ -34,7 +54,7 @@ export interface DispatchArgs {
  * captures can be compared and their pooled buffers held (src/train/train_step.ts).
  */
 export type CapturedCommand =
-  | { kind: 'dispatch'; name: string; pipeline: GPUComputePipeline; group: GPUBindGroup; grid: [number, number, number]; ranges: BufferRange[] }
+  | { kind: 'dispatch'; name: string; pipeline: GPUComputePipeline; group: GPUBindGroup; grid: [number, number, number]; ranges: BufferRange[]; textureCopies?: TextureCopy[] }
   | { kind: 'copy'; src: BufferRange; dst: BufferRange; bytes: number };
 
 /** What Gpu.write/readBytes throw while capturing: a replay could not repeat a host write or read. */
@@ -52,6 +72,8 @@ export interface RuntimeStats extends PoolStats {
   /** Staging buffers created so far. */
   stagingCreated: number;
   bindGroups: number;
+  /** Texture mirrors made so far (DispatchArgs.textures; kept and reused). */
+  textureMirrors: number;
   pipelines: number;
   dispatches: number;
   submits: number;
@@ -73,6 +95,7 @@ export class Gpu {
   private readonly uniformBuffers = new Map<string, GpuBuffer>();
   private stagingCreated = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly textures = new Map<string, { texture: GPUTexture; view: GPUTextureView; id: number }>();
   private readonly staging = new Map<number, GPUBuffer[]>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -116,13 +139,44 @@ export class Gpu {
     return b;
   }
 
-  private bindGroup(kernel: Kernel, pipelineKey: string, pipeline: GPUComputePipeline, args: DispatchArgs, uniform: GpuBuffer | null): GPUBindGroup {
+  /**
+   * The texture mirror of `src` for binding `binding` of `kernel`: one texture per kernel, binding
+   * and number of rows, made on first use and kept (a steady-state step creates none).
+   */
+  private textureFor(kernel: Kernel, binding: string, src: BufferRange): { texture: GPUTexture; view: GPUTextureView; id: number } {
+    if (src.bytes % 16 !== 0) throw new Error(`kernel '${kernel.name}': texture '${binding}' mirrors ${src.bytes} bytes, not a whole number of rgba32float texels`);
+    const rows = Math.ceil(src.bytes / (16 * TEXTURE_ROW_TEXELS));
+    const maxRows = this.device.limits.maxTextureDimension2D;
+    if (rows > maxRows) throw new Error(`kernel '${kernel.name}': texture '${binding}' needs ${rows} rows, over this adapter's ${maxRows} (use the storage-buffer path for this size)`);
+    const key = `${kernel.name}#${kernel.variant ?? ''}:${binding}:${rows}`;
+    let t = this.textures.get(key);
+    if (!t) {
+      const texture = this.device.createTexture({ size: [TEXTURE_ROW_TEXELS, rows], format: 'rgba32float', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST, label: `mirror:${key}` });
+      t = { texture, view: texture.createView(), id: this.textures.size };
+      this.textures.set(key, t);
+    }
+    return t;
+  }
+
+  /** Can a range of `bytes` bytes be read through a texture mirror on this adapter (whole texels, rows within its limit)? */
+  textureMirrorFits(bytes: number): boolean {
+    return bytes % 16 === 0 && Math.ceil(bytes / (16 * TEXTURE_ROW_TEXELS)) <= this.device.limits.maxTextureDimension2D;
+  }
+
+  private bindGroup(kernel: Kernel, pipelineKey: string, pipeline: GPUComputePipeline, args: DispatchArgs, uniform: GpuBuffer | null, mirrors: Map<string, { view: GPUTextureView; id: number }>): GPUBindGroup {
     const parts: string[] = [kernel.name, kernel.variant ?? '', pipelineKey];
     const entries: GPUBindGroupEntry[] = [];
     for (const b of kernel.bindings) {
       if (b.kind === 'uniform') {
         parts.push(`u${uniform!.id}`);
         entries.push({ binding: b.binding, resource: { buffer: uniform!.buffer } });
+        continue;
+      }
+      if (b.kind === 'read-only-texture') {
+        const m = mirrors.get(b.name);
+        if (!m) throw new Error(`kernel '${kernel.name}': texture '${b.name}' not given (in \`textures\`)`);
+        parts.push(`t${m.id}`);
+        entries.push({ binding: b.binding, resource: m.view });
         continue;
       }
       const r = args.bindings[b.name];
@@ -138,7 +192,7 @@ export class Gpu {
       entries.push({ binding: b.binding, resource: { buffer: r.buf.buffer, offset: r.offset, size: Math.ceil(r.bytes / 4) * 4 } });
     }
     for (const name of Object.keys(args.bindings)) {
-      if (!kernel.bindings.some((b) => b.name === name)) throw new Error(`kernel '${kernel.name}': no binding named '${name}'`);
+      if (!kernel.bindings.some((b) => b.name === name && b.kind !== 'read-only-texture')) throw new Error(`kernel '${kernel.name}': no binding named '${name}'`);
     }
     const key = parts.join('|');
     let g = this.bindGroups.get(key);
@@ -173,7 +227,16 @@ export class Gpu {
     const pipelineKey = overridesKey(overrides);
     const pipeline = kernel.pipeline(overrides, pipelineKey);
     const uniform = this.uniformBuffer(kernel, args.uniforms ?? {});
-    const group = this.bindGroup(kernel, pipelineKey, pipeline, args, uniform);
+    const mirrors = new Map<string, { view: GPUTextureView; id: number }>();
+    const textureCopies: TextureCopy[] = [];
+    for (const [binding, src] of Object.entries(args.textures ?? {})) {
+      if (!kernel.bindings.some((b) => b.name === binding && b.kind === 'read-only-texture')) throw new Error(`kernel '${name}': no texture binding named '${binding}'`);
+      if (src.offset % 16 !== 0 || src.offset + src.bytes > src.buf.size) throw new Error(`kernel '${name}': texture '${binding}' source range [${src.offset}, ${src.offset + src.bytes}) is misaligned or outside its buffer`);
+      const t = this.textureFor(kernel, binding, src);
+      mirrors.set(binding, t);
+      textureCopies.push({ src, texture: t.texture });
+    }
+    const group = this.bindGroup(kernel, pipelineKey, pipeline, args, uniform, mirrors);
     const wg = typeof args.workgroups === 'number' ? [args.workgroups, 1, 1] : args.workgroups;
     const [x, y = 1, z = 1] = wg;
     const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
@@ -184,14 +247,16 @@ export class Gpu {
       this.device.pushErrorScope('validation');
       this.device.pushErrorScope('out-of-memory');
     }
+    if (textureCopies.length > 0) this.copyIntoTextures(textureCopies);
     const pass = this.ensurePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
     if (this.captured) {
-      const ranges = kernel.bindings.map((b) => (b.kind === 'uniform' ? { buf: uniform!, offset: 0, bytes: uniform!.size } : args.bindings[b.name]));
-      this.captured.push({ kind: 'dispatch', name, pipeline, group, grid: [x, y, z], ranges });
+      // a texture binding's range is its source's: the dispatch reads those bytes (through the copy)
+      const ranges = kernel.bindings.map((b) => (b.kind === 'uniform' ? { buf: uniform!, offset: 0, bytes: uniform!.size } : b.kind === 'read-only-texture' ? args.textures![b.name] : args.bindings[b.name]));
+      this.captured.push({ kind: 'dispatch', name, pipeline, group, grid: [x, y, z], ranges, ...(textureCopies.length > 0 ? { textureCopies } : {}) });
     }
     if (this.dev.debug) {
       this.submit();
@@ -200,6 +265,19 @@ export class Gpu {
           if (e) this.dev.recordError(e.message, name);
         });
       }
+    }
+  }
+
+  /** Copy each range into its texture mirror (whole rows, then the last row's first texels), between passes. */
+  private copyIntoTextures(copies: readonly TextureCopy[]): void {
+    const enc = this.endPass();
+    const rowBytes = 16 * TEXTURE_ROW_TEXELS;
+    for (const { src, texture } of copies) {
+      const texels = src.bytes / 16;
+      const full = Math.floor(texels / TEXTURE_ROW_TEXELS);
+      const rest = texels - full * TEXTURE_ROW_TEXELS;
+      if (full > 0) enc.copyBufferToTexture({ buffer: src.buf.buffer, offset: src.offset, bytesPerRow: rowBytes }, { texture }, [TEXTURE_ROW_TEXELS, full]);
+      if (rest > 0) enc.copyBufferToTexture({ buffer: src.buf.buffer, offset: src.offset + full * rowBytes, bytesPerRow: rowBytes }, { texture, origin: [0, full] }, [rest, 1]);
     }
   }
 
@@ -256,6 +334,10 @@ export class Gpu {
         this.endPass().copyBufferToBuffer(c.src.buf.buffer, c.src.offset, c.dst.buf.buffer, c.dst.offset, c.bytes);
         last = null;
         continue;
+      }
+      if (c.textureCopies) {
+        this.copyIntoTextures(c.textureCopies);
+        last = null;
       }
       const pass = this.ensurePass();
       if (c.pipeline !== last) pass.setPipeline(c.pipeline);
@@ -354,6 +436,7 @@ export class Gpu {
       stagingBuffers: [...this.staging.values()].reduce((n, l) => n + l.length, 0),
       stagingCreated: this.stagingCreated,
       bindGroups: this.bindGroups.size,
+      textureMirrors: this.textures.size,
       pipelines: [...this.kernels.values()].reduce((n, k) => n + k.pipelineCount, 0),
       dispatches: this.dispatchCount,
       submits: this.submitCount,
@@ -373,6 +456,8 @@ export class Gpu {
     for (const b of this.uniformBuffers.values()) b.buffer.destroy();
     this.uniformBuffers.clear();
     this.bindGroups.clear();
+    for (const t of this.textures.values()) t.texture.destroy();
+    this.textures.clear();
     for (const list of this.staging.values()) for (const b of list) b.destroy();
     this.staging.clear();
     this.dev.destroy();

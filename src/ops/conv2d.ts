@@ -158,6 +158,12 @@ export interface ConvConfig {
    * Same bits either way.
    */
   stemTile: boolean;
+  /**
+   * conv2d_weight_grad_row4 reads x, dy or both through texture mirrors (variants `tex_x`, `tex_dy`,
+   * `tex`: read-only storage textures the runtime copies them into) where the launch reads that
+   * tensor more than once (weightGradMirrors). Same bits either way.
+   */
+  weightGradTextures: boolean;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -191,6 +197,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   fuseShortcutGrad: true,
   fuseShortcutWeightGrad: false, // the fused launch took 1.1-1.4x as long as the two apart on lavapipe (2026-12-07)
   stemTile: true, // ResNet-20's first conv 1.4x faster on lavapipe (2.12-2.23 against 2.93-3.06 ms, 2026-12-07)
+  weightGradTextures: true,
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -212,6 +219,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.fuseShortcutGrad !== 'boolean') bad('fuseShortcutGrad', 'must be a boolean');
   if (typeof cfg.fuseShortcutWeightGrad !== 'boolean') bad('fuseShortcutWeightGrad', 'must be a boolean');
   if (typeof cfg.stemTile !== 'boolean') bad('stemTile', 'must be a boolean');
+  if (typeof cfg.weightGradTextures !== 'boolean') bad('weightGradTextures', 'must be a boolean');
   if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowRows8 !== 1 && cfg.rowRows8 !== 2) bad('rowRows8', 'must be 1 or 2');
@@ -691,15 +699,36 @@ function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, dyS
   const nchunks = Math.ceil((d.N * d.OH * (d.OW / 4)) / chunk);
   const part = Tensor.empty(gpu, [nchunks, d.O, d.C * d.KH * d.KW], 'f32', 'conv2d:dw-part');
   const partSc = dySc ? Tensor.empty(gpu, [nchunks, d.O, d.C], 'f32', 'conv2d:dw-part') : null;
+  const mirror = dySc ? { x: false, dy: false } : weightGradMirrors(gpu, x, dy, d, cfg, OB, NL);
+  const texVariant = mirror.x && mirror.dy ? 'tex' : mirror.x ? 'tex_x' : mirror.dy ? 'tex_dy' : undefined;
   gpu.dispatch('conv2d_weight_grad_row4', {
-    bindings: { x4: x, dy, part, ...(dySc && partSc ? { dsc: dySc, psc: partSc } : {}) },
+    bindings: { ...(mirror.x ? {} : { x4: x }), ...(mirror.dy ? {} : { dy }), part, ...(dySc && partSc ? { dsc: dySc, psc: partSc } : {}) },
+    ...(mirror.x || mirror.dy ? { textures: { ...(mirror.x ? { x4t: x } : {}), ...(mirror.dy ? { dyt: dy } : {}) } } : {}),
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, chunk },
     workgroups: [Math.ceil(NL / WG), Math.ceil(d.O / OB), nchunks],
     // lanes with no kernel row, or no second one, exist (the stem: 9 rows on 5 of 8 lanes)
     overrides: { WG, OB, TK, S_: d.stride, PAD_: d.pad, KW_: d.KW, KH_: d.KH, DDIRECT: cfg.weightGradDirectDy ? 1 : 0, SKIP_IDLE: groups * WG > NL || NL * TK > NR ? 1 : 0 },
-    ...(dySc ? { variant: 'shortcut' } : {}),
+    ...(dySc ? { variant: 'shortcut' } : texVariant ? { variant: texVariant } : {}),
   });
   return { part, partSc };
+}
+
+/**
+ * Which of conv2d_weight_grad_row4's inputs to read through texture mirrors (weightGradTextures): a
+ * tensor the launch reads several times, where a texel load's lower cost (about half a storage
+ * load's on lavapipe) pays for the copy. x is read once per block of OB output channels, dy once per
+ * subgroup of kernel-row lanes (its lanes 0..7 load the tile's dy and broadcast it). Measured on
+ * lavapipe in whole ResNet-20 steps (bench --compare-config, 2026-12-07): x mirrored at 2 and 4
+ * reads made those weight gradients 7-37% faster; dy mirrored at 3 reads (the 16->16 convs) was
+ * level to 8% slower, and at 6 and 12 reads a few % faster than x alone.
+ */
+const MIRROR_X_READS = 2;
+const MIRROR_DY_READS = 6;
+function weightGradMirrors(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, OB: number, NL: number): { x: boolean; dy: boolean } {
+  if (!cfg.weightGradTextures) return { x: false, dy: false };
+  const xReads = Math.ceil(d.O / OB);
+  const dyReads = Math.ceil(NL / 8);
+  return { x: xReads >= MIRROR_X_READS && gpu.textureMirrorFits(x.bytes), dy: dyReads >= MIRROR_DY_READS && gpu.textureMirrorFits(dy.bytes) };
 }
 
 /** Split-K pass 2: dw (n elements) = the fixed-order sum of part [nchunks, n] over its chunks. */

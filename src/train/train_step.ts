@@ -158,6 +158,9 @@ export function compareCaptures(a: readonly CapturedCommand[], b: readonly Captu
     if (x.name !== y.name || x.pipeline !== y.pipeline) return `${what}: then ${y.name}, or another pipeline`;
     if (x.grid.some((g, k) => g !== y.grid[k])) return `${what}: grid ${x.grid.join('x')}, then ${y.grid.join('x')}`;
     if (x.ranges.length !== y.ranges.length || x.ranges.some((r, k) => !same(r, y.ranges[k]))) return `${what}: other buffers or uniforms`;
+    const tx = x.textureCopies ?? [];
+    const ty = y.textureCopies ?? [];
+    if (tx.length !== ty.length || tx.some((c, k) => c.texture !== ty[k].texture || !same(c.src, ty[k].src))) return `${what}: other texture mirrors`;
   }
   return null;
 }

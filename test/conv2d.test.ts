@@ -318,6 +318,18 @@ describe('conv2d weight gradients through texture mirrors (weightGradTextures) g
     });
   }
 
+  it('a 1x1 conv mirrors nothing (its launch is too short to pay for the copy)', async () => {
+    const s: Case = { name: '1x1 8->40 (two blocks of 32 output channels)', N: 1, C: 8, H: 8, W: 8, O: 40, KH: 1, KW: 1, stride: 1, pad: 0, bias: false };
+    const rng = new Rng();
+    const { x, w, b, r } = inputs(rng, s);
+    try {
+      const run = await runWithConfig({ weightGradTextures: true }, s, x, w, b, r);
+      expect(run.dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map(dispatchName)).toEqual(['conv2d_weight_grad_row4']);
+    } finally {
+      setConvConfig(defaultConvConfig);
+    }
+  });
+
   it('a mirrored input that is a view into a larger buffer (a nonzero offset) reads its own elements', async () => {
     const s = texCases[0][0];
     const rng = new Rng();

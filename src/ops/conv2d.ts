@@ -718,14 +718,16 @@ function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, dyS
  * tensor the launch reads several times, where a texel load's lower cost (about half a storage
  * load's on lavapipe) pays for the copy. x is read once per block of OB output channels, dy once per
  * subgroup of kernel-row lanes (its lanes 0..7 load the tile's dy and broadcast it). Measured on
- * lavapipe in whole ResNet-20 steps (bench --compare-config, 2026-12-07): x mirrored at 2 and 4
- * reads made those weight gradients 7-37% faster; dy mirrored at 3 reads (the 16->16 convs) was
- * level to 8% slower, and at 6 and 12 reads a few % faster than x alone.
+ * lavapipe in whole ResNet-20 steps (bench --compare-config, ten runs, 2026-12-07): the 3x3 convs
+ * with x mirrored at 2 and 4 reads took 0.92-1.03x as long as with storage loads while the VM ran
+ * quietly (steps of about 700 ms) and 0.73-0.93x in its slow stretches (about 1000 ms); dy mirrored
+ * at 3 reads (the 16->16 convs) was level to 8% slower, at 6 and 12 a few % faster than x alone. A
+ * 1x1 conv's launch is too short to pay for copying its x: 1.25-1.45x as long (32->64), so never.
  */
 const MIRROR_X_READS = 2;
 const MIRROR_DY_READS = 6;
 function weightGradMirrors(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, OB: number, NL: number): { x: boolean; dy: boolean } {
-  if (!cfg.weightGradTextures) return { x: false, dy: false };
+  if (!cfg.weightGradTextures || d.KH * d.KW === 1) return { x: false, dy: false };
   const xReads = Math.ceil(d.O / OB);
   const dyReads = Math.ceil(NL / 8);
   return { x: xReads >= MIRROR_X_READS && gpu.textureMirrorFits(x.bytes), dy: dyReads >= MIRROR_DY_READS && gpu.textureMirrorFits(dy.bytes) };

@@ -53,6 +53,10 @@
 // PAD_ and S_ + PAD_), so the shortcut costs a per-lane weight load per input channel and its own
 // accumulators, not a second pass over x. Its sums run c ascending from zero and get + 0.0 at the
 // store, as conv2d_pointwise (`down`) does: the same bits as the two convs run apart.
+//
+// Variant `tex` (config rowTextures): the plain launch reading x through a texture mirror (a read-only
+// rgba32float storage texture the runtime copies x into before the launch: src/gpu/runtime.ts), where
+// several blocks of output channels read x; the same values, so the same bits.
 enable subgroups;
 override WG: u32 = 64;
 override ROWS: u32 = 1;
@@ -85,7 +89,14 @@ struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u3
 @group(0) @binding(5) var<storage, read> x2: array<vec4f>;   // the shortcut's output gradient, shaped as x
 @group(0) @binding(6) var<storage, read> wp2: array<vec4f>;  // its weights, packed as wp for one tap
 // #endif
+// #include "texture_rows.wgsl"
+// #if tex
+@group(0) @binding(0) var xt: texture_storage_2d<rgba32float, read>;
+fn xAt(i: u32) -> vec4f { return textureLoad(xt, mirrorTexel(i)); }
+// #else
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
+fn xAt(i: u32) -> vec4f { return x[i]; }
+// #endif
 @group(0) @binding(1) var<storage, read> wp: array<vec4f>;
 @group(0) @binding(4) var<uniform> p: Params;
 
@@ -350,16 +361,16 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       let ih = ih0 + i32(m);
       let rowok = ih >= 0 && ih < i32(p.H);
       let base = xc + u32(select(0, ih, rowok)) * W4;
-      var A0 = x[base];
+      var A0 = xAt(base);
       var A1 = vec4f(0.0);
-      if (SPAN > 1u) { A1 = x[base + 1u]; }
+      if (SPAN > 1u) { A1 = xAt(base + 1u); }
       let last = select(A0, A1, SPAN > 1u);
       var L = vec4f(0.0);
       for (var q = 1u; q <= PAD_; q++) { L[4u - q] = subgroupShuffleUp(last[4u - q], 1u); }
       var R = vec4f(0.0);
       for (var q = 0u; q + PAD_ + S_ < KW_; q++) { R[q] = subgroupShuffleDown(A0[q], 1u); }
-      if (needL) { L = x[base - 1u]; }
-      if (needR) { R = x[base + SPAN]; }
+      if (needL) { L = xAt(base - 1u); }
+      if (needR) { R = xAt(base + SPAN); }
       if (firstTile) { L = vec4f(0.0); }
       if (lastTile) { R = vec4f(0.0); }
       if (!rowok) { A0 = vec4f(0.0); A1 = vec4f(0.0); L = vec4f(0.0); R = vec4f(0.0); }

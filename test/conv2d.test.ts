@@ -290,7 +290,7 @@ describe('conv2d 1x1 weight gradients give the same bits with 8, 16 or 32 output
   }
 });
 
-describe('conv2d weight gradients through texture mirrors (weightGradTextures) give the bits of storage loads', () => {
+describe('conv2d through texture mirrors (weightGradTextures, rowTextures) gives the bits of storage loads', () => {
   // which inputs a launch mirrors (weightGradMirrors): x where 2+ blocks of 16 output channels read
   // it, dy where 6+ subgroups of kernel-row lanes do (32 channels x 3 rows / 2 a lane / 8 a subgroup);
   // the sizes leave the textures' last rows partly filled (x 6,144 floats: 1.5 rows of 4,096)
@@ -317,6 +317,23 @@ describe('conv2d weight gradients through texture mirrors (weightGradTextures) g
       }
     });
   }
+
+  it('conv2d_forward_row4 mirrors x where 4+ blocks of output channels read it (rowTextures): the reference, the bits without', async () => {
+    const s: Case = { name: '8->64 3x3, four channel blocks', N: 2, C: 8, H: 6, W: 16, O: 64, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
+    const rng = new Rng();
+    const { x, w, b, r } = inputs(rng, s);
+    try {
+      const on = await runWithConfig({ rowTextures: true }, s, x, w, b, r);
+      expect(on.dispatches.map(dispatchName)).toContain('conv2d_forward_row4:tex');
+      expectClose(on.y, conv2dForwardRef(x, w, b, s), tolFor(s.C * s.KH * s.KW), `forward seed=${rng.seed}`);
+      const off = await runWithConfig({ rowTextures: false }, s, x, w, b, r);
+      expect(off.dispatches.map(dispatchName)).not.toContain('conv2d_forward_row4:tex');
+      expect(bitsOf(on.y), `y bits differ seed=${rng.seed}`).toEqual(bitsOf(off.y));
+      expect(bitsOf(on.dx), `dx bits differ seed=${rng.seed}`).toEqual(bitsOf(off.dx));
+    } finally {
+      setConvConfig(defaultConvConfig);
+    }
+  });
 
   it('a 1x1 conv mirrors nothing (its launch is too short to pay for the copy)', async () => {
     const s: Case = { name: '1x1 8->40 (two blocks of 32 output channels)', N: 1, C: 8, H: 8, W: 8, O: 40, KH: 1, KW: 1, stride: 1, pad: 0, bias: false };

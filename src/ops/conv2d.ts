@@ -164,6 +164,12 @@ export interface ConvConfig {
    * tensor more than once (weightGradMirrors). Same bits either way.
    */
   weightGradTextures: boolean;
+  /**
+   * conv2d_forward_row4's plain stride-1 launches that do not accumulate (3x3 forwards, fresh input
+   * gradients) read x through a texture mirror (variant `tex`) where 4+ blocks of output channels
+   * read it (launchRow4). Same bits.
+   */
+  rowTextures: boolean;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -198,6 +204,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   fuseShortcutWeightGrad: false, // the fused launch took 1.1-1.4x as long as the two apart on lavapipe (2026-12-07)
   stemTile: true, // ResNet-20's first conv 1.4x faster on lavapipe (2.12-2.23 against 2.93-3.06 ms, 2026-12-07)
   weightGradTextures: true,
+  rowTextures: true,
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -220,6 +227,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.fuseShortcutWeightGrad !== 'boolean') bad('fuseShortcutWeightGrad', 'must be a boolean');
   if (typeof cfg.stemTile !== 'boolean') bad('stemTile', 'must be a boolean');
   if (typeof cfg.weightGradTextures !== 'boolean') bad('weightGradTextures', 'must be a boolean');
+  if (typeof cfg.rowTextures !== 'boolean') bad('rowTextures', 'must be a boolean');
   if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowRows8 !== 1 && cfg.rowRows8 !== 2) bad('rowRows8', 'must be 1 or 2');
@@ -526,6 +534,8 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
   return true;
 }
 
+const ROW_MIRROR_X_READS = 4;
+
 /** conv2d_forward_row4 of src [N,C,H,W] with packed weights into dst [N,O,OH,OW] (d describes this conv). */
 function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false, accumulate = false, shortcut?: { wsc: Tensor; ysc: Tensor }): void {
   const WG = cfg.rowWorkgroup;
@@ -533,12 +543,19 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
   const { cols8, ROWS, cols, WDIRECT } = rowTile(d.OW, d.stride, OB, cpack, cfg, accumulate);
   const tiles = d.N * Math.ceil(d.OH / ROWS) * (d.OW / cols);
   const [gx, gz] = fold(Math.ceil(tiles / WG));
+  // x through a texture mirror where 4+ blocks of output channels read it (rowTextures). Measured
+  // in whole ResNet-20 steps on lavapipe (three bench --compare-config runs, 2026-12-07): the 64->64
+  // forwards and fresh input gradients took 0.89-0.98x as long mirrored; the 32->32 ones (2 reads)
+  // were level; the accumulating input gradients 1.05-1.22x and the 16->32 stride-2 forward
+  // 1.11-1.25x as long (why was not profiled), so neither mirrors.
+  const mirror = cfg.rowTextures && !shortcut && !accumulate && d.stride === 1 && d.KH * d.KW > 1 && Math.ceil(d.O / OB) >= ROW_MIRROR_X_READS && src.gpu.textureMirrorFits(src.bytes);
   src.gpu.dispatch('conv2d_forward_row4', {
-    bindings: { x: src, wp, b: bias ?? wp, y: dst, ...shortcut },
+    bindings: { ...(mirror ? {} : { x: src }), wp, b: bias ?? wp, y: dst, ...shortcut },
+    ...(mirror ? { textures: { xt: src } } : {}),
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: bias ? 1 : 0 },
     workgroups: [gx, Math.ceil(d.O / OB), gz],
     overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: d.stride, PAD_: d.pad, KW_: d.KW, KH_: d.KH, ACCUM: accumulate ? 1 : 0, WDIRECT, COLS8: cols8 ? 1 : 0 },
-    ...(shortcut ? { variant: 'shortcut' } : {}),
+    ...(shortcut ? { variant: 'shortcut' } : mirror ? { variant: 'tex' } : {}),
   });
 }
 

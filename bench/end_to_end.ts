@@ -51,6 +51,8 @@ export interface EndToEndOptions {
 export interface GpuMemory {
   pool_bytes: number;
   pool_bytes_before_training: number;
+  /** The runtime's texture mirrors (DispatchArgs.textures), kept like the pool's buffers. */
+  texture_mirror_bytes?: number;
   params_bytes: number;
   state_bytes: number;
   dataset_bytes: number;
@@ -155,13 +157,14 @@ function gpuMemory(gpu: Gpu, s: TrainSetup, poolBefore: number): GpuMemory {
   return {
     pool_bytes: stats.liveBytes,
     pool_bytes_before_training: poolBefore,
+    texture_mirror_bytes: stats.textureMirrorBytes,
     params_bytes: params,
     state_bytes: state,
     dataset_bytes: s.dataBytes,
-    total_bytes: stats.liveBytes + params + state + s.dataBytes,
+    total_bytes: stats.liveBytes + stats.textureMirrorBytes + params + state + s.dataBytes,
     counts:
       'buffers made through the runtime: the buffer pool (activations, gradients, scratch; the pool keeps every buffer it creates, so this is its ' +
-      'high-water mark, including anything pooled before training started: pool_bytes_before_training), the 4 flat parameter buffers ' +
+      'high-water mark, including anything pooled before training started: pool_bytes_before_training), the texture mirrors some kernels read their inputs through (kept the same way), the 4 flat parameter buffers ' +
       '(values, grads, momenta, masks), BN running statistics and the dataset on the GPU; not uniform, staging or query buffers, pipelines, ' +
       'nor Dawn/driver memory',
   };

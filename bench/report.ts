@@ -152,7 +152,7 @@ export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchRe
     ...(e.epochs ?? []).slice(1).map((x, k) => [`epoch ${k + 2}`, `${f(x.seconds, 2)} s`, `the next one (${f(x.images_per_s, 1)} img/s): the last batch's ${x.images % e.batch || e.batch} images no longer new shapes, as in every later epoch of a run`]),
     ['eval', `${f(e.eval_images_per_s, 1)} img/s`, `${e.eval_images} images, batch ${e.eval_batch}${e.eval_extra_batch ? ' (the training batch, as train evaluates)' : ''}${e.eval_runs_ms ? `; median of ${e.eval_runs_ms.length} evaluations` : ''}`],
     ...(e.eval_extra_batch ? [[`eval, batch ${e.eval_extra_batch.batch}`, `${f(e.eval_extra_batch.images_per_s, 1)} img/s`, 'the same evaluation at another batch']] : []),
-    ['GPU memory in use', mib(e.gpu_memory.total_bytes), `training: pool ${mib(e.gpu_memory.pool_bytes)}, params+grads+momenta+masks ${mib(e.gpu_memory.params_bytes)}, BN state ${mib(e.gpu_memory.state_bytes)}, data ${mib(e.gpu_memory.dataset_bytes)}`],
+    ['GPU memory in use', mib(e.gpu_memory.total_bytes), `training: pool ${mib(e.gpu_memory.pool_bytes)}${e.gpu_memory.texture_mirror_bytes ? `, texture mirrors ${mib(e.gpu_memory.texture_mirror_bytes)}` : ''}, params+grads+momenta+masks ${mib(e.gpu_memory.params_bytes)}, BN state ${mib(e.gpu_memory.state_bytes)}, data ${mib(e.gpu_memory.dataset_bytes)}`],
     ['... after eval', mib(e.gpu_memory_after_eval.total_bytes), `pool ${mib(e.gpu_memory_after_eval.pool_bytes)} (eval batch ${e.eval_batch})`],
     ...(e.gpu_memory_after_epochs
       ? [['... after the epochs', mib(e.gpu_memory_after_epochs.total_bytes), `pool ${mib(e.gpu_memory_after_epochs.pool_bytes)}: also the partial last batch's captured step`]]

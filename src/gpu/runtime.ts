@@ -72,8 +72,9 @@ export interface RuntimeStats extends PoolStats {
   /** Staging buffers created so far. */
   stagingCreated: number;
   bindGroups: number;
-  /** Texture mirrors made so far (DispatchArgs.textures; kept and reused). */
+  /** Texture mirrors made so far (DispatchArgs.textures; kept and reused), and their bytes. */
   textureMirrors: number;
+  textureMirrorBytes: number;
   pipelines: number;
   dispatches: number;
   submits: number;
@@ -437,6 +438,7 @@ export class Gpu {
       stagingCreated: this.stagingCreated,
       bindGroups: this.bindGroups.size,
       textureMirrors: this.textures.size,
+      textureMirrorBytes: [...this.textures.values()].reduce((n, t) => n + t.texture.width * t.texture.height * 16, 0),
       pipelines: [...this.kernels.values()].reduce((n, k) => n + k.pipelineCount, 0),
       dispatches: this.dispatchCount,
       submits: this.submitCount,

@@ -299,52 +299,45 @@ describe('conv2d through texture mirrors (weightGradTextures, rowTextures) gives
     [{ name: 'dy mirrored (one block of output channels)', N: 2, C: 32, H: 4, W: 8, O: 12, KH: 3, KW: 3, stride: 1, pad: 1, bias: false }, 'tex_dy'],
     [{ name: 'x mirrored (one subgroup of kernel rows), stride 2', N: 2, C: 4, H: 16, W: 16, O: 24, KH: 3, KW: 3, stride: 2, pad: 1, bias: false }, 'tex_x'],
   ];
+  /** Run s with the mirror setting `field` on, then off (the configuration restored after): both runs and the inputs. */
+  async function onAndOff(field: 'weightGradTextures' | 'rowTextures', s: Case) {
+    const rng = new Rng();
+    const inp = inputs(rng, s);
+    try {
+      const on = await runWithConfig({ [field]: true }, s, inp.x, inp.w, inp.b, inp.r);
+      const off = await runWithConfig({ [field]: false }, s, inp.x, inp.w, inp.b, inp.r);
+      return { on, off, ...inp, tag: `seed=${rng.seed}` };
+    } finally {
+      setConvConfig(defaultConvConfig);
+    }
+  }
+  const namesOf = (run: { dispatches: RecordedDispatch[] }, kernel: string) => run.dispatches.filter((d) => d.kernel === kernel).map(dispatchName);
+
   for (const [s, variant] of texCases) {
     it(`${s.name}: variant ${variant}, the float64 reference, the bits without mirrors`, async () => {
-      const rng = new Rng();
-      const { x, w, b, r } = inputs(rng, s);
+      const { on, off, x, r, tag } = await onAndOff('weightGradTextures', s);
       const { OH, OW } = convOutSize(s);
-      try {
-        const on = await runWithConfig({ weightGradTextures: true }, s, x, w, b, r);
-        const names = on.dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map(dispatchName);
-        expect(names).toEqual([`conv2d_weight_grad_row4:${variant}`]);
-        expectClose(on.dw, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `weight grad seed=${rng.seed}`);
-        const off = await runWithConfig({ weightGradTextures: false }, s, x, w, b, r);
-        expect(off.dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map(dispatchName)).toEqual(['conv2d_weight_grad_row4']);
-        expect(bitsOf(on.dw), `dw bits differ seed=${rng.seed}`).toEqual(bitsOf(off.dw));
-      } finally {
-        setConvConfig(defaultConvConfig);
-      }
+      expect(namesOf(on, 'conv2d_weight_grad_row4')).toEqual([`conv2d_weight_grad_row4:${variant}`]);
+      expectClose(on.dw, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `weight grad ${tag}`);
+      expect(namesOf(off, 'conv2d_weight_grad_row4')).toEqual(['conv2d_weight_grad_row4']);
+      expect(bitsOf(on.dw), `dw bits differ ${tag}`).toEqual(bitsOf(off.dw));
     });
   }
 
   it('conv2d_forward_row4 mirrors x where 4+ blocks of output channels read it (rowTextures): the reference, the bits without', async () => {
     const s: Case = { name: '8->64 3x3, four channel blocks', N: 2, C: 8, H: 6, W: 16, O: 64, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
-    const rng = new Rng();
-    const { x, w, b, r } = inputs(rng, s);
-    try {
-      const on = await runWithConfig({ rowTextures: true }, s, x, w, b, r);
-      expect(on.dispatches.map(dispatchName)).toContain('conv2d_forward_row4:tex');
-      expectClose(on.y, conv2dForwardRef(x, w, b, s), tolFor(s.C * s.KH * s.KW), `forward seed=${rng.seed}`);
-      const off = await runWithConfig({ rowTextures: false }, s, x, w, b, r);
-      expect(off.dispatches.map(dispatchName)).not.toContain('conv2d_forward_row4:tex');
-      expect(bitsOf(on.y), `y bits differ seed=${rng.seed}`).toEqual(bitsOf(off.y));
-      expect(bitsOf(on.dx), `dx bits differ seed=${rng.seed}`).toEqual(bitsOf(off.dx));
-    } finally {
-      setConvConfig(defaultConvConfig);
-    }
+    const { on, off, x, w, b, tag } = await onAndOff('rowTextures', s);
+    expect(namesOf(on, 'conv2d_forward_row4')).toContain('conv2d_forward_row4:tex');
+    expectClose(on.y, conv2dForwardRef(x, w, b, s), tolFor(s.C * s.KH * s.KW), `forward ${tag}`);
+    expect(namesOf(off, 'conv2d_forward_row4')).not.toContain('conv2d_forward_row4:tex');
+    expect(bitsOf(on.y), `y bits differ ${tag}`).toEqual(bitsOf(off.y));
+    expect(bitsOf(on.dx), `dx bits differ ${tag}`).toEqual(bitsOf(off.dx));
   });
 
   it('a 1x1 conv mirrors nothing (its launch is too short to pay for the copy)', async () => {
     const s: Case = { name: '1x1 8->40 (two blocks of 32 output channels)', N: 1, C: 8, H: 8, W: 8, O: 40, KH: 1, KW: 1, stride: 1, pad: 0, bias: false };
-    const rng = new Rng();
-    const { x, w, b, r } = inputs(rng, s);
-    try {
-      const run = await runWithConfig({ weightGradTextures: true }, s, x, w, b, r);
-      expect(run.dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map(dispatchName)).toEqual(['conv2d_weight_grad_row4']);
-    } finally {
-      setConvConfig(defaultConvConfig);
-    }
+    const { on } = await onAndOff('weightGradTextures', s);
+    expect(namesOf(on, 'conv2d_weight_grad_row4')).toEqual(['conv2d_weight_grad_row4']);
   });
 
   it('a mirrored input that is a view into a larger buffer (a nonzero offset) reads its own elements', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bucketSize } from '../src/gpu/buffer_pool.js';
 import { selectVariant } from '../src/gpu/kernel.js';
-import { readShader, shadersDir } from '../src/gpu/shader_source.js';
+import { shadersDir } from '../src/gpu/shader_source.js';
 import { Gpu, TEXTURE_ROW_TEXELS } from '../src/gpu/runtime.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -237,10 +237,11 @@ describe('GPU runtime: texture mirrors (DispatchArgs.textures)', () => {
     expect(Number(m?.[1])).toBe(TEXTURE_ROW_TEXELS);
   });
 
-  it('reflects a read-only rgba32float storage texture, and rejects other textures', () => {
+  it('reflects a read-only rgba32float storage texture binding (the variant without it has none)', () => {
     const k = gpu().kernel('conv2d_weight_grad_row4', 'tex');
     expect(k.bindings.filter((b) => b.kind === 'read-only-texture').map((b) => b.name)).toEqual(['x4t', 'dyt']);
-    expect(() => readShader('no_such_kernel')).toThrow(/unknown kernel/);
+    expect(gpu().kernel('conv2d_weight_grad_row4', 'tex_x').bindings.filter((b) => b.kind === 'read-only-texture').map((b) => b.name)).toEqual(['x4t']);
+    expect(gpu().kernel('conv2d_weight_grad_row4').bindings.some((b) => b.kind === 'read-only-texture')).toBe(false);
   });
 
   it('says which sizes a mirror can hold: whole texels, rows within the adapter limit', () => {

@@ -544,8 +544,8 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
   const tiles = d.N * Math.ceil(d.OH / ROWS) * (d.OW / cols);
   const [gx, gz] = fold(Math.ceil(tiles / WG));
   // x through a texture mirror where 4+ blocks of output channels read it (rowTextures). Measured
-  // in whole ResNet-20 steps on lavapipe (three bench --compare-config runs, 2026-12-07): the 64->64
-  // forwards and fresh input gradients took 0.89-0.98x as long mirrored; the 32->32 ones (2 reads)
+  // in whole ResNet-20 steps on lavapipe (four bench --compare-config runs, 2026-12-07): the 64->64
+  // forwards and fresh input gradients took 0.86-0.98x as long mirrored; the 32->32 ones (2 reads)
   // were level; the accumulating input gradients 1.05-1.22x and the 16->32 stride-2 forward
   // 1.11-1.25x as long (why was not profiled), so neither mirrors.
   const mirror = cfg.rowTextures && !shortcut && !accumulate && d.stride === 1 && d.KH * d.KW > 1 && Math.ceil(d.O / OB) >= ROW_MIRROR_X_READS && src.gpu.textureMirrorFits(src.bytes);

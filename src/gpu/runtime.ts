@@ -149,7 +149,7 @@ export class Gpu {
     const rows = Math.ceil(src.bytes / (16 * TEXTURE_ROW_TEXELS));
     const maxRows = this.device.limits.maxTextureDimension2D;
     if (rows > maxRows) throw new Error(`kernel '${kernel.name}': texture '${binding}' needs ${rows} rows, over this adapter's ${maxRows} (use the storage-buffer path for this size)`);
-    const key = `${kernel.name}#${kernel.variant ?? ''}:${binding}:${rows}`;
+    const key = `${kernel.name}:${binding}:${rows}`; // variants share it: each dispatch fills it first
     let t = this.textures.get(key);
     if (!t) {
       const texture = this.device.createTexture({ size: [TEXTURE_ROW_TEXELS, rows], format: 'rgba32float', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST, label: `mirror:${key}` });

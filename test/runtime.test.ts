@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bucketSize } from '../src/gpu/buffer_pool.js';
-import { selectVariant } from '../src/gpu/kernel.js';
+import { reflectBindings, selectVariant } from '../src/gpu/kernel.js';
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { shadersDir } from '../src/gpu/shader_source.js';
 import { Gpu, TEXTURE_ROW_TEXELS } from '../src/gpu/runtime.js';
 import { Scope } from '../src/tensor/scope.js';
@@ -242,6 +243,15 @@ describe('GPU runtime: texture mirrors (DispatchArgs.textures)', () => {
     expect(k.bindings.filter((b) => b.kind === 'read-only-texture').map((b) => b.name)).toEqual(['x4t', 'dyt']);
     expect(gpu().kernel('conv2d_weight_grad_row4', 'tex_x').bindings.filter((b) => b.kind === 'read-only-texture').map((b) => b.name)).toEqual(['x4t']);
     expect(gpu().kernel('conv2d_weight_grad_row4').bindings.some((b) => b.kind === 'read-only-texture')).toBe(false);
+  });
+
+  it('refuses a texture that is not a read-only rgba32float storage texture, and a sampled one', () => {
+    const src = (decl: string, use: string) => new WgslReflect(`${decl}\n@group(0) @binding(1) var<storage, read_write> o: array<f32>;\n@compute @workgroup_size(1) fn main() { o[0] = ${use}; }`);
+    const ok = reflectBindings('k', src('@group(0) @binding(0) var t: texture_storage_2d<rgba32float, read>;', 'textureLoad(t, vec2u(0u, 0u)).x'));
+    expect(ok.bindings.map((b) => [b.name, b.kind])).toEqual([['t', 'read-only-texture'], ['o', 'storage']]);
+    expect(() => reflectBindings('k', src('@group(0) @binding(0) var t: texture_storage_2d<r32float, read>;', 'textureLoad(t, vec2u(0u, 0u)).x'))).toThrow(/texture t must be texture_storage_2d<rgba32float, read>/);
+    expect(() => reflectBindings('k', src('@group(0) @binding(0) var t: texture_storage_2d<rgba32float, read_write>;', 'textureLoad(t, vec2u(0u, 0u)).x'))).toThrow(/texture t must be/);
+    expect(() => reflectBindings('k', src('@group(0) @binding(0) var t: texture_2d<f32>;', 'textureLoad(t, vec2u(0u, 0u), 0).x'))).toThrow(/unsupported resource t/);
   });
 
   it('says which sizes a mirror can hold: whole texels, rows within the adapter limit', () => {

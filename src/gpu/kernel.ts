@@ -112,6 +112,46 @@ export function overridesKey(overrides: Overrides): string {
     .join(',');
 }
 
+/**
+ * The bindings of a kernel's WGSL (storage buffers, one uniform struct, read-only rgba32float storage
+ * textures; group 0 only), sorted by binding index, and its uniform struct's layout.
+ */
+export function reflectBindings(name: string, reflect: WgslReflect): { bindings: BindingInfo[]; uniform: UniformLayout | null } {
+  const bindings: BindingInfo[] = [];
+  let uniform: UniformLayout | null = null;
+  for (const group of reflect.getBindGroups()) {
+    for (const v of group) {
+      if (!v) continue;
+      if (v.group !== 0) throw new Error(`kernel '${name}': only @group(0) is supported (binding ${v.name})`);
+      let kind: BindingInfo['kind'];
+      if (v.resourceType === ResourceType.Uniform) {
+        kind = 'uniform';
+        if (uniform) throw new Error(`kernel '${name}': at most one uniform binding`);
+        const fields = new Map<string, UniformField>();
+        const members = (v.type as unknown as { members?: { name: string; offset: number; size: number; type: { name: string; format?: { name: string } } }[] }).members;
+        if (!members) throw new Error(`kernel '${name}': uniform ${v.name} must be a struct`);
+        for (const m of members) {
+          fields.set(m.name, { name: m.name, offset: m.offset, components: m.size / 4, scalar: scalarOf(m.type.name, m.type.format?.name) });
+        }
+        uniform = { binding: v.name, size: Math.max(16, Math.ceil(v.size / 16) * 16), fields };
+      } else if (v.resourceType === ResourceType.Storage) {
+        kind = v.access === 'read' ? 'read-only-storage' : 'storage';
+      } else if (v.resourceType === ResourceType.StorageTexture) {
+        const t = v.type as unknown as { name: string; format?: { name: string } };
+        if (t.name !== 'texture_storage_2d' || t.format?.name !== 'rgba32float' || v.access !== 'read') {
+          throw new Error(`kernel '${name}': texture ${v.name} must be texture_storage_2d<rgba32float, read> (a buffer's mirror)`);
+        }
+        kind = 'read-only-texture';
+      } else {
+        throw new Error(`kernel '${name}': unsupported resource ${v.name}`);
+      }
+      bindings.push({ name: v.name, group: v.group, binding: v.binding, kind });
+    }
+  }
+  bindings.sort((a, b) => a.binding - b.binding);
+  return { bindings, uniform };
+}
+
 export class Kernel {
   readonly source: string;
   readonly bindings: BindingInfo[];
@@ -136,38 +176,8 @@ export class Kernel {
     const ws = entries[0].workgroupSize as unknown as [number, number, number] | undefined;
     this.workgroupSize = ws ? [ws[0] ?? 1, ws[1] ?? 1, ws[2] ?? 1] : [1, 1, 1];
     this.overrideNames = reflect.overrides.map((o) => o.name);
-    this.bindings = [];
-    let uniform: UniformLayout | null = null;
-    for (const group of reflect.getBindGroups()) {
-      for (const v of group) {
-        if (!v) continue;
-        if (v.group !== 0) throw new Error(`kernel '${name}': only @group(0) is supported (binding ${v.name})`);
-        let kind: BindingInfo['kind'];
-        if (v.resourceType === ResourceType.Uniform) {
-          kind = 'uniform';
-          if (uniform) throw new Error(`kernel '${name}': at most one uniform binding`);
-          const fields = new Map<string, UniformField>();
-          const members = (v.type as unknown as { members?: { name: string; offset: number; size: number; type: { name: string; format?: { name: string } } }[] }).members;
-          if (!members) throw new Error(`kernel '${name}': uniform ${v.name} must be a struct`);
-          for (const m of members) {
-            fields.set(m.name, { name: m.name, offset: m.offset, components: m.size / 4, scalar: scalarOf(m.type.name, m.type.format?.name) });
-          }
-          uniform = { binding: v.name, size: Math.max(16, Math.ceil(v.size / 16) * 16), fields };
-        } else if (v.resourceType === ResourceType.Storage) {
-          kind = v.access === 'read' ? 'read-only-storage' : 'storage';
-        } else if (v.resourceType === ResourceType.StorageTexture) {
-          const t = v.type as unknown as { name: string; format?: { name: string } };
-          if (t.name !== 'texture_storage_2d' || t.format?.name !== 'rgba32float' || v.access !== 'read') {
-            throw new Error(`kernel '${name}': texture ${v.name} must be texture_storage_2d<rgba32float, read> (a buffer's mirror)`);
-          }
-          kind = 'read-only-texture';
-        } else {
-          throw new Error(`kernel '${name}': unsupported resource ${v.name}`);
-        }
-        this.bindings.push({ name: v.name, group: v.group, binding: v.binding, kind });
-      }
-    }
-    this.bindings.sort((a, b) => a.binding - b.binding);
+    const { bindings, uniform } = reflectBindings(name, reflect);
+    this.bindings = bindings;
     this.uniform = uniform;
   }
 

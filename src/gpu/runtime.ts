@@ -22,6 +22,7 @@ export type Workgroups = number | [number, number?, number?];
  * kernels that read mirrors address texel i at (i % 1024, i / 1024): shaders/include/texture_rows.wgsl.
  */
 export const TEXTURE_ROW_TEXELS = 1024;
+const MIRROR_ROW_BYTES = 16 * TEXTURE_ROW_TEXELS;
 
 /** A buffer range copied into a texture mirror before a dispatch that reads it (see DispatchArgs.textures). */
 export interface TextureCopy {
@@ -146,7 +147,7 @@ export class Gpu {
    */
   private textureFor(kernel: Kernel, binding: string, src: BufferRange): { texture: GPUTexture; view: GPUTextureView; id: number } {
     if (src.bytes % 16 !== 0) throw new Error(`kernel '${kernel.name}': texture '${binding}' mirrors ${src.bytes} bytes, not a whole number of rgba32float texels`);
-    const rows = Math.ceil(src.bytes / (16 * TEXTURE_ROW_TEXELS));
+    const rows = Math.ceil(src.bytes / MIRROR_ROW_BYTES);
     const maxRows = this.device.limits.maxTextureDimension2D;
     if (rows > maxRows) throw new Error(`kernel '${kernel.name}': texture '${binding}' needs ${rows} rows, over this adapter's ${maxRows} (use the storage-buffer path for this size)`);
     const key = `${kernel.name}:${binding}:${rows}`; // variants share it: each dispatch fills it first
@@ -161,7 +162,7 @@ export class Gpu {
 
   /** Can a range of `bytes` bytes be read through a texture mirror on this adapter (whole texels, rows within its limit)? */
   textureMirrorFits(bytes: number): boolean {
-    return bytes % 16 === 0 && Math.ceil(bytes / (16 * TEXTURE_ROW_TEXELS)) <= this.device.limits.maxTextureDimension2D;
+    return bytes % 16 === 0 && Math.ceil(bytes / MIRROR_ROW_BYTES) <= this.device.limits.maxTextureDimension2D;
   }
 
   private bindGroup(kernel: Kernel, pipelineKey: string, pipeline: GPUComputePipeline, args: DispatchArgs, uniform: GpuBuffer | null, mirrors: Map<string, { view: GPUTextureView; id: number }>): GPUBindGroup {
@@ -272,13 +273,12 @@ export class Gpu {
   /** Copy each range into its texture mirror (whole rows, then the last row's first texels), between passes. */
   private copyIntoTextures(copies: readonly TextureCopy[]): void {
     const enc = this.endPass();
-    const rowBytes = 16 * TEXTURE_ROW_TEXELS;
     for (const { src, texture } of copies) {
       const texels = src.bytes / 16;
       const full = Math.floor(texels / TEXTURE_ROW_TEXELS);
       const rest = texels - full * TEXTURE_ROW_TEXELS;
-      if (full > 0) enc.copyBufferToTexture({ buffer: src.buf.buffer, offset: src.offset, bytesPerRow: rowBytes }, { texture }, [TEXTURE_ROW_TEXELS, full]);
-      if (rest > 0) enc.copyBufferToTexture({ buffer: src.buf.buffer, offset: src.offset + full * rowBytes, bytesPerRow: rowBytes }, { texture, origin: [0, full] }, [rest, 1]);
+      if (full > 0) enc.copyBufferToTexture({ buffer: src.buf.buffer, offset: src.offset, bytesPerRow: MIRROR_ROW_BYTES }, { texture }, [TEXTURE_ROW_TEXELS, full]);
+      if (rest > 0) enc.copyBufferToTexture({ buffer: src.buf.buffer, offset: src.offset + full * MIRROR_ROW_BYTES, bytesPerRow: MIRROR_ROW_BYTES }, { texture, origin: [0, full] }, [rest, 1]);
     }
   }
 

@@ -1,6 +1,6 @@
 // Deterministic reductions for metrics and telemetry: fixed-order tree reductions (no atomics), so the
 // same inputs always give the same bits. A first pass reduces 16384-element tiles to one partial each
-// (shaders/reduce_<what>.wgsl); reduce_sum / reduce_sum_u32 then repeat over the partials until one
+// (shaders/reduce_<what>.wgsl, tiling in include/reduce_f32_tile.wgsl); reduce_sum / reduce_sum_u32 then repeat over the partials until one
 // value is left. Results are small GPU tensors (shape [1]) read back only when the caller wants them;
 // `into` writes the result into element `at` of a caller's tensor instead, so many telemetry scalars
 // can be gathered into one tensor and read back together.
@@ -8,10 +8,10 @@ import { grid1d, type BufferRange } from '../gpu/runtime.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectSameShape, ShapeError } from './check.js';
 
-/** vec4s each invocation adds (a uniform of the kernels, `steps`: a constant trip count got unrolled). */
-const REDUCE_STEPS = 16;
-/** Elements one workgroup reduces (256 invocations x 16 vec4s). */
-export const REDUCE_TILE = 256 * 4 * REDUCE_STEPS;
+/** vec4s each invocation adds, one run (a uniform of the kernels, `steps`: a constant trip count got unrolled). */
+const REDUCE_STEPS = 64;
+/** Elements one workgroup reduces (64 invocations x 64 vec4s). */
+export const REDUCE_TILE = 64 * 4 * REDUCE_STEPS;
 
 export interface ReduceOptions {
   /** Only elements where mask != 0 count (same shape as the inputs, f32). */

@@ -56,7 +56,9 @@
 //
 // Variant `tex` (config rowTextures): the plain launch reading x through a texture mirror (a read-only
 // rgba32float storage texture the runtime copies x into before the launch: src/gpu/runtime.ts), where
-// several blocks of output channels read x; the same values, so the same bits.
+// several blocks of output channels read x; `tex_w` (config rowWeightTextures) reads the packed
+// weights wp through one instead (every invocation reads them), `tex_xw` both. The same values, so
+// the same bits.
 enable subgroups;
 override WG: u32 = 64;
 override ROWS: u32 = 1;
@@ -90,14 +92,20 @@ struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, KH: u3
 @group(0) @binding(6) var<storage, read> wp2: array<vec4f>;  // its weights, packed as wp for one tap
 // #endif
 // #include "texture_rows.wgsl"
-// #if tex
+// #if tex tex_xw
 @group(0) @binding(0) var xt: texture_storage_2d<rgba32float, read>;
 fn xAt(i: u32) -> vec4f { return textureLoad(xt, mirrorTexel(i)); }
 // #else
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
 fn xAt(i: u32) -> vec4f { return x[i]; }
 // #endif
+// #if tex_w tex_xw
+@group(0) @binding(1) var wpt: texture_storage_2d<rgba32float, read>;
+fn wAt(i: u32) -> vec4f { return textureLoad(wpt, mirrorTexel(i)); }
+// #else
 @group(0) @binding(1) var<storage, read> wp: array<vec4f>;
+fn wAt(i: u32) -> vec4f { return wp[i]; }
+// #endif
 @group(0) @binding(4) var<uniform> p: Params;
 
 // Element i of the lane's input span [L | A0 | A1 (SPAN = 2 only) | R]; i = 4 is column 4*SPAN*j.
@@ -170,9 +178,9 @@ fn fma8x2(accA: ptr<function, Acc>, accB: ptr<function, Acc>, L: vec4f, A0: vec4
 // fma8 with WDIRECT: channel q's taps of this kernel row are wp[wb + q], the same for every lane;
 // the 4 output columns start `col` columns into the span (4 for a COLS8 tile's right half)
 fn fma8d(acc: ptr<function, Acc>, L: vec4f, A0: vec4f, A1: vec4f, R: vec4f, wb: u32, col: u32) {
-  let w0 = wp[wb]; let w1 = wp[wb + 1u]; let w2 = wp[wb + 2u]; let w3 = wp[wb + 3u];
+  let w0 = wAt(wb); let w1 = wAt(wb + 1u); let w2 = wAt(wb + 2u); let w3 = wAt(wb + 3u);
   var w4 = vec4f(0.0); var w5 = vec4f(0.0); var w6 = vec4f(0.0); var w7 = vec4f(0.0);
-  if (OB >= 8u) { w4 = wp[wb + 4u]; w5 = wp[wb + 5u]; w6 = wp[wb + 6u]; w7 = wp[wb + 7u]; }
+  if (OB >= 8u) { w4 = wAt(wb + 4u); w5 = wAt(wb + 5u); w6 = wAt(wb + 6u); w7 = wAt(wb + 7u); }
   for (var kw = 0u; kw < KW_; kw++) {
     let i0 = 4u - PAD_ + kw + col;
     let xv = vec4f(pick(L, A0, A1, R, i0), pick(L, A0, A1, R, i0 + S_), pick(L, A0, A1, R, i0 + 2u * S_), pick(L, A0, A1, R, i0 + 3u * S_));
@@ -333,20 +341,20 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (WDIRECT != 0u) {
       // loaded per kernel row in fma8d
     } else if (CPACK == 0u) {
-      w0 = wp[wc];
-      if (KH_ > 1u) { w1 = wp[wc + 8u]; }
-      if (KH_ > 2u) { w2 = wp[wc + 16u]; }
-      if (KH_ > 3u) { w3 = wp[wc + 24u]; }
+      w0 = wAt(wc);
+      if (KH_ > 1u) { w1 = wAt(wc + 8u); }
+      if (KH_ > 2u) { w2 = wAt(wc + 16u); }
+      if (KH_ > 3u) { w3 = wAt(wc + 24u); }
       if (OB > 8u) {
-        v0 = wp[wc + wg2];
-        if (KH_ > 1u) { v1 = wp[wc + wg2 + 8u]; }
-        if (KH_ > 2u) { v2 = wp[wc + wg2 + 16u]; }
-        if (KH_ > 3u) { v3 = wp[wc + wg2 + 24u]; }
+        v0 = wAt(wc + wg2);
+        if (KH_ > 1u) { v1 = wAt(wc + wg2 + 8u); }
+        if (KH_ > 2u) { v2 = wAt(wc + wg2 + 16u); }
+        if (KH_ > 3u) { v3 = wAt(wc + wg2 + 24u); }
       }
     } else {
       if ((c & 3u) == 0u) {
-        cq0 = wp[wcp];
-        if (OB > 8u) { cq1 = wp[wcp + wg2p]; }
+        cq0 = wAt(wcp);
+        if (OB > 8u) { cq1 = wAt(wcp + wg2p); }
         wcp += 8u;
       }
       w0 = vec4f(cq0[c & 3u]);

@@ -290,7 +290,7 @@ describe('conv2d 1x1 weight gradients give the same bits with 8, 16 or 32 output
   }
 });
 
-describe('conv2d through texture mirrors (weightGradTextures, rowTextures) gives the bits of storage loads', () => {
+describe('conv2d through texture mirrors (weightGradTextures, rowTextures, rowWeightTextures) gives the bits of storage loads', () => {
   // which inputs a launch mirrors (weightGradMirrors): x where 2+ blocks of 16 output channels read
   // it, dy where 6+ subgroups of kernel-row lanes do (32 channels x 3 rows / 2 a lane / 8 a subgroup);
   // the sizes leave the textures' last rows partly filled (x 6,144 floats: 1.5 rows of 4,096)
@@ -300,12 +300,12 @@ describe('conv2d through texture mirrors (weightGradTextures, rowTextures) gives
     [{ name: 'x mirrored (one subgroup of kernel rows), stride 2', N: 2, C: 4, H: 16, W: 16, O: 24, KH: 3, KW: 3, stride: 2, pad: 1, bias: false }, 'tex_x'],
   ];
   /** Run s with the mirror setting `field` on, then off (the configuration restored after): both runs and the inputs. */
-  async function onAndOff(field: 'weightGradTextures' | 'rowTextures', s: Case) {
+  async function onAndOff(field: 'weightGradTextures' | 'rowTextures' | 'rowWeightTextures', s: Case, rest: Partial<ConvConfig> = {}) {
     const rng = new Rng();
     const inp = inputs(rng, s);
     try {
-      const on = await runWithConfig({ [field]: true }, s, inp.x, inp.w, inp.b, inp.r);
-      const off = await runWithConfig({ [field]: false }, s, inp.x, inp.w, inp.b, inp.r);
+      const on = await runWithConfig({ ...rest, [field]: true }, s, inp.x, inp.w, inp.b, inp.r);
+      const off = await runWithConfig({ ...rest, [field]: false }, s, inp.x, inp.w, inp.b, inp.r);
       return { on, off, ...inp, tag: `seed=${rng.seed}` };
     } finally {
       setConvConfig(defaultConvConfig);
@@ -326,13 +326,37 @@ describe('conv2d through texture mirrors (weightGradTextures, rowTextures) gives
 
   it('conv2d_forward_row4 mirrors x where 4+ blocks of output channels read it (rowTextures): the reference, the bits without', async () => {
     const s: Case = { name: '8->64 3x3, four channel blocks', N: 2, C: 8, H: 6, W: 16, O: 64, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
-    const { on, off, x, w, b, tag } = await onAndOff('rowTextures', s);
+    const { on, off, x, w, b, tag } = await onAndOff('rowTextures', s, { rowWeightTextures: false });
     expect(namesOf(on, 'conv2d_forward_row4')).toContain('conv2d_forward_row4:tex');
     expectClose(on.y, conv2dForwardRef(x, w, b, s), tolFor(s.C * s.KH * s.KW), `forward ${tag}`);
     expect(namesOf(off, 'conv2d_forward_row4')).not.toContain('conv2d_forward_row4:tex');
     expect(bitsOf(on.y), `y bits differ ${tag}`).toEqual(bitsOf(off.y));
     expect(bitsOf(on.dx), `dx bits differ ${tag}`).toEqual(bitsOf(off.dx));
   });
+
+  // the row kernel's packed weights through a mirror (rowWeightTextures): forwards and stride-1 input
+  // gradients, with x mirrored too (tex_xw) or not (tex_w); channel-packed 1x1 weights (pointwise off);
+  // weights loaded by every lane (rowDirectWeights)
+  const weightTexCases: [Case, Partial<ConvConfig>, string[]][] = [
+    [{ name: '8->64 3x3, bias: x mirrored too', N: 2, C: 8, H: 6, W: 16, O: 64, KH: 3, KW: 3, stride: 1, pad: 1, bias: true }, { rowTextures: true }, ['tex_xw', 'tex_w']],
+    [{ name: '5->20 3x3 stride 2, odd OH', N: 2, C: 5, H: 13, W: 24, O: 20, KH: 3, KW: 3, stride: 2, pad: 1, bias: false }, {}, ['tex_w']],
+    [{ name: '1x1 8->12 stride 2, channel-packed weights', N: 2, C: 8, H: 16, W: 16, O: 12, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }, { pointwise: false }, ['tex_w']],
+    [{ name: '6->20 3x3, every lane loads the weights', N: 2, C: 6, H: 5, W: 16, O: 20, KH: 3, KW: 3, stride: 1, pad: 1, bias: true }, { rowDirectWeights: true }, ['tex_w']],
+  ];
+  for (const [s, rest, variants] of weightTexCases) {
+    it(`conv2d_forward_row4 reads its packed weights through a mirror (rowWeightTextures), ${s.name}: the reference, the bits without`, async () => {
+      const { on, off, x, w, b, r, tag } = await onAndOff('rowWeightTextures', s, rest);
+      const names = namesOf(on, 'conv2d_forward_row4');
+      for (const v of variants) expect(names, tag).toContain(`conv2d_forward_row4:${v}`);
+      expect(namesOf(off, 'conv2d_forward_row4').some((n) => n.includes('tex_w') || n.includes('tex_xw'))).toBe(false);
+      const { OH, OW } = convOutSize(s);
+      expectClose(on.y, conv2dForwardRef(x, w, b, s), tolFor(s.C * s.KH * s.KW), `forward ${tag}`);
+      expectClose(on.dx, conv2dInputGradRef(r, w, s), tolFor(s.O * s.KH * s.KW), `input grad ${tag}`);
+      expectClose(on.dw, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `weight grad ${tag}`);
+      expect(bitsOf(on.y), `y bits differ ${tag}`).toEqual(bitsOf(off.y));
+      expect(bitsOf(on.dx), `dx bits differ ${tag}`).toEqual(bitsOf(off.dx));
+    });
+  }
 
   it('a 1x1 conv mirrors nothing (its launch is too short to pay for the copy)', async () => {
     const s: Case = { name: '1x1 8->40 (two blocks of 32 output channels)', N: 1, C: 8, H: 8, W: 8, O: 40, KH: 1, KW: 1, stride: 1, pad: 0, bias: false };

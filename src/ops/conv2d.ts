@@ -170,6 +170,12 @@ export interface ConvConfig {
    * read it (launchRow4). Same bits.
    */
   rowTextures: boolean;
+  /**
+   * conv2d_forward_row4's plain and channel-packed launches (not the scatter ones, not the fused
+   * shortcut) read the packed weights through a texture mirror (variants `tex_w`, `tex_xw`): every
+   * invocation reads them, and the copy is a few KiB. Same bits.
+   */
+  rowWeightTextures: boolean;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -205,6 +211,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   stemTile: true, // ResNet-20's first conv 1.4x faster on lavapipe (2.12-2.23 against 2.93-3.06 ms, 2026-12-07)
   weightGradTextures: true,
   rowTextures: true,
+  rowWeightTextures: true, // the row launches 0.88-0.93x as long on lavapipe, same bits (2026-12-07)
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -228,6 +235,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.stemTile !== 'boolean') bad('stemTile', 'must be a boolean');
   if (typeof cfg.weightGradTextures !== 'boolean') bad('weightGradTextures', 'must be a boolean');
   if (typeof cfg.rowTextures !== 'boolean') bad('rowTextures', 'must be a boolean');
+  if (typeof cfg.rowWeightTextures !== 'boolean') bad('rowWeightTextures', 'must be a boolean');
   if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowRows8 !== 1 && cfg.rowRows8 !== 2) bad('rowRows8', 'must be 1 or 2');
@@ -549,13 +557,16 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
   // were level; the accumulating input gradients 1.05-1.22x and the 16->32 stride-2 forward
   // 1.11-1.25x as long (why was not profiled), so neither mirrors.
   const mirror = cfg.rowTextures && !shortcut && !accumulate && d.stride === 1 && d.KH * d.KW > 1 && Math.ceil(d.O / OB) >= ROW_MIRROR_X_READS && src.gpu.textureMirrorFits(src.bytes);
+  // the packed weights through a mirror (rowWeightTextures): read by every invocation, copied in a few KiB
+  const mirrorW = cfg.rowWeightTextures && !shortcut && src.gpu.textureMirrorFits(wp.bytes);
+  const texVariant = mirror && mirrorW ? 'tex_xw' : mirror ? 'tex' : mirrorW ? 'tex_w' : undefined;
   src.gpu.dispatch('conv2d_forward_row4', {
-    bindings: { ...(mirror ? {} : { x: src }), wp, b: bias ?? wp, y: dst, ...shortcut },
-    ...(mirror ? { textures: { xt: src } } : {}),
+    bindings: { ...(mirror ? {} : { x: src }), ...(mirrorW ? {} : { wp }), b: bias ?? wp, y: dst, ...shortcut },
+    ...(mirror || mirrorW ? { textures: { ...(mirror ? { xt: src } : {}), ...(mirrorW ? { wpt: wp } : {}) } } : {}),
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, KH: d.KH, has_bias: bias ? 1 : 0 },
     workgroups: [gx, Math.ceil(d.O / OB), gz],
     overrides: { WG, ROWS, OB, CPACK: cpack ? 1 : 0, S_: d.stride, PAD_: d.pad, KW_: d.KW, KH_: d.KH, ACCUM: accumulate ? 1 : 0, WDIRECT, COLS8: cols8 ? 1 : 0 },
-    ...(shortcut ? { variant: 'shortcut' } : mirror ? { variant: 'tex' } : {}),
+    ...(shortcut ? { variant: 'shortcut' } : texVariant ? { variant: texVariant } : {}),
   });
 }
 

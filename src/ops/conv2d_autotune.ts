@@ -39,7 +39,8 @@ import { conv2d, conv2dWithShortcut, defaultConvConfig, getConvConfig, parseConv
 // 12: stemTile (conv2d_forward_stem for the first conv), rowRows8 and classRows8 (2-row 8-column tiles) among the fields
 // 13: fuseShortcutWeightGrad (the shortcut pairs' weight gradients in one pass) among the fields
 // 14: weightGradTextures and rowTextures (conv inputs through texture mirrors) among the fields
-const CACHE_VERSION = 'conv-config-14';
+// 15: rowWeightTextures (the row kernel's packed weights through a texture mirror) among the fields
+const CACHE_VERSION = 'conv-config-15';
 
 /**
  * Candidate settings, searched in this order: each step tries its settings (one field, or several
@@ -84,6 +85,7 @@ const CANDIDATES: Step[] = [
   // twice or more, 2026-12-07; a GPU's texture path is another matter)
   { ...field('weightGradTextures', [true, false]), stepsOnly: true },
   { ...field('rowTextures', [true, false]), stepsOnly: true },
+  { ...field('rowWeightTextures', [true, false]), stepsOnly: true },
 ];
 
 /**
@@ -95,9 +97,10 @@ const CANDIDATES: Step[] = [
  * a step, epochs 1.87-1.90 against 1.93-1.98 s, alternating on one H100, 2026-11-26).
  * stemTile: false keeps the first conv on the row kernel it was measured with there (conv2d_forward_stem
  * came later and has not run on a GPU; the field search after these starts tries it), and
- * weightGradTextures and rowTextures: false the storage-buffer loads it was measured with (the same).
+ * weightGradTextures, rowTextures and rowWeightTextures: false the storage-buffer loads it was measured
+ * with (the same).
  */
-const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, pointwiseTile: false, rowScatter: false, weightGradChannels1x1: 16, stemTile: false, weightGradTextures: false, rowTextures: false };
+const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, pointwiseTile: false, rowScatter: false, weightGradChannels1x1: 16, stemTile: false, weightGradTextures: false, rowTextures: false, rowWeightTextures: false };
 const GPU_STARTS: Step = {
   // and the same with every lane loading weights and dy itself (no subgroup broadcasts): slower on the
   // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs

@@ -1,4 +1,4 @@
-// `bench --compare-config JSON`: two conv kernel configurations inside a training step (ResNet-20, or
+// `bench --compare-config JSON`: two kernel configurations (conv and BatchNorm) inside a training step (ResNet-20, or
 // the first of --models), timed alternately in one process. On a shared VM a kernel's time moves by
 // 10-60% between runs minutes apart (and the same kernel can run 1.5x slower in one process than in the
 // next), so two configurations compare fairly only side by side: here each round replays one whole
@@ -11,7 +11,7 @@
 // changes a summation order changes the parameters; the loss, one rounded mean, often stays the same).
 import type { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer, median } from '../src/gpu/timer.js';
-import { getConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
+import { getKernelConfig, setKernelConfig, type KernelConfig } from '../src/ops/kernel_config.js';
 import { recordTrainStep, trainSetup } from '../src/train/train_setup.js';
 import { capture, endsPass, replay, type Recorded } from './capture.js';
 
@@ -33,8 +33,8 @@ export interface ConfigComparison {
   model: string;
   batch: number;
   rounds: number;
-  a: ConvConfig;
-  b: ConvConfig;
+  a: KernelConfig;
+  b: KernelConfig;
   /** the step's dispatches (and buffer copies), each at its median over the rounds, summed */
   step_ms_a: number;
   step_ms_b: number;
@@ -57,13 +57,13 @@ function tagOf(w: Extract<Recorded, { kind: 'dispatch' }>): string {
   return `${w.name}${w.args.variant ? ':' + w.args.variant : ''}${shape ? ' ' + shape : ''}${w.args.overrides?.ACCUM ? ' acc' : ''}`;
 }
 
-/** Time training steps of `model` (default ResNet-20, batch 128) under conv configurations a and b, alternating `rounds` times. */
-export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opts: { model?: string; batch?: number; rounds?: number; log?: (s: string) => void } = {}): Promise<ConfigComparison> {
+/** Time training steps of `model` (default ResNet-20, batch 128) under kernel configurations a and b, alternating `rounds` times. */
+export async function compareConfigs(gpu: Gpu, a: KernelConfig, b: KernelConfig, opts: { model?: string; batch?: number; rounds?: number; log?: (s: string) => void } = {}): Promise<ConfigComparison> {
   const model = opts.model ?? 'resnet20';
   const batch = opts.batch ?? 128;
   const rounds = opts.rounds ?? 6;
   const log = opts.log ?? (() => undefined);
-  const before = getConvConfig();
+  const before = getKernelConfig();
   const works: Recorded[][] = [];
   const losses: number[] = [];
   const params: Float32Array[] = [];
@@ -74,7 +74,7 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
   const timed = setup();
   try {
     for (const [k, cfg] of [a, b].entries()) {
-      setConvConfig(cfg);
+      setKernelConfig(cfg);
       log(`  ${'AB'[k]}: two steps from the initial state (compiles its pipelines), then one captured`);
       const fresh = setup();
       try {
@@ -169,7 +169,7 @@ export async function compareConfigs(gpu: Gpu, a: ConvConfig, b: ConvConfig, opt
     };
   } finally {
     timed.destroy();
-    setConvConfig(before);
+    setKernelConfig(before);
   }
 }
 

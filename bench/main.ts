@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer } from '../src/gpu/timer.js';
-import { getKernelConfig } from '../src/ops/kernel_config.js';
+import { adoptAdapterKernelConfig, getKernelConfig, type KernelConfig } from '../src/ops/kernel_config.js';
+import { setBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
 import { autotuneConv } from '../src/ops/conv2d_autotune.js';
 import { getConvConfig, parseConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 import { describeEnvironment } from '../src/train/environment.js';
@@ -59,7 +60,8 @@ const USAGE = `usage: node dist/bench.js [options]
   --compare-config JSON  only this: time whole training steps (ResNet-20, or the first of --models, at
                          --e2e-batch) under the configuration in force
                          (autotuned, --no-autotune or --conv-config) as A and under JSON (ConvConfig fields
-                         over A) as B, alternating in one process, each dispatch timed in step order;
+                         over A, and "batchnorm": BatchNormConfig fields, e.g. '{"batchnorm":{"chunk":8192}}')
+                         as B, alternating in one process, each dispatch timed in step order;
                          prints each kind of dispatch's A and B time and whether two training steps
                          from the same state end in the same bits (JSON key config_comparison)
   --rounds N             rounds of A then B for --compare-config (default 6)
@@ -89,6 +91,26 @@ function runTfjs(batch: number, steps: number): TfjsResult | { skipped: string }
 }
 
 /** Write a results document as JSON (NaN and infinities become null), atomically: a bench killed while writing leaves the old file whole. */
+/** --compare-config's text as a JSON object (a clear error otherwise). */
+function parseConvConfigJson(text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--compare-config: not JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('--compare-config: expected a JSON object of configuration fields');
+  return v as Record<string, unknown>;
+}
+
+/** A BatchNorm configuration, checked as setBatchNormConfig checks it (which then restores the one in force). */
+function checkedBatchNormConfig(cfg: BatchNormConfig): BatchNormConfig {
+  const before = getKernelConfig().batchnorm;
+  setBatchNormConfig(cfg);
+  setBatchNormConfig(before);
+  return cfg;
+}
+
 function writeJson(path: string, doc: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, JSON.stringify(doc, null, 2) + '\n');
@@ -174,6 +196,7 @@ async function main(): Promise<number> {
 
   const gpu = await Gpu.create();
   try {
+    adoptAdapterKernelConfig(gpu); // BatchNorm's chunk size by the kind of adapter, as a training session does
     // the conv search (once per adapter, Dawn version and kernel source) only matters to parts that run convs
     const pinned = values['conv-config'];
     const tune = !values['no-autotune'] && pinned === undefined && (runKernels || runE2e);
@@ -181,13 +204,19 @@ async function main(): Promise<number> {
     if (pinned !== undefined) setConvConfig(parseConvConfig(pinned, '--conv-config'));
     const how = pinned !== undefined ? '--conv-config' : tune ? 'autotuned' : values['no-autotune'] ? 'defaults, --no-autotune' : 'defaults: no conv runs';
     console.log(`conv kernel configuration (${how}): ${JSON.stringify(getKernelConfig().conv2d)}`);
+    console.log(`batchnorm kernel configuration (by the kind of adapter): ${JSON.stringify(getKernelConfig().batchnorm)}`);
     if (!GpuTimer.supported(gpu) && only !== 'end-to-end') throw new Error("the adapter lacks 'timestamp-query'; only --only end-to-end can run");
     const env = describeEnvironment(gpu);
     if (values['compare-config'] !== undefined) {
       const text = values['compare-config'];
-      parseConvConfig(text, '--compare-config'); // a clear error for text that is not JSON, or a bad field
-      const a = getConvConfig();
-      const b = parseConvConfig(JSON.stringify({ ...a, ...(JSON.parse(text) as object) }), '--compare-config');
+      // ConvConfig fields, and optionally "batchnorm": BatchNormConfig fields
+      const { batchnorm, ...convFields } = parseConvConfigJson(text);
+      parseConvConfig(JSON.stringify(convFields), '--compare-config'); // a clear error for a bad field
+      const a = getKernelConfig();
+      const b: KernelConfig = {
+        conv2d: parseConvConfig(JSON.stringify({ ...a.conv2d, ...convFields }), '--compare-config'),
+        batchnorm: checkedBatchNormConfig({ ...a.batchnorm, ...(batchnorm as Partial<BatchNormConfig> | undefined) }),
+      };
       const rounds = intFlag('rounds', values.rounds, 6);
       log(`A: ${JSON.stringify(a)}\nB: A with ${values['compare-config']}\n${models[0]} steps at batch ${e2eBatch}, ${rounds} rounds of A then B:`);
       const c = await compareConfigs(gpu, a, b, { model: models[0], batch: e2eBatch, rounds, log });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { backward } from '../src/autograd/backward.js';
 import { noGrad } from '../src/autograd/node.js';
 import { streamLayout } from '../src/gpu/lanes.js';
-import { batchNorm2d, batchNormChunks, setBatchNormOnePass } from '../src/ops/batchnorm.js';
+import { batchNorm2d, batchNormChunks, batchNormConfigFor, cpuBatchNormConfig, defaultBatchNormConfig, getBatchNormConfig, setBatchNormConfig, setBatchNormOnePass } from '../src/ops/batchnorm.js';
 import { leaf, ParamStore } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -333,4 +333,66 @@ describe('batchnorm backward', () => {
     const y = noGrad(() => batchNorm2d(x, c3(), c3(), c3(), Tensor.zeros(g, [3]), { training: false }));
     expect(y.node).toBeNull();
   });
+});
+
+describe('batchnorm chunk size (BatchNormConfig)', () => {
+  it('a CPU adapter gets one chunk per channel up to 131072 values, a GPU the default 8192; bad sizes are refused', () => {
+    expect(batchNormConfigFor({ description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toEqual(cpuBatchNormConfig);
+    expect(batchNormConfigFor({ description: 'NVIDIA H100 80GB HBM3', architecture: 'hopper' })).toEqual(defaultBatchNormConfig);
+    expect(batchNormChunks(128 * 32 * 32, 1, cpuBatchNormConfig.chunk).parts).toBe(1);
+    expect(batchNormChunks(128 * 32 * 32, 1, defaultBatchNormConfig.chunk).parts).toBe(16);
+    const before = getBatchNormConfig();
+    try {
+      for (const chunk of [0, 63, 1.5, 2 ** 24 + 1, Number.NaN]) expect(() => setBatchNormConfig({ chunk }), `chunk ${chunk}`).toThrow(/chunk must be an integer/);
+      expect(getBatchNormConfig()).toEqual(before);
+    } finally {
+      setBatchNormConfig(before);
+    }
+  });
+
+  // ResNet-20's first two stages at batch 128 under a CPU adapter's chunk size: a whole channel of
+  // 131072 / 32768 values per workgroup, one pass each way (no batchnorm_stats, no
+  // batchnorm_backward_reduce), against the float64 forward and backward
+  for (const s of [
+    { n: 128, c: 2, h: 32, w: 32 },
+    { n: 128, c: 3, h: 16, w: 16 },
+  ]) {
+    it(`one workgroup per channel (${cpuBatchNormConfig.chunk} values at most): forward and backward match float64 ${str(s)}`, async () => {
+      const before = getBatchNormConfig();
+      setBatchNormConfig(cpuBatchNormConfig);
+      const scope = Scope.open();
+      try {
+        const rng = new Rng();
+        const inp = inputs(rng, s, 0.3, 1.7);
+        const dy = f32(rng.normals(sz(s)));
+        const g = gpu();
+        const shape = [s.n, s.c, s.h, s.w];
+        const x = leaf(g, inp.x, shape);
+        const gamma = leaf(g, inp.gamma, [s.c]);
+        const beta = leaf(g, inp.beta, [s.c]);
+        const rm = Tensor.fromArray(g, inp.rm, [s.c]);
+        const rv = Tensor.fromArray(g, inp.rv, [s.c]);
+        const { result: y, dispatches } = recordDispatches(g, () => {
+          const out = batchNorm2d(x, gamma, beta, rm, rv, { training: true });
+          backward(out, Tensor.fromArray(g, dy, shape));
+          return out;
+        });
+        expect(dispatches.map((d) => d.kernel).filter((k) => k.startsWith('batchnorm'))).toEqual(['batchnorm_forward_train', 'batchnorm_backward']);
+        const label = `${str(s)} seed=${rng.seed}`;
+        expectClose(await y.read(), batchNormTrainRef(inp.x, inp.gamma, inp.beta, s), { atol: 2e-5, rtol: 1e-4 }, `y ${label}`);
+        const st = batchStatsRef(inp.x, s);
+        const upd = runningUpdateRef(inp.rm, inp.rv, st, 0.1);
+        expectClose(await rm.read(), upd.mean, { atol: 1e-6, rtol: 1e-5 }, `running_mean ${label}`);
+        expectClose(await rv.read(), upd.var, { atol: 1e-6, rtol: 1e-5 }, `running_var ${label}`);
+        const ref = batchNormBackwardRef(inp.x, inp.gamma, dy, s, 1e-5, { mean: st.mean, variance: st.varBiased, training: true });
+        const m = s.n * s.h * s.w;
+        expectClose(await x.grad!.read(), ref.dx, { atol: 2e-5, rtol: 1e-3 }, `dx ${label}`);
+        expectClose(await gamma.grad!.read(), ref.dgamma, { atol: 1e-6 * m, rtol: 1e-4 }, `dgamma ${label}`);
+        expectClose(await beta.grad!.read(), ref.dbeta, { atol: 1e-6 * m, rtol: 1e-4 }, `dbeta ${label}`);
+      } finally {
+        scope.close();
+        setBatchNormConfig(before);
+      }
+    });
+  }
 });

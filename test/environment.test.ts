@@ -8,6 +8,7 @@ import { describeCpu, type Environment } from '../src/train/environment.js';
 import { machineChange, prepareRunDir } from '../src/train/train.js';
 import { defaultHparams } from '../src/train/hparams.js';
 import { defaultConvConfig, getConvConfig, setConvConfig } from '../src/ops/conv2d.js';
+import { cpuBatchNormConfig, defaultBatchNormConfig, getBatchNormConfig, setBatchNormConfig } from '../src/ops/batchnorm.js';
 
 const cpuinfo = (flags: string, n = 2) =>
   Array.from({ length: n }, (_, i) => `processor\t: ${i}\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse sse2 ${flags}\n`).join('\n');
@@ -92,15 +93,38 @@ describe('resuming on another machine', () => {
     dirs.push(dir);
     const hparams = { ...defaultHparams(), model: 'resnet20' };
     const before = getConvConfig();
+    const beforeBn = getBatchNormConfig();
     try {
       const recorded = { ...defaultConvConfig, weightGradChunk: defaultConvConfig.weightGradChunk * 2 } as Record<string, unknown>;
       delete recorded.fuseShortcut; // a field added after the run started
+      // and no batchnorm section: the run started before BatchNorm's chunk size was recorded
       writeFileSync(join(dir, 'hparams.json'), JSON.stringify({ hparams, hash: 'h', replicate: 1, environment: env(), kernels: { conv2d: recorded } }));
       setConvConfig({ fuseShortcut: !defaultConvConfig.fuseShortcut }); // e.g. what an autotuner picked here
+      setBatchNormConfig(cpuBatchNormConfig); // what a session on a CPU adapter starts with
       prepareRunDir(dir, { hparams, hash: 'h', replicate: 1, environment: env() }, () => undefined);
       expect(getConvConfig()).toEqual({ ...defaultConvConfig, weightGradChunk: defaultConvConfig.weightGradChunk * 2 });
+      expect(getBatchNormConfig()).toEqual(defaultBatchNormConfig); // the code before the field: 8192
     } finally {
       setConvConfig(before);
+      setBatchNormConfig(beforeBn);
+    }
+  });
+
+  it('prepareRunDir records the BatchNorm configuration in force for a new run, and a resumed run adopts it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ep-env-'));
+    dirs.push(dir);
+    const hparams = { ...defaultHparams(), model: 'resnet20' };
+    const beforeBn = getBatchNormConfig();
+    try {
+      setBatchNormConfig({ chunk: 4096 });
+      const meta = { hparams, hash: 'h', replicate: 1, environment: env() };
+      expect(prepareRunDir(dir, meta, () => undefined).kernels.batchnorm).toEqual({ chunk: 4096 });
+      expect(JSON.parse(readFileSync(join(dir, 'hparams.json'), 'utf8')).kernels.batchnorm).toEqual({ chunk: 4096 });
+      setBatchNormConfig(cpuBatchNormConfig); // another session, another adapter's choice
+      prepareRunDir(dir, meta, () => undefined);
+      expect(getBatchNormConfig()).toEqual({ chunk: 4096 });
+    } finally {
+      setBatchNormConfig(beforeBn);
     }
   });
 });

@@ -5,8 +5,8 @@
 // Two passes forward (batchnorm_stats: per-chunk Welford partials; batchnorm_forward_train: merge
 // partials in a fixed order, normalise, update running stats) and two backward
 // (batchnorm_backward_reduce: per-chunk sum dy and sum dy*(x - mean); batchnorm_backward: merge,
-// write dx, dgamma, dbeta). Where a channel fits in one chunk (ResNet-20's 8x8 stage at batch 128)
-// each direction is one pass: the second kernel computes the first one's result itself, with the
+// write dx, dgamma, dbeta). Where a channel fits in one chunk (BatchNormConfig.chunk: by default
+// ResNet-20's 8x8 stage at batch 128, on a CPU adapter every stage) each direction is one pass: the second kernel computes the first one's result itself, with the
 // same code (shaders/include/) and the same bits. Deterministic: fixed reduction trees, no atomics.
 // Eval: one pass with the running statistics (same chunked grid); its backward treats them as constants.
 // The kernels stream 64-byte elements (`wide` variant, H*W % 16 == 0), vec4s, or f32s (`scalar`,
@@ -15,6 +15,7 @@ import { record } from '../autograd/node.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, expectSameShape, ShapeError } from './check.js';
 import { streamLayout } from '../gpu/lanes.js';
+import { isCpuAdapter, type AdapterIdentity } from '../gpu/cpu_adapter.js';
 
 export interface BatchNormOptions {
   /** Batch statistics + running-stat update (true) or running statistics (false). */
@@ -37,13 +38,56 @@ export interface BatchNormOptions {
  * invocations per barrier in the reduction trees) and is two warps / one wavefront on real GPUs.
  */
 const WG = 64;
-/**
- * Values a workgroup handles in one chunk, before capping the chunk count. lavapipe pays a large
- * fixed cost per workgroup (1024-value chunks ran 3x slower than 8192 with scalar loads);
- * ResNet-20's first stage at batch 128 gets 16 chunks x 16 channels = 256 workgroups.
- */
-const TARGET_CHUNK = 8192;
 const MAX_PARTS = 256;
+
+/**
+ * The BatchNorm kernels' tunable (part of the run's kernel configuration, src/ops/kernel_config.ts:
+ * it changes the order of the statistics' sums, hence the bits).
+ */
+export interface BatchNormConfig {
+  /**
+   * Values of a channel one workgroup handles: a channel's N*H*W values are split into
+   * ceil(N*H*W / chunk) chunks (at most 256), one workgroup each. A channel in one chunk runs each
+   * direction as one pass, the second kernel computing the first one's sums itself.
+   */
+  chunk: number;
+}
+
+/**
+ * The default, and what a run recorded before this setting existed used: 8192 values. lavapipe pays
+ * a large fixed cost per workgroup (1024-value chunks ran 3x slower than 8192 with scalar loads);
+ * ResNet-20's first stage at batch 128 gets 16 chunks x 16 channels = 256 workgroups, which keeps a
+ * GPU's many cores busy.
+ */
+export const defaultBatchNormConfig: Readonly<BatchNormConfig> = Object.freeze({ chunk: 8192 });
+
+/**
+ * A CPU adapter's (batchNormConfigFor): 131072 values, one chunk per channel for CIFAR-10 ResNets up
+ * to batch 128, so every BatchNorm runs one pass each way and the workgroup's second walk over its
+ * channel finds it in the cache. ResNet-20's first two stages' BatchNorms took 0.65-0.85x as long
+ * on lavapipe (2026-12-07, two alternating bench runs); their 16 and 32 channels are still 8-16
+ * workgroups per core of this 2-core machine.
+ */
+export const cpuBatchNormConfig: Readonly<BatchNormConfig> = Object.freeze({ chunk: 131072 });
+
+let config: BatchNormConfig = { ...defaultBatchNormConfig };
+
+/** The configuration an adapter gets when a session starts (src/train/session.ts): cpuBatchNormConfig on a CPU adapter, else the default. */
+export function batchNormConfigFor(adapter: AdapterIdentity): BatchNormConfig {
+  return { ...(isCpuAdapter(adapter) ? cpuBatchNormConfig : defaultBatchNormConfig) };
+}
+
+/** Use this configuration from now on (checked: a clear error names a bad field). */
+export function setBatchNormConfig(cfg: BatchNormConfig): void {
+  if (!Number.isInteger(cfg.chunk) || cfg.chunk < 64 || cfg.chunk > 1 << 24) {
+    throw new Error(`batchnorm config: chunk must be an integer in [64, 2^24] (got ${JSON.stringify(cfg.chunk)})`);
+  }
+  config = { chunk: cfg.chunk };
+}
+
+export function getBatchNormConfig(): BatchNormConfig {
+  return { ...config };
+}
 
 let onePass = true;
 /**
@@ -54,9 +98,9 @@ export function setBatchNormOnePass(enabled: boolean): void {
   onePass = enabled;
 }
 
-/** How the m vectors (of vl values each) of a channel are split into chunks (one workgroup each). */
-export function batchNormChunks(m: number, vl = 1): { parts: number; chunk: number } {
-  const parts = Math.max(1, Math.min(MAX_PARTS, Math.ceil((m * vl) / TARGET_CHUNK)));
+/** How the m vectors (of vl values each) of a channel are split into chunks (one workgroup each) under the configuration's chunk size. */
+export function batchNormChunks(m: number, vl = 1, target = config.chunk): { parts: number; chunk: number } {
+  const parts = Math.max(1, Math.min(MAX_PARTS, Math.ceil((m * vl) / target)));
   const chunk = Math.ceil(m / parts);
   return { parts: Math.ceil(m / chunk), chunk };
 }

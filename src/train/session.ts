@@ -1,10 +1,12 @@
 // The set-up and tear-down every command shares: a GPU (opened here unless the caller passes one, and
-// then destroyed here), the conv kernel configuration (measured when asked), and per replicate a
+// then destroyed here), the kernel configuration (BatchNorm's by the kind of adapter; the conv
+// configuration measured when asked), and per replicate a
 // dataset and a network that are destroyed when the work is done.
 import { Gpu } from '../gpu/runtime.js';
 import { createModel } from '../models/registry.js';
 import { Network } from '../nn/network.js';
 import { autotuneConv } from '../ops/conv2d_autotune.js';
+import { adoptAdapterKernelConfig } from '../ops/kernel_config.js';
 import { openTrainData } from './cifar_train_data.js';
 import type { Hparams } from './hparams.js';
 import type { TrainData } from './train_data.js';
@@ -17,6 +19,7 @@ export interface SessionOptions {
 export async function withGpu<T>(options: SessionOptions, fn: (gpu: Gpu) => Promise<T>): Promise<T> {
   const gpu = options.gpu ?? (await Gpu.create());
   try {
+    adoptAdapterKernelConfig(gpu);
     if (options.autotune) await autotuneConv(gpu, { log: (s) => process.stderr.write(s + '\n') });
     return await fn(gpu);
   } finally {

@@ -1,4 +1,7 @@
-// Experiment: where a first-pass f32 sum of 273,664 elements (ResNet-20's parameters) spends its time on lavapipe.
+// Experiment on record: where a first-pass f32 sum of 273,664 elements (ResNet-20's parameters) spends
+// its time on lavapipe, by tiling (docs/writing-kernels.md, "Reductions: a run per lane"). Timing: 200
+// back-to-back dispatches in one pass, wall clock to onSubmittedWorkDone, 7 reps; the data is
+// cache-resident. Compare variants within one run: the VM's noise is large.
 //   npx vite-node bench/exp/reduce_variants.ts
 import { Gpu } from '../../src/gpu/runtime.js';
 
@@ -16,8 +19,46 @@ const head = `
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 struct P { n: u32, steps: u32 }
 @group(0) @binding(2) var<uniform> p: P;`;
+/** Each of `wg` lanes sums its own run of p.steps 64-byte structs; one barrier, then lane 0 adds the lane sums. */
+function structRuns(wg: number): string {
+  return `
+struct Q16 { a: vec4f, b: vec4f, c: vec4f, d: vec4f }
+@group(0) @binding(0) var<storage, read> a: array<Q16>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+struct P { n: u32, steps: u32 }
+@group(0) @binding(2) var<uniform> p: P;
+var<workgroup> sh: array<f32, ${wg}>;
+@compute @workgroup_size(${wg}) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let g = wid.x; var acc = vec4f(0.0); let RUN = p.steps; let base = (g * ${wg}u + lid.x) * RUN;
+  if ((base + RUN) * 16u <= p.n) { for (var k = 0u; k < RUN; k++) { let q = a[base + k]; acc += (q.a + q.b) + (q.c + q.d); } }
+  sh[lid.x] = (acc.x + acc.y) + (acc.z + acc.w); workgroupBarrier();
+  if (lid.x == 0u) { var total = 0.0; for (var t = 0u; t < ${wg}u; t++) { total += sh[t]; } out[g] = total; }
+}`;
+}
+/** `wg` lanes stride through p.steps * wg vec4s together, each writing its own partial (no barrier). */
+function stridedPartials(wg: number): string {
+  return head + `
+@compute @workgroup_size(${wg}) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let g = wid.x; var acc = vec4f(0.0);
+  for (var k = 0u; k < p.steps; k++) { let j = (g * p.steps + k) * ${wg}u + lid.x; if (j * 4u < p.n) { acc += a[j]; } }
+  out[g * ${wg}u + lid.x] = (acc.x + acc.y) + (acc.z + acc.w);
+}`;
+}
+
+/** The first pass as shaders/include/reduce_f32_tile.wgsl does it (unmasked). */
+const shipped = head + `
+var<workgroup> sh: array<f32, 64>;
+@compute @workgroup_size(64) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let g = wid.x; var acc = vec4f(0.0); let RUN = p.steps * 4u; let base = (g * 64u + lid.x) * RUN;
+  if ((base + RUN) * 4u <= p.n) { for (var k = 0u; k < RUN; k++) { acc += a[base + k]; } }
+  else { for (var k = 0u; k < RUN; k++) { let j = base + k;
+    if (j * 4u < p.n) { let valid = (vec4u(j * 4u) + vec4u(0u, 1u, 2u, 3u)) < vec4u(p.n); acc += select(vec4f(0.0), a[j], valid); } } }
+  sh[lid.x] = (acc.x + acc.y) + (acc.z + acc.w); workgroupBarrier();
+  if (lid.x == 0u) { var total = 0.0; for (var t = 0u; t < 64u; t++) { total += sh[t]; } out[g] = total; }
+}`;
+
 const variants: Record<string, { code: string; groups: number; n?: number }> = {
-  'wg256 steps16 barrier+serial (current)': { groups: Math.ceil(V4 / 4096), code: head + `
+  'wg256 steps16 barrier+serial (shipped before 56b15c3)': { groups: Math.ceil(V4 / 4096), code: head + `
 var<workgroup> sh: array<f32, 256>;
 @compute @workgroup_size(256) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let g = wid.x; var acc = 0.0;
@@ -48,38 +89,9 @@ var<workgroup> sh: array<f32, 64>;
   for (var k = 0u; k < p.steps * 4u; k++) { let j = base + k; if (j * 4u < p.n) { acc += a[j]; } }
   out[gid.x] = (acc.x + acc.y) + (acc.z + acc.w);
 }` },
-  'wg64 steps16 unmasked body, no barrier (grid 4x)': { groups: Math.ceil(V4 / 1024), code: head + `
-@compute @workgroup_size(64) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let g = wid.x; var acc = vec4f(0.0);
-  for (var k = 0u; k < p.steps; k++) { let j = (g * p.steps + k) * 64u + lid.x; if (j * 4u < p.n) { acc += a[j]; } }
-  out[g * 64u + lid.x] = (acc.x + acc.y) + (acc.z + acc.w);
-}` },
-  'wg64 contiguous 64-byte structs, fast path, barrier+serial': { groups: Math.ceil(V4 / 4096), code: `
-struct Q16 { a: vec4f, b: vec4f, c: vec4f, d: vec4f }
-@group(0) @binding(0) var<storage, read> a: array<Q16>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-struct P { n: u32, steps: u32 }
-@group(0) @binding(2) var<uniform> p: P;
-var<workgroup> sh: array<f32, 64>;
-@compute @workgroup_size(64) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let g = wid.x; var acc = vec4f(0.0); let RUN = p.steps; let base = (g * 64u + lid.x) * RUN;
-  if ((base + RUN) * 16u <= p.n) { for (var k = 0u; k < RUN; k++) { let q = a[base + k]; acc += (q.a + q.b) + (q.c + q.d); } }
-  sh[lid.x] = (acc.x + acc.y) + (acc.z + acc.w); workgroupBarrier();
-  if (lid.x == 0u) { var total = 0.0; for (var t = 0u; t < 64u; t++) { total += sh[t]; } out[g] = total; }
-}` },
-  'wg64 contiguous structs, 2 groups/wg-run (wg 32 lanes)': { groups: Math.ceil(V4 / 2048), code: `
-struct Q16 { a: vec4f, b: vec4f, c: vec4f, d: vec4f }
-@group(0) @binding(0) var<storage, read> a: array<Q16>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-struct P { n: u32, steps: u32 }
-@group(0) @binding(2) var<uniform> p: P;
-var<workgroup> sh: array<f32, 32>;
-@compute @workgroup_size(32) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let g = wid.x; var acc = vec4f(0.0); let RUN = p.steps; let base = (g * 32u + lid.x) * RUN;
-  if ((base + RUN) * 16u <= p.n) { for (var k = 0u; k < RUN; k++) { let q = a[base + k]; acc += (q.a + q.b) + (q.c + q.d); } }
-  sh[lid.x] = (acc.x + acc.y) + (acc.z + acc.w); workgroupBarrier();
-  if (lid.x == 0u) { var total = 0.0; for (var t = 0u; t < 32u; t++) { total += sh[t]; } out[g] = total; }
-}` },
+  'wg64 steps16 unmasked body, no barrier (grid 4x)': { groups: Math.ceil(V4 / 1024), code: stridedPartials(64) },
+  'wg64 contiguous 64-byte structs, fast path, barrier+serial': { groups: Math.ceil(V4 / 4096), code: structRuns(64) },
+  'wg32 contiguous 64-byte structs, fast path, barrier+serial': { groups: Math.ceil(V4 / 2048), code: structRuns(32) },
   'wg64 contiguous, valid+mask branch, barrier+serial': { groups: Math.ceil(V4 / 4096), code: head + `
 var<workgroup> sh: array<f32, 64>;
 @compute @workgroup_size(64) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
@@ -89,31 +101,9 @@ var<workgroup> sh: array<f32, 64>;
   sh[lid.x] = (acc.x + acc.y) + (acc.z + acc.w); workgroupBarrier();
   if (lid.x == 0u) { var total = 0.0; for (var t = 0u; t < 64u; t++) { total += sh[t]; } out[g] = total; }
 }` },
-  'wg64 contiguous, full-run fast path, barrier+serial': { groups: Math.ceil(V4 / 4096), code: head + `
-var<workgroup> sh: array<f32, 64>;
-@compute @workgroup_size(64) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let g = wid.x; var acc = vec4f(0.0); let RUN = p.steps * 4u; let base = (g * 64u + lid.x) * RUN;
-  if ((base + RUN) * 4u <= p.n) { for (var k = 0u; k < RUN; k++) { acc += a[base + k]; } }
-  else { for (var k = 0u; k < RUN; k++) { let j = base + k;
-    if (j * 4u < p.n) { let valid = (vec4u(j * 4u) + vec4u(0u, 1u, 2u, 3u)) < vec4u(p.n); acc += select(vec4f(0.0), a[j], valid); } } }
-  sh[lid.x] = (acc.x + acc.y) + (acc.z + acc.w); workgroupBarrier();
-  if (lid.x == 0u) { var total = 0.0; for (var t = 0u; t < 64u; t++) { total += sh[t]; } out[g] = total; }
-}` },
-  'wg256 strided vec4 acc no barrier': { groups: Math.ceil(V4 / 4096), code: head + `
-@compute @workgroup_size(256) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let g = wid.x; var acc = vec4f(0.0);
-  for (var k = 0u; k < p.steps; k++) { let j = (g * p.steps + k) * 256u + lid.x; if (j * 4u < p.n) { acc += a[j]; } }
-  out[g * 256u + lid.x] = (acc.x + acc.y) + (acc.z + acc.w);
-}` },
-  'second pass: 17 values, 1 workgroup of 64 (current kernel shape)': { groups: 1, n: 17, code: head + `
-var<workgroup> sh: array<f32, 64>;
-@compute @workgroup_size(64) fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let g = wid.x; var acc = vec4f(0.0); let RUN = p.steps * 4u; let base = (g * 64u + lid.x) * RUN;
-  for (var k = 0u; k < RUN; k++) { let j = base + k;
-    if (j * 4u < p.n) { let valid = (vec4u(j * 4u) + vec4u(0u, 1u, 2u, 3u)) < vec4u(p.n); acc += select(vec4f(0.0), a[j], valid); } }
-  sh[lid.x] = (acc.x + acc.y) + (acc.z + acc.w); workgroupBarrier();
-  if (lid.x == 0u) { var total = 0.0; for (var t = 0u; t < 64u; t++) { total += sh[t]; } out[g] = total; }
-}` },
+  'wg64 contiguous, full-run fast path, barrier+serial (shipped since 56b15c3)': { groups: Math.ceil(V4 / 4096), code: shipped },
+  'wg256 strided vec4 acc no barrier': { groups: Math.ceil(V4 / 4096), code: stridedPartials(256) },
+  'second pass: 17 values, 1 workgroup of 64 (the shipped kernel)': { groups: 1, n: 17, code: shipped },
   'empty (launch only)': { groups: Math.ceil(V4 / 4096), code: head + `
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) { if (gid.x == 1000000u) { out[0] = f32(p.n); } }` },
 };

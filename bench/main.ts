@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer } from '../src/gpu/timer.js';
 import { adoptAdapterKernelConfig, getKernelConfig, type KernelConfig } from '../src/ops/kernel_config.js';
-import { setBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
+import { checkBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
 import { autotuneConv } from '../src/ops/conv2d_autotune.js';
 import { getConvConfig, parseConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 import { describeEnvironment } from '../src/train/environment.js';
@@ -90,9 +90,8 @@ function runTfjs(batch: number, steps: number): TfjsResult | { skipped: string }
   }
 }
 
-/** Write a results document as JSON (NaN and infinities become null), atomically: a bench killed while writing leaves the old file whole. */
 /** --compare-config's text as a JSON object (a clear error otherwise). */
-function parseConvConfigJson(text: string): Record<string, unknown> {
+function parseConfigJson(text: string): Record<string, unknown> {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -103,14 +102,7 @@ function parseConvConfigJson(text: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** A BatchNorm configuration, checked as setBatchNormConfig checks it (which then restores the one in force). */
-function checkedBatchNormConfig(cfg: BatchNormConfig): BatchNormConfig {
-  const before = getKernelConfig().batchnorm;
-  setBatchNormConfig(cfg);
-  setBatchNormConfig(before);
-  return cfg;
-}
-
+/** Write a results document as JSON (NaN and infinities become null), atomically: a bench killed while writing leaves the old file whole. */
 function writeJson(path: string, doc: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, JSON.stringify(doc, null, 2) + '\n');
@@ -210,12 +202,15 @@ async function main(): Promise<number> {
     if (values['compare-config'] !== undefined) {
       const text = values['compare-config'];
       // ConvConfig fields, and optionally "batchnorm": BatchNormConfig fields
-      const { batchnorm, ...convFields } = parseConvConfigJson(text);
+      const { batchnorm, ...convFields } = parseConfigJson(text);
       parseConvConfig(JSON.stringify(convFields), '--compare-config'); // a clear error for a bad field
       const a = getKernelConfig();
+      const bnFields = Object.keys(a.batchnorm);
+      const bnOk = batchnorm === undefined || (typeof batchnorm === 'object' && batchnorm !== null && !Array.isArray(batchnorm) && Object.keys(batchnorm).every((k) => bnFields.includes(k)));
+      if (!bnOk) throw new Error(`--compare-config: "batchnorm" must be an object of BatchNormConfig fields (${bnFields.join(', ')}), got ${JSON.stringify(batchnorm)}`);
       const b: KernelConfig = {
         conv2d: parseConvConfig(JSON.stringify({ ...a.conv2d, ...convFields }), '--compare-config'),
-        batchnorm: checkedBatchNormConfig({ ...a.batchnorm, ...(batchnorm as Partial<BatchNormConfig> | undefined) }),
+        batchnorm: checkBatchNormConfig({ ...a.batchnorm, ...(batchnorm as Partial<BatchNormConfig> | undefined) }),
       };
       const rounds = intFlag('rounds', values.rounds, 6);
       log(`A: ${JSON.stringify(a)}\nB: A with ${values['compare-config']}\n${models[0]} steps at batch ${e2eBatch}, ${rounds} rounds of A then B:`);

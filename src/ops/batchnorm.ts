@@ -6,8 +6,9 @@
 // partials in a fixed order, normalise, update running stats) and two backward
 // (batchnorm_backward_reduce: per-chunk sum dy and sum dy*(x - mean); batchnorm_backward: merge,
 // write dx, dgamma, dbeta). Where a channel fits in one chunk (BatchNormConfig.chunk: by default
-// ResNet-20's 8x8 stage at batch 128, on a CPU adapter every stage) each direction is one pass: the second kernel computes the first one's result itself, with the
-// same code (shaders/include/) and the same bits. Deterministic: fixed reduction trees, no atomics.
+// ResNet-20's 8x8 stage at batch 128, on a CPU adapter every stage) each direction is one pass: the
+// second kernel computes the first one's result itself, with the same code (shaders/include/) and
+// the same bits. Deterministic: fixed reduction trees, no atomics.
 // Eval: one pass with the running statistics (same chunked grid); its backward treats them as constants.
 // The kernels stream 64-byte elements (`wide` variant, H*W % 16 == 0), vec4s, or f32s (`scalar`,
 // H*W % 4 != 0): fewer, wider storage accesses (include/lanes.wgsl).
@@ -64,8 +65,8 @@ export const defaultBatchNormConfig: Readonly<BatchNormConfig> = Object.freeze({
 /**
  * A CPU adapter's (batchNormConfigFor): 131072 values, one chunk per channel for CIFAR-10 ResNets up
  * to batch 128, so every BatchNorm runs one pass each way and the workgroup's second walk over its
- * channel finds it in the cache. ResNet-20's first two stages' BatchNorms took 0.65-0.85x as long
- * on lavapipe (2026-12-07, two alternating bench runs); their 16 and 32 channels are still 8-16
+ * channel finds it in the cache. On lavapipe a ResNet-20 step's BatchNorm dispatches took 90.7
+ * against 117.0 ms (bench --compare-config, 2026-12-07); the first stage's 16 channels are still 8
  * workgroups per core of this 2-core machine.
  */
 export const cpuBatchNormConfig: Readonly<BatchNormConfig> = Object.freeze({ chunk: 131072 });
@@ -77,12 +78,17 @@ export function batchNormConfigFor(adapter: AdapterIdentity): BatchNormConfig {
   return { ...(isCpuAdapter(adapter) ? cpuBatchNormConfig : defaultBatchNormConfig) };
 }
 
-/** Use this configuration from now on (checked: a clear error names a bad field). */
-export function setBatchNormConfig(cfg: BatchNormConfig): void {
+/** cfg itself if it is a valid configuration; else an error that names the bad field. */
+export function checkBatchNormConfig(cfg: BatchNormConfig): BatchNormConfig {
   if (!Number.isInteger(cfg.chunk) || cfg.chunk < 64 || cfg.chunk > 1 << 24) {
     throw new Error(`batchnorm config: chunk must be an integer in [64, 2^24] (got ${JSON.stringify(cfg.chunk)})`);
   }
-  config = { chunk: cfg.chunk };
+  return cfg;
+}
+
+/** Use this configuration from now on (checked: checkBatchNormConfig). */
+export function setBatchNormConfig(cfg: BatchNormConfig): void {
+  config = { chunk: checkBatchNormConfig(cfg).chunk };
 }
 
 export function getBatchNormConfig(): BatchNormConfig {

@@ -1,5 +1,5 @@
-// `bench --compare-config JSON`: two kernel configurations (conv and BatchNorm) inside a training step (ResNet-20, or
-// the first of --models), timed alternately in one process. On a shared VM a kernel's time moves by
+// `bench --compare-config JSON`: two kernel configurations (conv and BatchNorm) inside a training
+// step (ResNet-20, or the first of --models), timed alternately in one process. On a shared VM a kernel's time moves by
 // 10-60% between runs minutes apart (and the same kernel can run 1.5x slower in one process than in the
 // next), so two configurations compare fairly only side by side: here each round replays one whole
 // step under A, then one under B, every dispatch between GPU timestamps in step order (so each kernel

@@ -325,6 +325,20 @@ function checkSubgroups(gpu: Gpu): void {
   checkedDevices.add(gpu);
 }
 
+/**
+ * Whether conv2d_forward_row4's launches may read through texture mirrors (rowTextures,
+ * rowWeightTextures): only with subgroups of exactly 8 invocations, lavapipe's default, where the
+ * default tests check them and where they were measured. With lavapipe's 16-wide subgroups
+ * (LP_NATIVE_VECTOR_WIDTH=512, test/slow/subgroup16.test.ts) the mirrored forward got wrong values in
+ * the tiles next to a padding row, and with every lane loading the weights (rowDirectWeights) the
+ * mirrored weights did too, while the same launches with storage loads and the weight gradient's
+ * mirrors were right; the cause was not found (2026-12-07). A GPU's texture path is unmeasured.
+ */
+export function rowMirrorsAllowed(gpu: Gpu): boolean {
+  const info = gpu.dev.adapter.info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
+  return info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+}
+
 /** Shape of one convolution, as the kernels' uniforms see it. */
 export interface ConvDims {
   N: number;
@@ -556,9 +570,10 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
   // forwards and fresh input gradients took 0.86-0.98x as long mirrored; the 32->32 ones (2 reads)
   // were level; the accumulating input gradients 1.05-1.22x and the 16->32 stride-2 forward
   // 1.11-1.25x as long (why was not profiled), so neither mirrors.
-  const mirror = cfg.rowTextures && !shortcut && !accumulate && d.stride === 1 && d.KH * d.KW > 1 && Math.ceil(d.O / OB) >= ROW_MIRROR_X_READS && src.gpu.textureMirrorFits(src.bytes);
+  const allowed = rowMirrorsAllowed(src.gpu);
+  const mirror = allowed && cfg.rowTextures && !shortcut && !accumulate && d.stride === 1 && d.KH * d.KW > 1 && Math.ceil(d.O / OB) >= ROW_MIRROR_X_READS && src.gpu.textureMirrorFits(src.bytes);
   // the packed weights through a mirror (rowWeightTextures): read by every invocation, copied in a few KiB
-  const mirrorW = cfg.rowWeightTextures && !shortcut && src.gpu.textureMirrorFits(wp.bytes);
+  const mirrorW = allowed && cfg.rowWeightTextures && !shortcut && src.gpu.textureMirrorFits(wp.bytes);
   const texVariant = mirror && mirrorW ? 'tex_xw' : mirror ? 'tex' : mirrorW ? 'tex_w' : undefined;
   src.gpu.dispatch('conv2d_forward_row4', {
     bindings: { ...(mirror ? {} : { x: src }), ...(mirrorW ? {} : { wp }), b: bias ?? wp, y: dst, ...shortcut },

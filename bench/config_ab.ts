@@ -117,7 +117,9 @@ export async function compareConfigs(gpu: Gpu, a: KernelConfig, b: KernelConfig,
     const meds = times.map((t) => t.map(median));
     const stepMs = meds.map((m) => m.reduce((s, x) => s + x, 0));
     // rows: kinds of dispatch (tagOf), each side's time summed; where both steps run the same kernels in
-    // the same order, the dispatches are also paired to name the overrides that differ
+    // the same order, the dispatches are also paired: B's dispatch j counts in A's dispatch j's row
+    // (so launches that differ only in their variant, e.g. a texture mirror, share a row), and the
+    // overrides and variants that differ are named
     const rows = new Map<string, ConfigComparisonRow>();
     const add = (tag: string, side: 0 | 1, ms: number, differs: string[]) => {
       const row = rows.get(tag) ?? { kernel: tag, count: 0, count_b: 0, a_ms: 0, b_ms: 0, ratio: null, differs: [] };
@@ -139,14 +141,17 @@ export async function compareConfigs(gpu: Gpu, a: KernelConfig, b: KernelConfig,
           return;
         }
         // A's dispatch j beside B's dispatch j
-        const other = sameKernels && k === 0 ? db[j++] : null;
+        const pa = sameKernels ? da[j] : null;
+        const pb = sameKernels ? db[j] : null;
+        j++;
         const differs: string[] = [];
-        if (other && other.kind === 'dispatch') {
-          const oa = w.args.overrides ?? {};
-          const ob = other.args.overrides ?? {};
+        if (k === 0 && pa?.kind === 'dispatch' && pb?.kind === 'dispatch') {
+          const oa = pa.args.overrides ?? {};
+          const ob = pb.args.overrides ?? {};
           for (const name of new Set([...Object.keys(oa), ...Object.keys(ob)])) if (oa[name] !== ob[name]) differs.push(`${name} ${oa[name] ?? '-'}->${ob[name] ?? '-'}`);
+          if (pa.args.variant !== pb.args.variant) differs.push(`variant ${pa.args.variant ?? '-'}->${pb.args.variant ?? '-'}`);
         }
-        add(tagOf(w), k as 0 | 1, meds[k][i], differs);
+        add(tagOf(pa?.kind === 'dispatch' ? pa : w), k as 0 | 1, meds[k][i], differs);
       });
     }
     const out = [...rows.values()].map((r) => ({ ...r, ratio: r.count ? r.b_ms / r.a_ms : null })).sort((x, y) => y.a_ms - x.a_ms || y.b_ms - x.b_ms);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareConfigs, comparisonTable } from '../bench/config_ab.js';
 import { defaultBatchNormConfig, getBatchNormConfig } from '../src/ops/batchnorm.js';
-import { defaultConvConfig, getConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
+import { defaultConvConfig, getConvConfig, rowMirrorsAllowed, type ConvConfig } from '../src/ops/conv2d.js';
 import type { KernelConfig } from '../src/ops/kernel_config.js';
 import { useGpu } from './helpers/gpu.js';
 
@@ -57,6 +57,17 @@ describe('bench --compare-config', () => {
     expect(c.same_param_bits).toBe(false);
     expect(c.params_differing).toBeGreaterThan(0);
     expect(comparisonTable(c)).toMatch(/\d+ differ \(the configurations sum in different orders\)/);
+  }, 120_000);
+
+  it('pairs launches that differ only in their variant (the row kernel\'s weights mirrored or not) in one row', async () => {
+    const a = withConv(defaults(), { rowWeightTextures: true });
+    const c = await compareConfigs(gpu(), a, withConv(a, { rowWeightTextures: false }), { batch: 8, rounds: 1 });
+    expect(c.same_param_bits).toBe(true);
+    for (const r of c.rows) expect(r.count_b, r.kernel).toBe(r.count);
+    const mirrored = c.rows.filter((r) => r.differs.includes('variant tex_w->-'));
+    // (the row kernel mirrors only with 8-wide subgroups: rowMirrorsAllowed)
+    expect(mirrored.length > 0).toBe(rowMirrorsAllowed(gpu()));
+    for (const r of mirrored) expect(r.kernel.startsWith('conv2d_forward_row4:tex_w')).toBe(true);
   }, 120_000);
 
   it('compares BatchNorm chunk sizes: channels split into chunks run the statistics passes, and sum in another order', async () => {

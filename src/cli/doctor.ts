@@ -34,7 +34,6 @@ export async function doctor(): Promise<DoctorReport> {
     return { ok: false, webgpuPackageVersion: version, cpu, error: e instanceof GpuError ? e.message : `${(e as Error).message}\n${LAVAPIPE_HINT}` };
   }
   try {
-    const info = dev.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
     const d = dev.description;
     const mesa = /Mesa [\w.~+-]+/.exec(d.description)?.[0];
     const has = (f: string) => dev.adapter.features.has(f);
@@ -49,7 +48,7 @@ export async function doctor(): Promise<DoctorReport> {
         description: d.description,
         driver: mesa ?? d.description,
         isFallbackAdapter: d.isFallbackAdapter,
-        subgroupSizes: [info.subgroupMinSize ?? 0, info.subgroupMaxSize ?? 0],
+        subgroupSizes: dev.subgroupSizes,
         idleWait: idleWaitInstalled(),
       },
       features: { 'timestamp-query': has('timestamp-query'), subgroups: has('subgroups'), 'shader-f16': has('shader-f16') },

@@ -98,6 +98,12 @@ export class GpuDevice {
     return this.destroyed;
   }
 
+  /** The adapter's subgroup sizes [min, max] (0 where the adapter does not say). */
+  get subgroupSizes(): [number, number] {
+    const info = this.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+    return [info.subgroupMinSize ?? 0, info.subgroupMaxSize ?? 0];
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;

@@ -320,8 +320,8 @@ const checkedDevices = new WeakSet<Gpu>();
 function checkSubgroups(gpu: Gpu): void {
   if (checkedDevices.has(gpu)) return;
   if (!gpu.device.features.has('subgroups')) throw new Error("conv2d: the device lacks the 'subgroups' feature the conv kernels need");
-  const min = (gpu.dev.adapter.info as unknown as { subgroupMinSize?: number }).subgroupMinSize;
-  if (typeof min === 'number' && min > 0 && min < 8) throw new Error(`conv2d: subgroups of ${min} invocations; the conv kernels need at least 8`);
+  const [min] = gpu.dev.subgroupSizes;
+  if (min > 0 && min < 8) throw new Error(`conv2d: subgroups of ${min} invocations; the conv kernels need at least 8`);
   checkedDevices.add(gpu);
 }
 
@@ -335,8 +335,8 @@ function checkSubgroups(gpu: Gpu): void {
  * mirrors were right; the cause was not found (2026-12-07). A GPU's texture path is unmeasured.
  */
 export function rowMirrorsAllowed(gpu: Gpu): boolean {
-  const info = gpu.dev.adapter.info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
-  return info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+  const [min, max] = gpu.dev.subgroupSizes;
+  return min === 8 && max === 8;
 }
 
 /** Shape of one convolution, as the kernels' uniforms see it. */

@@ -9,6 +9,11 @@ import { machineChange, prepareRunDir } from '../src/train/train.js';
 import { defaultHparams } from '../src/train/hparams.js';
 import { defaultConvConfig, getConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 import { cpuBatchNormConfig, defaultBatchNormConfig, getBatchNormConfig, setBatchNormConfig } from '../src/ops/batchnorm.js';
+import { getKernelConfig } from '../src/ops/kernel_config.js';
+import { withGpu } from '../src/train/session.js';
+import { useGpu } from './helpers/gpu.js';
+
+const gpu = useGpu();
 
 const cpuinfo = (flags: string, n = 2) =>
   Array.from({ length: n }, (_, i) => `processor\t: ${i}\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse sse2 ${flags}\n`).join('\n');
@@ -125,6 +130,32 @@ describe('resuming on another machine', () => {
       expect(getBatchNormConfig()).toEqual({ chunk: 4096 });
     } finally {
       setBatchNormConfig(beforeBn);
+    }
+  });
+
+  it('a resumed run adopts its record only inside its withGpu: the next run of the process records the configuration the session chose', async () => {
+    const resumed = mkdtempSync(join(tmpdir(), 'ep-env-'));
+    const fresh = mkdtempSync(join(tmpdir(), 'ep-env-'));
+    dirs.push(resumed, fresh);
+    const hparams = { ...defaultHparams(), model: 'resnet20' };
+    const meta = { hparams, hash: 'h', replicate: 1, environment: env() };
+    const before = getKernelConfig();
+    try {
+      const recorded = { conv2d: { ...defaultConvConfig, pointwiseChannels: 8 }, batchnorm: { chunk: 4096 } };
+      writeFileSync(join(resumed, 'hparams.json'), JSON.stringify({ ...meta, kernels: recorded }));
+      setConvConfig({ ...defaultConvConfig, pointwiseChannels: 16 }); // e.g. what the autotuner picked for this process
+      const session = await withGpu({ gpu: gpu() }, async () => getKernelConfig());
+      await withGpu({ gpu: gpu() }, async () => {
+        prepareRunDir(resumed, meta, () => undefined);
+        expect(getKernelConfig()).toEqual(recorded);
+      });
+      expect(getKernelConfig()).toEqual(session);
+      const started = await withGpu({ gpu: gpu() }, async () => prepareRunDir(fresh, meta, () => undefined));
+      expect(started.kernels).toEqual(session);
+      expect(started.kernels.conv2d.pointwiseChannels).toBe(16);
+    } finally {
+      setConvConfig(before.conv2d);
+      setBatchNormConfig(before.batchnorm);
     }
   });
 });

@@ -1,12 +1,14 @@
 // The set-up and tear-down every command shares: a GPU (opened here unless the caller passes one, and
 // then destroyed here), the kernel configuration (BatchNorm's by the kind of adapter; the conv
 // configuration measured when asked), and per replicate a
-// dataset and a network that are destroyed when the work is done.
+// dataset and a network that are destroyed when the work is done. A resumed run adopts its recorded
+// kernel configuration (prepareRunDir) for the duration of its withGpu only: the next run of the same
+// process (a sweep, a script) records the configuration chosen here, not the resumed run's.
 import { Gpu } from '../gpu/runtime.js';
 import { createModel } from '../models/registry.js';
 import { Network } from '../nn/network.js';
 import { autotuneConv } from '../ops/conv2d_autotune.js';
-import { adoptAdapterKernelConfig } from '../ops/kernel_config.js';
+import { adoptAdapterKernelConfig, getKernelConfig, setKernelConfig } from '../ops/kernel_config.js';
 import { openTrainData } from './cifar_train_data.js';
 import type { Hparams } from './hparams.js';
 import type { TrainData } from './train_data.js';
@@ -21,7 +23,12 @@ export async function withGpu<T>(options: SessionOptions, fn: (gpu: Gpu) => Prom
   try {
     adoptAdapterKernelConfig(gpu);
     if (options.autotune) await autotuneConv(gpu, { log: (s) => process.stderr.write(s + '\n') });
-    return await fn(gpu);
+    const chosen = getKernelConfig();
+    try {
+      return await fn(gpu);
+    } finally {
+      setKernelConfig(chosen);
+    }
   } finally {
     if (!options.gpu) {
       await gpu.sync().catch(() => undefined);

@@ -144,6 +144,8 @@ interface ConvShape extends Omit<ConvGeometry, 'N'> {
   fusedInputGrads: number;
   /** Layers whose weight gradient is computed in one pass with its pair's, not alone. */
   fusedWeightGrads: number;
+  /** A projection shortcut: the kernel size and padding of its block's conv of the same x (ShortcutPair). */
+  partner?: { k: number; pad: number };
 }
 
 /** A block's stride-2 conv whose forward launch also computes its 1x1 stride-2 projection shortcut. */
@@ -260,6 +262,7 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
       });
       for (const p of pairs) {
         const { C, H, W, O, k, pad, bias } = p.pair;
+        p.shapes[1].partner = { k, pad };
         const key = `${C}x${H}x${W}>${O}k${k}p${pad}${bias ? 'b' : ''}`;
         if (shortcutInputGradOutcome(p.y) === 'fused') {
           for (const s of p.shapes) s.fusedInputGrads++;
@@ -455,6 +458,15 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
     const into = randn(gpu, x.shape as number[], 5);
     const dx = capture(gpu, () => node.backward(dy, { ...onlyGrads(grads, [0]), accumulator: (i) => (i === 0 ? into : null) })).work;
     await measure(c, { ...meta, op: 'conv2d.input_grad_accumulate', perStep: s.accumulating, work: work('input_grad_accumulate') }, dx);
+  }
+  if (s.partner) {
+    // A step runs a projection shortcut's weight gradient a few dispatches after its block's conv's,
+    // of the same x, whose launch may leave x in a texture mirror that this one then reads without a
+    // copy (weightGradMirrors): run that one first, untimed, as the step does.
+    const wp = randn(gpu, [s.O, s.C, s.partner.k, s.partner.k], 6, 0.1);
+    wp.requiresGrad = true;
+    const yp = conv2d(x, wp, null, { stride: s.stride, padding: s.partner.pad });
+    yp.node!.backward(randn(gpu, yp.shape as number[], 7), onlyGrads([null, Tensor.empty(gpu, wp.shape)], [1]));
   }
   const dw = capture(gpu, () => node.backward(dy, onlyGrads(grads, [1]))).work;
   // (the layers whose weight gradient runs in one pass with its pair's: timed in shortcutWeightGradPairEntries)

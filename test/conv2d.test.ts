@@ -362,10 +362,68 @@ describe('conv2d through texture mirrors (weightGradTextures, rowTextures, rowWe
     });
   }
 
-  it('a 1x1 conv mirrors nothing (its launch is too short to pay for the copy)', async () => {
+  it('a 1x1 conv makes no mirror of its own (its launch is too short to pay for the copy)', async () => {
     const s: Case = { name: '1x1 8->40 (two blocks of 32 output channels)', N: 1, C: 8, H: 8, W: 8, O: 40, KH: 1, KW: 1, stride: 1, pad: 0, bias: false };
     const { on } = await onAndOff('weightGradTextures', s);
     expect(namesOf(on, 'conv2d_weight_grad_row4')).toEqual(['conv2d_weight_grad_row4']);
+  });
+
+  it("a 1x1 weight gradient reads x through the mirror its block's 3x3 one left, with no copy; once x is written (host, dispatch) or a capture begins, from storage", async () => {
+    // the stride-2 pair of a ResNet block: the 3x3 launch mirrors x (two blocks of 16 output channels read it)
+    const s3: Case = { name: '3x3', N: 2, C: 8, H: 16, W: 16, O: 32, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
+    const s1: Case = { ...s3, name: '1x1', KH: 1, KW: 1, pad: 0 };
+    const rng = new Rng();
+    const g = gpu();
+    const dims = (s: Case): ConvDims => ({ ...s, ...convOutSize(s) });
+    const { OH, OW } = convOutSize(s1);
+    const x = f32(rng.array(s3.N * s3.C * s3.H * s3.W));
+    const x2 = f32(rng.array(x.length));
+    const r1 = f32(rng.array(s1.N * s1.O * OH * OW));
+    const cfg = { ...defaultConvConfig, weightGradTextures: true };
+    const scope = Scope.open();
+    try {
+      const xt = Tensor.fromArray(g, x, [s3.N, s3.C, s3.H, s3.W]);
+      const r3t = Tensor.fromArray(g, f32(rng.array(s3.N * s3.O * OH * OW)), [s3.N, s3.O, OH, OW]);
+      const r1t = Tensor.fromArray(g, r1, [s1.N, s1.O, OH, OW]);
+      const dw3 = Tensor.empty(g, [s3.O, s3.C, 3, 3]);
+      const dw1 = Tensor.empty(g, [s1.O, s1.C, 1, 1]);
+      const plain = Tensor.empty(g, [s1.O, s1.C, 1, 1]);
+      const mirrored = () => g.mirrorHolds('conv2d_weight_grad_row4', 'x4t', xt);
+      const weightGrad1x1 = () => recordDispatches(g, () => conv2dWeightGradInto(xt, r1t, dw1, dims(s1), cfg)).dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map(dispatchName);
+      const leaveMirror = () => {
+        const names = recordDispatches(g, () => conv2dWeightGradInto(xt, r3t, dw3, dims(s3), cfg)).dispatches.map(dispatchName);
+        expect(names).toContain('conv2d_weight_grad_row4:tex_x');
+        expect(mirrored()).toBe(true);
+      };
+      leaveMirror();
+      const copies = g.stats().textureCopies;
+      expect(weightGrad1x1()).toEqual(['conv2d_weight_grad_row4:tex_x']);
+      expect(g.stats().textureCopies).toBe(copies);
+      conv2dWeightGradInto(xt, r1t, plain, dims(s1), { ...cfg, weightGradTextures: false });
+      const got = await dw1.readF32();
+      expectClose(got, conv2dWeightGradRef(r1, x, s1), tolFor(s1.N * OH * OW), `through the 3x3's mirror seed=${rng.seed}`);
+      expect(bitsOf(got)).toEqual(bitsOf(await plain.readF32()));
+      // x written by the host: the mirror is stale, x comes from storage (new values, new gradient)
+      g.write(xt, Float32Array.from(x2));
+      expect(mirrored()).toBe(false);
+      expect(weightGrad1x1()).toEqual(['conv2d_weight_grad_row4']);
+      expectClose(await dw1.readF32(), conv2dWeightGradRef(r1, x2, s1), tolFor(s1.N * OH * OW), `after a host write seed=${rng.seed}`);
+      // x written by a dispatch
+      leaveMirror();
+      xt.fillBits(0);
+      expect(mirrored()).toBe(false);
+      expect(weightGrad1x1()).toEqual(['conv2d_weight_grad_row4']);
+      expect(Array.from(await dw1.readF32()).every((v) => v === 0)).toBe(true);
+      // a capture (whose replay would run without the copy that filled the mirror) forgets it, and so does a dropped one
+      g.write(xt, Float32Array.from(x));
+      leaveMirror();
+      g.beginCapture();
+      expect(mirrored()).toBe(false);
+      g.abortCapture();
+      expect(mirrored()).toBe(false);
+    } finally {
+      scope.close();
+    }
   });
 
   it('a mirrored input that is a view into a larger buffer (a nonzero offset) reads its own elements', async () => {

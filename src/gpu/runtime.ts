@@ -24,6 +24,17 @@ export type Workgroups = number | [number, number?, number?];
 export const TEXTURE_ROW_TEXELS = 1024;
 const MIRROR_ROW_BYTES = 16 * TEXTURE_ROW_TEXELS;
 
+/**
+ * A texture mirror and what it holds: the buffer range last copied into it and that buffer's write
+ * count then (Gpu.writes), or null where unknown (a capture or replay since; see Gpu.forgetMirrors).
+ */
+interface Mirror {
+  texture: GPUTexture;
+  view: GPUTextureView;
+  id: number;
+  holds: { buf: number; offset: number; bytes: number; writes: number } | null;
+}
+
 /** A buffer range copied into a texture mirror before a dispatch that reads it (see DispatchArgs.textures). */
 export interface TextureCopy {
   src: BufferRange;
@@ -38,7 +49,8 @@ export interface DispatchArgs {
    * WGSL names. Before the dispatch each range is copied into a texture of the runtime's (one per
    * kernel, binding and size, reused by every dispatch of that shape: the queue orders each copy
    * after the dispatches before it), TEXTURE_ROW_TEXELS vec4 texels a row; its bytes must be a
-   * multiple of 16. On lavapipe a texel load costs about half a storage load (bench/load_costs.ts).
+   * multiple of 16. The copy is left out where the texture holds that range already, unwritten
+   * since (Gpu.mirrorHolds). On lavapipe a texel load costs about half a storage load (bench/load_costs.ts).
    */
   textures?: Record<string, BufferRange>;
   /** Uniform struct fields by member name (every member required). */
@@ -76,9 +88,16 @@ export interface RuntimeStats extends PoolStats {
   /** Texture mirrors made so far (DispatchArgs.textures; kept and reused), and their bytes. */
   textureMirrors: number;
   textureMirrorBytes: number;
+  /** Buffer ranges copied into texture mirrors so far (a dispatch whose mirror held its range already made none). */
+  textureCopies: number;
   pipelines: number;
   dispatches: number;
   submits: number;
+}
+
+/** The texture mirror of a kernel's texture binding for a range of `bytes` bytes (Gpu.textureFor): by its rows, so variants and launches share it. */
+function mirrorKey(kernel: string, binding: string, bytes: number): string {
+  return `${kernel}:${binding}:${Math.ceil(bytes / MIRROR_ROW_BYTES)}`;
 }
 
 /** Workgroup grid covering n items at `perGroup` items a workgroup, folded into y past 65535. */
@@ -97,12 +116,15 @@ export class Gpu {
   private readonly uniformBuffers = new Map<string, GpuBuffer>();
   private stagingCreated = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
-  private readonly textures = new Map<string, { texture: GPUTexture; view: GPUTextureView; id: number }>();
+  private readonly textures = new Map<string, Mirror>();
+  /** Writes recorded so far into each buffer (by GpuBuffer id): a mirror holds a range as of one of these. */
+  private readonly writes = new Map<number, number>();
   private readonly staging = new Map<number, GPUBuffer[]>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private dispatchCount = 0;
   private submitCount = 0;
+  private textureCopyCount = 0;
   private captured: CapturedCommand[] | null = null;
 
   constructor(readonly dev: GpuDevice) {
@@ -145,19 +167,44 @@ export class Gpu {
    * The texture mirror of `src` for binding `binding` of `kernel`: one texture per kernel, binding
    * and number of rows, made on first use and kept (a steady-state step creates none).
    */
-  private textureFor(kernel: Kernel, binding: string, src: BufferRange): { texture: GPUTexture; view: GPUTextureView; id: number } {
+  private textureFor(kernel: Kernel, binding: string, src: BufferRange): Mirror {
     if (src.bytes % 16 !== 0) throw new Error(`kernel '${kernel.name}': texture '${binding}' mirrors ${src.bytes} bytes, not a whole number of rgba32float texels`);
     const rows = Math.ceil(src.bytes / MIRROR_ROW_BYTES);
     const maxRows = this.device.limits.maxTextureDimension2D;
     if (rows > maxRows) throw new Error(`kernel '${kernel.name}': texture '${binding}' needs ${rows} rows, over this adapter's ${maxRows} (use the storage-buffer path for this size)`);
-    const key = `${kernel.name}:${binding}:${rows}`; // variants share it: each dispatch fills it first
+    const key = mirrorKey(kernel.name, binding, src.bytes); // variants share it: each dispatch fills it first
     let t = this.textures.get(key);
     if (!t) {
       const texture = this.device.createTexture({ size: [TEXTURE_ROW_TEXELS, rows], format: 'rgba32float', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST, label: `mirror:${key}` });
-      t = { texture, view: texture.createView(), id: this.textures.size };
+      t = { texture, view: texture.createView(), id: this.textures.size, holds: null };
       this.textures.set(key, t);
     }
     return t;
+  }
+
+  /**
+   * Does the texture mirror that `kernel`'s texture binding `binding` would read `src` through hold
+   * `src` already, with no write into its buffer recorded since it was copied there? Then a dispatch
+   * reading it makes no copy: a launcher can read through a mirror that an earlier launch of the same
+   * kernel left (the 1x1 shortcut's weight gradient after its block's 3x3 one).
+   */
+  mirrorHolds(kernel: string, binding: string, src: BufferRange): boolean {
+    const h = this.textures.get(mirrorKey(kernel, binding, src.bytes))?.holds;
+    return !!h && h.buf === src.buf.id && h.offset === src.offset && h.bytes === src.bytes && h.writes === (this.writes.get(src.buf.id) ?? 0);
+  }
+
+  /** A write into `buf` was recorded: mirrors holding a range of it are stale. */
+  private wrote(buf: GpuBuffer): void {
+    this.writes.set(buf.id, (this.writes.get(buf.id) ?? 0) + 1);
+  }
+
+  /**
+   * What the mirrors hold is unknown from here: a capture may be dropped (abortCapture) or replayed
+   * later, and a replay writes buffers without going through dispatch(), so every mirror is copied
+   * again at its next use.
+   */
+  private forgetMirrors(): void {
+    for (const t of this.textures.values()) t.holds = null;
   }
 
   /** Can a range of `bytes` bytes be read through a texture mirror on this adapter (whole texels, rows within its limit)? */
@@ -236,7 +283,10 @@ export class Gpu {
       if (src.offset % 16 !== 0 || src.offset + src.bytes > src.buf.size) throw new Error(`kernel '${name}': texture '${binding}' source range [${src.offset}, ${src.offset + src.bytes}) is misaligned or outside its buffer`);
       const t = this.textureFor(kernel, binding, src);
       mirrors.set(binding, t);
-      textureCopies.push({ src, texture: t.texture });
+      if (!this.mirrorHolds(name, binding, src)) {
+        textureCopies.push({ src, texture: t.texture });
+        t.holds = { buf: src.buf.id, offset: src.offset, bytes: src.bytes, writes: this.writes.get(src.buf.id) ?? 0 };
+      }
     }
     const group = this.bindGroup(kernel, pipelineKey, pipeline, args, uniform, mirrors);
     const wg = typeof args.workgroups === 'number' ? [args.workgroups, 1, 1] : args.workgroups;
@@ -244,6 +294,7 @@ export class Gpu {
     const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`kernel '${name}': workgroups ${x}x${y}x${z} exceed ${maxWg} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
+    for (const b of kernel.bindings) if (b.kind === 'storage') this.wrote(args.bindings[b.name].buf);
     if (this.dev.debug) {
       this.submit();
       this.device.pushErrorScope('validation');
@@ -273,6 +324,7 @@ export class Gpu {
   /** Copy each range into its texture mirror (whole rows, then the last row's first texels), between passes. */
   private copyIntoTextures(copies: readonly TextureCopy[]): void {
     const enc = this.endPass();
+    this.textureCopyCount += copies.length;
     for (const { src, texture } of copies) {
       const texels = src.bytes / 16;
       const full = Math.floor(texels / TEXTURE_ROW_TEXELS);
@@ -285,6 +337,7 @@ export class Gpu {
   /** Copy bytes between buffers, in order with the recorded dispatches. */
   copy(src: BufferRange, dst: BufferRange, bytes = src.bytes): void {
     if (bytes > dst.bytes) throw new Error(`copy: ${bytes} bytes into a ${dst.bytes}-byte range`);
+    this.wrote(dst.buf);
     this.endPass().copyBufferToBuffer(src.buf.buffer, src.offset, dst.buf.buffer, dst.offset, bytes);
     this.captured?.push({ kind: 'copy', src, dst, bytes });
   }
@@ -300,6 +353,7 @@ export class Gpu {
     if (this.dev.debug) throw new Error('Gpu.beginCapture: not in debug mode (it submits every dispatch alone)');
     this.submit(); // the capture starts on an empty encoder, so abortCapture() can drop it whole
     this.captured = [];
+    this.forgetMirrors(); // a replay of the capture must make every copy its first mirror reads need
   }
 
   /**
@@ -309,6 +363,7 @@ export class Gpu {
   abortCapture(): void {
     if (!this.captured) throw new Error('Gpu.abortCapture: not capturing');
     this.captured = null;
+    this.forgetMirrors(); // the copies recorded since beginCapture() never run
     this.pass?.end();
     this.pass = null;
     this.encoder = null;
@@ -329,6 +384,7 @@ export class Gpu {
    */
   replay(commands: readonly CapturedCommand[]): void {
     if (this.captured) throw new Error('Gpu.replay: not while capturing');
+    this.forgetMirrors();
     let last: GPUComputePipeline | null = null;
     for (const c of commands) {
       if (c.kind === 'copy') {
@@ -391,6 +447,7 @@ export class Gpu {
     if (data.byteLength > dst.bytes) throw new Error(`write: ${data.byteLength} bytes into a ${dst.bytes}-byte range`);
     if (this.captured) throw new CaptureRefused('Gpu.write');
     this.submit();
+    this.wrote(dst.buf);
     this.device.queue.writeBuffer(dst.buf.buffer, dst.offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -439,6 +496,7 @@ export class Gpu {
       bindGroups: this.bindGroups.size,
       textureMirrors: this.textures.size,
       textureMirrorBytes: [...this.textures.values()].reduce((n, t) => n + t.texture.width * t.texture.height * 16, 0),
+      textureCopies: this.textureCopyCount,
       pipelines: [...this.kernels.values()].reduce((n, k) => n + k.pipelineCount, 0),
       dispatches: this.dispatchCount,
       submits: this.submitCount,

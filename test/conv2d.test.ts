@@ -388,7 +388,7 @@ describe('conv2d through texture mirrors (weightGradTextures, rowTextures, rowWe
       const dw3 = Tensor.empty(g, [s3.O, s3.C, 3, 3]);
       const dw1 = Tensor.empty(g, [s1.O, s1.C, 1, 1]);
       const plain = Tensor.empty(g, [s1.O, s1.C, 1, 1]);
-      const mirrored = () => g.mirrorHolds('conv2d_weight_grad_row4', 'x4t', xt);
+      const mirrored = () => g.mirrorHolds(xt);
       const weightGrad1x1 = () => recordDispatches(g, () => conv2dWeightGradInto(xt, r1t, dw1, dims(s1), cfg)).dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map(dispatchName);
       const leaveMirror = () => {
         const names = recordDispatches(g, () => conv2dWeightGradInto(xt, r3t, dw3, dims(s3), cfg)).dispatches.map(dispatchName);
@@ -422,6 +422,45 @@ describe('conv2d through texture mirrors (weightGradTextures, rowTextures, rowWe
       g.abortCapture();
       expect(mirrored()).toBe(false);
     } finally {
+      scope.close();
+    }
+  });
+
+  it("a mirror one kernel filled serves another kernel's binding with no copy, unless the dispatch refills that texture for another binding", async () => {
+    const rng = new Rng();
+    const g = gpu();
+    const cfg = { ...defaultConvConfig, weightGradTextures: true, rowTextures: true };
+    const scope = Scope.open();
+    try {
+      // a 64->64 3x3 conv's backward: the input gradient's launch mirrors dy as its x (4 blocks of
+      // output channels, rowTextures), then the weight gradient's reads that mirror as its dy
+      const s: Case = { name: '64->64', N: 2, C: 64, H: 8, W: 8, O: 64, KH: 3, KW: 3, stride: 1, pad: 1, bias: false };
+      const { x, w, r } = inputs(rng, s);
+      const copies = g.stats().textureCopies;
+      setConvConfig(cfg);
+      const run = await runGpu(s, x, w, null, r);
+      // forward: x and the packed weights; input gradient: dy (into the forward's x texture) and the
+      // flipped weights; weight gradient: x (no longer held) and not dy (6 without sharing). With
+      // 16-wide subgroups the row kernel mirrors nothing: x and dy for the weight gradient.
+      expect(g.stats().textureCopies - copies).toBe(rowMirrorsAllowed(g) ? 5 : 2);
+      const { OH, OW } = convOutSize(s);
+      expectClose(run.dw, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `weight grad seed=${rng.seed}`);
+      expectClose(run.dx, conv2dInputGradRef(r, w, s), tolFor(s.O * 9), `input grad seed=${rng.seed}`);
+
+      // x and dy the same size: the second launch's x is the first one's dy (held by the dyt texture),
+      // and its dy is new, so it refills the dyt texture: x must not read it from there
+      const q: Case = { name: '32->32', N: 2, C: 32, H: 6, W: 16, O: 32, KH: 3, KW: 3, stride: 1, pad: 1, bias: false };
+      const d: ConvDims = { ...q, ...convOutSize(q) };
+      const [a, b, c] = [0, 1, 2].map(() => f32(rng.array(q.N * q.C * q.H * q.W)));
+      const [at, bt, ct] = [a, b, c].map((v) => Tensor.fromArray(g, v, [q.N, q.C, q.H, q.W]));
+      const dw = Tensor.empty(g, [q.O, q.C, 3, 3]);
+      const names = () => recordDispatches(g, () => conv2dWeightGradInto(bt, ct, dw, d, cfg)).dispatches.filter((x) => x.kernel === 'conv2d_weight_grad_row4').map(dispatchName);
+      conv2dWeightGradInto(at, bt, Tensor.empty(g, [q.O, q.C, 3, 3]), d, cfg);
+      expect(g.mirrorHolds(bt)).toBe(true);
+      expect(names()).toEqual(['conv2d_weight_grad_row4:tex']);
+      expectClose(await dw.readF32(), conv2dWeightGradRef(c, b, q), tolFor(q.N * q.H * q.W), `x held by the texture dy refills seed=${rng.seed}`);
+    } finally {
+      setConvConfig(defaultConvConfig);
       scope.close();
     }
   });

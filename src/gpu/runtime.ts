@@ -49,8 +49,8 @@ export interface DispatchArgs {
    * WGSL names. Before the dispatch each range is copied into a texture of the runtime's (one per
    * kernel, binding and size, reused by every dispatch of that shape: the queue orders each copy
    * after the dispatches before it), TEXTURE_ROW_TEXELS vec4 texels a row; its bytes must be a
-   * multiple of 16. The copy is left out where the texture holds that range already, unwritten
-   * since (Gpu.mirrorHolds). On lavapipe a texel load costs about half a storage load (bench/load_costs.ts).
+   * multiple of 16. Where some mirror (of any kernel) holds that range already, unwritten since, the
+   * dispatch reads that one and makes no copy (Gpu.mirrorHolds). On lavapipe a texel load costs about half a storage load (bench/load_costs.ts).
    */
   textures?: Record<string, BufferRange>;
   /** Uniform struct fields by member name (every member required). */
@@ -93,11 +93,6 @@ export interface RuntimeStats extends PoolStats {
   pipelines: number;
   dispatches: number;
   submits: number;
-}
-
-/** The texture mirror of a kernel's texture binding for a range of `bytes` bytes (Gpu.textureFor): by its rows, so variants and launches share it. */
-function mirrorKey(kernel: string, binding: string, bytes: number): string {
-  return `${kernel}:${binding}:${Math.ceil(bytes / MIRROR_ROW_BYTES)}`;
 }
 
 /** Workgroup grid covering n items at `perGroup` items a workgroup, folded into y past 65535. */
@@ -172,7 +167,7 @@ export class Gpu {
     const rows = Math.ceil(src.bytes / MIRROR_ROW_BYTES);
     const maxRows = this.device.limits.maxTextureDimension2D;
     if (rows > maxRows) throw new Error(`kernel '${kernel.name}': texture '${binding}' needs ${rows} rows, over this adapter's ${maxRows} (use the storage-buffer path for this size)`);
-    const key = mirrorKey(kernel.name, binding, src.bytes); // variants share it: each dispatch fills it first
+    const key = `${kernel.name}:${binding}:${rows}`; // variants share it: each dispatch fills it first
     let t = this.textures.get(key);
     if (!t) {
       const texture = this.device.createTexture({ size: [TEXTURE_ROW_TEXELS, rows], format: 'rgba32float', usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST, label: `mirror:${key}` });
@@ -182,15 +177,23 @@ export class Gpu {
     return t;
   }
 
+  /** A texture mirror (of any kernel and binding) holding `src`, with no write into its buffer recorded since it was copied there. */
+  private mirrorHolding(src: BufferRange): Mirror | undefined {
+    const writes = this.writes.get(src.buf.id) ?? 0;
+    for (const t of this.textures.values()) {
+      const h = t.holds;
+      if (h && h.buf === src.buf.id && h.offset === src.offset && h.bytes === src.bytes && h.writes === writes) return t;
+    }
+    return undefined;
+  }
+
   /**
-   * Does the texture mirror that `kernel`'s texture binding `binding` would read `src` through hold
-   * `src` already, with no write into its buffer recorded since it was copied there? Then a dispatch
-   * reading it makes no copy: a launcher can read through a mirror that an earlier launch of the same
-   * kernel left (the 1x1 shortcut's weight gradient after its block's 3x3 one).
+   * Does some texture mirror hold `src` already, unwritten since it was copied there? Then a dispatch
+   * reading `src` through a mirror reads that one and makes no copy: a launcher can read through a
+   * mirror an earlier launch left (the 1x1 shortcut's weight gradient after its block's 3x3 one).
    */
-  mirrorHolds(kernel: string, binding: string, src: BufferRange): boolean {
-    const h = this.textures.get(mirrorKey(kernel, binding, src.bytes))?.holds;
-    return !!h && h.buf === src.buf.id && h.offset === src.offset && h.bytes === src.bytes && h.writes === (this.writes.get(src.buf.id) ?? 0);
+  mirrorHolds(src: BufferRange): boolean {
+    return this.mirrorHolding(src) !== undefined;
   }
 
   /** A write into `buf` was recorded: mirrors holding a range of it are stale. */
@@ -278,15 +281,36 @@ export class Gpu {
     const uniform = this.uniformBuffer(kernel, args.uniforms ?? {});
     const mirrors = new Map<string, { view: GPUTextureView; id: number }>();
     const textureCopies: TextureCopy[] = [];
+    const wanted: { binding: string; src: BufferRange; held: Mirror | undefined }[] = [];
     for (const [binding, src] of Object.entries(args.textures ?? {})) {
       if (!kernel.bindings.some((b) => b.name === binding && b.kind === 'read-only-texture')) throw new Error(`kernel '${name}': no texture binding named '${binding}'`);
       if (src.offset % 16 !== 0 || src.offset + src.bytes > src.buf.size) throw new Error(`kernel '${name}': texture '${binding}' source range [${src.offset}, ${src.offset + src.bytes}) is misaligned or outside its buffer`);
+      wanted.push({ binding, src, held: this.mirrorHolding(src) });
+    }
+    // A binding reads a mirror that holds its range already, unless this dispatch copies another
+    // range into that texture (its own, for a binding whose range no mirror holds): then it copies too.
+    const refilled = new Set<Mirror>();
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const w of wanted) {
+        if (w.held && !refilled.has(w.held)) continue;
+        w.held = undefined;
+        const t = this.textureFor(kernel, w.binding, w.src);
+        if (!refilled.has(t)) {
+          refilled.add(t);
+          changed = true;
+        }
+      }
+    }
+    for (const { binding, src, held } of wanted) {
+      if (held) {
+        mirrors.set(binding, held);
+        continue;
+      }
       const t = this.textureFor(kernel, binding, src);
       mirrors.set(binding, t);
-      if (!this.mirrorHolds(name, binding, src)) {
-        textureCopies.push({ src, texture: t.texture });
-        t.holds = { buf: src.buf.id, offset: src.offset, bytes: src.bytes, writes: this.writes.get(src.buf.id) ?? 0 };
-      }
+      textureCopies.push({ src, texture: t.texture });
+      t.holds = { buf: src.buf.id, offset: src.offset, bytes: src.bytes, writes: this.writes.get(src.buf.id) ?? 0 };
     }
     const group = this.bindGroup(kernel, pipelineKey, pipeline, args, uniform, mirrors);
     const wg = typeof args.workgroups === 'number' ? [args.workgroups, 1, 1] : args.workgroups;

@@ -767,7 +767,7 @@ function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, dyS
  * quietly (steps of about 700 ms) and 0.73-0.93x in its slow stretches (about 1000 ms); dy mirrored
  * at 3 reads (the 16->16 convs) was level to 8% slower, at 6 and 12 a few % faster than x alone. A
  * 1x1 conv's launch is too short to pay for copying its x: 1.25-1.45x as long (32->64), so it reads x
- * through a mirror only where the mirror holds x already, unwritten since (Gpu.mirrorHolds): in a
+ * through a mirror only where a mirror holds x already, unwritten since (Gpu.mirrorHolds): in a
  * ResNet step its block's 3x3 stride-2 weight gradient, a few dispatches earlier, mirrored the same x.
  * In-step on lavapipe (bench --compare-config, 8 rounds, 2026-12-07): the 16->32 shortcut's launch
  * 1.48 against 1.70 ms, the 32->64 one's 1.29 against 1.32.
@@ -776,7 +776,7 @@ const MIRROR_X_READS = 2;
 const MIRROR_DY_READS = 6;
 function weightGradMirrors(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, OB: number, NL: number): { x: boolean; dy: boolean } {
   if (!cfg.weightGradTextures) return { x: false, dy: false };
-  if (d.KH * d.KW === 1) return { x: gpu.mirrorHolds('conv2d_weight_grad_row4', 'x4t', x), dy: false };
+  if (d.KH * d.KW === 1) return { x: gpu.mirrorHolds(x), dy: false };
   const xReads = Math.ceil(d.O / OB);
   const dyReads = Math.ceil(NL / 8);
   return { x: xReads >= MIRROR_X_READS && gpu.textureMirrorFits(x.bytes), dy: dyReads >= MIRROR_DY_READS && gpu.textureMirrorFits(dy.bytes) };

@@ -4,9 +4,11 @@
 // @kernels bench_fma bench_read bench_write bench_copy bench_empty
 import { describe, expect, it } from 'vitest';
 import { recordCopyKernel, recordEmpty, recordFma, recordRead, recordWrite, streamThreads, type StreamShape } from '../bench/ceilings.js';
-import { benchKernels, traceModel } from '../bench/kernels.js';
+import { benchKernels, repetition, traceModel } from '../bench/kernels.js';
+import { capture, type Recorded } from '../bench/capture.js';
 import type { Ceilings } from '../bench/ceilings.js';
-import { defaultConvConfig, setConvConfig } from '../src/ops/conv2d.js';
+import { conv2dWeightGradInto, defaultConvConfig, setConvConfig, type ConvDims } from '../src/ops/conv2d.js';
+import { Scope } from '../src/tensor/scope.js';
 import { GpuTimer, timeGpu } from '../src/gpu/timer.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { expectClose } from './helpers/compare.js';
@@ -185,6 +187,41 @@ describe('bench ceiling kernels', () => {
     }
     expect(entries.find((e) => e.op === 'noise.add_masked')!.dispatches).toEqual(['add_noise_masked']);
     expect(entries.find((e) => e.op === 'rng.normal')!.bytes).toBe(4 * 273664);
+  });
+
+  it("times each repetition with its mirror copies, as a step runs them, except the shortcut's weight gradient, which finds x mirrored by its partner's", async () => {
+    const t = await traceModel(gpu(), 'resnet20');
+    expect(t.convs.get('16x32x32>32k1s2p0')!.partner).toEqual({ k: 3, pad: 1 });
+    expect(t.convs.get('16x32x32>32k3s2p1')!.partner).toBeUndefined();
+    const g = gpu();
+    const scope = Scope.open();
+    try {
+      const d3: ConvDims = { N: 2, C: 16, H: 16, W: 16, O: 32, OH: 8, OW: 8, KH: 3, KW: 3, stride: 2, pad: 1 };
+      const d1: ConvDims = { ...d3, KH: 1, KW: 1, pad: 0 };
+      const rng = new Rng();
+      const x = Tensor.fromArray(g, f32(rng.array(2 * 16 * 16 * 16)), [2, 16, 16, 16]);
+      const dy = Tensor.fromArray(g, f32(rng.array(2 * 32 * 8 * 8)), [2, 32, 8, 8]);
+      const cfg = { ...defaultConvConfig, weightGradTextures: true };
+      // (the conv launches only: the test GPU also poisons each new tensor with a fill)
+      const convs = (work: Recorded[]) => work.filter((w) => w.kind === 'dispatch' && w.name.startsWith('conv2d_'));
+      const main = convs(capture(g, () => conv2dWeightGradInto(x, dy, Tensor.empty(g, [32, 16, 3, 3]), d3, cfg)).work);
+      const shortcut = convs(capture(g, () => conv2dWeightGradInto(x, dy, Tensor.empty(g, [32, 16, 1, 1]), d1, cfg)).work);
+      expect(main.map((w) => (w.kind === 'dispatch' ? w.args.variant : w.kind))).toEqual(['tex_x', 'vec4']);
+      expect(shortcut.map((w) => (w.kind === 'dispatch' ? w.args.variant : w.kind))).toEqual(['tex_x', 'vec4']);
+      const copiesOf = (rep: () => void) => {
+        const c0 = g.stats().textureCopies;
+        rep();
+        return g.stats().textureCopies - c0;
+      };
+      const mainRep = repetition(g, main, false);
+      expect([copiesOf(mainRep), copiesOf(mainRep)]).toEqual([1, 1]);
+      const shortcutRep = repetition(g, shortcut, true);
+      expect([copiesOf(shortcutRep), copiesOf(shortcutRep)]).toEqual([0, 0]);
+      expect(copiesOf(repetition(g, shortcut, false))).toBe(1);
+      await g.sync();
+    } finally {
+      scope.close();
+    }
   });
 
   it('with fuseShortcutGrad off, the 3x3 stride-2 conv writes dx and the 1x1 shortcut adds into it', async () => {

@@ -202,11 +202,12 @@ export class Gpu {
   }
 
   /**
-   * What the mirrors hold is unknown from here: a capture may be dropped (abortCapture) or replayed
-   * later, and a replay writes buffers without going through dispatch(), so every mirror is copied
-   * again at its next use.
+   * What the mirrors hold is unknown from here, so every mirror is copied again at its next use: a
+   * capture may be dropped (abortCapture) or replayed later, and a replay writes buffers without
+   * going through dispatch(). The benchmark also calls it before each repetition of a launch, which
+   * in a training step copies its inputs afresh.
    */
-  private forgetMirrors(): void {
+  forgetMirrors(): void {
     for (const t of this.textures.values()) t.holds = null;
   }
 

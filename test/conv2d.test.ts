@@ -337,6 +337,24 @@ describe('conv2d through texture mirrors (weightGradTextures, rowTextures, rowWe
     expect(bitsOf(on.dx), `dx bits differ ${tag}`).toEqual(bitsOf(off.dx));
   });
 
+  it('a fresh stride-1 input gradient mirrors dy where its weight gradient will (2 blocks of output channels), and the weight gradient reads that copy', async () => {
+    // 32 channels x 3 kernel rows / 2 a lane = 48 lanes: 6 subgroups read dy in the weight gradient
+    const s: Case = { name: '32->32 3x3', N: 2, C: 32, H: 6, W: 16, O: 32, KH: 3, KW: 3, stride: 1, pad: 1, bias: false };
+    const copies = gpu().stats().textureCopies;
+    const { on, off, x, w, r, tag } = await onAndOff('rowTextures', s, { rowWeightTextures: false, weightGradTextures: true });
+    const names = namesOf(on, 'conv2d_forward_row4');
+    // the forward (2 blocks) reads x from storage; the input gradient mirrors dy (only with 8-wide subgroups)
+    expect(names).toEqual(rowMirrorsAllowed(gpu()) ? ['conv2d_forward_row4', 'conv2d_forward_row4:tex'] : ['conv2d_forward_row4', 'conv2d_forward_row4']);
+    expect(namesOf(on, 'conv2d_weight_grad_row4')).toEqual(['conv2d_weight_grad_row4:tex']);
+    // x and dy copied once each with the mirror shared (then the same run with rowTextures off: x and dy again)
+    expect(gpu().stats().textureCopies - copies).toBe(4);
+    const { OH, OW } = convOutSize(s);
+    expectClose(on.dx, conv2dInputGradRef(r, w, s), tolFor(s.O * 9), `input grad ${tag}`);
+    expectClose(on.dw, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `weight grad ${tag}`);
+    expect(bitsOf(on.dx), `dx bits differ ${tag}`).toEqual(bitsOf(off.dx));
+    expect(bitsOf(on.dw), `dw bits differ ${tag}`).toEqual(bitsOf(off.dw));
+  });
+
   // the row kernel's packed weights through a mirror (rowWeightTextures): forwards and stride-1 input
   // gradients, with x mirrored too (tex_xw) or not (tex_w); channel-packed 1x1 weights (pointwise off);
   // weights loaded by every lane (rowDirectWeights)

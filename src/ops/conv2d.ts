@@ -168,7 +168,8 @@ export interface ConvConfig {
   /**
    * conv2d_forward_row4's plain stride-1 launches that do not accumulate (3x3 forwards, fresh input
    * gradients) read x through a texture mirror (variant `tex`) where 4+ blocks of output channels
-   * read it (launchRow4). Same bits.
+   * read it, or (an input gradient) where the layer's weight gradient mirrors the same dy next and
+   * then reads this copy (launchRow4). Same bits.
    */
   rowTextures: boolean;
   /**
@@ -560,7 +561,7 @@ function inputGradRow4(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: Conv
 const ROW_MIRROR_X_READS = 4;
 
 /** conv2d_forward_row4 of src [N,C,H,W] with packed weights into dst [N,O,OH,OW] (d describes this conv). */
-function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false, accumulate = false, shortcut?: { wsc: Tensor; ysc: Tensor }): void {
+function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d: ConvDims, cfg: ConvConfig, cpack = false, accumulate = false, shortcut?: { wsc: Tensor; ysc: Tensor }, shareX = false): void {
   const WG = cfg.rowWorkgroup;
   const OB = rowChannelsFor(d.O, cfg);
   const { cols8, ROWS, cols, WDIRECT } = rowTile(d.OW, d.stride, OB, cpack, cfg, accumulate);
@@ -570,9 +571,12 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
   // in whole ResNet-20 steps on lavapipe (four bench --compare-config runs, 2026-12-07): the 64->64
   // forwards and fresh input gradients took 0.86-0.98x as long mirrored; the 32->32 ones (2 reads)
   // were level; the accumulating input gradients 1.05-1.22x and the 16->32 stride-2 forward
-  // 1.11-1.25x as long (why was not profiled), so neither mirrors.
+  // 1.11-1.25x as long (why was not profiled), so neither mirrors. `shareX`: a later launch mirrors
+  // src anyway (the input gradient's dy, which the weight gradient reads through a mirror next): copy
+  // it here, where it also serves this launch, and the later launch reads this copy.
   const allowed = rowMirrorsAllowed(src.gpu);
-  const mirror = allowed && cfg.rowTextures && !shortcut && !accumulate && d.stride === 1 && d.KH * d.KW > 1 && Math.ceil(d.O / OB) >= ROW_MIRROR_X_READS && src.gpu.textureMirrorFits(src.bytes);
+  const reads = Math.ceil(d.O / OB) >= ROW_MIRROR_X_READS || shareX;
+  const mirror = allowed && cfg.rowTextures && !shortcut && !accumulate && d.stride === 1 && d.KH * d.KW > 1 && reads && src.gpu.textureMirrorFits(src.bytes);
   // the packed weights through a mirror (rowWeightTextures): read by every invocation, copied in a few KiB
   const mirrorW = allowed && cfg.rowWeightTextures && !shortcut && src.gpu.textureMirrorFits(wp.bytes);
   const texVariant = mirror && mirrorW ? 'tex_xw' : mirror ? 'tex' : mirrorW ? 'tex_w' : undefined;
@@ -683,7 +687,7 @@ export function conv2dForwardInto(x: Tensor, w: Tensor, bias: Tensor | null, y: 
  * and pointwise kernels), and return false without launching anything where it does not. `packs`:
  * the input gradient's packed weights from packConvWeightsAll, else they are packed here.
  */
-export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig = config, accumulate = false, packs?: Tensor[]): boolean {
+export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDims, cfg: ConvConfig = config, accumulate = false, packs?: Tensor[], shareDy = false): boolean {
   ensureChecked(cfg);
   if (pointwiseShapeOk(d, cfg)) {
     launchPointwise(dy, transposePointwise(w, d, cfg), null, dx, d, 'input_grad', cfg, accumulate);
@@ -691,7 +695,7 @@ export function conv2dInputGradInto(dy: Tensor, w: Tensor, dx: Tensor, d: ConvDi
   }
   // Stride 1, square "same" kernel: dx is the convolution of dy with the transposed, flipped kernel.
   if (stride1RowInputGrad(d, cfg)) {
-    launchRow4(dy, packs?.[0] ?? packConvWeights(w, true, cfg), null, dx, transposedDims(d), cfg, false, accumulate);
+    launchRow4(dy, packs?.[0] ?? packConvWeights(w, true, cfg), null, dx, transposedDims(d), cfg, false, accumulate, undefined, shareDy);
     return true;
   }
   if (inputGradRow4(dy, w, dx, d, cfg, accumulate, packs)) return true;
@@ -721,6 +725,14 @@ export function splitKChunk(items: number, wanted: number, partBytes: number, ma
   return Math.max(wanted, Math.ceil(items / MAX_GROUPS), Math.ceil(items / maxChunks));
 }
 
+/** conv2d_weight_grad_row4's kernel rows per lane (TK), lanes (NL) and output channels per workgroup (OB) for conv d. */
+function weightGradLanes(d: ConvDims, cfg: ConvConfig): { TK: number; NL: number; OB: number } {
+  const NR = d.C * d.KH;
+  const TK = NR > 1 ? cfg.weightGradRows : 1;
+  const OB = d.O <= 8 ? 8 : d.KH * d.KW === 1 && !cfg.weightGradDirectDy ? cfg.weightGradChannels1x1 : cfg.weightGradChannels;
+  return { TK, NL: Math.ceil(NR / TK), OB };
+}
+
 /** conv2d_weight_grad_row4's split-K chunk (4-column output tiles per chunk) for conv d. */
 function rowWeightGradChunk(d: ConvDims, cfg: ConvConfig, maxBindingBytes: number): number {
   return splitKChunk(d.N * d.OH * (d.OW / 4), Math.ceil(cfg.weightGradChunk / 4), d.O * d.C * d.KH * d.KW * 4, maxBindingBytes);
@@ -734,16 +746,14 @@ function rowWeightGradChunk(d: ConvDims, cfg: ConvConfig, maxBindingBytes: numbe
 function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, dySc?: Tensor): { part: Tensor; partSc: Tensor | null } {
   const gpu = x.gpu;
   const NR = d.C * d.KH;
-  const TK = NR > 1 ? cfg.weightGradRows : 1;
-  const NL = Math.ceil(NR / TK);
+  const { TK, NL, OB } = weightGradLanes(d, cfg);
   const groups = Math.ceil(NL / cfg.weightGradWorkgroup);
   const WG = 8 * Math.ceil(NL / (8 * groups)); // balanced: no workgroup mostly idle
-  const OB = d.O <= 8 ? 8 : d.KH * d.KW === 1 && !cfg.weightGradDirectDy ? cfg.weightGradChannels1x1 : cfg.weightGradChannels;
   const chunk = rowWeightGradChunk(d, cfg, gpu.device.limits.maxStorageBufferBindingSize);
   const nchunks = Math.ceil((d.N * d.OH * (d.OW / 4)) / chunk);
   const part = Tensor.empty(gpu, [nchunks, d.O, d.C * d.KH * d.KW], 'f32', 'conv2d:dw-part');
   const partSc = dySc ? Tensor.empty(gpu, [nchunks, d.O, d.C], 'f32', 'conv2d:dw-part') : null;
-  const mirror = dySc ? { x: false, dy: false } : weightGradMirrors(gpu, x, dy, d, cfg, OB, NL);
+  const mirror = dySc ? { x: false, dy: false } : weightGradMirrors(gpu, x, dy, d, cfg);
   const texVariant = mirror.x && mirror.dy ? 'tex' : mirror.x ? 'tex_x' : mirror.dy ? 'tex_dy' : undefined;
   gpu.dispatch('conv2d_weight_grad_row4', {
     bindings: { ...(mirror.x ? {} : { x4: x }), ...(mirror.dy ? {} : { dy }), part, ...(dySc && partSc ? { dsc: dySc, psc: partSc } : {}) },
@@ -774,12 +784,21 @@ function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, dyS
  */
 const MIRROR_X_READS = 2;
 const MIRROR_DY_READS = 6;
-function weightGradMirrors(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, OB: number, NL: number): { x: boolean; dy: boolean } {
+function weightGradMirrors(gpu: Gpu, x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig): { x: boolean; dy: boolean } {
   if (!cfg.weightGradTextures) return { x: false, dy: false };
   if (d.KH * d.KW === 1) return { x: gpu.mirrorHolds(x), dy: false };
-  const xReads = Math.ceil(d.O / OB);
-  const dyReads = Math.ceil(NL / 8);
-  return { x: xReads >= MIRROR_X_READS && gpu.textureMirrorFits(x.bytes), dy: dyReads >= MIRROR_DY_READS && gpu.textureMirrorFits(dy.bytes) };
+  const xReads = Math.ceil(d.O / weightGradLanes(d, cfg).OB);
+  return { x: xReads >= MIRROR_X_READS && gpu.textureMirrorFits(x.bytes), dy: weightGradMirrorsDy(dy, d, cfg) };
+}
+
+/**
+ * Does conv d's weight gradient read dy through a texture mirror (weightGradMirrors), where it runs
+ * on conv2d_weight_grad_row4 on its own? The input gradient's launch before it (stride 1) then
+ * mirrors dy too, and the weight gradient reads that copy (Gpu.mirrorHolds).
+ */
+function weightGradMirrorsDy(dy: Tensor, d: ConvDims, cfg: ConvConfig): boolean {
+  const dyReads = Math.ceil(weightGradLanes(d, cfg).NL / 8);
+  return cfg.weightGradTextures && cfg.rowKernel && rowShapeOk(d) && d.KH * d.KW > 1 && dyReads >= MIRROR_DY_READS && dy.gpu.textureMirrorFits(dy.bytes);
 }
 
 /** Split-K pass 2: dw (n elements) = the fixed-order sum of part [nchunks, n] over its chunks. */
@@ -955,7 +974,8 @@ function ownInputGrad(dy: Tensor, w: Tensor, d: ConvDims, ctx: BackwardContext, 
   const acc = ctx.accumulator?.(0) ?? null;
   if (acc && conv2dInputGradInto(dy, w, acc, d, cfg, true, packs?.inputGrad)) return acc;
   const dx = ctx.gradOutput(0);
-  conv2dInputGradInto(dy, w, dx, d, cfg, false, packs?.inputGrad);
+  // the weight gradient, next, reads dy through a mirror: let this launch make it (it reads it too)
+  conv2dInputGradInto(dy, w, dx, d, cfg, false, packs?.inputGrad, ctx.needsGrad(1) && weightGradMirrorsDy(dy, d, cfg));
   return dx;
 }
 

@@ -276,5 +276,27 @@ describe('GPU runtime: texture mirrors (DispatchArgs.textures)', () => {
       s.close();
     }
   });
+
+  it('a mirror holds a range only once a dispatch copies it there: not after an empty grid, not after a write', () => {
+    const g = gpu();
+    const s = Scope.open();
+    try {
+      const t = Tensor.zeros(g, [4096]);
+      const part = Tensor.zeros(g, [16]);
+      const run = (workgroups: [number, number, number]) =>
+        g.dispatch('conv2d_weight_grad_row4', { bindings: { part }, textures: { x4t: t, dyt: t }, uniforms: { N: 1, C: 1, H: 1, W: 4, O: 1, OH: 1, OW: 4, KH: 1, chunk: 1 }, workgroups, variant: 'tex' });
+      const copies = g.stats().textureCopies;
+      run([0, 1, 1]);
+      expect([g.mirrorHolds(t), g.stats().textureCopies - copies]).toEqual([false, 0]);
+      run([1, 1, 1]);
+      expect([g.mirrorHolds(t), g.stats().textureCopies - copies]).toEqual([true, 2]);
+      run([1, 1, 1]); // both bindings read the mirror that holds t: no copy
+      expect(g.stats().textureCopies - copies).toBe(2);
+      g.write(t, new Float32Array(4096));
+      expect(g.mirrorHolds(t)).toBe(false);
+    } finally {
+      s.close();
+    }
+  });
 });
 

@@ -50,7 +50,8 @@ export interface DispatchArgs {
    * kernel, binding and size, reused by every dispatch of that shape: the queue orders each copy
    * after the dispatches before it), TEXTURE_ROW_TEXELS vec4 texels a row; its bytes must be a
    * multiple of 16. Where some mirror (of any kernel) holds that range already, unwritten since, the
-   * dispatch reads that one and makes no copy (Gpu.mirrorHolds). On lavapipe a texel load costs about half a storage load (bench/load_costs.ts).
+   * dispatch reads that one and makes no copy (Gpu.mirrorHolds). On lavapipe a texel load costs
+   * about half a storage load (bench/load_costs.ts).
    */
   textures?: Record<string, BufferRange>;
   /** Uniform struct fields by member name (every member required). */
@@ -280,8 +281,8 @@ export class Gpu {
     const pipelineKey = overridesKey(overrides);
     const pipeline = kernel.pipeline(overrides, pipelineKey);
     const uniform = this.uniformBuffer(kernel, args.uniforms ?? {});
-    const mirrors = new Map<string, { view: GPUTextureView; id: number }>();
-    const textureCopies: TextureCopy[] = [];
+    const mirrors = new Map<string, Mirror>();
+    const fills: { mirror: Mirror; src: BufferRange }[] = [];
     const wanted: { binding: string; src: BufferRange; held: Mirror | undefined }[] = [];
     for (const [binding, src] of Object.entries(args.textures ?? {})) {
       if (!kernel.bindings.some((b) => b.name === binding && b.kind === 'read-only-texture')) throw new Error(`kernel '${name}': no texture binding named '${binding}'`);
@@ -310,15 +311,17 @@ export class Gpu {
       }
       const t = this.textureFor(kernel, binding, src);
       mirrors.set(binding, t);
-      textureCopies.push({ src, texture: t.texture });
-      t.holds = { buf: src.buf.id, offset: src.offset, bytes: src.bytes, writes: this.writes.get(src.buf.id) ?? 0 };
+      fills.push({ mirror: t, src });
     }
+    const textureCopies: TextureCopy[] = fills.map(({ mirror, src }) => ({ src, texture: mirror.texture }));
     const group = this.bindGroup(kernel, pipelineKey, pipeline, args, uniform, mirrors);
     const wg = typeof args.workgroups === 'number' ? [args.workgroups, 1, 1] : args.workgroups;
     const [x, y = 1, z = 1] = wg;
     const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`kernel '${name}': workgroups ${x}x${y}x${z} exceed ${maxWg} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
+    // what the mirrors hold from here (the copies are encoded below), then what this dispatch writes
+    for (const { mirror, src } of fills) mirror.holds = { buf: src.buf.id, offset: src.offset, bytes: src.bytes, writes: this.writes.get(src.buf.id) ?? 0 };
     for (const b of kernel.bindings) if (b.kind === 'storage') this.wrote(args.bindings[b.name].buf);
     if (this.dev.debug) {
       this.submit();

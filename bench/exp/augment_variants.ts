@@ -99,6 +99,22 @@ const variants: Record<string, { code: string; u: GPUBuffer; rows: number }> = {
 const emptyCode = `@group(0) @binding(3) var<storage, read_write> labels: array<u32>;
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) { if (gid.x == 1000000u) { labels[0] = 1u; } }`;
 
+/** ms per dispatch of `reps` back-to-back dispatches in one pass, wall clock to onSubmittedWorkDone. */
+function timed(pipeline: GPUComputePipeline, bg: GPUBindGroup, groups: number): (reps: number) => Promise<number> {
+  return async (reps) => {
+    const t0 = performance.now();
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bg);
+    for (let r = 0; r < reps; r++) pass.dispatchWorkgroups(groups);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return (performance.now() - t0) / reps;
+  };
+}
+
 interface Built { name: string; run: (reps: number) => Promise<number>; out: GPUBuffer; times: number[] }
 const built: Built[] = [];
 for (const [name, v] of Object.entries(variants)) {
@@ -112,38 +128,13 @@ for (const [name, v] of Object.entries(variants)) {
     { binding: 2, resource: { buffer: out } }, { binding: 3, resource: { buffer: labels } }, { binding: 4, resource: { buffer: v.u } },
   ];
   const bg = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: v.code === storesOnly ? all.filter((e) => e.binding === 2) : all });
-  const groups = Math.ceil((N * 3 * 32) / v.rows / 64);
-  const run = async (reps: number) => {
-    const t0 = performance.now();
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
-    for (let r = 0; r < reps; r++) pass.dispatchWorkgroups(groups);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-    return (performance.now() - t0) / reps;
-  };
-  built.push({ name, run, out, times: [] });
+  built.push({ name, run: timed(pipeline, bg, Math.ceil((N * 3 * 32) / v.rows / 64)), out, times: [] });
 }
 {
   const module = device.createShaderModule({ code: emptyCode });
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
   const bg = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 3, resource: { buffer: labels } }] });
-  const run = async (reps: number) => {
-    const t0 = performance.now();
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
-    for (let r = 0; r < reps; r++) pass.dispatchWorkgroups(24);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-    return (performance.now() - t0) / reps;
-  };
-  built.push({ name: 'empty (24 workgroups of 64)', run, out: labels, times: [] });
+  built.push({ name: 'empty (24 workgroups of 64)', run: timed(pipeline, bg, 24), out: labels, times: [] });
 }
 
 async function read(b: GPUBuffer): Promise<Float32Array> {

@@ -779,8 +779,8 @@ function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, dyS
  * 1x1 conv's launch is too short to pay for copying its x: 1.25-1.45x as long (32->64), so it reads x
  * through a mirror only where a mirror holds x already, unwritten since (Gpu.mirrorHolds): in a
  * ResNet step its block's 3x3 stride-2 weight gradient, a few dispatches earlier, mirrored the same x.
- * In-step on lavapipe (bench --compare-config, 8 rounds, 2026-12-07): the 16->32 shortcut's launch
- * 1.48 against 1.70 ms, the 32->64 one's 1.29 against 1.32.
+ * In-step on lavapipe (bench --compare-config '{"weightGradTextures":false}', three runs of 8 rounds,
+ * 2026-12-07): the 16->32 shortcut's launch 0.87-0.96x, the 32->64 one's 0.81-0.98x as long.
  */
 const MIRROR_X_READS = 2;
 const MIRROR_DY_READS = 6;

@@ -102,6 +102,9 @@ export interface EndToEndResult {
   final_loss: number;
   dispatches_per_step: number;
   submits_per_step: number;
+  /** Buffer ranges copied into texture mirrors per step, and their bytes (absent in older files). */
+  texture_copies_per_step?: number;
+  texture_copy_bytes_per_step?: number;
   pool_buffers_created_while_timed: number;
   /** The other GPU objects the timed steps created (absent in older files): each should be 0. */
   gpu_objects_created_while_timed?: { uniform_buffers: number; staging_buffers: number; bind_groups: number; texture_mirrors?: number };
@@ -353,6 +356,8 @@ export async function endToEnd(gpu: Gpu, o: EndToEndOptions): Promise<EndToEndRe
       final_loss: finalLoss,
       dispatches_per_step: (after.dispatches - before.dispatches) / o.steps,
       submits_per_step: (after.submits - before.submits) / o.steps,
+      texture_copies_per_step: (after.textureCopies - before.textureCopies) / o.steps,
+      texture_copy_bytes_per_step: (after.textureCopyBytes - before.textureCopyBytes) / o.steps,
       pool_buffers_created_while_timed: after.created - before.created,
       gpu_objects_created_while_timed: { uniform_buffers: after.uniformBuffers - before.uniformBuffers, staging_buffers: after.stagingCreated - before.stagingCreated, bind_groups: after.bindGroups - before.bindGroups, texture_mirrors: after.textureMirrors - before.textureMirrors },
       gpu_memory: memory,

@@ -140,7 +140,7 @@ export function endToEndTable(e: EndToEndResult, markdown = false, tfjs: BenchRe
     ...(p
       ? [[`train, PyTorch ${p.device_type === 'cuda' ? 'CUDA' : 'CPU'}`, `${f(p.train_images_per_s, 1)} img/s`, `torch ${p.torch} fp32 eager, TF32 off, on ${p.device_type === 'cuda' ? p.device : `the CPU itself, ${p.threads} threads`}: same network, batch ${p.batch}, ${p.steps} steps after ${p.warmup_steps} warm-up; ${ratio(e.train_images_per_s / p.train_images_per_s)}`]]
       : []),
-    ['step (wall)', `${f(e.step_ms, 1)} ms`, `${f(e.dispatches_per_step, 0)} dispatches, ${f(e.submits_per_step, 1)} submits per step`],
+    ['step (wall)', `${f(e.step_ms, 1)} ms`, `${f(e.dispatches_per_step, 0)} dispatches${e.texture_copies_per_step ? `, ${f(e.texture_copies_per_step, 0)} copies into texture mirrors (${f(e.texture_copy_bytes_per_step! / 2 ** 20, 1)} MiB)` : ''}, ${f(e.submits_per_step, 1)} submits per step`],
     ...(e.gpu_ms_per_step != null
       ? [['step (GPU)', `${f(e.gpu_ms_per_step, 1)} ms`, `GPU timestamps around ${e.steps} more steps recorded back to back: ${f((100 * e.gpu_ms_per_step) / e.step_ms, 0)}% of the wall step above (near 100%: the GPU sets the pace)`]]
       : []),

@@ -44,6 +44,10 @@ describe('bench end to end', () => {
     expect(r.gpu_ms_per_step).toBeGreaterThan(0);
     expect(r.gpu_ms_per_step!).toBeLessThan(3 * r.step_ms);
     expect(r.submits_per_step).toBeGreaterThanOrEqual(1);
+    // every replayed step makes the same copies into texture mirrors: a whole number a step, whole texels
+    expect(Number.isInteger(r.texture_copies_per_step)).toBe(true);
+    expect(r.texture_copy_bytes_per_step! % 16).toBe(0);
+    expect(r.texture_copy_bytes_per_step!).toBeGreaterThanOrEqual(16 * r.texture_copies_per_step!);
     expect(r.epoch?.images).toBe(44);
     expect(r.epoch?.steps).toBe(6); // ceil(44 / 8): the last batch is partial
     expect(r.epoch?.seconds).toBeGreaterThan(0);

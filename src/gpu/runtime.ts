@@ -89,8 +89,9 @@ export interface RuntimeStats extends PoolStats {
   /** Texture mirrors made so far (DispatchArgs.textures; kept and reused), and their bytes. */
   textureMirrors: number;
   textureMirrorBytes: number;
-  /** Buffer ranges copied into texture mirrors so far (a dispatch whose mirror held its range already made none). */
+  /** Buffer ranges copied into texture mirrors so far (a dispatch whose mirror held its range already made none), and their bytes. */
   textureCopies: number;
+  textureCopyBytes: number;
   pipelines: number;
   dispatches: number;
   submits: number;
@@ -121,6 +122,7 @@ export class Gpu {
   private dispatchCount = 0;
   private submitCount = 0;
   private textureCopyCount = 0;
+  private textureCopyBytes = 0;
   private captured: CapturedCommand[] | null = null;
 
   constructor(readonly dev: GpuDevice) {
@@ -353,6 +355,7 @@ export class Gpu {
   private copyIntoTextures(copies: readonly TextureCopy[]): void {
     const enc = this.endPass();
     this.textureCopyCount += copies.length;
+    for (const c of copies) this.textureCopyBytes += c.src.bytes;
     for (const { src, texture } of copies) {
       const texels = src.bytes / 16;
       const full = Math.floor(texels / TEXTURE_ROW_TEXELS);
@@ -433,7 +436,11 @@ export class Gpu {
     }
   }
 
-  /** Access to the encoder for timestamp queries and the like (ends the current pass). */
+  /**
+   * Access to the encoder for timestamp queries and the like (ends the current pass). Writes encoded
+   * here into buffers the runtime's tensors use are not seen by the mirrors' bookkeeping: call
+   * forgetMirrors() after any.
+   */
   commandEncoder(): GPUCommandEncoder {
     return this.endPass();
   }
@@ -525,6 +532,7 @@ export class Gpu {
       textureMirrors: this.textures.size,
       textureMirrorBytes: [...this.textures.values()].reduce((n, t) => n + t.texture.width * t.texture.height * 16, 0),
       textureCopies: this.textureCopyCount,
+      textureCopyBytes: this.textureCopyBytes,
       pipelines: [...this.kernels.values()].reduce((n, k) => n + k.pipelineCount, 0),
       dispatches: this.dispatchCount,
       submits: this.submitCount,

@@ -754,6 +754,38 @@ describe('conv2d input gradients accumulate in place when x feeds two convs (res
       }
     });
   }
+
+  it('an accumulating stride-1 input gradient mirrors dy where its weight gradient will, which reads that copy: the reference, the bits without', async () => {
+    // 32 channels x 3 kernel rows / 2 a lane: 6 subgroups of the weight gradient read dy
+    const s: Case = { name: '32->32', N: 2, C: 32, H: 6, W: 16, O: 32, KH: 3, KW: 3, stride: 1, pad: 1, bias: false };
+    const rng = new Rng();
+    const x = f32(rng.array(s.N * s.C * s.H * s.W));
+    const [wa, wb] = [0, 1].map(() => f32(rng.array(s.O * s.C * 9)));
+    const r = f32(rng.array(s.N * s.O * s.H * s.W));
+    const g = gpu();
+    const run = async (rowTextures: boolean) => {
+      setConvConfig({ rowTextures, rowWeightTextures: false, weightGradTextures: true });
+      const scope = Scope.open();
+      try {
+        const tx = leaf(g, x, [s.N, s.C, s.H, s.W], 'x');
+        const out = add(conv2d(tx, leaf(g, wa, [s.O, s.C, 3, 3], 'wa'), null, { padding: 1 }), conv2d(tx, leaf(g, wb, [s.O, s.C, 3, 3], 'wb'), null, { padding: 1 }));
+        const launches = recordDispatches(g, () => backward(out, Tensor.fromArray(g, r, out.shape))).dispatches.filter((d) => d.kernel === 'conv2d_forward_row4');
+        return { launches: launches.map((d) => `${dispatchName(d)}${d.overrides?.ACCUM ? ' acc' : ''}`), dx: await tx.grad!.readF32() };
+      } finally {
+        scope.close();
+        setConvConfig(defaultConvConfig);
+      }
+    };
+    const on = await run(true);
+    const off = await run(false);
+    // the first conv's input gradient is written fresh, the second's added into it; both mirror dy (8-wide subgroups only)
+    const m = rowMirrorsAllowed(g) ? ':tex' : '';
+    expect(on.launches).toEqual([`conv2d_forward_row4${m}`, `conv2d_forward_row4${m} acc`]);
+    expect(off.launches).toEqual(['conv2d_forward_row4', 'conv2d_forward_row4 acc']);
+    const refB = conv2dInputGradRef(r, wb, s);
+    expectClose(on.dx, conv2dInputGradRef(r, wa, s).map((v, i) => v + refB[i]), tolFor(s.O * 9 * 2), `dx seed=${rng.seed}`);
+    expect(bitsOf(on.dx), `dx bits differ seed=${rng.seed}`).toEqual(bitsOf(off.dx));
+  });
 });
 
 describe('conv2d backward computes only what is needed', () => {

@@ -166,10 +166,10 @@ export interface ConvConfig {
    */
   weightGradTextures: boolean;
   /**
-   * conv2d_forward_row4's plain stride-1 launches that do not accumulate (3x3 forwards, fresh input
-   * gradients) read x through a texture mirror (variant `tex`) where 4+ blocks of output channels
-   * read it, or (an input gradient) where the layer's weight gradient mirrors the same dy next and
-   * then reads this copy (launchRow4). Same bits.
+   * conv2d_forward_row4's plain stride-1 launches read x through a texture mirror (variant `tex`)
+   * where they do not accumulate (3x3 forwards, fresh input gradients) and 4+ blocks of output
+   * channels read it, or (an input gradient, accumulating or not) where the layer's weight gradient
+   * mirrors the same dy next and then reads this copy (launchRow4). Same bits.
    */
   rowTextures: boolean;
   /**
@@ -571,12 +571,14 @@ function launchRow4(src: Tensor, wp: Tensor, bias: Tensor | null, dst: Tensor, d
   // in whole ResNet-20 steps on lavapipe (four bench --compare-config runs, 2026-12-07): the 64->64
   // forwards and fresh input gradients took 0.86-0.98x as long mirrored; the 32->32 ones (2 reads)
   // were level; the accumulating input gradients 1.05-1.22x and the 16->32 stride-2 forward
-  // 1.11-1.25x as long (why was not profiled), so neither mirrors. `shareX`: a later launch mirrors
-  // src anyway (the input gradient's dy, which the weight gradient reads through a mirror next): copy
-  // it here, where it also serves this launch, and the later launch reads this copy.
+  // 1.11-1.25x as long (why was not profiled), so neither mirrors a copy of its own. `shareX`: a later
+  // launch mirrors src anyway (the input gradient's dy, which the weight gradient reads through a
+  // mirror next): copy it here, where it also serves this launch, accumulating or not, and the later
+  // launch reads this copy (in-step, 2026-12-07: the 64->64 accumulating input gradients 0.89x as
+  // long, the copy included; the 32->32 ones level, their weight gradients 0.98x).
   const allowed = rowMirrorsAllowed(src.gpu);
   const reads = Math.ceil(d.O / OB) >= ROW_MIRROR_X_READS || shareX;
-  const mirror = allowed && cfg.rowTextures && !shortcut && !accumulate && d.stride === 1 && d.KH * d.KW > 1 && reads && src.gpu.textureMirrorFits(src.bytes);
+  const mirror = allowed && cfg.rowTextures && !shortcut && (!accumulate || shareX) && d.stride === 1 && d.KH * d.KW > 1 && reads && src.gpu.textureMirrorFits(src.bytes);
   // the packed weights through a mirror (rowWeightTextures): read by every invocation, copied in a few KiB
   const mirrorW = allowed && cfg.rowWeightTextures && !shortcut && src.gpu.textureMirrorFits(wp.bytes);
   const texVariant = mirror && mirrorW ? 'tex_xw' : mirror ? 'tex' : mirrorW ? 'tex_w' : undefined;
@@ -972,10 +974,11 @@ function pairInputGrad(pair: ShortcutGradPair, first: 'main' | 'shortcut', dyMai
 /** x's gradient of one conv alone, added into the gradient another consumer of x already produced (residual blocks) where the kernel can. */
 function ownInputGrad(dy: Tensor, w: Tensor, d: ConvDims, ctx: BackwardContext, cfg: ConvConfig, packs: ConvPacks | null): Tensor {
   const acc = ctx.accumulator?.(0) ?? null;
-  if (acc && conv2dInputGradInto(dy, w, acc, d, cfg, true, packs?.inputGrad)) return acc;
-  const dx = ctx.gradOutput(0);
   // the weight gradient, next, reads dy through a mirror: let this launch make it (it reads it too)
-  conv2dInputGradInto(dy, w, dx, d, cfg, false, packs?.inputGrad, ctx.needsGrad(1) && weightGradMirrorsDy(dy, d, cfg));
+  const share = ctx.needsGrad(1) && weightGradMirrorsDy(dy, d, cfg);
+  if (acc && conv2dInputGradInto(dy, w, acc, d, cfg, true, packs?.inputGrad, share)) return acc;
+  const dx = ctx.gradOutput(0);
+  conv2dInputGradInto(dy, w, dx, d, cfg, false, packs?.inputGrad, share);
   return dx;
 }
 

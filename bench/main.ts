@@ -21,7 +21,7 @@ import { benchKernels, type KernelEntry, type StepProfile } from './kernels.js';
 import type { TfjsResult } from './tfjs/resnet20_tfjs.js';
 import { runPytorch } from './pytorch.js';
 import { ceilingsTable, endToEndTable, header, kernelsTable, perStepSummary, profileTable, renderMarkdown, type BenchReport } from './report.js';
-import { checkTargets, targetLines } from './targets.js';
+import { checkTargets, kernelPassCaution, targetLines } from './targets.js';
 import { intFlag } from './cli_args.js';
 import { compareConfigs, comparisonTable } from './config_ab.js';
 
@@ -334,6 +334,8 @@ async function main(): Promise<number> {
     report.targets = checkTargets(report);
     console.log('the performance targets for this adapter (bench/targets.ts):');
     for (const line of targetLines(report.targets)) console.log(`  ${line}`);
+    const caution = kernelPassCaution(report);
+    if (caution) console.log(`  ${caution}`);
     console.log(`bench took ${report.wall_s.toFixed(0)} s`);
     if (values.json) writeJson(values.json, report);
     return 0;

@@ -4,7 +4,7 @@ import type { EndToEndResult } from './end_to_end.js';
 import type { KernelEntry, StepProfile } from './kernels.js';
 import type { TfjsResult } from './tfjs/resnet20_tfjs.js';
 import type { PytorchResult } from './pytorch.js';
-import { checkTargets, targetLines, type TargetCheck } from './targets.js';
+import { checkTargets, kernelPassCaution, targetLines, type TargetCheck } from './targets.js';
 
 export interface BenchReport {
   schema: 'early-phase-bench-1';
@@ -186,7 +186,8 @@ export function renderMarkdown(r: BenchReport, source: string): string {
   }
   // the issue's targets (computed here for files written before the report carried them)
   const targets = r.targets ?? checkTargets(r);
-  out.push('The performance targets for this adapter (`bench/targets.ts`):', '', ...targetLines(targets).map((l) => `- ${l}`), '');
+  const caution = kernelPassCaution(r);
+  out.push('The performance targets for this adapter (`bench/targets.ts`):', '', ...targetLines(targets).map((l) => `- ${l}`), ...(caution ? [`- ${caution}`] : []), '');
   if (r.ceilings) out.push(ceilingsTable(r.ceilings, true), '');
   if (e) out.push(endToEndTable(e, true, r.tfjs ?? null, r.pytorch ?? null), '');
   for (const p of r.step_profiles) {

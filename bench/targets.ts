@@ -133,6 +133,39 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
   return cpuAdapter(r.adapter) ? cpuChecks(r, e) : gpuChecks(r, e);
 }
 
+/**
+ * How much longer the kernel passes' ResNet-20 entries took, summed as a step runs them, than the
+ * same step timed elsewhere in the run (its per-dispatch profile, and the GPU time of end-to-end
+ * steps), where the batches agree and every kernel was timed; null where that cannot be told. Above
+ * KERNEL_PASS_SLOWDOWN the machine was slower while the kernel passes ran (a shared VM's slow
+ * stretch), and their percentages are against ceilings measured in that stretch.
+ */
+export function kernelPassSlowdown(r: BenchReport): { ratio: number; listed_ms: number; step_ms: number } | null {
+  if (r.options?.filter) return null;
+  const batch = Number(r.options?.batch ?? 128);
+  const entries = r.kernels.filter((k) => !k.error && k.per_step > 0 && (k.model === 'resnet20' || k.model === '-') && Number.isFinite(k.ms));
+  if (entries.length === 0) return null;
+  const listed = entries.reduce((s, k) => s + k.ms * k.per_step, 0);
+  const e = r.end_to_end && !('skipped' in r.end_to_end) ? r.end_to_end : null;
+  const steps = [
+    ...r.step_profiles.filter((p) => p.model === 'resnet20' && p.batch === batch).map((p) => p.gpu_ms),
+    ...(e && e.batch === batch && e.gpu_ms_per_step ? [e.gpu_ms_per_step] : []),
+  ];
+  if (steps.length === 0) return null;
+  const step = Math.max(...steps);
+  return { ratio: listed / step, listed_ms: listed, step_ms: step };
+}
+
+/** The kernel passes' step sum over the run's own step timings above which a report says its kernel figures were disturbed. */
+export const KERNEL_PASS_SLOWDOWN = 1.25;
+
+/** A caution to print beside the targets where the kernel passes ran in a slower stretch than the rest of the run, else null. */
+export function kernelPassCaution(r: BenchReport): string | null {
+  const s = kernelPassSlowdown(r);
+  if (!s || s.ratio <= KERNEL_PASS_SLOWDOWN) return null;
+  return `caution: the kernel passes' ResNet-20 entries sum to ${s.listed_ms.toFixed(1)} ms a step, ${s.ratio.toFixed(2)}x the same step timed in this run (${s.step_ms.toFixed(1)} ms): the machine was slower while they ran, and their percentages are against ceilings measured in that stretch`;
+}
+
 /** One line per target: a mark (yes / NO / not checked), the target and the detail. */
 export function targetLines(checks: TargetCheck[]): string[] {
   return checks.map((c) => `${c.met === null ? 'not checked' : c.met ? 'yes' : 'NO'}: ${c.target} (${c.detail})`);

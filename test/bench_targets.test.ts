@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KernelEntry } from '../bench/kernels.js';
 import type { BenchReport } from '../bench/report.js';
-import { checkTargets, cpuAdapter, targetLines } from '../bench/targets.js';
+import { checkTargets, cpuAdapter, kernelPassCaution, kernelPassSlowdown, targetLines } from '../bench/targets.js';
 
 const kernel = (op: string, shape: string, percent: number, extra: Partial<KernelEntry> = {}): KernelEntry =>
   ({ name: `resnet20 ${op} ${shape}`, model: 'resnet20', op, shape, batch: 128, per_step: 1, ms: 1, percent_of_ceiling: percent, ceiling: op.startsWith('conv2d') ? 'fma_gflops' : 'copy_gbps', ...extra }) as KernelEntry;
@@ -110,5 +110,24 @@ describe('bench targets', () => {
     const slow = report('NVIDIA', { pytorch: { ...pytorch, device_type: 'cpu' }, e2e: { train_images_per_s: 27000, epochs: [{ seconds: 1.9 }, { seconds: 2.03 }] } } as never);
     expect(checkTargets(slow).map((c) => c.met)).toEqual([false, null]);
     expect(targetLines(checkTargets(slow))[0]).toBe('NO: a ResNet-20 epoch (50,000 images, batch 128) <= 2 s (the issue sets it for an H100) (1.900 s, 2.030 s)');
+  });
+
+  it("cautions where the kernel passes' entries, summed as a step runs them, took well over the same step timed elsewhere in the run", () => {
+    // 3 entries of a step: 300 + 2 x 250 = 800 ms; the augmentation (model '-') counts, entries a step does not run do not
+    const kernels = [
+      kernel('conv2d.forward', '128x16x32x32 -> 16 k3 s1', 42, { ms: 300 }),
+      kernel('batchnorm.backward', '128x16x32x32', 60, { ms: 250, per_step: 2 }),
+      kernel('augment_sample', '128x3x32x32 crop+flip', 20, { model: '-', ms: 100 }),
+      kernel('conv2d.input_grad', '128x3x32x32 -> 16 k3 s1', 16, { ms: 999, per_step: 0 }),
+    ];
+    const profile = (gpu_ms: number, batch = 128) => ({ model: 'resnet20', batch, dispatches: 3, copies: 0, gpu_ms, kernels: [] });
+    const r = (over: Partial<BenchReport> & { e2e?: Record<string, unknown> }) => report('llvmpipe', { kernels, step_profiles: [profile(600)], options: {}, ...over });
+    expect(kernelPassSlowdown(r({ e2e: { batch: 128, gpu_ms_per_step: 640 } }))).toEqual({ ratio: 900 / 640, listed_ms: 900, step_ms: 640 });
+    expect(kernelPassCaution(r({ e2e: { batch: 128, gpu_ms_per_step: 640 } }))).toMatch(/^caution: the kernel passes' ResNet-20 entries sum to 900.0 ms a step, 1.41x the same step timed in this run \(640.0 ms\)/);
+    // the step as slow as the passes: no caution (the whole run was slow, consistently)
+    expect(kernelPassCaution(r({ e2e: { batch: 128, gpu_ms_per_step: 750 } }))).toBeNull();
+    // nothing to compare with: a filtered run, or step timings at another batch
+    expect(kernelPassSlowdown(r({ options: { filter: 'conv' }, e2e: { batch: 128, gpu_ms_per_step: 640 } }))).toBeNull();
+    expect(kernelPassSlowdown(r({ step_profiles: [profile(600, 64)], e2e: { batch: 64, gpu_ms_per_step: 640 } }))).toBeNull();
   });
 });

@@ -143,7 +143,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
 export function kernelPassSlowdown(r: BenchReport): { ratio: number; listed_ms: number; step_ms: number } | null {
   if (r.options?.filter) return null;
   const batch = Number(r.options?.batch ?? 128);
-  const entries = r.kernels.filter((k) => !k.error && k.per_step > 0 && (k.model === 'resnet20' || k.model === '-') && Number.isFinite(k.ms));
+  const entries = stepKernels(r).filter((k) => !k.error && Number.isFinite(k.ms));
   if (entries.length === 0) return null;
   const listed = entries.reduce((s, k) => s + k.ms * k.per_step, 0);
   const e = r.end_to_end && !('skipped' in r.end_to_end) ? r.end_to_end : null;

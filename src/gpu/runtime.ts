@@ -274,25 +274,21 @@ export class Gpu {
     return this.encoder;
   }
 
-  /** Record one dispatch of a kernel into the current step's compute pass. */
-  dispatch(name: string, args: DispatchArgs): void {
-    // first: Dawn reports pipeline and bind-group errors (uncapturederror) while they are created
-    this.dev.currentKernel = name;
-    const kernel = this.kernel(name, args.variant);
-    const overrides = args.overrides ?? {};
-    const pipelineKey = overridesKey(overrides);
-    const pipeline = kernel.pipeline(overrides, pipelineKey);
-    const uniform = this.uniformBuffer(kernel, args.uniforms ?? {});
+  /**
+   * The texture each of a dispatch's texture bindings reads (`mirrors`), and the copies it needs
+   * first (`fills`). A binding reads a mirror that holds its range already, unless this dispatch
+   * copies another range into that texture (its own, for a binding whose range no mirror holds):
+   * then it copies too, into its own.
+   */
+  private mirrorsFor(kernel: Kernel, args: DispatchArgs): { mirrors: Map<string, Mirror>; fills: { mirror: Mirror; src: BufferRange }[] } {
     const mirrors = new Map<string, Mirror>();
     const fills: { mirror: Mirror; src: BufferRange }[] = [];
     const wanted: { binding: string; src: BufferRange; held: Mirror | undefined }[] = [];
     for (const [binding, src] of Object.entries(args.textures ?? {})) {
-      if (!kernel.bindings.some((b) => b.name === binding && b.kind === 'read-only-texture')) throw new Error(`kernel '${name}': no texture binding named '${binding}'`);
-      if (src.offset % 16 !== 0 || src.offset + src.bytes > src.buf.size) throw new Error(`kernel '${name}': texture '${binding}' source range [${src.offset}, ${src.offset + src.bytes}) is misaligned or outside its buffer`);
+      if (!kernel.bindings.some((b) => b.name === binding && b.kind === 'read-only-texture')) throw new Error(`kernel '${kernel.name}': no texture binding named '${binding}'`);
+      if (src.offset % 16 !== 0 || src.offset + src.bytes > src.buf.size) throw new Error(`kernel '${kernel.name}': texture '${binding}' source range [${src.offset}, ${src.offset + src.bytes}) is misaligned or outside its buffer`);
       wanted.push({ binding, src, held: this.mirrorHolding(src) });
     }
-    // A binding reads a mirror that holds its range already, unless this dispatch copies another
-    // range into that texture (its own, for a binding whose range no mirror holds): then it copies too.
     const refilled = new Set<Mirror>();
     for (let changed = true; changed; ) {
       changed = false;
@@ -315,6 +311,19 @@ export class Gpu {
       mirrors.set(binding, t);
       fills.push({ mirror: t, src });
     }
+    return { mirrors, fills };
+  }
+
+  /** Record one dispatch of a kernel into the current step's compute pass. */
+  dispatch(name: string, args: DispatchArgs): void {
+    // first: Dawn reports pipeline and bind-group errors (uncapturederror) while they are created
+    this.dev.currentKernel = name;
+    const kernel = this.kernel(name, args.variant);
+    const overrides = args.overrides ?? {};
+    const pipelineKey = overridesKey(overrides);
+    const pipeline = kernel.pipeline(overrides, pipelineKey);
+    const uniform = this.uniformBuffer(kernel, args.uniforms ?? {});
+    const { mirrors, fills } = this.mirrorsFor(kernel, args);
     const textureCopies: TextureCopy[] = fills.map(({ mirror, src }) => ({ src, texture: mirror.texture }));
     const group = this.bindGroup(kernel, pipelineKey, pipeline, args, uniform, mirrors);
     const wg = typeof args.workgroups === 'number' ? [args.workgroups, 1, 1] : args.workgroups;

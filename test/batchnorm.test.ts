@@ -343,23 +343,30 @@ describe('batchnorm chunk size (BatchNormConfig)', () => {
     expect(batchNormChunks(128 * 32 * 32, 1, defaultBatchNormConfig.chunk).parts).toBe(16);
     const before = getBatchNormConfig();
     try {
-      for (const chunk of [0, 63, 1.5, 2 ** 24 + 1, Number.NaN]) expect(() => setBatchNormConfig({ chunk }), `chunk ${chunk}`).toThrow(/chunk must be an integer/);
+      for (const chunk of [0, 63, 1.5, 2 ** 24 + 1, Number.NaN]) expect(() => setBatchNormConfig({ chunk, workgroup: 64 }), `chunk ${chunk}`).toThrow(/chunk must be an integer/);
+      for (const workgroup of [0, 4, 48, 512, 1.5, Number.NaN]) expect(() => setBatchNormConfig({ chunk: 8192, workgroup }), `workgroup ${workgroup}`).toThrow(/workgroup must be a power of two/);
       expect(getBatchNormConfig()).toEqual(before);
     } finally {
       setBatchNormConfig(before);
     }
   });
 
-  // ResNet-20's first two stages at batch 128 under a CPU adapter's chunk size: a whole channel of
-  // 131072 / 32768 values per workgroup, one pass each way (no batchnorm_stats, no
-  // batchnorm_backward_reduce), against the float64 forward and backward
-  for (const s of [
-    { n: 128, c: 2, h: 32, w: 32 },
-    { n: 128, c: 3, h: 16, w: 16 },
+  // ResNet-20's first two stages at batch 128 under a CPU adapter's configuration: a whole channel of
+  // 131072 / 32768 values per workgroup of 8 invocations, one pass each way (no batchnorm_stats, no
+  // batchnorm_backward_reduce), against the float64 forward and backward; then channels split into
+  // chunks (both passes each way) at other workgroup sizes, each summing in its own order
+  const onePassKernels = ['batchnorm_forward_train', 'batchnorm_backward'];
+  const twoPassKernels = ['batchnorm_stats', 'batchnorm_forward_train', 'batchnorm_backward_reduce', 'batchnorm_backward'];
+  for (const { s, cfg, kernels } of [
+    { s: { n: 128, c: 2, h: 32, w: 32 }, cfg: cpuBatchNormConfig, kernels: onePassKernels },
+    { s: { n: 128, c: 3, h: 16, w: 16 }, cfg: cpuBatchNormConfig, kernels: onePassKernels },
+    { s: { n: 64, c: 3, h: 16, w: 16 }, cfg: { chunk: 4096, workgroup: 16 }, kernels: twoPassKernels },
+    { s: { n: 32, c: 2, h: 8, w: 8 }, cfg: { chunk: 512, workgroup: 256 }, kernels: twoPassKernels },
+    { s: { n: 16, c: 3, h: 5, w: 5 }, cfg: { chunk: 64, workgroup: 8 }, kernels: twoPassKernels },
   ]) {
-    it(`one workgroup per channel (${cpuBatchNormConfig.chunk} values at most): forward and backward match float64 ${str(s)}`, async () => {
+    it(`chunks of ${cfg.chunk} values, ${cfg.workgroup} invocations a workgroup: forward and backward match float64 ${str(s)}`, async () => {
       const before = getBatchNormConfig();
-      setBatchNormConfig(cpuBatchNormConfig);
+      setBatchNormConfig(cfg);
       const scope = Scope.open();
       try {
         const rng = new Rng();
@@ -377,7 +384,7 @@ describe('batchnorm chunk size (BatchNormConfig)', () => {
           backward(out, Tensor.fromArray(g, dy, shape));
           return out;
         });
-        expect(dispatches.map((d) => d.kernel).filter((k) => k.startsWith('batchnorm'))).toEqual(['batchnorm_forward_train', 'batchnorm_backward']);
+        expect(dispatches.map((d) => d.kernel).filter((k) => k.startsWith('batchnorm'))).toEqual(kernels);
         const label = `${str(s)} seed=${rng.seed}`;
         expectClose(await y.read(), batchNormTrainRef(inp.x, inp.gamma, inp.beta, s), { atol: 2e-5, rtol: 1e-4 }, `y ${label}`);
         const st = batchStatsRef(inp.x, s);

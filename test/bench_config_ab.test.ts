@@ -72,7 +72,7 @@ describe('bench --compare-config', () => {
 
   it('compares BatchNorm chunk sizes: channels split into chunks run the statistics passes, and sum in another order', async () => {
     const a = defaults(); // at batch 8 every channel (8 x 32 x 32 values at most) is one chunk of 8192
-    const c = await compareConfigs(gpu(), a, { ...a, batchnorm: { chunk: 512 } }, { batch: 8, rounds: 1 });
+    const c = await compareConfigs(gpu(), a, { ...a, batchnorm: { ...a.batchnorm, chunk: 512 } }, { batch: 8, rounds: 1 });
     const stats = c.rows.find((r) => r.kernel.startsWith('batchnorm_stats'))!;
     expect([stats.count, stats.count_b > 0]).toEqual([0, true]);
     expect(c.rows.find((r) => r.kernel.startsWith('batchnorm_backward_reduce'))!.count).toBe(0);

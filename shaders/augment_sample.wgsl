@@ -20,10 +20,10 @@
 // F.interpolate(size=32, mode='bilinear', align_corners=False):
 //   u = max((x + 0.5) / f - 0.5, 0), x0 = floor(u), x1 = min(x0 + 1, P - 1), wx = u - x0  (same in y).
 //
-// Tiling: one workgroup of 256 invocations per (sample, channel) plane; workgroup index
-// g = wid.x + wid.y * nwg.x, s = g / 3, ch = g % 3. The plane is staged in workgroup memory (each
-// invocation unpacks one word = 4 pixels), blurred there if asked, and each invocation then writes
-// output pixels t, t+256, t+512, t+768.
+// Tiling: one workgroup of WG invocations (override, 8 to 256) per (sample, channel) plane; workgroup
+// index g = wid.x + wid.y * nwg.x, s = g / 3, ch = g % 3. The plane is staged in workgroup memory (each
+// invocation unpacks words t, t+WG, ... = 4 pixels each), blurred there if asked, and each invocation
+// then writes output pixels t, t+WG, ... (the same values at any WG).
 // Variant `crop_flip` (the launcher picks it when every sample's map is an integer translation with
 // an optional horizontal flip, a = +-1, b = c = 0, d = 1, and there is no blur: the training
 // augmentation): no workgroup memory and no barrier; one invocation per 4 output rows (s, ch, y0..y0+3),
@@ -164,35 +164,40 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   cropFlipRows(g / 3u, g % 3u, (quad % 8u) * 4u);
 }
 // #else
-@compute @workgroup_size(256)
+// WG (a power of two, 8 to 256) invocations a plane: each unpacks words t, t + WG, ... and computes
+// output pixels t, t + WG, ... (the same values at any WG). On lavapipe a workgroup that meets a
+// barrier pays per subgroup: the launcher takes one subgroup (8) there, 256 on a GPU.
+override WG: u32 = 256;
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
   let g = wid.x + wid.y * nwg.x;
-  if (g >= p.n * 3u) { return; }
+  if (g >= p.n * 3u) { return; }  // uniform across the workgroup: no invocation skips a barrier
   let s = g / 3u;
   let ch = g % 3u;
-  let w = src[s * 768u + ch * 256u + t];
-  plane[4u * t] = f32(w & 255u);
-  plane[4u * t + 1u] = f32((w >> 8u) & 255u);
-  plane[4u * t + 2u] = f32((w >> 16u) & 255u);
-  plane[4u * t + 3u] = f32(w >> 24u);
+  for (var u = t; u < 256u; u += WG) {
+    let w = src[s * 768u + ch * 256u + u];
+    plane[4u * u] = f32(w & 255u);
+    plane[4u * u + 1u] = f32((w >> 8u) & 255u);
+    plane[4u * u + 2u] = f32((w >> 16u) & 255u);
+    plane[4u * u + 3u] = f32(w >> 24u);
+  }
   workgroupBarrier();
 
   if (p.blur > 1u) {
     let f = p.blur;
     let P = 32u / f;
-    if (t < P * P) {
-      let by = (t / P) * f;
-      let bx = (t % P) * f;
+    for (var u = t; u < P * P; u += WG) {
+      let by = (u / P) * f;
+      let bx = (u % P) * f;
       var acc = 0.0;
       for (var yy = 0u; yy < f; yy++) {
         for (var xx = 0u; xx < f; xx++) { acc += plane[(by + yy) * 32u + bx + xx]; }
       }
-      pooled[t] = acc / f32(f * f);
+      pooled[u] = acc / f32(f * f);
     }
     workgroupBarrier();
     let inv = 1.0 / f32(f);
-    for (var q = 0u; q < 4u; q++) {
-      let i = t + 256u * q;
+    for (var i = t; i < 1024u; i += WG) {
       let uy = max((f32(i / 32u) + 0.5) * inv - 0.5, 0.0);
       let ux = max((f32(i % 32u) + 0.5) * inv - 0.5, 0.0);
       let y0 = u32(floor(uy));
@@ -218,8 +223,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let mean = p.mean[ch];
   let sd = p.stdev[ch];
   let ob = g * 1024u;
-  for (var q = 0u; q < 4u; q++) {
-    let i = t + 256u * q;
+  for (var i = t; i < 1024u; i += WG) {
     let x = f32(i % 32u);
     let y = f32(i / 32u);
     let sx = ma * x + mc * y + tx;

@@ -135,35 +135,45 @@ describe('augment_sample', () => {
     for (const k of [1, 2, 3]) expect(Array.from(rot90(k)).every((v) => Number.isInteger(v))).toBe(true);
   });
 
-  it('blur (area downsample to 32/f, bilinear align_corners=False back up), with and without crop/flip/rotation', async () => {
-    const aug = new Augmenter(data());
-    const n = 12;
-    const idx = Uint32Array.from({ length: n }, () => rng.int(split.n));
-    const rotations = Uint8Array.from({ length: n }, (_, k) => (k * 3) % 4);
-    await inScope(async () => {
-      for (const blur of [4, 2, 8]) {
-        const b = aug.batch(idx, { kind: 'eval', blur });
-        expectClose(await b.images.read(), concat(Array.from(idx, (i) => augmentRef(imageOf(split, i), { blur }))), { atol: 2e-5, rtol: 1e-5 }, `blur ${blur}`);
-      }
-      const b = aug.batch(idx, { kind: 'train', seed: 5, epoch: 0, rotations, blur: 4 });
-      const ref = concat(Array.from(idx, (i, k) => augmentRef(imageOf(split, i), { ...trainDraw(5, 0, i), rot: rotations[k], blur: 4 })));
-      expectClose(await b.images.read(), ref, { atol: 2e-5, rtol: 1e-5 }, `blur+crop+flip+rot seed=${rng.seed}`);
+  // the general path at the adapter's workgroup size (8 invocations a plane on lavapipe), a GPU's (256)
+  // and one between: every size computes the same values
+  for (const workgroup of [undefined, 256, 32]) {
+    it(`blur (area downsample to 32/f, bilinear align_corners=False back up), with and without crop/flip/rotation (workgroup ${workgroup ?? 'by adapter'})`, async () => {
+      const aug = new Augmenter(data(), { workgroup });
+      const n = 12;
+      const idx = Uint32Array.from({ length: n }, () => rng.int(split.n));
+      const rotations = Uint8Array.from({ length: n }, (_, k) => (k * 3) % 4);
+      await inScope(async () => {
+        for (const blur of [4, 2, 8]) {
+          const b = aug.batch(idx, { kind: 'eval', blur });
+          expectClose(await b.images.read(), concat(Array.from(idx, (i) => augmentRef(imageOf(split, i), { blur }))), { atol: 2e-5, rtol: 1e-5 }, `blur ${blur}`);
+        }
+        const b = aug.batch(idx, { kind: 'train', seed: 5, epoch: 0, rotations, blur: 4 });
+        const ref = concat(Array.from(idx, (i, k) => augmentRef(imageOf(split, i), { ...trainDraw(5, 0, i), rot: rotations[k], blur: 4 })));
+        expectClose(await b.images.read(), ref, { atol: 2e-5, rtol: 1e-5 }, `blur+crop+flip+rot seed=${rng.seed}`);
+      });
     });
-  });
+  }
 
-  it('general affine maps: nearest and bilinear match the reference (zeros outside)', async () => {
-    const aug = new Augmenter(data());
-    const scale = mat2d.fromScaling(mat2d.create(), [0.7, 1.3]);
-    mat2d.translate(scale, scale, [2.25, -3.5]);
-    const ts: Affine[] = [rotateDegrees(30), rotateDegrees(-13), scale, cropFlip(1, -2, true), mat2d.fromValues(1, 0, 0, 1, 0.3, -0.6)];
-    const idx = Uint32Array.from(ts, () => rng.int(split.n));
-    await inScope(async () => {
-      const bl = aug.batch(idx, { kind: 'eval', transforms: ts, filter: 'bilinear' });
-      const m = (t: Affine) => Array.from(Float32Array.from(t)); // the kernel sees f32 matrices
-      expectClose(await bl.images.read(), concat(Array.from(idx, (i, k) => affineRef(imageOf(split, i), m(ts[k]), 'bilinear'))), { atol: 1e-4, rtol: 1e-4 }, 'bilinear');
-      const nn = aug.batch(idx.subarray(3), { kind: 'eval', transforms: ts.slice(3), filter: 'nearest', blur: 4 });
-      expectClose(await nn.images.read(), concat(Array.from(idx.subarray(3), (i, k) => affineRef(imageOf(split, i), m(ts[3 + k]), 'nearest', 4))), { atol: 2e-5, rtol: 1e-5 }, 'nearest+blur');
+  for (const workgroup of [undefined, 256]) {
+    it(`general affine maps: nearest and bilinear match the reference (zeros outside) (workgroup ${workgroup ?? 'by adapter'})`, async () => {
+      const aug = new Augmenter(data(), { workgroup });
+      const scale = mat2d.fromScaling(mat2d.create(), [0.7, 1.3]);
+      mat2d.translate(scale, scale, [2.25, -3.5]);
+      const ts: Affine[] = [rotateDegrees(30), rotateDegrees(-13), scale, cropFlip(1, -2, true), mat2d.fromValues(1, 0, 0, 1, 0.3, -0.6)];
+      const idx = Uint32Array.from(ts, () => rng.int(split.n));
+      await inScope(async () => {
+        const bl = aug.batch(idx, { kind: 'eval', transforms: ts, filter: 'bilinear' });
+        const m = (t: Affine) => Array.from(Float32Array.from(t)); // the kernel sees f32 matrices
+        expectClose(await bl.images.read(), concat(Array.from(idx, (i, k) => affineRef(imageOf(split, i), m(ts[k]), 'bilinear'))), { atol: 1e-4, rtol: 1e-4 }, 'bilinear');
+        const nn = aug.batch(idx.subarray(3), { kind: 'eval', transforms: ts.slice(3), filter: 'nearest', blur: 4 });
+        expectClose(await nn.images.read(), concat(Array.from(idx.subarray(3), (i, k) => affineRef(imageOf(split, i), m(ts[3 + k]), 'nearest', 4))), { atol: 2e-5, rtol: 1e-5 }, 'nearest+blur');
+      });
     });
+  }
+
+  it('a workgroup size that is not a power of two in [8, 256] is refused', () => {
+    for (const workgroup of [0, 4, 12, 512, 2.5]) expect(() => new Augmenter(data(), { workgroup }), `workgroup ${workgroup}`).toThrow(/workgroup must be a power of two/);
   });
 
   it('chunked upload: a batch gathered across chunk boundaries (runs and scattered indices) is exact', async () => {

@@ -1,10 +1,10 @@
 // Optional parity tier (EARLY_PHASE_SLOW=1 EARLY_PHASE_PARITY=1, needs Debian's python3-torch and the
 // real CIFAR-10): a ResNet-20 trained here is loaded into an open_lth-equivalent PyTorch model with
 // load_state_dict(strict=True), and its logits on real test images are compared with ours.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runChild } from '../helpers/child_process.js';
 import { noGrad } from '../../src/autograd/node.js';
 import { resolveDataDir } from '../../src/data/cifar10.js';
 import { loadSafetensors } from '../../src/io/safetensors.js';
@@ -27,7 +27,7 @@ const gpu = useGpu({ poison: false });
 describe.runIf(enabled)('parity with PyTorch (open_lth ResNet-20)', () => {
   it('logits on 500 real test images agree', async () => {
     try {
-      execFileSync(python, ['-c', 'import torch, numpy']);
+      await runChild(python, ['-c', 'import torch, numpy']);
     } catch {
       throw new Error('the parity tier needs PyTorch: apt-get install python3-torch');
     }
@@ -47,7 +47,7 @@ describe.runIf(enabled)('parity with PyTorch (open_lth ResNet-20)', () => {
     data.destroy();
     net.destroy();
     const theirsPath = join(out, 'torch_logits.f32');
-    execFileSync(python, [join(__dirname, '..', 'parity', 'open_lth_resnet.py'), modelPath, join(dataDir, 'test_batch.bin'), '500', theirsPath]);
+    await runChild(python, [join(__dirname, '..', 'parity', 'open_lth_resnet.py'), modelPath, join(dataDir, 'test_batch.bin'), '500', theirsPath]);
     const theirs = new Float32Array(readFileSync(theirsPath).buffer.slice(0));
     expect(theirs.length).toBe(ours.length);
     let worst = 0;
@@ -61,10 +61,10 @@ describe.runIf(enabled)('parity with PyTorch (open_lth ResNet-20)', () => {
     expect(agree).toBeGreaterThanOrEqual(499);
   });
 
-  it('the PyTorch training reference of `npm run bench` trains the same ResNet-20', () => {
+  it('the PyTorch training reference of `npm run bench` trains the same ResNet-20', async () => {
     const dir = tempDir('ep-torch-bench-');
     const out = join(dir, 'pytorch.json');
-    execFileSync(python, [join(__dirname, '..', '..', 'bench', 'pytorch_resnet20.py'), '--device', 'cpu', '--batch', '8', '--steps', '2', '--warmup', '1', '--images', '64', '--json', out]);
+    await runChild(python, [join(__dirname, '..', '..', 'bench', 'pytorch_resnet20.py'), '--device', 'cpu', '--batch', '8', '--steps', '2', '--warmup', '1', '--images', '64', '--json', out]);
     const r = JSON.parse(readFileSync(out, 'utf8')) as PytorchResult;
     expect(r.params).toBe(RESNET20_PARAMS);
     expect(r.tf32).toBe(false);

@@ -276,7 +276,7 @@ describe('conv2d 1x1 weight gradients give the same bits with 8, 16 or 32 output
       try {
         const runs: Float32Array[] = [];
         for (const weightGradChannels1x1 of [32, 16, 8]) {
-          const run = await runWithConfig({ weightGradChannels1x1 }, s, x, w, b, r);
+          const run = await runWithConfig({ weightGradChannels1x1, weightGradPointwise: false }, s, x, w, b, r);
           runs.push(run.dw);
           // shapes outside the row kernel (odd widths) take the generic weight gradient, which has no such setting
           const wg = run.dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map((d) => d.overrides?.OB);
@@ -284,6 +284,35 @@ describe('conv2d 1x1 weight gradients give the same bits with 8, 16 or 32 output
           if (wg.length) expect(wg, 'the weight gradient runs with the configured channels').toEqual([weightGradChannels1x1]);
         }
         for (const k of [1, 2]) expect(bitsOf(runs[k]), `dw bits differ (${[32, 16, 8][k]} against 32) seed=${rng.seed}`).toEqual(bitsOf(runs[0]));
+      } finally {
+        setConvConfig(defaultConvConfig);
+      }
+    });
+  }
+});
+
+describe('conv2d_weight_grad_pointwise (weightGradPointwise) gives the bits of conv2d_weight_grad_row4', () => {
+  // the same chunks and the same per-(o, c) order of fmas: the same partials, the same reduce. The
+  // shapes (32 input channels): ResNet-20's 32->64 shortcut, a last chunk cut short (weightGradChunk
+  // 20: 5 tiles a chunk), stride 1 with a partial block of 32 output channels
+  const pwCases: [Case, Partial<ConvConfig>][] = [
+    [{ name: 'ResNet-20 32->64 shortcut', N: 2, C: 32, H: 16, W: 16, O: 64, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }, {}],
+    [{ name: 'chunks cut short, O=20', N: 3, C: 32, H: 12, W: 24, O: 20, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }, { weightGradChunk: 28 }],
+    [{ name: 'stride 1, O=40 (a partial block of 32), bias', N: 3, C: 32, H: 6, W: 8, O: 40, KH: 1, KW: 1, stride: 1, pad: 0, bias: true }, { weightGradChunk: 20 }],
+  ];
+  for (const [s, cfg] of pwCases) {
+    it(s.name, async () => {
+      const rng = new Rng();
+      const { x, w, b, r } = inputs(rng, s);
+      try {
+        const pw = await runWithConfig({ ...cfg, weightGradPointwise: true }, s, x, w, b, r);
+        const row = await runWithConfig({ ...cfg, weightGradPointwise: false }, s, x, w, b, r);
+        expect(pw.dispatches.map((d) => d.kernel)).toContain('conv2d_weight_grad_pointwise');
+        expect(pw.dispatches.map((d) => d.kernel)).not.toContain('conv2d_weight_grad_row4');
+        expect(row.dispatches.map((d) => d.kernel)).toContain('conv2d_weight_grad_row4');
+        const { OH, OW } = convOutSize(s);
+        expectClose(pw.dw, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `dw seed=${rng.seed}`);
+        expect(bitsOf(pw.dw), `dw bits differ from the row kernel's seed=${rng.seed}`).toEqual(bitsOf(row.dw));
       } finally {
         setConvConfig(defaultConvConfig);
       }
@@ -382,67 +411,74 @@ describe('conv2d through texture mirrors (weightGradTextures, rowTextures, rowWe
 
   it('a 1x1 conv makes no mirror of its own (its launch is too short to pay for the copy)', async () => {
     const s: Case = { name: '1x1 8->40 (two blocks of 32 output channels)', N: 1, C: 8, H: 8, W: 8, O: 40, KH: 1, KW: 1, stride: 1, pad: 0, bias: false };
-    const { on } = await onAndOff('weightGradTextures', s);
+    const { on } = await onAndOff('weightGradTextures', s, { weightGradPointwise: false });
     expect(namesOf(on, 'conv2d_weight_grad_row4')).toEqual(['conv2d_weight_grad_row4']);
+    const { on: pw } = await onAndOff('weightGradTextures', { ...s, name: '1x1 32->40', C: 32 }, { weightGradPointwise: true });
+    expect(namesOf(pw, 'conv2d_weight_grad_pointwise')).toEqual(['conv2d_weight_grad_pointwise']);
   });
 
-  it("a 1x1 weight gradient reads x through the mirror its block's 3x3 one left, with no copy; once x is written (host, dispatch) or a capture begins, from storage", async () => {
-    // the stride-2 pair of a ResNet block: the 3x3 launch mirrors x (two blocks of 16 output channels read it)
-    const s3: Case = { name: '3x3', N: 2, C: 8, H: 16, W: 16, O: 32, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
-    const s1: Case = { ...s3, name: '1x1', KH: 1, KW: 1, pad: 0 };
-    const rng = new Rng();
-    const g = gpu();
-    const dims = (s: Case): ConvDims => ({ ...s, ...convOutSize(s) });
-    const { OH, OW } = convOutSize(s1);
-    const x = f32(rng.array(s3.N * s3.C * s3.H * s3.W));
-    const x2 = f32(rng.array(x.length));
-    const r1 = f32(rng.array(s1.N * s1.O * OH * OW));
-    const cfg = { ...defaultConvConfig, weightGradTextures: true };
-    const scope = Scope.open();
-    try {
-      const xt = Tensor.fromArray(g, x, [s3.N, s3.C, s3.H, s3.W]);
-      const r3t = Tensor.fromArray(g, f32(rng.array(s3.N * s3.O * OH * OW)), [s3.N, s3.O, OH, OW]);
-      const r1t = Tensor.fromArray(g, r1, [s1.N, s1.O, OH, OW]);
-      const dw3 = Tensor.empty(g, [s3.O, s3.C, 3, 3]);
-      const dw1 = Tensor.empty(g, [s1.O, s1.C, 1, 1]);
-      const plain = Tensor.empty(g, [s1.O, s1.C, 1, 1]);
-      const mirrored = () => g.mirrorHolds(xt);
-      const weightGrad1x1 = () => recordDispatches(g, () => conv2dWeightGradInto(xt, r1t, dw1, dims(s1), cfg)).dispatches.filter((d) => d.kernel === 'conv2d_weight_grad_row4').map(dispatchName);
-      const leaveMirror = () => {
-        const names = recordDispatches(g, () => conv2dWeightGradInto(xt, r3t, dw3, dims(s3), cfg)).dispatches.map(dispatchName);
-        expect(names).toContain('conv2d_weight_grad_row4:tex_x');
-        expect(mirrored()).toBe(true);
-      };
-      leaveMirror();
-      const copies = g.stats().textureCopies;
-      expect(weightGrad1x1()).toEqual(['conv2d_weight_grad_row4:tex_x']);
-      expect(g.stats().textureCopies).toBe(copies);
-      conv2dWeightGradInto(xt, r1t, plain, dims(s1), { ...cfg, weightGradTextures: false });
-      const got = await dw1.readF32();
-      expectClose(got, conv2dWeightGradRef(r1, x, s1), tolFor(s1.N * OH * OW), `through the 3x3's mirror seed=${rng.seed}`);
-      expect(bitsOf(got)).toEqual(bitsOf(await plain.readF32()));
-      // x written by the host: the mirror is stale, x comes from storage (new values, new gradient)
-      g.write(xt, Float32Array.from(x2));
-      expect(mirrored()).toBe(false);
-      expect(weightGrad1x1()).toEqual(['conv2d_weight_grad_row4']);
-      expectClose(await dw1.readF32(), conv2dWeightGradRef(r1, x2, s1), tolFor(s1.N * OH * OW), `after a host write seed=${rng.seed}`);
-      // x written by a dispatch
-      leaveMirror();
-      xt.fillBits(0);
-      expect(mirrored()).toBe(false);
-      expect(weightGrad1x1()).toEqual(['conv2d_weight_grad_row4']);
-      expect(Array.from(await dw1.readF32()).every((v) => v === 0)).toBe(true);
-      // a capture (whose replay would run without the copy that filled the mirror) forgets it, and so does a dropped one
-      g.write(xt, Float32Array.from(x));
-      leaveMirror();
-      g.beginCapture();
-      expect(mirrored()).toBe(false);
-      g.abortCapture();
-      expect(mirrored()).toBe(false);
-    } finally {
-      scope.close();
-    }
-  });
+  for (const weightGradPointwise of [true, false]) {
+    it(`a 1x1 weight gradient reads x through the mirror its block's 3x3 one left, with no copy; once x is written (host, dispatch) or a capture begins, from storage (weightGradPointwise ${weightGradPointwise})`, async () => {
+      const wg1x1 = weightGradPointwise ? 'conv2d_weight_grad_pointwise' : 'conv2d_weight_grad_row4';
+      // the stride-2 pair of a ResNet block: the 3x3 launch mirrors x (two blocks of 16 output channels read it)
+      // (conv2d_weight_grad_pointwise takes 32 input channels)
+      const s3: Case = { name: '3x3', N: 2, C: weightGradPointwise ? 32 : 8, H: 16, W: 16, O: 32, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
+      const s1: Case = { ...s3, name: '1x1', KH: 1, KW: 1, pad: 0 };
+      const rng = new Rng();
+      const g = gpu();
+      const dims = (s: Case): ConvDims => ({ ...s, ...convOutSize(s) });
+      const { OH, OW } = convOutSize(s1);
+      const x = f32(rng.array(s3.N * s3.C * s3.H * s3.W));
+      const x2 = f32(rng.array(x.length));
+      const r1 = f32(rng.array(s1.N * s1.O * OH * OW));
+      const cfg = { ...defaultConvConfig, weightGradTextures: true, weightGradPointwise };
+      const scope = Scope.open();
+      try {
+        const xt = Tensor.fromArray(g, x, [s3.N, s3.C, s3.H, s3.W]);
+        const r3t = Tensor.fromArray(g, f32(rng.array(s3.N * s3.O * OH * OW)), [s3.N, s3.O, OH, OW]);
+        const r1t = Tensor.fromArray(g, r1, [s1.N, s1.O, OH, OW]);
+        const dw3 = Tensor.empty(g, [s3.O, s3.C, 3, 3]);
+        const dw1 = Tensor.empty(g, [s1.O, s1.C, 1, 1]);
+        const plain = Tensor.empty(g, [s1.O, s1.C, 1, 1]);
+        const mirrored = () => g.mirrorHolds(xt);
+        const weightGrad1x1 = () => recordDispatches(g, () => conv2dWeightGradInto(xt, r1t, dw1, dims(s1), cfg)).dispatches.filter((d) => d.kernel === wg1x1).map(dispatchName);
+        const leaveMirror = () => {
+          const names = recordDispatches(g, () => conv2dWeightGradInto(xt, r3t, dw3, dims(s3), cfg)).dispatches.map(dispatchName);
+          // x mirrored (with 32 input channels dy too: variant tex)
+          expect(names).toContain(weightGradPointwise ? 'conv2d_weight_grad_row4:tex' : 'conv2d_weight_grad_row4:tex_x');
+          expect(mirrored()).toBe(true);
+        };
+        leaveMirror();
+        const copies = g.stats().textureCopies;
+        expect(weightGrad1x1()).toEqual([`${wg1x1}:tex_x`]);
+        expect(g.stats().textureCopies).toBe(copies);
+        conv2dWeightGradInto(xt, r1t, plain, dims(s1), { ...cfg, weightGradTextures: false });
+        const got = await dw1.readF32();
+        expectClose(got, conv2dWeightGradRef(r1, x, s1), tolFor(s1.N * OH * OW), `through the 3x3's mirror seed=${rng.seed}`);
+        expect(bitsOf(got)).toEqual(bitsOf(await plain.readF32()));
+        // x written by the host: the mirror is stale, x comes from storage (new values, new gradient)
+        g.write(xt, Float32Array.from(x2));
+        expect(mirrored()).toBe(false);
+        expect(weightGrad1x1()).toEqual([wg1x1]);
+        expectClose(await dw1.readF32(), conv2dWeightGradRef(r1, x2, s1), tolFor(s1.N * OH * OW), `after a host write seed=${rng.seed}`);
+        // x written by a dispatch
+        leaveMirror();
+        xt.fillBits(0);
+        expect(mirrored()).toBe(false);
+        expect(weightGrad1x1()).toEqual([wg1x1]);
+        expect(Array.from(await dw1.readF32()).every((v) => v === 0)).toBe(true);
+        // a capture (whose replay would run without the copy that filled the mirror) forgets it, and so does a dropped one
+        g.write(xt, Float32Array.from(x));
+        leaveMirror();
+        g.beginCapture();
+        expect(mirrored()).toBe(false);
+        g.abortCapture();
+        expect(mirrored()).toBe(false);
+      } finally {
+        scope.close();
+      }
+    });
+  }
 
   it("a mirror one kernel filled serves another kernel's binding with no copy, unless the dispatch refills that texture for another binding", async () => {
     const rng = new Rng();

@@ -166,6 +166,14 @@ export interface ConvConfig {
    */
   weightGradTextures: boolean;
   /**
+   * 1x1 weight gradients with 32 input channels (ResNet-20's 32->64 projection shortcut) on
+   * conv2d_weight_grad_pointwise: a lane owns 4 input channels, so each dy load and broadcast serves
+   * twice the multiply-adds of conv2d_weight_grad_row4's 2 kernel rows a lane (0.81-0.85x as long
+   * in-step on lavapipe, 2026-12-07). Same partials, same bits. For 8-lane subgroups only (a
+   * workgroup is one subgroup of 8).
+   */
+  weightGradPointwise: boolean;
+  /**
    * conv2d_forward_row4's plain stride-1 launches read x through a texture mirror (variant `tex`)
    * where they do not accumulate (3x3 forwards, fresh input gradients) and 4+ blocks of output
    * channels read it, or (an input gradient, accumulating or not) where the layer's weight gradient
@@ -212,6 +220,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   fuseShortcutWeightGrad: false, // the fused launch took 1.1-1.4x as long as the two apart on lavapipe (2026-12-07)
   stemTile: true, // ResNet-20's first conv 1.4x faster on lavapipe (2.12-2.23 against 2.93-3.06 ms, 2026-12-07)
   weightGradTextures: true,
+  weightGradPointwise: true,
   rowTextures: true,
   rowWeightTextures: true, // the row launches 0.88-0.93x as long on lavapipe, same bits (2026-12-07)
 });
@@ -236,6 +245,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.fuseShortcutWeightGrad !== 'boolean') bad('fuseShortcutWeightGrad', 'must be a boolean');
   if (typeof cfg.stemTile !== 'boolean') bad('stemTile', 'must be a boolean');
   if (typeof cfg.weightGradTextures !== 'boolean') bad('weightGradTextures', 'must be a boolean');
+  if (typeof cfg.weightGradPointwise !== 'boolean') bad('weightGradPointwise', 'must be a boolean');
   if (typeof cfg.rowTextures !== 'boolean') bad('rowTextures', 'must be a boolean');
   if (typeof cfg.rowWeightTextures !== 'boolean') bad('rowWeightTextures', 'must be a boolean');
   if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
@@ -819,11 +829,38 @@ function reduceWeightGrad(part: Tensor, dw: Tensor, cfg: ConvConfig): void {
   });
 }
 
+/** Can conv2d_weight_grad_pointwise run this weight gradient (a 1x1 row-kernel shape with 32 input channels, 8-lane subgroups)? */
+function pointwiseWeightGradOk(gpu: Gpu, d: ConvDims, cfg: ConvConfig): boolean {
+  return cfg.weightGradPointwise && cfg.rowKernel && rowShapeOk(d) && d.KH === 1 && d.KW === 1 && d.pad === 0 && d.C === 32 && rowMirrorsAllowed(gpu);
+}
+
+/**
+ * Split-K pass 1 on conv2d_weight_grad_pointwise: the partials [nchunks, O, C] conv2d_weight_grad_row4
+ * computes for the same 1x1 conv (the same chunks, the same sums), a chunk and 32 output channels a
+ * workgroup of 8 lanes.
+ */
+function weightGradPointwise(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig): Tensor {
+  const gpu = x.gpu;
+  const chunk = rowWeightGradChunk(d, cfg, gpu.device.limits.maxStorageBufferBindingSize);
+  const nchunks = Math.ceil((d.N * d.OH * (d.OW / 4)) / chunk);
+  const part = Tensor.empty(gpu, [nchunks, d.O, d.C], 'f32', 'conv2d:dw-part');
+  const tex = weightGradMirrors(gpu, x, dy, d, cfg).x;
+  gpu.dispatch('conv2d_weight_grad_pointwise', {
+    bindings: { ...(tex ? {} : { x4: x }), dy, part },
+    ...(tex ? { textures: { x4t: x }, variant: 'tex_x' } : {}),
+    uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, chunk },
+    workgroups: [1, Math.ceil(d.O / 32), nchunks],
+    overrides: { S_: d.stride },
+  });
+  return part;
+}
+
 /** Launch the split-K weight gradient (both passes) into dw [O,C,KH,KW]; scratch comes from the pool. */
 export function conv2dWeightGradInto(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, cfg: ConvConfig = config): void {
   ensureChecked(cfg);
   let part: Tensor;
-  if (cfg.rowKernel && rowShapeOk(d)) part = weightGradRow4(x, dy, d, cfg).part;
+  if (pointwiseWeightGradOk(x.gpu, d, cfg)) part = weightGradPointwise(x, dy, d, cfg);
+  else if (cfg.rowKernel && rowShapeOk(d)) part = weightGradRow4(x, dy, d, cfg).part;
   else {
     const gpu = x.gpu;
     const CKK = d.C * d.KH * d.KW;

@@ -40,7 +40,8 @@ import { conv2d, conv2dWithShortcut, defaultConvConfig, getConvConfig, parseConv
 // 13: fuseShortcutWeightGrad (the shortcut pairs' weight gradients in one pass) among the fields
 // 14: weightGradTextures and rowTextures (conv inputs through texture mirrors) among the fields
 // 15: rowWeightTextures (the row kernel's packed weights through a texture mirror) among the fields
-const CACHE_VERSION = 'conv-config-15';
+// 16: weightGradPointwise (conv2d_weight_grad_pointwise for the 1x1 weight gradients) among the fields
+const CACHE_VERSION = 'conv-config-16';
 
 /**
  * Candidate settings, searched in this order: each step tries its settings (one field, or several
@@ -58,6 +59,7 @@ const CANDIDATES: Step[] = [
   field('rowScatter', [true, false]),
   field('weightGradChannels', [8, 16]),
   field('weightGradChannels1x1', [16, 32], '1x1'),
+  field('weightGradPointwise', [true, false], '1x1'),
   field('weightGradRows', [1, 2]),
   field('weightGradDirectDy', [false, true]),
   // Together: many small split-K chunks (a GPU's parallelism) only pay with several invocations
@@ -100,7 +102,7 @@ const CANDIDATES: Step[] = [
  * weightGradTextures, rowTextures and rowWeightTextures: false the storage-buffer loads it was measured
  * with (the same).
  */
-const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, pointwiseTile: false, rowScatter: false, weightGradChannels1x1: 16, stemTile: false, weightGradTextures: false, rowTextures: false, rowWeightTextures: false };
+const H100_BEST: Partial<ConvConfig> = { weightGradChunk: 128, reduceLanes: 32, rowCols: 4, rowRows: 1, rowChannels: 8, pointwise: true, pointwiseChannels: 8, pointwiseTile: false, weightGradPointwise: false, rowScatter: false, weightGradChannels1x1: 16, stemTile: false, weightGradTextures: false, rowTextures: false, rowWeightTextures: false };
 const GPU_STARTS: Step = {
   // and the same with every lane loading weights and dy itself (no subgroup broadcasts): slower on the
   // H100 (16.9 ms a step in the search; 2.15 against 1.97 s an epoch), kept for other GPUs

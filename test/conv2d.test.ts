@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_forward_stem conv2d_pointwise conv2d_pointwise_tile transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad
-// @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
+// @kernels conv2d_forward_stem conv2d_pointwise conv2d_pointwise_tile transpose2d conv2d_forward conv2d_forward_row4 conv2d_pack_weights conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_pointwise conv2d_weight_grad_reduce conv2d_bias_grad
+// @gradcheck conv2d_input_grad conv2d_weight_grad conv2d_weight_grad_row4 conv2d_weight_grad_pointwise conv2d_weight_grad_reduce conv2d_bias_grad conv2d_forward_row4
 import { backward } from '../src/autograd/backward.js';
 import { add } from '../src/ops/elementwise.js';
 import {
@@ -857,9 +857,11 @@ describe('conv2d gradients pass finite-difference checks', () => {
   const strided8: Case = { name: 'gradcheck', N: 1, C: 2, H: 5, W: 8, O: 3, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };
   // 1x1 stride 2 with C, O, OW multiples of 4: conv2d_pointwise both ways
   const pointwise: Case = { name: 'gradcheck', N: 1, C: 4, H: 4, W: 16, O: 4, KH: 1, KW: 1, stride: 2, pad: 0, bias: true };
+  // 1x1 with 32 input channels: the weight gradient runs on conv2d_weight_grad_pointwise
+  const pointwise32: Case = { name: 'gradcheck', N: 1, C: 32, H: 4, W: 8, O: 3, KH: 1, KW: 1, stride: 2, pad: 0, bias: false };
   // 3 channels, W % 16 == 0: the forward runs on conv2d_forward_stem (its finite differences against the weight gradient)
   const stem: Case = { name: 'gradcheck', N: 1, C: 3, H: 3, W: 16, O: 2, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
-  for (const [which, s, cfg] of [[1, stem], [2, stem], [0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise, { pointwise: true }], [1, pointwise, { pointwise: true }], [0, pointwise, { pointwise: false }]] as [number, Case, Partial<ConvConfig>?][]) {
+  for (const [which, s, cfg] of [[1, stem], [2, stem], [0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise, { pointwise: true }], [1, pointwise, { pointwise: true }], [0, pointwise, { pointwise: false }], [1, pointwise32, { weightGradPointwise: true }]] as [number, Case, Partial<ConvConfig>?][]) {
     it(`d${['x', 'w', 'b'][which]} (${s.KH}x${s.KW} stride ${s.stride}, pad ${s.pad}, W=${s.W}, bias ${s.bias}${cfg ? ', ' + JSON.stringify(cfg) : ''})`, async () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);

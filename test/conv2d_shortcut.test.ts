@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// @kernels conv2d_forward_row4 conv2d_weight_grad_row4
+// @kernels conv2d_forward_row4 conv2d_weight_grad_row4 conv2d_weight_grad_pointwise
 // A ResNet block's stride-2 conv and its 1x1 stride-2 projection shortcut in one launch
 // (conv2dWithShortcut, conv2d_forward_row4 variant `shortcut`): both outputs and every gradient
 // against the float64 reference, and the same bits as the two convs run apart. And x's gradient of
@@ -352,8 +352,9 @@ describe("conv2dWithShortcut's backward: both weight gradients in one pass (fuse
         expect(got.outcome, tag).toBe(fused ? 'fused' : 'apart');
         // one pass 1 for both (no launch of either conv's weight gradient alone), each reduced
         const joint = got.names.filter((n) => n === 'conv2d_weight_grad_row4:shortcut').length;
-        // a conv's own launch: the plain kernel or a texture-mirror variant (weightGradTextures)
-        const alone = got.names.filter((n) => /^conv2d_weight_grad(_row4(:tex(_x|_dy)?)?)?$/.test(n)).length;
+        // a conv's own launch: the plain kernel or a texture-mirror variant (weightGradTextures), or the
+        // 1x1 kernel with 32 input channels (weightGradPointwise)
+        const alone = got.names.filter((n) => /^conv2d_weight_grad(_row4(:tex(_x|_dy)?)?|_pointwise(:tex_x)?)?$/.test(n)).length;
         expect([joint, alone], got.names.join(' ')).toEqual(fused ? [1, 0] : [0, 2]);
         const dys = v.r.map((r, i) => (got.p[i] > 0 ? r : 0));
         const tol = { atol: 2e-6 * s.N * OH * OW, rtol: 1e-4 };

@@ -307,8 +307,10 @@ describe('conv2d_weight_grad_pointwise (weightGradPointwise) gives the bits of c
       try {
         const pw = await runWithConfig({ ...cfg, weightGradPointwise: true }, s, x, w, b, r);
         const row = await runWithConfig({ ...cfg, weightGradPointwise: false }, s, x, w, b, r);
-        expect(pw.dispatches.map((d) => d.kernel)).toContain('conv2d_weight_grad_pointwise');
-        expect(pw.dispatches.map((d) => d.kernel)).not.toContain('conv2d_weight_grad_row4');
+        // (the kernel needs 8-wide subgroups; with 16-wide ones, test/slow/subgroup16.test.ts, the row kernel runs)
+        const [runs, skipped] = rowMirrorsAllowed(gpu()) ? ['conv2d_weight_grad_pointwise', 'conv2d_weight_grad_row4'] : ['conv2d_weight_grad_row4', 'conv2d_weight_grad_pointwise'];
+        expect(pw.dispatches.map((d) => d.kernel)).toContain(runs);
+        expect(pw.dispatches.map((d) => d.kernel)).not.toContain(skipped);
         expect(row.dispatches.map((d) => d.kernel)).toContain('conv2d_weight_grad_row4');
         const { OH, OW } = convOutSize(s);
         expectClose(pw.dw, conv2dWeightGradRef(r, x, s), tolFor(s.N * OH * OW), `dw seed=${rng.seed}`);
@@ -414,12 +416,14 @@ describe('conv2d through texture mirrors (weightGradTextures, rowTextures, rowWe
     const { on } = await onAndOff('weightGradTextures', s, { weightGradPointwise: false });
     expect(namesOf(on, 'conv2d_weight_grad_row4')).toEqual(['conv2d_weight_grad_row4']);
     const { on: pw } = await onAndOff('weightGradTextures', { ...s, name: '1x1 32->40', C: 32 }, { weightGradPointwise: true });
-    expect(namesOf(pw, 'conv2d_weight_grad_pointwise')).toEqual(['conv2d_weight_grad_pointwise']);
+    const pwKernel = rowMirrorsAllowed(gpu()) ? 'conv2d_weight_grad_pointwise' : 'conv2d_weight_grad_row4'; // 8-wide subgroups only
+    expect(namesOf(pw, pwKernel)).toEqual([pwKernel]);
   });
 
   for (const weightGradPointwise of [true, false]) {
     it(`a 1x1 weight gradient reads x through the mirror its block's 3x3 one left, with no copy; once x is written (host, dispatch) or a capture begins, from storage (weightGradPointwise ${weightGradPointwise})`, async () => {
-      const wg1x1 = weightGradPointwise ? 'conv2d_weight_grad_pointwise' : 'conv2d_weight_grad_row4';
+      // (conv2d_weight_grad_pointwise needs 8-wide subgroups: rowMirrorsAllowed)
+      const wg1x1 = weightGradPointwise && rowMirrorsAllowed(gpu()) ? 'conv2d_weight_grad_pointwise' : 'conv2d_weight_grad_row4';
       // the stride-2 pair of a ResNet block: the 3x3 launch mirrors x (two blocks of 16 output channels read it)
       // (conv2d_weight_grad_pointwise takes 32 input channels)
       const s3: Case = { name: '3x3', N: 2, C: weightGradPointwise ? 32 : 8, H: 16, W: 16, O: 32, KH: 3, KW: 3, stride: 2, pad: 1, bias: false };

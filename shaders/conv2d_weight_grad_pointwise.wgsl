@@ -12,7 +12,7 @@
 // output channels o0 + k + 8u (u < 4) and subgroupBroadcast hands them round; each lane loads its 4
 // channels' input columns (S vec4s a channel, the even columns kept for S = 2) and does 32 x 4 vec4
 // multiply-adds. conv2d_weight_grad_row4 gives a lane 2 kernel rows (one input channel each for a 1x1
-// conv) for the same dy loads and broadcasts; here each serves 4 (32->64 on lavapipe: 0.81-0.85x as
+// conv) for the same dy loads and broadcasts; here each serves 4 (32->64 on lavapipe: 0.79-0.83x as
 // long in-step, 2026-12-07). At 16 input channels (4 lanes a tile, two chunks a subgroup, dy handed
 // round by subgroupShuffle) it took 1.3-1.4x as long as conv2d_weight_grad_row4: not used there.
 // Variant `tex_x`: x read through a texture mirror (src/gpu/runtime.ts) another launch left.
@@ -81,10 +81,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid:
   var rem = q0 - n * OHW4;
   var oh = rem / TPR;
   var j = rem - oh * TPR;
+  let cs = p.OH * TPR;  // dy's channel stride, in vec4s
   for (var s = q0; s < q1; s++) {
     // this lane's share of the tile's dy: o = o0 + k + 8u (clamped: the clamped sums are never stored)
     let dbase = (n * p.O * p.OH + oh) * TPR + j;
-    let cs = p.OH * TPR;
     let d0 = dy[dbase + min(o0 + k, p.O - 1u) * cs];
     let d1 = dy[dbase + min(o0 + k + 8u, p.O - 1u) * cs];
     let d2 = dy[dbase + min(o0 + k + 16u, p.O - 1u) * cs];

@@ -168,7 +168,7 @@ export interface ConvConfig {
   /**
    * 1x1 weight gradients with 32 input channels (ResNet-20's 32->64 projection shortcut) on
    * conv2d_weight_grad_pointwise: a lane owns 4 input channels, so each dy load and broadcast serves
-   * twice the multiply-adds of conv2d_weight_grad_row4's 2 kernel rows a lane (0.81-0.85x as long
+   * twice the multiply-adds of conv2d_weight_grad_row4's 2 kernel rows a lane (0.79-0.83x as long
    * in-step on lavapipe, 2026-12-07). Same partials, same bits. For 8-lane subgroups only (a
    * workgroup is one subgroup of 8).
    */

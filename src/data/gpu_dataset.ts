@@ -16,6 +16,7 @@
 import type { GpuBuffer } from '../gpu/buffer_pool.js';
 import { isCpuAdapter } from '../gpu/cpu_adapter.js';
 import { grid1d, type Gpu } from '../gpu/runtime.js';
+import { isPowerOfTwoIn } from '../gpu/workgroup_size.js';
 import { Tensor } from '../tensor/tensor.js';
 import { IMAGE_BYTES, IMAGE_SIZE, type CifarSplit } from './cifar10.js';
 import { compose, cropFlip, identity, rot90, trainDraw, type Affine } from './transforms.js';
@@ -232,7 +233,7 @@ export class Augmenter {
     if (this.mean.length !== 4 || this.std.length !== 4) throw new Error('Augmenter: mean and std need 3 values');
     this.pad = opts.pad ?? 4;
     const wg = opts.workgroup ?? (isCpuAdapter(data.gpu.dev.description) ? 8 : 256);
-    if (!(Number.isInteger(wg) && wg >= 8 && wg <= 256 && (wg & (wg - 1)) === 0)) throw new Error(`Augmenter: workgroup must be a power of two in [8, 256], got ${wg}`);
+    if (!isPowerOfTwoIn(wg, 8, 256)) throw new Error(`Augmenter: workgroup must be a power of two in [8, 256], got ${wg}`);
     this.workgroup = wg;
   }
 

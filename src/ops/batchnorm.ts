@@ -16,6 +16,7 @@ import { record } from '../autograd/node.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, expectSameShape, ShapeError } from './check.js';
 import { streamLayout } from '../gpu/lanes.js';
+import { isPowerOfTwoIn } from '../gpu/workgroup_size.js';
 import { isCpuAdapter, type AdapterIdentity } from '../gpu/cpu_adapter.js';
 
 export interface BatchNormOptions {
@@ -89,7 +90,7 @@ export function checkBatchNormConfig(cfg: BatchNormConfig): BatchNormConfig {
     throw new Error(`batchnorm config: chunk must be an integer in [64, 2^24] (got ${JSON.stringify(cfg.chunk)})`);
   }
   const wg = cfg.workgroup;
-  if (!Number.isInteger(wg) || wg < 8 || wg > 256 || (wg & (wg - 1)) !== 0) {
+  if (!isPowerOfTwoIn(wg, 8, 256)) {
     throw new Error(`batchnorm config: workgroup must be a power of two in [8, 256] (got ${JSON.stringify(wg)})`);
   }
   return cfg;

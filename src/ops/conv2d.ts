@@ -37,6 +37,7 @@
 // order (e.g. the weight-gradient chunking); the same config gives the same bits every run.
 import { isGradEnabled, record, type BackwardContext } from '../autograd/node.js';
 import { grid1d, type Gpu } from '../gpu/runtime.js';
+import { isPowerOfTwoIn } from '../gpu/workgroup_size.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
 
@@ -263,9 +264,9 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (!Number.isInteger(cfg.weightGradChunk) || cfg.weightGradChunk < 1) bad('weightGradChunk', 'must be a positive integer');
   if (!Number.isInteger(cfg.reduceWorkgroup) || cfg.reduceWorkgroup < 1 || cfg.reduceWorkgroup > 256) bad('reduceWorkgroup', 'must be an integer in [1, 256]');
   const L = cfg.reduceLanes;
-  if (!Number.isInteger(L) || L < 1 || (L & (L - 1)) !== 0 || cfg.reduceWorkgroup % L !== 0) bad('reduceLanes', 'must be a power of two dividing reduceWorkgroup');
+  if (!isPowerOfTwoIn(L, 1, Infinity) || cfg.reduceWorkgroup % L !== 0) bad('reduceLanes', 'must be a power of two dividing reduceWorkgroup');
   const b = cfg.biasGradWorkgroup;
-  if (!Number.isInteger(b) || b < 1 || b > 256 || (b & (b - 1)) !== 0) bad('biasGradWorkgroup', 'must be a power of two <= 256');
+  if (!isPowerOfTwoIn(b, 1, 256)) bad('biasGradWorkgroup', 'must be a power of two <= 256');
 }
 
 const checkedConfigs = new WeakSet<ConvConfig>();
@@ -751,6 +752,15 @@ function rowWeightGradChunk(d: ConvDims, cfg: ConvConfig, maxBindingBytes: numbe
 }
 
 /**
+ * The split-K chunks of conv d's weight gradient on the row kernels (conv2d_weight_grad_row4, and
+ * conv2d_weight_grad_pointwise, whose partials must be the same): tiles per chunk and chunk count.
+ */
+function rowWeightGradChunks(gpu: Gpu, d: ConvDims, cfg: ConvConfig): { chunk: number; nchunks: number } {
+  const chunk = rowWeightGradChunk(d, cfg, gpu.device.limits.maxStorageBufferBindingSize);
+  return { chunk, nchunks: Math.ceil((d.N * d.OH * (d.OW / 4)) / chunk) };
+}
+
+/**
  * Split-K pass 1 on conv2d_weight_grad_row4 (lanes over kernel rows (c, kh); chunks of 4-column output
  * tiles) into fresh partials [nchunks, O, C*KH*KW]; `dySc`: the variant that also writes the 1x1
  * stride-2 shortcut's partials [nchunks, O, C] from its output gradient (shortcutWeightGradFusable).
@@ -761,8 +771,7 @@ function weightGradRow4(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig, dyS
   const { TK, NL, OB } = weightGradLanes(d, cfg);
   const groups = Math.ceil(NL / cfg.weightGradWorkgroup);
   const WG = 8 * Math.ceil(NL / (8 * groups)); // balanced: no workgroup mostly idle
-  const chunk = rowWeightGradChunk(d, cfg, gpu.device.limits.maxStorageBufferBindingSize);
-  const nchunks = Math.ceil((d.N * d.OH * (d.OW / 4)) / chunk);
+  const { chunk, nchunks } = rowWeightGradChunks(gpu, d, cfg);
   const part = Tensor.empty(gpu, [nchunks, d.O, d.C * d.KH * d.KW], 'f32', 'conv2d:dw-part');
   const partSc = dySc ? Tensor.empty(gpu, [nchunks, d.O, d.C], 'f32', 'conv2d:dw-part') : null;
   const mirror = dySc ? { x: false, dy: false } : weightGradMirrors(gpu, x, dy, d, cfg);
@@ -841,8 +850,7 @@ function pointwiseWeightGradOk(gpu: Gpu, d: ConvDims, cfg: ConvConfig): boolean 
  */
 function weightGradPointwise(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig): Tensor {
   const gpu = x.gpu;
-  const chunk = rowWeightGradChunk(d, cfg, gpu.device.limits.maxStorageBufferBindingSize);
-  const nchunks = Math.ceil((d.N * d.OH * (d.OW / 4)) / chunk);
+  const { chunk, nchunks } = rowWeightGradChunks(gpu, d, cfg);
   const part = Tensor.empty(gpu, [nchunks, d.O, d.C], 'f32', 'conv2d:dw-part');
   const tex = weightGradMirrors(gpu, x, dy, d, cfg).x;
   gpu.dispatch('conv2d_weight_grad_pointwise', {

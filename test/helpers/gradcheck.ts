@@ -42,3 +42,22 @@ export function expectGradClose(
 ): void {
   expectClose(gpuGrad, numericalGrad(forward, inputs, upstream, which), tol, `gradcheck ${label}`);
 }
+
+/**
+ * Inputs for a gradient check through a ReLU. Where a float64 pre-activation lies within float32
+ * rounding of 0, the GPU's float32 forward and the reference can take opposite sides of the kink
+ * (an element's whole own term then differs, seen at 1 element in 2048 in CI), and within the
+ * finite-difference step the differences straddle it. `draw` is called until every value of
+ * `preActivation` is at least `margin` from 0 (a margin of 1e-4 is 100x both); it throws if no
+ * draw in `tries` does, rather than check a gradient that is not defined.
+ */
+export function drawAwayFromKink<T>(draw: () => T, preActivation: (inputs: T) => ArrayLike<number>, margin = 1e-4, tries = 100): T {
+  for (let t = 0; t < tries; t++) {
+    const inputs = draw();
+    const pre = preActivation(inputs);
+    let closest = Infinity;
+    for (let i = 0; i < pre.length; i++) closest = Math.min(closest, Math.abs(pre[i]));
+    if (closest >= margin) return inputs;
+  }
+  throw new Error(`no draw in ${tries} kept every pre-activation ${margin} from the ReLU's kink: make the inputs smaller or the margin narrower`);
+}

@@ -32,7 +32,7 @@ import { SgdMasked } from '../src/optim/sgd.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { capture, endsPass, hasCopies, kernelNames, replay, type Recorded } from './capture.js';
-import { copyCeilingFor, type CeilingName, type Ceilings } from './ceilings.js';
+import { copyCeilingFor, recordWrite, STREAM_SHAPES, type CeilingName, type Ceilings } from './ceilings.js';
 import { perfSampling } from './perf_control.js';
 import { convBytes, roofline, type Bound, type ConvGeometry } from './roofline.js';
 import { recordTrainStep, trainSetup } from './end_to_end.js';
@@ -68,6 +68,15 @@ export interface KernelEntry {
   /** The ceiling's value this entry is held to (for copy_gbps: at its working set; see Ceilings.copy_gbps_by_size). */
   ceiling_value?: number;
   percent_of_ceiling: number;
+  /**
+   * A bandwidth-timed entry that mostly writes (the augmentation: 4 bytes of f32 out per byte in): the
+   * least time the bench's write kernel (bench_write, every stream shape, the best kept) takes to write
+   * the entry's output bytes alone, in the same pass, ms; and the percent_of_ceiling the entry would
+   * reach if it took that long. On lavapipe writes cost more than reads, and at a working set of a few
+   * MiB the stores alone fall short of the copy ceiling the entry is held to.
+   */
+  write_floor_ms?: number;
+  write_floor_percent?: number;
   /** Each dispatch timed alone, when the op records several. */
   parts?: { kernel: string; ms: number }[];
   /** The fixed cost of running this many dispatches/copies in a timed pass (empty pass + empty dispatches), ms. */
@@ -403,6 +412,7 @@ export function rateAgainst(e: KernelEntry, ceilings: Ceilings): KernelEntry {
   const ceilingValue = e.ceiling === 'copy_gbps' ? copyCeilingFor(ceilings, e.bytes ?? 0) : ceilings[e.ceiling];
   e.ceiling_value = ceilingValue;
   e.percent_of_ceiling = (100 * (e.ceiling === 'fma_gflops' ? (e.gflops ?? NaN) : (e.gbps ?? NaN))) / ceilingValue;
+  if (e.write_floor_ms !== undefined && e.bytes !== undefined) e.write_floor_percent = (100 * (e.bytes / (e.write_floor_ms * 1e6))) / ceilingValue;
   e.floor_ms = (ceilings.empty_pass_us + e.dispatches.length * ceilings.empty_dispatch_us) / 1000;
   e.launch_bound = e.ms < 3 * e.floor_ms;
   // a FLOP-counted entry's bytes are mixed reads and writes: the copy kernel's read + write bandwidth
@@ -763,6 +773,17 @@ async function paramEntries(c: Ctx, modelName: string, shapes: ModelShapes): Pro
   }
 }
 
+/** The least time bench_write takes to write `bytes` (a multiple of 64) into a buffer of that size, over every stream shape, ms. */
+async function writeFloorMs(c: Ctx, bytes: number): Promise<number> {
+  const dst = Tensor.empty(c.gpu, [bytes / 4], 'f32', 'bench.write-floor');
+  let best = Infinity;
+  for (const shape of STREAM_SHAPES) {
+    const t = await timeGpu(c.timer, () => recordWrite(c.gpu, dst, bytes / 16, shape, 1), { warmup: 1, reps: c.reps });
+    best = Math.min(best, t.ms);
+  }
+  return best;
+}
+
 /** Augmentation of one batch: augment_sample, after the gather of raw images (one dispatch per dataset chunk) where there are more than two chunks. */
 export async function augmentEntries(c: Ctx, N: number): Promise<void> {
   const { gpu } = c;
@@ -795,7 +816,13 @@ export async function augmentEntries(c: Ctx, N: number): Promise<void> {
       if (gathers.length > 0) await measure(c, { model: '-', op: 'data.gather', shape: `${N} images for ${what} (${gathers.length} dispatch${gathers.length > 1 ? 'es' : ''}, one per chunk)`, batch: N, perStep, work: { bytes: 2 * N * 3072 + gathers.length * N * 4, ceiling: 'copy_gbps' } }, gathers, { parts: false });
       // Raw bytes and per-sample parameters read; f32 images and labels written.
       const from = gathers.length > 0 ? '' : ` from ${chunks} dataset chunk${chunks > 1 ? 's' : ''}`;
-      await measure(c, { model: '-', op: 'augment_sample', shape: `${N}x3x32x32 ${what}${from}`, batch: N, perStep, work: { bytes: N * (3072 + 32 + 3 * 32 * 32 * 4 + 4), ceiling: 'copy_gbps' } }, dispatches);
+      const e = await measure(c, { model: '-', op: 'augment_sample', shape: `${N}x3x32x32 ${what}${from}`, batch: N, perStep, work: { bytes: N * (3072 + 32 + 3 * 32 * 32 * 4 + 4), ceiling: 'copy_gbps' } }, dispatches);
+      if (e) {
+        // its f32 output, 4/5 of the bytes it moves, written alone: how close a kernel that must store it can get
+        e.write_floor_ms = await writeFloorMs(c, N * 3 * 32 * 32 * 4);
+        rateAgainst(e, c.ceilings);
+        c.log(`    its output written alone (bench_write): ${e.write_floor_ms.toFixed(3)} ms, ${e.write_floor_percent!.toFixed(1)}% of ${e.ceiling} at the entry's bytes`);
+      }
     }
   } finally {
     await gpu.sync();

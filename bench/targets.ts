@@ -33,7 +33,9 @@ export function cpuAdapter(adapter: string): boolean {
 }
 
 const pct = (x: number) => `${x.toFixed(1)}%`;
-const names = (es: KernelEntry[]) => es.map((e) => `${e.op} ${e.shape} ${pct(e.percent_of_ceiling)}`).join('; ');
+// a memory-bound miss, with what writing its output alone reaches where the bench measured that
+const names = (es: KernelEntry[]) =>
+  es.map((e) => `${e.op} ${e.shape} ${pct(e.percent_of_ceiling)}${e.write_floor_percent !== undefined ? ` (its output written alone: ${pct(e.write_floor_percent)})` : ''}`).join('; ');
 // a conv kernel's miss with its multiply-adds per float moved, which bounds it on a CPU adapter
 const convNames = (es: KernelEntry[]) =>
   es.map((e) => `${e.op} ${e.shape} ${pct(e.percent_of_ceiling)}${e.macs_per_float !== undefined ? ` (${e.macs_per_float.toFixed(1)} MACs per float moved)` : ''}`).join('; ');

@@ -131,6 +131,10 @@ describe('bench kernel passes and their ceilings', () => {
     const bn = rateAgainst(entry('bn', 0.35, { bytes: 1 << 20 }), c);
     expect(bn.ceiling_value).toBe(30);
     expect(bn.percent_of_ceiling).toBeCloseTo((100 * (1 << 20)) / (0.35e6 * 30), 10);
+    // a store-bound entry's output written alone in 0.1 ms: the share it would have in that time
+    const aug = rateAgainst({ ...entry('augment', 0.35, { bytes: 1 << 20 }), write_floor_ms: 0.1 }, c);
+    expect(aug.write_floor_percent).toBeCloseTo((100 * (1 << 20)) / (0.1e6 * 30), 10);
+    expect(bn.write_floor_percent).toBeUndefined();
     // an entry that failed is left alone
     const failed = { ...entry('x', NaN, { flops: 1 }), error: 'boom' };
     expect(rateAgainst(failed, c).ceiling_value).toBeUndefined();

@@ -185,6 +185,11 @@ describe('bench ceiling kernels', () => {
       expect(e.ms, e.name).toBeGreaterThan(0);
       expect(e.gbps, e.name).toBeGreaterThan(0);
     }
+    // the augmentation's output (4 x 3 x 32 x 32 f32) written alone by bench_write, rated as the entry
+    for (const e of entries.filter((x) => x.op === 'augment_sample')) {
+      expect(e.write_floor_ms, e.name).toBeGreaterThan(0);
+      expect(e.write_floor_percent, e.name).toBeCloseTo((100 * (e.bytes! / (e.write_floor_ms! * 1e6))) / e.ceiling_value!, 9);
+    }
     expect(entries.find((e) => e.op === 'noise.add_masked')!.dispatches).toEqual(['add_noise_masked']);
     expect(entries.find((e) => e.op === 'rng.normal')!.bytes).toBe(4 * 273664);
   });

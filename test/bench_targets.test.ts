@@ -51,6 +51,9 @@ describe('bench targets', () => {
     expect(c.met).toBe(false);
     expect(c.detail).toContain('1 of 2 a step runs; under: augment_sample 128x3x32x32 crop+flip 30.0%');
     expect(c.detail).toContain('launch-bound, not counted: data.gather 128 images 15.0%');
+    // where the bench wrote the output alone, the miss says how far that gets
+    kernels[1].write_floor_percent = 41.25;
+    expect(byTarget(report('llvmpipe', { kernels }), 'memory-bound').detail).toContain('under: augment_sample 128x3x32x32 crop+flip 30.0% (its output written alone: 41.3%)');
     kernels[1].percent_of_ceiling = 55;
     expect(byTarget(report('llvmpipe', { kernels }), 'memory-bound').met).toBe(true);
     // a kernel of another model, or one no step runs, is not counted

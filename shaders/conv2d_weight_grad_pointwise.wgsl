@@ -1,5 +1,5 @@
-// conv2d_weight_grad_pointwise (split-K pass 1 for 1x1 convs with 32 input channels, no padding, stride
-// S_ = 1 or 2, OW*S == W, OW % 4 == 0: ResNet-20's 32->64 projection shortcut):
+// conv2d_weight_grad_pointwise (split-K pass 1 for 1x1 convs with 32 or 16 input channels, no padding,
+// stride S_ = 1 or 2, OW*S == W, OW % 4 == 0: ResNet-20's 32->64 and 16->32 projection shortcuts):
 //   part[q,o,c] = sum over the 4-column output tiles (n, oh, 4j..4j+3) of chunk q of
 //                 sum_t dy[n,o,oh,4j+t] * x[n,c,S*oh,S*(4j+t)]
 // the sums and partials of conv2d_weight_grad_row4 for the same shape and chunk (each (q, o, c) sum runs
@@ -14,13 +14,21 @@
 // multiply-adds. conv2d_weight_grad_row4 gives a lane 2 kernel rows (one input channel each for a 1x1
 // conv) for the same dy loads and broadcasts; here each serves 4 (32->64 on lavapipe: 0.79-0.83x as
 // long in-step, 2026-12-07). At 16 input channels (4 lanes a tile, two chunks a subgroup, dy handed
-// round by subgroupShuffle) it took 1.3-1.4x as long as conv2d_weight_grad_row4: not used there.
-// Variant `tex_x`: x read through a texture mirror (src/gpu/runtime.ts) another launch left.
+// round by subgroupShuffle) that layout took 1.3-1.4x as long as conv2d_weight_grad_row4; there the
+// roles swap instead (variants `c16`, `c16_tex`: C = 16, ResNet-20's 16->32 projection shortcut):
+// lane k owns output channels o0 + k + 8u (u < 4) and 16 vec4 accumulators (4 output channels x 4
+// quads of input channels), loads its own 4 output channels' dy and input channels k and k + 8, and
+// subgroupBroadcast hands the x values round (16 vec4s a tile). Each broadcast value again serves 4
+// multiply-adds (row kernel: 2), with the same loads a lane as the row kernel, and the same sums. On
+// lavapipe 0.82-0.99x as long in-step (four runs of 8-10 rounds, 2026-12-07), 0.93x alone: less
+// than at 32 channels, since a lane's 8 loads a tile (4 of dy, 2 of x for each of 2 channels) take
+// longer than its 64 vec4 multiply-adds, and those loads are the same as the row kernel's.
+// Variant `tex_x` (and `c16_tex`): x read through a texture mirror (src/gpu/runtime.ts) another launch left.
 enable subgroups;
 override S_: u32 = 2;   // stride
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, chunk: u32 }
 // #include "texture_rows.wgsl"
-// #if tex_x
+// #if tex_x c16_tex
 @group(0) @binding(0) var x4t: texture_storage_2d<rgba32float, read>;
 fn xAt(i: u32) -> vec4f { return textureLoad(x4t, mirrorTexel(i)); }
 // #else
@@ -40,6 +48,77 @@ fn fma4(a: vec4f, dm: vec4f, xt0: vec4f, xt1: vec4f, xt2: vec4f, xt3: vec4f) -> 
   return fma(vec4f(dm.w), xt3, r);
 }
 
+// #if c16 c16_tex
+// channel c's 4 input values of tile (n, oh, j), one per output column t
+fn xcols(c: u32, n: u32, oh: u32, j: u32) -> vec4f {
+  let i = (((n * p.C + c) * p.H + S_ * oh) * p.W + 4u * S_ * j) / 4u;
+  let a = xAt(i);
+  if (S_ == 1u) { return a; }
+  let b = xAt(i + 1u);
+  return vec4f(a.x, a.z, b.x, b.z);
+}
+
+// the 4 vec4s of input channels 4m..4m+3 at columns t = 0..3 (xt0..xt3 of fma4), from lanes 4h..4h+3's
+// xv (h = m % 2; lane l holds channel l of its 8 in xv): column t of each lane, broadcast
+struct Cols { t0: vec4f, t1: vec4f, t2: vec4f, t3: vec4f }
+fn quad(xv: vec4f, h: u32) -> Cols {
+  var b0: vec4f; var b1: vec4f; var b2: vec4f; var b3: vec4f;
+  if (h == 0u) {
+    b0 = subgroupBroadcast(xv, 0u); b1 = subgroupBroadcast(xv, 1u); b2 = subgroupBroadcast(xv, 2u); b3 = subgroupBroadcast(xv, 3u);
+  } else {
+    b0 = subgroupBroadcast(xv, 4u); b1 = subgroupBroadcast(xv, 5u); b2 = subgroupBroadcast(xv, 6u); b3 = subgroupBroadcast(xv, 7u);
+  }
+  return Cols(vec4f(b0.x, b1.x, b2.x, b3.x), vec4f(b0.y, b1.y, b2.y, b3.y), vec4f(b0.z, b1.z, b2.z, b3.z), vec4f(b0.w, b1.w, b2.w, b3.w));
+}
+
+// the tile's products for the lane's 4 output channels (dy columns d0..d3) and input channels 4m..4m+3
+fn step4(acc: ptr<function, array<vec4f, 16>>, m: u32, x: Cols, d0: vec4f, d1: vec4f, d2: vec4f, d3: vec4f) {
+  (*acc)[m] = fma4((*acc)[m], d0, x.t0, x.t1, x.t2, x.t3);
+  (*acc)[4u + m] = fma4((*acc)[4u + m], d1, x.t0, x.t1, x.t2, x.t3);
+  (*acc)[8u + m] = fma4((*acc)[8u + m], d2, x.t0, x.t1, x.t2, x.t3);
+  (*acc)[12u + m] = fma4((*acc)[12u + m], d3, x.t0, x.t1, x.t2, x.t3);
+}
+
+@compute @workgroup_size(8)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {
+  let k = sid;                // output channels o0 + k + 8u; input channels k and k + 8 loaded
+  let q = wid.z;
+  let TPR = p.OW / 4u;
+  let T = p.N * p.OH * TPR;
+  let q0 = min(q * p.chunk, T);
+  let q1 = min(q0 + p.chunk, T);
+  let OHW4 = p.OH * TPR;
+  let o0 = wid.y * 32u;
+  var acc: array<vec4f, 16>;  // [u * 4 + m]: output channel o0 + k + 8u, input channels 4m..4m+3
+  var n = q0 / OHW4;
+  var rem = q0 - n * OHW4;
+  var oh = rem / TPR;
+  var j = rem - oh * TPR;
+  let cs = p.OH * TPR;  // dy's channel stride, in vec4s
+  for (var s = q0; s < q1; s++) {
+    // this lane's output channels' dy (clamped: the clamped sums are never stored)
+    let dbase = (n * p.O * p.OH + oh) * TPR + j;
+    let d0 = dy[dbase + min(o0 + k, p.O - 1u) * cs];
+    let d1 = dy[dbase + min(o0 + k + 8u, p.O - 1u) * cs];
+    let d2 = dy[dbase + min(o0 + k + 16u, p.O - 1u) * cs];
+    let d3 = dy[dbase + min(o0 + k + 24u, p.O - 1u) * cs];
+    let xa = xcols(k, n, oh, j);       // input channel k
+    let xb = xcols(k + 8u, n, oh, j);  // input channel k + 8
+    step4(&acc, 0u, quad(xa, 0u), d0, d1, d2, d3);
+    step4(&acc, 1u, quad(xa, 1u), d0, d1, d2, d3);
+    step4(&acc, 2u, quad(xb, 0u), d0, d1, d2, d3);
+    step4(&acc, 3u, quad(xb, 1u), d0, d1, d2, d3);
+    j++;
+    if (j == TPR) { j = 0u; oh++; if (oh == p.OH) { oh = 0u; n++; } }
+  }
+  for (var u = 0u; u < 4u; u++) {
+    let o = o0 + k + 8u * u;
+    if (o < p.O) {
+      for (var m = 0u; m < 4u; m++) { part[(q * p.O + o) * 4u + m] = acc[4u * u + m]; }  // [q, o, 4m..4m+3] of C = 16
+    }
+  }
+}
+// #else
 // output channels o0 + 8u + k, k < 8, from lane k's du (subgroupBroadcast takes constant lanes)
 fn step8(acc: ptr<function, array<vec4f, 32>>, u: u32, du: vec4f, xt0: vec4f, xt1: vec4f, xt2: vec4f, xt3: vec4f) {
   let b0 = subgroupBroadcast(du, 0u); let b1 = subgroupBroadcast(du, 1u);
@@ -109,3 +188,4 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid:
     if (o < p.O) { part[(q * p.O + o) * 8u + k] = acc[m]; }  // [q, o, 4k..4k+3] of C = 32
   }
 }
+// #endif

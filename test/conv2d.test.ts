@@ -293,12 +293,16 @@ describe('conv2d 1x1 weight gradients give the same bits with 8, 16 or 32 output
 
 describe('conv2d_weight_grad_pointwise (weightGradPointwise) gives the bits of conv2d_weight_grad_row4', () => {
   // the same chunks and the same per-(o, c) order of fmas: the same partials, the same reduce. The
-  // shapes (32 input channels): ResNet-20's 32->64 shortcut, a last chunk cut short (weightGradChunk
+  // shapes (32 input channels, then 16): ResNet-20's 32->64 shortcut, a last chunk cut short (weightGradChunk
   // 20: 5 tiles a chunk), stride 1 with a partial block of 32 output channels
   const pwCases: [Case, Partial<ConvConfig>][] = [
     [{ name: 'ResNet-20 32->64 shortcut', N: 2, C: 32, H: 16, W: 16, O: 64, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }, {}],
     [{ name: 'chunks cut short, O=20', N: 3, C: 32, H: 12, W: 24, O: 20, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }, { weightGradChunk: 28 }],
     [{ name: 'stride 1, O=40 (a partial block of 32), bias', N: 3, C: 32, H: 6, W: 8, O: 40, KH: 1, KW: 1, stride: 1, pad: 0, bias: true }, { weightGradChunk: 20 }],
+    // 16 input channels (variant c16: lanes over output channels, x broadcast)
+    [{ name: 'ResNet-20 16->32 shortcut (16 input channels)', N: 2, C: 16, H: 32, W: 32, O: 32, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }, {}],
+    [{ name: '16 input channels, chunks cut short, O=44 (a partial block of 32)', N: 3, C: 16, H: 12, W: 24, O: 44, KH: 1, KW: 1, stride: 2, pad: 0, bias: false }, { weightGradChunk: 28 }],
+    [{ name: '16 input channels, stride 1, O=12, bias', N: 2, C: 16, H: 6, W: 8, O: 12, KH: 1, KW: 1, stride: 1, pad: 0, bias: true }, { weightGradChunk: 20 }],
   ];
   for (const [s, cfg] of pwCases) {
     it(s.name, async () => {
@@ -863,9 +867,11 @@ describe('conv2d gradients pass finite-difference checks', () => {
   const pointwise: Case = { name: 'gradcheck', N: 1, C: 4, H: 4, W: 16, O: 4, KH: 1, KW: 1, stride: 2, pad: 0, bias: true };
   // 1x1 with 32 input channels: the weight gradient runs on conv2d_weight_grad_pointwise
   const pointwise32: Case = { name: 'gradcheck', N: 1, C: 32, H: 4, W: 8, O: 3, KH: 1, KW: 1, stride: 2, pad: 0, bias: false };
+  // 1x1 with 16 input channels: conv2d_weight_grad_pointwise's variant c16
+  const pointwise16: Case = { name: 'gradcheck', N: 1, C: 16, H: 4, W: 8, O: 3, KH: 1, KW: 1, stride: 2, pad: 0, bias: false };
   // 3 channels, W % 16 == 0: the forward runs on conv2d_forward_stem (its finite differences against the weight gradient)
   const stem: Case = { name: 'gradcheck', N: 1, C: 3, H: 3, W: 16, O: 2, KH: 3, KW: 3, stride: 1, pad: 1, bias: true };
-  for (const [which, s, cfg] of [[1, stem], [2, stem], [0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise, { pointwise: true }], [1, pointwise, { pointwise: true }], [0, pointwise, { pointwise: false }], [1, pointwise32, { weightGradPointwise: true }]] as [number, Case, Partial<ConvConfig>?][]) {
+  for (const [which, s, cfg] of [[1, stem], [2, stem], [0, strided], [1, strided], [2, strided], [0, same], [1, same], [0, strided8], [1, strided8], [0, pointwise, { pointwise: true }], [1, pointwise, { pointwise: true }], [0, pointwise, { pointwise: false }], [1, pointwise32, { weightGradPointwise: true }], [1, pointwise16, { weightGradPointwise: true }]] as [number, Case, Partial<ConvConfig>?][]) {
     it(`d${['x', 'w', 'b'][which]} (${s.KH}x${s.KW} stride ${s.stride}, pad ${s.pad}, W=${s.W}, bias ${s.bias}${cfg ? ', ' + JSON.stringify(cfg) : ''})`, async () => {
       const rng = new Rng();
       const { x, w, b, r } = inputs(rng, s);

@@ -353,8 +353,8 @@ describe("conv2dWithShortcut's backward: both weight gradients in one pass (fuse
         // one pass 1 for both (no launch of either conv's weight gradient alone), each reduced
         const joint = got.names.filter((n) => n === 'conv2d_weight_grad_row4:shortcut').length;
         // a conv's own launch: the plain kernel or a texture-mirror variant (weightGradTextures), or the
-        // 1x1 kernel with 32 input channels (weightGradPointwise)
-        const alone = got.names.filter((n) => /^conv2d_weight_grad(_row4(:tex(_x|_dy)?)?|_pointwise(:tex_x)?)?$/.test(n)).length;
+        // 1x1 kernel with 16 or 32 input channels (weightGradPointwise; variants c16, c16_tex at 16)
+        const alone = got.names.filter((n) => /^conv2d_weight_grad(_row4(:tex(_x|_dy)?)?|_pointwise(:(tex_x|c16|c16_tex))?)?$/.test(n)).length;
         expect([joint, alone], got.names.join(' ')).toEqual(fused ? [1, 0] : [0, 2]);
         const dys = v.r.map((r, i) => (got.p[i] > 0 ? r : 0));
         const tol = { atol: 2e-6 * s.N * OH * OW, rtol: 1e-4 };

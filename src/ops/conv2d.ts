@@ -170,8 +170,10 @@ export interface ConvConfig {
    * 1x1 weight gradients with 32 input channels (ResNet-20's 32->64 projection shortcut) on
    * conv2d_weight_grad_pointwise: a lane owns 4 input channels, so each dy load and broadcast serves
    * twice the multiply-adds of conv2d_weight_grad_row4's 2 kernel rows a lane (0.79-0.83x as long
-   * in-step on lavapipe, 2026-12-07). Same partials, same bits. For 8-lane subgroups only (a
-   * workgroup is one subgroup of 8).
+   * in-step on lavapipe, 2026-12-07). With 16 input channels (the 16->32 shortcut) its variant c16:
+   * a lane owns 4 output channels and x is broadcast, again 4 multiply-adds a broadcast value
+   * (0.82-0.99x in-step). Same partials, same bits. For 8-lane subgroups only (a workgroup is one
+   * subgroup of 8).
    */
   weightGradPointwise: boolean;
   /**
@@ -838,24 +840,27 @@ function reduceWeightGrad(part: Tensor, dw: Tensor, cfg: ConvConfig): void {
   });
 }
 
-/** Can conv2d_weight_grad_pointwise run this weight gradient (a 1x1 row-kernel shape with 32 input channels, 8-lane subgroups)? */
+/** Can conv2d_weight_grad_pointwise run this weight gradient (a 1x1 row-kernel shape with 16 or 32 input channels, 8-lane subgroups)? */
 function pointwiseWeightGradOk(gpu: Gpu, d: ConvDims, cfg: ConvConfig): boolean {
-  return cfg.weightGradPointwise && cfg.rowKernel && rowShapeOk(d) && d.KH === 1 && d.KW === 1 && d.pad === 0 && d.C === 32 && rowMirrorsAllowed(gpu);
+  return cfg.weightGradPointwise && cfg.rowKernel && rowShapeOk(d) && d.KH === 1 && d.KW === 1 && d.pad === 0 && (d.C === 16 || d.C === 32) && rowMirrorsAllowed(gpu);
 }
 
 /**
  * Split-K pass 1 on conv2d_weight_grad_pointwise: the partials [nchunks, O, C] conv2d_weight_grad_row4
  * computes for the same 1x1 conv (the same chunks, the same sums), a chunk and 32 output channels a
- * workgroup of 8 lanes.
+ * workgroup of 8 lanes (lanes over input channels at C = 32, over output channels at C = 16).
  */
 function weightGradPointwise(x: Tensor, dy: Tensor, d: ConvDims, cfg: ConvConfig): Tensor {
   const gpu = x.gpu;
   const { chunk, nchunks } = rowWeightGradChunks(gpu, d, cfg);
   const part = Tensor.empty(gpu, [nchunks, d.O, d.C], 'f32', 'conv2d:dw-part');
   const tex = weightGradMirrors(gpu, x, dy, d, cfg).x;
+  // C = 16: lanes over output channels, x broadcast (variants c16, c16_tex); C = 32: lanes over input channels
+  const variant = d.C === 16 ? (tex ? 'c16_tex' : 'c16') : tex ? 'tex_x' : undefined;
   gpu.dispatch('conv2d_weight_grad_pointwise', {
     bindings: { ...(tex ? {} : { x4: x }), dy, part },
-    ...(tex ? { textures: { x4t: x }, variant: 'tex_x' } : {}),
+    ...(tex ? { textures: { x4t: x } } : {}),
+    ...(variant ? { variant } : {}),
     uniforms: { N: d.N, C: d.C, H: d.H, W: d.W, O: d.O, OH: d.OH, OW: d.OW, chunk },
     workgroups: [1, Math.ceil(d.O / 32), nchunks],
     overrides: { S_: d.stride },

@@ -48,7 +48,29 @@ fn fma4(a: vec4f, dm: vec4f, xt0: vec4f, xt1: vec4f, xt2: vec4f, xt3: vec4f) -> 
   return fma(vec4f(dm.w), xt3, r);
 }
 
-// #if c16 c16_tex
+// chunk q's tiles [q0, q1) of the N*OH*(OW/4) 4-column output tiles, and tile q0's (n, oh, j)
+struct Chunk { q0: u32, q1: u32, n: u32, oh: u32, j: u32 }
+fn chunkOf(q: u32) -> Chunk {
+  let TPR = p.OW / 4u;
+  let T = p.N * p.OH * TPR;
+  let q0 = min(q * p.chunk, T);
+  let n = q0 / (p.OH * TPR);
+  let rem = q0 - n * p.OH * TPR;
+  let oh = rem / TPR;
+  return Chunk(q0, min(q0 + p.chunk, T), n, oh, rem - oh * TPR);
+}
+
+// tile (n, oh, j)'s dy for output channels o0 + k + 8u, u < 4 (clamped to O - 1: those sums are
+// never stored)
+struct Dy4 { d0: vec4f, d1: vec4f, d2: vec4f, d3: vec4f }
+fn dyOf(n: u32, oh: u32, j: u32, o0: u32, k: u32) -> Dy4 {
+  let TPR = p.OW / 4u;
+  let cs = p.OH * TPR;  // dy's channel stride, in vec4s
+  let dbase = (n * p.O * p.OH + oh) * TPR + j;
+  return Dy4(dy[dbase + min(o0 + k, p.O - 1u) * cs], dy[dbase + min(o0 + k + 8u, p.O - 1u) * cs],
+             dy[dbase + min(o0 + k + 16u, p.O - 1u) * cs], dy[dbase + min(o0 + k + 24u, p.O - 1u) * cs]);
+}
+
 // channel c's 4 input values of tile (n, oh, j), one per output column t
 fn xcols(c: u32, n: u32, oh: u32, j: u32) -> vec4f {
   let i = (((n * p.C + c) * p.H + S_ * oh) * p.W + 4u * S_ * j) / 4u;
@@ -58,6 +80,7 @@ fn xcols(c: u32, n: u32, oh: u32, j: u32) -> vec4f {
   return vec4f(a.x, a.z, b.x, b.z);
 }
 
+// #if c16 c16_tex
 // the 4 vec4s of input channels 4m..4m+3 at columns t = 0..3 (xt0..xt3 of fma4), from lanes 4h..4h+3's
 // xv (h = m % 2; lane l holds channel l of its 8 in xv): column t of each lane, broadcast
 struct Cols { t0: vec4f, t1: vec4f, t2: vec4f, t3: vec4f }
@@ -84,30 +107,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid:
   let k = sid;                // output channels o0 + k + 8u; input channels k and k + 8 loaded
   let q = wid.z;
   let TPR = p.OW / 4u;
-  let T = p.N * p.OH * TPR;
-  let q0 = min(q * p.chunk, T);
-  let q1 = min(q0 + p.chunk, T);
-  let OHW4 = p.OH * TPR;
   let o0 = wid.y * 32u;
   var acc: array<vec4f, 16>;  // [u * 4 + m]: output channel o0 + k + 8u, input channels 4m..4m+3
-  var n = q0 / OHW4;
-  var rem = q0 - n * OHW4;
-  var oh = rem / TPR;
-  var j = rem - oh * TPR;
-  let cs = p.OH * TPR;  // dy's channel stride, in vec4s
-  for (var s = q0; s < q1; s++) {
-    // this lane's output channels' dy (clamped: the clamped sums are never stored)
-    let dbase = (n * p.O * p.OH + oh) * TPR + j;
-    let d0 = dy[dbase + min(o0 + k, p.O - 1u) * cs];
-    let d1 = dy[dbase + min(o0 + k + 8u, p.O - 1u) * cs];
-    let d2 = dy[dbase + min(o0 + k + 16u, p.O - 1u) * cs];
-    let d3 = dy[dbase + min(o0 + k + 24u, p.O - 1u) * cs];
+  let ch = chunkOf(q);
+  var n = ch.n;
+  var oh = ch.oh;
+  var j = ch.j;
+  for (var s = ch.q0; s < ch.q1; s++) {
+    let d = dyOf(n, oh, j, o0, k);     // this lane's output channels' dy
     let xa = xcols(k, n, oh, j);       // input channel k
     let xb = xcols(k + 8u, n, oh, j);  // input channel k + 8
-    step4(&acc, 0u, quad(xa, 0u), d0, d1, d2, d3);
-    step4(&acc, 1u, quad(xa, 1u), d0, d1, d2, d3);
-    step4(&acc, 2u, quad(xb, 0u), d0, d1, d2, d3);
-    step4(&acc, 3u, quad(xb, 1u), d0, d1, d2, d3);
+    step4(&acc, 0u, quad(xa, 0u), d.d0, d.d1, d.d2, d.d3);
+    step4(&acc, 1u, quad(xa, 1u), d.d0, d.d1, d.d2, d.d3);
+    step4(&acc, 2u, quad(xb, 0u), d.d0, d.d1, d.d2, d.d3);
+    step4(&acc, 3u, quad(xb, 1u), d.d0, d.d1, d.d2, d.d3);
     j++;
     if (j == TPR) { j = 0u; oh++; if (oh == p.OH) { oh = 0u; n++; } }
   }
@@ -135,39 +148,20 @@ fn step8(acc: ptr<function, array<vec4f, 32>>, u: u32, du: vec4f, xt0: vec4f, xt
   (*acc)[8u * u + 7u] = fma4((*acc)[8u * u + 7u], b7, xt0, xt1, xt2, xt3);
 }
 
-// channel c's 4 input values of tile (n, oh, j), one per output column t
-fn xcols(c: u32, n: u32, oh: u32, j: u32) -> vec4f {
-  let i = (((n * p.C + c) * p.H + S_ * oh) * p.W + 4u * S_ * j) / 4u;
-  let a = xAt(i);
-  if (S_ == 1u) { return a; }
-  let b = xAt(i + 1u);
-  return vec4f(a.x, a.z, b.x, b.z);
-}
-
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {
   let k = sid;                // input channels 4k..4k+3
   let q = wid.z;
   let TPR = p.OW / 4u;
-  let T = p.N * p.OH * TPR;
-  let q0 = min(q * p.chunk, T);
-  let q1 = min(q0 + p.chunk, T);
-  let OHW4 = p.OH * TPR;
   let o0 = wid.y * 32u;
   let c0 = 4u * k;
   var acc: array<vec4f, 32>;
-  var n = q0 / OHW4;
-  var rem = q0 - n * OHW4;
-  var oh = rem / TPR;
-  var j = rem - oh * TPR;
-  let cs = p.OH * TPR;  // dy's channel stride, in vec4s
-  for (var s = q0; s < q1; s++) {
-    // this lane's share of the tile's dy: o = o0 + k + 8u (clamped: the clamped sums are never stored)
-    let dbase = (n * p.O * p.OH + oh) * TPR + j;
-    let d0 = dy[dbase + min(o0 + k, p.O - 1u) * cs];
-    let d1 = dy[dbase + min(o0 + k + 8u, p.O - 1u) * cs];
-    let d2 = dy[dbase + min(o0 + k + 16u, p.O - 1u) * cs];
-    let d3 = dy[dbase + min(o0 + k + 24u, p.O - 1u) * cs];
+  let ch = chunkOf(q);
+  var n = ch.n;
+  var oh = ch.oh;
+  var j = ch.j;
+  for (var s = ch.q0; s < ch.q1; s++) {
+    let d = dyOf(n, oh, j, o0, k);  // this lane's share of the tile's dy: o = o0 + k + 8u
     let x0 = xcols(c0, n, oh, j);
     let x1 = xcols(c0 + 1u, n, oh, j);
     let x2 = xcols(c0 + 2u, n, oh, j);
@@ -176,10 +170,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid:
     let xt1 = vec4f(x0.y, x1.y, x2.y, x3.y);
     let xt2 = vec4f(x0.z, x1.z, x2.z, x3.z);
     let xt3 = vec4f(x0.w, x1.w, x2.w, x3.w);
-    step8(&acc, 0u, d0, xt0, xt1, xt2, xt3);
-    step8(&acc, 1u, d1, xt0, xt1, xt2, xt3);
-    step8(&acc, 2u, d2, xt0, xt1, xt2, xt3);
-    step8(&acc, 3u, d3, xt0, xt1, xt2, xt3);
+    step8(&acc, 0u, d.d0, xt0, xt1, xt2, xt3);
+    step8(&acc, 1u, d.d1, xt0, xt1, xt2, xt3);
+    step8(&acc, 2u, d.d2, xt0, xt1, xt2, xt3);
+    step8(&acc, 3u, d.d3, xt0, xt1, xt2, xt3);
     j++;
     if (j == TPR) { j = 0u; oh++; if (oh == p.OH) { oh = 0u; n++; } }
   }

@@ -20,7 +20,7 @@
 // quads of input channels), loads its own 4 output channels' dy and input channels k and k + 8, and
 // subgroupBroadcast hands the x values round (16 vec4s a tile). Each broadcast value again serves 4
 // multiply-adds (row kernel: 2), with the same loads a lane as the row kernel, and the same sums. On
-// lavapipe 0.82-0.99x as long in-step (four runs of 8-10 rounds, 2026-12-07), 0.93x alone: less
+// lavapipe 0.82-0.99x as long in-step (four runs of 8-10 rounds, 2026-12-07), 0.87-0.93x alone: less
 // than at 32 channels, since a lane's 8 loads a tile (4 of dy, 2 of x for each of 2 channels) take
 // longer than its 64 vec4 multiply-adds, and those loads are the same as the row kernel's.
 // Variant `tex_x` (and `c16_tex`): x read through a texture mirror (src/gpu/runtime.ts) another launch left.

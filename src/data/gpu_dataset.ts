@@ -322,5 +322,3 @@ export class Augmenter {
     return { images, labels };
   }
 }
-
-

@@ -18,8 +18,9 @@ import { GpuTimer, median, timeGpu } from '../src/gpu/timer.js';
 import { createModel } from '../src/models/registry.js';
 import { BatchNorm2d, Conv2d, Linear, type ForwardContext } from '../src/nn/layers.js';
 import { Network } from '../src/nn/network.js';
-import { batchNorm2d } from '../src/ops/batchnorm.js';
-import { conv2d, conv2dOutputSize, conv2dWithShortcut, shortcutInputGradOutcome, shortcutWeightGradOutcome } from '../src/ops/conv2d.js';
+import { batchNorm2d, stride2CopyFits } from '../src/ops/batchnorm.js';
+import { conv2d, conv2dOutputSize, conv2dReadsStride2Copy, conv2dWithShortcut, shortcutInputGradOutcome, shortcutWeightGradOutcome } from '../src/ops/conv2d.js';
+import { noteStride2Copy } from '../src/ops/stride2_copy.js';
 import { countCorrect, crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, addInPlace, addRelu, relu } from '../src/ops/elementwise.js';
 import { floatsOf } from '../src/gpu/lanes.js';
@@ -153,8 +154,23 @@ interface ConvShape extends Omit<ConvGeometry, 'N'> {
   fusedInputGrads: number;
   /** Layers whose weight gradient is computed in one pass with its pair's, not alone. */
   fusedWeightGrads: number;
+  /**
+   * Layers (1x1 stride 2) whose forward and weight gradient read x's stride-2 copy, which x's producer
+   * wrote beside it (src/ops/stride2_copy.ts), instead of x.
+   */
+  fromCopies: number;
   /** A projection shortcut: the kernel size and padding of its block's conv of the same x (ShortcutPair). */
   partner?: { k: number; pad: number };
+}
+
+/** BatchNorms of one shape: how many, how many end a residual block, and of those how many also write their output's stride-2 copy. */
+interface BnShape {
+  C: number;
+  H: number;
+  W: number;
+  count: number;
+  residual: number;
+  residualCopies: number;
 }
 
 /** A block's stride-2 conv whose forward launch also computes its 1x1 stride-2 projection shortcut. */
@@ -176,7 +192,7 @@ interface ModelShapes {
   shortcutGradPairs: Map<string, ShortcutPair>;
   shortcutWeightGradPairs: Map<string, ShortcutPair>;
   /** BatchNorm2d layers per shape; `residual` of them end a residual block (act(residual + BN(x)) fused). */
-  bns: Map<string, { C: number; H: number; W: number; count: number; residual: number }>;
+  bns: Map<string, BnShape>;
   /** Per-image element count -> dispatches per step of: relu_forward, add (forward and gradient
    * accumulation), add_inplace (accumulation), add_relu_forward. */
   relus: Map<number, number>;
@@ -209,11 +225,12 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
   const linFwd = Linear.prototype.forward;
   let images: Tensor | null = null;
   // note one conv layer's shape and output (fused: its forward ran in a conv + shortcut launch)
-  const noteConv = (conv: Conv2d, x: Tensor, y: Tensor, fused: boolean): ConvShape => {
+  const noteConv = (conv: Conv2d, x: Tensor, y: Tensor, fused: boolean, fromCopy: boolean): ConvShape => {
     const [, C, H, W] = x.shape;
     const key = `${C}x${H}x${W}>${conv.outChannels}k${conv.kernel}s${conv.stride}p${conv.padding}${conv.bias ? 'b' : ''}`;
-    const s = bump(shapes.convs, key, () => ({ C, H, W, O: conv.outChannels, k: conv.kernel, stride: conv.stride, pad: conv.padding, bias: conv.bias, count: 1, inputGrads: 0, accumulating: 0, fusedForwards: 0, fusedInputGrads: 0, fusedWeightGrads: 0 }));
+    const s = bump(shapes.convs, key, () => ({ C, H, W, O: conv.outChannels, k: conv.kernel, stride: conv.stride, pad: conv.padding, bias: conv.bias, count: 1, inputGrads: 0, accumulating: 0, fusedForwards: 0, fusedInputGrads: 0, fusedWeightGrads: 0, fromCopies: 0 }));
     if (x !== images) s.inputGrads++;
+    if (fromCopy) s.fromCopies++;
     if (fused) s.fusedForwards++;
     // count the layers whose backward finds a gradient of x to add into (as in the training step)
     const node = y.node;
@@ -233,30 +250,42 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
   };
   // conv2dWithShortcut's pairs, to see after the backward whether each computed x's gradient in one pass
   const pairs: { y: Tensor; shapes: [ConvShape, ConvShape]; pair: ShortcutPair }[] = [];
+  // does this layer's conv read x's stride-2 copy (asked before it runs)?
+  const readsCopy = (conv: Conv2d, ctx: ForwardContext, x: Tensor) =>
+    conv2dReadsStride2Copy(x, ctx.params.get(`${conv.name}.weight`).value, { stride: conv.stride, padding: conv.padding });
   Conv2d.prototype.forward = function (this: Conv2d, ctx: ForwardContext, x: Tensor) {
+    const fromCopy = readsCopy(this, ctx, x);
     const y = convFwd.call(this, ctx, x);
-    noteConv(this, x, y, false);
+    noteConv(this, x, y, false, fromCopy);
     return y;
   };
   Conv2d.prototype.forwardWithShortcut = function (this: Conv2d, ctx: ForwardContext, x: Tensor, sc: Conv2d) {
     // not a pair (conv2dWithShortcut), the two layers' own forwards run (and note themselves)
     const paired = this.pairsWith(sc);
     const fused = this.fusesWith(ctx, x, sc);
+    const fromCopy = !fused && readsCopy(sc, ctx, x);
     const [y, ysc] = convPairFwd.call(this, ctx, x, sc);
     if (paired) {
       const [, C, H, W] = x.shape;
       const key = `${C}x${H}x${W}>${this.outChannels}k${this.kernel}p${this.padding}${this.bias ? 'b' : ''}`;
       const pair = { C, H, W, O: this.outChannels, k: this.kernel, pad: this.padding, bias: this.bias, count: 1 };
-      pairs.push({ y, shapes: [noteConv(this, x, y, fused), noteConv(sc, x, ysc, fused)], pair });
+      pairs.push({ y, shapes: [noteConv(this, x, y, fused, false), noteConv(sc, x, ysc, fused, fromCopy)], pair });
       if (fused) bump(shapes.shortcutPairs, key, () => ({ ...pair }));
     }
     return [y, ysc];
   };
-  BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor) {
+  BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor, stride2Copy?: boolean) {
     const [, C, H, W] = x.shape;
-    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0 }));
+    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0, residualCopies: 0 }));
     if (residual) b.residual++;
-    return bnFwd.call(this, ctx, x, relu, residual);
+    const y = bnFwd.call(this, ctx, x, relu, residual, stride2Copy);
+    // the trace runs in eval mode, where no copy is made: note what training would write, and hand
+    // the next conv a stand-in so that it takes the path it takes in a training step
+    if (residual && stride2Copy && stride2CopyFits(y.shape)) {
+      b.residualCopies++;
+      noteStride2Copy(y, Tensor.zeros(gpu, [y.shape[0], C, H / 2, W / 2], 'f32', 'trace.stride2'));
+    }
+    return y;
   };
   Linear.prototype.forward = function (this: Linear, ctx: ForwardContext, x: Tensor) {
     bump(shapes.linears, `${this.inFeatures}>${this.outFeatures}`, () => ({ inF: this.inFeatures, outF: this.outFeatures, count: 1 }));
@@ -450,12 +479,31 @@ function onlyGrads(grads: (Tensor | null)[], which: number[]): BackwardContext {
   };
 }
 
+/**
+ * A conv shape's entries: its forward, input gradient (fresh and accumulating), weight gradient and bias
+ * gradient as a step runs them. Layers that read x's stride-2 copy (fromCopies) also get a forward and
+ * weight gradient timed that way, under the shape with ", from x's stride-2 copy" after it (writing the
+ * copy is timed in its BatchNorm's entry), and per_step counts each layer in the entry of its kind.
+ */
 async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Promise<void> {
+  if (s.fromCopies > 0) await convShapeEntries(c, model, N, s, true);
+  await convShapeEntries(c, model, N, s, false);
+}
+
+/** convEntries' entries of one kind: the layers that read x's stride-2 copy (forward and weight gradient only), or the rest. */
+async function convShapeEntries(c: Ctx, model: string, N: number, s: ConvShape, fromCopy: boolean): Promise<void> {
   const { gpu } = c;
   const [OH, OW] = conv2dOutputSize(s.H, s.W, s.k, s.k, s.stride, s.pad);
-  const shape = `${N}x${s.C}x${s.H}x${s.W} -> ${s.O} k${s.k} s${s.stride}${s.bias ? ' +bias' : ''}`;
+  const shape = `${N}x${s.C}x${s.H}x${s.W} -> ${s.O} k${s.k} s${s.stride}${s.bias ? ' +bias' : ''}${fromCopy ? ", from x's stride-2 copy" : ''}`;
   const flops = 2 * N * s.O * OH * OW * s.C * s.k * s.k;
   const x = randn(gpu, [N, s.C, s.H, s.W], 1);
+  // the copy its producer wrote (stand-in values: the same work)
+  if (fromCopy) noteStride2Copy(x, randn(gpu, [N, s.C, OH, OW], 10));
+  // the layers of this kind, forward and weight gradient (a layer whose weight gradient runs in one
+  // pass with its pair's reads x there, not the copy)
+  const copyWeightGrads = Math.max(0, s.fromCopies - s.fusedWeightGrads);
+  const forwards = fromCopy ? s.fromCopies : s.count - s.fusedForwards - s.fromCopies;
+  const weightGrads = fromCopy ? copyWeightGrads : s.count - s.fusedWeightGrads - copyWeightGrads;
   const w = randn(gpu, [s.O, s.C, s.k, s.k], 2, Math.sqrt(2 / (s.C * s.k * s.k)));
   const b = s.bias ? randn(gpu, [s.O], 3, 0.1) : null;
   const opts = { stride: s.stride, padding: s.pad };
@@ -463,7 +511,7 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   const meta = { model, shape, batch: N };
   const work = (op: Parameters<typeof convBytes>[3]) => ({ flops, bytes: convBytes({ ...s, N }, OH, OW, op), ceiling: 'fma_gflops' as const });
   // the layers whose forward runs inside a fused conv + shortcut launch are timed there (shortcutPairEntries)
-  await measure(c, { ...meta, op: 'conv2d.forward', perStep: s.count - s.fusedForwards, work: work('forward') }, fwd);
+  await measure(c, { ...meta, op: 'conv2d.forward', perStep: forwards, work: work('forward') }, fwd);
   for (const t of [x, w, b]) if (t) t.requiresGrad = true;
   const y = conv2d(x, w, b, opts);
   const dy = randn(gpu, y.shape as number[], 4);
@@ -473,11 +521,11 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   // into the gradient already there: the training step runs each layer one way or the other, or in
   // one pass with its pair's (timed in shortcutGradPairEntries; here per_step 0)
   const writes = s.inputGrads - s.accumulating - s.fusedInputGrads;
-  if (writes > 0 || s.accumulating === 0) {
+  if (!fromCopy && (writes > 0 || s.accumulating === 0)) {
     const dx = capture(gpu, () => node.backward(dy, onlyGrads(grads, [0]))).work;
     await measure(c, { ...meta, op: 'conv2d.input_grad', perStep: writes, work: work('input_grad') }, dx);
   }
-  if (s.accumulating > 0) {
+  if (!fromCopy && s.accumulating > 0) {
     const into = randn(gpu, x.shape as number[], 5);
     const dx = capture(gpu, () => node.backward(dy, { ...onlyGrads(grads, [0]), accumulator: (i) => (i === 0 ? into : null) })).work;
     await measure(c, { ...meta, op: 'conv2d.input_grad_accumulate', perStep: s.accumulating, work: work('input_grad_accumulate') }, dx);
@@ -493,8 +541,8 @@ async function convEntries(c: Ctx, model: string, N: number, s: ConvShape): Prom
   }
   const dw = capture(gpu, () => node.backward(dy, onlyGrads(grads, [1]))).work;
   // (the layers whose weight gradient runs in one pass with its pair's: timed in shortcutWeightGradPairEntries)
-  await measure(c, { ...meta, op: 'conv2d.weight_grad', perStep: s.count - s.fusedWeightGrads, work: work('weight_grad') }, dw, { mirrorsHeld: s.partner !== undefined });
-  if (b) {
+  await measure(c, { ...meta, op: 'conv2d.weight_grad', perStep: weightGrads, work: work('weight_grad') }, dw, { mirrorsHeld: s.partner !== undefined });
+  if (b && !fromCopy) {
     const db = capture(gpu, () => node.backward(dy, onlyGrads(grads, [2]))).work;
     await measure(c, { ...meta, op: 'conv2d.bias_grad', perStep: s.count, work: { bytes: 4 * N * s.O * OH * OW, ceiling: 'read_gbps' } }, db);
   }
@@ -575,9 +623,9 @@ async function shortcutPairEntries(c: Ctx, model: string, N: number, p: Shortcut
   await measure(c, { model, op: 'conv2d.forward', shape, batch: N, perStep: p.count, work: { flops, bytes: bytes('forward'), ceiling: 'fma_gflops' } }, fwd);
 }
 
-async function bnEntries(c: Ctx, model: string, N: number, b: { C: number; H: number; W: number; count: number; residual: number }): Promise<void> {
+async function bnEntries(c: Ctx, model: string, N: number, b: BnShape): Promise<void> {
   const { gpu } = c;
-  const { C, H, W, count, residual } = b;
+  const { C, H, W, count, residual, residualCopies } = b;
   const shape = `${N}x${C}x${H}x${W}`;
   const n = N * C * H * W;
   const x = randn(gpu, [N, C, H, W], 5);
@@ -609,7 +657,12 @@ async function bnEntries(c: Ctx, model: string, N: number, b: { C: number; H: nu
     const { result: yr, work: fr } = capture(gpu, () => batchNorm2d(x, gamma, beta, rm, rv, { training: true, relu: true, residual: skip }));
     const rmeta = { ...meta, perStep: residual };
     // statistics read x; the normalising pass reads x and skip and writes y
-    await measure(c, { ...rmeta, op: 'batchnorm.forward_train_add_relu', work: { bytes: 4 * 4 * n, compulsoryBytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, fr);
+    await measure(c, { ...rmeta, perStep: residual - residualCopies, op: 'batchnorm.forward_train_add_relu', work: { bytes: 4 * 4 * n, compulsoryBytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, fr);
+    if (residualCopies > 0) {
+      // the blocks whose output a projection shortcut reads next: y's stride-2 copy written too (n / 4 floats more)
+      const { work: fc } = capture(gpu, () => batchNorm2d(x, gamma, beta, rm, rv, { training: true, relu: true, residual: skip, stride2Copy: true }));
+      await measure(c, { ...rmeta, shape: `${shape} + stride-2 copy`, perStep: residualCopies, op: 'batchnorm.forward_train_add_relu', work: { bytes: 4 * 4 * n + n, compulsoryBytes: 3 * 4 * n + n, ceiling: 'copy_gbps' } }, fc);
+    }
     const rgrads = [Tensor.empty(gpu, x.shape), ...grads];
     const br = capture(gpu, () => yr.node!.backward(dy, onlyGrads(rgrads, [0, 1, 2, 3]))).work;
     // the reduce pass reads x, dy and y and writes the masked gradient; the second reads x and it and writes dx

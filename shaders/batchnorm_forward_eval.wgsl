@@ -41,4 +41,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   apply_chunk(c, part, lid, mean, scale, shift);
 }
 
+// (no stride-2 copy in eval mode)
+fn stride2_copy(w: Walk, c: u32, r: array<V, 4>) {}
+
 // #include "batchnorm_apply.wgsl"

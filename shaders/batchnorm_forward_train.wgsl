@@ -20,6 +20,14 @@ override RESIDUAL: bool = false;  // y = act(BN(x) + skip)
 // partial; Chan's merge of a single partial is exact, so the bits are those of the two passes.
 // `partial` is then bound to any buffer and not read.
 override FUSED_STATS: bool = false;
+// STRIDE2_COPY (`wide` variant, W % 16 == 0, H even): also write y's values at even rows and
+// columns, y2[n, c, h, w] = y[n, c, 2h, 2w] ([N, C, H/2, W/2] as vec4s), for a 1x1 stride-2 conv
+// that reads y next (a ResNet block's projection shortcut): it then reads the quarter of y it uses,
+// contiguously, instead of 64-byte loads half of whose floats it drops. ROW_ELEMS = W / 16 elements
+// an image row; an element on an even row stores its 8 even columns as two vec4s. y2 is bound to a
+// buffer nothing else in the dispatch binds when the copy is off, and not written.
+override STRIDE2_COPY: bool = false;
+override ROW_ELEMS: u32 = 2u;
 // #include "lanes.wgsl"
 // #include "batchnorm_chunk_stats.wgsl"
 
@@ -34,6 +42,7 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momen
 @group(0) @binding(7) var<storage, read_write> running_var: array<f32>;
 @group(0) @binding(8) var<uniform> p: Params;
 @group(0) @binding(9) var<storage, read> skip: array<E>;
+@group(0) @binding(10) var<storage, read_write> y2: array<vec4f>;
 
 var<workgroup> s_mu: f32;
 var<workgroup> s_scale: f32;
@@ -82,5 +91,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let shift = beta[c];
   apply_chunk(c, part, lid, mean, scale, shift);
 }
+
+// #if wide
+// element w.s of image w.nn's plane c, values r: its even columns into y2 when its row is even
+fn stride2_copy(w: Walk, c: u32, r: array<V, 4>) {
+  if (!STRIDE2_COPY) { return; }
+  let row = w.s / ROW_ELEMS;
+  if ((row & 1u) != 0u) { return; }
+  let col = w.s - row * ROW_ELEMS;  // the element's place in its row (16 floats each)
+  let rows2 = p.hw / (2u * ROW_ELEMS);  // rows of a y2 plane (H / 2), each 2 * ROW_ELEMS vec4s
+  let o = ((w.nn * p.c + c) * rows2 + row / 2u) * (2u * ROW_ELEMS) + 2u * col;
+  y2[o] = vec4f(r[0].x, r[0].z, r[1].x, r[1].z);
+  y2[o + 1u] = vec4f(r[2].x, r[2].z, r[3].x, r[3].z);
+}
+// #else
+fn stride2_copy(w: Walk, c: u32, r: array<V, 4>) {}  // (the launcher sets STRIDE2_COPY only in `wide`)
+// #endif
 
 // #include "batchnorm_apply.wgsl"

@@ -3,8 +3,11 @@
 // channel's N*HW values (an element E at a time, include/lanes.wgsl; p.hw and p.chunk count elements),
 // plus skip[i] when the override RESIDUAL is set (the residual add at the end of a ResNet block,
 // skip + BN(x) as add_relu_forward would sum it: the same bits), then max(y, 0) when the override
-// RELU is set (BN fused with the ReLU that follows it).
-// The including kernel declares x, skip, y (array<E>), p (n, c, hw, chunk), WG, RESIDUAL and RELU.
+// RELU is set (BN fused with the ReLU that follows it). After each element's store it calls
+// stride2_copy(w, c, r) with the element's values, which the including kernel defines (to write y's
+// stride-2 copy, batchnorm_forward_train's STRIDE2_COPY, or to do nothing).
+// The including kernel declares x, skip, y (array<E>), p (n, c, hw, chunk), WG, RESIDUAL, RELU and
+// stride2_copy.
 // #include "batchnorm_walk.wgsl"
 fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
   for (var w = walk_start(part, lid); w.j < w.end; walk_next(&w)) {
@@ -19,5 +22,6 @@ fn apply_chunk(c: u32, part: u32, lid: u32, mean: f32, scale: f32, shift: f32) {
       r[q] = select(v, max(v, V(0.0)), RELU);
     }
     y[i] = elem_of(r);
+    stride2_copy(w, c, r);
   }
 }

@@ -199,6 +199,14 @@ export class Gpu {
     return this.mirrorHolding(src) !== undefined;
   }
 
+  /**
+   * How many writes into `buf` have been recorded (dispatches binding it writable, copies, host
+   * writes): a value derived from its contents is current while this has not changed.
+   */
+  writeCount(buf: GpuBuffer): number {
+    return this.writes.get(buf.id) ?? 0;
+  }
+
   /** A write into `buf` was recorded: mirrors holding a range of it are stale. */
   private wrote(buf: GpuBuffer): void {
     this.writes.set(buf.id, (this.writes.get(buf.id) ?? 0) + 1);

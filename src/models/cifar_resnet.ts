@@ -4,7 +4,7 @@
 // where the shape changes), then ReLU; global average pool; fc. No conv biases.
 // Parameter names: conv, bn, blocks.N.{conv1,bn1,conv2,bn2,shortcut.0,shortcut.1}, fc.
 import { globalAvgPool } from '../ops/pooling.js';
-import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
+import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, stride2CopiesFor, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Model, stage } from './model.js';
 
@@ -29,7 +29,11 @@ class Block {
     return [this.conv1, this.bn1, this.conv2, this.bn2, ...(this.shortcut ?? [])];
   }
 
-  forward(ctx: ForwardContext, x: Tensor): Tensor {
+  /**
+   * The block's output; with `stride2Copy`, its last BatchNorm also writes the output's stride-2 copy,
+   * for the next block's projection shortcut (stride2CopiesFor).
+   */
+  forward(ctx: ForwardContext, x: Tensor, stride2Copy = false): Tensor {
     // conv1 and the shortcut's 1x1 stride-2 conv both read x: one launch where the configuration
     // fuses them (Conv2d.forwardWithShortcut)
     const [h, projected] = convBnReluBeside(ctx, this.conv1, this.bn1, this.shortcut?.[0] ?? null, x);
@@ -41,7 +45,7 @@ class Block {
     // computes both parts in one pass (fuseShortcutGrad); where that does not apply, the 1x1
     // stride-2 conv's input gradient is the one that adds into x's gradient in place (a quarter of
     // the pixels) instead of zero-filling the other three quarters
-    return this.bn2.forward(ctx, z, true, skip);
+    return this.bn2.forward(ctx, z, true, skip, stride2Copy);
   }
 }
 
@@ -81,7 +85,8 @@ export class CifarResNet extends Model {
 
   forward(ctx: ForwardContext, images: Tensor): Tensor {
     let x = stage(images, images, (im) => convBnRelu(ctx, this.conv, this.bn, im));
-    for (const b of this.blocks) x = stage(images, x, (h) => b.forward(ctx, h));
+    const copies = stride2CopiesFor(this.blocks.map((b) => b.shortcut?.[0] ?? null));
+    this.blocks.forEach((b, i) => (x = stage(images, x, (h) => b.forward(ctx, h, copies[i]))));
     return this.fc.forward(ctx, globalAvgPool(x));
   }
 }

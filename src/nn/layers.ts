@@ -2,7 +2,7 @@
 // (open_lth's PyTorch names, so checkpoints load into open_lth models 1:1) and how to run forward
 // with the ops; autograd records the backward.
 import { batchNorm2d } from '../ops/batchnorm.js';
-import { conv2d, conv2dFusesShortcut, conv2dWithShortcut } from '../ops/conv2d.js';
+import { conv2d, conv2dFusesShortcut, conv2dWithShortcut, wantStride2Copies } from '../ops/conv2d.js';
 import { linear } from '../ops/linear.js';
 import type { ParamSpec, ParamStore } from '../tensor/param_store.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -55,6 +55,11 @@ export class Conv2d implements Layer {
     return conv2d(x, w, b, { stride: this.stride, padding: this.padding });
   }
 
+  /** Does this conv read only its input's even rows and columns (1x1, stride 2, no padding), so that it can read the input's stride-2 copy? */
+  readsStride2(): boolean {
+    return this.kernel === 1 && this.stride === 2 && this.padding === 0;
+  }
+
   /** Is `shortcut` a projection conv2dWithShortcut runs beside this one (1x1, stride 2, no padding, no bias)? */
   pairsWith(shortcut: Conv2d): boolean {
     return shortcut.kernel === 1 && shortcut.stride === 2 && shortcut.padding === 0 && !shortcut.bias;
@@ -105,16 +110,17 @@ export class BatchNorm2d implements Layer {
 
   /**
    * With `relu`, the ReLU that follows is fused into the BN kernels; with `residual`, so is the
-   * residual add before it: act(residual + BN(x)).
+   * residual add before it: act(residual + BN(x)). With `stride2Copy` (training), the output's
+   * stride-2 copy is written too, where the layout allows (batchNorm2d).
    */
-  forward(ctx: ForwardContext, x: Tensor, relu = false, residual?: Tensor): Tensor {
+  forward(ctx: ForwardContext, x: Tensor, relu = false, residual?: Tensor, stride2Copy = false): Tensor {
     return batchNorm2d(
       x,
       ctx.params.get(`${this.name}.weight`).value,
       ctx.params.get(`${this.name}.bias`).value,
       ctx.buffers.get(`${this.name}.running_mean`),
       ctx.buffers.get(`${this.name}.running_var`),
-      { training: ctx.training, relu, residual },
+      { training: ctx.training, relu, residual, stride2Copy },
     );
   }
 }
@@ -140,6 +146,17 @@ export class Linear implements Layer {
   forward(ctx: ForwardContext, x: Tensor): Tensor {
     return linear(x, ctx.params.get(`${this.name}.weight`).value, ctx.params.get(`${this.name}.bias`).value);
   }
+}
+
+/**
+ * For each residual block of a sequence (given each block's projection shortcut conv, or null),
+ * whether its last BatchNorm should write its output's stride-2 copy: where the next block's
+ * projection reads only even rows and columns (a 1x1 stride-2 conv) and the configuration asks for
+ * copies (wantStride2Copies). batchNorm2d writes none in eval mode.
+ */
+export function stride2CopiesFor(projections: (Conv2d | null)[]): boolean[] {
+  const on = wantStride2Copies();
+  return projections.map((_, i) => on && (projections[i + 1]?.readsStride2() ?? false));
 }
 
 /** conv -> BN -> ReLU, the unit VGG and the ResNet stems are made of (BN and ReLU in one kernel). */

@@ -18,6 +18,7 @@ import { expectDtype, expectRank, expectSameShape, ShapeError } from './check.js
 import { streamLayout } from '../gpu/lanes.js';
 import { isPowerOfTwoIn } from '../gpu/workgroup_size.js';
 import { isCpuAdapter, type AdapterIdentity } from '../gpu/cpu_adapter.js';
+import { noteStride2Copy } from './stride2_copy.js';
 
 export interface BatchNormOptions {
   /** Batch statistics + running-stat update (true) or running statistics (false). */
@@ -33,9 +34,21 @@ export interface BatchNormOptions {
    * activations fewer). The residual gets the (ReLU-masked) output gradient unchanged.
    */
   residual?: Tensor;
+  /**
+   * Training only: also write y[:, :, ::2, ::2] in the normalising pass (stride2CopyOf(y), for a 1x1
+   * stride-2 conv that reads y next; src/ops/stride2_copy.ts), where the layout allows: H*W % 16 ==
+   * 0 (the `wide` variant), W % 16 == 0 and H even. Elsewhere, and in eval mode, no copy is made.
+   */
+  stride2Copy?: boolean;
 }
 
 const MAX_PARTS = 256;
+
+/** Can batchNorm2d write the stride-2 copy of an output of this NCHW shape (BatchNormOptions.stride2Copy)? */
+export function stride2CopyFits(shape: readonly number[]): boolean {
+  const [, , h, w] = shape;
+  return shape.length === 4 && streamLayout(h * w).variant === 'wide' && w % 16 === 0 && h % 2 === 0;
+}
 
 /**
  * The BatchNorm kernels' tunable (part of the run's kernel configuration, src/ops/kernel_config.ts:
@@ -129,7 +142,7 @@ export function batchNormChunks(m: number, vl = 1, target = config.chunk): { par
  */
 export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, options: BatchNormOptions): Tensor {
   const op = 'batchNorm2d';
-  const { training, momentum = 0.1, eps = 1e-5, relu = false, residual } = options;
+  const { training, momentum = 0.1, eps = 1e-5, relu = false, residual, stride2Copy = false } = options;
   // with a residual the backward masks the gradient itself first (the residual needs it too)
   const WG = config.workgroup;
   const fused = { WG, RELU: relu && !residual ? 1 : 0 };
@@ -163,16 +176,20 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   // a channel in one chunk: one pass each way, the second kernel computing the first one's result
   // itself (same bits)
   const oneChunk = onePass && parts === 1;
+  // a binding the kernel declares but does not write this time (no other binding of the dispatch aliases it)
+  const unused = () => Tensor.empty(gpu, [16], 'f32', 'batchnorm.unused');
   if (training) {
+    const copy = stride2Copy && stride2CopyFits(x.shape) ? Tensor.empty(gpu, [n, c, h / 2, w / 2], 'f32', 'batchnorm.stride2') : null;
     const partial = oneChunk ? x : Tensor.empty(gpu, [c, parts, 4], 'f32', 'batchnorm.partial');
     if (!oneChunk) gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG }, variant });
     gpu.dispatch('batchnorm_forward_train', {
-      bindings: { x, partial, gamma: weight, beta: bias, y, saved, running_mean: runningMean, running_var: runningVar, skip: residual ?? x },
+      bindings: { x, partial, gamma: weight, beta: bias, y, saved, running_mean: runningMean, running_var: runningVar, skip: residual ?? x, y2: copy ?? unused() },
       uniforms: { n, c, hw, chunk, parts, eps, momentum },
       workgroups: [parts, c],
-      overrides: { ...apply, FUSED_STATS: oneChunk ? 1 : 0 },
+      overrides: { ...apply, FUSED_STATS: oneChunk ? 1 : 0, ...(copy ? { STRIDE2_COPY: 1, ROW_ELEMS: w / 16 } : {}) },
       variant,
     });
+    if (copy) noteStride2Copy(y, copy);
   } else {
     gpu.dispatch('batchnorm_forward_eval', {
       bindings: { x, gamma: weight, beta: bias, running_mean: runningMean, running_var: runningVar, y, saved, skip: residual ?? x },
@@ -195,8 +212,6 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
     const dgamma = ctx.needsGrad(at + 1) ? ctx.gradOutput(at + 1) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dgamma_unused');
     const dbeta = ctx.needsGrad(at + 2) ? ctx.gradOutput(at + 2) : Tensor.empty(gpu, [c], 'f32', 'batchnorm.dbeta_unused');
     const uniforms = { n, c, hw, chunk, parts, training: training ? 1 : 0 };
-    // a binding the kernel declares but does not write this time (no other binding of the dispatch aliases it)
-    const unused = () => Tensor.empty(gpu, [16], 'f32', 'batchnorm.unused');
     if (oneChunk) {
       gpu.dispatch('batchnorm_backward', {
         bindings: { x, dy: gy, saved, gamma: weight, partial: saved, dx, dgamma, dbeta, beta: bias, y, dmask: maskOut ? dy : unused() },

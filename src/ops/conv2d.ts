@@ -40,6 +40,7 @@ import { grid1d, type Gpu } from '../gpu/runtime.js';
 import { isPowerOfTwoIn } from '../gpu/workgroup_size.js';
 import { shapeStr, Tensor } from '../tensor/tensor.js';
 import { expectDtype, expectRank, ShapeError } from './check.js';
+import { stride2CopyOf } from './stride2_copy.js';
 
 export interface Conv2dOptions {
   /** Square stride, default 1. */
@@ -189,6 +190,14 @@ export interface ConvConfig {
    * invocation reads them, and the copy is a few KiB. Same bits.
    */
   rowWeightTextures: boolean;
+  /**
+   * A 1x1 stride-2 conv (no padding) whose x has a stride-2 copy (stride2CopyOf: x[:, :, ::2, ::2],
+   * written beside x by its producer, a ResNet block's last BatchNorm when the next block projects)
+   * reads the copy, as a stride-1 conv over the same output grid: its forward and weight gradient
+   * load a quarter of x, contiguously, not half of every even row. Same bits. Also asks the models
+   * to have the copies written (wantStride2Copies).
+   */
+  stride2Copies: boolean;
 }
 
 export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
@@ -226,6 +235,7 @@ export const defaultConvConfig: Readonly<ConvConfig> = Object.freeze({
   weightGradPointwise: true,
   rowTextures: true,
   rowWeightTextures: true, // the row launches 0.88-0.93x as long on lavapipe, same bits (2026-12-07)
+  stride2Copies: true,
 });
 
 let config: ConvConfig = { ...defaultConvConfig };
@@ -251,6 +261,7 @@ function checkConfig(cfg: ConvConfig, what = 'setConvConfig'): void {
   if (typeof cfg.weightGradPointwise !== 'boolean') bad('weightGradPointwise', 'must be a boolean');
   if (typeof cfg.rowTextures !== 'boolean') bad('rowTextures', 'must be a boolean');
   if (typeof cfg.rowWeightTextures !== 'boolean') bad('rowWeightTextures', 'must be a boolean');
+  if (typeof cfg.stride2Copies !== 'boolean') bad('stride2Copies', 'must be a boolean');
   if (![8, 16, 32].includes(cfg.pointwiseChannels)) bad('pointwiseChannels', 'must be 8, 16 or 32');
   if (cfg.rowRows !== 1 && cfg.rowRows !== 2) bad('rowRows', 'must be 1 or 2');
   if (cfg.rowRows8 !== 1 && cfg.rowRows8 !== 2) bad('rowRows8', 'must be 1 or 2');
@@ -1068,7 +1079,7 @@ function pairBackward(x: Tensor, bias: Tensor | null, pair: ShortcutGradPair, ro
     else input = weights = false;
   }
   if (!input && ctx.needsGrad(0)) grads[0] = ownInputGrad(dy, me.w, me.d, ctx, cfg, me.packs);
-  if (!weights && ctx.needsGrad(1)) conv2dWeightGradInto(x, dy, (grads[1] = ctx.gradOutput(1)), me.d, cfg);
+  if (!weights && ctx.needsGrad(1)) weightGradFromSource(x, dy, (grads[1] = ctx.gradOutput(1)), me.d, cfg);
   if (bias && ctx.needsGrad(2)) conv2dBiasGradInto(dy, (grads[2] = ctx.gradOutput(2)), me.d, cfg);
   return grads;
 }
@@ -1080,7 +1091,7 @@ function recordConv2d(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: C
     const dx = ctx.needsGrad(0) ? ownInputGrad(dy, w, d, ctx, cfg, packs) : null;
     let dw: Tensor | null = null;
     let db: Tensor | null = null;
-    if (ctx.needsGrad(1)) conv2dWeightGradInto(x, dy, (dw = ctx.gradOutput(1)), d, cfg);
+    if (ctx.needsGrad(1)) weightGradFromSource(x, dy, (dw = ctx.gradOutput(1)), d, cfg);
     if (bias && ctx.needsGrad(2)) conv2dBiasGradInto(dy, (db = ctx.gradOutput(2)), d, cfg);
     return bias ? [dx, dw, db] : [dx, dw];
   });
@@ -1091,6 +1102,49 @@ function recordPairConv2d(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, 
   const partner = role === 'main' ? pair.shortcut.w : pair.main.w;
   const inputs = bias ? [x, w, bias, partner] : [x, w, partner];
   return record('conv2d', inputs, y, (dy, ctx) => pairBackward(x, bias, pair, role, dy, ctx, cfg));
+}
+
+/**
+ * Should a model have its BatchNorms write stride-2 copies for the projection shortcuts that read their
+ * outputs (config stride2Copies)? Only while recording gradients: a copy lives in the scope of the
+ * tensor it copies, and without gradients the models free each stage's tensors early (stage()).
+ */
+export function wantStride2Copies(): boolean {
+  return config.stride2Copies && isGradEnabled();
+}
+
+/**
+ * What conv d reads: x's stride-2 copy and the stride-1 dims over it, for a 1x1 stride-2 conv with no
+ * padding where x has a current copy (stride2CopyOf) and cfg.stride2Copies; else x and d. The same
+ * output grid and the same products in the same order: the same bits.
+ */
+function sourceOf(x: Tensor, d: ConvDims, cfg: ConvConfig): { x: Tensor; d: ConvDims } {
+  const copy = copyRead(x, d, cfg);
+  return copy ? { x: copy, d: { ...d, H: d.OH, W: d.OW, stride: 1 } } : { x, d };
+}
+
+/** The stride-2 copy of x that conv d reads under cfg (sourceOf), or null. */
+function copyRead(x: Tensor, d: ConvDims, cfg: ConvConfig): Tensor | null {
+  if (!cfg.stride2Copies || d.KH !== 1 || d.KW !== 1 || d.stride !== 2 || d.pad !== 0) return null;
+  const copy = stride2CopyOf(x);
+  return copy && copy.shape[2] === d.OH && copy.shape[3] === d.OW ? copy : null;
+}
+
+/** Would conv2d(x, w, null, opts) read x's stride-2 copy rather than x, under the current configuration (the bench's trace)? */
+export function conv2dReadsStride2Copy(x: Tensor, w: Tensor, opts: Conv2dOptions): boolean {
+  return copyRead(x, convDims('conv2d', x, w, null, opts), config) !== null;
+}
+
+/** Launch conv d's weight gradient (both split-K passes) from what it reads (sourceOf). */
+function weightGradFromSource(x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, cfg: ConvConfig): void {
+  const src = sourceOf(x, d, cfg);
+  conv2dWeightGradInto(src.x, dy, dw, src.d, cfg);
+}
+
+/** Launch conv d's forward from what it reads (sourceOf). */
+function forwardFromSource(x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, d: ConvDims, cfg: ConvConfig, packed?: Tensor): void {
+  const src = sourceOf(x, d, cfg);
+  conv2dForwardInto(src.x, w, bias, y, src.d, cfg, packed);
 }
 
 /** Where x's gradient will be needed, pack w for both directions in one dispatch now. */
@@ -1107,7 +1161,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOp
   const cfg = config;
   const y = Tensor.empty(x.gpu, [d.N, d.O, d.OH, d.OW], 'f32', 'conv2d');
   const packs = packsFor(x, w, d, cfg);
-  conv2dForwardInto(x, w, bias, y, d, cfg, packs?.forward);
+  forwardFromSource(x, w, bias, y, d, cfg, packs?.forward);
   return recordConv2d(x, w, bias, y, d, cfg, packs);
 }
 
@@ -1151,7 +1205,7 @@ export function conv2dWithShortcut(x: Tensor, w: Tensor, bias: Tensor | null, op
   } else {
     conv2dForwardInto(x, w, bias, y, d, cfg, packs?.forward);
     packsSc = packsFor(x, wsc, ds, cfg);
-    conv2dForwardInto(x, wsc, null, ysc, ds, cfg, packsSc?.forward);
+    forwardFromSource(x, wsc, null, ysc, ds, cfg, packsSc?.forward);
   }
   if (!isGradEnabled() || ![x, w, wsc].some((t) => t.requiresGrad)) return [recordConv2d(x, w, bias, y, d, cfg, packs), recordConv2d(x, wsc, null, ysc, ds, cfg, packsSc)];
   const of: ShortcutGradPair = { main: { y, w, d, packs }, shortcut: { y: ysc, w: wsc, d: ds, packs: packsSc }, waiting: null, lastInputGrad: null, lastWeightGrad: null };

@@ -17,7 +17,10 @@
 // channel counter crosses a loop: the k loop is written out (KC is a constant) and the source values
 // are only re-read. lavapipe: the 16->32 stride-2 forward 1.2-1.4x, 32->64 1.5-1.7x faster than
 // conv2d_pointwise (2026-12-07); the launcher keeps conv2d_pointwise where R < K (the shortcuts'
-// input gradients: the source read amortised over fewer channels, slower there). Summation order as
+// input gradients: the source read amortised over fewer channels, slower there). In a training step
+// ResNet-20's shortcut forwards read x's stride-2 copy (src/ops/stride2_copy.ts) with S_IN = 1: every
+// source float loaded is used (`down` drops the odd columns of each 64-byte load; it serves evaluation
+// and x without a copy). Summation order as
 // conv2d_pointwise (k ascending, one fma each): the same bits. Needs subgroups of >= 8 invocations.
 enable subgroups;
 override WG: u32 = 32;    // invocations (tiles) per workgroup

@@ -24,6 +24,8 @@
 // than at 32 channels, since a lane's 8 loads a tile (4 of dy, 2 of x for each of 2 channels) take
 // longer than its 64 vec4 multiply-adds, and those loads are the same as the row kernel's.
 // Variant `tex_x` (and `c16_tex`): x read through a texture mirror (src/gpu/runtime.ts) another launch left.
+// In a training step ResNet-20's shortcuts run with S_ = 1 on x's stride-2 copy (src/ops/stride2_copy.ts,
+// the same sums): a tile's x is one vec4 a channel, where S_ = 2 loads two and keeps half of each.
 enable subgroups;
 override S_: u32 = 2;   // stride
 struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, chunk: u32 }

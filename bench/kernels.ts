@@ -18,7 +18,7 @@ import { GpuTimer, median, timeGpu } from '../src/gpu/timer.js';
 import { createModel } from '../src/models/registry.js';
 import { BatchNorm2d, Conv2d, Linear, type ForwardContext } from '../src/nn/layers.js';
 import { Network } from '../src/nn/network.js';
-import { batchNorm2d, stride2CopyFits } from '../src/ops/batchnorm.js';
+import { batchNorm2d, batchNorm2dAvgPool, batchNormPoolFuses, stride2CopyFits } from '../src/ops/batchnorm.js';
 import { conv2d, conv2dOutputSize, conv2dReadsStride2Copy, conv2dWithShortcut, shortcutInputGradOutcome, shortcutWeightGradOutcome } from '../src/ops/conv2d.js';
 import { noteStride2Copy } from '../src/ops/stride2_copy.js';
 import { countCorrect, crossEntropy } from '../src/ops/cross_entropy.js';
@@ -171,6 +171,8 @@ interface BnShape {
   count: number;
   residual: number;
   residualCopies: number;
+  /** Of the residual ones, how many are a network's head with its average pool (BatchNorm2d.forwardAvgPool). */
+  residualPools: number;
 }
 
 /** A block's stride-2 conv whose forward launch also computes its 1x1 stride-2 projection shortcut. */
@@ -200,7 +202,8 @@ interface ModelShapes {
   addInplaces: Map<number, number>;
   addRelus: Map<number, number>;
   linears: Map<string, { inF: number; outF: number; count: number }>;
-  pools: Map<string, { C: number; H: number; W: number; count: number }>;
+  /** Global average pools; `heads`: of those, how many pool a residual BatchNorm's output through BatchNorm2d.forwardAvgPool (one launch each way where batchNormPoolFuses). */
+  pools: Map<string, { C: number; H: number; W: number; count: number; heads: number }>;
   /** Max-pool layers per shape (VGG), window K, stride S, padding P. */
   maxPools: Map<string, { C: number; H: number; W: number; OH: number; OW: number; K: number; S: number; P: number; count: number }>;
   paramCount: number;
@@ -222,6 +225,7 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
   const convFwd = Conv2d.prototype.forward;
   const convPairFwd = Conv2d.prototype.forwardWithShortcut;
   const bnFwd = BatchNorm2d.prototype.forward;
+  const bnPoolFwd = BatchNorm2d.prototype.forwardAvgPool;
   const linFwd = Linear.prototype.forward;
   let images: Tensor | null = null;
   // note one conv layer's shape and output (fused: its forward ran in a conv + shortcut launch)
@@ -276,7 +280,7 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
   };
   BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor, stride2Copy?: boolean) {
     const [, C, H, W] = x.shape;
-    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0, residualCopies: 0 }));
+    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0, residualCopies: 0, residualPools: 0 }));
     if (residual) b.residual++;
     const y = bnFwd.call(this, ctx, x, relu, residual, stride2Copy);
     // the trace runs in eval mode, where no copy is made: note what training would write, and hand
@@ -286,6 +290,19 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
       noteStride2Copy(y, Tensor.zeros(gpu, [y.shape[0], C, H / 2, W / 2], 'f32', 'trace.stride2'));
     }
     return y;
+  };
+  // a network's head: its last BatchNorm and the average pool (in eval mode, as the trace runs, the
+  // two ops apart: the pool's dispatch is counted below, and `heads` notes it)
+  const heads: { C: number; hw: number }[] = [];
+  BatchNorm2d.prototype.forwardAvgPool = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor) {
+    const [, C, H, W] = x.shape;
+    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0, residualCopies: 0, residualPools: 0 }));
+    if (residual) {
+      b.residual++;
+      b.residualPools++;
+      heads.push({ C, hw: H * W });
+    }
+    return bnPoolFwd.call(this, ctx, x, relu, residual);
   };
   Linear.prototype.forward = function (this: Linear, ctx: ForwardContext, x: Tensor) {
     bump(shapes.linears, `${this.inFeatures}>${this.outFeatures}`, () => ({ inF: this.inFeatures, outF: this.outFeatures, count: 1 }));
@@ -324,7 +341,7 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
           const C = Number(u.rows);
           const hw = Number(u.hw) * floatsOf(w.args.variant);
           const side = Math.round(Math.sqrt(hw));
-          bump(shapes.pools, `${C}x${hw}`, () => ({ C, H: side, W: hw / side, count: 1 }));
+          bump(shapes.pools, `${C}x${hw}`, () => ({ C, H: side, W: hw / side, count: 1, heads: 0 }));
         }
         if (w.name === 'maxpool2d_forward') {
           const [C, H, W, OH, OW] = [u.planes, u.h, u.w, u.oh, u.ow].map(Number); // planes = C at batch 1
@@ -333,11 +350,17 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
           bump(shapes.maxPools, `${C}x${H}x${W}k${K}s${S}p${P}`, () => ({ C, H, W, OH, OW, K, S, P, count: 1 }));
         }
       }
+      for (const h of heads) {
+        const pool = shapes.pools.get(`${h.C}x${h.hw}`);
+        if (!pool) throw new Error(`trace: a head's average pool (${h.C} channels of ${h.hw}) did not dispatch`);
+        pool.heads++;
+      }
     });
   } finally {
     Conv2d.prototype.forward = convFwd;
     Conv2d.prototype.forwardWithShortcut = convPairFwd;
     BatchNorm2d.prototype.forward = bnFwd;
+    BatchNorm2d.prototype.forwardAvgPool = bnPoolFwd;
     Linear.prototype.forward = linFwd;
     await gpu.sync().catch(() => undefined);
     net.destroy();
@@ -626,6 +649,8 @@ async function shortcutPairEntries(c: Ctx, model: string, N: number, p: Shortcut
 async function bnEntries(c: Ctx, model: string, N: number, b: BnShape): Promise<void> {
   const { gpu } = c;
   const { C, H, W, count, residual, residualCopies } = b;
+  // heads whose average pool runs inside this BatchNorm's launches (batchNormPoolFuses at this batch)
+  const pooled = batchNormPoolFuses([N, C, H, W], true) ? b.residualPools : 0;
   const shape = `${N}x${C}x${H}x${W}`;
   const n = N * C * H * W;
   const x = randn(gpu, [N, C, H, W], 5);
@@ -657,7 +682,7 @@ async function bnEntries(c: Ctx, model: string, N: number, b: BnShape): Promise<
     const { result: yr, work: fr } = capture(gpu, () => batchNorm2d(x, gamma, beta, rm, rv, { training: true, relu: true, residual: skip }));
     const rmeta = { ...meta, perStep: residual };
     // statistics read x; the normalising pass reads x and skip and writes y
-    await measure(c, { ...rmeta, perStep: residual - residualCopies, op: 'batchnorm.forward_train_add_relu', work: { bytes: 4 * 4 * n, compulsoryBytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, fr);
+    await measure(c, { ...rmeta, perStep: residual - residualCopies - pooled, op: 'batchnorm.forward_train_add_relu', work: { bytes: 4 * 4 * n, compulsoryBytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, fr);
     if (residualCopies > 0) {
       // the blocks whose output a projection shortcut reads next: y's stride-2 copy written too (n / 4 floats more)
       const { work: fc } = capture(gpu, () => batchNorm2d(x, gamma, beta, rm, rv, { training: true, relu: true, residual: skip, stride2Copy: true }));
@@ -666,7 +691,17 @@ async function bnEntries(c: Ctx, model: string, N: number, b: BnShape): Promise<
     const rgrads = [Tensor.empty(gpu, x.shape), ...grads];
     const br = capture(gpu, () => yr.node!.backward(dy, onlyGrads(rgrads, [0, 1, 2, 3]))).work;
     // the reduce pass reads x, dy and y and writes the masked gradient; the second reads x and it and writes dx
-    await measure(c, { ...rmeta, op: 'batchnorm.backward_add_relu', work: { bytes: 7 * 4 * n, compulsoryBytes: 5 * 4 * n, ceiling: 'copy_gbps' } }, br);
+    await measure(c, { ...rmeta, perStep: residual - pooled, op: 'batchnorm.backward_add_relu', work: { bytes: 7 * 4 * n, compulsoryBytes: 5 * 4 * n, ceiling: 'copy_gbps' } }, br);
+    if (pooled > 0) {
+      // a network's head: the output pooled in the normalising pass, which reads its rows back (from
+      // the cache) and writes N*C means; the backward reads the pool's gradient [N, C] instead of dy
+      const nc = N * C;
+      const { result: yp, work: fp } = capture(gpu, () => batchNorm2dAvgPool(x, gamma, beta, rm, rv, { training: true, relu: true, residual: skip }));
+      await measure(c, { ...rmeta, shape: `${shape} + average pool`, perStep: pooled, op: 'batchnorm.forward_train_add_relu', work: { bytes: 5 * 4 * n + 4 * nc, compulsoryBytes: 3 * 4 * n + 4 * nc, ceiling: 'copy_gbps' } }, fp);
+      const dp = randn(gpu, [N, C], 14);
+      const bp = capture(gpu, () => yp.node!.backward(dp, onlyGrads(rgrads, [0, 1, 2, 3]))).work;
+      await measure(c, { ...rmeta, shape: `${shape} from the pool's gradient`, perStep: pooled, op: 'batchnorm.backward_add_relu', work: { bytes: 6 * 4 * n + 4 * nc, compulsoryBytes: 4 * 4 * n + 4 * nc, ceiling: 'copy_gbps' } }, bp);
+    }
   }
   const { work: ev } = capture(gpu, () => noGrad(() => batchNorm2d(x, gamma, beta, rm, rv, { training: false })));
   await measure(c, { ...meta, op: 'batchnorm.forward_eval', perStep: 0, work: { bytes: 2 * 4 * n, ceiling: 'copy_gbps' } }, ev);
@@ -710,6 +745,8 @@ async function elementwiseEntries(c: Ctx, model: string, N: number, perImage: nu
 async function headEntries(c: Ctx, model: string, N: number, shapes: ModelShapes): Promise<void> {
   const { gpu } = c;
   for (const p of shapes.pools.values()) {
+    // a head whose pool runs inside its BatchNorm's launches (batchNormPoolFuses) is timed there (bnEntries)
+    const perStep = p.count - (batchNormPoolFuses([N, p.C, p.H, p.W], true) ? p.heads : 0);
     const x = randn(gpu, [N, p.C, p.H, p.W], 12);
     x.requiresGrad = true;
     const { result: y, work: fwd } = capture(gpu, () => globalAvgPool(x));
@@ -717,10 +754,10 @@ async function headEntries(c: Ctx, model: string, N: number, shapes: ModelShapes
     const shape = `${N}x${p.C}x${p.H}x${p.W}`;
     // the forward reads H*W floats per float it writes (a reduction, against the read ceiling as the
     // reduce.* entries are), the backward writes H*W per float it reads (against the write ceiling)
-    await measure(c, { model, op: 'avgpool.forward', shape, batch: N, perStep: p.count, work: { bytes, ceiling: 'read_gbps' } }, fwd);
+    await measure(c, { model, op: 'avgpool.forward', shape, batch: N, perStep, work: { bytes, ceiling: 'read_gbps' } }, fwd);
     const dy = randn(gpu, [N, p.C], 13);
     const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads([Tensor.empty(gpu, x.shape)], [0]))).work;
-    await measure(c, { model, op: 'avgpool.backward', shape, batch: N, perStep: p.count, work: { bytes, ceiling: 'write_gbps' } }, bwd);
+    await measure(c, { model, op: 'avgpool.backward', shape, batch: N, perStep, work: { bytes, ceiling: 'write_gbps' } }, bwd);
   }
   for (const p of shapes.maxPools.values()) {
     const x = randn(gpu, [N, p.C, p.H, p.W], 19);

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { Gpu } from '../src/gpu/runtime.js';
 import { GpuTimer } from '../src/gpu/timer.js';
 import { adoptAdapterKernelConfig, getKernelConfig, type KernelConfig } from '../src/ops/kernel_config.js';
-import { checkBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
+import { BATCHNORM_CONFIG_FIELDS, checkBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
 import { autotuneConv } from '../src/ops/conv2d_autotune.js';
 import { getConvConfig, parseConvConfig, setConvConfig } from '../src/ops/conv2d.js';
 import { describeEnvironment } from '../src/train/environment.js';
@@ -205,7 +205,7 @@ async function main(): Promise<number> {
       const { batchnorm, ...convFields } = parseConfigJson(text);
       parseConvConfig(JSON.stringify(convFields), '--compare-config'); // a clear error for a bad field
       const a = getKernelConfig();
-      const bnFields = Object.keys(a.batchnorm);
+      const bnFields: readonly string[] = BATCHNORM_CONFIG_FIELDS;
       const bnOk = batchnorm === undefined || (typeof batchnorm === 'object' && batchnorm !== null && !Array.isArray(batchnorm) && Object.keys(batchnorm).every((k) => bnFields.includes(k)));
       if (!bnOk) throw new Error(`--compare-config: "batchnorm" must be an object of BatchNormConfig fields (${bnFields.join(', ')}), got ${JSON.stringify(batchnorm)}`);
       const b: KernelConfig = {

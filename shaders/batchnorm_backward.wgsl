@@ -22,6 +22,12 @@ override RELU: bool = false;
 // FUSED_REDUCE, `partial` is bound to any buffer and not read.
 override FUSED_REDUCE: bool = false;
 override MASK_OUT: bool = false;
+// POOLED_DY (with FUSED_REDUCE): the output gradient is that of y's global average pool (the
+// network's head; batchnorm_forward_train's POOL): dpool [N, C], and each element of row (n, c)
+// gets dpool[n*C + c] / (H*W), computed as avgpool_global_backward computes it (the same bits),
+// instead of reading a broadcast gradient that launch would have written. dy is then bound to any
+// buffer and not read; without POOLED_DY, dpool is not read.
+override POOLED_DY: bool = false;
 // #include "lanes.wgsl"
 
 struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
@@ -37,14 +43,26 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, training: u32 }
 @group(0) @binding(9) var<uniform> p: Params;
 @group(0) @binding(10) var<storage, read> y: array<E>;
 @group(0) @binding(11) var<storage, read_write> dmask: array<E>;
+@group(0) @binding(12) var<storage, read> dpool: array<f32>;
 
 // #include "batchnorm_walk.wgsl"
+
+// the output gradient's element i (walk position w of channel c): dy's, or with POOLED_DY the
+// pool's gradient of its row shared out
+fn dy_at(w: Walk, c: u32, i: u32) -> E {
+  if (POOLED_DY) {
+    let g = V(dpool[w.nn * p.c + c] / f32(p.hw * VL * EW));
+    return elem_of(array<V, 4>(g, g, g, g));
+  }
+  return dy[i];
+}
+
 // #include "batchnorm_grad_sums.wgsl"
 
 // the gradient this pass normalises: the masked one written by the fused first pass, or dy
-fn grad_in(i: u32) -> E {
+fn grad_in(w: Walk, c: u32, i: u32) -> E {
   if (FUSED_REDUCE && MASK_OUT) { return dmask[i]; }
-  return dy[i];
+  return dy_at(w, c, i);
 }
 
 var<workgroup> s_a: f32;
@@ -94,7 +112,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let shift = beta[c];
   for (var w = walk_start(part, lid); w.j < w.end; walk_next(&w)) {
     let i = walk_at(w, c);
-    let ed = grad_in(i);
+    let ed = grad_in(w, c, i);
     let ex = x[i];
     var r = array<V, 4>();
     for (var q = 0u; q < EW; q++) {

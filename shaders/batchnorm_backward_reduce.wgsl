@@ -30,6 +30,9 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32 }
 @group(0) @binding(8) var<storage, read_write> dmask: array<E>;
 @group(0) @binding(5) var<uniform> p: Params;
 
+// #include "batchnorm_walk.wgsl"
+fn dy_at(w: Walk, c: u32, i: u32) -> E { return dy[i]; }
+
 // #include "batchnorm_grad_sums.wgsl"
 
 @compute @workgroup_size(WG)

@@ -28,6 +28,13 @@ override FUSED_STATS: bool = false;
 // buffer nothing else in the dispatch binds when the copy is off, and not written.
 override STRIDE2_COPY: bool = false;
 override ROW_ELEMS: u32 = 2u;
+// POOL (one chunk per channel, P = 1: the workgroup writes all of channel c): also the global
+// average pool of y, pooled[n*C + c] = mean over (h, w) of y[n, c], for a network's head. After a
+// storage barrier, invocation lid sums rows n = lid, lid + WG, ... of y as this workgroup just wrote
+// them, each in order as avgpool_global_forward sums a row (per vector lane, then the lanes, then
+// one division): the same bits, without that launch's second pass over y from memory. pooled is
+// bound to a buffer nothing else in the dispatch binds when POOL is off, and not written.
+override POOL: bool = false;
 // #include "lanes.wgsl"
 // #include "batchnorm_chunk_stats.wgsl"
 
@@ -43,6 +50,7 @@ struct Params { n: u32, c: u32, hw: u32, chunk: u32, parts: u32, eps: f32, momen
 @group(0) @binding(8) var<uniform> p: Params;
 @group(0) @binding(9) var<storage, read> skip: array<E>;
 @group(0) @binding(10) var<storage, read_write> y2: array<vec4f>;
+@group(0) @binding(11) var<storage, read_write> pooled: array<f32>;
 
 var<workgroup> s_mu: f32;
 var<workgroup> s_scale: f32;
@@ -90,6 +98,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let scale = s_scale;
   let shift = beta[c];
   apply_chunk(c, part, lid, mean, scale, shift);
+  if (POOL) {
+    storageBarrier();
+    for (var nn = lid; nn < p.n; nn += WG) {
+      let base = (nn * p.c + c) * p.hw;
+      var acc = V(0.0);
+      for (var j = 0u; j < p.hw; j++) {
+        let e = y[base + j];
+        for (var q = 0u; q < EW; q++) { acc += vec_of(e, q); }
+      }
+      var total = 0.0;
+      for (var k = 0u; k < VL; k++) { total += lane(acc, k); }
+      pooled[nn * p.c + c] = total / f32(p.hw * VL * EW);
+    }
+  }
 }
 
 // #if wide

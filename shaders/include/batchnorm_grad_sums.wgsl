@@ -5,8 +5,9 @@
 // pre-activation recomputed from x, with MASK_OUT by y > 0, and then also written to dmask. Each
 // invocation sums its strided slice per vector lane and adds its VL lanes in order; invocation 0
 // adds the WG pairs in order after one barrier. Call it in uniform control flow.
-// The including kernel declares x, dy, y, dmask (array<E>), saved, gamma, beta, p (n, c, hw, chunk),
-// WG, RELU and MASK_OUT, and includes lanes.wgsl.
+// The including kernel declares x, y, dmask (array<E>), saved, gamma, beta, p (n, c, hw, chunk),
+// WG, RELU and MASK_OUT, dy_at(w, c, i) (the output gradient's element i, at walk position w of
+// channel c), and includes lanes.wgsl.
 // #include "batchnorm_walk.wgsl"
 var<workgroup> s_dy: array<f32, WG>;
 var<workgroup> s_dyx: array<f32, WG>;
@@ -21,7 +22,7 @@ fn chunk_grad_sums(c: u32, part: u32, lid: u32) -> vec2f {
   var sdyx = V(0.0);
   for (var w = walk_start(part, lid); w.j < w.end; walk_next(&w)) {
     let i = walk_at(w, c);
-    let ed = dy[i];
+    let ed = dy_at(w, c, i);
     let ex = x[i];
     var ey = ed;
     if (MASK_OUT) { ey = y[i]; }

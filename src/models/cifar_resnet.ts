@@ -3,7 +3,6 @@
 // block = conv3x3 -> BN -> ReLU -> conv3x3 -> BN, plus shortcut (identity, or 1x1 stride-2 conv + BN
 // where the shape changes), then ReLU; global average pool; fc. No conv biases.
 // Parameter names: conv, bn, blocks.N.{conv1,bn1,conv2,bn2,shortcut.0,shortcut.1}, fc.
-import { globalAvgPool } from '../ops/pooling.js';
 import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, stride2CopiesFor, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Model, stage } from './model.js';
@@ -31,9 +30,10 @@ class Block {
 
   /**
    * The block's output; with `stride2Copy`, its last BatchNorm also writes the output's stride-2 copy,
-   * for the next block's projection shortcut (stride2CopiesFor).
+   * for the next block's projection shortcut (stride2CopiesFor); with `pool` (the last block), the
+   * output's global average pool [N, C] instead (BatchNorm2d.forwardAvgPool: one launch each way).
    */
-  forward(ctx: ForwardContext, x: Tensor, stride2Copy = false): Tensor {
+  forward(ctx: ForwardContext, x: Tensor, stride2Copy = false, pool = false): Tensor {
     // conv1 and the shortcut's 1x1 stride-2 conv both read x: one launch where the configuration
     // fuses them (Conv2d.forwardWithShortcut)
     const [h, projected] = convBnReluBeside(ctx, this.conv1, this.bn1, this.shortcut?.[0] ?? null, x);
@@ -45,7 +45,7 @@ class Block {
     // computes both parts in one pass (fuseShortcutGrad); where that does not apply, the 1x1
     // stride-2 conv's input gradient is the one that adds into x's gradient in place (a quarter of
     // the pixels) instead of zero-filling the other three quarters
-    return this.bn2.forward(ctx, z, true, skip, stride2Copy);
+    return pool ? this.bn2.forwardAvgPool(ctx, z, true, skip) : this.bn2.forward(ctx, z, true, skip, stride2Copy);
   }
 }
 
@@ -86,7 +86,9 @@ export class CifarResNet extends Model {
   forward(ctx: ForwardContext, images: Tensor): Tensor {
     let x = stage(images, images, (im) => convBnRelu(ctx, this.conv, this.bn, im));
     const copies = stride2CopiesFor(this.blocks.map((b) => b.shortcut?.[0] ?? null));
-    this.blocks.forEach((b, i) => (x = stage(images, x, (h) => b.forward(ctx, h, copies[i]))));
-    return this.fc.forward(ctx, globalAvgPool(x));
+    // the last block's output goes to the head already pooled
+    const last = this.blocks.length - 1;
+    this.blocks.forEach((b, i) => (x = stage(images, x, (h) => b.forward(ctx, h, copies[i], i === last))));
+    return this.fc.forward(ctx, x);
   }
 }

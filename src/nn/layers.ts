@@ -1,7 +1,7 @@
 // The layers the paper's networks are built from. A layer knows its parameter names and shapes
 // (open_lth's PyTorch names, so checkpoints load into open_lth models 1:1) and how to run forward
 // with the ops; autograd records the backward.
-import { batchNorm2d } from '../ops/batchnorm.js';
+import { batchNorm2d, batchNorm2dAvgPool } from '../ops/batchnorm.js';
 import { conv2d, conv2dFusesShortcut, conv2dWithShortcut, wantStride2Copies } from '../ops/conv2d.js';
 import { linear } from '../ops/linear.js';
 import type { ParamSpec, ParamStore } from '../tensor/param_store.js';
@@ -121,6 +121,18 @@ export class BatchNorm2d implements Layer {
       ctx.buffers.get(`${this.name}.running_mean`),
       ctx.buffers.get(`${this.name}.running_var`),
       { training: ctx.training, relu, residual, stride2Copy },
+    );
+  }
+
+  /** globalAvgPool(this.forward(ctx, x, relu, residual)), in one launch each way where batchNorm2dAvgPool can: a network's head. */
+  forwardAvgPool(ctx: ForwardContext, x: Tensor, relu = false, residual?: Tensor): Tensor {
+    return batchNorm2dAvgPool(
+      x,
+      ctx.params.get(`${this.name}.weight`).value,
+      ctx.params.get(`${this.name}.bias`).value,
+      ctx.buffers.get(`${this.name}.running_mean`),
+      ctx.buffers.get(`${this.name}.running_var`),
+      { training: ctx.training, relu, residual },
     );
   }
 }

@@ -19,6 +19,7 @@ import { streamLayout } from '../gpu/lanes.js';
 import { isPowerOfTwoIn } from '../gpu/workgroup_size.js';
 import { isCpuAdapter, type AdapterIdentity } from '../gpu/cpu_adapter.js';
 import { noteStride2Copy } from './stride2_copy.js';
+import { globalAvgPool } from './pooling.js';
 
 export interface BatchNormOptions {
   /** Batch statistics + running-stat update (true) or running statistics (false). */
@@ -69,7 +70,17 @@ export interface BatchNormConfig {
    * barrier, and 8 (one subgroup) ran ResNet-20's BatchNorms faster there (cpuBatchNormConfig).
    */
   workgroup: number;
+  /**
+   * batchNorm2dAvgPool (a network's last BatchNorm and its global average pool) as one launch each
+   * way where a channel is one chunk in training (batchnorm_forward_train's POOL, batchnorm_backward's
+   * POOLED_DY): the same bits as the two ops apart. Absent means on; false (for A/B timing) runs them
+   * apart. Only a false is recorded.
+   */
+  fusePool?: boolean;
 }
+
+/** Every field a BatchNormConfig may have (the optional ones included). */
+export const BATCHNORM_CONFIG_FIELDS: readonly (keyof BatchNormConfig)[] = ['chunk', 'workgroup', 'fusePool'];
 
 /**
  * The default, and what a run recorded before this setting existed used: 8192 values. lavapipe pays
@@ -106,13 +117,14 @@ export function checkBatchNormConfig(cfg: BatchNormConfig): BatchNormConfig {
   if (!isPowerOfTwoIn(wg, 8, 256)) {
     throw new Error(`batchnorm config: workgroup must be a power of two in [8, 256] (got ${JSON.stringify(wg)})`);
   }
+  if (cfg.fusePool !== undefined && typeof cfg.fusePool !== 'boolean') throw new Error(`batchnorm config: fusePool must be a boolean (got ${JSON.stringify(cfg.fusePool)})`);
   return cfg;
 }
 
 /** Use this configuration from now on (checked: checkBatchNormConfig). */
 export function setBatchNormConfig(cfg: BatchNormConfig): void {
-  const { chunk, workgroup } = checkBatchNormConfig(cfg);
-  config = { chunk, workgroup };
+  const { chunk, workgroup, fusePool } = checkBatchNormConfig(cfg);
+  config = { chunk, workgroup, ...(fusePool === false ? { fusePool } : {}) };
 }
 
 export function getBatchNormConfig(): BatchNormConfig {
@@ -141,7 +153,31 @@ export function batchNormChunks(m: number, vl = 1, target = config.chunk): { par
  * gradient), updated in place when `training`. Gradients flow to x, weight and bias.
  */
 export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, options: BatchNormOptions): Tensor {
-  const op = 'batchNorm2d';
+  return batchNormOp('batchNorm2d', x, weight, bias, runningMean, runningVar, options, false);
+}
+
+/**
+ * globalAvgPool(batchNorm2d(x, ...)): [N, C], the head of a network whose last BatchNorm (with its
+ * ReLU and residual) feeds the global average pool. In training, where a channel is one chunk
+ * (and config fusePool is not false), one launch each way: the normalising pass also pools its output
+ * (batchnorm_forward_train's POOL), and the backward reads the pool's gradient [N, C] instead of the
+ * [N, C, H, W] one avgpool_global_backward would write (POOLED_DY). The same bits as the two ops.
+ */
+export function batchNorm2dAvgPool(x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, options: BatchNormOptions): Tensor {
+  if (!batchNormPoolFuses(x.shape, options.training)) return globalAvgPool(batchNorm2d(x, weight, bias, runningMean, runningVar, options));
+  return batchNormOp('batchNorm2dAvgPool', x, weight, bias, runningMean, runningVar, options, true);
+}
+
+/** Does batchNorm2dAvgPool run as one launch each way for x of this shape (training; see there)? */
+export function batchNormPoolFuses(shape: readonly number[], training: boolean): boolean {
+  if (!training || !onePass || config.fusePool === false || shape.length !== 4) return false;
+  const [n, , h, w] = shape;
+  const { floats } = streamLayout(h * w);
+  return batchNormChunks((n * h * w) / floats, floats).parts === 1;
+}
+
+/** batchNorm2d, and with `pool` (batchNormPoolFuses held) batchNorm2dAvgPool's fused form: returns the pooled [N, C]. */
+function batchNormOp(op: string, x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, options: BatchNormOptions, pool: boolean): Tensor {
   const { training, momentum = 0.1, eps = 1e-5, relu = false, residual, stride2Copy = false } = options;
   // with a residual the backward masks the gradient itself first (the residual needs it too)
   const WG = config.workgroup;
@@ -178,15 +214,18 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   const oneChunk = onePass && parts === 1;
   // a binding the kernel declares but does not write this time (no other binding of the dispatch aliases it)
   const unused = () => Tensor.empty(gpu, [16], 'f32', 'batchnorm.unused');
+  // the pooled output (pool: the op's output; y stays internal, for the backward's mask)
+  const pooled = pool ? Tensor.empty(gpu, [n, c], 'f32', 'avgpool') : null;
+  if (pool && !(training && oneChunk)) throw new Error(`${op}: the fused pool needs training with one chunk a channel`);
   if (training) {
     const copy = stride2Copy && stride2CopyFits(x.shape) ? Tensor.empty(gpu, [n, c, h / 2, w / 2], 'f32', 'batchnorm.stride2') : null;
     const partial = oneChunk ? x : Tensor.empty(gpu, [c, parts, 4], 'f32', 'batchnorm.partial');
     if (!oneChunk) gpu.dispatch('batchnorm_stats', { bindings: { x, partial }, uniforms: { n, c, hw, chunk, parts }, workgroups: [parts, c], overrides: { WG }, variant });
     gpu.dispatch('batchnorm_forward_train', {
-      bindings: { x, partial, gamma: weight, beta: bias, y, saved, running_mean: runningMean, running_var: runningVar, skip: residual ?? x, y2: copy ?? unused() },
+      bindings: { x, partial, gamma: weight, beta: bias, y, saved, running_mean: runningMean, running_var: runningVar, skip: residual ?? x, y2: copy ?? unused(), pooled: pooled ?? unused() },
       uniforms: { n, c, hw, chunk, parts, eps, momentum },
       workgroups: [parts, c],
-      overrides: { ...apply, FUSED_STATS: oneChunk ? 1 : 0, ...(copy ? { STRIDE2_COPY: 1, ROW_ELEMS: w / 16 } : {}) },
+      overrides: { ...apply, FUSED_STATS: oneChunk ? 1 : 0, ...(copy ? { STRIDE2_COPY: 1, ROW_ELEMS: w / 16 } : {}), ...(pooled ? { POOL: 1 } : {}) },
       variant,
     });
     if (copy) noteStride2Copy(y, copy);
@@ -203,7 +242,8 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
   // residual's, as with addRelu(residual, BN(x))
   const inputs = residual ? [residual, x, weight, bias] : [x, weight, bias];
   const at = residual ? 1 : 0; // index of x among the inputs
-  return record('batchNorm2d', inputs, y, (gy, ctx) => {
+  // pool: gy is the pool's gradient [N, C], which the backward shares out over each row itself
+  return record(op, inputs, pooled ?? y, (gy, ctx) => {
     const dx = ctx.needsGrad(at) ? ctx.gradOutput(at) : Tensor.empty(gpu, x.shape, 'f32', 'batchnorm.dx_unused');
     // a residual block's end: the reduce pass masks gy by y > 0 and writes the masked gradient
     // (relu_backward's, in the same pass), which is BN's dy and the residual's gradient
@@ -214,14 +254,15 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
     const uniforms = { n, c, hw, chunk, parts, training: training ? 1 : 0 };
     if (oneChunk) {
       gpu.dispatch('batchnorm_backward', {
-        bindings: { x, dy: gy, saved, gamma: weight, partial: saved, dx, dgamma, dbeta, beta: bias, y, dmask: maskOut ? dy : unused() },
+        bindings: { x, dy: pool ? x : gy, saved, gamma: weight, partial: saved, dx, dgamma, dbeta, beta: bias, y, dmask: maskOut ? dy : unused(), dpool: pool ? gy : saved },
         uniforms,
         workgroups: [parts, c],
-        overrides: { ...fused, FUSED_REDUCE: 1, MASK_OUT: maskOut ? 1 : 0 },
+        overrides: { ...fused, FUSED_REDUCE: 1, MASK_OUT: maskOut ? 1 : 0, ...(pool ? { POOLED_DY: 1 } : {}) },
         variant,
       });
     } else {
       const partial = Tensor.empty(gpu, [c, parts, 2], 'f32', 'batchnorm.grad_partial');
+      if (pool) throw new Error(`${op}: the fused pool's backward needs one chunk a channel`);
       gpu.dispatch('batchnorm_backward_reduce', {
         // without MASK_OUT, dmask is a binding nothing writes: dx (written only by the next pass)
         bindings: { x, dy: gy, saved, partial, gamma: weight, beta: bias, y, dmask: maskOut ? dy : dx },
@@ -231,7 +272,7 @@ export function batchNorm2d(x: Tensor, weight: Tensor, bias: Tensor, runningMean
         variant,
       });
       gpu.dispatch('batchnorm_backward', {
-        bindings: { x, dy, saved, gamma: weight, partial, dx, dgamma, dbeta, beta: bias, y: x, dmask: unused() },
+        bindings: { x, dy, saved, gamma: weight, partial, dx, dgamma, dbeta, beta: bias, y: x, dmask: unused(), dpool: saved },
         uniforms,
         workgroups: [parts, c],
         overrides: fused,

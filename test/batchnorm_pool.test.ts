@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+// @kernels batchnorm_forward_train batchnorm_backward avgpool_global_forward avgpool_global_backward
+// @gradcheck batchnorm_backward
+// A network's last BatchNorm and its global average pool in one launch each way
+// (batchNorm2dAvgPool: batchnorm_forward_train's POOL, batchnorm_backward's POOLED_DY): the pooled
+// output and every gradient against the float64 reference and a finite-difference check, the same
+// bits as globalAvgPool(batchNorm2d(...)) with NaN-poisoned outputs, the fallbacks, and a ResNet-20
+// training step with and without the fusion.
+import { backward } from '../src/autograd/backward.js';
+import { createModel } from '../src/models/registry.js';
+import { Network } from '../src/nn/network.js';
+import { batchNorm2d, batchNorm2dAvgPool, getBatchNormConfig, setBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
+import { crossEntropy } from '../src/ops/cross_entropy.js';
+import { globalAvgPool } from '../src/ops/pooling.js';
+import { leaf } from '../src/tensor/param_store.js';
+import { Scope } from '../src/tensor/scope.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { bitsOf, expectClose } from './helpers/compare.js';
+import { drawAwayFromKink, expectGradClose } from './helpers/gradcheck.js';
+import { dispatchName, recordDispatches, useGpu, type RecordedDispatch } from './helpers/gpu.js';
+import { f32, Rng } from './helpers/random.js';
+import { batchNormTrainRef } from './reference/batchnorm.js';
+import { reluRef } from './reference/elementwise.js';
+
+const gpu = useGpu();
+
+/** mean over (h, w) of each (n, c) plane of an NCHW array */
+function poolRef(a: Float64Array, hw: number): Float64Array {
+  return Float64Array.from({ length: a.length / hw }, (_, r) => {
+    let s = 0;
+    for (let i = 0; i < hw; i++) s += a[r * hw + i];
+    return s / hw;
+  });
+}
+
+function withBatchNormConfig<T>(cfg: Partial<BatchNormConfig>, fn: () => Promise<T>): Promise<T> {
+  const saved = getBatchNormConfig();
+  setBatchNormConfig({ ...saved, ...cfg });
+  return fn().finally(() => setBatchNormConfig(saved));
+}
+
+const fusedLaunches = (ds: RecordedDispatch[]) => [
+  ds.filter((d) => d.kernel === 'batchnorm_forward_train' && d.overrides?.POOL === 1).length,
+  ds.filter((d) => d.kernel === 'batchnorm_backward' && d.overrides?.POOLED_DY === 1).length,
+  ds.filter((d) => d.kernel.startsWith('avgpool_global')).length,
+];
+
+/** relu(skip + BN(x)) pooled, and its gradients for x, gamma, beta, skip, fused or as the two ops (both read back) */
+async function run(inputs: { x: Float64Array; gamma: Float64Array; beta: Float64Array; skip: Float64Array; r: Float64Array }, s: number[], fused: boolean) {
+  const g = gpu();
+  const [n, c] = s;
+  const scope = Scope.open();
+  try {
+    const tx = leaf(g, inputs.x, s, 'x');
+    const tg = leaf(g, inputs.gamma, [c], 'gamma');
+    const tb = leaf(g, inputs.beta, [c], 'beta');
+    const ts = leaf(g, inputs.skip, s, 'skip');
+    const rm = Tensor.zeros(g, [c]);
+    const rv = Tensor.fromArray(g, new Float32Array(c).fill(1), [c]);
+    const opts = { training: true, relu: true, residual: ts };
+    const { result: y, dispatches } = recordDispatches(g, () => {
+      const out = fused ? batchNorm2dAvgPool(tx, tg, tb, rm, rv, opts) : globalAvgPool(batchNorm2d(tx, tg, tb, rm, rv, opts));
+      backward(out, Tensor.fromArray(g, inputs.r, [n, c]));
+      return out;
+    });
+    const read = async (t: Tensor) => t.readF32();
+    return { out: [await read(y), await read(tx.grad!), await read(tg.grad!), await read(tb.grad!), await read(ts.grad!), await read(rm), await read(rv)], launches: fusedLaunches(dispatches) };
+  } finally {
+    scope.close();
+  }
+}
+
+describe('batchNorm2dAvgPool: relu(skip + BN(x)) and its global average pool in one launch each way', () => {
+  // H*W = 64 and 16 (64-byte elements), 36 (vec4 elements), 25 (f32 elements)
+  const shapes = [
+    [3, 5, 8, 8],
+    [4, 3, 4, 4],
+    [2, 4, 6, 6],
+    [2, 3, 5, 5],
+  ];
+  const draw = (rng: Rng, s: number[]) => {
+    const [n, c, h, w] = s;
+    const size = n * c * h * w;
+    return drawAwayFromKink(
+      () => ({ x: f32(rng.normals(size)), gamma: f32(rng.array(c, 0.5, 1.5)), beta: f32(rng.array(c, -0.5, 0.5)), skip: f32(rng.normals(size)), r: f32(rng.normals(n * c)) }),
+      (v) => batchNormTrainRef(v.x, v.gamma, v.beta, { n, c, h, w }, 1e-5).map((b, i) => b + v.skip[i]),
+    );
+  };
+  for (const s of shapes) {
+    for (const workgroup of [8, 64]) {
+      it(`[${s}], ${workgroup} invocations a workgroup: the bits of globalAvgPool(batchNorm2d(...)), forward and every gradient, and float64 within rounding`, async () => {
+        const rng = new Rng();
+        const [n, c, h, w] = s;
+        const inputs = draw(rng, s);
+        await withBatchNormConfig({ chunk: 131072, workgroup }, async () => {
+          const fused = await run(inputs, s, true);
+          const apart = await run(inputs, s, false);
+          expect(fused.launches, 'fused: POOL and POOLED_DY launches, no avgpool').toEqual([1, 1, 0]);
+          expect(apart.launches, 'apart: two avgpool launches').toEqual([0, 0, 2]);
+          const names = ['pooled', 'dx', 'dgamma', 'dbeta', 'dskip', 'running_mean', 'running_var'];
+          for (let k = 0; k < names.length; k++) expect(bitsOf(fused.out[k]), `${names[k]} seed=${rng.seed}`).toEqual(bitsOf(apart.out[k]));
+          const forward = ([xx, gg, bb, ss]: Float64Array[]) => poolRef(reluRef(batchNormTrainRef(xx, gg, bb, { n, c, h, w }, 1e-5).map((v, i) => v + ss[i])), h * w);
+          expectClose(fused.out[0], forward([inputs.x, inputs.gamma, inputs.beta, inputs.skip]), { atol: 1e-5, rtol: 1e-4 }, `forward seed=${rng.seed}`);
+        });
+      });
+    }
+  }
+
+  it('passes a finite-difference check for x, gamma, beta and skip', async () => {
+    const rng = new Rng();
+    const s = [2, 3, 4, 4];
+    const [n, c, h, w] = s;
+    const inputs = draw(rng, s);
+    const fused = await run(inputs, s, true);
+    expect(fused.launches).toEqual([1, 1, 0]);
+    const forward = ([xx, gg, bb, ss]: Float64Array[]) => poolRef(reluRef(batchNormTrainRef(xx, gg, bb, { n, c, h, w }, 1e-5).map((v, i) => v + ss[i])), h * w);
+    const all = [inputs.x, inputs.gamma, inputs.beta, inputs.skip];
+    const tol = { atol: 2e-3, rtol: 2e-2 };
+    for (const [k, name] of ['dx', 'dgamma', 'dbeta', 'dskip'].entries()) expectGradClose(fused.out[k + 1], forward, all, inputs.r, k, tol, `${name} seed=${rng.seed}`);
+  });
+
+  it('runs the two ops apart in eval mode, with several chunks a channel, and with fusePool false: the same values', async () => {
+    const rng = new Rng();
+    const s = [4, 3, 8, 8];
+    const inputs = draw(rng, s);
+    const reference = await withBatchNormConfig({ chunk: 131072 }, () => run(inputs, s, true));
+    expect(reference.launches).toEqual([1, 1, 0]);
+    for (const cfg of [{ chunk: 64 }, { chunk: 131072, fusePool: false }]) {
+      const other = await withBatchNormConfig(cfg, () => run(inputs, s, true));
+      expect(other.launches, JSON.stringify(cfg)).toEqual([0, 0, 2]);
+      if (cfg.chunk === 131072) for (let k = 0; k < 5; k++) expect(bitsOf(other.out[k]), `${JSON.stringify(cfg)} output ${k}`).toEqual(bitsOf(reference.out[k]));
+    }
+    const g = gpu();
+    const scope = Scope.open();
+    try {
+      const [n, c, h, w] = s;
+      const args = [Tensor.fromArray(g, inputs.x, s), Tensor.fromArray(g, inputs.gamma, [c]), Tensor.fromArray(g, inputs.beta, [c]), Tensor.zeros(g, [c]), Tensor.fromArray(g, new Float32Array(c).fill(1), [c])] as const;
+      const { result: y, dispatches } = recordDispatches(g, () => batchNorm2dAvgPool(...args, { training: false, relu: true }));
+      expect(fusedLaunches(dispatches)).toEqual([0, 0, 1]);
+      expect(y.shape).toEqual([n, c]);
+      const ref = poolRef(reluRef(inputs.x.map((v, i) => v / Math.sqrt(1 + 1e-5) * inputs.gamma[Math.floor(i / (h * w)) % c] + inputs.beta[Math.floor(i / (h * w)) % c])), h * w);
+      expectClose(await y.readF32(), ref, { atol: 1e-5, rtol: 1e-4 }, `eval seed=${rng.seed}`);
+    } finally {
+      scope.close();
+    }
+  });
+});
+
+describe('ResNet-20: a training step with its head fused', () => {
+  it('pools in the last BatchNorm (no avgpool launch) and gives the bits of the step with the two ops apart', async () => {
+    const g = gpu();
+    const rng = new Rng();
+    const seed = rng.int(1 << 30);
+    const images = f32(rng.normals(4 * 3 * 32 * 32));
+    const labels = Array.from({ length: 4 }, () => rng.int(10));
+    const step = (fusePool: boolean) =>
+      withBatchNormConfig({ chunk: 131072, fusePool }, async () => {
+        const net = new Network(g, createModel('resnet20'));
+        const scope = Scope.open();
+        try {
+          net.init(seed);
+          const x = Tensor.fromArray(g, images, [4, 3, 32, 32]);
+          const y = Tensor.fromArray(g, labels, [4], 'u32');
+          const { result: loss, dispatches } = recordDispatches(g, () => {
+            const l = crossEntropy(net.forward(x, true), y);
+            backward(l, undefined, net.params.entries.map((e) => e.value));
+            return l;
+          });
+          return { launches: fusedLaunches(dispatches), names: dispatches.map(dispatchName), loss: await loss.readF32(), grads: await net.readFlat('grads') };
+        } finally {
+          scope.close();
+          net.destroy();
+        }
+      });
+    const on = await step(true);
+    const off = await step(false);
+    expect(on.launches).toEqual([1, 1, 0]);
+    expect(off.launches).toEqual([0, 0, 2]);
+    expect(bitsOf(on.loss), `loss seed=${rng.seed}`).toEqual(bitsOf(off.loss));
+    expect(bitsOf(on.grads), `gradients seed=${rng.seed}`).toEqual(bitsOf(off.grads));
+  });
+});

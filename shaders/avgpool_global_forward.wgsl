@@ -18,17 +18,12 @@ struct Params { rows: u32, hw: u32 }
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
+fn row_elem(i: u32) -> E { return x[i]; }
+// #include "row_mean.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.rows) { return; }
-  let base = r * p.hw;
-  var acc = V(0.0);
-  for (var j = 0u; j < p.hw; j++) {
-    let e = x[base + j];
-    for (var q = 0u; q < EW; q++) { acc += vec_of(e, q); }
-  }
-  var total = 0.0;
-  for (var k = 0u; k < VL; k++) { total += lane(acc, k); }
-  y[r] = total / f32(p.hw * VL * EW);
+  y[r] = row_mean(r * p.hw, p.hw);
 }

@@ -100,17 +100,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   apply_chunk(c, part, lid, mean, scale, shift);
   if (POOL) {
     storageBarrier();
-    for (var nn = lid; nn < p.n; nn += WG) {
-      let base = (nn * p.c + c) * p.hw;
-      var acc = V(0.0);
-      for (var j = 0u; j < p.hw; j++) {
-        let e = y[base + j];
-        for (var q = 0u; q < EW; q++) { acc += vec_of(e, q); }
-      }
-      var total = 0.0;
-      for (var k = 0u; k < VL; k++) { total += lane(acc, k); }
-      pooled[nn * p.c + c] = total / f32(p.hw * VL * EW);
-    }
+    for (var nn = lid; nn < p.n; nn += WG) { pooled[nn * p.c + c] = row_mean((nn * p.c + c) * p.hw, p.hw); }
   }
 }
 
@@ -131,3 +121,5 @@ fn stride2_copy(w: Walk, c: u32, r: array<V, 4>) {}  // (the launcher sets STRID
 // #endif
 
 // #include "batchnorm_apply.wgsl"
+fn row_elem(i: u32) -> E { return y[i]; }
+// #include "row_mean.wgsl"

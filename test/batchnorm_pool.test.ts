@@ -7,17 +7,15 @@ import { describe, expect, it } from 'vitest';
 // bits as globalAvgPool(batchNorm2d(...)) with NaN-poisoned outputs, the fallbacks, and a ResNet-20
 // training step with and without the fusion.
 import { backward } from '../src/autograd/backward.js';
-import { createModel } from '../src/models/registry.js';
-import { Network } from '../src/nn/network.js';
 import { batchNorm2d, batchNorm2dAvgPool, getBatchNormConfig, setBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
-import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { globalAvgPool } from '../src/ops/pooling.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { bitsOf, expectClose } from './helpers/compare.js';
 import { drawAwayFromKink, expectGradClose } from './helpers/gradcheck.js';
-import { dispatchName, recordDispatches, useGpu, type RecordedDispatch } from './helpers/gpu.js';
+import { recordDispatches, useGpu, type RecordedDispatch } from './helpers/gpu.js';
+import { resnet20Step, resnet20StepData } from './helpers/resnet_step.js';
 import { f32, Rng } from './helpers/random.js';
 import { batchNormTrainRef } from './reference/batchnorm.js';
 import { reluRef } from './reference/elementwise.js';
@@ -148,29 +146,12 @@ describe('batchNorm2dAvgPool: relu(skip + BN(x)) and its global average pool in 
 
 describe('ResNet-20: a training step with its head fused', () => {
   it('pools in the last BatchNorm (no avgpool launch) and gives the bits of the step with the two ops apart', async () => {
-    const g = gpu();
     const rng = new Rng();
-    const seed = rng.int(1 << 30);
-    const images = f32(rng.normals(4 * 3 * 32 * 32));
-    const labels = Array.from({ length: 4 }, () => rng.int(10));
+    const data = resnet20StepData(rng);
     const step = (fusePool: boolean) =>
       withBatchNormConfig({ chunk: 131072, fusePool }, async () => {
-        const net = new Network(g, createModel('resnet20'));
-        const scope = Scope.open();
-        try {
-          net.init(seed);
-          const x = Tensor.fromArray(g, images, [4, 3, 32, 32]);
-          const y = Tensor.fromArray(g, labels, [4], 'u32');
-          const { result: loss, dispatches } = recordDispatches(g, () => {
-            const l = crossEntropy(net.forward(x, true), y);
-            backward(l, undefined, net.params.entries.map((e) => e.value));
-            return l;
-          });
-          return { launches: fusedLaunches(dispatches), names: dispatches.map(dispatchName), loss: await loss.readF32(), grads: await net.readFlat('grads') };
-        } finally {
-          scope.close();
-          net.destroy();
-        }
+        const { dispatches, loss, grads } = await resnet20Step(gpu(), data);
+        return { launches: fusedLaunches(dispatches), loss, grads };
       });
     const on = await step(true);
     const off = await step(false);

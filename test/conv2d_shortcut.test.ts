@@ -7,9 +7,6 @@ import { describe, expect, it } from 'vitest';
 // one split-K pass (fuseShortcutWeightGrad, conv2d_weight_grad_row4 variant `shortcut`), against the
 // reference and the bits of the two apart.
 import { backward } from '../src/autograd/backward.js';
-import { createModel } from '../src/models/registry.js';
-import { Network } from '../src/nn/network.js';
-import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { add, relu } from '../src/ops/elementwise.js';
 import { conv2d, conv2dWithShortcut, defaultConvConfig, setConvConfig, shortcutInputGradOutcome, shortcutWeightGradOutcome, type ConvConfig } from '../src/ops/conv2d.js';
 import { leaf } from '../src/tensor/param_store.js';
@@ -17,6 +14,7 @@ import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { bitsOf, expectClose } from './helpers/compare.js';
 import { dispatchName, recordDispatches, useGpu } from './helpers/gpu.js';
+import { resnet20Step, resnet20StepData } from './helpers/resnet_step.js';
 import { f32, Rng } from './helpers/random.js';
 import { conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from './reference/conv2d.js';
 
@@ -148,31 +146,17 @@ describe('conv2dWithShortcut: a stride-2 conv and its 1x1 stride-2 shortcut in o
   });
 
   it('ResNet-20: a training step fuses both downsampling blocks (forward, x gradient) and gives the bits of the unfused step (loss, every gradient)', async () => {
-    const g = gpu();
     const rng = new Rng();
-    const seed = rng.int(1 << 30);
-    const images = f32(rng.normals(4 * 3 * 32 * 32));
-    const labels = Array.from({ length: 4 }, () => rng.int(10));
+    const data = resnet20StepData(rng);
     const step = async (cfg: Partial<ConvConfig>) => {
       setConvConfig(cfg);
-      const net = new Network(g, createModel('resnet20'));
-      const scope = Scope.open();
       try {
-        net.init(seed);
-        const x = Tensor.fromArray(g, images, [4, 3, 32, 32]);
-        const y = Tensor.fromArray(g, labels, [4], 'u32');
-        const { result: loss, dispatches } = recordDispatches(g, () => {
-          const l = crossEntropy(net.forward(x, true), y);
-          backward(l, undefined, net.params.entries.map((e) => e.value));
-          return l;
-        });
+        const { dispatches, loss, grads } = await resnet20Step(gpu(), data);
         const names = dispatches.map(dispatchName);
         const fused = names.filter((n) => n === 'conv2d_forward_row4:shortcut').length;
         const onePass = names.filter((n) => n === 'conv2d_forward_row4:scatter_shortcut').length;
-        return { fused, onePass, loss: await loss.readF32(), grads: await net.readFlat('grads') };
+        return { fused, onePass, loss, grads };
       } finally {
-        scope.close();
-        net.destroy();
         setConvConfig(defaultConvConfig);
       }
     };

@@ -6,17 +6,15 @@ import { describe, expect, it } from 'vitest';
 // same bits as from x (forward and weight gradient, several kernel configurations); a stale copy is
 // never read; and a ResNet-20 training step with copies gives the bits of the step without them.
 import { backward } from '../src/autograd/backward.js';
-import { createModel } from '../src/models/registry.js';
-import { Network } from '../src/nn/network.js';
 import { batchNorm2d, getBatchNormConfig, setBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
 import { conv2d, defaultConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
-import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { noteStride2Copy, stride2CopyOf } from '../src/ops/stride2_copy.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { bitsOf, expectClose } from './helpers/compare.js';
 import { dispatchName, recordDispatches, useGpu } from './helpers/gpu.js';
+import { resnet20Step, resnet20StepData } from './helpers/resnet_step.js';
 import { f32, Rng } from './helpers/random.js';
 import { batchNormTrainRef } from './reference/batchnorm.js';
 import { conv2dForwardRef } from './reference/conv2d.js';
@@ -183,30 +181,16 @@ describe('a 1x1 stride-2 conv reading its input through the stride-2 copy', () =
 
 describe('ResNet-20: a training step with stride-2 copies', () => {
   it('writes both copies, reads them in both projection shortcuts, and gives the bits of the step without them', async () => {
-    const g = gpu();
     const rng = new Rng();
-    const seed = rng.int(1 << 30);
-    const images = f32(rng.normals(4 * 3 * 32 * 32));
-    const labels = Array.from({ length: 4 }, () => rng.int(10));
+    const data = resnet20StepData(rng);
     const step = async (stride2Copies: boolean) => {
       setConvConfig({ ...defaultConvConfig, stride2Copies });
-      const net = new Network(g, createModel('resnet20'));
-      const scope = Scope.open();
       try {
-        net.init(seed);
-        const x = Tensor.fromArray(g, images, [4, 3, 32, 32]);
-        const y = Tensor.fromArray(g, labels, [4], 'u32');
-        const { result: loss, dispatches } = recordDispatches(g, () => {
-          const l = crossEntropy(net.forward(x, true), y);
-          backward(l, undefined, net.params.entries.map((e) => e.value));
-          return l;
-        });
+        const { dispatches, loss, grads } = await resnet20Step(gpu(), data);
         const copies = dispatches.filter((d) => d.kernel === 'batchnorm_forward_train' && d.overrides?.STRIDE2_COPY === 1).length;
         const strided = dispatches.filter((d) => dispatchName(d) === 'conv2d_pointwise_tile:down').length;
-        return { copies, strided, loss: await loss.readF32(), grads: await net.readFlat('grads'), state: await net.readFlat('values') };
+        return { copies, strided, loss, grads };
       } finally {
-        scope.close();
-        net.destroy();
         setConvConfig(defaultConvConfig);
       }
     };

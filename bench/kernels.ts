@@ -173,6 +173,8 @@ interface BnShape {
   residualCopies: number;
   /** Of the residual ones, how many are a network's head with its average pool (BatchNorm2d.forwardAvgPool). */
   residualPools: number;
+  /** Of the others, how many are a head with its average pool (VGG's last BatchNorm, with its ReLU). */
+  plainPools: number;
 }
 
 /** A block's stride-2 conv whose forward launch also computes its 1x1 stride-2 projection shortcut. */
@@ -280,7 +282,7 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
   };
   BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor, stride2Copy?: boolean) {
     const [, C, H, W] = x.shape;
-    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0, residualCopies: 0, residualPools: 0 }));
+    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0, residualCopies: 0, residualPools: 0, plainPools: 0 }));
     if (residual) b.residual++;
     const y = bnFwd.call(this, ctx, x, relu, residual, stride2Copy);
     // the trace runs in eval mode, where no copy is made: note what training would write, and hand
@@ -296,12 +298,11 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
   const heads: { C: number; hw: number }[] = [];
   BatchNorm2d.prototype.forwardAvgPool = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor) {
     const [, C, H, W] = x.shape;
-    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0, residualCopies: 0, residualPools: 0 }));
-    if (residual) {
-      b.residual++;
-      b.residualPools++;
-      heads.push({ C, hw: H * W });
-    }
+    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0, residualCopies: 0, residualPools: 0, plainPools: 0 }));
+    if (residual) b.residual++;
+    if (residual) b.residualPools++;
+    else b.plainPools++;
+    heads.push({ C, hw: H * W });
     return bnPoolFwd.call(this, ctx, x, relu, residual);
   };
   Linear.prototype.forward = function (this: Linear, ctx: ForwardContext, x: Tensor) {
@@ -650,7 +651,9 @@ async function bnEntries(c: Ctx, model: string, N: number, b: BnShape): Promise<
   const { gpu } = c;
   const { C, H, W, count, residual, residualCopies } = b;
   // heads whose average pool runs inside this BatchNorm's launches (batchNormPoolFuses at this batch)
-  const pooled = batchNormPoolFuses([N, C, H, W], true) ? b.residualPools : 0;
+  const fuses = batchNormPoolFuses([N, C, H, W], true);
+  const pooled = fuses ? b.residualPools : 0;
+  const pooledPlain = fuses ? b.plainPools : 0;
   const shape = `${N}x${C}x${H}x${W}`;
   const n = N * C * H * W;
   const x = randn(gpu, [N, C, H, W], 5);
@@ -663,7 +666,7 @@ async function bnEntries(c: Ctx, model: string, N: number, b: BnShape): Promise<
   const rv = Tensor.empty(gpu, [C]);
   rv.fill(1);
   const { result: y, work: fwd } = capture(gpu, () => batchNorm2d(x, gamma, beta, rm, rv, { training: true }));
-  const meta = { model, shape, batch: N, perStep: count - residual };
+  const meta = { model, shape, batch: N, perStep: count - residual - pooledPlain };
   // Statistics pass reads x; normalise pass reads x and writes y (where a channel fits in one chunk both
   // are one kernel, which still reads x twice). `bytes` is that traffic (the bandwidth the kernels
   // reach); the compulsory bytes, which set the roofline, count each tensor once: x read, y written;
@@ -675,6 +678,15 @@ async function bnEntries(c: Ctx, model: string, N: number, b: BnShape): Promise<
   const bwd = capture(gpu, () => y.node!.backward(dy, onlyGrads(grads, [0, 1, 2]))).work;
   // Reduce pass reads x and dy; the second reads x and dy and writes dx.
   await measure(c, { ...meta, op: 'batchnorm.backward', work: { bytes: 5 * 4 * n, compulsoryBytes: 3 * 4 * n, ceiling: 'copy_gbps' } }, bwd);
+  if (pooledPlain > 0) {
+    // a head without a residual (VGG): BN + ReLU pooled in the normalising pass (which reads its rows
+    // back and writes N*C means), the backward from the pool's gradient [N, C] instead of dy
+    const nc = N * C;
+    const { result: yp, work: fp } = capture(gpu, () => batchNorm2dAvgPool(x, gamma, beta, rm, rv, { training: true, relu: true }));
+    await measure(c, { ...meta, shape: `${shape} + average pool`, perStep: pooledPlain, op: 'batchnorm.forward_train', work: { bytes: 4 * 4 * n + 4 * nc, compulsoryBytes: 2 * 4 * n + 4 * nc, ceiling: 'copy_gbps' } }, fp);
+    const bp = capture(gpu, () => yp.node!.backward(randn(gpu, [N, C], 15), onlyGrads(grads, [0, 1, 2]))).work;
+    await measure(c, { ...meta, shape: `${shape} from the pool's gradient`, perStep: pooledPlain, op: 'batchnorm.backward', work: { bytes: 3 * 4 * n + 2 * 4 * nc, compulsoryBytes: 2 * 4 * n + 4 * nc, ceiling: 'copy_gbps' } }, bp);
+  }
   if (residual > 0) {
     // the end of a residual block: relu(skip + BN(x)), and its backward (ReLU mask, then BN's)
     const skip = randn(gpu, [N, C, H, W], 9);

@@ -43,8 +43,11 @@ const fusedLaunches = (ds: RecordedDispatch[]) => [
   ds.filter((d) => d.kernel.startsWith('avgpool_global')).length,
 ];
 
-/** relu(skip + BN(x)) pooled, and its gradients for x, gamma, beta, skip, fused or as the two ops (both read back) */
-async function run(inputs: { x: Float64Array; gamma: Float64Array; beta: Float64Array; skip: Float64Array; r: Float64Array }, s: number[], fused: boolean) {
+/**
+ * relu(skip + BN(x)) pooled (relu(BN(x)) without `withSkip`, VGG's head), and its gradients for x,
+ * gamma, beta (and skip), fused or as the two ops; all read back, with the running statistics
+ */
+async function run(inputs: { x: Float64Array; gamma: Float64Array; beta: Float64Array; skip: Float64Array; r: Float64Array }, s: number[], fused: boolean, withSkip = true) {
   const g = gpu();
   const [n, c] = s;
   const scope = Scope.open();
@@ -52,17 +55,18 @@ async function run(inputs: { x: Float64Array; gamma: Float64Array; beta: Float64
     const tx = leaf(g, inputs.x, s, 'x');
     const tg = leaf(g, inputs.gamma, [c], 'gamma');
     const tb = leaf(g, inputs.beta, [c], 'beta');
-    const ts = leaf(g, inputs.skip, s, 'skip');
+    const ts = withSkip ? leaf(g, inputs.skip, s, 'skip') : null;
     const rm = Tensor.zeros(g, [c]);
     const rv = Tensor.fromArray(g, new Float32Array(c).fill(1), [c]);
-    const opts = { training: true, relu: true, residual: ts };
+    const opts = { training: true, relu: true, residual: ts ?? undefined };
     const { result: y, dispatches } = recordDispatches(g, () => {
       const out = fused ? batchNorm2dAvgPool(tx, tg, tb, rm, rv, opts) : globalAvgPool(batchNorm2d(tx, tg, tb, rm, rv, opts));
       backward(out, Tensor.fromArray(g, inputs.r, [n, c]));
       return out;
     });
     const read = async (t: Tensor) => t.readF32();
-    return { out: [await read(y), await read(tx.grad!), await read(tg.grad!), await read(tb.grad!), await read(ts.grad!), await read(rm), await read(rv)], launches: fusedLaunches(dispatches) };
+    const dskip = ts ? await read(ts.grad!) : new Float32Array(0);
+    return { out: [await read(y), await read(tx.grad!), await read(tg.grad!), await read(tb.grad!), dskip, await read(rm), await read(rv)], launches: fusedLaunches(dispatches) };
   } finally {
     scope.close();
   }
@@ -103,6 +107,27 @@ describe('batchNorm2dAvgPool: relu(skip + BN(x)) and its global average pool in 
       });
     }
   }
+
+  it('without a residual (VGG\'s head, relu(BN(x))): the bits of the two ops, and float64 within rounding', async () => {
+    const rng = new Rng();
+    for (const s of [
+      [4, 6, 2, 2],
+      [3, 5, 8, 8],
+    ]) {
+      const [n, c, h, w] = s;
+      const inputs = drawAwayFromKink(
+        () => ({ x: f32(rng.normals(n * c * h * w)), gamma: f32(rng.array(c, 0.5, 1.5)), beta: f32(rng.array(c, -0.5, 0.5)), skip: new Float64Array(0), r: f32(rng.normals(n * c)) }),
+        (v) => batchNormTrainRef(v.x, v.gamma, v.beta, { n, c, h, w }, 1e-5),
+      );
+      const fused = await run(inputs, s, true, false);
+      const apart = await run(inputs, s, false, false);
+      expect(fused.launches, `[${s}]`).toEqual([1, 1, 0]);
+      for (const k of [0, 1, 2, 3, 5, 6]) expect(bitsOf(fused.out[k]), `[${s}] output ${k} seed=${rng.seed}`).toEqual(bitsOf(apart.out[k]));
+      const forward = ([xx, gg, bb]: Float64Array[]) => poolRef(reluRef(batchNormTrainRef(xx, gg, bb, { n, c, h, w }, 1e-5)), h * w);
+      expectClose(fused.out[0], forward([inputs.x, inputs.gamma, inputs.beta]), { atol: 1e-5, rtol: 1e-4 }, `[${s}] seed=${rng.seed}`);
+      expectGradClose(fused.out[1], forward, [inputs.x, inputs.gamma, inputs.beta], inputs.r, 0, { atol: 2e-3, rtol: 2e-2 }, `[${s}] dx seed=${rng.seed}`);
+    }
+  });
 
   it('passes a finite-difference check for x, gamma, beta and skip', async () => {
     const rng = new Rng();
@@ -159,5 +184,22 @@ describe('ResNet-20: a training step with its head fused', () => {
     expect(off.launches).toEqual([0, 0, 2]);
     expect(bitsOf(on.loss), `loss seed=${rng.seed}`).toEqual(bitsOf(off.loss));
     expect(bitsOf(on.grads), `gradients seed=${rng.seed}`).toEqual(bitsOf(off.grads));
+  });
+});
+
+describe('VGG-11: a training step with its head fused', () => {
+  it('pools in the last BatchNorm (no avgpool launch) and gives the bits of the step with the two ops apart', async () => {
+    const data = resnet20StepData(new Rng());
+    const step = (fusePool: boolean) =>
+      withBatchNormConfig({ chunk: 131072, fusePool }, async () => {
+        const { dispatches, loss, grads } = await resnet20Step(gpu(), data, 'vgg11');
+        return { launches: fusedLaunches(dispatches), loss, grads };
+      });
+    const on = await step(true);
+    const off = await step(false);
+    expect(on.launches).toEqual([1, 1, 0]);
+    expect(off.launches).toEqual([0, 0, 2]);
+    expect(bitsOf(on.loss), `loss seed=${data.seed}`).toEqual(bitsOf(off.loss));
+    expect(bitsOf(on.grads), `gradients seed=${data.seed}`).toEqual(bitsOf(off.grads));
   });
 });

@@ -1,7 +1,7 @@
 // CIFAR VGG as open_lth's `cifar_vgg_<depth>`: conv3x3 (bias) -> BN -> ReLU modules named
 // layers.<i>.conv / layers.<i>.bn, 2x2 max-pools at each 'M' (layers.<i> with no parameters),
 // then a 2x2 average pool over the final 2x2 map and fc 512 -> classes. open_lth keeps fc out of IMP.
-import { globalAvgPool, maxPool2d } from '../ops/pooling.js';
+import { maxPool2d } from '../ops/pooling.js';
 import { BatchNorm2d, Conv2d, convBnRelu, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Model, stage } from './model.js';
@@ -36,6 +36,7 @@ export class Vgg extends Model {
         filters = spec;
       }
     });
+    if (this.plan[this.plan.length - 1] === 'M') throw new Error(`vgg${depth}: the plan must end with a conv (its BatchNorm pools the head)`);
     this.fc = new Linear('fc', 512, numClasses);
   }
 
@@ -49,8 +50,13 @@ export class Vgg extends Model {
 
   forward(ctx: ForwardContext, images: Tensor): Tensor {
     let x = images;
-    for (const p of this.plan) x = stage(images, x, (h) => (p === 'M' ? maxPool2d(h, { kernel: 2, stride: 2, padding: 0 }) : convBnRelu(ctx, p[0], p[1], h)));
-    // nn.AvgPool2d(2) over the final 2x2 map equals the global average.
-    return this.fc.forward(ctx, globalAvgPool(x));
+    // nn.AvgPool2d(2) over the final 2x2 map equals the global average: the last conv's BatchNorm
+    // pools its own output (BatchNorm2d.forwardAvgPool; every plan ends with a conv)
+    const last = this.plan.length - 1;
+    this.plan.forEach((p, i) => {
+      const unit = (h: Tensor) => (p === 'M' ? maxPool2d(h, { kernel: 2, stride: 2, padding: 0 }) : i === last ? p[1].forwardAvgPool(ctx, p[0].forward(ctx, h), true) : convBnRelu(ctx, p[0], p[1], h));
+      x = stage(images, x, unit);
+    });
+    return this.fc.forward(ctx, x);
   }
 }

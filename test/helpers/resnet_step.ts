@@ -1,5 +1,5 @@
-// One ResNet-20 training step (forward, cross-entropy, backward) on a small random batch, for tests
-// that compare the bits of a step under two kernel configurations.
+// One ResNet-20 training step (or another CIFAR network's: forward, cross-entropy, backward) on a small
+// random batch, for tests that compare the bits of a step under two kernel configurations.
 import { backward } from '../../src/autograd/backward.js';
 import type { Gpu } from '../../src/gpu/runtime.js';
 import { createModel } from '../../src/models/registry.js';
@@ -21,9 +21,12 @@ export function resnet20StepData(rng: Rng): StepData {
   return { seed: rng.int(1 << 30), images: f32(rng.normals(4 * 3 * 32 * 32)), labels: Array.from({ length: 4 }, () => rng.int(10)) };
 }
 
-/** The step's dispatches, its loss and every parameter's gradient (the flat gradient buffer), under the configuration in force. */
-export async function resnet20Step(g: Gpu, data: StepData): Promise<{ dispatches: RecordedDispatch[]; loss: Float32Array; grads: Float32Array }> {
-  const net = new Network(g, createModel('resnet20'));
+/**
+ * The step's dispatches, its loss and every parameter's gradient (the flat gradient buffer), under the
+ * configuration in force; `model` another of the registry's CIFAR networks.
+ */
+export async function resnet20Step(g: Gpu, data: StepData, model = 'resnet20'): Promise<{ dispatches: RecordedDispatch[]; loss: Float32Array; grads: Float32Array }> {
+  const net = new Network(g, createModel(model));
   const scope = Scope.open();
   try {
     net.init(data.seed);

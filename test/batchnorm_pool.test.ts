@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 // A network's last BatchNorm and its global average pool in one launch each way
 // (batchNorm2dAvgPool: batchnorm_forward_train's POOL, batchnorm_backward's POOLED_DY): the pooled
 // output and every gradient against the float64 reference and a finite-difference check, the same
-// bits as globalAvgPool(batchNorm2d(...)) with NaN-poisoned outputs, the fallbacks, and a ResNet-20
-// training step with and without the fusion.
+// bits as globalAvgPool(batchNorm2d(...)) with NaN-poisoned outputs, the fallbacks, and ResNet-20's
+// and VGG-11's training steps with and without the fusion.
 import { backward } from '../src/autograd/backward.js';
 import { batchNorm2d, batchNorm2dAvgPool, getBatchNormConfig, setBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
 import { globalAvgPool } from '../src/ops/pooling.js';
@@ -169,37 +169,22 @@ describe('batchNorm2dAvgPool: relu(skip + BN(x)) and its global average pool in 
   });
 });
 
-describe('ResNet-20: a training step with its head fused', () => {
-  it('pools in the last BatchNorm (no avgpool launch) and gives the bits of the step with the two ops apart', async () => {
-    const rng = new Rng();
-    const data = resnet20StepData(rng);
-    const step = (fusePool: boolean) =>
-      withBatchNormConfig({ chunk: 131072, fusePool }, async () => {
-        const { dispatches, loss, grads } = await resnet20Step(gpu(), data);
-        return { launches: fusedLaunches(dispatches), loss, grads };
-      });
-    const on = await step(true);
-    const off = await step(false);
-    expect(on.launches).toEqual([1, 1, 0]);
-    expect(off.launches).toEqual([0, 0, 2]);
-    expect(bitsOf(on.loss), `loss seed=${rng.seed}`).toEqual(bitsOf(off.loss));
-    expect(bitsOf(on.grads), `gradients seed=${rng.seed}`).toEqual(bitsOf(off.grads));
-  });
-});
-
-describe('VGG-11: a training step with its head fused', () => {
-  it('pools in the last BatchNorm (no avgpool launch) and gives the bits of the step with the two ops apart', async () => {
-    const data = resnet20StepData(new Rng());
-    const step = (fusePool: boolean) =>
-      withBatchNormConfig({ chunk: 131072, fusePool }, async () => {
-        const { dispatches, loss, grads } = await resnet20Step(gpu(), data, 'vgg11');
-        return { launches: fusedLaunches(dispatches), loss, grads };
-      });
-    const on = await step(true);
-    const off = await step(false);
-    expect(on.launches).toEqual([1, 1, 0]);
-    expect(off.launches).toEqual([0, 0, 2]);
-    expect(bitsOf(on.loss), `loss seed=${data.seed}`).toEqual(bitsOf(off.loss));
-    expect(bitsOf(on.grads), `gradients seed=${data.seed}`).toEqual(bitsOf(off.grads));
-  });
+describe('a training step with its head fused', () => {
+  for (const model of ['resnet20', 'vgg11']) {
+    it(`${model}: pools in the last BatchNorm (no avgpool launch) and gives the bits of the step with the two ops apart`, async () => {
+      const rng = new Rng();
+      const data = resnet20StepData(rng);
+      const step = (fusePool: boolean) =>
+        withBatchNormConfig({ chunk: 131072, fusePool }, async () => {
+          const { dispatches, loss, grads } = await resnet20Step(gpu(), data, model);
+          return { launches: fusedLaunches(dispatches), loss, grads };
+        });
+      const on = await step(true);
+      const off = await step(false);
+      expect(on.launches).toEqual([1, 1, 0]);
+      expect(off.launches).toEqual([0, 0, 2]);
+      expect(bitsOf(on.loss), `loss seed=${rng.seed}`).toEqual(bitsOf(off.loss));
+      expect(bitsOf(on.grads), `gradients seed=${rng.seed}`).toEqual(bitsOf(off.grads));
+    });
+  }
 });

@@ -3,9 +3,9 @@
 // Tiling: as avgpool_global_forward, one invocation per row writing its HW floats (no per-element
 // index division, no barriers), WG invocations a workgroup, grid folded into y past 65535 groups;
 // the row is written an element E at a time (include/lanes.wgsl), p.hw counts elements.
-// A ResNet's training step pools inside its last BatchNorm instead (batchnorm_forward_train's POOL,
+// A training step pools inside the network's last BatchNorm instead (batchnorm_forward_train's POOL,
 // batchnorm_backward's POOLED_DY: the same arithmetic, so the same bits); this kernel serves
-// evaluation, VGG, and channels of several chunks.
+// evaluation, and channels of several chunks.
 override WG: u32 = 64;
 // #include "lanes.wgsl"
 

@@ -7,9 +7,9 @@
 // Rows are read an element E at a time (include/lanes.wgsl: 16 floats in the `wide` variant, 4 by
 // default, 1 in the `scalar` one for HW % 4 != 0); p.hw counts elements, the sum runs per vector
 // lane and then over the lanes, in a fixed order.
-// A ResNet's training step pools inside its last BatchNorm instead (batchnorm_forward_train's POOL,
+// A training step pools inside the network's last BatchNorm instead (batchnorm_forward_train's POOL,
 // batchnorm_backward's POOLED_DY: the same arithmetic, so the same bits); this kernel serves
-// evaluation, VGG, and channels of several chunks.
+// evaluation, and channels of several chunks.
 override WG: u32 = 64;
 // #include "lanes.wgsl"
 

@@ -1,7 +1,7 @@
 // bench/gpu/check.ts, the correctness check bench/gpu/run.sh runs on a GPU machine before timing
 // anything: its comparison must catch a wrong value and a NaN, and its conv and training checks pass here.
 import { describe, expect, it } from 'vitest';
-import { checkBatchNorm, checkConv, checkShortcutPair, resnet20BatchNormShapes, resnet20ConvShapes, trainingLossBits } from '../bench/gpu/check.js';
+import { checkBatchNorm, checkBatchNormHead, checkConv, checkShortcutPair, resnet20BatchNormShapes, resnet20ConvShapes, trainingLossBits } from '../bench/gpu/check.js';
 import { getConvConfig } from '../src/ops/conv2d.js';
 import { closeness } from './reference/closeness.js';
 import { useGpu } from './helpers/gpu.js';
@@ -24,10 +24,18 @@ describe('device check (bench/gpu/check.ts)', () => {
   it('BatchNorm with its fused ReLU, and with the residual add too, matches the float64 references', async () => {
     expect(resnet20BatchNormShapes(2).map((b) => `${b.c}x${b.h}x${b.w}`)).toEqual(['16x32x32', '32x16x16', '64x8x8']);
     for (const residual of [false, true]) {
-      const c = await checkBatchNorm(gpu(), { n: 2, c: 5, h: 8, w: 8 }, residual, 99);
+      const c = await checkBatchNorm(gpu(), { n: 2, c: 5, h: 16, w: 16 }, residual, 99);
       expect(c.ok, JSON.stringify(c)).toBe(true);
       expect(c.residual_grad !== undefined).toBe(residual);
+      // a block's end writes the stride-2 copy (W % 16 == 0 here), checked exactly
+      expect(c.stride2_copy?.n).toBe(residual ? 2 * 5 * 8 * 8 : undefined);
     }
+  });
+
+  it("a network's head: BatchNorm and the average pool in one launch each way match the float64 references", async () => {
+    const c = await checkBatchNormHead(gpu(), { n: 3, c: 4, h: 8, w: 8 }, 7);
+    expect(c.ok, JSON.stringify(c)).toBe(true);
+    expect(c.forward.n).toBe(12);
   });
 
   it('ResNet-20 conv shapes (batch 1) match the float64 references through autograd', async () => {

@@ -5,7 +5,8 @@
 // both downsampling blocks' stride-2 conv and 1x1 shortcut in one launch (conv2dWithShortcut, fused
 // whatever the configuration says); each BatchNorm shape of ResNet-20 with its fused ReLU, and with the residual add of a block's end
 // too, forward and every gradient against test/reference/batchnorm.ts (the ReLU's mask taken from the
-// GPU's own output, which the backward kernels recompute from x); then five training steps of ResNet-20 twice from the same seed (replayed, src/train/train_step.ts),
+// GPU's own output, which the backward kernels recompute from x), the block end's stride-2 copy, and
+// the head's BatchNorm with the average pool in its launches (batchNorm2dAvgPool); then five training steps of ResNet-20 twice from the same seed (replayed, src/train/train_step.ts),
 // which must give the same loss bits, and the same five steps recorded afresh, which must match them.
 //   node dist/gpu-check.js [--batch N] [--seed S] [--json FILE] [--no-autotune]
 // Exit status 1 when anything is out of tolerance, NaN, or not reproducible.
@@ -15,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { backward } from '../../src/autograd/backward.js';
 import { Gpu } from '../../src/gpu/runtime.js';
 import { autotuneConv } from '../../src/ops/conv2d_autotune.js';
-import { batchNorm2d } from '../../src/ops/batchnorm.js';
+import { batchNorm2d, batchNorm2dAvgPool } from '../../src/ops/batchnorm.js';
+import { stride2CopyOf } from '../../src/ops/stride2_copy.js';
 import { conv2d, conv2dWithShortcut, getConvConfig, setConvConfig, shortcutInputGradOutcome, shortcutWeightGradOutcome } from '../../src/ops/conv2d.js';
 import { add } from '../../src/ops/elementwise.js';
 import { leaf } from '../../src/tensor/param_store.js';
@@ -148,6 +150,8 @@ export interface BatchNormCheck {
   bias_grad: Closeness;
   /** The residual's gradient (the masked output gradient), with `residual`. */
   residual_grad?: Closeness;
+  /** With `residual`, where the layout allows: the stride-2 copy written beside y, against y's even rows and columns (exact). */
+  stride2_copy?: Closeness;
   ok: boolean;
 }
 
@@ -171,9 +175,12 @@ export async function checkBatchNorm(gpu: Gpu, s: { n: number; c: number; h: num
     const [tx, tg, tb, ts] = [leaf(gpu, x, shape, 'x'), leaf(gpu, gamma, [s.c], 'gamma'), leaf(gpu, beta, [s.c], 'beta'), leaf(gpu, skip, shape, 'skip')];
     const rm = Tensor.zeros(gpu, [s.c]);
     const rv = Tensor.fromArray(gpu, new Float32Array(s.c).fill(1), [s.c]);
-    const y = batchNorm2d(tx, tg, tb, rm, rv, { training: true, relu: true, residual: residual ? ts : undefined });
+    // a block's end writes the stride-2 copy a projection shortcut reads next (stride2CopyFits)
+    const y = batchNorm2d(tx, tg, tb, rm, rv, { training: true, relu: true, residual: residual ? ts : undefined, stride2Copy: residual });
+    const copy = stride2CopyOf(y);
     backward(y, Tensor.fromArray(gpu, r, y.shape));
     const got = await y.readF32();
+    const stride2Copy = copy ? closeness(await copy.readF32(), evensOf(got, [s.n, s.c, s.h, s.w]), 0, 0) : undefined;
     const pre = batchNormTrainRef(x, gamma, beta, s, 1e-5).map((v, i) => v + (residual ? skip[i] : 0));
     const dy = Float64Array.from(r, (v, i) => (got[i] > 0 ? v : 0));
     const st = batchStatsRef(x, s);
@@ -185,9 +192,65 @@ export async function checkBatchNorm(gpu: Gpu, s: { n: number; c: number; h: num
     const weightGrad = closeness(await tg.grad!.readF32(), ref.dgamma, 1e-6 * m, 1e-4);
     const biasGrad = closeness(await tb.grad!.readF32(), ref.dbeta, 1e-6 * m, 1e-4);
     const residualGrad = residual ? closeness(await ts.grad!.readF32(), dy, 0, 0) : undefined;
-    const all = [forward, inputGrad, weightGrad, biasGrad, ...(residualGrad ? [residualGrad] : [])];
+    const all = [forward, inputGrad, weightGrad, biasGrad, ...(residualGrad ? [residualGrad] : []), ...(stride2Copy ? [stride2Copy] : [])];
     const name = `${residual ? 'relu(skip + BN(x))' : 'relu(BN(x))'} ${s.n}x${s.c}x${s.h}x${s.w}`;
-    return { shape: name, forward, input_grad: inputGrad, weight_grad: weightGrad, bias_grad: biasGrad, residual_grad: residualGrad, ok: all.every((c) => c.bad === 0 && c.nan === 0) };
+    return { shape: name, forward, input_grad: inputGrad, weight_grad: weightGrad, bias_grad: biasGrad, residual_grad: residualGrad, stride2_copy: stride2Copy, ok: all.every((c) => c.bad === 0 && c.nan === 0) };
+  } finally {
+    scope.close();
+  }
+}
+
+/** a[:, :, ::2, ::2] of an NCHW array */
+function evensOf(a: Float32Array, [n, c, h, w]: number[]): Float32Array {
+  const out = new Float32Array(n * c * (h / 2) * (w / 2));
+  let k = 0;
+  for (let p = 0; p < n * c; p++) for (let y = 0; y < h; y += 2) for (let x = 0; x < w; x += 2) out[k++] = a[(p * h + y) * w + x];
+  return out;
+}
+
+/**
+ * A network's head: relu(skip + BN(x)) and its global average pool in one launch each way where the
+ * configuration fuses them (batchNorm2dAvgPool), in training mode, against the float64 references.
+ * Inputs are redrawn until every pre-activation is 1e-4 from the ReLU's kink, since the reference's
+ * mask stands in for the GPU's (the pooled op keeps y to itself).
+ */
+export async function checkBatchNormHead(gpu: Gpu, s: { n: number; c: number; h: number; w: number }, seed: number): Promise<BatchNormCheck> {
+  const rng = new Rng(seed);
+  const size = s.n * s.c * s.h * s.w;
+  const hw = s.h * s.w;
+  let draw = { x: f32(rng.normals(size)), gamma: f32(rng.array(s.c, 0.5, 1.5)), beta: f32(rng.array(s.c, -0.5, 0.5)), skip: f32(rng.normals(size)) };
+  const preOf = (d: typeof draw) => batchNormTrainRef(d.x, d.gamma, d.beta, s, 1e-5).map((v, i) => v + d.skip[i]);
+  for (let t = 0; t < 100 && preOf(draw).some((v) => Math.abs(v) < 1e-4); t++) {
+    draw = { x: f32(rng.normals(size)), gamma: f32(rng.array(s.c, 0.5, 1.5)), beta: f32(rng.array(s.c, -0.5, 0.5)), skip: f32(rng.normals(size)) };
+  }
+  const { x, gamma, beta, skip } = draw;
+  const r = f32(rng.normals(s.n * s.c));
+  const scope = Scope.open();
+  try {
+    const shape = [s.n, s.c, s.h, s.w];
+    const [tx, tg, tb, ts] = [leaf(gpu, x, shape, 'x'), leaf(gpu, gamma, [s.c], 'gamma'), leaf(gpu, beta, [s.c], 'beta'), leaf(gpu, skip, shape, 'skip')];
+    const rm = Tensor.zeros(gpu, [s.c]);
+    const rv = Tensor.fromArray(gpu, new Float32Array(s.c).fill(1), [s.c]);
+    const y = batchNorm2dAvgPool(tx, tg, tb, rm, rv, { training: true, relu: true, residual: ts });
+    backward(y, Tensor.fromArray(gpu, r, y.shape));
+    const pre = preOf(draw);
+    const pooled = Float64Array.from({ length: s.n * s.c }, (_, row) => {
+      let sum = 0;
+      for (let i = 0; i < hw; i++) sum += Math.max(pre[row * hw + i], 0);
+      return sum / hw;
+    });
+    // the pool's gradient shared out over each row, masked by the ReLU
+    const dy = Float64Array.from(pre, (v, i) => (v > 0 ? r[Math.floor(i / hw)] / hw : 0));
+    const st = batchStatsRef(x, s);
+    const ref = batchNormBackwardRef(x, gamma, dy, s, 1e-5, { mean: st.mean, variance: st.varBiased, training: true });
+    const m = s.n * hw;
+    const forward = closeness(await y.readF32(), pooled, 1e-5, 1e-4);
+    const inputGrad = closeness(await tx.grad!.readF32(), ref.dx, 2e-5, 1e-3);
+    const weightGrad = closeness(await tg.grad!.readF32(), ref.dgamma, 1e-6 * m, 1e-4);
+    const biasGrad = closeness(await tb.grad!.readF32(), ref.dbeta, 1e-6 * m, 1e-4);
+    const residualGrad = closeness(await ts.grad!.readF32(), dy, 1e-7, 1e-6);
+    const all = [forward, inputGrad, weightGrad, biasGrad, residualGrad];
+    return { shape: `avgpool(relu(skip + BN(x))) ${s.n}x${s.c}x${s.h}x${s.w}`, forward, input_grad: inputGrad, weight_grad: weightGrad, bias_grad: biasGrad, residual_grad: residualGrad, ok: all.every((c) => c.bad === 0 && c.nan === 0) };
   } finally {
     scope.close();
   }
@@ -248,8 +311,15 @@ async function main(): Promise<number> {
         const c = await checkBatchNorm(gpu, s, residual, seed + 100 + 10 * i + (residual ? 1 : 0));
         bns.push(c);
         const worst = (k: Closeness | undefined) => (!k ? '' : k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
-        console.log(`  ${c.shape.padEnd(30)} forward ${worst(c.forward)}, dx ${worst(c.input_grad)}, dgamma ${worst(c.weight_grad)}, dbeta ${worst(c.bias_grad)}${residual ? `, dskip ${worst(c.residual_grad)}` : ''}`);
+        console.log(`  ${c.shape.padEnd(30)} forward ${worst(c.forward)}, dx ${worst(c.input_grad)}, dgamma ${worst(c.weight_grad)}, dbeta ${worst(c.bias_grad)}${residual ? `, dskip ${worst(c.residual_grad)}` : ''}${c.stride2_copy ? `, stride-2 copy ${worst(c.stride2_copy)}` : ''}`);
       }
+    }
+    {
+      const [, , last] = resnet20BatchNormShapes(batch);
+      const c = await checkBatchNormHead(gpu, last, seed + 150);
+      bns.push(c);
+      const worst = (k: Closeness | undefined) => (!k ? '' : k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
+      console.log(`  ${c.shape.padEnd(30)} forward ${worst(c.forward)}, dx ${worst(c.input_grad)}, dgamma ${worst(c.weight_grad)}, dbeta ${worst(c.bias_grad)}, dskip ${worst(c.residual_grad)}`);
     }
     const a = await trainingLossBits(gpu, 8, seed);
     const b = await trainingLossBits(gpu, 8, seed);

@@ -19,17 +19,9 @@ import { resnet20Step, resnet20StepData } from './helpers/resnet_step.js';
 import { f32, Rng } from './helpers/random.js';
 import { batchNormTrainRef } from './reference/batchnorm.js';
 import { reluRef } from './reference/elementwise.js';
+import { globalAvgPoolRef } from './reference/pooling.js';
 
 const gpu = useGpu();
-
-/** mean over (h, w) of each (n, c) plane of an NCHW array */
-function poolRef(a: Float64Array, hw: number): Float64Array {
-  return Float64Array.from({ length: a.length / hw }, (_, r) => {
-    let s = 0;
-    for (let i = 0; i < hw; i++) s += a[r * hw + i];
-    return s / hw;
-  });
-}
 
 function withBatchNormConfig<T>(cfg: Partial<BatchNormConfig>, fn: () => Promise<T>): Promise<T> {
   const saved = getBatchNormConfig();
@@ -101,7 +93,7 @@ describe('batchNorm2dAvgPool: relu(skip + BN(x)) and its global average pool in 
           expect(apart.launches, 'apart: two avgpool launches').toEqual([0, 0, 2]);
           const names = ['pooled', 'dx', 'dgamma', 'dbeta', 'dskip', 'running_mean', 'running_var'];
           for (let k = 0; k < names.length; k++) expect(bitsOf(fused.out[k]), `${names[k]} seed=${rng.seed}`).toEqual(bitsOf(apart.out[k]));
-          const forward = ([xx, gg, bb, ss]: Float64Array[]) => poolRef(reluRef(batchNormTrainRef(xx, gg, bb, { n, c, h, w }, 1e-5).map((v, i) => v + ss[i])), h * w);
+          const forward = ([xx, gg, bb, ss]: Float64Array[]) => globalAvgPoolRef(reluRef(batchNormTrainRef(xx, gg, bb, { n, c, h, w }, 1e-5).map((v, i) => v + ss[i])), n, c, h, w);
           expectClose(fused.out[0], forward([inputs.x, inputs.gamma, inputs.beta, inputs.skip]), { atol: 1e-5, rtol: 1e-4 }, `forward seed=${rng.seed}`);
         });
       });
@@ -123,7 +115,7 @@ describe('batchNorm2dAvgPool: relu(skip + BN(x)) and its global average pool in 
       const apart = await run(inputs, s, false, false);
       expect(fused.launches, `[${s}]`).toEqual([1, 1, 0]);
       for (const k of [0, 1, 2, 3, 5, 6]) expect(bitsOf(fused.out[k]), `[${s}] output ${k} seed=${rng.seed}`).toEqual(bitsOf(apart.out[k]));
-      const forward = ([xx, gg, bb]: Float64Array[]) => poolRef(reluRef(batchNormTrainRef(xx, gg, bb, { n, c, h, w }, 1e-5)), h * w);
+      const forward = ([xx, gg, bb]: Float64Array[]) => globalAvgPoolRef(reluRef(batchNormTrainRef(xx, gg, bb, { n, c, h, w }, 1e-5)), n, c, h, w);
       expectClose(fused.out[0], forward([inputs.x, inputs.gamma, inputs.beta]), { atol: 1e-5, rtol: 1e-4 }, `[${s}] seed=${rng.seed}`);
       expectGradClose(fused.out[1], forward, [inputs.x, inputs.gamma, inputs.beta], inputs.r, 0, { atol: 2e-3, rtol: 2e-2 }, `[${s}] dx seed=${rng.seed}`);
     }
@@ -136,7 +128,7 @@ describe('batchNorm2dAvgPool: relu(skip + BN(x)) and its global average pool in 
     const inputs = draw(rng, s);
     const fused = await run(inputs, s, true);
     expect(fused.launches).toEqual([1, 1, 0]);
-    const forward = ([xx, gg, bb, ss]: Float64Array[]) => poolRef(reluRef(batchNormTrainRef(xx, gg, bb, { n, c, h, w }, 1e-5).map((v, i) => v + ss[i])), h * w);
+    const forward = ([xx, gg, bb, ss]: Float64Array[]) => globalAvgPoolRef(reluRef(batchNormTrainRef(xx, gg, bb, { n, c, h, w }, 1e-5).map((v, i) => v + ss[i])), n, c, h, w);
     const all = [inputs.x, inputs.gamma, inputs.beta, inputs.skip];
     const tol = { atol: 2e-3, rtol: 2e-2 };
     for (const [k, name] of ['dx', 'dgamma', 'dbeta', 'dskip'].entries()) expectGradClose(fused.out[k + 1], forward, all, inputs.r, k, tol, `${name} seed=${rng.seed}`);
@@ -161,7 +153,7 @@ describe('batchNorm2dAvgPool: relu(skip + BN(x)) and its global average pool in 
       const { result: y, dispatches } = recordDispatches(g, () => batchNorm2dAvgPool(...args, { training: false, relu: true }));
       expect(fusedLaunches(dispatches)).toEqual([0, 0, 1]);
       expect(y.shape).toEqual([n, c]);
-      const ref = poolRef(reluRef(inputs.x.map((v, i) => v / Math.sqrt(1 + 1e-5) * inputs.gamma[Math.floor(i / (h * w)) % c] + inputs.beta[Math.floor(i / (h * w)) % c])), h * w);
+      const ref = globalAvgPoolRef(reluRef(inputs.x.map((v, i) => v / Math.sqrt(1 + 1e-5) * inputs.gamma[Math.floor(i / (h * w)) % c] + inputs.beta[Math.floor(i / (h * w)) % c])), n, c, h, w);
       expectClose(await y.readF32(), ref, { atol: 1e-5, rtol: 1e-4 }, `eval seed=${rng.seed}`);
     } finally {
       scope.close();

@@ -18,16 +18,9 @@ import { resnet20Step, resnet20StepData } from './helpers/resnet_step.js';
 import { f32, Rng } from './helpers/random.js';
 import { batchNormTrainRef } from './reference/batchnorm.js';
 import { conv2dForwardRef } from './reference/conv2d.js';
+import { evenPixelsRef } from './reference/pooling.js';
 
 const gpu = useGpu();
-
-/** a[:, :, ::2, ::2] of an NCHW array */
-function evens<T extends Float32Array | Float64Array>(a: T, [n, c, h, w]: number[], make: (len: number) => T): T {
-  const out = make(n * c * (h / 2) * (w / 2));
-  let k = 0;
-  for (let p = 0; p < n * c; p++) for (let y = 0; y < h; y += 2) for (let x = 0; x < w; x += 2) out[k++] = a[(p * h + y) * w + x];
-  return out;
-}
 
 describe('batchNorm2d stride2Copy: y[:, :, ::2, ::2] written beside y', () => {
   const shapes = [
@@ -62,11 +55,11 @@ describe('batchNorm2d stride2Copy: y[:, :, ::2, ::2] written beside y', () => {
           expect(copy?.shape).toEqual([n, c, h / 2, w / 2]);
           const yv = await y.readF32();
           const cv = await copy!.readF32();
-          expect(bitsOf(cv), `seed=${rng.seed}`).toEqual(bitsOf(evens(yv, s, (k) => new Float32Array(k))));
+          expect(bitsOf(cv), `seed=${rng.seed}`).toEqual(bitsOf(Float32Array.from(evenPixelsRef(yv, n, c, h, w))));
           let ref = batchNormTrainRef(x, gamma, beta, { n, c, h, w }, 1e-5);
           if (residual) ref = ref.map((v, i) => v + skip[i]);
           if (relu) ref = ref.map((v) => Math.max(v, 0));
-          expectClose(cv, evens(ref, s, (k) => new Float64Array(k)), { atol: 1e-5, rtol: 1e-4 }, `seed=${rng.seed}`);
+          expectClose(cv, evenPixelsRef(ref, n, c, h, w), { atol: 1e-5, rtol: 1e-4 }, `seed=${rng.seed}`);
         } finally {
           scope.close();
           setBatchNormConfig(saved);
@@ -150,7 +143,7 @@ describe('a 1x1 stride-2 conv reading its input through the stride-2 copy', () =
           const scope = Scope.open();
           try {
             const tx = Tensor.fromArray(g, x, s);
-            if (withCopy) noteStride2Copy(tx, Tensor.fromArray(g, evens(Float32Array.from(x), s, (n) => new Float32Array(n)), [k.N, k.C, k.H / 2, k.W / 2]));
+            if (withCopy) noteStride2Copy(tx, Tensor.fromArray(g, evenPixelsRef(x, k.N, k.C, k.H, k.W), [k.N, k.C, k.H / 2, k.W / 2]));
             const tw = leaf(g, w, [k.O, k.C, 1, 1], 'w');
             const { result: y, dispatches } = recordDispatches(g, () => {
               const out = conv2d(tx, tw, null, { stride: 2 });

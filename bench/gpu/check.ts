@@ -27,6 +27,7 @@ import { describeEnvironment } from '../../src/train/environment.js';
 import { f32, Rng } from '../../test/helpers/random.js';
 import { closeness, type Closeness } from '../../test/reference/closeness.js';
 import { batchNormBackwardRef, batchNormTrainRef, batchStatsRef } from '../../test/reference/batchnorm.js';
+import { evenPixelsRef, globalAvgPoolRef } from '../../test/reference/pooling.js';
 import { conv2dForwardRef, conv2dInputGradRef, conv2dWeightGradRef, convOutSize, type ConvShape } from '../../test/reference/conv2d.js';
 import { trainSetup, recordTrainStep } from '../end_to_end.js';
 import { intFlag } from '../cli_args.js';
@@ -155,6 +156,19 @@ export interface BatchNormCheck {
   ok: boolean;
 }
 
+/** A BatchNorm's operands on the GPU: x, gamma, beta, skip as autograd leaves, and fresh running statistics. */
+function bnOperands(gpu: Gpu, s: { n: number; c: number; h: number; w: number }, v: { x: Float64Array; gamma: Float64Array; beta: Float64Array; skip: Float64Array }) {
+  const shape = [s.n, s.c, s.h, s.w];
+  return {
+    tx: leaf(gpu, v.x, shape, 'x'),
+    tg: leaf(gpu, v.gamma, [s.c], 'gamma'),
+    tb: leaf(gpu, v.beta, [s.c], 'beta'),
+    ts: leaf(gpu, v.skip, shape, 'skip'),
+    rm: Tensor.zeros(gpu, [s.c]),
+    rv: Tensor.fromArray(gpu, new Float32Array(s.c).fill(1), [s.c]),
+  };
+}
+
 /**
  * relu(BN(x)) (a block's first BN), or with `residual` relu(skip + BN(x)) (its last), in training
  * mode through autograd, against the float64 references. The ReLU's mask is the GPU's own y > 0 (a
@@ -171,16 +185,13 @@ export async function checkBatchNorm(gpu: Gpu, s: { n: number; c: number; h: num
   const r = f32(rng.normals(size));
   const scope = Scope.open();
   try {
-    const shape = [s.n, s.c, s.h, s.w];
-    const [tx, tg, tb, ts] = [leaf(gpu, x, shape, 'x'), leaf(gpu, gamma, [s.c], 'gamma'), leaf(gpu, beta, [s.c], 'beta'), leaf(gpu, skip, shape, 'skip')];
-    const rm = Tensor.zeros(gpu, [s.c]);
-    const rv = Tensor.fromArray(gpu, new Float32Array(s.c).fill(1), [s.c]);
+    const { tx, tg, tb, ts, rm, rv } = bnOperands(gpu, s, { x, gamma, beta, skip });
     // a block's end writes the stride-2 copy a projection shortcut reads next (stride2CopyFits)
     const y = batchNorm2d(tx, tg, tb, rm, rv, { training: true, relu: true, residual: residual ? ts : undefined, stride2Copy: residual });
     const copy = stride2CopyOf(y);
     backward(y, Tensor.fromArray(gpu, r, y.shape));
     const got = await y.readF32();
-    const stride2Copy = copy ? closeness(await copy.readF32(), evensOf(got, [s.n, s.c, s.h, s.w]), 0, 0) : undefined;
+    const stride2Copy = copy ? closeness(await copy.readF32(), evenPixelsRef(got, s.n, s.c, s.h, s.w), 0, 0) : undefined;
     const pre = batchNormTrainRef(x, gamma, beta, s, 1e-5).map((v, i) => v + (residual ? skip[i] : 0));
     const dy = Float64Array.from(r, (v, i) => (got[i] > 0 ? v : 0));
     const st = batchStatsRef(x, s);
@@ -200,14 +211,6 @@ export async function checkBatchNorm(gpu: Gpu, s: { n: number; c: number; h: num
   }
 }
 
-/** a[:, :, ::2, ::2] of an NCHW array */
-function evensOf(a: Float32Array, [n, c, h, w]: number[]): Float32Array {
-  const out = new Float32Array(n * c * (h / 2) * (w / 2));
-  let k = 0;
-  for (let p = 0; p < n * c; p++) for (let y = 0; y < h; y += 2) for (let x = 0; x < w; x += 2) out[k++] = a[(p * h + y) * w + x];
-  return out;
-}
-
 /**
  * A network's head: relu(skip + BN(x)) and its global average pool in one launch each way where the
  * configuration fuses them (batchNorm2dAvgPool), in training mode, against the float64 references.
@@ -218,27 +221,19 @@ export async function checkBatchNormHead(gpu: Gpu, s: { n: number; c: number; h:
   const rng = new Rng(seed);
   const size = s.n * s.c * s.h * s.w;
   const hw = s.h * s.w;
-  let draw = { x: f32(rng.normals(size)), gamma: f32(rng.array(s.c, 0.5, 1.5)), beta: f32(rng.array(s.c, -0.5, 0.5)), skip: f32(rng.normals(size)) };
-  const preOf = (d: typeof draw) => batchNormTrainRef(d.x, d.gamma, d.beta, s, 1e-5).map((v, i) => v + d.skip[i]);
-  for (let t = 0; t < 100 && preOf(draw).some((v) => Math.abs(v) < 1e-4); t++) {
-    draw = { x: f32(rng.normals(size)), gamma: f32(rng.array(s.c, 0.5, 1.5)), beta: f32(rng.array(s.c, -0.5, 0.5)), skip: f32(rng.normals(size)) };
-  }
-  const { x, gamma, beta, skip } = draw;
+  const drawOnce = () => ({ x: f32(rng.normals(size)), gamma: f32(rng.array(s.c, 0.5, 1.5)), beta: f32(rng.array(s.c, -0.5, 0.5)), skip: f32(rng.normals(size)) });
+  const preOf = (d: ReturnType<typeof drawOnce>) => batchNormTrainRef(d.x, d.gamma, d.beta, s, 1e-5).map((v, i) => v + d.skip[i]);
+  let draw = drawOnce();
+  for (let t = 0; t < 100 && preOf(draw).some((v) => Math.abs(v) < 1e-4); t++) draw = drawOnce();
+  const { x, gamma } = draw;
   const r = f32(rng.normals(s.n * s.c));
   const scope = Scope.open();
   try {
-    const shape = [s.n, s.c, s.h, s.w];
-    const [tx, tg, tb, ts] = [leaf(gpu, x, shape, 'x'), leaf(gpu, gamma, [s.c], 'gamma'), leaf(gpu, beta, [s.c], 'beta'), leaf(gpu, skip, shape, 'skip')];
-    const rm = Tensor.zeros(gpu, [s.c]);
-    const rv = Tensor.fromArray(gpu, new Float32Array(s.c).fill(1), [s.c]);
+    const { tx, tg, tb, ts, rm, rv } = bnOperands(gpu, s, draw);
     const y = batchNorm2dAvgPool(tx, tg, tb, rm, rv, { training: true, relu: true, residual: ts });
     backward(y, Tensor.fromArray(gpu, r, y.shape));
     const pre = preOf(draw);
-    const pooled = Float64Array.from({ length: s.n * s.c }, (_, row) => {
-      let sum = 0;
-      for (let i = 0; i < hw; i++) sum += Math.max(pre[row * hw + i], 0);
-      return sum / hw;
-    });
+    const pooled = globalAvgPoolRef(pre.map((v) => Math.max(v, 0)), s.n, s.c, s.h, s.w);
     // the pool's gradient shared out over each row, masked by the ReLU
     const dy = Float64Array.from(pre, (v, i) => (v > 0 ? r[Math.floor(i / hw)] / hw : 0));
     const st = batchStatsRef(x, s);

@@ -9,6 +9,14 @@ export function globalAvgPoolRef(x: Float64Array, n: number, c: number, h: numbe
   return y;
 }
 
+/** x[:, :, ::2, ::2] of an NCHW array (H and W even): a tensor's stride-2 copy (src/ops/stride2_copy.ts). */
+export function evenPixelsRef(x: ArrayLike<number>, n: number, c: number, h: number, w: number): Float64Array {
+  const y = new Float64Array(n * c * (h / 2) * (w / 2));
+  let k = 0;
+  for (let p = 0; p < n * c; p++) for (let r = 0; r < h; r += 2) for (let col = 0; col < w; col += 2) y[k++] = x[(p * h + r) * w + col];
+  return y;
+}
+
 export interface PoolGeometry {
   n: number;
   c: number;

@@ -280,10 +280,16 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
     }
     return [y, ysc];
   };
-  BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor, stride2Copy?: boolean) {
+  // note one BatchNorm of x's shape (ending a residual block or not)
+  const noteBn = (x: Tensor, residual: boolean): BnShape => {
     const [, C, H, W] = x.shape;
     const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0, residualCopies: 0, residualPools: 0, plainPools: 0 }));
     if (residual) b.residual++;
+    return b;
+  };
+  BatchNorm2d.prototype.forward = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor, stride2Copy?: boolean) {
+    const [, C, H, W] = x.shape;
+    const b = noteBn(x, residual !== undefined);
     const y = bnFwd.call(this, ctx, x, relu, residual, stride2Copy);
     // the trace runs in eval mode, where no copy is made: note what training would write, and hand
     // the next conv a stand-in so that it takes the path it takes in a training step
@@ -298,8 +304,7 @@ export async function traceModel(gpu: Gpu, modelName: string): Promise<ModelShap
   const heads: { C: number; hw: number }[] = [];
   BatchNorm2d.prototype.forwardAvgPool = function (this: BatchNorm2d, ctx: ForwardContext, x: Tensor, relu?: boolean, residual?: Tensor) {
     const [, C, H, W] = x.shape;
-    const b = bump(shapes.bns, `${C}x${H}x${W}`, () => ({ C, H, W, count: 1, residual: 0, residualCopies: 0, residualPools: 0, plainPools: 0 }));
-    if (residual) b.residual++;
+    const b = noteBn(x, residual !== undefined);
     if (residual) b.residualPools++;
     else b.plainPools++;
     heads.push({ C, hw: H * W });

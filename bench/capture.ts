@@ -48,7 +48,8 @@ export function endsPass(w: Recorded): boolean {
   return w.kind === 'copy' || Object.keys(w.args.textures ?? {}).length > 0;
 }
 
-export function hasCopies(work: readonly Recorded[]): boolean {
+/** Does replaying the work end a compute pass anywhere (endsPass)? */
+export function endsAnyPass(work: readonly Recorded[]): boolean {
   return work.some(endsPass);
 }
 

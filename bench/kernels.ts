@@ -32,7 +32,7 @@ import { addNoiseMasked, fillNormal, fillUniform } from '../src/ops/rng.js';
 import { SgdMasked } from '../src/optim/sgd.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { capture, endsPass, hasCopies, kernelNames, replay, type Recorded } from './capture.js';
+import { capture, endsAnyPass, endsPass, kernelNames, replay, type Recorded } from './capture.js';
 import { copyCeilingFor, recordWrite, STREAM_SHAPES, type CeilingName, type Ceilings } from './ceilings.js';
 import { perfSampling } from './perf_control.js';
 import { convBytes, roofline, type Bound, type ConvGeometry } from './roofline.js';
@@ -412,7 +412,7 @@ async function measure(
   }
   const { gpu, timer, reps } = c;
   const name = `${meta.model === '-' ? '' : meta.model + ' '}${meta.op} ${meta.shape}`;
-  const mode = hasCopies(recorded) ? 'span' : 'region';
+  const mode = endsAnyPass(recorded) ? 'span' : 'region';
   // one warm-up run (lavapipe compiles a pipeline's machine code in the first submit that runs it), then the timed ones
   replay(gpu, recorded);
   await gpu.sync();

@@ -62,7 +62,7 @@ export class Conv2d implements Layer {
 
   /** Is `shortcut` a projection conv2dWithShortcut runs beside this one (1x1, stride 2, no padding, no bias)? */
   pairsWith(shortcut: Conv2d): boolean {
-    return shortcut.kernel === 1 && shortcut.stride === 2 && shortcut.padding === 0 && !shortcut.bias;
+    return shortcut.readsStride2() && !shortcut.bias;
   }
 
   /**

@@ -277,6 +277,17 @@ export async function trainingLossBits(gpu: Gpu, batch: number, seed: number, re
   }
 }
 
+/** A check's verdict on the terminal: ok, or how many of its values were out of tolerance and the worst. */
+function worst(k: Closeness): string {
+  return k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok';
+}
+
+/** A BatchNorm check's line (dskip where it has a residual, the stride-2 copy where it wrote one). */
+function logBatchNormCheck(c: BatchNormCheck): void {
+  const extra = `${c.residual_grad ? `, dskip ${worst(c.residual_grad)}` : ''}${c.stride2_copy ? `, stride-2 copy ${worst(c.stride2_copy)}` : ''}`;
+  console.log(`  ${c.shape.padEnd(30)} forward ${worst(c.forward)}, dx ${worst(c.input_grad)}, dgamma ${worst(c.weight_grad)}, dbeta ${worst(c.bias_grad)}${extra}`);
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { batch: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, 'no-autotune': { type: 'boolean' } } });
   const batch = intFlag('batch', values.batch, 2);
@@ -290,14 +301,12 @@ async function main(): Promise<number> {
     for (const [i, s] of resnet20ConvShapes(batch).entries()) {
       const c = await checkConv(gpu, s, seed + 10 * i);
       convs.push(c);
-      const worst = (k: Closeness) => (k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
       console.log(`  conv ${s.name.padEnd(22)} forward ${worst(c.forward)}, input grad ${worst(c.input_grad)}, weight grad ${worst(c.weight_grad)}`);
     }
     const pairs: ShortcutPairCheck[] = [];
     for (const [i, [C, O, H]] of [[16, 32, 32], [32, 64, 16]].entries()) {
       const c = await checkShortcutPair(gpu, batch, C, O, H, seed + 50 + 10 * i);
       pairs.push(c);
-      const worst = (k: Closeness) => (k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
       console.log(`  fused ${c.shape.padEnd(26)} forward ${worst(c.forward)}, shortcut ${worst(c.shortcut_forward)}, input grad ${worst(c.input_grad)} (one pass ${worst(c.input_grad_one_pass)}), weight grads ${worst(c.weight_grad)} / ${worst(c.shortcut_weight_grad)} (one pass ${worst(c.weight_grad_one_pass)} / ${worst(c.shortcut_weight_grad_one_pass)})`);
     }
     const bns: BatchNormCheck[] = [];
@@ -305,16 +314,14 @@ async function main(): Promise<number> {
       for (const residual of [false, true]) {
         const c = await checkBatchNorm(gpu, s, residual, seed + 100 + 10 * i + (residual ? 1 : 0));
         bns.push(c);
-        const worst = (k: Closeness | undefined) => (!k ? '' : k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
-        console.log(`  ${c.shape.padEnd(30)} forward ${worst(c.forward)}, dx ${worst(c.input_grad)}, dgamma ${worst(c.weight_grad)}, dbeta ${worst(c.bias_grad)}${residual ? `, dskip ${worst(c.residual_grad)}` : ''}${c.stride2_copy ? `, stride-2 copy ${worst(c.stride2_copy)}` : ''}`);
+        logBatchNormCheck(c);
       }
     }
     {
       const [, , last] = resnet20BatchNormShapes(batch);
       const c = await checkBatchNormHead(gpu, last, seed + 150);
       bns.push(c);
-      const worst = (k: Closeness | undefined) => (!k ? '' : k.bad ? `${k.bad}/${k.n} bad (worst got ${k.worst_got}, expected ${k.worst_expected})` : 'ok');
-      console.log(`  ${c.shape.padEnd(30)} forward ${worst(c.forward)}, dx ${worst(c.input_grad)}, dgamma ${worst(c.weight_grad)}, dbeta ${worst(c.bias_grad)}, dskip ${worst(c.residual_grad)}`);
+      logBatchNormCheck(c);
     }
     const a = await trainingLossBits(gpu, 8, seed);
     const b = await trainingLossBits(gpu, 8, seed);

@@ -3,11 +3,11 @@
 // block = conv3x3 -> BN -> ReLU -> conv3x3 -> BN, plus shortcut (identity, or 1x1 stride-2 conv + BN
 // where the shape changes), then ReLU; global average pool; fc. No conv biases.
 // Parameter names: conv, bn, blocks.N.{conv1,bn1,conv2,bn2,shortcut.0,shortcut.1}, fc.
-import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, stride2CopiesFor, type ForwardContext, type Layer } from '../nn/layers.js';
+import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Model, stage } from './model.js';
+import { Model, residualBlocks, stage, type ResidualBlock } from './model.js';
 
-class Block {
+class Block implements ResidualBlock {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly conv2: Conv2d;
@@ -28,6 +28,10 @@ class Block {
     return [this.conv1, this.bn1, this.conv2, this.bn2, ...(this.shortcut ?? [])];
   }
 
+  get projection(): Conv2d | null {
+    return this.shortcut?.[0] ?? null;
+  }
+
   /**
    * The block's output; with `stride2Copy`, its last BatchNorm also writes the output's stride-2 copy,
    * for the next block's projection shortcut (stride2CopiesFor); with `pool` (the last block), the
@@ -36,7 +40,7 @@ class Block {
   forward(ctx: ForwardContext, x: Tensor, stride2Copy = false, pool = false): Tensor {
     // conv1 and the shortcut's 1x1 stride-2 conv both read x: one launch where the configuration
     // fuses them (Conv2d.forwardWithShortcut)
-    const [h, projected] = convBnReluBeside(ctx, this.conv1, this.bn1, this.shortcut?.[0] ?? null, x);
+    const [h, projected] = convBnReluBeside(ctx, this.conv1, this.bn1, this.projection, x);
     const z = this.conv2.forward(ctx, h);
     const skip = this.shortcut && projected ? this.shortcut[1].forward(ctx, projected) : x;
     // relu(skip + bn2(z)) in bn2's normalising pass (the same bits as addRelu(skip, bn2(z)), one
@@ -84,11 +88,8 @@ export class CifarResNet extends Model {
   }
 
   forward(ctx: ForwardContext, images: Tensor): Tensor {
-    let x = stage(images, images, (im) => convBnRelu(ctx, this.conv, this.bn, im));
-    const copies = stride2CopiesFor(this.blocks.map((b) => b.shortcut?.[0] ?? null));
+    const x = stage(images, images, (im) => convBnRelu(ctx, this.conv, this.bn, im));
     // the last block's output goes to the head already pooled
-    const last = this.blocks.length - 1;
-    this.blocks.forEach((b, i) => (x = stage(images, x, (h) => b.forward(ctx, h, copies[i], i === last))));
-    return this.fc.forward(ctx, x);
+    return this.fc.forward(ctx, residualBlocks(ctx, images, x, this.blocks));
   }
 }

@@ -1,7 +1,7 @@
 // A Model lists its layers (hence its parameter and buffer names, in open_lth's state_dict order)
 // and computes logits from a batch. Parameters live in a ParamStore, BN statistics in a StateStore.
 import type { BufferSpec } from '../nn/state_store.js';
-import type { ForwardContext, Layer, LayerParamSpec } from '../nn/layers.js';
+import { stride2CopiesFor, type Conv2d, type ForwardContext, type Layer, type LayerParamSpec } from '../nn/layers.js';
 import { isGradEnabled } from '../autograd/node.js';
 import { Scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -20,6 +20,26 @@ export function stage(images: Tensor, x: Tensor, run: (x: Tensor) => Tensor): Te
   const y = Scope.run(() => run(x), (out) => [out]);
   if (x !== images && y !== x) x.release();
   return y;
+}
+
+/** A residual block as residualBlocks runs it (CifarResNet's, ResNet-18's). */
+export interface ResidualBlock {
+  /** The projection shortcut's conv, or null for an identity shortcut. */
+  readonly projection: Conv2d | null;
+  /** The block's output; with `stride2Copy` also its stride-2 copy; with `pool` its global average pool [N, C] instead. */
+  forward(ctx: ForwardContext, x: Tensor, stride2Copy: boolean, pool: boolean): Tensor;
+}
+
+/**
+ * A ResNet's blocks in order from x, each a stage: a block's last BatchNorm writes its output's
+ * stride-2 copy where the next block's projection reads one (stride2CopiesFor), and the last block
+ * hands the head its output already pooled.
+ */
+export function residualBlocks(ctx: ForwardContext, images: Tensor, x: Tensor, blocks: readonly ResidualBlock[]): Tensor {
+  const copies = stride2CopiesFor(blocks.map((b) => b.projection));
+  const last = blocks.length - 1;
+  blocks.forEach((b, i) => (x = stage(images, x, (h) => b.forward(ctx, h, copies[i], i === last))));
+  return x;
 }
 
 export abstract class Model {

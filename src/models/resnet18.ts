@@ -2,11 +2,11 @@
 // conv1, bn1, layer<k>.<b>.{conv1,bn1,conv2,bn2,downsample.0,downsample.1}, fc. The CIFAR stem
 // (default) is conv3x3 stride 1 with no max-pool; the ImageNet stem is conv7x7 stride 2 + 3x3/2 max-pool.
 import { maxPool2d } from '../ops/pooling.js';
-import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, stride2CopiesFor, type ForwardContext, type Layer } from '../nn/layers.js';
+import { BatchNorm2d, Conv2d, convBnRelu, convBnReluBeside, Linear, type ForwardContext, type Layer } from '../nn/layers.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Model, stage } from './model.js';
+import { Model, residualBlocks, stage, type ResidualBlock } from './model.js';
 
-class BasicBlock {
+class BasicBlock implements ResidualBlock {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly conv2: Conv2d;
@@ -25,12 +25,16 @@ class BasicBlock {
     return [this.conv1, this.bn1, this.conv2, this.bn2, ...(this.downsample ?? [])];
   }
 
+  get projection(): Conv2d | null {
+    return this.downsample?.[0] ?? null;
+  }
+
   /**
    * The block's output; with `stride2Copy`, also its stride-2 copy for the next block's downsample
    * (stride2CopiesFor); with `pool` (the last block), its global average pool [N, C] instead.
    */
   forward(ctx: ForwardContext, x: Tensor, stride2Copy = false, pool = false): Tensor {
-    const [h, projected] = convBnReluBeside(ctx, this.conv1, this.bn1, this.downsample?.[0] ?? null, x);
+    const [h, projected] = convBnReluBeside(ctx, this.conv1, this.bn1, this.projection, x);
     const z = this.conv2.forward(ctx, h);
     const skip = this.downsample && projected ? this.downsample[1].forward(ctx, projected) : x;
     // relu(skip + bn2(z)) in bn2's normalising pass, as in cifar_resnet.ts (the residual first: the
@@ -71,9 +75,6 @@ export class ResNet18 extends Model {
   forward(ctx: ForwardContext, images: Tensor): Tensor {
     let x = stage(images, images, (im) => convBnRelu(ctx, this.conv1, this.bn1, im));
     if (this.stem === 'imagenet') x = stage(images, x, (h) => maxPool2d(h, { kernel: 3, stride: 2, padding: 1 }));
-    const copies = stride2CopiesFor(this.blocks.map((b) => b.downsample?.[0] ?? null));
-    const last = this.blocks.length - 1;
-    this.blocks.forEach((b, i) => (x = stage(images, x, (h) => b.forward(ctx, h, copies[i], i === last))));
-    return this.fc.forward(ctx, x);
+    return this.fc.forward(ctx, residualBlocks(ctx, images, x, this.blocks));
   }
 }

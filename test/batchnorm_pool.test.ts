@@ -7,11 +7,12 @@ import { describe, expect, it } from 'vitest';
 // bits as globalAvgPool(batchNorm2d(...)) with NaN-poisoned outputs, the fallbacks, and ResNet-20's
 // and VGG-11's training steps with and without the fusion.
 import { backward } from '../src/autograd/backward.js';
-import { batchNorm2d, batchNorm2dAvgPool, getBatchNormConfig, setBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
+import { batchNorm2d, batchNorm2dAvgPool } from '../src/ops/batchnorm.js';
 import { globalAvgPool } from '../src/ops/pooling.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { withBatchNormConfig } from './helpers/batchnorm_config.js';
 import { bitsOf, expectClose } from './helpers/compare.js';
 import { drawAwayFromKink, expectGradClose } from './helpers/gradcheck.js';
 import { recordDispatches, useGpu, type RecordedDispatch } from './helpers/gpu.js';
@@ -22,12 +23,6 @@ import { reluRef } from './reference/elementwise.js';
 import { globalAvgPoolRef } from './reference/pooling.js';
 
 const gpu = useGpu();
-
-function withBatchNormConfig<T>(cfg: Partial<BatchNormConfig>, fn: () => Promise<T>): Promise<T> {
-  const saved = getBatchNormConfig();
-  setBatchNormConfig({ ...saved, ...cfg });
-  return fn().finally(() => setBatchNormConfig(saved));
-}
 
 const fusedLaunches = (ds: RecordedDispatch[]) => [
   ds.filter((d) => d.kernel === 'batchnorm_forward_train' && d.overrides?.POOL === 1).length,

@@ -6,12 +6,13 @@ import { describe, expect, it } from 'vitest';
 // same bits as from x (forward and weight gradient, several kernel configurations); a stale copy is
 // never read; and a ResNet-20 training step with copies gives the bits of the step without them.
 import { backward } from '../src/autograd/backward.js';
-import { batchNorm2d, getBatchNormConfig, setBatchNormConfig, type BatchNormConfig } from '../src/ops/batchnorm.js';
+import { batchNorm2d, type BatchNormConfig } from '../src/ops/batchnorm.js';
 import { conv2d, defaultConvConfig, setConvConfig, type ConvConfig } from '../src/ops/conv2d.js';
 import { noteStride2Copy, stride2CopyOf } from '../src/ops/stride2_copy.js';
 import { leaf } from '../src/tensor/param_store.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { withBatchNormConfig } from './helpers/batchnorm_config.js';
 import { bitsOf, expectClose } from './helpers/compare.js';
 import { dispatchName, recordDispatches, useGpu } from './helpers/gpu.js';
 import { resnet20Step, resnet20StepData } from './helpers/resnet_step.js';
@@ -41,29 +42,28 @@ describe('batchNorm2d stride2Copy: y[:, :, ::2, ::2] written beside y', () => {
         const gamma = f32(rng.array(c, 0.5, 1.5));
         const beta = f32(rng.array(c, -0.5, 0.5));
         const skip = f32(rng.normals(n * c * h * w));
-        const saved = getBatchNormConfig();
-        setBatchNormConfig(cfg);
-        const scope = Scope.open();
-        try {
-          const g = gpu();
-          const opts = { training: true, relu, residual: residual ? Tensor.fromArray(g, skip, s) : undefined, stride2Copy: true };
-          const { result: y, dispatches } = recordDispatches(g, () =>
-            batchNorm2d(Tensor.fromArray(g, x, s), Tensor.fromArray(g, gamma, [c]), Tensor.fromArray(g, beta, [c]), Tensor.zeros(g, [c]), Tensor.fromArray(g, new Float32Array(c).fill(1), [c]), opts),
-          );
-          expect(dispatches.filter((d) => d.kernel === 'batchnorm_forward_train' && d.overrides?.STRIDE2_COPY === 1)).toHaveLength(1);
-          const copy = stride2CopyOf(y);
-          expect(copy?.shape).toEqual([n, c, h / 2, w / 2]);
-          const yv = await y.readF32();
-          const cv = await copy!.readF32();
-          expect(bitsOf(cv), `seed=${rng.seed}`).toEqual(bitsOf(Float32Array.from(evenPixelsRef(yv, n, c, h, w))));
-          let ref = batchNormTrainRef(x, gamma, beta, { n, c, h, w }, 1e-5);
-          if (residual) ref = ref.map((v, i) => v + skip[i]);
-          if (relu) ref = ref.map((v) => Math.max(v, 0));
-          expectClose(cv, evenPixelsRef(ref, n, c, h, w), { atol: 1e-5, rtol: 1e-4 }, `seed=${rng.seed}`);
-        } finally {
-          scope.close();
-          setBatchNormConfig(saved);
-        }
+        await withBatchNormConfig(cfg, async () => {
+          const scope = Scope.open();
+          try {
+            const g = gpu();
+            const opts = { training: true, relu, residual: residual ? Tensor.fromArray(g, skip, s) : undefined, stride2Copy: true };
+            const { result: y, dispatches } = recordDispatches(g, () =>
+              batchNorm2d(Tensor.fromArray(g, x, s), Tensor.fromArray(g, gamma, [c]), Tensor.fromArray(g, beta, [c]), Tensor.zeros(g, [c]), Tensor.fromArray(g, new Float32Array(c).fill(1), [c]), opts),
+            );
+            expect(dispatches.filter((d) => d.kernel === 'batchnorm_forward_train' && d.overrides?.STRIDE2_COPY === 1)).toHaveLength(1);
+            const copy = stride2CopyOf(y);
+            expect(copy?.shape).toEqual([n, c, h / 2, w / 2]);
+            const yv = await y.readF32();
+            const cv = await copy!.readF32();
+            expect(bitsOf(cv), `seed=${rng.seed}`).toEqual(bitsOf(Float32Array.from(evenPixelsRef(yv, n, c, h, w))));
+            let ref = batchNormTrainRef(x, gamma, beta, { n, c, h, w }, 1e-5);
+            if (residual) ref = ref.map((v, i) => v + skip[i]);
+            if (relu) ref = ref.map((v) => Math.max(v, 0));
+            expectClose(cv, evenPixelsRef(ref, n, c, h, w), { atol: 1e-5, rtol: 1e-4 }, `seed=${rng.seed}`);
+          } finally {
+            scope.close();
+          }
+        });
       });
     }
   }

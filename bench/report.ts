@@ -184,8 +184,9 @@ export function renderMarkdown(r: BenchReport, source: string): string {
     out.push(`**ResNet-20, batch ${e.batch}: ${f(r.train_images_per_s ?? NaN, 1)} training images/s${vs}, ${f(r.eval_images_per_s ?? NaN, 1)} evaluation images/s.**`);
     out.push('');
   }
-  // the issue's targets (computed here for files written before the report carried them)
-  const targets = r.targets ?? checkTargets(r);
+  // the issue's targets, read off the report's measurements by the current bench/targets.ts (a
+  // file's own `targets` are what the bench that wrote it read; older files have none)
+  const targets = checkTargets(r);
   const caution = kernelPassCaution(r);
   out.push('The performance targets for this adapter (`bench/targets.ts`):', '', ...targetLines(targets).map((l) => `- ${l}`), ...(caution ? [`- ${caution}`] : []), '');
   if (r.ceilings) out.push(ceilingsTable(r.ceilings, true), '');

@@ -6,7 +6,8 @@
 //   CPU adapter  training >= 10x TF.js-webgpu in the same run; every ResNet-20 conv kernel a training
 //                step runs at >= 25% of the FMA ceiling; every other kernel a step runs that is timed
 //                against a bandwidth ceiling at >= 50% of it (launch-bound ones, whose time is the
-//                fixed cost of a dispatch, listed apart; a kernel that failed or has no timing is a
+//                fixed cost of a dispatch, listed apart, and so are the memory-bound ResNet-20 kernels
+//                under 50% that no step runs, for the record; a kernel that failed or has no timing is a
 //                miss, and a report made with --filter or at another batch than 128 checks neither);
 //                encoding a step < 10% of the step; no buffer, uniform buffer or bind group created
 //                while timing steps
@@ -76,6 +77,10 @@ function kernelChecks(r: BenchReport): TargetCheck[] {
   const counted = memory.filter((e) => !e.launch_bound);
   const memLow = counted.filter((e) => e.percent_of_ceiling < MEMORY_PERCENT);
   const launch = memory.filter((e) => e.launch_bound);
+  // ResNet-20's memory-bound kernels no training step runs (evaluation, interventions, telemetry, the
+  // pre-training tasks' augmentations): not what the step targets are about, but listed where under
+  const elsewhere = r.kernels.filter((e) => (e.model === 'resnet20' || e.model === '-') && e.per_step === 0 && !e.error && !e.op.startsWith('conv2d.') && e.ceiling !== 'fma_gflops' && !e.launch_bound);
+  const elsewhereLow = elsewhere.filter((e) => e.percent_of_ceiling < MEMORY_PERCENT);
   return [
     {
       target: `ResNet-20 conv kernels >= ${CONV_FMA_PERCENT}% of the FMA ceiling`,
@@ -87,7 +92,8 @@ function kernelChecks(r: BenchReport): TargetCheck[] {
       met: counted.length ? memLow.length === 0 : null,
       detail:
         `${counted.length - memLow.length} of ${counted.length} a step runs${memLow.length ? `; under: ${names(memLow)}` : ''}` +
-        (launch.length ? `; launch-bound, not counted: ${names(launch)}` : ''),
+        (launch.length ? `; launch-bound, not counted: ${names(launch)}` : '') +
+        (elsewhereLow.length ? `; outside a training step, not counted: ${elsewhereLow.length} of ${elsewhere.length} under (${names(elsewhereLow)})` : ''),
     },
   ];
 }

@@ -61,6 +61,24 @@ describe('bench targets', () => {
     expect(byTarget(report('llvmpipe', { kernels: other }), 'memory-bound').met).toBe(true);
   });
 
+  it('lists the memory-bound ResNet-20 kernels no step runs that are under 50%, without counting them', () => {
+    const kernels = [
+      kernel('batchnorm.backward', '128x16x32x32', 70),
+      kernel('reduce.sum', '273664', 35.3, { per_step: 0 }),
+      kernel('rng.normal', '273664', 60, { per_step: 0 }), // over: not listed
+      kernel('augment_sample', '128x3x32x32 crop+flip+rotation', 8.4, { model: '-', per_step: 0 }),
+      kernel('accuracy_count', '128x10', 0.3, { per_step: 0, launch_bound: true }), // launch-bound: not listed
+      kernel('batchnorm.backward', '128x128x32x32', 10, { model: 'wrn16_8', per_step: 0 }), // another model's
+      kernel('conv2d.input_grad', '128x3x32x32 -> 16 k3 s1', 18, { per_step: 0 }), // a conv: not memory-bound
+    ];
+    const c = byTarget(report('llvmpipe', { kernels }), 'memory-bound');
+    expect(c.met).toBe(true);
+    expect(c.detail).toBe('1 of 1 a step runs; outside a training step, not counted: 2 of 3 under (reduce.sum 273664 35.3%; augment_sample 128x3x32x32 crop+flip+rotation 8.4%)');
+    kernels[1].percent_of_ceiling = 50;
+    kernels[3].percent_of_ceiling = 51;
+    expect(byTarget(report('llvmpipe', { kernels }), 'memory-bound').detail).toBe('1 of 1 a step runs');
+  });
+
   it('checks the speed-up, the encoding share and the buffers created', () => {
     const r = report('llvmpipe', { speedup_vs_tfjs: 9.5, e2e: { encode_cpu_ms: 60, pool_buffers_created_while_timed: 3 } });
     expect(byTarget(r, 'training >= 10x').met).toBe(false);

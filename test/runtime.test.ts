@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { bucketSize } from '../src/gpu/buffer_pool.js';
 import { reflectBindings, selectVariant } from '../src/gpu/kernel.js';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
-import { shadersDir } from '../src/gpu/shader_source.js';
+import { readShader, shaderSource, shadersDir } from '../src/gpu/shader_source.js';
 import { Gpu, TEXTURE_ROW_TEXELS } from '../src/gpu/runtime.js';
 import { Scope } from '../src/tensor/scope.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -70,6 +70,19 @@ describe('GPU runtime', () => {
     const bits = new Uint32Array((await t.read()).buffer);
     expect(bits.every((b) => b === 0x7fc00001)).toBe(true);
     scope.close();
+  });
+
+  it("a kernel's source is its file with each #include expanded once (what it compiles, and what the autotune key hashes)", () => {
+    // conv2d_forward_row4 includes texture_rows.wgsl: the raw file names it, the source holds it once
+    const include = readFileSync(join(shadersDir(), 'include', 'texture_rows.wgsl'), 'utf8');
+    const raw = readShader('conv2d_forward_row4');
+    const source = shaderSource('conv2d_forward_row4');
+    expect(raw).toMatch(/^\s*\/\/\s*#include "texture_rows.wgsl"\s*$/m);
+    expect(raw).not.toContain('fn mirrorTexel(');
+    expect(source).not.toMatch(/#include/);
+    expect(source.split(include).length - 1).toBe(1);
+    expect(source.match(/fn mirrorTexel\(/g)).toHaveLength(1);
+    expect(gpu().kernel('conv2d_forward_row4', 'tex').source).toContain('fn mirrorTexel(');
   });
 
   it('malformed variant blocks are errors naming the kernel', () => {

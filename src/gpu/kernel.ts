@@ -9,9 +9,7 @@
 // Launchers never restate a binding index or a struct offset: bindings are named as in the WGSL
 // (`var<storage, read> x`), uniform fields by their struct member names.
 import { WgslReflect, ResourceType } from 'wgsl_reflect/wgsl_reflect.module.js';
-import { readShader, shadersDir } from './shader_source.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { shaderSource } from './shader_source.js';
 
 export interface BindingInfo {
   name: string;
@@ -36,19 +34,6 @@ export interface UniformLayout {
 }
 
 export type Overrides = Record<string, number>;
-
-const INCLUDE_RE = /^\s*\/\/\s*#include\s+"([\w.-]+)"\s*$/gm;
-
-/** Expand `// #include "name.wgsl"` lines from shaders/include/, once per file. */
-function expandIncludes(source: string, seen = new Set<string>()): string {
-  return source.replace(INCLUDE_RE, (_line, file: string) => {
-    if (seen.has(file)) return '';
-    seen.add(file);
-    const path = join(shadersDir(), 'include', file);
-    if (!existsSync(path)) throw new Error(`#include "${file}": no file ${path}`);
-    return expandIncludes(readFileSync(path, 'utf8'), seen);
-  });
-}
 
 const IF_RE = /^\s*\/\/\s*#(?:(if|elif)\s+(\w+(?:\s+\w+)*)|(else)|(endif))\s*$/;
 
@@ -168,7 +153,7 @@ export class Kernel {
     private readonly device: GPUDevice,
     readonly variant?: string,
   ) {
-    this.source = selectVariant(expandIncludes(readShader(name)), variant, name);
+    this.source = selectVariant(shaderSource(name), variant, name);
     const reflect = new WgslReflect(this.source);
     const entries = reflect.entry.compute;
     if (entries.length !== 1) throw new Error(`kernel '${name}': expected exactly one @compute entry point, found ${entries.length}`);

@@ -27,6 +27,27 @@ export function readShader(name: string): string {
   return readFileSync(path, 'utf8');
 }
 
+const INCLUDE_RE = /^\s*\/\/\s*#include\s+"([\w.-]+)"\s*$/gm;
+
+/** Expand `// #include "name.wgsl"` lines from shaders/include/, once per file. */
+function expandIncludes(source: string, seen = new Set<string>()): string {
+  return source.replace(INCLUDE_RE, (_line, file: string) => {
+    if (seen.has(file)) return '';
+    seen.add(file);
+    const path = join(shadersDir(), 'include', file);
+    if (!existsSync(path)) throw new Error(`#include "${file}": no file ${path}`);
+    return expandIncludes(readFileSync(path, 'utf8'), seen);
+  });
+}
+
+/**
+ * A kernel's WGSL as it compiles, before a variant is chosen (src/gpu/kernel.ts): its file with each
+ * `// #include "name.wgsl"` line replaced by shaders/include/name.wgsl (each file once).
+ */
+export function shaderSource(name: string): string {
+  return expandIncludes(readShader(name));
+}
+
 export function listShaders(): string[] {
   return readdirSync(shadersDir())
     .filter((f) => f.endsWith('.wgsl'))

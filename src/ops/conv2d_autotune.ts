@@ -19,7 +19,7 @@ import type { Gpu } from '../gpu/runtime.js';
 import { GpuTimer } from '../gpu/timer.js';
 import { describeCpu } from '../train/environment.js';
 import { recordTrainStep, trainSetup, type TrainSetup } from '../train/train_setup.js';
-import { listShaders, readShader } from '../gpu/shader_source.js';
+import { listShaders, shaderSource } from '../gpu/shader_source.js';
 import { writeFileAtomic } from '../io/files.js';
 import { leaf } from '../tensor/param_store.js';
 import { Scope } from '../tensor/scope.js';
@@ -142,7 +142,7 @@ export function autotuneCachePath(): string {
 export function autotuneCacheKey(gpu: Gpu): string {
   const d = gpu.dev.description;
   const source = createHash('sha256');
-  for (const name of listShaders().filter((n) => n.startsWith('conv2d_'))) source.update(readShader(name));
+  for (const name of listShaders().filter((n) => n.startsWith('conv2d_'))) source.update(shaderSource(name)); // includes expanded: they are the kernels' code too
   // the defaults too, values included: a search starts from them and keeps what no candidate beat
   source.update(JSON.stringify(defaultConvConfig));
   const adapter = [d.vendor, d.architecture, d.device, d.description].filter(Boolean).join(' / ');

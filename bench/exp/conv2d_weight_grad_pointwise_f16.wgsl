@@ -29,24 +29,7 @@ fn unpack8(u: vec4u) -> H8 {
   let c = unpack2x16float(u.z); let d = unpack2x16float(u.w);
   return H8(vec4f(a, b), vec4f(c, d));
 }
-// input channels 4m..4m+3 at columns t = 0..3, from lanes 4h..4h+3's xv (c16's quad)
-struct Cols { t0: vec4f, t1: vec4f, t2: vec4f, t3: vec4f }
-fn quad(xv: vec4f, h: u32) -> Cols {
-  var b0: vec4f; var b1: vec4f; var b2: vec4f; var b3: vec4f;
-  if (h == 0u) {
-    b0 = subgroupBroadcast(xv, 0u); b1 = subgroupBroadcast(xv, 1u); b2 = subgroupBroadcast(xv, 2u); b3 = subgroupBroadcast(xv, 3u);
-  } else {
-    b0 = subgroupBroadcast(xv, 4u); b1 = subgroupBroadcast(xv, 5u); b2 = subgroupBroadcast(xv, 6u); b3 = subgroupBroadcast(xv, 7u);
-  }
-  return Cols(vec4f(b0.x, b1.x, b2.x, b3.x), vec4f(b0.y, b1.y, b2.y, b3.y), vec4f(b0.z, b1.z, b2.z, b3.z), vec4f(b0.w, b1.w, b2.w, b3.w));
-}
-// the lane's 4 output channels (dy d0..d3) times input channels 4m..4m+3, into their accumulators
-fn step4(acc: ptr<function, array<vec4f, 16>>, m: u32, x: Cols, d0: vec4f, d1: vec4f, d2: vec4f, d3: vec4f) {
-  (*acc)[m] = fma4((*acc)[m], d0, x.t0, x.t1, x.t2, x.t3);
-  (*acc)[4u + m] = fma4((*acc)[4u + m], d1, x.t0, x.t1, x.t2, x.t3);
-  (*acc)[8u + m] = fma4((*acc)[8u + m], d2, x.t0, x.t1, x.t2, x.t3);
-  (*acc)[12u + m] = fma4((*acc)[12u + m], d3, x.t0, x.t1, x.t2, x.t3);
-}
+// #include "weight_grad_c16.wgsl"
 
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {

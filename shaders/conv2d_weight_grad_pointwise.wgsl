@@ -41,14 +41,7 @@ fn xAt(i: u32) -> vec4f { return x4[i]; }
 @group(0) @binding(3) var<storage, read_write> part: array<vec4f>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-// a + the tile's 4 products for one output channel (dy columns dm) and the lane's 4 input channels
-// (column t's values xtt), t ascending: per (o, c) the order of conv2d_weight_grad_row4's dot4
-fn fma4(a: vec4f, dm: vec4f, xt0: vec4f, xt1: vec4f, xt2: vec4f, xt3: vec4f) -> vec4f {
-  var r = fma(vec4f(dm.x), xt0, a);
-  r = fma(vec4f(dm.y), xt1, r);
-  r = fma(vec4f(dm.z), xt2, r);
-  return fma(vec4f(dm.w), xt3, r);
-}
+// #include "weight_grad_c16.wgsl"
 
 // chunk q's tiles [q0, q1) of the N*OH*(OW/4) 4-column output tiles, and tile q0's (n, oh, j)
 struct Chunk { q0: u32, q1: u32, n: u32, oh: u32, j: u32 }
@@ -83,8 +76,6 @@ fn xcols(c: u32, n: u32, oh: u32, j: u32) -> vec4f {
 }
 
 // #if c16 c16_tex
-// #include "weight_grad_c16.wgsl"
-
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {
   let k = sid;                // output channels o0 + k + 8u; input channels k and k + 8 loaded

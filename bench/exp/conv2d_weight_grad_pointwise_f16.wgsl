@@ -15,13 +15,6 @@ struct Params { N: u32, C: u32, H: u32, W: u32, O: u32, OH: u32, OW: u32, chunk:
 @group(0) @binding(3) var<storage, read_write> part: array<vec4f>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-// a + the 4 columns' products for one output channel (dy columns dm) and 4 input channels, t ascending
-fn fma4(a: vec4f, dm: vec4f, xt0: vec4f, xt1: vec4f, xt2: vec4f, xt3: vec4f) -> vec4f {
-  var r = fma(vec4f(dm.x), xt0, a);
-  r = fma(vec4f(dm.y), xt1, r);
-  r = fma(vec4f(dm.z), xt2, r);
-  return fma(vec4f(dm.w), xt3, r);
-}
 // 8 columns of one channel, unpacked: columns 0..3 and 4..7
 struct H8 { lo: vec4f, hi: vec4f }
 fn unpack8(u: vec4u) -> H8 {

@@ -2,7 +2,16 @@
 // bench/exp/conv2d_weight_grad_pointwise_f16.wgsl): a lane owns output channels o0 + k + 8u (u < 4)
 // and 16 vec4 accumulators acc[4u + m] over input channels 4m..4m+3; lane l holds input channel l
 // (m < 2) or 8 + l (m >= 2) of a 4-column tile, and subgroupBroadcast hands those values round.
-// The includer defines fma4(a, dm, xt0, xt1, xt2, xt3): a + the 4 columns' products, t ascending.
+// fma4 serves the 32-channel path too.
+
+// a + the tile's 4 products for one output channel (dy columns dm) and the lane's 4 input channels
+// (column t's values xtt), t ascending: per (o, c) the order of conv2d_weight_grad_row4's dot4
+fn fma4(a: vec4f, dm: vec4f, xt0: vec4f, xt1: vec4f, xt2: vec4f, xt3: vec4f) -> vec4f {
+  var r = fma(vec4f(dm.x), xt0, a);
+  r = fma(vec4f(dm.y), xt1, r);
+  r = fma(vec4f(dm.z), xt2, r);
+  return fma(vec4f(dm.w), xt3, r);
+}
 
 // the 4 vec4s of input channels 4m..4m+3 at columns t = 0..3 (xt0..xt3 of fma4), from lanes 4h..4h+3's
 // xv (h = m % 2; lane l holds channel l of its 8 in xv): column t of each lane, broadcast

@@ -46,8 +46,13 @@ const convNames = (es: KernelEntry[]) =>
  * runs too (model '-': the batch's gather and augmentation).
  */
 function stepKernels(r: BenchReport): KernelEntry[] {
-  return r.kernels.filter((e) => (e.model === 'resnet20' || e.model === '-') && e.per_step > 0);
+  return r.kernels.filter((e) => resnet20(e) && e.per_step > 0);
 }
+
+/** A ResNet-20 entry, or one of the data kernels its training runs (model '-'). */
+const resnet20 = (e: KernelEntry) => e.model === 'resnet20' || e.model === '-';
+/** Timed against a bandwidth ceiling, not the FMA ceiling. */
+const memoryBound = (e: KernelEntry) => !e.op.startsWith('conv2d.') && e.ceiling !== 'fma_gflops';
 
 /** Entries that failed or have no timing: a kernel that did not run cannot have met its target. */
 function failed(r: BenchReport): KernelEntry[] {
@@ -73,13 +78,13 @@ function kernelChecks(r: BenchReport): TargetCheck[] {
   }
   const convs = step.filter((e) => e.op.startsWith('conv2d.'));
   const convLow = convs.filter((e) => e.percent_of_ceiling < CONV_FMA_PERCENT);
-  const memory = step.filter((e) => !e.op.startsWith('conv2d.') && e.ceiling !== 'fma_gflops');
+  const memory = step.filter(memoryBound);
   const counted = memory.filter((e) => !e.launch_bound);
   const memLow = counted.filter((e) => e.percent_of_ceiling < MEMORY_PERCENT);
   const launch = memory.filter((e) => e.launch_bound);
   // ResNet-20's memory-bound kernels no training step runs (evaluation, interventions, telemetry, the
   // pre-training tasks' augmentations): not what the step targets are about, but listed where under
-  const elsewhere = r.kernels.filter((e) => (e.model === 'resnet20' || e.model === '-') && e.per_step === 0 && !e.error && !e.op.startsWith('conv2d.') && e.ceiling !== 'fma_gflops' && !e.launch_bound);
+  const elsewhere = r.kernels.filter((e) => resnet20(e) && e.per_step === 0 && !e.error && memoryBound(e) && !e.launch_bound);
   const elsewhereLow = elsewhere.filter((e) => e.percent_of_ceiling < MEMORY_PERCENT);
   return [
     {

@@ -7,15 +7,20 @@
 //   convolution of dy with the transposed, flipped kernel): OO = C, CI = O, wsrc = w[ci, oo,
 //   kh0 + step*(KHp-1-r), kw0 + step*(KWp-1-t)]; for stride S > 1, step = S and (kh0, kw0, KHp,
 //   KWp) select the taps of one parity class.
-// Layout: w OIHW [O,C,KH,KW]; wp array<vec4f> [ceil(OO/8), CI, KHp, 8]. One invocation per vec4,
-// WG per workgroup, grid folded into y past 65535 groups.
+// Layout: w OIHW [O,C,KH,KW]; wp array<vec4f> [ceil(OO/8), CI, KHp, 8]. One invocation per group of
+// 8 vec4s, the lanes j = 0..7 of one (block, input channel, packed row): the integer divisions that
+// find (block, channel, row) by uniforms, each a per-lane scalar div on lavapipe, run once per 8
+// vec4s, and each lane's source index is a step from the last (one invocation per vec4 took 1.7x as
+// long over a ResNet-20 step's 18 packs on lavapipe, 2026-12-08). Every pack is a whole number of
+// groups (ceil(OO/8) * CI * KHp * 8 vec4s). WG per workgroup, grid folded into y past 65535 groups.
 // Variant `all`: every pack one conv's training step needs, in one dispatch (the conv2d op makes
 // them in its forward and its backward reuses them): job 0 is the forward's (flip = 0, every tap),
 // jobs 1..S*S the input gradient's parity classes (rh, rw) = ((j-1) / S, (j-1) % S), flip = 1,
 // kh0 = (rh + pad) % S, kw0 = (rw + pad) % S, step = S, KHp = ceil((KH - kh0) / S) (S = 1: the
 // stride-1 flip, all taps). Each class must have a tap (kh0 < KH, kw0 < KW; the launcher checks).
 // Job j's vec4s follow job j-1's, each job's count rounded up to 16 vec4s (256 bytes, so each is
-// bindable as its own view); the rounding's vec4s are written as 0. p.total = the end of the last.
+// bindable as its own view; two groups); the rounding's vec4s are written as 0. p.total = the end
+// of the last.
 override WG: u32 = 64;
 // #if all
 struct Params { O: u32, C: u32, KH: u32, KW: u32, S: u32, pad: u32, total: u32 }
@@ -29,32 +34,36 @@ struct Params { O: u32, C: u32, KH: u32, KW: u32, flip: u32, total: u32, KHp: u3
 // Which taps one pack takes: flipped and transposed or not, first tap, step, tap counts.
 struct Taps { flip: bool, kh0: u32, kw0: u32, step: u32, KHp: u32, KWp: u32 }
 
-// vec4 i of the pack with taps k: w's kernel-row taps of (output-channel block, input channel,
-// packed kernel row, lane), or 0 past the output channels
-fn packed(i: u32, k: Taps) -> vec4f {
+// group g = (output-channel block ob, input channel ci, packed row r) of the pack with taps k, its 8
+// vec4s stored from wp[at]: lane j's is w's kernel-row taps of output channel ob*8 + j (0 past the
+// output channels)
+fn packGroup(g: u32, k: Taps, at: u32) {
   let OO = select(p.O, p.C, k.flip);
   let CI = select(p.C, p.O, k.flip);
-  let j = i % 8u;
-  let q = i / 8u;
-  let r = q % k.KHp;
-  let q2 = q / k.KHp;
-  let ci = q2 % CI;
-  let oo = (q2 / CI) * 8u + j;
-  var v = vec4f(0.0);
-  if (oo < OO) {
-    for (var t = 0u; t < k.KWp; t++) {
-      var idx = 0u;
-      if (k.flip) {
-        let kh = k.kh0 + k.step * (k.KHp - 1u - r);
-        let kw = k.kw0 + k.step * (k.KWp - 1u - t);
-        idx = ((ci * p.C + oo) * p.KH + kh) * p.KW + kw;
-      } else {
-        idx = ((oo * p.C + ci) * p.KH + k.kh0 + k.step * r) * p.KW + k.kw0 + k.step * t;
-      }
-      v[t] = w[idx];
-    }
+  let r = g % k.KHp;
+  let q = g / k.KHp;
+  let ci = q % CI;
+  let ob = q / CI;
+  // w's index of lane 0's first tap (t = 0), and the steps to the next lane and the next tap
+  var first = ((ob * 8u * p.C + ci) * p.KH + k.kh0 + k.step * r) * p.KW + k.kw0;
+  var perLane = p.C * p.KH * p.KW;
+  var perTap = i32(k.step);
+  if (k.flip) {
+    first = ((ci * p.C + ob * 8u) * p.KH + k.kh0 + k.step * (k.KHp - 1u - r)) * p.KW + k.kw0 + k.step * (k.KWp - 1u);
+    perLane = p.KH * p.KW;
+    perTap = -perTap;
   }
-  return v;
+  for (var j = 0u; j < 8u; j++) {
+    var v = vec4f(0.0);
+    if (ob * 8u + j < OO) {
+      var idx = i32(first + j * perLane);
+      for (var t = 0u; t < k.KWp; t++) {
+        v[t] = w[u32(idx)];
+        idx += perTap;
+      }
+    }
+    wp[at + j] = v;
+  }
 }
 
 // #if all
@@ -75,7 +84,7 @@ fn packSize(k: Taps) -> u32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = 8u * (gid.x + gid.y * nwg.x * WG);  // the group's first vec4
   if (i >= p.total) { return; }
   // find the job holding vec4 i: at most 1 + S*S steps
   var base = 0u;
@@ -86,15 +95,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     k = jobTaps(j);
     n = packSize(k);
   }
-  var v = vec4f(0.0);
-  if (i - base < n) { v = packed(i - base, k); }
-  wp[i] = v;
+  if (i - base < n) {
+    packGroup((i - base) / 8u, k, i);
+  } else {
+    for (var j = 0u; j < 8u; j++) { wp[i + j] = vec4f(0.0); }  // the job's rounding
+  }
 }
 // #else
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = 8u * (gid.x + gid.y * nwg.x * WG);  // the group's first vec4
   if (i >= p.total) { return; }
-  wp[i] = packed(i, Taps(p.flip != 0u, p.kh0, p.kw0, p.step, p.KHp, p.KWp));
+  packGroup(i / 8u, Taps(p.flip != 0u, p.kh0, p.kw0, p.step, p.KHp, p.KWp), i);
 }
 // #endif

@@ -585,6 +585,24 @@ describe("conv2d packs a conv's weights for both directions in one dispatch", ()
     return { N, C, H, W, O, OH, OW, KH: K, KW: K, stride, pad };
   };
   const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  /** The packed layout as shaders/conv2d_pack_weights.wgsl documents it, on the CPU: [ceil(OO/8), CI, KHp, 8] vec4s. */
+  function packReference(w: Float32Array, d: ConvDims, flip: boolean, t: { kh0: number; kw0: number; step: number; KHp: number; KWp: number }): Float32Array {
+    const [OO, CI] = flip ? [d.C, d.O] : [d.O, d.C];
+    const out = new Float32Array(Math.ceil(OO / 8) * CI * t.KHp * 8 * 4);
+    for (let ob = 0; ob < Math.ceil(OO / 8); ob++)
+      for (let ci = 0; ci < CI; ci++)
+        for (let r = 0; r < t.KHp; r++)
+          for (let j = 0; j < 8; j++)
+            for (let u = 0; u < t.KWp; u++) {
+              const oo = ob * 8 + j;
+              if (oo >= OO) continue;
+              const src = flip
+                ? ((ci * d.C + oo) * d.KH + t.kh0 + t.step * (t.KHp - 1 - r)) * d.KW + t.kw0 + t.step * (t.KWp - 1 - u)
+                : ((oo * d.C + ci) * d.KH + t.kh0 + t.step * r) * d.KW + t.kw0 + t.step * u;
+              out[((((ob * CI + ci) * t.KHp + r) * 8 + j) * 4) + u] = w[src];
+            }
+    return out;
+  }
   const packed: { name: string; d: ConvDims }[] = [
     { name: '3x3 stride 1, O=12 (a partial block of 8), C=5', d: dims(2, 5, 8, 8, 12, 3, 1, 1) },
     { name: '3x3 stride 2 (four parity classes), 16->20', d: dims(2, 16, 16, 16, 20, 3, 2, 1) },
@@ -607,7 +625,10 @@ describe("conv2d packs a conv's weights for both directions in one dispatch", ()
         const packs = packConvWeightsAll(w, d, cfg); // into a NaN-poisoned tensor: unwritten elements show
         expect(packs).not.toBeNull();
         const { forward, inputGrad } = packs!;
-        expect(bits(await forward.readF32()).equals(bits(await packConvWeights(w, false, cfg).readF32())), `forward seed=${rng.seed}`).toBe(true);
+        const wv = await w.readF32();
+        const fwd = await packConvWeights(w, false, cfg).readF32(); // into a NaN-poisoned tensor too
+        expect(bits(fwd).equals(bits(packReference(wv, d, false, { kh0: 0, kw0: 0, step: 1, KHp: d.KH, KWp: d.KW }))), `forward against the CPU layout, seed=${rng.seed}`).toBe(true);
+        expect(bits(await forward.readF32()).equals(bits(fwd)), `forward seed=${rng.seed}`).toBe(true);
         const S = d.stride;
         expect(inputGrad.length).toBe(S * S);
         for (let rh = 0; rh < S; rh++) {
@@ -616,6 +637,7 @@ describe("conv2d packs a conv's weights for both directions in one dispatch", ()
             const kw0 = (rw + d.pad) % S;
             const taps = { kh0, kw0, step: S, KHp: Math.ceil((d.KH - kh0) / S), KWp: Math.ceil((d.KW - kw0) / S) };
             const want = await packConvWeights(w, true, cfg, S === 1 ? undefined : taps).readF32();
+            expect(bits(want).equals(bits(packReference(wv, d, true, taps))), `class (${rh}, ${rw}) against the CPU layout, seed=${rng.seed}`).toBe(true);
             expect(bits(await inputGrad[rh * S + rw].readF32()).equals(bits(want)), `class (${rh}, ${rw}) seed=${rng.seed}`).toBe(true);
           }
         }

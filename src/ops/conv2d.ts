@@ -411,7 +411,7 @@ export function packConvWeights(w: Tensor, flip: boolean, cfg: ConvConfig, sel?:
   w.gpu.dispatch('conv2d_pack_weights', {
     bindings: { w, wp },
     uniforms: { O, C, KH, KW, flip: flip ? 1 : 0, total, ...taps },
-    workgroups: grid1d(total, WG),
+    workgroups: grid1d(total / 8, WG), // an invocation per 8 vec4s (total is a multiple of 8)
     overrides: { WG },
   });
   return wp;
@@ -452,7 +452,7 @@ export function packConvWeightsAll(w: Tensor, d: ConvDims, cfg: ConvConfig): Con
   w.gpu.dispatch('conv2d_pack_weights', {
     bindings: { w, wp: all },
     uniforms: { O: d.O, C: d.C, KH: d.KH, KW: d.KW, S, pad: d.pad, total },
-    workgroups: grid1d(total, WG),
+    workgroups: grid1d(total / 8, WG), // an invocation per 8 vec4s (total is a multiple of 16)
     overrides: { WG },
     variant: 'all',
   });

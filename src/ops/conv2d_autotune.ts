@@ -510,7 +510,12 @@ export async function autotuneConv(gpu: Gpu, opts: { log?: (s: string) => void; 
         bestMs = defaultMs;
       }
     }
-    log(`autotune: ${tried} configurations; ${what}: ${defaultMs.toFixed(objective === 'steps' ? 2 : 0)} ms with the defaults, ${bestMs.toFixed(objective === 'steps' ? 2 : 0)} ms with ${JSON.stringify(best)}`);
+    const fmt = (x: number) => x.toFixed(objective === 'steps' ? 2 : 0);
+    log(
+      has(best, defaultConvConfig)
+        ? `autotune: ${tried} configurations; none beat the defaults, which stay (${what}: ${fmt(defaultMs)} ms)`
+        : `autotune: ${tried} configurations; ${what}: ${fmt(defaultMs)} ms with the defaults, ${fmt(bestMs)} ms with ${JSON.stringify(best)}`,
+    );
     const path = autotuneCachePath();
     mkdirSync(dirname(path), { recursive: true });
     writeFileAtomic(path, JSON.stringify({ ...readCache(), [objective === 'steps' ? `${key}|steps` : key]: best }, null, 2) + '\n');

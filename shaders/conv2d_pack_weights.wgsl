@@ -10,7 +10,7 @@
 // Layout: w OIHW [O,C,KH,KW]; wp array<vec4f> [ceil(OO/8), CI, KHp, 8]. One invocation per group of
 // 8 vec4s, the lanes j = 0..7 of one (block, input channel, packed row): the integer divisions that
 // find (block, channel, row) by uniforms, each a per-lane scalar div on lavapipe, run once per 8
-// vec4s, and each lane's source index is a step from the last (one invocation per vec4 took 1.7x as
+// vec4s, and each lane's source index is a step from the last (one invocation per vec4 took 1.7-2.1x as
 // long over a ResNet-20 step's 18 packs on lavapipe, 2026-12-08). Every pack is a whole number of
 // groups (ceil(OO/8) * CI * KHp * 8 vec4s). WG per workgroup, grid folded into y past 65535 groups.
 // Variant `all`: every pack one conv's training step needs, in one dispatch (the conv2d op makes
